@@ -1,0 +1,29 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace LMIndexer.Core.Model;
+
+/// <summary>T5's layer norm: scale only, no mean subtraction, no bias; statistics in fp32.</summary>
+public sealed class RmsNorm : nn.Module<Tensor, Tensor>
+{
+    private readonly double epsilon;
+    private readonly Parameter weight;
+
+    public RmsNorm(long dim, double epsilon) : base(nameof(RmsNorm))
+    {
+        this.epsilon = epsilon;
+        weight = new Parameter(torch.ones(dim));
+        register_parameter("weight", weight);
+    }
+
+    public Parameter Weight => weight;
+
+    public override Tensor forward(Tensor input)
+    {
+        using var scope = NewDisposeScope();
+        var variance = input.to(ScalarType.Float32).pow(2).mean([-1], keepdim: true); // [..., 1]
+        var normed = input * torch.rsqrt(variance + epsilon);
+        return (weight * normed.to(weight.dtype)).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,72 @@
+using System.Text.Json.Serialization;
+
+namespace LMIndexer.Core.Model;
+
+/// <summary>Feed-forward flavour: T5 1.0 uses ReLU, T5 1.1 / Flan-T5 use gated GELU.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<FeedForwardKind>))]
+public enum FeedForwardKind
+{
+    Relu,
+    GatedGelu,
+}
+
+/// <summary>Sizes of a T5-style encoder–decoder. Field names follow Hugging Face's T5Config.</summary>
+public sealed record T5Config
+{
+    public required int VocabSize { get; init; }
+    public int DModel { get; init; } = 256;
+    public int DKv { get; init; } = 32;
+    public int DFf { get; init; } = 1024;
+    public int NumLayers { get; init; } = 4;
+    public int NumDecoderLayers { get; init; } = 4;
+    public int NumHeads { get; init; } = 8;
+    public int RelativeAttentionNumBuckets { get; init; } = 32;
+    public int RelativeAttentionMaxDistance { get; init; } = 128;
+    public double DropoutRate { get; init; } = 0.1;
+    public double LayerNormEpsilon { get; init; } = 1e-6;
+    public FeedForwardKind FeedForward { get; init; } = FeedForwardKind.Relu;
+
+    /// <summary>Tied input/output embedding; the LM head then rescales by d_model^-0.5 as T5 does.</summary>
+    public bool TieWordEmbeddings { get; init; } = true;
+
+    public int PadTokenId { get; init; }
+    public int EosTokenId { get; init; } = 1;
+    public int DecoderStartTokenId { get; init; }
+
+    /// <summary>For unit tests: a few thousand parameters per layer.</summary>
+    public static T5Config Tiny(int vocabSize) => new()
+    {
+        VocabSize = vocabSize, DModel = 64, DKv = 16, DFf = 128, NumLayers = 2, NumDecoderLayers = 2, NumHeads = 4,
+    };
+
+    /// <summary>The CPU default (≈11M parameters with a 20k vocabulary).</summary>
+    public static T5Config Small(int vocabSize) => new() { VocabSize = vocabSize };
+
+    /// <summary>t5-base shapes: d=768, 12 heads of 64, d_ff=3072, 12+12 layers.</summary>
+    public static T5Config Base(int vocabSize) => new()
+    {
+        VocabSize = vocabSize, DModel = 768, DKv = 64, DFf = 3072, NumLayers = 12, NumDecoderLayers = 12, NumHeads = 12,
+    };
+
+    /// <summary>A named preset: tiny, small or base.</summary>
+    public static T5Config Preset(string name, int vocabSize) => name.ToLowerInvariant() switch
+    {
+        "tiny" => Tiny(vocabSize),
+        "small" => Small(vocabSize),
+        "base" => Base(vocabSize),
+        _ => throw new ArgumentException($"Unknown model size '{name}'; expected tiny, small or base.", nameof(name)),
+    };
+
+    public int InnerDim => NumHeads * DKv;
+
+    /// <summary>Throws when sizes cannot form a model.</summary>
+    public void Validate()
+    {
+        if (VocabSize <= 0 || DModel <= 0 || DKv <= 0 || DFf <= 0 || NumHeads <= 0 || NumLayers < 0 || NumDecoderLayers < 0)
+            throw new ArgumentException($"Invalid model sizes: {this}");
+        if (RelativeAttentionNumBuckets < 2 || RelativeAttentionMaxDistance < 2)
+            throw new ArgumentException("Relative attention needs at least 2 buckets and a max distance of at least 2.");
+        if (DropoutRate is < 0 or >= 1)
+            throw new ArgumentException($"Dropout rate {DropoutRate} must be in [0, 1).");
+    }
+}

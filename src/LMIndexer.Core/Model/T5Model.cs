@@ -1,0 +1,94 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace LMIndexer.Core.Model;
+
+/// <summary>
+/// A T5-style encoder–decoder (Hugging Face T5ForConditionalGeneration semantics and parameter
+/// names). Besides logits it exposes the decoder's final hidden states, which the semantic indexer
+/// reads as h^t.
+/// </summary>
+public sealed class T5Model : nn.Module
+{
+    public const long IgnoreIndex = -100;
+
+    private readonly Embedding shared;
+    private readonly T5Stack encoder;
+    private readonly T5Stack decoder;
+    private readonly Linear? lmHead;
+
+    public T5Model(T5Config config) : base(nameof(T5Model))
+    {
+        config.Validate();
+        Config = config;
+        shared = nn.Embedding(config.VocabSize, config.DModel);
+        encoder = new T5Stack(config, isDecoder: false);
+        decoder = new T5Stack(config, isDecoder: true);
+        register_module("shared", shared);
+        register_module("encoder", encoder);
+        register_module("decoder", decoder);
+        if (!config.TieWordEmbeddings)
+        {
+            lmHead = nn.Linear(config.DModel, config.VocabSize, hasBias: false);
+            register_module("lm_head", lmHead);
+        }
+        T5Initializer.Initialize(this);
+    }
+
+    public T5Config Config { get; }
+    public Embedding Shared => shared;
+    public T5Stack Encoder => encoder;
+    public T5Stack Decoder => decoder;
+    public Linear? LmHead => lmHead;
+
+    public Tensor Embed(Tensor tokenIds) => shared.forward(tokenIds); // [batch, len, d_model]
+
+    /// <summary>Encodes token ids with a [batch, len] keep-mask. // [batch, len, d_model]</summary>
+    public Tensor Encode(Tensor inputIds, Tensor attentionMask) => encoder.Forward(Embed(inputIds), attentionMask);
+
+    /// <summary>Encodes precomputed input embeddings (e.g. with ID vectors spliced in).</summary>
+    public Tensor EncodeEmbeddings(Tensor inputsEmbeds, Tensor attentionMask) => encoder.Forward(inputsEmbeds, attentionMask);
+
+    /// <summary>
+    /// Decoder final hidden states (after the last RMSNorm and dropout, before the LM-head scale).
+    /// With a cache, pass only the new tokens. // [batch, tgt, d_model]
+    /// </summary>
+    public Tensor Decode(Tensor decoderInputIds, Tensor encoderHidden, Tensor encoderMask, DecoderCache? cache = null, Tensor? decoderMask = null) =>
+        decoder.Forward(Embed(decoderInputIds), decoderMask, encoderHidden, encoderMask, cache);
+
+    /// <summary>Decoder over precomputed embeddings (the indexer feeds codebook vectors).</summary>
+    public Tensor DecodeEmbeddings(Tensor decoderEmbeds, Tensor encoderHidden, Tensor encoderMask, DecoderCache? cache = null, Tensor? decoderMask = null) =>
+        decoder.Forward(decoderEmbeds, decoderMask, encoderHidden, encoderMask, cache);
+
+    /// <summary>Vocabulary logits; a tied head rescales by d_model^-0.5 as T5 does. // [batch, tgt, vocab]</summary>
+    public Tensor LmLogits(Tensor decoderHidden)
+    {
+        if (lmHead is not null)
+            return lmHead.forward(decoderHidden);
+        var scaled = decoderHidden * Math.Pow(Config.DModel, -0.5);
+        return scaled.matmul(shared.weight!.t());
+    }
+
+    /// <summary>Full teacher-forced forward. // [batch, tgt, vocab]</summary>
+    public Tensor Forward(Tensor inputIds, Tensor attentionMask, Tensor decoderInputIds)
+    {
+        var encoded = Encode(inputIds, attentionMask);
+        return LmLogits(Decode(decoderInputIds, encoded, attentionMask));
+    }
+
+    /// <summary>Labels → decoder inputs: shift right and start with the decoder start token; −100 becomes pad.</summary>
+    public Tensor ShiftRight(Tensor labels)
+    {
+        var start = torch.full(labels.shape[0], 1, Config.DecoderStartTokenId, dtype: labels.dtype, device: labels.device);
+        var shifted = torch.cat([start, labels[.., ..^1]], 1);
+        return shifted.masked_fill(shifted == IgnoreIndex, Config.PadTokenId);
+    }
+
+    /// <summary>Token-level cross-entropy averaged over labelled positions (−100 ignored).</summary>
+    public static Tensor SequenceLoss(Tensor logits, Tensor labels) =>
+        nn.functional.cross_entropy(logits.reshape(-1, logits.shape[^1]).to(ScalarType.Float32), labels.reshape(-1), ignore_index: IgnoreIndex);
+
+    /// <summary>Trainable parameter count.</summary>
+    public long ParameterCount() => parameters().Sum(p => p.numel());
+}

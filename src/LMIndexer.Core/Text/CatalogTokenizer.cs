@@ -1,0 +1,209 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.ML.Tokenizers;
+
+namespace LMIndexer.Core.Text;
+
+/// <summary>
+/// cl100k BPE with its ids remapped onto a compact vocabulary of the tokens a catalog actually
+/// uses. A 100k-row embedding would dominate a small model; a catalog uses a few thousand tokens.
+/// Layout: <c>&lt;pad&gt;=0, &lt;/s&gt;=1, &lt;unk&gt;=2</c>, then the corpus tokens, then one
+/// contiguous range of <c>&lt;id_p_k&gt;</c> tokens per ID position p.
+/// </summary>
+public sealed class CatalogTokenizer
+{
+    public const int PadId = 0;
+    public const int EosId = 1;
+    public const int UnkId = 2;
+    private const int SpecialCount = 3;
+    private const string FormatName = "lmindexer-catalog-tokenizer/1";
+
+    // cl100k's pre-tokenizer never emits more tokens than input characters; beyond this many
+    // characters per wanted token the tail cannot survive truncation, so it is not encoded at all.
+    private const int MaxCharsPerToken = 32;
+
+    private static readonly Lazy<TiktokenTokenizer> Cl100k = new(() => TiktokenTokenizer.CreateForEncoding("cl100k_base"));
+
+    private readonly int[] baseIds;                 // compact - SpecialCount → cl100k id
+    private readonly Dictionary<int, int> toCompact; // cl100k id → compact id
+    private readonly int[] idPositionSizes;
+    private readonly int[] idPositionOffsets;
+
+    private CatalogTokenizer(int[] baseIds, int[] idPositionSizes)
+    {
+        this.baseIds = baseIds;
+        this.idPositionSizes = idPositionSizes;
+        toCompact = new Dictionary<int, int>(baseIds.Length);
+        for (var i = 0; i < baseIds.Length; i++)
+            toCompact[baseIds[i]] = i + SpecialCount;
+        idPositionOffsets = new int[idPositionSizes.Length];
+        var offset = SpecialCount + baseIds.Length;
+        for (var p = 0; p < idPositionSizes.Length; p++)
+        {
+            idPositionOffsets[p] = offset;
+            offset += idPositionSizes[p];
+        }
+        VocabSize = offset;
+    }
+
+    /// <summary>Rows the embedding needs: specials + text tokens + every ID token.</summary>
+    public int VocabSize { get; }
+
+    /// <summary>Number of text tokens (specials excluded).</summary>
+    public int TextTokenCount => baseIds.Length;
+
+    /// <summary>First id after the text tokens; ID tokens start here.</summary>
+    public int FirstIdToken => SpecialCount + baseIds.Length;
+
+    /// <summary>How many codes each ID position can hold.</summary>
+    public IReadOnlyList<int> IdPositionSizes => idPositionSizes;
+
+    /// <summary>
+    /// Builds the vocabulary from a corpus: tokens seen at least <paramref name="minCount"/> times,
+    /// most frequent first, at most <paramref name="maxTextTokens"/> of them.
+    /// </summary>
+    public static CatalogTokenizer Build(IEnumerable<string> corpus, IReadOnlyList<int> idPositionSizes, int minCount = 1, int maxTextTokens = int.MaxValue)
+    {
+        ArgumentNullException.ThrowIfNull(corpus);
+        ValidateIdSizes(idPositionSizes);
+        var counts = new Dictionary<int, int>();
+        foreach (var text in corpus)
+        {
+            foreach (var id in Cl100k.Value.EncodeToIds(text ?? string.Empty))
+                counts[id] = counts.GetValueOrDefault(id) + 1;
+        }
+        var kept = counts.Where(kv => kv.Value >= minCount)
+            .OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key)
+            .Take(maxTextTokens).Select(kv => kv.Key).ToArray();
+        return new CatalogTokenizer(kept, [.. idPositionSizes]);
+    }
+
+    /// <summary>A copy with other ID position sizes (e.g. a counter range grown to fit a large group).</summary>
+    public CatalogTokenizer WithIdPositions(IReadOnlyList<int> sizes)
+    {
+        ValidateIdSizes(sizes);
+        return new CatalogTokenizer(baseIds, [.. sizes]);
+    }
+
+    /// <summary>Text → compact ids, without <c>&lt;/s&gt;</c>, at most <paramref name="maxTokens"/>.</summary>
+    public int[] Encode(string text, int maxTokens = int.MaxValue)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (maxTokens <= 0)
+            return [];
+        var budget = (long)maxTokens * MaxCharsPerToken;
+        if (text.Length > budget)
+            text = text[..(int)budget];
+        var ids = Cl100k.Value.EncodeToIds(text);
+        var count = Math.Min(ids.Count, maxTokens);
+        var result = new int[count];
+        for (var i = 0; i < count; i++)
+            result[i] = toCompact.TryGetValue(ids[i], out var c) ? c : UnkId;
+        return result;
+    }
+
+    /// <summary>Text → ids followed by <c>&lt;/s&gt;</c>, the whole at most <paramref name="maxTokens"/> long.</summary>
+    public int[] EncodeWithEos(string text, int maxTokens)
+    {
+        var body = Encode(text, maxTokens - 1);
+        var result = new int[body.Length + 1];
+        body.CopyTo(result, 0);
+        result[^1] = EosId;
+        return result;
+    }
+
+    /// <summary>Compact ids → text. Specials are dropped; unknown text tokens read <c>&lt;unk&gt;</c>; ID tokens read <c>&lt;id_p_k&gt;</c>.</summary>
+    public string Decode(IEnumerable<int> ids)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        var builder = new System.Text.StringBuilder();
+        var run = new List<int>();
+        void Flush()
+        {
+            if (run.Count == 0)
+                return;
+            builder.Append(Cl100k.Value.Decode(run));
+            run.Clear();
+        }
+        foreach (var id in ids)
+        {
+            if (id >= SpecialCount && id < FirstIdToken)
+            {
+                run.Add(baseIds[id - SpecialCount]);
+                continue;
+            }
+            Flush();
+            if (id == UnkId)
+                builder.Append("<unk>");
+            else if (TryParseIdToken(id, out var position, out var code))
+                builder.Append(IdTokenText(position, code));
+        }
+        Flush();
+        return builder.ToString();
+    }
+
+    /// <summary>The vocabulary id of <c>&lt;id_position_code&gt;</c>.</summary>
+    public int IdToken(int position, int code)
+    {
+        if ((uint)position >= (uint)idPositionSizes.Length)
+            throw new ArgumentOutOfRangeException(nameof(position), position, $"The tokenizer has {idPositionSizes.Length} ID positions.");
+        if ((uint)code >= (uint)idPositionSizes[position])
+            throw new ArgumentOutOfRangeException(nameof(code), code, $"ID position {position} holds codes below {idPositionSizes[position]}.");
+        return idPositionOffsets[position] + code;
+    }
+
+    /// <summary>The first vocabulary id of ID position <paramref name="position"/>.</summary>
+    public int IdTokenOffset(int position) => idPositionOffsets[position];
+
+    /// <summary>Whether <paramref name="tokenId"/> is an ID token, and which.</summary>
+    public bool TryParseIdToken(int tokenId, out int position, out int code)
+    {
+        for (var p = 0; p < idPositionSizes.Length; p++)
+        {
+            var start = idPositionOffsets[p];
+            if (tokenId >= start && tokenId < start + idPositionSizes[p])
+            {
+                position = p;
+                code = tokenId - start;
+                return true;
+            }
+        }
+        position = code = -1;
+        return false;
+    }
+
+    public static string IdTokenText(int position, int code) => $"<id_{position}_{code}>";
+
+    /// <summary>Writes the vocabulary as JSON.</summary>
+    public void Save(string path)
+    {
+        var file = new TokenizerFile(FormatName, "cl100k_base", baseIds, idPositionSizes);
+        File.WriteAllText(path, JsonSerializer.Serialize(file, TokenizerJson.Default.TokenizerFile));
+    }
+
+    /// <summary>Reads a vocabulary written by <see cref="Save"/>.</summary>
+    public static CatalogTokenizer Load(string path)
+    {
+        var file = JsonSerializer.Deserialize(File.ReadAllText(path), TokenizerJson.Default.TokenizerFile)
+            ?? throw new InvalidDataException($"{path}: empty tokenizer file.");
+        if (file.Format != FormatName)
+            throw new InvalidDataException($"{path}: unsupported tokenizer format '{file.Format}', expected '{FormatName}'.");
+        if (file.Base != "cl100k_base")
+            throw new InvalidDataException($"{path}: unsupported base encoding '{file.Base}'.");
+        ValidateIdSizes(file.IdPositionSizes);
+        return new CatalogTokenizer(file.BaseTokenIds, file.IdPositionSizes);
+    }
+
+    private static void ValidateIdSizes(IReadOnlyList<int> sizes)
+    {
+        ArgumentNullException.ThrowIfNull(sizes);
+        if (sizes.Any(s => s <= 0))
+            throw new ArgumentException("Every ID position needs at least one code.", nameof(sizes));
+    }
+
+    internal sealed record TokenizerFile(string Format, string Base, int[] BaseTokenIds, int[] IdPositionSizes);
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(CatalogTokenizer.TokenizerFile))]
+internal sealed partial class TokenizerJson : JsonSerializerContext;
