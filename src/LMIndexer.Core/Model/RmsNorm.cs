@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace LMIndexer.Core.Model;
 
 /// <summary>T5's layer norm: scale only, no mean subtraction, no bias; statistics in fp32.</summary>
-public sealed class RmsNorm : nn.Module<Tensor, Tensor>
+public sealed class RmsNorm : NamedModule<Tensor, Tensor>
 {
     private readonly double epsilon;
     private readonly Parameter weight;

@@ -8,7 +8,7 @@ namespace LMIndexer.Core.Model;
 /// Multi-head attention as T5 does it: no 1/√d scaling (folded into the initialisation), an
 /// optional relative position bias (first layer only, reused by later layers), and a KV cache.
 /// </summary>
-public sealed class T5Attention : nn.Module
+public sealed class T5Attention : NamedModule
 {
     private readonly T5Config config;
     private readonly bool causal;

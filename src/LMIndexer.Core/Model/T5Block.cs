@@ -8,7 +8,7 @@ namespace LMIndexer.Core.Model;
 /// One transformer block. Sublayers sit in a list named <c>layer</c> so parameter names match
 /// Hugging Face's (<c>block.N.layer.M.…</c>): self-attention, cross-attention (decoder), feed-forward.
 /// </summary>
-public sealed class T5Block : nn.Module
+public sealed class T5Block : NamedModule
 {
     private readonly T5LayerSelfAttention selfAttention;
     private readonly T5LayerCrossAttention? crossAttention;

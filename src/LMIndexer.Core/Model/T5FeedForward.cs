@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace LMIndexer.Core.Model;
 
 /// <summary>The position-wise feed-forward network: ReLU (T5) or gated GELU (T5 1.1).</summary>
-public sealed class T5FeedForward : nn.Module<Tensor, Tensor>
+public sealed class T5FeedForward : NamedModule<Tensor, Tensor>
 {
     private readonly T5Config config;
     private readonly Linear? wi;

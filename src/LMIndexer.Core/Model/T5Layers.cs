@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace LMIndexer.Core.Model;
 
 /// <summary>Pre-norm self-attention sublayer with residual: x + dropout(attn(norm(x))).</summary>
-public sealed class T5LayerSelfAttention : nn.Module
+public sealed class T5LayerSelfAttention : NamedModule
 {
     private readonly T5Config config;
     private readonly T5Attention attention;
@@ -29,7 +29,7 @@ public sealed class T5LayerSelfAttention : nn.Module
 }
 
 /// <summary>Pre-norm cross-attention sublayer over the encoder output.</summary>
-public sealed class T5LayerCrossAttention : nn.Module
+public sealed class T5LayerCrossAttention : NamedModule
 {
     private readonly T5Config config;
     private readonly T5Attention attention;
@@ -54,7 +54,7 @@ public sealed class T5LayerCrossAttention : nn.Module
 }
 
 /// <summary>Pre-norm feed-forward sublayer with residual.</summary>
-public sealed class T5LayerFeedForward : nn.Module<Tensor, Tensor>
+public sealed class T5LayerFeedForward : NamedModule<Tensor, Tensor>
 {
     private readonly T5Config config;
     private readonly T5FeedForward feedForward;

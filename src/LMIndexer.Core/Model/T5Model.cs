@@ -9,7 +9,7 @@ namespace LMIndexer.Core.Model;
 /// names). Besides logits it exposes the decoder's final hidden states, which the semantic indexer
 /// reads as h^t.
 /// </summary>
-public sealed class T5Model : nn.Module
+public sealed class T5Model : NamedModule
 {
     public const long IgnoreIndex = -100;
 

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace LMIndexer.Core.Model;
 
 /// <summary>An encoder or decoder stack: blocks, a final RMSNorm and dropout. Embeddings come from outside.</summary>
-public sealed class T5Stack : nn.Module
+public sealed class T5Stack : NamedModule
 {
     private readonly T5Config config;
     private readonly bool isDecoder;

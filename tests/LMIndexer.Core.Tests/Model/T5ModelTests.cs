@@ -136,5 +136,8 @@ public sealed class T5ModelTests
         Assert.DoesNotContain("encoder.block.1.layer.0.SelfAttention.relative_attention_bias.weight", names);
         Assert.Contains("lm_head.weight", names);
         Assert.Contains("decoder.final_layer_norm.weight", names);
+        // Only the Hugging Face names: no second alias per weight from reflection-registered fields.
+        Assert.All(names, n => Assert.Matches(@"^(shared|lm_head|(encoder|decoder)\.(final_layer_norm|block\.\d+\.layer\.\d+\.(SelfAttention|EncDecAttention|DenseReluDense|layer_norm)))\.", n));
+        Assert.Equal(model.parameters().Count(), names.Count);
     }
 }
