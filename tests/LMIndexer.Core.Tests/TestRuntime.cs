@@ -1,6 +1,9 @@
 using System.Runtime.CompilerServices;
 using LMIndexer.Core.Runtime;
 
+// torch has one global random generator: tests that seed it must not interleave.
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
 namespace LMIndexer.Core.Tests;
 
 internal static class TestRuntime

@@ -7,7 +7,7 @@ namespace LMIndexer.Core.Text;
 /// <summary>
 /// cl100k BPE with its ids remapped onto a compact vocabulary of the tokens a catalog actually
 /// uses. A 100k-row embedding would dominate a small model; a catalog uses a few thousand tokens.
-/// Layout: <c>&lt;pad&gt;=0, &lt;/s&gt;=1, &lt;unk&gt;=2</c>, then the corpus tokens, then one
+/// Layout: <c>&lt;pad&gt;=0, &lt;/s&gt;=1, &lt;unk&gt;=2, &lt;mask&gt;=3</c>, then the corpus tokens, then one
 /// contiguous range of <c>&lt;id_p_k&gt;</c> tokens per ID position p.
 /// </summary>
 public sealed class CatalogTokenizer
@@ -15,8 +15,11 @@ public sealed class CatalogTokenizer
     public const int PadId = 0;
     public const int EosId = 1;
     public const int UnkId = 2;
-    private const int SpecialCount = 3;
-    private const string FormatName = "lmindexer-catalog-tokenizer/1";
+
+    /// <summary>Stands for a removed span in denoising pretraining.</summary>
+    public const int MaskId = 3;
+    private const int SpecialCount = 4;
+    private const string FormatName = "lmindexer-catalog-tokenizer/2";
 
     // cl100k's pre-tokenizer never emits more tokens than input characters; beyond this many
     // characters per wanted token the tail cannot survive truncation, so it is not encoded at all.
@@ -135,6 +138,8 @@ public sealed class CatalogTokenizer
             Flush();
             if (id == UnkId)
                 builder.Append("<unk>");
+            else if (id == MaskId)
+                builder.Append("<mask>");
             else if (TryParseIdToken(id, out var position, out var code))
                 builder.Append(IdTokenText(position, code));
         }

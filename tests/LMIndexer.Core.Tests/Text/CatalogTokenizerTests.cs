@@ -22,7 +22,7 @@ public sealed class CatalogTokenizerTests
         var tokenizer = CatalogTokenizer.Build(Corpus, [8, 8, 4]);
         var ids = tokenizer.Encode(Corpus[index]);
         Assert.DoesNotContain(CatalogTokenizer.UnkId, ids);
-        Assert.All(ids, id => Assert.InRange(id, 3, tokenizer.FirstIdToken - 1));
+        Assert.All(ids, id => Assert.InRange(id, 4, tokenizer.FirstIdToken - 1));
         Assert.Equal(Corpus[index], tokenizer.Decode(ids));
     }
 

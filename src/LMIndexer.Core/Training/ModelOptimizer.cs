@@ -1,0 +1,46 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace LMIndexer.Core.Training;
+
+/// <summary>AdamW + schedule + gradient clipping over a fixed set of trainable parameters.</summary>
+public sealed class ModelOptimizer : IDisposable
+{
+    private readonly Parameter[] parameters;
+    private readonly AdamW optimizer;
+    private readonly LearningRateSchedule schedule;
+    private readonly OptimizerOptions options;
+
+    public ModelOptimizer(IEnumerable<Parameter> trainable, OptimizerOptions options, int totalSteps)
+    {
+        this.options = options;
+        parameters = [.. trainable];
+        if (parameters.Length == 0)
+            throw new ArgumentException("There is nothing to train: no parameter requires a gradient.", nameof(trainable));
+        optimizer = torch.optim.AdamW(parameters, options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay);
+        schedule = new LearningRateSchedule(options, totalSteps);
+    }
+
+    public int Step { get; private set; }
+
+    public double CurrentLearningRate { get; private set; }
+
+    public void ZeroGrad() => optimizer.zero_grad();
+
+    /// <summary>Clips, sets this step's learning rate, updates. Returns the pre-clip gradient norm.</summary>
+    public double Update()
+    {
+        var norm = options.MaxGradNorm > 0
+            ? torch.nn.utils.clip_grad_norm_(parameters, options.MaxGradNorm)
+            : double.NaN;
+        CurrentLearningRate = schedule.At(Step);
+        foreach (var group in optimizer.ParamGroups)
+            group.LearningRate = CurrentLearningRate;
+        optimizer.step();
+        Step++;
+        return norm;
+    }
+
+    public void Dispose() => optimizer.Dispose();
+}
