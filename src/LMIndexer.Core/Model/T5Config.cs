@@ -36,7 +36,13 @@ public sealed record T5Config
     /// <summary>For unit tests: a few thousand parameters per layer.</summary>
     public static T5Config Tiny(int vocabSize) => new()
     {
-        VocabSize = vocabSize, DModel = 64, DKv = 16, DFf = 128, NumLayers = 2, NumDecoderLayers = 2, NumHeads = 4,
+        VocabSize = vocabSize,
+        DModel = 64,
+        DKv = 16,
+        DFf = 128,
+        NumLayers = 2,
+        NumDecoderLayers = 2,
+        NumHeads = 4,
     };
 
     /// <summary>The CPU default (≈11M parameters with a 20k vocabulary).</summary>
@@ -45,7 +51,13 @@ public sealed record T5Config
     /// <summary>t5-base shapes: d=768, 12 heads of 64, d_ff=3072, 12+12 layers.</summary>
     public static T5Config Base(int vocabSize) => new()
     {
-        VocabSize = vocabSize, DModel = 768, DKv = 64, DFf = 3072, NumLayers = 12, NumDecoderLayers = 12, NumHeads = 12,
+        VocabSize = vocabSize,
+        DModel = 768,
+        DKv = 64,
+        DFf = 3072,
+        NumLayers = 12,
+        NumDecoderLayers = 12,
+        NumHeads = 12,
     };
 
     /// <summary>A named preset: tiny, small or base.</summary>

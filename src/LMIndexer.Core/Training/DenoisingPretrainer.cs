@@ -31,7 +31,7 @@ public sealed record DenoisingOptions
 /// </summary>
 public static class DenoisingPretrainer
 {
-    public static TrainingReport Train(T5Model model, IReadOnlyList<int[]> texts, DenoisingOptions options, IProgress<TrainingProgress>? progress = null)
+    public static TrainingReport Train(T5Model model, IReadOnlyList<int[]> texts, DenoisingOptions options, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (texts.Count == 0)
@@ -48,6 +48,7 @@ public static class DenoisingPretrainer
         var recentCount = 0;
         for (var step = 0; step < options.Steps; step++)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             var sources = new List<int[]>(options.BatchSize);
             var targets = new List<int[]>(options.BatchSize);
             for (var b = 0; b < options.BatchSize; b++)

@@ -1,0 +1,27 @@
+using System.CommandLine;
+using LMIndexer.Core.Runtime;
+
+namespace LMIndexer.Cli.Commands;
+
+/// <summary>Options every compute command shares, and the runtime set-up they drive.</summary>
+public sealed class CommonOptions
+{
+    public Option<int> Threads { get; } = new("--threads") { Description = "Intra-op threads for libtorch (0 = one per core).", DefaultValueFactory = _ => 0 };
+    public Option<string> Device { get; } = new("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
+    public Option<int> Seed { get; } = new("--seed") { Description = "Random seed: the same seed gives the same result.", DefaultValueFactory = _ => 42 };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(Threads);
+        command.Options.Add(Device);
+        command.Options.Add(Seed);
+    }
+
+    public void InitializeRuntime(ParseResult result)
+    {
+        var threads = result.GetValue(Threads);
+        if (threads < 0)
+            throw new ArgumentException($"--threads must be 0 or more, got {threads}.");
+        TorchRuntime.Initialize(new TorchRuntimeOptions { Threads = threads, Device = result.GetValue(Device) ?? "cpu", Seed = result.GetValue(Seed) });
+    }
+}

@@ -1,0 +1,110 @@
+using System.CommandLine;
+using System.Globalization;
+using LMIndexer.Cli.Console;
+using LMIndexer.Core.Checkpoints;
+using LMIndexer.Core.Data;
+using LMIndexer.Core.Data.Synthetic;
+using LMIndexer.Core.Generation;
+using LMIndexer.Core.Text;
+using LMIndexer.Core.Training;
+using Spectre.Console;
+
+namespace LMIndexer.Cli.Commands;
+
+/// <summary>
+/// <c>lmindexer demo</c>: the README's main job. Today it generates the synthetic catalog, pretrains
+/// the small model on it and shows what the model learnt; semantic-ID training and serving join it
+/// as those capabilities land. Artefacts are reused on later runs unless <c>--fresh</c>.
+/// </summary>
+public static class DemoCommand
+{
+    public static Command Create()
+    {
+        var common = new CommonOptions();
+        var work = new Option<DirectoryInfo>("--work") { Description = "Working directory for the demo's artefacts.", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("data", "demo")) };
+        var items = new Option<int>("--items") { Description = "Synthetic catalog items.", DefaultValueFactory = _ => 2000 };
+        var users = new Option<int>("--users") { Description = "Synthetic catalog users.", DefaultValueFactory = _ => 3000 };
+        var steps = new Option<int>("--steps") { Description = "Pretraining steps.", DefaultValueFactory = _ => 150 };
+        var size = new Option<string>("--size") { Description = "Model size: tiny, small or base.", DefaultValueFactory = _ => "small" };
+        var fresh = new Option<bool>("--fresh") { Description = "Ignore artefacts from earlier runs." };
+        var command = new Command("demo", "Run the end-to-end demo on a synthetic catalog.") { work, items, users, steps, size, fresh };
+        common.AddTo(command);
+        command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
+        {
+            ModelCommands.Positive(result.GetValue(steps), "--steps");
+            common.InitializeRuntime(result);
+            var root = result.GetValue(work)!.FullName;
+            var catalogDir = Path.Combine(root, "catalog");
+            var bundleDir = Path.Combine(root, "pretrained");
+            if (result.GetValue(fresh) && Directory.Exists(root))
+                Directory.Delete(root, recursive: true);
+
+            AnsiConsole.Write(new Rule("[bold]1. Synthetic catalog[/]").LeftJustified());
+            var catalog = LoadOrGenerate(catalogDir, new SyntheticCatalogOptions { Items = result.GetValue(items), Users = result.GetValue(users), Seed = result.GetValue(common.Seed) });
+            AnsiConsole.Write(DataCommands.StatsTable(catalog));
+
+            AnsiConsole.Write(new Rule("[bold]2. Pretrain the text model[/]").LeftJustified());
+            var bundle = LoadOrPretrain(bundleDir, catalog, new PretrainingPlan
+            {
+                ModelSize = result.GetValue(size)!,
+                Denoising = new DenoisingOptions { Steps = result.GetValue(steps), Seed = result.GetValue(common.Seed) },
+            }, cancellation);
+            using (bundle)
+            {
+                AnsiConsole.Write(ModelCommands.ManifestTable(bundle.Manifest, bundle.Tokenizer, new FileInfo(Path.Combine(bundleDir, ModelBundle.WeightsFile)).Length));
+                AnsiConsole.Write(new Rule("[bold]3. What the model learnt: fill in masked item text[/]").LeftJustified());
+                ShowInfilling(bundle, catalog);
+            }
+            AnsiConsole.MarkupLine("[grey]Semantic-ID training and the recommendation cluster join this demo as they land (see README).[/]");
+            return Task.FromResult(0);
+        }));
+        return command;
+    }
+
+    private static Catalog LoadOrGenerate(string directory, SyntheticCatalogOptions options)
+    {
+        if (File.Exists(Path.Combine(directory, CatalogFiles.ItemsFile)))
+        {
+            AnsiConsole.MarkupLineInterpolated($"reusing {directory}");
+            return CatalogFiles.Load(directory);
+        }
+        var catalog = SyntheticCatalogGenerator.Generate(options);
+        CatalogFiles.Save(directory, catalog);
+        AnsiConsole.MarkupLineInterpolated($"generated {directory}");
+        return catalog;
+    }
+
+    private static ModelBundle LoadOrPretrain(string directory, Catalog catalog, PretrainingPlan plan, CancellationToken cancellation)
+    {
+        var hash = ModelBundle.HashOf(catalog.Items.Select(ItemTextBuilder.Build));
+        if (File.Exists(Path.Combine(directory, ModelBundle.ManifestFile)) && ModelBundle.ReadManifest(directory).TrainingDataHash == hash)
+        {
+            AnsiConsole.MarkupLineInterpolated($"reusing {directory}");
+            return ModelBundle.Load(directory);
+        }
+        var (bundle, report) = TrainingProgressView.Run("pretrain", plan.Denoising.Steps, progress => CatalogPretraining.Run(catalog, plan, progress, cancellation));
+        bundle.Save(directory);
+        AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+            $"loss {report.FirstLoss:F3} → {report.FinalLoss:F3} in {report.Seconds:F0} s ({report.SequencesPerSecond:F1} seq/s)");
+        return bundle;
+    }
+
+    private static void ShowInfilling(ModelBundle bundle, Catalog catalog)
+    {
+        var tokenizer = bundle.Tokenizer;
+        var samples = catalog.Items.Where((_, i) => i % Math.Max(1, catalog.Items.Count / 3) == 0).Take(3).ToList();
+        var sources = new List<int[]>();
+        foreach (var item in samples)
+        {
+            var tokens = tokenizer.Encode(ItemTextBuilder.Build(item), 48);
+            // Hide the title words after the brand: the model must restore them from the rest.
+            var masked = tokens.Select((t, i) => i is >= 3 and < 6 ? CatalogTokenizer.MaskId : t).Where((t, i) => i is < 4 or >= 6).ToList();
+            sources.Add([.. masked, CatalogTokenizer.EosId]);
+        }
+        var outputs = GreedyDecoder.Generate(bundle.Model, sources, 48);
+        var table = new Table().AddColumn("input (masked)").AddColumn("model output");
+        for (var i = 0; i < samples.Count; i++)
+            table.AddRow(Markup.Escape(tokenizer.Decode(sources[i])), Markup.Escape(tokenizer.Decode(outputs[i])));
+        AnsiConsole.Write(table);
+    }
+}

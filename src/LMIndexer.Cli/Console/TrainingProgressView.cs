@@ -1,0 +1,56 @@
+using System.Globalization;
+using LMIndexer.Core.Training;
+using Spectre.Console;
+
+namespace LMIndexer.Cli.Console;
+
+/// <summary>Shows training steps as a Spectre progress bar (stage, step, loss parts, sequences/s, ETA).</summary>
+public static class TrainingProgressView
+{
+    public static T Run<T>(string title, int totalSteps, Func<IProgress<TrainingProgress>, T> train)
+    {
+        if (!AnsiConsole.Profile.Capabilities.Interactive)
+            return RunPlain(title, train);
+        T result = default!;
+        AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Start(context =>
+            {
+                var task = context.AddTask(Markup.Escape(title), maxValue: totalSteps);
+                result = train(new InlineProgress(p =>
+                {
+                    task.Value = p.Step;
+                    task.Description = Markup.Escape($"{title} {Describe(p)}");
+                }));
+            });
+        return result;
+    }
+
+    // Non-interactive output (CI, pipes): a line every ~10 % instead of redraws.
+    private static T RunPlain<T>(string title, Func<IProgress<TrainingProgress>, T> train)
+    {
+        var lastDecile = -1;
+        return train(new InlineProgress(p =>
+        {
+            var decile = p.Step * 10 / Math.Max(1, p.TotalSteps);
+            if (decile == lastDecile && p.Step != p.TotalSteps)
+                return;
+            lastDecile = decile;
+            System.Console.WriteLine($"{title} step {p.Step}/{p.TotalSteps} {Describe(p)}");
+        }));
+    }
+
+    private static string Describe(TrainingProgress p)
+    {
+        var parts = p.LossParts is { Count: > 0 }
+            ? " (" + string.Join(", ", p.LossParts.Select(kv => $"{kv.Key} {kv.Value.ToString("F3", CultureInfo.InvariantCulture)}")) + ")"
+            : string.Empty;
+        return string.Create(CultureInfo.InvariantCulture, $"[{p.Stage}] loss {p.Loss:F3}{parts} lr {p.LearningRate:G3} {p.SequencesPerSecond:F0} seq/s");
+    }
+
+    private sealed class InlineProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+}

@@ -1,0 +1,17 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using LMIndexer.Benchmarks;
+
+// In-process: the benchmark uses the same patched libtorch as the rest of the build.
+var config = ManualConfig.CreateMinimumViable()
+    .AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithWarmupCount(2).WithIterationCount(8))
+    .WithOptions(ConfigOptions.DisableOptimizationsValidator);
+
+var filter = args.FirstOrDefault() ?? "all";
+if (filter is "all" or "training")
+{
+    var summary = BenchmarkRunner.Run<TrainingStepBenchmarks>(config);
+    FoundationReport.Write(summary, Environment.CommandLine);
+}
