@@ -4,5 +4,6 @@ using LMIndexer.Cli.Commands;
 var root = new RootCommand("lmindexer — learn semantic item IDs from text (LMIndexer) and serve generative recommendations.");
 root.Subcommands.Add(DataCommands.Create());
 root.Subcommands.Add(ModelCommands.Create());
+root.Subcommands.Add(IndexCommands.Create());
 root.Subcommands.Add(DemoCommand.Create());
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -1,0 +1,162 @@
+using System.CommandLine;
+using System.Globalization;
+using LMIndexer.Cli.Console;
+using LMIndexer.Core.Data;
+using LMIndexer.Core.Indexing;
+using LMIndexer.Core.Training;
+using Spectre.Console;
+
+namespace LMIndexer.Cli.Commands;
+
+/// <summary><c>lmindexer index train|eval</c>: learn semantic IDs and report their quality.</summary>
+public static class IndexCommands
+{
+    public static Command Create()
+    {
+        var index = new Command("index", "Learn semantic item IDs (LMIndexer) and evaluate them.");
+        index.Subcommands.Add(Train());
+        index.Subcommands.Add(Eval());
+        return index;
+    }
+
+    private static Command Train()
+    {
+        var common = new CommonOptions();
+        var items = new Option<FileInfo>("--items") { Description = "items.jsonl of the catalog to index.", Required = true };
+        var output = new Option<DirectoryInfo>("--out", "-o") { Description = "Bundle directory to write (model, codebooks, ids.tsv, stats.json).", Required = true };
+        var method = new Option<string>("--method") { Description = "lmindexer (baselines rqvae and kmeans-tree are not implemented yet).", DefaultValueFactory = _ => "lmindexer" };
+        var size = new Option<string>("--size") { Description = "Model size when starting from scratch: tiny, small or base.", DefaultValueFactory = _ => "small" };
+        var baseBundle = new Option<DirectoryInfo?>("--base") { Description = "Start from this pretrained bundle instead of pretraining here." };
+        var pretrainSteps = new Option<int>("--pretrain-steps") { Description = "Denoising pretraining steps when starting from scratch (0 skips).", DefaultValueFactory = _ => 200 };
+        var positions = new Option<int>("--positions") { Description = "Learned ID positions (a collision counter follows).", DefaultValueFactory = _ => 2 };
+        var codebook = new Option<int>("--codebook-size") { Description = "Codes per learned position (K).", DefaultValueFactory = _ => 128 };
+        var maxTokens = new Option<int>("--max-tokens") { Description = "Text tokens per item, including </s>.", DefaultValueFactory = _ => 64 };
+        var batch = new Option<int>("--batch-size") { Description = "Items per step.", DefaultValueFactory = _ => 32 };
+        var epochs = new Option<int>("--epochs") { Description = "Epochs of each stage (warm-up, continuous, codebook).", DefaultValueFactory = _ => 3 };
+        var lr = new Option<double>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => 1e-3 };
+        var noWarmup = new Option<bool>("--no-warmup") { Description = "Ablation: skip the reconstructor warm-up." };
+        var noContrastive = new Option<bool>("--no-contrastive") { Description = "Ablation: no contrastive loss." };
+        var noCommitment = new Option<bool>("--no-commitment") { Description = "Ablation: no commitment loss." };
+        var reconLayers = new Option<int>("--recon-layers") { Description = "Reconstructor depth.", DefaultValueFactory = _ => 1 };
+        var maskRatio = new Option<double?>("--mask-ratio") { Description = "Reconstructor context mask ratio for every position (default 0.5 at position 1, 0.7 later)." };
+        var leak = new Option<bool>("--replicate-reference-leak") { Description = "Replicate the reference's position-2 reconstructor leak (continuous h as query)." };
+        var version = new Option<string>("--version") { Description = "Version label of the index.", DefaultValueFactory = _ => "v1" };
+        var command = new Command("train", "Train the semantic indexer on a catalog and write an indexer bundle.")
+        {
+            items, output, method, size, baseBundle, pretrainSteps, positions, codebook, maxTokens, batch, epochs, lr,
+            noWarmup, noContrastive, noCommitment, reconLayers, maskRatio, leak, version,
+        };
+        common.AddTo(command);
+        command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
+        {
+            if (result.GetValue(method) != "lmindexer")
+                throw new CliUsageException($"--method {result.GetValue(method)} is not implemented yet; use lmindexer.");
+            var itemsFile = result.GetValue(items)!;
+            if (!itemsFile.Exists)
+                throw new CliUsageException($"{itemsFile.FullName} does not exist.");
+            common.InitializeRuntime(result);
+            var catalog = new Catalog(CatalogFiles.ReadItems(itemsFile.FullName), []);
+            var ratio = result.GetValue(maskRatio);
+            var stageEpochs = result.GetValue(epochs);
+            var options = new SemanticIndexerOptions
+            {
+                Positions = result.GetValue(positions),
+                CodebookSize = result.GetValue(codebook),
+                CounterSize = result.GetValue(codebook),
+                MaxTokens = result.GetValue(maxTokens),
+                BatchSize = result.GetValue(batch),
+                WarmupEpochs = stageEpochs,
+                ContinuousEpochs = stageEpochs,
+                CodebookEpochs = stageEpochs,
+                Warmup = !result.GetValue(noWarmup),
+                Contrastive = !result.GetValue(noContrastive),
+                Commitment = !result.GetValue(noCommitment),
+                ReconstructorLayers = result.GetValue(reconLayers),
+                MaskRatioFirst = ratio ?? 0.5,
+                MaskRatioLater = ratio ?? 0.7,
+                ReplicateReferenceLeak = result.GetValue(leak),
+                Optimizer = new OptimizerOptions { LearningRate = result.GetValue(lr) },
+                Seed = result.GetValue(common.Seed),
+            };
+            options.Validate();
+            var plan = new IndexingPlan
+            {
+                Indexer = options,
+                ModelSize = result.GetValue(size)!,
+                BaseBundle = result.GetValue(baseBundle)?.FullName,
+                PretrainSteps = result.GetValue(pretrainSteps),
+                Version = result.GetValue(version)!,
+            };
+            var started = DateTime.UtcNow;
+            var outcome = TrainingProgressView.Run("index", EstimateSteps(catalog.Items.Count, plan), progress => SemanticIndexing.Run(catalog, plan, progress, cancellation));
+            SemanticIndexing.Save(outcome, result.GetValue(output)!.FullName);
+            AnsiConsole.Write(StatsTable(outcome.Stats));
+            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"{catalog.Items.Count} items indexed in {(DateTime.UtcNow - started).TotalSeconds:F0} s; bundle: {result.GetValue(output)!.FullName}");
+            outcome.Bundle.Dispose();
+            return Task.FromResult(0);
+        }));
+        return command;
+    }
+
+    private static Command Eval()
+    {
+        var bundle = new Argument<DirectoryInfo>("bundle") { Description = "Indexer bundle directory." };
+        var items = new Option<FileInfo?>("--items") { Description = "items.jsonl with category labels, to recompute AMI against them." };
+        var command = new Command("eval", "Report ID statistics (perplexity, collisions, AMI of c1 and c1c2).") { bundle, items };
+        command.SetAction(result => CliErrors.Run(() =>
+        {
+            var directory = result.GetValue(bundle)!.FullName;
+            var tablePath = Path.Combine(directory, SemanticIdTable.FileName);
+            if (!File.Exists(tablePath))
+                throw new CliUsageException($"{directory} has no {SemanticIdTable.FileName}; is it an indexer bundle?");
+            var table = SemanticIdTable.Load(tablePath);
+            var manifest = Core.Checkpoints.ModelBundle.ReadManifest(directory);
+            var positions = int.Parse(manifest.Properties.GetValueOrDefault("positions", (table.Ids[0].Length - 1).ToString(CultureInfo.InvariantCulture)), CultureInfo.InvariantCulture);
+            IndexStats stats;
+            if (result.GetValue(items) is { } itemsFile)
+            {
+                var catalog = new Catalog(CatalogFiles.ReadItems(itemsFile.FullName), []);
+                var byId = catalog.Items.ToDictionary(i => i.ItemId, StringComparer.Ordinal);
+                var missing = table.ItemIds.Count(id => !byId.ContainsKey(id));
+                if (missing > 0)
+                    throw new CliUsageException($"{missing} indexed items are not in {itemsFile.FullName}.");
+                stats = IndexStats.Compute(table, positions, SemanticIndexing.Labels(new Catalog([.. table.ItemIds.Select(id => byId[id])], [])));
+            }
+            else
+            {
+                var statsPath = Path.Combine(directory, SemanticIndexing.StatsFile);
+                stats = File.Exists(statsPath)
+                    ? SemanticIndexing.ReadStats(statsPath)
+                    : IndexStats.Compute(table, positions);
+            }
+            AnsiConsole.Write(StatsTable(stats));
+            return 0;
+        }));
+        return command;
+    }
+
+    private static int EstimateSteps(int items, IndexingPlan plan)
+    {
+        var o = plan.Indexer;
+        var perEpoch = (items + o.BatchSize - 1) / o.BatchSize;
+        var stagesPerPosition = (o.ContinuousEpochs + o.CodebookEpochs) * perEpoch;
+        return (plan.BaseBundle is null ? plan.PretrainSteps : 0) + (o.Warmup ? o.WarmupEpochs * perEpoch : 0) + o.Positions * stagesPerPosition;
+    }
+
+    public static Table StatsTable(IndexStats stats)
+    {
+        var table = new Table().AddColumn("statistic").AddColumn(new TableColumn("value").RightAligned());
+        void Row(string name, string value) => table.AddRow(Markup.Escape(name), Markup.Escape(value));
+        Row("items", stats.Items.ToString(CultureInfo.InvariantCulture));
+        for (var p = 0; p < stats.LearnedPositions; p++)
+            Row($"c{p + 1}: codes used / perplexity", string.Create(CultureInfo.InvariantCulture, $"{stats.CodesUsed[p]} / {stats.Perplexity[p]:F1}"));
+        Row("collision rate", stats.CollisionRate.ToString("P1", CultureInfo.InvariantCulture));
+        Row("largest group", stats.LargestGroup.ToString(CultureInfo.InvariantCulture));
+        Row("items per c1 (max / median / min)", $"{stats.ItemsPerFirstCode[0]} / {stats.ItemsPerFirstCode[stats.ItemsPerFirstCode.Length / 2]} / {stats.ItemsPerFirstCode[^1]}");
+        foreach (var (level, ami) in stats.AmiFirstCode.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            Row($"AMI c1 vs categories ({level})", ami.ToString("F4", CultureInfo.InvariantCulture));
+        foreach (var (level, ami) in stats.AmiFirstTwoCodes.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            Row($"AMI c1c2 vs categories ({level})", ami.ToString("F4", CultureInfo.InvariantCulture));
+        return table;
+    }
+}

@@ -1,0 +1,63 @@
+using LMIndexer.Core.Text;
+using LMIndexer.Core.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LMIndexer.Core.Indexing;
+
+/// <summary>
+/// Eval-mode code assignment: position by position, c_t = argmax_k h^t·E^t_k where h^t is computed
+/// after the item's earlier codes. Deterministic (no dropout); used both at the end of training
+/// and by <c>index assign</c>, so the two agree by construction.
+/// </summary>
+public static class SemanticIdAssigner
+{
+    public const int DefaultBatchSize = 128;
+
+    /// <summary>Learned codes for every item: [items][positions].</summary>
+    public static long[][] Assign(SemanticIndexerModel model, IReadOnlyList<int[]> itemTokens, int batchSize = DefaultBatchSize)
+    {
+        var codes = itemTokens.Select(_ => new long[model.Positions]).ToArray();
+        for (var position = 1; position <= model.Positions; position++)
+        {
+            var assigned = AssignPosition(model, itemTokens, codes, position, batchSize);
+            for (var i = 0; i < codes.Length; i++)
+                codes[i][position - 1] = assigned[i];
+        }
+        return codes;
+    }
+
+    /// <summary>Codes of one position given the earlier ones.</summary>
+    public static long[] AssignPosition(SemanticIndexerModel model, IReadOnlyList<int[]> itemTokens, long[][] codes, int position, int batchSize = DefaultBatchSize)
+    {
+        using var states = States(model, itemTokens, codes, position, batchSize);
+        return model.Codebook(position).Assign(states).data<long>().ToArray();
+    }
+
+    /// <summary>Eval-mode h^t for every item (for k-means and assignment). // [items, d_model]</summary>
+    public static Tensor States(SemanticIndexerModel model, IReadOnlyList<int[]> itemTokens, long[][] codes, int position, int batchSize = DefaultBatchSize)
+    {
+        var wasTraining = model.training;
+        model.eval();
+        try
+        {
+            using var noGrad = torch.no_grad();
+            var device = model.T5.Shared.weight!.device;
+            var chunks = new List<Tensor>();
+            using var scope = NewDisposeScope();
+            for (var start = 0; start < itemTokens.Count; start += batchSize)
+            {
+                var count = Math.Min(batchSize, itemTokens.Count - start);
+                var tokens = Enumerable.Range(start, count).Select(i => itemTokens[i]).ToList();
+                var (ids, mask) = TokenBatch.Pad(tokens, CatalogTokenizer.PadId, device);
+                var prefix = tensor(Enumerable.Range(start, count).SelectMany(i => codes[i].Take(position - 1)).ToArray(), [count, position - 1], device: device);
+                chunks.Add(model.DecoderStates(ids, mask, prefix).Last);
+            }
+            return torch.cat(chunks, 0).MoveToOuterDisposeScope();
+        }
+        finally
+        {
+            model.train(wasTraining);
+        }
+    }
+}

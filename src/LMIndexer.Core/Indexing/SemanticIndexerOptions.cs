@@ -1,0 +1,81 @@
+using LMIndexer.Core.Training;
+
+namespace LMIndexer.Core.Indexing;
+
+/// <summary>
+/// Everything the progressive LMIndexer training takes. Defaults follow the reference (§1.6, §9
+/// of the reference notes) except where the CPU budget forces smaller numbers (epochs, batch).
+/// </summary>
+public sealed record SemanticIndexerOptions
+{
+    /// <summary>Learned ID positions (the reference learns 2; a collision counter follows).</summary>
+    public int Positions { get; init; } = 2;
+
+    /// <summary>Codes per learned position (K). The reference's Amazon runs use 512, its scripts 128.</summary>
+    public int CodebookSize { get; init; } = 128;
+
+    /// <summary>Initial size of the collision-counter range; grown automatically when a group is larger.</summary>
+    public int CounterSize { get; init; } = 128;
+
+    /// <summary>Text tokens per item including &lt;/s&gt; (the reference trains with 128).</summary>
+    public int MaxTokens { get; init; } = 64;
+
+    public int ReconstructorLayers { get; init; } = 1;
+    public int BatchSize { get; init; } = 32;
+
+    /// <summary>Stage 0, the reconstructor warm-up (fix for reconstructor collapse).</summary>
+    public bool Warmup { get; init; } = true;
+
+    public bool Contrastive { get; init; } = true;
+    public bool Commitment { get; init; } = true;
+
+    /// <summary>Mask probability of the reconstructor context at position 1 (reference 0.5) and later (0.7).</summary>
+    public double MaskRatioFirst { get; init; } = 0.5;
+    public double MaskRatioLater { get; init; } = 0.7;
+
+    /// <summary>Same-prefix hard negatives per item at positions ≥ 2 (reference 4).</summary>
+    public int HardNegatives { get; init; } = 4;
+
+    /// <summary>
+    /// Scale logits by d_model^-0.5 in the reconstructor head and the contrastive scores. The reference
+    /// uses raw dot products, which suit t5-base's pretrained embedding scale; with our from-scratch
+    /// N(0, 1) tied embeddings raw logits start with std √d and both losses blow up (measured: 24
+    /// nats reconstruction against 6.6 for chance). <c>false</c> restores the reference's raw scores.
+    /// </summary>
+    public bool ScaleLogits { get; init; } = true;
+
+    public double ReconstructionWeight { get; init; } = 1;
+    public double ContrastiveWeight { get; init; } = 1;
+    public double CommitmentWeight { get; init; } = 1;
+
+    /// <summary>
+    /// Replicates the reference's position-2 bug: the second reconstructor query stream gets the
+    /// continuous h instead of the quantised z, letting reconstruction bypass the bottleneck.
+    /// </summary>
+    public bool ReplicateReferenceLeak { get; init; }
+
+    public int WarmupEpochs { get; init; } = 3;
+    public int ContinuousEpochs { get; init; } = 3;
+    public int CodebookEpochs { get; init; } = 3;
+
+    public OptimizerOptions Optimizer { get; init; } = new() { LearningRate = 1e-3, WarmupRatio = 0.1 };
+    public KMeansOptions KMeans { get; init; } = new();
+    public int Seed { get; init; } = 42;
+
+    public void Validate()
+    {
+        if (Positions < 1)
+            throw new ArgumentException($"At least one learned ID position is needed, got {Positions}.");
+        if (CodebookSize < 2 || CounterSize < 1)
+            throw new ArgumentException($"Codebook size must be at least 2 and the counter size at least 1 (got {CodebookSize}, {CounterSize}).");
+        if (MaxTokens < 4 || BatchSize < 2 || ReconstructorLayers < 1 || HardNegatives < 0)
+            throw new ArgumentException("max tokens ≥ 4, batch size ≥ 2, reconstructor layers ≥ 1 and hard negatives ≥ 0 are required.");
+        if (MaskRatioFirst is < 0 or >= 1 || MaskRatioLater is < 0 or >= 1)
+            throw new ArgumentException("Mask ratios must be in [0, 1).");
+        if (WarmupEpochs < 0 || ContinuousEpochs < 0 || CodebookEpochs < 0)
+            throw new ArgumentException("Stage epochs cannot be negative.");
+    }
+
+    /// <summary>Vocabulary ranges the tokenizer must reserve: K per learned position, then the counter.</summary>
+    public int[] IdPositionSizes() => [.. Enumerable.Repeat(CodebookSize, Positions), CounterSize];
+}
