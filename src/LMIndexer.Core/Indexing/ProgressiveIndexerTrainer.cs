@@ -60,6 +60,14 @@ public static class ProgressiveIndexerTrainer
         return new IndexerTrainingResult(final, codes, stages, inertia);
     }
 
+    /// <summary>Runs only the warm-up stage (for inspection and tests).</summary>
+    internal static StageReport RunWarmup(SemanticIndexerModel model, IReadOnlyList<int[]> itemTokens, SemanticIndexerOptions options)
+    {
+        var codes = itemTokens.Select(_ => new long[options.Positions]).ToArray();
+        model.train();
+        return RunStage(model, IndexerStage.Warmup, 1, itemTokens, codes, options, options.WarmupEpochs, new Random(options.Seed), null, CancellationToken.None);
+    }
+
     private static StageReport RunStage(SemanticIndexerModel model, IndexerStage stage, int position, IReadOnlyList<int[]> itemTokens, long[][] codes,
         SemanticIndexerOptions options, int epochs, Random random, IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {

@@ -1,0 +1,70 @@
+using LMIndexer.Core.Data;
+using LMIndexer.Core.Data.Synthetic;
+using LMIndexer.Core.Indexing;
+using LMIndexer.Core.Model;
+using LMIndexer.Core.Text;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LMIndexer.Core.Tests.Indexing;
+
+public sealed class SemanticIndexingPipelineTests
+{
+    private static readonly SemanticIndexerOptions FastOptions = new()
+    {
+        CodebookSize = 4,
+        CounterSize = 2,          // deliberately too small: the pipeline must grow it
+        MaxTokens = 32,
+        BatchSize = 16,
+        WarmupEpochs = 1,
+        ContinuousEpochs = 1,
+        CodebookEpochs = 1,
+        KMeans = new KMeansOptions { Restarts = 2, MaxIterations = 50 },
+    };
+
+    [Fact]
+    public void Trained_bundle_reassigns_exactly_the_saved_ids_and_ids_are_unique()
+    {
+        using var temp = new TempDirectory();
+        var catalog = SyntheticCatalogGenerator.Generate(new SyntheticCatalogOptions { Items = 96, Users = 5, Seed = 4 });
+        var plan = new IndexingPlan { Indexer = FastOptions, ModelSize = "tiny", PretrainSteps = 5 };
+        var outcome = SemanticIndexing.Run(catalog, plan);
+        var directory = Path.Combine(temp.Path, "indexer");
+        SemanticIndexing.Save(outcome, directory);
+        outcome.Bundle.Dispose();
+
+        var table = SemanticIdTable.Load(Path.Combine(directory, SemanticIdTable.FileName));
+        Assert.Equal(catalog.Items.Select(i => i.ItemId), table.ItemIds);
+        Assert.Equal(table.Count, table.Ids.Select(id => string.Join(',', id)).Distinct().Count());   // unique after the counter
+        Assert.All(table.Ids, id => Assert.Equal(3, id.Length));
+        Assert.All(table.Ids, id => Assert.InRange(id[0], 0, 3));
+        Assert.True(table.RequiredCounterSize > 2, "96 items in 16 code pairs must overflow a counter of 2");
+
+        using var loaded = IndexerBundle.Load(directory);
+        Assert.Equal(table.RequiredCounterSize, loaded.Bundle.Tokenizer.IdPositionSizes[^1]);        // counter range grown
+        var reassigned = loaded.AssignCodes([.. catalog.Items.Select(ItemTextBuilder.Build)], FastOptions.MaxTokens);
+        Assert.Equal(table.Ids.Select(id => string.Join(',', id.Take(2))), reassigned.Select(c => string.Join(',', c)));
+
+        var stats = SemanticIndexing.ReadStats(Path.Combine(directory, SemanticIndexing.StatsFile));
+        Assert.Equal(96, stats.Items);
+        Assert.Contains("full", stats.AmiFirstCode.Keys);
+    }
+
+    [Fact]
+    public void Warmup_changes_only_the_reconstructor()
+    {
+        var catalog = SyntheticCatalogGenerator.Generate(new SyntheticCatalogOptions { Items = 64, Users = 5, Seed = 5 });
+        var texts = catalog.Items.Select(ItemTextBuilder.Build).ToList();
+        var tokenizer = CatalogTokenizer.Build(texts, FastOptions.IdPositionSizes());
+        torch.manual_seed(3);
+        var t5 = new T5Model(T5Config.Tiny(tokenizer.VocabSize));
+        using var indexer = new SemanticIndexerModel(t5, tokenizer, 2, FastOptions.CodebookSize, 1);
+        var before = indexer.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
+        var tokens = texts.Select(t => tokenizer.EncodeWithEos(t, 32)).ToList();
+        // Only the warm-up stage: no continuous or codebook epochs, one position.
+        ProgressiveIndexerTrainer.RunWarmup(indexer, tokens, FastOptions with { Positions = 1, ContinuousEpochs = 0, CodebookEpochs = 0, WarmupEpochs = 2 });
+        foreach (var (name, value) in indexer.state_dict().Where(kv => !kv.Key.StartsWith("reconstructor.", StringComparison.Ordinal)))
+            Assert.True(value.allclose(before[name], rtol: 0, atol: 0), $"{name} changed during the warm-up");
+        Assert.Contains(indexer.state_dict(), kv => kv.Key.StartsWith("reconstructor.", StringComparison.Ordinal) && !kv.Value.allclose(before[kv.Key], rtol: 0, atol: 0));
+    }
+}
