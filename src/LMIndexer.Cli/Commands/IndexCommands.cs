@@ -34,6 +34,7 @@ public static class IndexCommands
         var batch = new Option<int>("--batch-size") { Description = "Items per step.", DefaultValueFactory = _ => 32 };
         var epochs = new Option<int>("--epochs") { Description = "Epochs of each stage (warm-up, continuous, codebook).", DefaultValueFactory = _ => 3 };
         var lr = new Option<double>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => 1e-3 };
+        var warmupLr = new Option<double?>("--warmup-lr") { Description = "Peak learning rate of the reconstructor warm-up (default: --lr)." };
         var noWarmup = new Option<bool>("--no-warmup") { Description = "Ablation: skip the reconstructor warm-up." };
         var noContrastive = new Option<bool>("--no-contrastive") { Description = "Ablation: no contrastive loss." };
         var noCommitment = new Option<bool>("--no-commitment") { Description = "Ablation: no commitment loss." };
@@ -43,7 +44,7 @@ public static class IndexCommands
         var version = new Option<string>("--version") { Description = "Version label of the index.", DefaultValueFactory = _ => "v1" };
         var command = new Command("train", "Train the semantic indexer on a catalog and write an indexer bundle.")
         {
-            items, output, method, size, baseBundle, pretrainSteps, positions, codebook, maxTokens, batch, epochs, lr,
+            items, output, method, size, baseBundle, pretrainSteps, positions, codebook, maxTokens, batch, epochs, lr, warmupLr,
             noWarmup, noContrastive, noCommitment, reconLayers, maskRatio, leak, version,
         };
         common.AddTo(command);
@@ -76,6 +77,7 @@ public static class IndexCommands
                 MaskRatioLater = ratio ?? 0.7,
                 ReplicateReferenceLeak = result.GetValue(leak),
                 Optimizer = new OptimizerOptions { LearningRate = result.GetValue(lr) },
+                WarmupLearningRate = result.GetValue(warmupLr),
                 Seed = result.GetValue(common.Seed),
             };
             options.Validate();

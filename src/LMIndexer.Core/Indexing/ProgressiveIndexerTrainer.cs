@@ -80,7 +80,10 @@ public static class ProgressiveIndexerTrainer
         }
         var stepsPerEpoch = (itemTokens.Count + options.BatchSize - 1) / options.BatchSize;
         var totalSteps = epochs * stepsPerEpoch;
-        using var optimizer = new ModelOptimizer(model.TrainableParameters(), options.Optimizer, totalSteps);
+        var optimizerOptions = stage == IndexerStage.Warmup && options.WarmupLearningRate is double warmupRate
+            ? options.Optimizer with { LearningRate = warmupRate }
+            : options.Optimizer;
+        using var optimizer = new ModelOptimizer(model.TrainableParameters(), optimizerOptions, totalSteps);
         var groups = position > 1 ? PrefixGroups(codes, position) : null;
         var order = Enumerable.Range(0, itemTokens.Count).ToArray();
         var name = $"{StageName(stage)} p{position}";

@@ -59,6 +59,13 @@ public sealed record SemanticIndexerOptions
     public int CodebookEpochs { get; init; } = 3;
 
     public OptimizerOptions Optimizer { get; init; } = new() { LearningRate = 1e-3, WarmupRatio = 0.1 };
+
+    /// <summary>
+    /// Peak learning rate of the warm-up stage, where only the fresh reconstructor trains. Higher than
+    /// the backbone's: the reconstructor's relative-position table starts near zero and must grow
+    /// by several units before rows can tell positions apart. Null uses <see cref="Optimizer"/>'s.
+    /// </summary>
+    public double? WarmupLearningRate { get; init; }
     public KMeansOptions KMeans { get; init; } = new();
     public int Seed { get; init; } = 42;
 
