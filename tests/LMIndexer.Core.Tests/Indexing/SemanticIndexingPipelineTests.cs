@@ -1,4 +1,5 @@
 using LMIndexer.Core.Data;
+using LMIndexer.Core.Evaluation;
 using LMIndexer.Core.Data.Synthetic;
 using LMIndexer.Core.Indexing;
 using LMIndexer.Core.Model;
@@ -48,6 +49,32 @@ public sealed class SemanticIndexingPipelineTests
         var stats = SemanticIndexing.ReadStats(Path.Combine(directory, SemanticIndexing.StatsFile));
         Assert.Equal(96, stats.Items);
         Assert.Contains("full", stats.AmiFirstCode.Keys);
+    }
+
+    [Fact]
+    public void Learned_first_codes_track_categories_far_better_than_random_codes()
+    {
+        var catalog = SyntheticCatalogGenerator.Generate(new SyntheticCatalogOptions { Items = 240, Users = 5, Seed = 12 });
+        var options = new SemanticIndexerOptions
+        {
+            CodebookSize = 8,
+            CounterSize = 64,
+            MaxTokens = 48,
+            WarmupEpochs = 3,
+            ContinuousEpochs = 3,
+            CodebookEpochs = 3,
+            KMeans = new KMeansOptions { Restarts = 3 },
+        };
+        var outcome = SemanticIndexing.Run(catalog, new IndexingPlan { Indexer = options, ModelSize = "tiny", PretrainSteps = 300 });
+        outcome.Bundle.Dispose();
+        var departments = catalog.Items.Select(i => i.CategoryLabel(1)).ToList();
+        var learned = outcome.Table.Ids.Select(id => id[0]).ToList();
+        var random = new Random(1);
+        var control = learned.Select(_ => (long)random.Next(8)).ToList();
+        var learnedAmi = ClusteringMetrics.AdjustedMutualInformation(departments, learned);
+        var controlAmi = ClusteringMetrics.AdjustedMutualInformation(departments, control);
+        Assert.True(learnedAmi > controlAmi + 0.15, $"AMI of c1 {learnedAmi:F3} vs random control {controlAmi:F3}");
+        Assert.Equal(learnedAmi, outcome.Stats.AmiFirstCode["level-1"], 10);
     }
 
     [Fact]
