@@ -15,6 +15,7 @@ public static class IndexCommands
     {
         var index = new Command("index", "Learn semantic item IDs (LMIndexer) and evaluate them.");
         index.Subcommands.Add(Train());
+        index.Subcommands.Add(Assign());
         index.Subcommands.Add(Eval());
         return index;
     }
@@ -96,6 +97,30 @@ public static class IndexCommands
             AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"{catalog.Items.Count} items indexed in {(DateTime.UtcNow - started).TotalSeconds:F0} s; bundle: {result.GetValue(output)!.FullName}");
             outcome.Bundle.Dispose();
             return Task.FromResult(0);
+        }));
+        return command;
+    }
+
+    private static Command Assign()
+    {
+        var common = new CommonOptions();
+        var bundle = new Option<DirectoryInfo>("--bundle", "-b") { Description = "Indexer bundle directory.", Required = true };
+        var items = new Option<FileInfo>("--items") { Description = "items.jsonl of new or changed items.", Required = true };
+        var output = new Option<FileInfo>("--out", "-o") { Description = "Where to write the updated ID table (item_id TAB c1 c2 … counter).", Required = true };
+        var command = new Command("assign", "Assign semantic IDs to new or changed items with an existing indexer bundle.") { bundle, items, output };
+        common.AddTo(command);
+        command.SetAction(result => CliErrors.Run(() =>
+        {
+            common.InitializeRuntime(result);
+            var itemsFile = result.GetValue(items)!;
+            if (!itemsFile.Exists)
+                throw new CliUsageException($"{itemsFile.FullName} does not exist.");
+            var catalogItems = CatalogFiles.ReadItems(itemsFile.FullName);
+            using var indexer = IndexerBundle.Load(result.GetValue(bundle)!.FullName);
+            var (table, report) = indexer.AssignItems(catalogItems);
+            table.Save(result.GetValue(output)!.FullName);
+            AnsiConsole.MarkupLineInterpolated($"{report.Unchanged} unchanged, {report.Changed} changed, {report.Added} new; {table.Count} IDs written to {result.GetValue(output)!.FullName}");
+            return 0;
         }));
         return command;
     }

@@ -5,6 +5,9 @@ using static TorchSharp.torch;
 
 namespace LMIndexer.Core.Indexing;
 
+/// <summary>How an assignment batch changed the ID table.</summary>
+public sealed record AssignmentReport(int Unchanged, int Changed, int Added);
+
 /// <summary>An indexer bundle loaded for assigning IDs to new or changed items.</summary>
 public sealed class IndexerBundle : IDisposable
 {
@@ -58,6 +61,60 @@ public sealed class IndexerBundle : IDisposable
     {
         var tokens = itemTexts.Select(t => Bundle.Tokenizer.EncodeWithEos(t, maxTokens)).ToList();
         return SemanticIdAssigner.Assign(Indexer, tokens);
+    }
+
+    /// <summary>
+    /// IDs for a batch of (new or changed) items against the bundle's table: an item whose learned
+    /// codes are unchanged keeps its full ID; any other gets the next free counter of its group.
+    /// Items of the table not in the batch keep their IDs.
+    /// </summary>
+    public (SemanticIdTable Table, AssignmentReport Report) AssignItems(IReadOnlyList<Data.CatalogItem> items)
+    {
+        var maxTokens = int.Parse(Bundle.Manifest.Properties.GetValueOrDefault("maxTokens", "64"), CultureInfo.InvariantCulture);
+        var codes = AssignCodes([.. items.Select(Text.ItemTextBuilder.Build)], maxTokens);
+        var counterSize = Bundle.Tokenizer.IdPositionSizes[^1];
+        var ids = Table.ItemIds.Zip(Table.Ids).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal);
+        var order = Table.ItemIds.ToList();
+        var used = new Dictionary<string, HashSet<long>>(StringComparer.Ordinal);
+        foreach (var id in Table.Ids)
+            Used(used, id[..^1]).Add(id[^1]);
+        int unchanged = 0, changed = 0, added = 0;
+        for (var i = 0; i < items.Count; i++)
+        {
+            var itemId = items[i].ItemId;
+            if (ids.TryGetValue(itemId, out var existing))
+            {
+                if (existing.AsSpan(0, existing.Length - 1).SequenceEqual(codes[i]))
+                {
+                    unchanged++;
+                    continue;
+                }
+                Used(used, existing[..^1]).Remove(existing[^1]);
+                changed++;
+            }
+            else
+            {
+                order.Add(itemId);
+                added++;
+            }
+            var taken = Used(used, codes[i]);
+            long counter = 0;
+            while (taken.Contains(counter))
+                counter++;
+            if (counter >= counterSize)
+                throw new InvalidOperationException($"The collision counter range ({counterSize}) is exhausted for ID prefix {string.Join('-', codes[i])}; retrain the index with a larger counter.");
+            taken.Add(counter);
+            ids[itemId] = [.. codes[i], counter];
+        }
+        return (new SemanticIdTable(order, [.. order.Select(id => ids[id])]), new AssignmentReport(unchanged, changed, added));
+    }
+
+    private static HashSet<long> Used(Dictionary<string, HashSet<long>> used, IEnumerable<long> codes)
+    {
+        var key = string.Join(',', codes);
+        if (!used.TryGetValue(key, out var set))
+            used[key] = set = [];
+        return set;
     }
 
     public void Dispose() => Indexer.Dispose();

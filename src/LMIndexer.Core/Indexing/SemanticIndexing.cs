@@ -52,8 +52,9 @@ public static class SemanticIndexing
         var training = ProgressiveIndexerTrainer.Train(indexer, itemTokens, options, progress, cancellationToken);
         var table = SemanticIdTable.WithCounters([.. catalog.Items.Select(i => i.ItemId)], training.Codes);
 
-        // Counter overflow (a reference bug): grow the counter range instead of emitting unknown tokens.
-        var counterSize = Math.Max(options.CounterSize, table.RequiredCounterSize);
+        // Counter overflow (a reference bug): grow the counter range instead of emitting unknown tokens,
+        // to twice what training needs so that items assigned later still find free counters.
+        var counterSize = table.RequiredCounterSize > options.CounterSize ? 2 * table.RequiredCounterSize : options.CounterSize;
         var sizes = options.IdPositionSizes();
         sizes[^1] = counterSize;
         var finalModel = t5;

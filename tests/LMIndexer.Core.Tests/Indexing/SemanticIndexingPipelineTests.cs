@@ -42,9 +42,23 @@ public sealed class SemanticIndexingPipelineTests
         Assert.True(table.RequiredCounterSize > 2, "96 items in 16 code pairs must overflow a counter of 2");
 
         using var loaded = IndexerBundle.Load(directory);
-        Assert.Equal(table.RequiredCounterSize, loaded.Bundle.Tokenizer.IdPositionSizes[^1]);        // counter range grown
+        Assert.Equal(2 * table.RequiredCounterSize, loaded.Bundle.Tokenizer.IdPositionSizes[^1]);    // grown, with headroom
         var reassigned = loaded.AssignCodes([.. catalog.Items.Select(ItemTextBuilder.Build)], FastOptions.MaxTokens);
         Assert.Equal(table.Ids.Select(id => string.Join(',', id.Take(2))), reassigned.Select(c => string.Join(',', c)));
+
+        var (same, sameReport) = loaded.AssignItems(catalog.Items);
+        Assert.Equal(new AssignmentReport(96, 0, 0), sameReport);
+        Assert.Equal(table.Ids.Select(id => string.Join(',', id)), same.Ids.Select(id => string.Join(',', id)));
+
+        var twin = catalog.Items[7] with { ItemId = "NEW-1" };
+        var (grown, grownReport) = loaded.AssignItems([twin]);
+        Assert.Equal(new AssignmentReport(0, 0, 1), grownReport);
+        var twinId = grown.Find("NEW-1")!;
+        var original = table.Find(catalog.Items[7].ItemId)!;
+        Assert.Equal(original.Take(2), twinId.Take(2));
+        var groupSize = table.Ids.Count(id => id[0] == original[0] && id[1] == original[1]);
+        Assert.Equal(groupSize, twinId[2]);                                                       // the next free counter
+        Assert.Equal(97, grown.Count);
 
         var stats = SemanticIndexing.ReadStats(Path.Combine(directory, SemanticIndexing.StatsFile));
         Assert.Equal(96, stats.Items);
