@@ -25,7 +25,7 @@ public static class IndexCommands
         var common = new CommonOptions();
         var items = new Option<FileInfo>("--items") { Description = "items.jsonl of the catalog to index.", Required = true };
         var output = new Option<DirectoryInfo>("--out", "-o") { Description = "Bundle directory to write (model, codebooks, ids.tsv, stats.json).", Required = true };
-        var method = new Option<string>("--method") { Description = "lmindexer (baselines rqvae and kmeans-tree are not implemented yet).", DefaultValueFactory = _ => "lmindexer" };
+        var method = new Option<string>("--method") { Description = "lmindexer, or a baseline on the same text encoder: rqvae, kmeans-tree.", DefaultValueFactory = _ => "lmindexer" };
         var size = new Option<string>("--size") { Description = "Model size when starting from scratch: tiny, small or base.", DefaultValueFactory = _ => "small" };
         var baseBundle = new Option<DirectoryInfo?>("--base") { Description = "Start from this pretrained bundle instead of pretraining here." };
         var pretrainSteps = new Option<int>("--pretrain-steps") { Description = "Denoising pretraining steps when starting from scratch (0 skips).", DefaultValueFactory = _ => 200 };
@@ -51,8 +51,7 @@ public static class IndexCommands
         common.AddTo(command);
         command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
         {
-            if (result.GetValue(method) != "lmindexer")
-                throw new CliUsageException($"--method {result.GetValue(method)} is not implemented yet; use lmindexer.");
+            var indexingMethod = SemanticIndexing.ParseMethod(result.GetValue(method)!);
             var itemsFile = result.GetValue(items)!;
             if (!itemsFile.Exists)
                 throw new CliUsageException($"{itemsFile.FullName} does not exist.");
@@ -85,6 +84,7 @@ public static class IndexCommands
             var plan = new IndexingPlan
             {
                 Indexer = options,
+                Method = indexingMethod,
                 ModelSize = result.GetValue(size)!,
                 BaseBundle = result.GetValue(baseBundle)?.FullName,
                 PretrainSteps = result.GetValue(pretrainSteps),
@@ -165,9 +165,12 @@ public static class IndexCommands
     private static int EstimateSteps(int items, IndexingPlan plan)
     {
         var o = plan.Indexer;
+        var pretrain = plan.BaseBundle is null ? plan.PretrainSteps : 0;
+        if (plan.Method != IndexingMethod.LMIndexer)
+            return Math.Max(1, pretrain);
         var perEpoch = (items + o.BatchSize - 1) / o.BatchSize;
         var stagesPerPosition = (o.ContinuousEpochs + o.CodebookEpochs) * perEpoch;
-        return (plan.BaseBundle is null ? plan.PretrainSteps : 0) + (o.Warmup ? o.WarmupEpochs * perEpoch : 0) + o.Positions * stagesPerPosition;
+        return pretrain + (o.Warmup ? o.WarmupEpochs * perEpoch : 0) + o.Positions * stagesPerPosition;
     }
 
     public static Table StatsTable(IndexStats stats)

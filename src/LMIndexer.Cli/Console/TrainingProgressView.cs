@@ -18,9 +18,10 @@ public static class TrainingProgressView
             .Start(context =>
             {
                 var task = context.AddTask(Markup.Escape(title), maxValue: totalSteps);
+                var stages = new StageOffsets();
                 result = train(new InlineProgress(p =>
                 {
-                    task.Value = p.Step;
+                    task.Value = Math.Min(totalSteps, stages.Cumulative(p));
                     task.Description = Markup.Escape($"{title} {Describe(p)}");
                 }));
             });
@@ -47,6 +48,25 @@ public static class TrainingProgressView
             ? " (" + string.Join(", ", p.LossParts.Select(kv => $"{kv.Key} {kv.Value.ToString("F3", CultureInfo.InvariantCulture)}")) + ")"
             : string.Empty;
         return string.Create(CultureInfo.InvariantCulture, $"[{p.Stage}] loss {p.Loss:F3}{parts} lr {p.LearningRate:G3} {p.SequencesPerSecond:F0} seq/s");
+    }
+
+    // Each stage counts its own steps; the bar shows the whole run.
+    private sealed class StageOffsets
+    {
+        private string? stage;
+        private int offset;
+        private int lastTotal;
+
+        public int Cumulative(TrainingProgress p)
+        {
+            if (p.Stage != stage)
+            {
+                offset += stage is null ? 0 : lastTotal;
+                stage = p.Stage;
+            }
+            lastTotal = p.TotalSteps;
+            return offset + p.Step;
+        }
     }
 
     private sealed class InlineProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>

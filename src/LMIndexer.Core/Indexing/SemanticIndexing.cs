@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using LMIndexer.Core.Checkpoints;
 using LMIndexer.Core.Data;
+using LMIndexer.Core.Indexing.Baselines;
 using LMIndexer.Core.Model;
 using LMIndexer.Core.Text;
 using LMIndexer.Core.Training;
@@ -10,9 +11,25 @@ using static TorchSharp.torch;
 
 namespace LMIndexer.Core.Indexing;
 
+/// <summary>How IDs are learned: the method, or a baseline on the same text encoder.</summary>
+public enum IndexingMethod
+{
+    LMIndexer,
+
+    /// <summary>Residual-quantisation VAE over mean-pooled encoder embeddings (TIGER).</summary>
+    RqVae,
+
+    /// <summary>Hierarchical k-means over the same embeddings (the reference's "tree" baseline).</summary>
+    KMeansTree,
+}
+
 /// <summary>Where the indexer's backbone comes from and how it is prepared.</summary>
 public sealed record IndexingPlan
 {
+    public IndexingMethod Method { get; init; } = IndexingMethod.LMIndexer;
+
+    public RqVaeOptions RqVae { get; init; } = new();
+
     public SemanticIndexerOptions Indexer { get; init; } = new();
 
     /// <summary>Model size when starting from scratch: tiny, small or base.</summary>
@@ -47,9 +64,25 @@ public static class SemanticIndexing
         var (t5, tokenizer) = Backbone(catalog, texts, plan, progress, cancellationToken);
         var itemTokens = texts.Select(t => tokenizer.EncodeWithEos(t, options.MaxTokens)).ToList();
 
-        // Not disposed as a whole: the T5 submodule lives on in the bundle.
-        var indexer = new SemanticIndexerModel(t5, tokenizer, options.Positions, options.CodebookSize, options.ReconstructorLayers);
-        var training = ProgressiveIndexerTrainer.Train(indexer, itemTokens, options, progress, cancellationToken);
+        IndexerTrainingResult training;
+        Tensor[] codebooks;
+        if (plan.Method == IndexingMethod.LMIndexer)
+        {
+            // Not disposed as a whole: the T5 submodule lives on in the bundle.
+            var indexer = new SemanticIndexerModel(t5, tokenizer, options.Positions, options.CodebookSize, options.ReconstructorLayers);
+            training = ProgressiveIndexerTrainer.Train(indexer, itemTokens, options, progress, cancellationToken);
+            codebooks = [.. Enumerable.Range(1, options.Positions).Select(p => indexer.Codebook(p).Embed.detach().clone())];
+            indexer.Reconstructor.Dispose();
+        }
+        else
+        {
+            using var embeddings = ItemEmbeddings.Encode(t5, itemTokens);
+            var codes = plan.Method == IndexingMethod.RqVae
+                ? RqVaeIndexer.Assign(embeddings, options.Positions, options.CodebookSize, plan.RqVae with { Seed = options.Seed }, options.KMeans, cancellationToken)
+                : KMeansTreeIndexer.Assign(embeddings, options.Positions, options.CodebookSize, options.KMeans);
+            training = new IndexerTrainingResult(codes, codes, [], []);
+            codebooks = [];
+        }
         var table = SemanticIdTable.WithCounters([.. catalog.Items.Select(i => i.ItemId)], training.Codes);
 
         // Counter overflow (a reference bug): grow the counter range instead of emitting unknown tokens,
@@ -61,8 +94,6 @@ public static class SemanticIndexing
         var finalTokenizer = tokenizer;
         if (counterSize != options.CounterSize)
             (finalModel, finalTokenizer) = VocabularyResizer.WithIdPositions(t5, tokenizer, sizes);
-        var codebooks = Enumerable.Range(1, options.Positions).Select(p => indexer.Codebook(p).Embed.detach().clone()).ToArray();
-        indexer.Reconstructor.Dispose();
         if (!ReferenceEquals(finalModel, t5))
             t5.Dispose();
 
@@ -70,12 +101,12 @@ public static class SemanticIndexing
         var manifest = new BundleManifest
         {
             Version = plan.Version,
-            Kind = "indexer",
+            Kind = plan.Method == IndexingMethod.LMIndexer ? "indexer" : "indexer-baseline",
             Config = finalModel.Config,
             TrainingDataHash = ModelBundle.HashOf(texts),
             Properties = new Dictionary<string, string>
             {
-                ["method"] = "lmindexer",
+                ["method"] = MethodName(plan.Method),
                 ["positions"] = options.Positions.ToString(CultureInfo.InvariantCulture),
                 ["codebookSize"] = options.CodebookSize.ToString(CultureInfo.InvariantCulture),
                 ["counterSize"] = counterSize.ToString(CultureInfo.InvariantCulture),
@@ -99,6 +130,21 @@ public static class SemanticIndexing
             [StatsFile] = path => File.WriteAllText(path, JsonSerializer.Serialize(outcome.Stats, IndexJson.Default.IndexStats)),
         });
     }
+
+    public static string MethodName(IndexingMethod method) => method switch
+    {
+        IndexingMethod.RqVae => "rqvae",
+        IndexingMethod.KMeansTree => "kmeans-tree",
+        _ => "lmindexer",
+    };
+
+    public static IndexingMethod ParseMethod(string name) => name.ToLowerInvariant() switch
+    {
+        "lmindexer" => IndexingMethod.LMIndexer,
+        "rqvae" or "rq-vae" => IndexingMethod.RqVae,
+        "kmeans-tree" or "tree" => IndexingMethod.KMeansTree,
+        _ => throw new ArgumentException($"Unknown method '{name}'; expected lmindexer, rqvae or kmeans-tree."),
+    };
 
     /// <summary>Reads a <c>stats.json</c> written by <see cref="Save"/>.</summary>
     public static IndexStats ReadStats(string path) =>
