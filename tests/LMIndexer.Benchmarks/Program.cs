@@ -13,5 +13,5 @@ var filter = args.FirstOrDefault() ?? "all";
 if (filter is "all" or "training")
 {
     var summary = BenchmarkRunner.Run<TrainingStepBenchmarks>(config);
-    FoundationReport.Write(summary, Environment.CommandLine);
+    FoundationReport.Write(summary);
 }

@@ -17,6 +17,7 @@ public static class IndexCommands
         index.Subcommands.Add(Train());
         index.Subcommands.Add(Assign());
         index.Subcommands.Add(Eval());
+        index.Subcommands.Add(IndexBenchCommand.Create());
         return index;
     }
 
@@ -162,7 +163,7 @@ public static class IndexCommands
         return command;
     }
 
-    private static int EstimateSteps(int items, IndexingPlan plan)
+    internal static int EstimateSteps(int items, IndexingPlan plan)
     {
         var o = plan.Indexer;
         var pretrain = plan.BaseBundle is null ? plan.PretrainSteps : 0;

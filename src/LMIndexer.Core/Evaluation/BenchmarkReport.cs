@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace LMIndexer.Core.Evaluation;
+
+/// <summary>One measured value of a benchmark (system × metric).</summary>
+public sealed record BenchmarkRow(string System, string Metric, double Value);
+
+/// <summary>
+/// Writes a benchmark the way the project records them: <c>docs/bench/&lt;name&gt;.json</c>
+/// (overwritten each run) and one section of <c>docs/benchmarks.md</c> (replaced each run).
+/// </summary>
+public static class BenchmarkReport
+{
+    public static void Write(string docsDirectory, string name, string command, double wallSeconds, IReadOnlyList<BenchmarkRow> rows, string description, string markdownTable, string interpretation)
+    {
+        var date = DateTimeOffset.UtcNow;
+        var machine = Machine();
+        var git = GitRevision();
+        var json = new JsonObject
+        {
+            ["benchmark"] = name,
+            ["command"] = command,
+            ["date"] = date.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+            ["machine"] = machine,
+            ["git"] = git,
+            ["wall_seconds"] = Math.Round(wallSeconds),
+            ["rows"] = new JsonArray([.. rows.Select(r => (JsonNode)new JsonObject { ["system"] = r.System, ["metric"] = r.Metric, ["value"] = Math.Round(r.Value, 4) })]),
+        };
+        Directory.CreateDirectory(Path.Combine(docsDirectory, "bench"));
+        File.WriteAllText(Path.Combine(docsDirectory, "bench", $"{name}.json"), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+
+        var section = new StringBuilder();
+        section.Append("## ").AppendLine(name).AppendLine();
+        section.AppendLine(description).AppendLine();
+        section.Append("- command: `").Append(command).AppendLine("`");
+        section.AppendLine(CultureInfo.InvariantCulture, $"- machine: {machine}; date: {date:yyyy-MM-dd}; git: {git}; wall time: {wallSeconds:F0} s");
+        section.AppendLine();
+        section.AppendLine(markdownTable.TrimEnd()).AppendLine();
+        section.AppendLine(interpretation);
+        ReplaceSection(Path.Combine(docsDirectory, "benchmarks.md"), name, section.ToString());
+    }
+
+    /// <summary>Keeps one section per benchmark, replacing it on each run.</summary>
+    public static void ReplaceSection(string path, string name, string section)
+    {
+        var header = $"## {name}";
+        var text = File.Exists(path)
+            ? File.ReadAllText(path)
+            : "# Benchmarks\n\nMeasured figures only; each section is rewritten by the command it names. Machine-readable copies are in `docs/bench/`.\n";
+        var start = text.IndexOf(header + "\n", StringComparison.Ordinal);
+        if (start < 0)
+        {
+            text = text.TrimEnd() + "\n\n" + section;
+        }
+        else
+        {
+            var end = text.IndexOf("\n## ", start + header.Length, StringComparison.Ordinal);
+            text = text[..start] + section.TrimEnd() + "\n" + (end < 0 ? string.Empty : text[end..]);
+        }
+        File.WriteAllText(path, text.TrimEnd() + "\n");
+    }
+
+    public static string Machine()
+    {
+        var cpu = File.Exists("/proc/cpuinfo")
+            ? File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal))?.Split(':', 2)[1].Trim()
+            : null;
+        var memory = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / (1024.0 * 1024 * 1024);
+        return string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessorCount} cores ({cpu ?? "unknown CPU"}), {memory:F0} GiB, cpu");
+    }
+
+    public static string GitRevision()
+    {
+        try
+        {
+            using var process = Process.Start(new ProcessStartInfo("git", "rev-parse --short HEAD") { RedirectStandardOutput = true, RedirectStandardError = true })!;
+            var output = process.StandardOutput.ReadToEnd().Trim();
+            process.WaitForExit();
+            return process.ExitCode == 0 ? output : "unknown";
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return "unknown";
+        }
+    }
+}
