@@ -5,6 +5,7 @@ using LMIndexer.Core.Checkpoints;
 using LMIndexer.Core.Data;
 using LMIndexer.Core.Data.Synthetic;
 using LMIndexer.Core.Generation;
+using LMIndexer.Core.Indexing;
 using LMIndexer.Core.Text;
 using LMIndexer.Core.Training;
 using Spectre.Console;
@@ -13,8 +14,8 @@ namespace LMIndexer.Cli.Commands;
 
 /// <summary>
 /// <c>lmindexer demo</c>: the README's main job. Today it generates the synthetic catalog, pretrains
-/// the small model on it and shows what the model learnt; semantic-ID training and serving join it
-/// as those capabilities land. Artefacts are reused on later runs unless <c>--fresh</c>.
+/// the small model on it, shows what the model learnt and learns semantic IDs for the catalog;
+/// generative recommendation and serving join it as those capabilities land. Artefacts are reused on later runs unless <c>--fresh</c>.
 /// </summary>
 public static class DemoCommand
 {
@@ -36,6 +37,7 @@ public static class DemoCommand
             var root = result.GetValue(work)!.FullName;
             var catalogDir = Path.Combine(root, "catalog");
             var bundleDir = Path.Combine(root, "pretrained");
+            var indexDir = Path.Combine(root, "indexer");
             if (result.GetValue(fresh) && Directory.Exists(root))
                 Directory.Delete(root, recursive: true);
 
@@ -55,7 +57,11 @@ public static class DemoCommand
                 AnsiConsole.Write(new Rule("[bold]3. What the model learnt: fill in masked item text[/]").LeftJustified());
                 ShowInfilling(bundle, catalog);
             }
-            AnsiConsole.MarkupLine("[grey]Semantic-ID training and the recommendation cluster join this demo as they land (see README).[/]");
+
+            AnsiConsole.Write(new Rule("[bold]4. Learn semantic IDs (LMIndexer)[/]").LeftJustified());
+            var table = LoadOrIndex(indexDir, bundleDir, catalog, result.GetValue(common.Seed), cancellation);
+            ShowIdGroups(table, catalog);
+            AnsiConsole.MarkupLine("[grey]Generative recommendation and the Orleans cluster with its widget join this demo as they land (see README).[/grey]");
             return Task.FromResult(0);
         }));
         return command;
@@ -87,6 +93,42 @@ public static class DemoCommand
         AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
             $"loss {report.FirstLoss:F3} → {report.FinalLoss:F3} in {report.Seconds:F0} s ({report.SequencesPerSecond:F1} seq/s)");
         return bundle;
+    }
+
+    private static SemanticIdTable LoadOrIndex(string directory, string baseBundle, Catalog catalog, int seed, CancellationToken cancellation)
+    {
+        var tablePath = Path.Combine(directory, SemanticIdTable.FileName);
+        var hash = ModelBundle.HashOf(catalog.Items.Select(ItemTextBuilder.Build));
+        if (File.Exists(tablePath) && ModelBundle.ReadManifest(directory).TrainingDataHash == hash)
+        {
+            AnsiConsole.MarkupLineInterpolated($"reusing {directory}");
+            AnsiConsole.Write(IndexCommands.StatsTable(SemanticIndexing.ReadStats(Path.Combine(directory, SemanticIndexing.StatsFile))));
+            return SemanticIdTable.Load(tablePath);
+        }
+        // A small, quick configuration: 32 codes per position, one epoch per stage.
+        var plan = new IndexingPlan
+        {
+            BaseBundle = baseBundle,
+            Version = "demo",
+            Indexer = new SemanticIndexerOptions { CodebookSize = 32, CounterSize = 32, WarmupEpochs = 1, ContinuousEpochs = 1, CodebookEpochs = 1, Seed = seed },
+        };
+        var outcome = TrainingProgressView.Run("index", IndexCommands.EstimateSteps(catalog.Items.Count, plan), p => SemanticIndexing.Run(catalog, plan, p, cancellation));
+        SemanticIndexing.Save(outcome, directory);
+        outcome.Bundle.Dispose();
+        AnsiConsole.Write(IndexCommands.StatsTable(outcome.Stats));
+        return outcome.Table;
+    }
+
+    private static void ShowIdGroups(SemanticIdTable table, Catalog catalog)
+    {
+        var byId = catalog.Items.ToDictionary(i => i.ItemId, StringComparer.Ordinal);
+        var view = new Table().AddColumn("first code c1").AddColumn("items").AddColumn("examples (title — category)");
+        foreach (var group in table.ItemIds.Zip(table.Ids).GroupBy(x => x.Second[0]).OrderByDescending(g => g.Count()).Take(5))
+        {
+            var examples = group.Take(3).Select(x => $"{x.First} {string.Join('-', x.Second)}: {byId[x.First].Title} — {byId[x.First].CategoryLabel()}");
+            view.AddRow(group.Key.ToString(CultureInfo.InvariantCulture), group.Count().ToString(CultureInfo.InvariantCulture), Markup.Escape(string.Join("\n", examples)));
+        }
+        AnsiConsole.Write(view);
     }
 
     private static void ShowInfilling(ModelBundle bundle, Catalog catalog)

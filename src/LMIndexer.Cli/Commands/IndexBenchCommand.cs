@@ -27,14 +27,12 @@ public static class IndexBenchCommand
         var methods = new Option<string>("--methods") { Description = "Comma-separated: lmindexer, rqvae, kmeans-tree.", DefaultValueFactory = _ => "lmindexer,rqvae,kmeans-tree" };
         var size = new Option<string>("--size") { Description = "Model size: tiny, small or base.", DefaultValueFactory = _ => "small" };
         var pretrainSteps = new Option<int>("--pretrain-steps") { Description = "Shared denoising pretraining steps.", DefaultValueFactory = _ => 1000 };
-        var codebook = new Option<int>("--codebook-size") { Description = "Codes per learned position.", DefaultValueFactory = _ => 128 };
-        var epochs = new Option<int>("--epochs") { Description = "LMIndexer epochs per stage.", DefaultValueFactory = _ => 3 };
-        var maxTokens = new Option<int>("--max-tokens") { Description = "Text tokens per item.", DefaultValueFactory = _ => 64 };
-        var batch = new Option<int>("--batch-size") { Description = "Items per step.", DefaultValueFactory = _ => 32 };
+        var indexer = new IndexerCoreOptions();
         var command = new Command("bench", "Benchmark LMIndexer against rq-VAE and k-means-tree IDs on real data (AMI, perplexity, collisions, time).")
         {
-            data, name, work, docs, methods, size, pretrainSteps, codebook, epochs, maxTokens, batch,
+            data, name, work, docs, methods, size, pretrainSteps,
         };
+        indexer.AddTo(command);
         common.AddTo(command);
         command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
         {
@@ -42,18 +40,8 @@ public static class IndexBenchCommand
             common.InitializeRuntime(result);
             var clock = Stopwatch.StartNew();
             var catalog = CatalogFiles.Load(result.GetValue(data)!.FullName);
-            var stageEpochs = result.GetValue(epochs);
-            var options = new SemanticIndexerOptions
-            {
-                CodebookSize = result.GetValue(codebook),
-                CounterSize = result.GetValue(codebook),
-                MaxTokens = result.GetValue(maxTokens),
-                BatchSize = result.GetValue(batch),
-                WarmupEpochs = stageEpochs,
-                ContinuousEpochs = stageEpochs,
-                CodebookEpochs = stageEpochs,
-                Seed = result.GetValue(common.Seed),
-            };
+            var options = indexer.Build(result, result.GetValue(common.Seed));
+            var stageEpochs = options.ContinuousEpochs;
             var root = result.GetValue(work)!.FullName;
             var basePath = Path.Combine(root, "pretrained");
             var pretrainClock = Stopwatch.StartNew();

@@ -31,10 +31,7 @@ public static class IndexCommands
         var baseBundle = new Option<DirectoryInfo?>("--base") { Description = "Start from this pretrained bundle instead of pretraining here." };
         var pretrainSteps = new Option<int>("--pretrain-steps") { Description = "Denoising pretraining steps when starting from scratch (0 skips).", DefaultValueFactory = _ => 200 };
         var positions = new Option<int>("--positions") { Description = "Learned ID positions (a collision counter follows).", DefaultValueFactory = _ => 2 };
-        var codebook = new Option<int>("--codebook-size") { Description = "Codes per learned position (K).", DefaultValueFactory = _ => 128 };
-        var maxTokens = new Option<int>("--max-tokens") { Description = "Text tokens per item, including </s>.", DefaultValueFactory = _ => 64 };
-        var batch = new Option<int>("--batch-size") { Description = "Items per step.", DefaultValueFactory = _ => 32 };
-        var epochs = new Option<int>("--epochs") { Description = "Epochs of each stage (warm-up, continuous, codebook).", DefaultValueFactory = _ => 3 };
+        var core = new IndexerCoreOptions();
         var lr = new Option<double>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => 1e-3 };
         var warmupLr = new Option<double?>("--warmup-lr") { Description = "Peak learning rate of the reconstructor warm-up (default: --lr)." };
         var noWarmup = new Option<bool>("--no-warmup") { Description = "Ablation: skip the reconstructor warm-up." };
@@ -46,9 +43,10 @@ public static class IndexCommands
         var version = new Option<string>("--version") { Description = "Version label of the index.", DefaultValueFactory = _ => "v1" };
         var command = new Command("train", "Train the semantic indexer on a catalog and write an indexer bundle.")
         {
-            items, output, method, size, baseBundle, pretrainSteps, positions, codebook, maxTokens, batch, epochs, lr, warmupLr,
+            items, output, method, size, baseBundle, pretrainSteps, positions, lr, warmupLr,
             noWarmup, noContrastive, noCommitment, reconLayers, maskRatio, leak, version,
         };
+        core.AddTo(command);
         common.AddTo(command);
         command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
         {
@@ -59,17 +57,9 @@ public static class IndexCommands
             common.InitializeRuntime(result);
             var catalog = new Catalog(CatalogFiles.ReadItems(itemsFile.FullName), []);
             var ratio = result.GetValue(maskRatio);
-            var stageEpochs = result.GetValue(epochs);
-            var options = new SemanticIndexerOptions
+            var options = core.Build(result, result.GetValue(common.Seed)) with
             {
                 Positions = result.GetValue(positions),
-                CodebookSize = result.GetValue(codebook),
-                CounterSize = result.GetValue(codebook),
-                MaxTokens = result.GetValue(maxTokens),
-                BatchSize = result.GetValue(batch),
-                WarmupEpochs = stageEpochs,
-                ContinuousEpochs = stageEpochs,
-                CodebookEpochs = stageEpochs,
                 Warmup = !result.GetValue(noWarmup),
                 Contrastive = !result.GetValue(noContrastive),
                 Commitment = !result.GetValue(noCommitment),
@@ -79,7 +69,6 @@ public static class IndexCommands
                 ReplicateReferenceLeak = result.GetValue(leak),
                 Optimizer = new OptimizerOptions { LearningRate = result.GetValue(lr) },
                 WarmupLearningRate = result.GetValue(warmupLr),
-                Seed = result.GetValue(common.Seed),
             };
             options.Validate();
             var plan = new IndexingPlan

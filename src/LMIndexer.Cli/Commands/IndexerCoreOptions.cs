@@ -1,0 +1,37 @@
+using System.CommandLine;
+using LMIndexer.Core.Indexing;
+
+namespace LMIndexer.Cli.Commands;
+
+/// <summary>The indexer sizes and schedule shared by <c>index train</c> and <c>index bench</c>.</summary>
+public sealed class IndexerCoreOptions
+{
+    public Option<int> CodebookSize { get; } = new("--codebook-size") { Description = "Codes per learned position (K).", DefaultValueFactory = _ => 128 };
+    public Option<int> MaxTokens { get; } = new("--max-tokens") { Description = "Text tokens per item, including </s>.", DefaultValueFactory = _ => 64 };
+    public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Items per step.", DefaultValueFactory = _ => 32 };
+    public Option<int> Epochs { get; } = new("--epochs") { Description = "Epochs of each stage (warm-up, continuous, codebook).", DefaultValueFactory = _ => 3 };
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(CodebookSize);
+        command.Options.Add(MaxTokens);
+        command.Options.Add(BatchSize);
+        command.Options.Add(Epochs);
+    }
+
+    public SemanticIndexerOptions Build(ParseResult result, int seed)
+    {
+        var epochs = result.GetValue(Epochs);
+        return new SemanticIndexerOptions
+        {
+            CodebookSize = result.GetValue(CodebookSize),
+            CounterSize = result.GetValue(CodebookSize),
+            MaxTokens = result.GetValue(MaxTokens),
+            BatchSize = result.GetValue(BatchSize),
+            WarmupEpochs = epochs,
+            ContinuousEpochs = epochs,
+            CodebookEpochs = epochs,
+            Seed = seed,
+        };
+    }
+}
