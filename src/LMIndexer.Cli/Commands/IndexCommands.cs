@@ -41,10 +41,11 @@ public static class IndexCommands
         var maskRatio = new Option<double?>("--mask-ratio") { Description = "Reconstructor context mask ratio for every position (default 0.5 at position 1, 0.7 later)." };
         var leak = new Option<bool>("--replicate-reference-leak") { Description = "Replicate the reference's position-2 reconstructor leak (continuous h as query)." };
         var version = new Option<string>("--version") { Description = "Version label of the index.", DefaultValueFactory = _ => "v1" };
+        var checkpointDir = new Option<DirectoryInfo?>("--checkpoint-dir") { Description = "Stage checkpoints for resuming an interrupted run (default: <out>.checkpoint; removed on success)." };
         var command = new Command("train", "Train the semantic indexer on a catalog and write an indexer bundle.")
         {
             items, output, method, size, baseBundle, pretrainSteps, positions, lr, warmupLr,
-            noWarmup, noContrastive, noCommitment, reconLayers, maskRatio, leak, version,
+            noWarmup, noContrastive, noCommitment, reconLayers, maskRatio, leak, version, checkpointDir,
         };
         core.AddTo(command);
         common.AddTo(command);
@@ -79,10 +80,12 @@ public static class IndexCommands
                 BaseBundle = result.GetValue(baseBundle)?.FullName,
                 PretrainSteps = result.GetValue(pretrainSteps),
                 Version = result.GetValue(version)!,
+                CheckpointDirectory = (result.GetValue(checkpointDir)?.FullName ?? result.GetValue(output)!.FullName.TrimEnd(Path.DirectorySeparatorChar) + ".checkpoint"),
             };
             var started = DateTime.UtcNow;
             var outcome = TrainingProgressView.Run("index", EstimateSteps(catalog.Items.Count, plan), progress => SemanticIndexing.Run(catalog, plan, progress, cancellation));
             SemanticIndexing.Save(outcome, result.GetValue(output)!.FullName);
+            new IndexerCheckpoint(plan.CheckpointDirectory).Delete();
             AnsiConsole.Write(StatsTable(outcome.Stats));
             AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"{catalog.Items.Count} items indexed in {(DateTime.UtcNow - started).TotalSeconds:F0} s; bundle: {result.GetValue(output)!.FullName}");
             outcome.Bundle.Dispose();

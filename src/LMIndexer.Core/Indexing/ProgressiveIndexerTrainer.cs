@@ -22,42 +22,82 @@ public sealed record IndexerTrainingResult(long[][] Codes, long[][] TrainingCode
 public static class ProgressiveIndexerTrainer
 {
     public static IndexerTrainingResult Train(SemanticIndexerModel model, IReadOnlyList<int[]> itemTokens, SemanticIndexerOptions options,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<TrainingProgress>? progress = null, IndexerCheckpoint? checkpoint = null, CancellationToken cancellationToken = default)
     {
         options.Validate();
         if (itemTokens.Count < options.CodebookSize)
             throw new ArgumentException($"{itemTokens.Count} items cannot fill a codebook of {options.CodebookSize} codes; use a smaller --codebook-size.");
-        var random = new Random(options.Seed);
-        torch.manual_seed(options.Seed);
-        var codes = itemTokens.Select(_ => new long[options.Positions]).ToArray();
-        var stages = new List<StageReport>();
-        var inertia = new List<double>();
+        var fingerprint = IndexerCheckpoint.Fingerprint(options, itemTokens);
+        var state = checkpoint?.TryResume(model, fingerprint)
+            ?? new IndexerProgressState(fingerprint, [], [.. itemTokens.Select(_ => new long[options.Positions])], [], []);
+        var codes = state.Codes;
         model.train();
-        for (var position = 1; position <= options.Positions; position++)
+        foreach (var (name, position, run) in Milestones(options))
         {
-            if (position == 1 && options.Warmup && options.WarmupEpochs > 0)
-                stages.Add(RunStage(model, IndexerStage.Warmup, position, itemTokens, codes, options, options.WarmupEpochs, random, progress, cancellationToken));
-            if (options.ContinuousEpochs > 0)
-                stages.Add(RunStage(model, IndexerStage.Continuous, position, itemTokens, codes, options, options.ContinuousEpochs, random, progress, cancellationToken));
-
-            using (var states = SemanticIdAssigner.States(model, itemTokens, codes, position))
+            if (state.Completed.Contains(name))
             {
-                var clustering = KMeans.Fit(states, options.CodebookSize, options.KMeans with { Seed = options.KMeans.Seed + position });
-                model.Codebook(position).Load(clustering.Centroids);
-                clustering.Centroids.Dispose();
-                inertia.Add(clustering.Inertia);
+                // Finished in an earlier run; a finished position's codebook is in the ID rows again.
+                if (name.EndsWith("/assign", StringComparison.Ordinal))
+                    model.CopyCodebookToIdTokens(position);
+                continue;
             }
-            if (options.CodebookEpochs > 0)
-                stages.Add(RunStage(model, IndexerStage.Codebook, position, itemTokens, codes, options, options.CodebookEpochs, random, progress, cancellationToken));
-
-            var assigned = SemanticIdAssigner.AssignPosition(model, itemTokens, codes, position);
-            for (var i = 0; i < codes.Length; i++)
-                codes[i][position - 1] = assigned[i];
-            model.CopyCodebookToIdTokens(position);
+            // Every milestone seeds its own generators, so a resumed run equals an uninterrupted one.
+            var milestoneSeed = options.Seed * 1000 + position * 10 + state.Completed.Count;
+            torch.manual_seed(milestoneSeed);
+            var random = new Random(milestoneSeed);
+            switch (run)
+            {
+                case MilestoneKind.Stage:
+                    var stage = Enum.Parse<IndexerStage>(name.Split('/')[1], ignoreCase: true);
+                    var epochs = stage switch { IndexerStage.Warmup => options.WarmupEpochs, IndexerStage.Continuous => options.ContinuousEpochs, _ => options.CodebookEpochs };
+                    state.Stages.Add(RunStage(model, stage, position, itemTokens, codes, options, epochs, random, progress, cancellationToken));
+                    break;
+                case MilestoneKind.KMeans:
+                    using (var states = SemanticIdAssigner.States(model, itemTokens, codes, position))
+                    {
+                        var clustering = KMeans.Fit(states, options.CodebookSize, options.KMeans with { Seed = options.KMeans.Seed + position });
+                        model.Codebook(position).Load(clustering.Centroids);
+                        clustering.Centroids.Dispose();
+                        state.KMeansInertia.Add(clustering.Inertia);
+                    }
+                    break;
+                default:
+                    var assigned = SemanticIdAssigner.AssignPosition(model, itemTokens, codes, position);
+                    for (var i = 0; i < codes.Length; i++)
+                        codes[i][position - 1] = assigned[i];
+                    model.CopyCodebookToIdTokens(position);
+                    break;
+            }
+            model.train();
+            state.Completed.Add(name);
+            checkpoint?.Save(model, state);
         }
         model.eval();
         var final = SemanticIdAssigner.Assign(model, itemTokens);
-        return new IndexerTrainingResult(final, codes, stages, inertia);
+        return new IndexerTrainingResult(final, codes, state.Stages, state.KMeansInertia);
+    }
+
+    private enum MilestoneKind
+    {
+        Stage,
+        KMeans,
+        Assign,
+    }
+
+    /// <summary>The reference's schedule as named milestones, e.g. p1/warmup, p1/continuous, p1/kmeans, p1/codebook, p1/assign.</summary>
+    private static IEnumerable<(string Name, int Position, MilestoneKind Kind)> Milestones(SemanticIndexerOptions options)
+    {
+        for (var position = 1; position <= options.Positions; position++)
+        {
+            if (position == 1 && options.Warmup && options.WarmupEpochs > 0)
+                yield return ($"p{position}/warmup", position, MilestoneKind.Stage);
+            if (options.ContinuousEpochs > 0)
+                yield return ($"p{position}/continuous", position, MilestoneKind.Stage);
+            yield return ($"p{position}/kmeans", position, MilestoneKind.KMeans);
+            if (options.CodebookEpochs > 0)
+                yield return ($"p{position}/codebook", position, MilestoneKind.Stage);
+            yield return ($"p{position}/assign", position, MilestoneKind.Assign);
+        }
     }
 
     /// <summary>Runs only the warm-up stage (for inspection and tests).</summary>

@@ -42,6 +42,9 @@ public sealed record IndexingPlan
     public int PretrainSteps { get; init; } = 200;
 
     public string Version { get; init; } = "v1";
+
+    /// <summary>Where stage checkpoints go so that an interrupted run resumes; null disables them.</summary>
+    public string? CheckpointDirectory { get; init; }
 }
 
 /// <summary>The artefacts of an indexing run.</summary>
@@ -70,7 +73,8 @@ public static class SemanticIndexing
         {
             // Not disposed as a whole: the T5 submodule lives on in the bundle.
             var indexer = new SemanticIndexerModel(t5, tokenizer, options.Positions, options.CodebookSize, options.ReconstructorLayers);
-            training = ProgressiveIndexerTrainer.Train(indexer, itemTokens, options, progress, cancellationToken);
+            var checkpoint = plan.CheckpointDirectory is null ? null : new IndexerCheckpoint(plan.CheckpointDirectory);
+            training = ProgressiveIndexerTrainer.Train(indexer, itemTokens, options, progress, checkpoint, cancellationToken);
             codebooks = [.. Enumerable.Range(1, options.Positions).Select(p => indexer.Codebook(p).Embed.detach().clone())];
             indexer.Reconstructor.Dispose();
         }
@@ -172,6 +176,14 @@ public static class SemanticIndexing
             using var bundle = ModelBundle.Load(plan.BaseBundle);
             return VocabularyResizer.WithIdPositions(bundle.Model, bundle.Tokenizer, sizes);
         }
+        // A pretrained backbone left by an interrupted run of the same data is reused.
+        var saved = plan.CheckpointDirectory is null ? null : Path.Combine(plan.CheckpointDirectory, "pretrained");
+        if (saved is not null && File.Exists(Path.Combine(saved, ModelBundle.ManifestFile))
+            && ModelBundle.ReadManifest(saved).TrainingDataHash == ModelBundle.HashOf(texts))
+        {
+            using var bundle = ModelBundle.Load(saved);
+            return VocabularyResizer.WithIdPositions(bundle.Model, bundle.Tokenizer, sizes);
+        }
         torch.manual_seed(plan.Indexer.Seed);
         var tokenizer = CatalogTokenizer.Build(texts, sizes);
         var model = new T5Model(T5Config.Preset(plan.ModelSize, tokenizer.VocabSize));
@@ -185,6 +197,11 @@ public static class SemanticIndexing
                 MaxTokens = plan.Indexer.MaxTokens,
                 Seed = plan.Indexer.Seed,
             }, progress, cancellationToken);
+            if (saved is not null)
+            {
+                model.train();
+                new ModelBundle(model, tokenizer, new BundleManifest { Version = "pretrained", Kind = "pretrained", Config = model.Config, TrainingDataHash = ModelBundle.HashOf(texts) }).Save(saved);
+            }
         }
         return (model, tokenizer);
     }

@@ -1,0 +1,68 @@
+using LMIndexer.Core.Data.Synthetic;
+using LMIndexer.Core.Indexing;
+using LMIndexer.Core.Model;
+using LMIndexer.Core.Text;
+using LMIndexer.Core.Training;
+using TorchSharp;
+
+namespace LMIndexer.Core.Tests.Indexing;
+
+public sealed class IndexerCheckpointTests
+{
+    private static readonly SemanticIndexerOptions Options = new()
+    {
+        CodebookSize = 4,
+        CounterSize = 64,
+        MaxTokens = 24,
+        BatchSize = 16,
+        WarmupEpochs = 1,
+        ContinuousEpochs = 1,
+        CodebookEpochs = 1,
+        KMeans = new KMeansOptions { Restarts = 2, MaxIterations = 30 },
+    };
+
+    [Fact]
+    public void Interrupted_run_resumes_to_exactly_the_uninterrupted_result()
+    {
+        using var temp = new TempDirectory();
+        var catalog = SyntheticCatalogGenerator.Generate(new SyntheticCatalogOptions { Items = 64, Users = 5, Seed = 8 });
+        var texts = catalog.Items.Select(ItemTextBuilder.Build).ToList();
+        var tokenizer = CatalogTokenizer.Build(texts, Options.IdPositionSizes());
+        var tokens = texts.Select(t => tokenizer.EncodeWithEos(t, Options.MaxTokens)).ToList();
+
+        SemanticIndexerModel NewModel()
+        {
+            torch.manual_seed(17);
+            return new SemanticIndexerModel(new T5Model(T5Config.Tiny(tokenizer.VocabSize)), tokenizer, 2, Options.CodebookSize, 1);
+        }
+
+        using var reference = NewModel();
+        var uninterrupted = ProgressiveIndexerTrainer.Train(reference, tokens, Options);
+
+        // Stop in the middle of position 2 (after p1 finished), then resume from the checkpoint.
+        var checkpoint = new IndexerCheckpoint(Path.Combine(temp.Path, "ckpt"));
+        using var cancellation = new CancellationTokenSource();
+        var stopper = new Progress(p =>
+        {
+            if (p.Stage.EndsWith("p2", StringComparison.Ordinal))
+                cancellation.Cancel();
+        });
+        using (var first = NewModel())
+            Assert.ThrowsAny<OperationCanceledException>(() => ProgressiveIndexerTrainer.Train(first, tokens, Options, stopper, checkpoint, cancellation.Token));
+        Assert.True(File.Exists(Path.Combine(checkpoint.Directory, "progress.json")));
+
+        using var resumedModel = NewModel();
+        var resumed = ProgressiveIndexerTrainer.Train(resumedModel, tokens, Options, null, checkpoint);
+        Assert.Equal(uninterrupted.Codes.Select(c => string.Join(',', c)), resumed.Codes.Select(c => string.Join(',', c)));
+        Assert.Equal(uninterrupted.Stages.Count, resumed.Stages.Count);
+
+        // Another configuration must not pick up this checkpoint.
+        using var other = NewModel();
+        Assert.Null(checkpoint.TryResume(other, IndexerCheckpoint.Fingerprint(Options with { Seed = 99 }, tokens)));
+    }
+
+    private sealed class Progress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+}
