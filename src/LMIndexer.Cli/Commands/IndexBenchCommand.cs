@@ -3,9 +3,11 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using LMIndexer.Cli.Console;
+using LMIndexer.Core.Checkpoints;
 using LMIndexer.Core.Data;
 using LMIndexer.Core.Evaluation;
 using LMIndexer.Core.Indexing;
+using LMIndexer.Core.Text;
 using LMIndexer.Core.Training;
 using Spectre.Console;
 
@@ -27,10 +29,11 @@ public static class IndexBenchCommand
         var methods = new Option<string>("--methods") { Description = "Comma-separated: lmindexer, rqvae, kmeans-tree.", DefaultValueFactory = _ => "lmindexer,rqvae,kmeans-tree" };
         var size = new Option<string>("--size") { Description = "Model size: tiny, small or base.", DefaultValueFactory = _ => "small" };
         var pretrainSteps = new Option<int>("--pretrain-steps") { Description = "Shared denoising pretraining steps.", DefaultValueFactory = _ => 1000 };
+        var baseBundle = new Option<DirectoryInfo?>("--base") { Description = "Reuse this pretrained bundle (of the same items) instead of pretraining." };
         var indexer = new IndexerCoreOptions();
         var command = new Command("bench", "Benchmark LMIndexer against rq-VAE and k-means-tree IDs on real data (AMI, perplexity, collisions, time).")
         {
-            data, name, work, docs, methods, size, pretrainSteps,
+            data, name, work, docs, methods, size, pretrainSteps, baseBundle,
         };
         indexer.AddTo(command);
         common.AddTo(command);
@@ -43,19 +46,28 @@ public static class IndexBenchCommand
             var options = indexer.Build(result, result.GetValue(common.Seed));
             var stageEpochs = options.ContinuousEpochs;
             var root = result.GetValue(work)!.FullName;
-            var basePath = Path.Combine(root, "pretrained");
+            var basePath = result.GetValue(baseBundle)?.FullName ?? Path.Combine(root, "pretrained");
             var pretrainClock = Stopwatch.StartNew();
-            var pretrainPlan = new PretrainingPlan
+            if (result.GetValue(baseBundle) is null)
             {
-                ModelSize = result.GetValue(size)!,
-                MaxTokens = options.MaxTokens,
-                IdPositionSizes = options.IdPositionSizes(),
-                Denoising = new DenoisingOptions { Steps = result.GetValue(pretrainSteps), BatchSize = options.BatchSize, Seed = options.Seed },
-            };
-            var (baseBundle, _) = TrainingProgressView.Run("pretrain", pretrainPlan.Denoising.Steps, p => CatalogPretraining.Run(catalog, pretrainPlan, p, cancellation));
-            using (baseBundle)
-                baseBundle.Save(basePath);
-            var rows = new List<BenchmarkRow> { new("pretrain", "seconds", pretrainClock.Elapsed.TotalSeconds) };
+                var pretrainPlan = new PretrainingPlan
+                {
+                    ModelSize = result.GetValue(size)!,
+                    MaxTokens = options.MaxTokens,
+                    IdPositionSizes = options.IdPositionSizes(),
+                    Denoising = new DenoisingOptions { Steps = result.GetValue(pretrainSteps), BatchSize = options.BatchSize, Seed = options.Seed },
+                };
+                var (pretrained, _) = TrainingProgressView.Run("pretrain", pretrainPlan.Denoising.Steps, p => CatalogPretraining.Run(catalog, pretrainPlan, p, cancellation));
+                using (pretrained)
+                    pretrained.Save(basePath);
+            }
+            else if (ModelBundle.ReadManifest(basePath).TrainingDataHash != ModelBundle.HashOf(catalog.Items.Select(ItemTextBuilder.Build)))
+            {
+                throw new CliUsageException($"{basePath} was pretrained on other items.");
+            }
+            var rows = new List<BenchmarkRow>();
+            if (result.GetValue(baseBundle) is null)
+                rows.Add(new("pretrain", "seconds", pretrainClock.Elapsed.TotalSeconds));
             var table = new StringBuilder();
             table.AppendLine("| method | AMI c1 (full path) | AMI c1 (level 2) | AMI c1 (level 1) | AMI c1c2 (full path) | perplexity c1 / c2 | collision rate | largest group | seconds |");
             table.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
@@ -86,7 +98,7 @@ public static class IndexBenchCommand
             var commandLine = "lmindexer index bench " + string.Join(' ', result.Tokens.Select(t => t.Value));
             BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, clock.Elapsed.TotalSeconds, rows,
                 string.Create(CultureInfo.InvariantCulture,
-                    $"Semantic IDs for {catalog.Items.Count:N0} items of `{result.GetValue(data)!.Name}`: LMIndexer and baselines on the same `{result.GetValue(size)}` text model (shared pretraining: {result.GetValue(pretrainSteps)} steps), K = {options.CodebookSize}, 2 learned positions + counter, {stageEpochs} epochs per LMIndexer stage. AMI labels: the first category path (`full`, as the reference), its first 2 levels and its first level."),
+                    $"Semantic IDs for {catalog.Items.Count:N0} items of `{result.GetValue(data)!.Name}`: LMIndexer and baselines on the same `{ModelBundle.ReadManifest(basePath).Config.DModel}`-wide text model (shared pretrained bundle: {ModelBundle.ReadManifest(basePath).Properties.GetValueOrDefault("steps", "?")} denoising steps), K = {options.CodebookSize}, 2 learned positions + counter, {stageEpochs} epochs per LMIndexer stage. AMI labels: the first category path (`full`, as the reference), its first 2 levels and its first level."),
                 table.ToString(),
                 "Paper (Beauty, t5-base, 8 GPUs): LMIndexer AMI .3563, rq-VAE .2654.");
             AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"benchmark written to {result.GetValue(docs)!.FullName} in {clock.Elapsed.TotalMinutes:F1} min");
