@@ -34,13 +34,9 @@ public static class ProgressiveIndexerTrainer
         model.train();
         foreach (var (name, position, run) in Milestones(options))
         {
+            // Finished in an earlier run: its effects (ID rows included) are in the checkpoint's weights.
             if (state.Completed.Contains(name))
-            {
-                // Finished in an earlier run; a finished position's codebook is in the ID rows again.
-                if (name.EndsWith("/assign", StringComparison.Ordinal))
-                    model.CopyCodebookToIdTokens(position);
                 continue;
-            }
             // Every milestone seeds its own generators, so a resumed run equals an uninterrupted one.
             var milestoneSeed = options.Seed * 1000 + position * 10 + state.Completed.Count;
             torch.manual_seed(milestoneSeed);

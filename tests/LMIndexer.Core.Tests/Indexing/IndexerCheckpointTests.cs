@@ -21,8 +21,10 @@ public sealed class IndexerCheckpointTests
         KMeans = new KMeansOptions { Restarts = 2, MaxIterations = 30 },
     };
 
-    [Fact]
-    public void Interrupted_run_resumes_to_exactly_the_uninterrupted_result()
+    [Theory]
+    [InlineData("continuous p2")]   // stopped before position 2's first stage finished
+    [InlineData("codebook p2")]     // stopped after it had trained the <id_0_*> rows
+    public void Interrupted_run_resumes_to_exactly_the_uninterrupted_result(string stopInStage)
     {
         using var temp = new TempDirectory();
         var catalog = SyntheticCatalogGenerator.Generate(new SyntheticCatalogOptions { Items = 64, Users = 5, Seed = 8 });
@@ -39,12 +41,12 @@ public sealed class IndexerCheckpointTests
         using var reference = NewModel();
         var uninterrupted = ProgressiveIndexerTrainer.Train(reference, tokens, Options);
 
-        // Stop in the middle of position 2 (after p1 finished), then resume from the checkpoint.
+        // Stop inside a stage of position 2, then resume from the checkpoint.
         var checkpoint = new IndexerCheckpoint(Path.Combine(temp.Path, "ckpt"));
         using var cancellation = new CancellationTokenSource();
         var stopper = new Progress(p =>
         {
-            if (p.Stage.EndsWith("p2", StringComparison.Ordinal))
+            if (p.Stage == stopInStage)
                 cancellation.Cancel();
         });
         using (var first = NewModel())
@@ -55,6 +57,9 @@ public sealed class IndexerCheckpointTests
         var resumed = ProgressiveIndexerTrainer.Train(resumedModel, tokens, Options, null, checkpoint);
         Assert.Equal(uninterrupted.Codes.Select(c => string.Join(',', c)), resumed.Codes.Select(c => string.Join(',', c)));
         Assert.Equal(uninterrupted.Stages.Count, resumed.Stages.Count);
+        var expected = reference.state_dict();
+        foreach (var (name, tensor) in resumedModel.state_dict())
+            Assert.True(tensor.allclose(expected[name], rtol: 0, atol: 0), $"{name} differs from the uninterrupted run");
 
         // Another configuration must not pick up this checkpoint.
         using var other = NewModel();
