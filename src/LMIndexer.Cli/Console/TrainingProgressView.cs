@@ -47,7 +47,8 @@ public static class TrainingProgressView
         var parts = p.LossParts is { Count: > 0 }
             ? " (" + string.Join(", ", p.LossParts.Select(kv => $"{kv.Key} {kv.Value.ToString("F3", CultureInfo.InvariantCulture)}")) + ")"
             : string.Empty;
-        return string.Create(CultureInfo.InvariantCulture, $"[{p.Stage}] loss {p.Loss:F3}{parts} lr {p.LearningRate:G3} {p.SequencesPerSecond:F0} seq/s");
+        var epoch = p.Epochs > 0 ? string.Create(CultureInfo.InvariantCulture, $" epoch {p.Epoch}/{p.Epochs}") : string.Empty;
+        return string.Create(CultureInfo.InvariantCulture, $"[{p.Stage}]{epoch} loss {p.Loss:F3}{parts} lr {p.LearningRate:G3} {p.SequencesPerSecond:F0} items/s");
     }
 
     // Each stage counts its own steps; the bar shows the whole run.

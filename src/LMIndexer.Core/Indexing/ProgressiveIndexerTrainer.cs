@@ -154,7 +154,7 @@ public static class ProgressiveIndexerTrainer
                 if (double.IsNaN(first))
                     first = loss;
                 last = loss;
-                progress?.Report(new TrainingProgress(name, step, totalSteps, loss, optimizer.CurrentLearningRate, step * options.BatchSize / clock.Elapsed.TotalSeconds, parts));
+                progress?.Report(new TrainingProgress(name, step, totalSteps, loss, optimizer.CurrentLearningRate, step * options.BatchSize / clock.Elapsed.TotalSeconds, parts, epoch + 1, epochs));
             }
         }
         return new StageReport(position, stage, step, first, last, clock.Elapsed.TotalSeconds);

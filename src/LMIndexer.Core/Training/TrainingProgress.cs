@@ -8,7 +8,9 @@ public sealed record TrainingProgress(
     double Loss,
     double LearningRate,
     double SequencesPerSecond,
-    IReadOnlyDictionary<string, double>? LossParts = null);
+    IReadOnlyDictionary<string, double>? LossParts = null,
+    int Epoch = 0,
+    int Epochs = 0);
 
 /// <summary>What a finished training run measured.</summary>
 public sealed record TrainingReport(string Stage, int Steps, double FirstLoss, double FinalLoss, double Seconds, double SequencesPerSecond);
