@@ -95,10 +95,10 @@ public static class IndexBenchCommand
                     $"| {methodName} | {s.AmiFirstCode["full"]:F4} | {s.AmiFirstCode["level-2"]:F4} | {s.AmiFirstCode["level-1"]:F4} | {pair:F4} | {string.Join(" / ", s.Perplexity.Select(x => x.ToString("F1", CultureInfo.InvariantCulture)))} | {s.CollisionRate:P1} | {s.LargestGroup} | {seconds:F0} |"));
                 AnsiConsole.Write(IndexCommands.StatsTable(s));
             }
-            var commandLine = "lmindexer index bench " + string.Join(' ', result.Tokens.Select(t => t.Value));
+            var commandLine = "lmindexer " + string.Join(" ", result.Tokens.Select(t => t.Value));
             BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, clock.Elapsed.TotalSeconds, rows,
                 string.Create(CultureInfo.InvariantCulture,
-                    $"Semantic IDs for {catalog.Items.Count:N0} items of `{result.GetValue(data)!.Name}`: LMIndexer and baselines on the same `{ModelBundle.ReadManifest(basePath).Config.DModel}`-wide text model (shared pretrained bundle: {ModelBundle.ReadManifest(basePath).Properties.GetValueOrDefault("steps", "?")} denoising steps), K = {options.CodebookSize}, 2 learned positions + counter, {stageEpochs} epochs per LMIndexer stage. AMI labels: the first category path (`full`, as the reference), its first 2 levels and its first level."),
+                    $"Semantic IDs for {catalog.Items.Count:N0} items of `{result.GetValue(data)!.Name}`: LMIndexer and baselines on the same `{ModelBundle.ReadManifest(basePath).Config.DModel}`-wide text model (shared pretrained bundle: {ModelBundle.ReadManifest(basePath).Properties.GetValueOrDefault("steps", "?")} denoising steps), K = {options.CodebookSize}, 2 learned positions + counter, {stageEpochs} epoch(s) per LMIndexer stage. AMI labels: the first category path (`full`, as the reference), its first 2 levels and its first level."),
                 table.ToString(),
                 "Paper (Beauty, t5-base, 8 GPUs): LMIndexer AMI .3563, rq-VAE .2654.");
             AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"benchmark written to {result.GetValue(docs)!.FullName} in {clock.Elapsed.TotalMinutes:F1} min");
