@@ -25,8 +25,9 @@ public static class DemoCommand
         var work = new Option<DirectoryInfo>("--work") { Description = "Working directory for the demo's artefacts.", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("data", "demo")) };
         var items = new Option<int>("--items") { Description = "Synthetic catalog items.", DefaultValueFactory = _ => 2000 };
         var users = new Option<int>("--users") { Description = "Synthetic catalog users.", DefaultValueFactory = _ => 3000 };
-        var steps = new Option<int>("--steps") { Description = "Pretraining steps.", DefaultValueFactory = _ => 150 };
-        var size = new Option<string>("--size") { Description = "Model size: tiny, small or base.", DefaultValueFactory = _ => "small" };
+        var steps = new Option<int>("--steps") { Description = "Pretraining steps.", DefaultValueFactory = _ => 600 };
+        // tiny keeps the whole demo within a few minutes on 2 cores; `--size small` is the quality default elsewhere.
+        var size = new Option<string>("--size") { Description = "Model size: tiny, small or base.", DefaultValueFactory = _ => "tiny" };
         var fresh = new Option<bool>("--fresh") { Description = "Ignore artefacts from earlier runs." };
         var command = new Command("demo", "Run the end-to-end demo on a synthetic catalog.") { work, items, users, steps, size, fresh };
         common.AddTo(command);
@@ -61,7 +62,7 @@ public static class DemoCommand
             AnsiConsole.Write(new Rule("[bold]4. Learn semantic IDs (LMIndexer)[/]").LeftJustified());
             var table = LoadOrIndex(indexDir, bundleDir, catalog, result.GetValue(common.Seed), cancellation);
             ShowIdGroups(table, catalog);
-            AnsiConsole.MarkupLine("[grey]Generative recommendation and the Orleans cluster with its widget join this demo as they land (see README).[/grey]");
+            AnsiConsole.MarkupLine("[grey]Generative recommendation and the Orleans cluster with its widget join this demo as they land (see README).[/]");
             return Task.FromResult(0);
         }));
         return command;
@@ -105,12 +106,12 @@ public static class DemoCommand
             AnsiConsole.Write(IndexCommands.StatsTable(SemanticIndexing.ReadStats(Path.Combine(directory, SemanticIndexing.StatsFile))));
             return SemanticIdTable.Load(tablePath);
         }
-        // A small, quick configuration: 32 codes per position, one epoch per stage.
+        // A quick configuration: 32 codes per position, two epochs per stage.
         var plan = new IndexingPlan
         {
             BaseBundle = baseBundle,
             Version = "demo",
-            Indexer = new SemanticIndexerOptions { CodebookSize = 32, CounterSize = 32, WarmupEpochs = 1, ContinuousEpochs = 1, CodebookEpochs = 1, Seed = seed },
+            Indexer = new SemanticIndexerOptions { CodebookSize = 32, CounterSize = 32, WarmupEpochs = 2, ContinuousEpochs = 2, CodebookEpochs = 2, Seed = seed },
         };
         var outcome = TrainingProgressView.Run("index", IndexCommands.EstimateSteps(catalog.Items.Count, plan), p => SemanticIndexing.Run(catalog, plan, p, cancellation));
         SemanticIndexing.Save(outcome, directory);
