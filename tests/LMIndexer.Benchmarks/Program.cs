@@ -10,6 +10,11 @@ var config = ManualConfig.CreateMinimumViable()
     .WithOptions(ConfigOptions.DisableOptimizationsValidator);
 
 var filter = args.FirstOrDefault() ?? "all";
+if (filter == "breakdown")
+{
+    StepBreakdown.Run();
+    return;
+}
 if (filter is "all" or "training")
 {
     var summary = BenchmarkRunner.Run<TrainingStepBenchmarks>(config);

@@ -105,7 +105,9 @@ public sealed class T5Attention : NamedModule
         }
 
         var scores = queries.matmul(keys.transpose(2, 3)) + bias;   // [batch, heads, q, k]
-        var weights = nn.functional.softmax(scores.to(ScalarType.Float32), -1).to(scores.dtype);
+        // No fp32 round trip: libtorch's CPU softmax already accumulates bf16 in fp32, and the two
+        // casts of the [batch, heads, q, k] scores cost more than the bf16 matmuls save.
+        var weights = nn.functional.softmax(scores, -1);
         weights = nn.functional.dropout(weights, config.DropoutRate, training);
         var context = weights.matmul(values);                       // [batch, heads, q, d_kv]
         context = context.transpose(1, 2).reshape(batch, queryLength, config.InnerDim); // [batch, q, inner]
