@@ -10,6 +10,11 @@ var config = ManualConfig.CreateMinimumViable()
     .WithOptions(ConfigOptions.DisableOptimizationsValidator);
 
 var filter = args.FirstOrDefault() ?? "all";
+if (filter == "dropout")
+{
+    DropoutProbe.Run();
+    return;
+}
 if (filter == "breakdown")
 {
     StepBreakdown.Run();

@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LMIndexer.Benchmarks;
+
+/// <summary>
+/// Costs of the pieces of a dropout on one [64, 8, 128, 128] attention tensor (mask generation,
+/// comparisons, products) and of allocations above glibc's 32 MB mmap threshold:
+/// `dotnet run -c Release --project tests/LMIndexer.Benchmarks -- dropout`. A diagnostic, not a benchmark.
+/// </summary>
+internal static class DropoutProbe
+{
+    public static void Run()
+    {
+        BenchmarkRuntime.Initialize();
+        using (var half = torch.randn(32, 8, 128, 128))
+        {
+            for (var i = 0; i < 2; i++)
+            {
+                var clock = Stopwatch.StartNew();
+                for (var j = 0; j < 5; j++)
+                {
+                    using var scope = NewDisposeScope();
+                    half.mul(1.1);
+                }
+                Console.WriteLine($"Float32   half-size x * scalar (16.7 MB)   {clock.Elapsed.TotalMilliseconds / 5,7:F1} ms");
+            }
+        }
+        foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })
+        {
+            using var x = torch.randn(64, 8, 128, 128).to(dtype);
+            using var bytes = torch.randint(0, 256, x.shape, dtype: ScalarType.Byte);
+            using var keep = bytes.ge(26);
+            using var keepF = keep.to(dtype);
+            void Time(string name, Func<Tensor> op)
+            {
+                using (NewDisposeScope())
+                    op();
+                var clock = Stopwatch.StartNew();
+                for (var i = 0; i < 5; i++)
+                {
+                    using var scope = NewDisposeScope();
+                    op();
+                }
+                Console.WriteLine($"{dtype,-9} {name,-30} {clock.Elapsed.TotalMilliseconds / 5,7:F1} ms");
+            }
+            Time("randint uint8", () => torch.randint(0, 256, x.shape, dtype: ScalarType.Byte));
+            Time("uint8 ge scalar", () => bytes.ge(26));
+            Time("bool to dtype", () => keep.to(dtype));
+            Time("x * bool", () => x.mul(keep));
+            Time("x * float mask", () => x.mul(keepF));
+            Time("x * scalar", () => x.mul(1.1));
+            Time("masked_fill", () => x.masked_fill(keep, 0));
+            Time("where", () => torch.where(keep, x, torch.zeros(1, dtype: dtype)));
+            Time("functional.dropout", () => nn.functional.dropout(x, 0.1, true));
+        }
+    }
+}
