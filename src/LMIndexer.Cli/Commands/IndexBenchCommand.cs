@@ -88,6 +88,8 @@ public static class IndexBenchCommand
                     rows.Add(new(methodName, "ami-c1c2", pair));
                 for (var p = 0; p < s.LearnedPositions; p++)
                     rows.Add(new(methodName, $"perplexity-c{p + 1}", s.Perplexity[p]));
+                for (var p = 0; p < s.PrefixDiversity.Length; p++)
+                    rows.Add(new(methodName, $"prefix-diversity-c{p + 2}", s.PrefixDiversity[p]));
                 rows.Add(new(methodName, "collision-rate", s.CollisionRate));
                 rows.Add(new(methodName, "largest-group", s.LargestGroup));
                 rows.Add(new(methodName, "seconds", seconds));

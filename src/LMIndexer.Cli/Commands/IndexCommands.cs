@@ -173,6 +173,8 @@ public static class IndexCommands
         Row("items", stats.Items.ToString(CultureInfo.InvariantCulture));
         for (var p = 0; p < stats.LearnedPositions; p++)
             Row($"c{p + 1}: codes used / perplexity", string.Create(CultureInfo.InvariantCulture, $"{stats.CodesUsed[p]} / {stats.Perplexity[p]:F1}"));
+        for (var p = 0; p < stats.PrefixDiversity.Length; p++)
+            Row($"c{p + 2} diversity within {(p == 0 ? "c1" : $"c1..c{p + 1}")} prefixes", stats.PrefixDiversity[p].ToString("F3", CultureInfo.InvariantCulture));
         Row("collision rate", stats.CollisionRate.ToString("P1", CultureInfo.InvariantCulture));
         Row("largest group", stats.LargestGroup.ToString(CultureInfo.InvariantCulture));
         Row("items per c1 (max / median / min)", $"{stats.ItemsPerFirstCode[0]} / {stats.ItemsPerFirstCode[stats.ItemsPerFirstCode.Length / 2]} / {stats.ItemsPerFirstCode[^1]}");

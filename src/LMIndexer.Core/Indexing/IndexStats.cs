@@ -14,6 +14,13 @@ public sealed record IndexStats
     /// <summary>Distinct codes used per position.</summary>
     public required int[] CodesUsed { get; init; }
 
+    /// <summary>
+    /// Per position t ≥ 2: among items sharing codes c1..c(t−1), distinct c_t codes ÷ min(group
+    /// size, codes used at t), averaged over items. 1 means each prefix spreads its items over as
+    /// many codes as it can; low values mean c_t mostly repeats what the prefix already says.
+    /// </summary>
+    public double[] PrefixDiversity { get; init; } = [];
+
     /// <summary>Fraction of items that share their learned codes with another item (need a counter &gt; 0 or have one).</summary>
     public required double CollisionRate { get; init; }
 
@@ -42,6 +49,7 @@ public sealed record IndexStats
             CollisionRate = table.Count == 0 ? 0 : groups.Where(g => g > 1).Sum() / (double)table.Count,
             LargestGroup = groups.Count == 0 ? 0 : groups.Max(),
             ItemsPerFirstCode = [.. learned.GroupBy(c => c[0]).Select(g => g.Count()).OrderByDescending(c => c)],
+            PrefixDiversity = [.. Enumerable.Range(1, Math.Max(0, learnedPositions - 1)).Select(p => Diversity(learned, p))],
         };
         if (labelsByLevel is null)
             return stats;
@@ -54,5 +62,18 @@ public sealed record IndexStats
                 stats.AmiFirstTwoCodes[level] = ClusteringMetrics.AdjustedMutualInformation(labels, pair);
         }
         return stats;
+    }
+
+    private static double Diversity(List<long[]> learned, int position)
+    {
+        var codes = learned.Select(c => c[position]).Distinct().Count();
+        double weighted = 0;
+        foreach (var group in learned.GroupBy(c => string.Join(',', c.Take(position))))
+        {
+            var size = group.Count();
+            var distinct = group.Select(c => c[position]).Distinct().Count();
+            weighted += size * (double)distinct / Math.Min(size, codes);
+        }
+        return learned.Count == 0 ? 0 : weighted / learned.Count;
     }
 }

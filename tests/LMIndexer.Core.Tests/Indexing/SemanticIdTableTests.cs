@@ -22,6 +22,8 @@ public sealed class SemanticIdTableTests
         Assert.Equal(3, stats.LargestGroup);
         Assert.Equal([3, 2], stats.ItemsPerFirstCode);
         Assert.Equal(1.0, stats.AmiFirstCode["full"], 10);
+        // Prefix 1: {2, 2, 2} → 1 distinct of min(3, 3 codes) = 1/3 for 3 items; prefix 3: {4, 5} → 2/2 for 2 items.
+        Assert.Equal(((3 * (1.0 / 3)) + (2 * 1.0)) / 5, stats.PrefixDiversity[0], 10);
     }
 
     [Fact]
