@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -15,37 +14,18 @@ internal static class DropoutProbe
     {
         BenchmarkRuntime.Initialize();
         using (var half = torch.randn(32, 8, 128, 128))
-        {
-            for (var i = 0; i < 2; i++)
-            {
-                var clock = Stopwatch.StartNew();
-                for (var j = 0; j < 5; j++)
-                {
-                    using var scope = NewDisposeScope();
-                    half.mul(1.1);
-                }
-                Console.WriteLine($"Float32   half-size x * scalar (16.7 MB)   {clock.Elapsed.TotalMilliseconds / 5,7:F1} ms");
-            }
-        }
+            Console.WriteLine($"Float32   half-size x * scalar (16.7 MB)   {OpTimer.MeanMilliseconds(() => half.mul(1.1)),7:F1} ms");
         foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })
         {
             using var x = torch.randn(64, 8, 128, 128).to(dtype);
             using var bytes = torch.randint(0, 256, x.shape, dtype: ScalarType.Byte);
             using var keep = bytes.ge(26);
             using var keepF = keep.to(dtype);
-            void Time(string name, Func<Tensor> op)
-            {
-                using (NewDisposeScope())
-                    op();
-                var clock = Stopwatch.StartNew();
-                for (var i = 0; i < 5; i++)
-                {
-                    using var scope = NewDisposeScope();
-                    op();
-                }
-                Console.WriteLine($"{dtype,-9} {name,-30} {clock.Elapsed.TotalMilliseconds / 5,7:F1} ms");
-            }
+            void Time(string name, Func<Tensor> op) =>
+                Console.WriteLine($"{dtype,-9} {name,-30} {OpTimer.MeanMilliseconds(op),7:F1} ms");
             Time("randint uint8", () => torch.randint(0, 256, x.shape, dtype: ScalarType.Byte));
+            Time("bernoulli mask", () => torch.empty_like(x).bernoulli_(0.9));
+            Time("rand >= p", () => torch.rand(x.shape, dtype: dtype) >= 0.1);
             Time("uint8 ge scalar", () => bytes.ge(26));
             Time("bool to dtype", () => keep.to(dtype));
             Time("x * bool", () => x.mul(keep));

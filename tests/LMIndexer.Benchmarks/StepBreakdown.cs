@@ -6,36 +6,15 @@ using static TorchSharp.torch;
 namespace LMIndexer.Benchmarks;
 
 /// <summary>
-/// Where a training step's time goes (forward vs backward, with and without dropout; the cost of
-/// random-mask generation), timed with a stopwatch over a few steps: a diagnostic beside the
-/// BenchmarkDotNet figures, not a benchmark. `dotnet run -c Release --project tests/LMIndexer.Benchmarks -- breakdown`
+/// Where a training step's time goes (forward vs backward, with and without dropout), timed with a
+/// stopwatch over a few steps: a diagnostic beside the BenchmarkDotNet figures, not a benchmark.
+/// `dotnet run -c Release --project tests/LMIndexer.Benchmarks -- breakdown`; mask costs: `-- dropout`.
 /// </summary>
 internal static class StepBreakdown
 {
     public static void Run()
     {
         BenchmarkRuntime.Initialize();
-        using (var x = torch.randn(64, 8, 128, 128))
-        {
-            void Time(string name, Func<Tensor> op)
-            {
-                using (NewDisposeScope())
-                    op();
-                var clock = Stopwatch.StartNew();
-                for (var i = 0; i < 5; i++)
-                {
-                    using var scope = NewDisposeScope();
-                    op();
-                }
-                Console.WriteLine($"{name,-28} {clock.Elapsed.TotalMilliseconds / 5,7:F1} ms for {x.numel():N0} elements");
-            }
-            Time("functional.dropout", () => nn.functional.dropout(x, 0.1, true));
-            Time("bernoulli mask", () => torch.empty_like(x).bernoulli_(0.9));
-            Time("rand_like >= p", () => torch.rand_like(x) >= 0.1);
-            Time("randint uint8", () => torch.randint(0, 256, x.shape, dtype: ScalarType.Byte));
-            Time("bf16 rand_like >= p", () => torch.rand(x.shape, dtype: ScalarType.BFloat16) >= 0.1);
-            Time("multiply (reference)", () => x * 1.1);
-        }
         foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16 })
         {
             foreach (var dropout in new[] { 0.1, 0.0 })

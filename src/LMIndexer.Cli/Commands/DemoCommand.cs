@@ -44,10 +44,11 @@ public static class DemoCommand
 
             AnsiConsole.Write(new Rule("[bold]1. Synthetic catalog[/]").LeftJustified());
             var catalog = LoadOrGenerate(catalogDir, new SyntheticCatalogOptions { Items = result.GetValue(items), Users = result.GetValue(users), Seed = result.GetValue(common.Seed) });
+            var catalogHash = ModelBundle.HashOf(catalog.Items.Select(ItemTextBuilder.Build));
             AnsiConsole.Write(DataCommands.StatsTable(catalog));
 
             AnsiConsole.Write(new Rule("[bold]2. Pretrain the text model[/]").LeftJustified());
-            var bundle = LoadOrPretrain(bundleDir, catalog, new PretrainingPlan
+            var bundle = LoadOrPretrain(bundleDir, catalog, catalogHash, new PretrainingPlan
             {
                 ModelSize = result.GetValue(size)!,
                 Denoising = new DenoisingOptions { Steps = result.GetValue(steps), Seed = result.GetValue(common.Seed) },
@@ -60,7 +61,7 @@ public static class DemoCommand
             }
 
             AnsiConsole.Write(new Rule("[bold]4. Learn semantic IDs (LMIndexer)[/]").LeftJustified());
-            var table = LoadOrIndex(indexDir, bundleDir, catalog, result.GetValue(common.Seed), cancellation);
+            var table = LoadOrIndex(indexDir, bundleDir, catalog, catalogHash, result.GetValue(common.Seed), cancellation);
             ShowIdGroups(table, catalog);
             AnsiConsole.MarkupLine("[grey]Generative recommendation and the Orleans cluster with its widget join this demo as they land (see README).[/]");
             return Task.FromResult(0);
@@ -81,10 +82,9 @@ public static class DemoCommand
         return catalog;
     }
 
-    private static ModelBundle LoadOrPretrain(string directory, Catalog catalog, PretrainingPlan plan, CancellationToken cancellation)
+    private static ModelBundle LoadOrPretrain(string directory, Catalog catalog, string catalogHash, PretrainingPlan plan, CancellationToken cancellation)
     {
-        var hash = ModelBundle.HashOf(catalog.Items.Select(ItemTextBuilder.Build));
-        if (File.Exists(Path.Combine(directory, ModelBundle.ManifestFile)) && ModelBundle.ReadManifest(directory).TrainingDataHash == hash)
+        if (ModelBundle.IsTrainedOn(directory, catalogHash))
         {
             AnsiConsole.MarkupLineInterpolated($"reusing {directory}");
             return ModelBundle.Load(directory);
@@ -96,11 +96,10 @@ public static class DemoCommand
         return bundle;
     }
 
-    private static SemanticIdTable LoadOrIndex(string directory, string baseBundle, Catalog catalog, int seed, CancellationToken cancellation)
+    private static SemanticIdTable LoadOrIndex(string directory, string baseBundle, Catalog catalog, string catalogHash, int seed, CancellationToken cancellation)
     {
         var tablePath = Path.Combine(directory, SemanticIdTable.FileName);
-        var hash = ModelBundle.HashOf(catalog.Items.Select(ItemTextBuilder.Build));
-        if (File.Exists(tablePath) && ModelBundle.ReadManifest(directory).TrainingDataHash == hash)
+        if (File.Exists(tablePath) && ModelBundle.IsTrainedOn(directory, catalogHash))
         {
             AnsiConsole.MarkupLineInterpolated($"reusing {directory}");
             AnsiConsole.Write(IndexCommands.StatsTable(SemanticIndexing.ReadStats(Path.Combine(directory, SemanticIndexing.StatsFile))));

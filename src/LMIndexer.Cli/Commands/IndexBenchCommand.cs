@@ -61,10 +61,9 @@ public static class IndexBenchCommand
                 using (pretrained)
                     pretrained.Save(basePath);
             }
-            else if (ModelBundle.ReadManifest(basePath).TrainingDataHash != ModelBundle.HashOf(catalog.Items.Select(ItemTextBuilder.Build)))
-            {
+            var baseManifest = ModelBundle.ReadManifest(basePath);
+            if (baseManifest.TrainingDataHash != ModelBundle.HashOf(catalog.Items.Select(ItemTextBuilder.Build)))
                 throw new CliUsageException($"{basePath} was pretrained on other items.");
-            }
             var rows = new List<BenchmarkRow>();
             if (result.GetValue(baseBundle) is null)
                 rows.Add(new("pretrain", "seconds", pretrainClock.Elapsed.TotalSeconds));
@@ -100,7 +99,7 @@ public static class IndexBenchCommand
             var commandLine = "lmindexer " + string.Join(" ", result.Tokens.Select(t => t.Value));
             BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, clock.Elapsed.TotalSeconds, rows,
                 string.Create(CultureInfo.InvariantCulture,
-                    $"Semantic IDs for {catalog.Items.Count:N0} items of `{result.GetValue(data)!.Name}`: LMIndexer and baselines on the same `{ModelBundle.ReadManifest(basePath).Config.DModel}`-wide text model (shared pretrained bundle: {ModelBundle.ReadManifest(basePath).Properties.GetValueOrDefault("steps", "?")} denoising steps), K = {options.CodebookSize}, 2 learned positions + counter, {stageEpochs} epoch(s) per LMIndexer stage. AMI labels: the first category path (`full`, as the reference), its first 2 levels and its first level."),
+                    $"Semantic IDs for {catalog.Items.Count:N0} items of `{result.GetValue(data)!.Name}`: LMIndexer and baselines on the same `{baseManifest.Config.DModel}`-wide text model (shared pretrained bundle: {baseManifest.Properties.GetValueOrDefault("steps", "?")} denoising steps), K = {options.CodebookSize}, 2 learned positions + counter, {stageEpochs} epoch(s) per LMIndexer stage. AMI labels: the first category path (`full`, as the reference), its first 2 levels and its first level."),
                 table.ToString(),
                 "Paper (Beauty, t5-base, 8 GPUs): LMIndexer AMI .3563, rq-VAE .2654.");
             AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"benchmark written to {result.GetValue(docs)!.FullName} in {clock.Elapsed.TotalMinutes:F1} min");

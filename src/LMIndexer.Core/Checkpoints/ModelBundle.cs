@@ -88,6 +88,10 @@ public sealed class ModelBundle : IDisposable
         return manifest;
     }
 
+    /// <summary>Whether <paramref name="directory"/> holds a bundle trained on data with this <see cref="HashOf"/> (reuse checks).</summary>
+    public static bool IsTrainedOn(string directory, string trainingDataHash) =>
+        File.Exists(Path.Combine(directory, ManifestFile)) && ReadManifest(directory).TrainingDataHash == trainingDataHash;
+
     /// <summary>Loads weights, vocabulary and manifest; the model comes back in eval mode on <paramref name="device"/>.</summary>
     public static ModelBundle Load(string directory, Device? device = null)
     {

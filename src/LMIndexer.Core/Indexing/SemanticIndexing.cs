@@ -64,7 +64,8 @@ public static class SemanticIndexing
         var options = plan.Indexer;
         options.Validate();
         var texts = catalog.Items.Select(ItemTextBuilder.Build).ToList();
-        var (t5, tokenizer) = Backbone(catalog, texts, plan, progress, cancellationToken);
+        var textsHash = ModelBundle.HashOf(texts);
+        var (t5, tokenizer) = Backbone(texts, textsHash, plan, progress, cancellationToken);
         var itemTokens = texts.Select(t => tokenizer.EncodeWithEos(t, options.MaxTokens)).ToList();
 
         IndexerTrainingResult training;
@@ -107,7 +108,7 @@ public static class SemanticIndexing
             Version = plan.Version,
             Kind = plan.Method == IndexingMethod.LMIndexer ? "indexer" : "indexer-baseline",
             Config = finalModel.Config,
-            TrainingDataHash = ModelBundle.HashOf(texts),
+            TrainingDataHash = textsHash,
             Properties = new Dictionary<string, string>
             {
                 ["method"] = MethodName(plan.Method),
@@ -167,7 +168,7 @@ public static class SemanticIndexing
         };
     }
 
-    private static (T5Model Model, CatalogTokenizer Tokenizer) Backbone(Catalog catalog, List<string> texts, IndexingPlan plan,
+    private static (T5Model Model, CatalogTokenizer Tokenizer) Backbone(List<string> texts, string textsHash, IndexingPlan plan,
         IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
         var sizes = plan.Indexer.IdPositionSizes();
@@ -178,8 +179,7 @@ public static class SemanticIndexing
         }
         // A pretrained backbone left by an interrupted run of the same data is reused.
         var saved = plan.CheckpointDirectory is null ? null : Path.Combine(plan.CheckpointDirectory, "pretrained");
-        if (saved is not null && File.Exists(Path.Combine(saved, ModelBundle.ManifestFile))
-            && ModelBundle.ReadManifest(saved).TrainingDataHash == ModelBundle.HashOf(texts))
+        if (saved is not null && ModelBundle.IsTrainedOn(saved, textsHash))
         {
             using var bundle = ModelBundle.Load(saved);
             return VocabularyResizer.WithIdPositions(bundle.Model, bundle.Tokenizer, sizes);
@@ -200,7 +200,7 @@ public static class SemanticIndexing
             if (saved is not null)
             {
                 model.train();
-                new ModelBundle(model, tokenizer, new BundleManifest { Version = "pretrained", Kind = "pretrained", Config = model.Config, TrainingDataHash = ModelBundle.HashOf(texts) }).Save(saved);
+                new ModelBundle(model, tokenizer, new BundleManifest { Version = "pretrained", Kind = "pretrained", Config = model.Config, TrainingDataHash = textsHash }).Save(saved);
             }
         }
         return (model, tokenizer);

@@ -54,7 +54,7 @@ public sealed class ResidualQuantizerVae : NamedModule
         var codes = new List<Tensor>();
         foreach (var codebook in codebooks)
         {
-            var code = Nearest(residual, codebook.Embed);                      // [batch]
+            var code = KMeans.Nearest(residual, codebook.Embed);                      // [batch]
             var vector = codebook.Embed.index_select(0, code);                 // [batch, latent]
             quantizationLoss = quantizationLoss
                 + (residual.detach() - vector).pow(2).sum(-1).mean()
@@ -78,11 +78,9 @@ public sealed class ResidualQuantizerVae : NamedModule
         {
             var result = KMeans.Fit(residual, codebook.Size, options);
             codebook.Load(result.Centroids);
-            residual = residual - codebook.Embed.index_select(0, Nearest(residual, codebook.Embed));
+            residual = residual - codebook.Embed.index_select(0, KMeans.Nearest(residual, codebook.Embed));
         }
     }
-
-    private static Tensor Nearest(Tensor points, Tensor centroids) => KMeans.Nearest(points, centroids);
 
     private static Sequential Mlp(int[] dims)
     {
