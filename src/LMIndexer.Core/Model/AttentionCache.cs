@@ -60,6 +60,16 @@ public sealed class DecoderCache : IDisposable
 
     public AttentionCache Cross(int layer) => cross[layer];
 
+    /// <summary>
+    /// Reorders the self-attention caches only: beam search keeps the cross-attention keys at one
+    /// row per request, shared by that request's beams (see <see cref="T5Attention"/>).
+    /// </summary>
+    public void ReorderSelf(Tensor batchIndices)
+    {
+        foreach (var c in self)
+            c.Reorder(batchIndices);
+    }
+
     /// <summary>Reorders every layer's cache along the batch dimension.</summary>
     public void Reorder(Tensor batchIndices)
     {

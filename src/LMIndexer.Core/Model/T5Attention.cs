@@ -104,12 +104,30 @@ public sealed class T5Attention : NamedModule
                 bias = bias + additiveMask;                          // [batch or 1, heads, q, k]
         }
 
+        // Beam search keeps one copy of the encoder keys per request, not per beam: the beams of a
+        // request (consecutive rows) are folded into the query length so they share those keys.
+        var group = batch / keys.shape[0];
+        if (group > 1)
+        {
+            if (batch % keys.shape[0] != 0)
+                throw new ArgumentException($"{batch} query rows do not divide into the cache's {keys.shape[0]} requests.");
+            queries = queries.view(keys.shape[0], group, config.NumHeads, queryLength, config.DKv)
+                .transpose(1, 2).reshape(keys.shape[0], config.NumHeads, group * queryLength, config.DKv); // [requests, heads, beams·q, d_kv]
+            if (queryLength > 1)
+                bias = bias.repeat(1, 1, group, 1);
+        }
+
         var scores = queries.matmul(keys.transpose(2, 3)) + bias;   // [batch, heads, q, k]
         // No fp32 round trip: libtorch's CPU softmax already accumulates bf16 in fp32, and the two
         // casts of the [batch, heads, q, k] scores cost more than the bf16 matmuls save.
         var weights = nn.functional.softmax(scores, -1);
         weights = nn.functional.dropout(weights, config.DropoutRate, training);
         var context = weights.matmul(values);                       // [batch, heads, q, d_kv]
+        if (group > 1)
+        {
+            context = context.view(keys.shape[0], config.NumHeads, group, queryLength, config.DKv)
+                .transpose(1, 2).reshape(batch, config.NumHeads, queryLength, config.DKv);
+        }
         context = context.transpose(1, 2).reshape(batch, queryLength, config.InnerDim); // [batch, q, inner]
         return (o.forward(context), bias);                          // [batch, q, d_model]
     }

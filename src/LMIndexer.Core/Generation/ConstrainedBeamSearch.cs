@@ -1,0 +1,145 @@
+using LMIndexer.Core.Model;
+using LMIndexer.Core.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LMIndexer.Core.Generation;
+
+/// <summary>One generated item: its index in the trie's item list and its sequence log-probability.</summary>
+public readonly record struct RankedItem(int Item, float Score);
+
+/// <summary>
+/// Batched beam search over ID tokens with the KV cache. Many requests × beams run as one batch;
+/// at every step the trie tables mask the tokens that do not continue a valid ID, so every finished
+/// beam is a distinct item. Decoding runs exactly ID-length steps (no <c>&lt;/s&gt;</c> step: IDs
+/// have one length, so it would only add a constant-free term the ranking does not need).
+/// Scores are full-vocabulary log-probabilities, as Hugging Face's constrained beam search ranks.
+/// Deterministic: no sampling, ties broken by topk's index order.
+/// </summary>
+public static class ConstrainedBeamSearch
+{
+    /// <summary>Ranked items per source (best first, at most <paramref name="beams"/>, fewer when the trie has fewer paths).</summary>
+    /// <remarks><paramref name="useKvCache"/> = false recomputes every step from scratch (for tests and the cache benchmark).</remarks>
+    public static RankedItem[][] Search(T5Model model, IReadOnlyList<int[]> sources, TrieTables trie, int beams, bool useKvCache = true) =>
+        Run(model, sources, trie, beams, constrained: true, useKvCache);
+
+    /// <summary>Greedy decoding under the same constraint: one beam per request.</summary>
+    public static RankedItem[] Greedy(T5Model model, IReadOnlyList<int[]> sources, TrieTables trie) =>
+        [.. Run(model, sources, trie, 1, constrained: true, useKvCache: true).Select(r => r.Length > 0 ? r[0] : new RankedItem(-1, float.NegativeInfinity))];
+
+    /// <summary>
+    /// Plain beam search over the whole vocabulary for the same number of steps (the benchmark's
+    /// baseline); sequences that are not IDs are dropped, repeated items keep their best beam.
+    /// </summary>
+    public static RankedItem[][] Unconstrained(T5Model model, IReadOnlyList<int[]> sources, TrieTables trie, int beams) =>
+        Run(model, sources, trie, beams, constrained: false, useKvCache: true);
+
+    private static RankedItem[][] Run(T5Model model, IReadOnlyList<int[]> sources, TrieTables tables, int beams, bool constrained, bool useKvCache)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(sources);
+        ArgumentNullException.ThrowIfNull(tables);
+        ArgumentOutOfRangeException.ThrowIfLessThan(beams, 1);
+        if (sources.Count == 0)
+            return [];
+        var trie = tables.Trie;
+        var config = model.Config;
+        var device = model.Shared.weight!.device;
+        var requests = sources.Count;
+        using var noGrad = torch.no_grad();
+        using var scope = NewDisposeScope();
+        using var cache = new DecoderCache(model.Decoder.LayerCount);
+        var (ids, mask) = TokenBatch.Pad(sources, config.PadTokenId, device);         // [requests, src]
+        var encoded = model.Encode(ids, mask);                                         // [requests, src, d_model]
+        var next = torch.full(requests, 1, config.DecoderStartTokenId, dtype: ScalarType.Int64, device: device); // [rows, 1]
+        var scores = torch.zeros(requests, 1, dtype: ScalarType.Float32, device: device); // [requests, beamsPerRequest]
+        var nodes = torch.zeros(requests, dtype: ScalarType.Int64, device: device);    // [rows] trie node of each beam
+        var tokens = torch.empty(requests, 0, dtype: ScalarType.Int64, device: device); // [rows, step]
+        var perRequest = 1;
+        for (var depth = 0; depth < trie.Length; depth++)
+        {
+            Tensor hidden;
+            if (useKvCache)
+            {
+                hidden = model.Decode(next, encoded, mask, cache);                       // [rows, 1, d_model]
+            }
+            else
+            {
+                var request = torch.arange(requests, device: device).repeat_interleave(perRequest); // [rows]
+                var prefix = torch.cat([torch.full(request.shape[0], 1, config.DecoderStartTokenId, dtype: ScalarType.Int64, device: device), tokens], 1);
+                hidden = model.Decode(prefix, encoded.index_select(0, request), mask.index_select(0, request)); // [rows, depth + 1, d_model]
+                hidden = hidden.narrow(1, hidden.shape[1] - 1, 1);                      // [rows, 1, d_model]
+            }
+            var logProbs = model.LmLogits(hidden)[.., -1].to(ScalarType.Float32).log_softmax(-1); // [rows, vocab]
+            Tensor candidates, children = null!;
+            int first = 0, width;
+            if (constrained)
+            {
+                first = tables.FirstToken[depth];
+                width = tables.Width[depth];
+                children = tables.NextNodes(depth, nodes);                              // [rows, width]
+                candidates = logProbs.narrow(1, first, width).masked_fill(children < 0, float.NegativeInfinity);
+            }
+            else
+            {
+                width = (int)logProbs.shape[1];
+                candidates = logProbs;
+            }
+            var total = (scores.view(-1, 1) + candidates).view(requests, perRequest * width); // [requests, beams·width]
+            var keep = (int)Math.Min(beams, total.shape[1]);
+            var (top, index) = total.topk(keep, dim: 1);                               // [requests, keep]
+            var parent = index.div(width, rounding_mode: RoundingMode.floor);          // [requests, keep]
+            var token = index.remainder(width);                                        // [requests, keep]
+            var rows = (torch.arange(requests, device: device).unsqueeze(1) * perRequest + parent).view(-1); // [requests·keep]
+            if (constrained)
+            {
+                var chosen = children.index_select(0, rows).gather(1, token.view(-1, 1)).view(-1); // [requests·keep]
+                // Dead beams (fewer valid paths than beams) point at −1; park them on a real node —
+                // their −∞ score keeps them out of the results.
+                nodes = chosen.clamp_min(trie.DepthStart[depth + 1]);
+            }
+            tokens = torch.cat([tokens.index_select(0, rows), (token.view(-1, 1) + first)], 1); // [requests·keep, depth+1]
+            cache.ReorderSelf(rows);
+            scores = top;
+            next = token.view(-1, 1) + first;
+            perRequest = keep;
+        }
+        return Collect(trie, scores, constrained ? nodes : null, tokens, requests, perRequest);
+    }
+
+    private static RankedItem[][] Collect(IdTrie trie, Tensor scores, Tensor? leaves, Tensor tokens, int requests, int perRequest)
+    {
+        var scoreValues = scores.cpu().data<float>().ToArray();
+        var leafValues = leaves?.cpu().data<long>().ToArray();
+        var tokenValues = tokens.cpu().data<long>().ToArray();
+        var results = new RankedItem[requests][];
+        var sequence = new int[trie.Length];
+        for (var r = 0; r < requests; r++)
+        {
+            var ranked = new List<RankedItem>(perRequest);
+            var seen = new HashSet<int>();
+            for (var b = 0; b < perRequest; b++)
+            {
+                var row = r * perRequest + b;
+                var score = scoreValues[row];
+                if (float.IsNegativeInfinity(score))
+                    continue;
+                int item;
+                if (leafValues is not null)
+                {
+                    item = trie.LeafItem[leafValues[row]];
+                }
+                else
+                {
+                    for (var t = 0; t < trie.Length; t++)
+                        sequence[t] = (int)tokenValues[row * trie.Length + t];
+                    item = trie.Find(sequence);
+                }
+                if (item >= 0 && seen.Add(item))
+                    ranked.Add(new RankedItem(item, score));
+            }
+            results[r] = [.. ranked];
+        }
+        return results;
+    }
+}

@@ -1,0 +1,157 @@
+using LMIndexer.Core.Generation;
+using LMIndexer.Core.Model;
+using LMIndexer.Core.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LMIndexer.Core.Tests.Generation;
+
+public sealed class ConstrainedBeamSearchTests
+{
+    private const int Vocab = 60;
+
+    private static T5Model RandomModel(long seed)
+    {
+        torch.manual_seed(seed);
+        var model = new T5Model(T5Config.Tiny(Vocab));
+        // Larger weights than the initialiser's so that token probabilities differ sharply.
+        using (torch.no_grad())
+        {
+            foreach (var p in model.parameters())
+                p.mul_(3);
+        }
+        model.eval();
+        return model;
+    }
+
+    private static List<int[]> RandomIds(int count, Random random)
+    {
+        var seen = new HashSet<string>();
+        var ids = new List<int[]>();
+        while (ids.Count < count)
+        {
+            int[] id = [10 + random.Next(6), 20 + random.Next(6), 30 + random.Next(4)];
+            if (seen.Add(string.Join(',', id)))
+                ids.Add(id);
+        }
+        return ids;
+    }
+
+    private static List<int[]> RandomSources(int count, Random random) =>
+        [.. Enumerable.Range(0, count).Select(_ => Enumerable.Range(0, 3 + random.Next(8)).Select(_ => 4 + random.Next(Vocab - 4)).ToArray())];
+
+    /// <summary>Every item's exact sequence log-probability by one teacher-forced forward pass.</summary>
+    private static float[] ExactScores(T5Model model, int[] source, IReadOnlyList<int[]> ids)
+    {
+        using var noGrad = torch.no_grad();
+        using var scope = NewDisposeScope();
+        var (input, mask) = TokenBatch.Pad([.. ids.Select(_ => source)], 0);
+        var labels = TokenBatch.PadLabels(ids);
+        var logProbs = model.Forward(input, mask, model.ShiftRight(labels)).log_softmax(-1); // [items, len, vocab]
+        var picked = logProbs.gather(2, labels.unsqueeze(2)).squeeze(2).sum(1);             // [items]
+        return picked.data<float>().ToArray();
+    }
+
+    [Theory]
+    [InlineData(11)]
+    [InlineData(12)]
+    [InlineData(13)]
+    public void Returns_unique_trie_items_in_score_order_for_random_models(int seed)
+    {
+        var random = new Random(seed);
+        using var model = RandomModel(seed);
+        var ids = RandomIds(40, random);
+        using var tables = new TrieTables(IdTrie.Build(ids));
+        var sources = RandomSources(7, random);
+        var results = ConstrainedBeamSearch.Search(model, sources, tables, beams: 10);
+        Assert.Equal(sources.Count, results.Length);
+        foreach (var ranked in results)
+        {
+            Assert.Equal(10, ranked.Length);
+            Assert.All(ranked, r => Assert.InRange(r.Item, 0, ids.Count - 1));
+            Assert.Equal(ranked.Length, ranked.Select(r => r.Item).Distinct().Count());
+            Assert.Equal(ranked.Select(r => r.Score).OrderDescending(), ranked.Select(r => r.Score));
+        }
+    }
+
+    [Fact]
+    public void Fewer_items_than_beams_returns_every_item_once()
+    {
+        var random = new Random(5);
+        using var model = RandomModel(5);
+        var ids = RandomIds(6, random);
+        using var tables = new TrieTables(IdTrie.Build(ids));
+        var results = ConstrainedBeamSearch.Search(model, RandomSources(3, random), tables, beams: 20);
+        Assert.All(results, ranked => Assert.Equal(Enumerable.Range(0, 6), ranked.Select(r => r.Item).Order()));
+    }
+
+    [Fact]
+    public void Exhaustive_beams_return_the_exact_top_k_with_exact_scores()
+    {
+        var random = new Random(21);
+        using var model = RandomModel(21);
+        var ids = RandomIds(24, random);
+        using var tables = new TrieTables(IdTrie.Build(ids));
+        var sources = RandomSources(4, random);
+        // Beams ≥ the widest level of the trie make beam search exhaustive.
+        var results = ConstrainedBeamSearch.Search(model, sources, tables, beams: ids.Count);
+        for (var r = 0; r < sources.Count; r++)
+        {
+            var exact = ExactScores(model, sources[r], ids);
+            var expected = Enumerable.Range(0, ids.Count).OrderByDescending(i => exact[i]).Take(5).ToArray();
+            Assert.Equal(expected, results[r].Take(5).Select(x => x.Item));
+            foreach (var item in results[r])
+                Assert.True(Math.Abs(exact[item.Item] - item.Score) < 1e-3, $"item {item.Item}: {item.Score} vs exact {exact[item.Item]}");
+        }
+    }
+
+    [Fact]
+    public void Kv_cache_search_equals_recompute()
+    {
+        var random = new Random(8);
+        using var model = RandomModel(8);
+        var ids = RandomIds(50, random);
+        using var tables = new TrieTables(IdTrie.Build(ids));
+        var sources = RandomSources(5, random);
+        var cached = ConstrainedBeamSearch.Search(model, sources, tables, beams: 8);
+        var recomputed = ConstrainedBeamSearch.Search(model, sources, tables, beams: 8, useKvCache: false);
+        for (var r = 0; r < sources.Count; r++)
+        {
+            Assert.Equal(recomputed[r].Select(x => x.Item), cached[r].Select(x => x.Item));
+            for (var i = 0; i < cached[r].Length; i++)
+                Assert.True(Math.Abs(recomputed[r][i].Score - cached[r][i].Score) < 1e-4);
+        }
+    }
+
+    [Fact]
+    public void Greedy_is_the_one_beam_search_and_deterministic()
+    {
+        var random = new Random(9);
+        using var model = RandomModel(9);
+        var ids = RandomIds(30, random);
+        using var tables = new TrieTables(IdTrie.Build(ids));
+        var sources = RandomSources(4, random);
+        var greedy = ConstrainedBeamSearch.Greedy(model, sources, tables);
+        var again = ConstrainedBeamSearch.Greedy(model, sources, tables);
+        Assert.Equal(greedy, again);
+        Assert.All(greedy, g => Assert.InRange(g.Item, 0, ids.Count - 1));
+    }
+
+    [Fact]
+    public void Unconstrained_search_drops_sequences_that_are_not_ids()
+    {
+        var random = new Random(10);
+        using var model = RandomModel(10);
+        var ids = RandomIds(30, random);
+        using var tables = new TrieTables(IdTrie.Build(ids));
+        var sources = RandomSources(3, random);
+        var free = ConstrainedBeamSearch.Unconstrained(model, sources, tables, beams: 10);
+        var constrained = ConstrainedBeamSearch.Search(model, sources, tables, beams: 10);
+        for (var r = 0; r < sources.Count; r++)
+        {
+            Assert.All(free[r], x => Assert.InRange(x.Item, 0, ids.Count - 1));
+            // A random model rarely emits valid IDs unconstrained; the trie always yields 10.
+            Assert.True(free[r].Length <= constrained[r].Length);
+        }
+    }
+}

@@ -1,0 +1,92 @@
+using LMIndexer.Core.Generation;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LMIndexer.Core.Tests.Generation;
+
+public sealed class IdTrieTests
+{
+    private static List<int[]> RandomIds(int count, int seed, int[] widths, int[] offsets)
+    {
+        var random = new Random(seed);
+        var ids = new HashSet<string>();
+        var result = new List<int[]>();
+        while (result.Count < count)
+        {
+            var id = widths.Select((w, p) => offsets[p] + random.Next(w)).ToArray();
+            if (ids.Add(string.Join(',', id)))
+                result.Add(id);
+        }
+        return result;
+    }
+
+    [Fact]
+    public void Every_id_resolves_to_its_item_and_nothing_else_does()
+    {
+        var ids = RandomIds(300, seed: 1, widths: [8, 8, 6], offsets: [10, 20, 30]);
+        var trie = IdTrie.Build(ids);
+        for (var i = 0; i < ids.Count; i++)
+            Assert.Equal(i, trie.Find(ids[i]));
+        Assert.Equal(-1, trie.Find([10, 20, 99]));
+        Assert.Equal(-1, trie.Find([10, 20]));
+        Assert.Equal(ids.Count, trie.LeafItem.Count(i => i >= 0));
+        // CSR invariants: edges of a node sorted and pointing one depth down.
+        for (var depth = 0; depth < trie.Length; depth++)
+        {
+            for (var node = trie.DepthStart[depth]; node < trie.DepthStart[depth + 1]; node++)
+            {
+                var allowed = trie.AllowedTokens(node).ToArray();
+                Assert.Equal(allowed.Order().ToArray(), allowed);
+                foreach (var token in allowed)
+                {
+                    var child = trie.Child(node, token);
+                    Assert.InRange(child, trie.DepthStart[depth + 1], trie.DepthStart[depth + 2] - 1);
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Saved_trie_loads_identically()
+    {
+        using var directory = new TempDirectory();
+        var trie = IdTrie.Build(RandomIds(50, seed: 2, widths: [4, 4, 4], offsets: [5, 9, 13]));
+        trie.Save(directory.File("trie.bin"));
+        var loaded = IdTrie.Load(directory.File("trie.bin"));
+        Assert.Equal(trie.Offsets, loaded.Offsets);
+        Assert.Equal(trie.Tokens, loaded.Tokens);
+        Assert.Equal(trie.Children, loaded.Children);
+        Assert.Equal(trie.LeafItem, loaded.LeafItem);
+        Assert.Equal(trie.DepthStart, loaded.DepthStart);
+        File.WriteAllText(directory.File("bad.bin"), "not a trie");
+        Assert.Throws<InvalidDataException>(() => IdTrie.Load(directory.File("bad.bin")));
+    }
+
+    [Fact]
+    public void Duplicate_or_ragged_ids_are_rejected()
+    {
+        Assert.Throws<ArgumentException>(() => IdTrie.Build([[1, 2], [1, 2]]));
+        Assert.Throws<ArgumentException>(() => IdTrie.Build([[1, 2], [1, 2, 3]]));
+        Assert.Throws<ArgumentException>(() => IdTrie.Build([]));
+    }
+
+    [Fact]
+    public void Tables_mask_exactly_the_trie_edges_for_a_batch_of_nodes()
+    {
+        var ids = RandomIds(40, seed: 3, widths: [5, 5, 3], offsets: [10, 15, 20]);
+        var trie = IdTrie.Build(ids);
+        using var tables = new TrieTables(trie);
+        using var scope = NewDisposeScope();
+        var depth = 1;
+        var nodes = Enumerable.Range(trie.DepthStart[depth], trie.DepthStart[depth + 1] - trie.DepthStart[depth]).Select(n => (long)n).ToArray();
+        var next = tables.NextNodes(depth, torch.tensor(nodes));   // [nodes, width]
+        for (var i = 0; i < nodes.Length; i++)
+        {
+            for (var w = 0; w < tables.Width[depth]; w++)
+            {
+                var token = tables.FirstToken[depth] + w;
+                Assert.Equal(trie.Child((int)nodes[i], token), (int)next[i, w].item<long>());
+            }
+        }
+    }
+}
