@@ -42,5 +42,21 @@ public sealed class ModelOptimizer : IDisposable
         return norm;
     }
 
+    /// <summary>Writes the AdamW moments (TorchSharp's state-dict format) so a resumed run continues exactly.</summary>
+    public void SaveState(string path)
+    {
+        var temp = path + ".tmp";
+        optimizer.save_state_dict(temp);
+        File.Move(temp, path, overwrite: true);
+    }
+
+    /// <summary>Restores moments written by <see cref="SaveState"/> and the step the schedule continues from.</summary>
+    public void LoadState(string path, int step)
+    {
+        optimizer.load_state_dict(path);
+        Step = step;
+        CurrentLearningRate = schedule.At(Math.Max(0, step - 1));
+    }
+
     public void Dispose() => optimizer.Dispose();
 }

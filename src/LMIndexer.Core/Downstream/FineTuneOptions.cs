@@ -1,0 +1,59 @@
+using LMIndexer.Core.Training;
+
+namespace LMIndexer.Core.Downstream;
+
+/// <summary>Options of <see cref="GenerativeFineTuner"/>.</summary>
+public sealed record FineTuneOptions
+{
+    public int Steps { get; init; } = 2000;
+
+    public int BatchSize { get; init; } = 32;
+
+    /// <summary>The reference: AdamW, lr 1e-3, no warm-up, linear decay.</summary>
+    public OptimizerOptions Optimizer { get; init; } = new() { LearningRate = 1e-3, WarmupRatio = 0 };
+
+    /// <summary>Validate (and keep the best weights) every this many steps; 0 validates only at the end.</summary>
+    public int EvalEvery { get; init; } = 500;
+
+    /// <summary>Validation examples used at each evaluation (a fixed prefix of the validation set).</summary>
+    public int ValidationLimit { get; init; } = 512;
+
+    public EvaluationOptions Evaluation { get; init; } = new();
+
+    /// <summary>The validation metric that picks the kept checkpoint.</summary>
+    public string SelectionMetric { get; init; } = "ndcg@10";
+
+    /// <summary>Train with bfloat16 weights and activations (faster matmuls on AVX-512 BF16 CPUs; loss in fp32).</summary>
+    public bool BFloat16 { get; init; }
+
+    public int Seed { get; init; } = 42;
+
+    /// <summary>Where to keep the resumable checkpoint (weights, optimizer moments, progress); none when null.</summary>
+    public string? CheckpointDirectory { get; init; }
+
+    public void Validate()
+    {
+        if (Steps < 1 || BatchSize < 1)
+            throw new ArgumentException("Steps and batch size must be at least 1.");
+        if (EvalEvery < 0 || ValidationLimit < 0)
+            throw new ArgumentException("The evaluation interval and validation limit cannot be negative.");
+        if (Evaluation.Beams < 1)
+            throw new ArgumentException("At least one beam is needed.");
+        if (!Evaluation.Cutoffs.Any(c => SelectionMetric.EndsWith($"@{c}", StringComparison.Ordinal)))
+            throw new ArgumentException($"The selection metric '{SelectionMetric}' is not computed at cutoffs {string.Join(", ", Evaluation.Cutoffs)}.");
+    }
+}
+
+/// <summary>One validation during fine-tuning.</summary>
+public sealed record ValidationPoint(int Step, double TrainLoss, IReadOnlyDictionary<string, double> Metrics);
+
+/// <summary>What a fine-tuning run did.</summary>
+public sealed record FineTuneReport(
+    int Steps,
+    double FirstLoss,
+    double FinalLoss,
+    double Seconds,
+    int BestStep,
+    double BestMetric,
+    IReadOnlyList<ValidationPoint> Validations,
+    int ResumedAtStep);

@@ -1,0 +1,260 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using LMIndexer.Core.Checkpoints;
+using LMIndexer.Core.Generation;
+using LMIndexer.Core.Model;
+using LMIndexer.Core.Text;
+using LMIndexer.Core.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LMIndexer.Core.Downstream;
+
+/// <summary>
+/// Seq2seq fine-tuning for generative recommendation / search / retrieval: source tokens → the
+/// target item's ID tokens + <c>&lt;/s&gt;</c>, cross-entropy on the target, AdamW with the
+/// configured schedule and clipping. Validates with constrained beam search every N steps and keeps
+/// the best weights. With a checkpoint directory an interrupted run resumes where it stopped: the
+/// batch order is replayed and torch is reseeded at every validation boundary, so the resumed run
+/// continues as the uninterrupted one would have.
+/// </summary>
+public static class GenerativeFineTuner
+{
+    public static FineTuneReport Train(
+        T5Model model,
+        IReadOnlyList<int[]> itemIdTokens,
+        IReadOnlyList<GenerativeExample> train,
+        IReadOnlyList<GenerativeExample> validation,
+        TrieTables trie,
+        FineTuneOptions options,
+        IProgress<TrainingProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var rows = train.SelectMany(e => e.Targets.Select(t => (e.Source, Target: t))).ToArray();
+        if (rows.Length == 0)
+            throw new ArgumentException("There are no training examples.", nameof(train));
+        var device = model.Shared.weight!.device;
+        var validationSet = validation.Take(options.ValidationLimit).ToList();
+        var evalEvery = options.EvalEvery == 0 ? options.Steps : options.EvalEvery;
+        var checkpoint = options.CheckpointDirectory is null ? null : new FineTuneCheckpoint(options.CheckpointDirectory, Fingerprint(model, options, rows, itemIdTokens));
+        if (options.BFloat16)
+            model.to(ScalarType.BFloat16);
+        model.train();
+        using var optimizer = new ModelOptimizer(model.parameters().Where(p => p.requires_grad), options.Optimizer, options.Steps);
+        var state = checkpoint?.TryResume(model, optimizer) ?? new FineTuneProgress("", 0, double.NaN, 0, double.NegativeInfinity, []);
+        var resumedAt = state.Step;
+        var best = state.Step > 0 && checkpoint is not null ? checkpoint.LoadBest() : null;
+
+        var random = new Random(options.Seed);
+        var order = Enumerable.Range(0, rows.Length).ToArray();
+        var cursor = order.Length;
+        int Next()
+        {
+            if (cursor >= order.Length)
+            {
+                random.Shuffle(order);
+                cursor = 0;
+            }
+            return order[cursor++];
+        }
+        for (var i = 0; i < state.Step * options.BatchSize; i++)
+            Next();   // replay the sampler up to the resumed step
+
+        var clock = Stopwatch.StartNew();
+        var first = state.FirstLoss;
+        var validations = new List<ValidationPoint>(state.Validations);
+        double windowLoss = 0, lastLoss = double.NaN;
+        var windowCount = 0;
+        try
+        {
+            for (var step = state.Step; step < options.Steps; step++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (step % evalEvery == 0)
+                    torch.manual_seed(options.Seed + step);
+                var sources = new List<int[]>(options.BatchSize);
+                var targets = new List<int[]>(options.BatchSize);
+                for (var b = 0; b < options.BatchSize; b++)
+                {
+                    var (source, target) = rows[Next()];
+                    sources.Add(source);
+                    targets.Add([.. itemIdTokens[target], CatalogTokenizer.EosId]);
+                }
+                using (var scope = NewDisposeScope())
+                {
+                    var (ids, mask) = TokenBatch.Pad(sources, CatalogTokenizer.PadId, device);  // [batch, src]
+                    var labels = TokenBatch.PadLabels(targets, device);                            // [batch, id_len + 1]
+                    optimizer.ZeroGrad();
+                    var logits = model.Forward(ids, mask, model.ShiftRight(labels));              // [batch, id_len + 1, vocab]
+                    var loss = T5Model.SequenceLoss(logits, labels);
+                    loss.backward();
+                    optimizer.Update();
+                    lastLoss = loss.item<float>();
+                }
+                if (double.IsNaN(first))
+                    first = lastLoss;
+                windowLoss += lastLoss;
+                windowCount++;
+                var done = step + 1;
+                IReadOnlyDictionary<string, double>? parts = validations.Count > 0
+                    ? new Dictionary<string, double> { [$"val {options.SelectionMetric}"] = validations[^1].Metrics.GetValueOrDefault(options.SelectionMetric) }
+                    : null;
+                progress?.Report(new TrainingProgress("finetune", done, options.Steps, lastLoss, optimizer.CurrentLearningRate,
+                    (done - resumedAt) * options.BatchSize / clock.Elapsed.TotalSeconds, parts));
+
+                if (done % evalEvery != 0 && done != options.Steps)
+                    continue;
+                var meanLoss = windowLoss / windowCount;
+                windowLoss = 0;
+                windowCount = 0;
+                if (validationSet.Count > 0)
+                {
+                    var result = GenerativeEvaluator.Evaluate(model, validationSet, trie, options.Evaluation, cancellationToken: cancellationToken);
+                    validations.Add(new ValidationPoint(done, meanLoss, result.Metrics));
+                    var metric = result.Metrics[options.SelectionMetric];
+                    if (metric > state.BestMetric)
+                    {
+                        best?.Dispose();
+                        best = Snapshot(model);
+                        state = state with { BestStep = done, BestMetric = metric };
+                        checkpoint?.SaveBest(best);
+                    }
+                }
+                else
+                {
+                    validations.Add(new ValidationPoint(done, meanLoss, new Dictionary<string, double>()));
+                }
+                state = state with { Step = done, FirstLoss = first, Validations = validations };
+                checkpoint?.Save(model, optimizer, state);
+            }
+            if (best is not null)
+                best.LoadInto(model);
+            else
+                state = state with { BestStep = options.Steps };
+        }
+        finally
+        {
+            best?.Dispose();
+            if (options.BFloat16)
+                model.to(ScalarType.Float32);
+            model.eval();
+        }
+        return new FineTuneReport(options.Steps, first, validations.Count > 0 ? validations[^1].TrainLoss : lastLoss, clock.Elapsed.TotalSeconds,
+            state.BestStep, state.BestMetric, validations, resumedAt);
+    }
+
+    internal static WeightSnapshot Snapshot(T5Model model)
+    {
+        var copy = new Dictionary<string, Tensor>();
+        foreach (var (name, tensor) in model.state_dict())
+            copy[name] = tensor.detach().clone().DetachFromDisposeScope();
+        return new WeightSnapshot(copy);
+    }
+
+    private static string Fingerprint(T5Model model, FineTuneOptions options, (int[] Source, int Target)[] rows, IReadOnlyList<int[]> itemIdTokens)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        sha.AppendData(Encoding.UTF8.GetBytes((options with { CheckpointDirectory = null }).ToString()));
+        sha.AppendData(Encoding.UTF8.GetBytes(model.Config.ToString()));
+        foreach (var (source, target) in rows)
+            sha.AppendData(Encoding.UTF8.GetBytes($"{string.Join(',', source)}>{target}\n"));
+        foreach (var tokens in itemIdTokens)
+            sha.AppendData(Encoding.UTF8.GetBytes(string.Join(',', tokens) + "\n"));
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
+    }
+}
+
+/// <summary>Weights kept in memory (the best validation checkpoint).</summary>
+internal sealed class WeightSnapshot(Dictionary<string, Tensor> tensors) : IDisposable
+{
+    public IReadOnlyDictionary<string, Tensor> Tensors => tensors;
+
+    public void LoadInto(T5Model model)
+    {
+        using var noGrad = torch.no_grad();
+        foreach (var (name, tensor) in model.state_dict())
+            tensor.copy_(tensors[name]);
+    }
+
+    public void Dispose()
+    {
+        foreach (var t in tensors.Values)
+            t.Dispose();
+    }
+}
+
+/// <summary>Where a fine-tuning run stands.</summary>
+internal sealed record FineTuneProgress(string Fingerprint, int Step, double FirstLoss, int BestStep, double BestMetric, IReadOnlyList<ValidationPoint> Validations);
+
+/// <summary>Weights, optimizer moments, best weights and progress of a resumable fine-tuning run.</summary>
+internal sealed class FineTuneCheckpoint(string directory, string fingerprint)
+{
+    private string WeightsPath => Path.Combine(directory, "weights.safetensors");
+    private string BestPath => Path.Combine(directory, "best.safetensors");
+    private string OptimizerPath => Path.Combine(directory, "optimizer.bin");
+    private string ProgressPath => Path.Combine(directory, "progress.json");
+
+    public void Save(T5Model model, ModelOptimizer optimizer, FineTuneProgress progress)
+    {
+        Directory.CreateDirectory(directory);
+        SafeTensors.Save(WeightsPath, model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value));
+        optimizer.SaveState(OptimizerPath);
+        var temp = ProgressPath + ".tmp";
+        File.WriteAllText(temp, JsonSerializer.Serialize(progress with { Fingerprint = fingerprint }, FineTuneJson.Default.FineTuneProgress));
+        File.Move(temp, ProgressPath, overwrite: true);   // the progress file commits the checkpoint
+    }
+
+    public void SaveBest(WeightSnapshot best)
+    {
+        Directory.CreateDirectory(directory);
+        SafeTensors.Save(BestPath, best.Tensors.ToDictionary(kv => kv.Key, kv => kv.Value));
+    }
+
+    public FineTuneProgress? TryResume(T5Model model, ModelOptimizer optimizer)
+    {
+        if (!File.Exists(ProgressPath) || !File.Exists(WeightsPath) || !File.Exists(OptimizerPath))
+            return null;
+        FineTuneProgress? progress;
+        try
+        {
+            progress = JsonSerializer.Deserialize(File.ReadAllText(ProgressPath), FineTuneJson.Default.FineTuneProgress);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+        if (progress is null || progress.Fingerprint != fingerprint)
+            return null;
+        var (tensors, _) = SafeTensors.Load(WeightsPath);
+        try
+        {
+            new WeightSnapshot(tensors).LoadInto(model);
+        }
+        finally
+        {
+            foreach (var t in tensors.Values)
+                t.Dispose();
+        }
+        optimizer.LoadState(OptimizerPath, progress.Step);
+        return progress;
+    }
+
+    public WeightSnapshot? LoadBest() => File.Exists(BestPath) ? new WeightSnapshot(SafeTensors.Load(BestPath).Tensors) : null;
+
+    public void Delete()
+    {
+        if (Directory.Exists(directory))
+            Directory.Delete(directory, recursive: true);
+    }
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
+[JsonSerializable(typeof(FineTuneProgress))]
+internal sealed partial class FineTuneJson : JsonSerializerContext;

@@ -1,0 +1,135 @@
+using LMIndexer.Core.Data;
+using LMIndexer.Core.Generation;
+using LMIndexer.Core.Indexing;
+using LMIndexer.Core.Text;
+
+namespace LMIndexer.Core.Downstream;
+
+/// <summary>What the recommender reads about each history item (design §1: a CPU budget choice).</summary>
+public enum SourceMode
+{
+    /// <summary>The reference: each item's full text.</summary>
+    Text,
+
+    /// <summary>Titles only — more history fits the source budget.</summary>
+    Titles,
+
+    /// <summary>The items' semantic ID tokens (as TIGER).</summary>
+    Ids,
+
+    /// <summary>ID tokens followed by the title, per item.</summary>
+    IdsAndTitles,
+}
+
+/// <summary>Options of <see cref="HistorySource"/>.</summary>
+public sealed record HistorySourceOptions
+{
+    public SourceMode Mode { get; init; } = SourceMode.Titles;
+
+    /// <summary>Source tokens in all, including <c>&lt;/s&gt;</c> (the reference uses 1,024).</summary>
+    public int MaxSourceTokens { get; init; } = 128;
+
+    /// <summary>Text tokens kept per history item.</summary>
+    public int MaxItemTokens { get; init; } = 32;
+
+    public static SourceMode ParseMode(string text) => text.ToLowerInvariant() switch
+    {
+        "text" => SourceMode.Text,
+        "titles" => SourceMode.Titles,
+        "ids" => SourceMode.Ids,
+        "ids+titles" => SourceMode.IdsAndTitles,
+        _ => throw new ArgumentException($"Unknown source '{text}'; expected text, titles, ids or ids+titles."),
+    };
+
+    public static string ModeName(SourceMode mode) => mode switch
+    {
+        SourceMode.Text => "text",
+        SourceMode.Titles => "titles",
+        SourceMode.Ids => "ids",
+        _ => "ids+titles",
+    };
+
+    public void Validate()
+    {
+        if (MaxSourceTokens < 2)
+            throw new ArgumentException($"The source budget must be at least 2 tokens, got {MaxSourceTokens}.");
+        if (MaxItemTokens < 1)
+            throw new ArgumentException($"Tokens per item must be at least 1, got {MaxItemTokens}.");
+    }
+}
+
+/// <summary>
+/// Turns a user's history into source tokens as the reference does: items newest first, joined by
+/// ". ", cut at the source budget, then <c>&lt;/s&gt;</c>. Item tokens are computed once per item.
+/// </summary>
+public sealed class HistorySource
+{
+    private readonly CatalogTokenizer tokenizer;
+    private readonly IReadOnlyDictionary<string, CatalogItem> items;
+    private readonly SemanticIdTable? table;
+    private readonly int[] separator;
+    private readonly Dictionary<string, int[]> cache = new(StringComparer.Ordinal);
+    private readonly Lock gate = new();
+
+    public HistorySource(CatalogTokenizer tokenizer, IReadOnlyDictionary<string, CatalogItem> items, SemanticIdTable? table, HistorySourceOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        if (options.Mode is SourceMode.Ids or SourceMode.IdsAndTitles && table is null)
+            throw new ArgumentException($"Source mode {options.Mode} needs the ID table.");
+        this.tokenizer = tokenizer;
+        this.items = items;
+        this.table = table;
+        Options = options;
+        separator = tokenizer.Encode(". ");
+    }
+
+    public HistorySourceOptions Options { get; }
+
+    /// <summary>Source tokens for a history given oldest first. Unknown items are skipped.</summary>
+    public int[] Encode(IReadOnlyList<string> history)
+    {
+        var budget = Options.MaxSourceTokens - 1;
+        var tokens = new List<int>(Options.MaxSourceTokens);
+        for (var i = history.Count - 1; i >= 0 && tokens.Count < budget; i--)
+        {
+            var item = ItemTokens(history[i]);
+            if (item.Length == 0)
+                continue;
+            if (tokens.Count > 0)
+                tokens.AddRange(separator);
+            tokens.AddRange(item);
+        }
+        if (tokens.Count > budget)
+            tokens.RemoveRange(budget, tokens.Count - budget);
+        tokens.Add(CatalogTokenizer.EosId);
+        return [.. tokens];
+    }
+
+    /// <summary>Source tokens for a free-text query (search and retrieval).</summary>
+    public int[] EncodeQuery(string query) => tokenizer.EncodeWithEos(query, Options.MaxSourceTokens);
+
+    private int[] ItemTokens(string itemId)
+    {
+        lock (gate)
+        {
+            if (cache.TryGetValue(itemId, out var cached))
+                return cached;
+        }
+        int[] tokens = [];
+        if (items.TryGetValue(itemId, out var item))
+        {
+            var id = table?.Find(itemId);
+            tokens = Options.Mode switch
+            {
+                SourceMode.Text => tokenizer.Encode(ItemTextBuilder.Build(item), Options.MaxItemTokens),
+                SourceMode.Titles => tokenizer.Encode(item.Title ?? ItemTextBuilder.Build(item), Options.MaxItemTokens),
+                SourceMode.Ids => id is null ? [] : IdTrie.IdTokens(id, tokenizer),
+                _ => id is null ? [] : [.. IdTrie.IdTokens(id, tokenizer), .. tokenizer.Encode(item.Title ?? "", Options.MaxItemTokens)],
+            };
+        }
+        lock (gate)
+            cache[itemId] = tokens;
+        return tokens;
+    }
+}

@@ -1,0 +1,47 @@
+using LMIndexer.Core.Data;
+using LMIndexer.Core.Indexing;
+
+namespace LMIndexer.Core.Downstream;
+
+/// <summary>Sequential-recommendation examples over an ID table, and the popularity ranking of the same split.</summary>
+public sealed record RecommendationData(
+    IReadOnlyList<GenerativeExample> Train,
+    IReadOnlyList<GenerativeExample> Validation,
+    IReadOnlyList<GenerativeExample> Test,
+    IReadOnlyList<int> Popularity);
+
+/// <summary>Builds the recommendation task: leave-one-out split → source tokens → target item indices.</summary>
+public static class RecommendationTask
+{
+    public static RecommendationData Build(Catalog catalog, SemanticIdTable table, HistorySource source, TrainingWindows windows = TrainingWindows.Reference, int passes = 5, int seed = 2023)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(table);
+        ArgumentNullException.ThrowIfNull(source);
+        var itemIndex = new Dictionary<string, int>(table.Count, StringComparer.Ordinal);
+        for (var i = 0; i < table.Count; i++)
+            itemIndex[table.ItemIds[i]] = i;
+        var split = LeaveOneOut.Split(catalog.Users, windows, passes, seed);
+        List<GenerativeExample> Examples(IReadOnlyList<NextItemExample> examples) =>
+            [.. examples.Where(e => itemIndex.ContainsKey(e.Target)).Select(e => new GenerativeExample(source.Encode(e.History), [itemIndex[e.Target]]))];
+        return new RecommendationData(Examples(split.Train), Examples(split.Validation), Examples(split.Test), Popularity(catalog.Users, itemIndex));
+    }
+
+    /// <summary>
+    /// Items by interaction count in the training part of every sequence (the last two items of a
+    /// user are validation and test targets and are not counted); ties by table order.
+    /// </summary>
+    public static IReadOnlyList<int> Popularity(IReadOnlyList<UserSequence> users, IReadOnlyDictionary<string, int> itemIndex)
+    {
+        var counts = new int[itemIndex.Count];
+        foreach (var user in users)
+        {
+            foreach (var item in user.ItemIds.Take(Math.Max(0, user.ItemIds.Count - 2)))
+            {
+                if (itemIndex.TryGetValue(item, out var i))
+                    counts[i]++;
+            }
+        }
+        return [.. Enumerable.Range(0, counts.Length).OrderByDescending(i => counts[i]).ThenBy(i => i)];
+    }
+}

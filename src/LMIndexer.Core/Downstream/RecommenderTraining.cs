@@ -1,0 +1,122 @@
+using System.Globalization;
+using LMIndexer.Core.Checkpoints;
+using LMIndexer.Core.Data;
+using LMIndexer.Core.Generation;
+using LMIndexer.Core.Indexing;
+using LMIndexer.Core.Model;
+using LMIndexer.Core.Training;
+using TorchSharp;
+
+namespace LMIndexer.Core.Downstream;
+
+/// <summary>Which IDs the recommender generates.</summary>
+public enum IdSource
+{
+    /// <summary>The index bundle's own table (LMIndexer, or a baseline's IDs when the bundle is one).</summary>
+    Bundle,
+
+    /// <summary>Ablation: uniform random codes of the same shape, with collision counters.</summary>
+    Random,
+}
+
+/// <summary>How to fine-tune a recommender from an index bundle.</summary>
+public sealed record RecommenderPlan
+{
+    public HistorySourceOptions Source { get; init; } = new();
+    public TrainingWindows Windows { get; init; } = TrainingWindows.Reference;
+    public int Passes { get; init; } = 5;
+    public FineTuneOptions FineTune { get; init; } = new();
+
+    /// <summary>Ablation: re-initialise the network instead of starting from the index bundle's weights.</summary>
+    public bool FreshModel { get; init; }
+
+    public IdSource Ids { get; init; } = IdSource.Bundle;
+
+    public string Version { get; init; } = "v1";
+}
+
+/// <summary>A trained recommender before it is saved.</summary>
+public sealed record RecommenderOutcome(ModelBundle Bundle, SemanticIdTable Table, IdTrie Trie, RecommendationData Data, FineTuneReport Report) : IDisposable
+{
+    public void Save(string directory) => ServingBundle.Save(directory, Bundle, Table, Trie);
+
+    public void Dispose() => Bundle.Dispose();
+}
+
+/// <summary>Index bundle + catalog → fine-tuned generative recommender (a serving bundle).</summary>
+public static class RecommenderTraining
+{
+    public static RecommenderOutcome Run(Catalog catalog, string indexBundleDirectory, RecommenderPlan plan, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(plan);
+        var tablePath = Path.Combine(indexBundleDirectory, SemanticIdTable.FileName);
+        if (!File.Exists(tablePath))
+            throw new FileNotFoundException($"{indexBundleDirectory} has no {SemanticIdTable.FileName}; pass an index bundle ('lmindexer index train').", tablePath);
+        var bundle = ModelBundle.Load(indexBundleDirectory);
+        try
+        {
+            var table = SemanticIdTable.Load(tablePath);
+            if (plan.Ids == IdSource.Random)
+                table = RandomIds(table, bundle.Tokenizer.IdPositionSizes, plan.FineTune.Seed);
+            if (table.RequiredCounterSize > bundle.Tokenizer.IdPositionSizes[^1] || table.Ids[0].Length > bundle.Tokenizer.IdPositionSizes.Count)
+                throw new InvalidDataException($"The IDs need {table.Ids[0].Length} positions and a counter range of {table.RequiredCounterSize}; the bundle's tokenizer has [{string.Join(", ", bundle.Tokenizer.IdPositionSizes)}].");
+            var model = bundle.Model;
+            if (plan.FreshModel)
+            {
+                torch.manual_seed(plan.FineTune.Seed);
+                model = new T5Model(bundle.Model.Config);
+                bundle.Dispose();
+                bundle = new ModelBundle(model, bundle.Tokenizer, bundle.Manifest);
+            }
+            model.to(Runtime.TorchRuntime.Device);
+            var items = catalog.Items.ToDictionary(i => i.ItemId, StringComparer.Ordinal);
+            var source = new HistorySource(bundle.Tokenizer, items, table, plan.Source);
+            var data = RecommendationTask.Build(catalog, table, source, plan.Windows, plan.Passes, plan.FineTune.Seed);
+            var trie = IdTrie.FromTable(table, bundle.Tokenizer);
+            var idTokens = table.Ids.Select(id => IdTrie.IdTokens(id, bundle.Tokenizer)).ToList();
+            using var tables = new TrieTables(trie, Runtime.TorchRuntime.Device);
+            var report = GenerativeFineTuner.Train(model, idTokens, data.Train, data.Validation, tables, plan.FineTune, progress, cancellationToken);
+            var manifest = new BundleManifest
+            {
+                Version = plan.Version,
+                Kind = ServingBundle.Kind,
+                Config = model.Config,
+                TrainingDataHash = ModelBundle.HashOf(catalog.Users.Select(u => u.UserId + "\t" + string.Join(' ', u.ItemIds))),
+                Properties = new Dictionary<string, string>
+                {
+                    ["task"] = "recommendation",
+                    ["source"] = HistorySourceOptions.ModeName(plan.Source.Mode),
+                    ["maxSourceTokens"] = Invariant(plan.Source.MaxSourceTokens),
+                    ["maxItemTokens"] = Invariant(plan.Source.MaxItemTokens),
+                    ["windows"] = plan.Windows.ToString(),
+                    ["ids"] = plan.Ids == IdSource.Random ? "random" : bundle.Manifest.Properties.GetValueOrDefault("method", bundle.Manifest.Kind),
+                    ["indexVersion"] = bundle.Manifest.Version,
+                    ["freshModel"] = plan.FreshModel ? "true" : "false",
+                    ["steps"] = Invariant(report.Steps),
+                    ["bestStep"] = Invariant(report.BestStep),
+                    ["selectionMetric"] = plan.FineTune.SelectionMetric,
+                    ["bestMetric"] = report.BestMetric.ToString("F5", CultureInfo.InvariantCulture),
+                    ["beams"] = Invariant(plan.FineTune.Evaluation.Beams),
+                },
+            };
+            return new RecommenderOutcome(new ModelBundle(model, bundle.Tokenizer, manifest), table, trie, data, report);
+        }
+        catch
+        {
+            bundle.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Uniform random learned codes of the same shape as <paramref name="table"/>, with fresh counters.</summary>
+    public static SemanticIdTable RandomIds(SemanticIdTable table, IReadOnlyList<int> positionSizes, int seed)
+    {
+        var random = new Random(seed);
+        var learned = table.Ids[0].Length - 1;
+        var codes = table.ItemIds.Select(_ => Enumerable.Range(0, learned).Select(p => (long)random.Next(positionSizes[p])).ToArray()).ToList();
+        return SemanticIdTable.WithCounters(table.ItemIds, codes);
+    }
+
+    private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,75 @@
+using System.Globalization;
+using LMIndexer.Core.Checkpoints;
+using LMIndexer.Core.Generation;
+using LMIndexer.Core.Indexing;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LMIndexer.Core.Downstream;
+
+/// <summary>
+/// What serving needs, in one directory: the fine-tuned model and tokenizer (a model bundle of kind
+/// <c>serving</c>), the ID table and the trie of its IDs, and how sources are built.
+/// </summary>
+public sealed class ServingBundle : IDisposable
+{
+    public const string Kind = "serving";
+    public const string TrieFile = "trie.bin";
+
+    private ServingBundle(ModelBundle bundle, SemanticIdTable table, IdTrie trie, Device? device)
+    {
+        Bundle = bundle;
+        Table = table;
+        Trie = trie;
+        Tables = new TrieTables(trie, device);
+        var properties = bundle.Manifest.Properties;
+        Task = properties.GetValueOrDefault("task", "recommendation");
+        Source = new HistorySourceOptions
+        {
+            Mode = HistorySourceOptions.ParseMode(properties.GetValueOrDefault("source", "titles")),
+            MaxSourceTokens = int.Parse(properties.GetValueOrDefault("maxSourceTokens", "128"), CultureInfo.InvariantCulture),
+            MaxItemTokens = int.Parse(properties.GetValueOrDefault("maxItemTokens", "32"), CultureInfo.InvariantCulture),
+        };
+    }
+
+    public ModelBundle Bundle { get; }
+    public SemanticIdTable Table { get; }
+    public IdTrie Trie { get; }
+    public TrieTables Tables { get; }
+    public string Task { get; }
+    public HistorySourceOptions Source { get; }
+    public string Version => Bundle.Manifest.Version;
+
+    /// <summary>Writes a serving bundle: model + tokenizer + manifest, ids.tsv and trie.bin.</summary>
+    public static void Save(string directory, ModelBundle bundle, SemanticIdTable table, IdTrie trie)
+    {
+        ArgumentNullException.ThrowIfNull(bundle);
+        if (bundle.Manifest.Kind != Kind)
+            throw new ArgumentException($"A serving bundle's manifest must have kind '{Kind}', not '{bundle.Manifest.Kind}'.");
+        bundle.Save(directory, new Dictionary<string, Action<string>>
+        {
+            [SemanticIdTable.FileName] = table.Save,
+            [TrieFile] = trie.Save,
+        });
+    }
+
+    public static ServingBundle Load(string directory, Device? device = null)
+    {
+        var manifest = ModelBundle.ReadManifest(directory);
+        if (manifest.Kind != Kind)
+            throw new InvalidDataException($"{directory} is a '{manifest.Kind}' bundle, not a serving bundle (train one with 'lmindexer rec train').");
+        var table = SemanticIdTable.Load(Path.Combine(directory, SemanticIdTable.FileName));
+        var trie = IdTrie.Load(Path.Combine(directory, TrieFile));
+        if (trie.ItemCount != table.Count)
+            throw new InvalidDataException($"{directory}: the trie holds {trie.ItemCount} items but ids.tsv {table.Count}.");
+        var bundle = ModelBundle.Load(directory, device);
+        bundle.Model.eval();
+        return new ServingBundle(bundle, table, trie, device);
+    }
+
+    public void Dispose()
+    {
+        Tables.Dispose();
+        Bundle.Dispose();
+    }
+}

@@ -1,0 +1,83 @@
+using LMIndexer.Core.Data;
+using LMIndexer.Core.Downstream;
+using LMIndexer.Core.Indexing;
+using LMIndexer.Core.Text;
+
+namespace LMIndexer.Core.Tests.Downstream;
+
+public sealed class LeaveOneOutTests
+{
+    private static readonly UserSequence User = new("u1", ["a", "b", "c", "d", "e", "f", "g", "h"]);
+
+    [Fact]
+    public void Test_and_validation_hold_out_the_last_two_items()
+    {
+        var split = LeaveOneOut.Split([User]);
+        var test = Assert.Single(split.Test);
+        Assert.Equal("h", test.Target);
+        Assert.Equal(["a", "b", "c", "d", "e", "f", "g"], test.History);
+        var validation = Assert.Single(split.Validation);
+        Assert.Equal("g", validation.Target);
+        Assert.Equal(["a", "b", "c", "d", "e", "f"], validation.History);
+    }
+
+    [Fact]
+    public void Reference_windows_target_only_the_three_items_before_validation()
+    {
+        var split = LeaveOneOut.Split([User], TrainingWindows.Reference, passes: 200, seed: 1);
+        Assert.Equal(200, split.Train.Count);
+        Assert.Equal(["d", "e", "f"], split.Train.Select(e => e.Target).Distinct().Order());
+        foreach (var example in split.Train)
+        {
+            var targetIndex = User.ItemIds.ToList().IndexOf(example.Target);
+            Assert.Equal(User.ItemIds.Take(targetIndex).TakeLast(example.History.Count), example.History);   // a contiguous window ending right before the target
+            Assert.InRange(targetIndex - example.History.Count, 0, 2);                                         // starting at one of the first three
+        }
+        Assert.Equal(split.Train.Select(e => e.Target + e.History.Count), LeaveOneOut.Split([User], TrainingWindows.Reference, passes: 200, seed: 1).Train.Select(e => e.Target + e.History.Count));
+    }
+
+    [Fact]
+    public void All_prefixes_make_every_training_item_a_target_once()
+    {
+        var split = LeaveOneOut.Split([User], TrainingWindows.AllPrefixes);
+        Assert.Equal(["b", "c", "d", "e", "f"], split.Train.Select(e => e.Target));
+        Assert.All(split.Train, e => Assert.Equal(User.ItemIds.Take(e.History.Count), e.History));
+    }
+
+    [Fact]
+    public void Short_users_contribute_only_what_they_can()
+    {
+        var split = LeaveOneOut.Split([new UserSequence("short", ["x", "y"]), new UserSequence("one", ["z"])]);
+        Assert.Single(split.Test);
+        Assert.Empty(split.Validation);
+        Assert.Empty(split.Train);
+    }
+
+    [Fact]
+    public void History_source_puts_the_newest_item_first_and_respects_the_budget()
+    {
+        var items = new[]
+        {
+            new CatalogItem("a", "red lipstick"),
+            new CatalogItem("b", "blue shampoo"),
+            new CatalogItem("c", "green soap"),
+        };
+        var tokenizer = CatalogTokenizer.Build(items.Select(i => i.Title!).Append(". "), [4, 4, 4]);
+        var byId = items.ToDictionary(i => i.ItemId);
+        var source = new HistorySource(tokenizer, byId, null, new HistorySourceOptions { Mode = SourceMode.Titles, MaxSourceTokens = 64 });
+        var encoded = source.Encode(["a", "b", "c"]);
+        Assert.Equal(CatalogTokenizer.EosId, encoded[^1]);
+        Assert.Equal("green soap. blue shampoo. red lipstick", tokenizer.Decode(encoded[..^1]));
+        Assert.Equal(encoded, source.Encode(["a", "unknown", "b", "c"]));
+
+        var tight = new HistorySource(tokenizer, byId, null, new HistorySourceOptions { Mode = SourceMode.Titles, MaxSourceTokens = 4 });
+        var cut = tight.Encode(["a", "b", "c"]);
+        Assert.Equal(4, cut.Length);
+        Assert.StartsWith("green soap", tokenizer.Decode(cut[..^1]), StringComparison.Ordinal);
+
+        var table = new SemanticIdTable(["a", "b", "c"], [[1, 2, 0], [3, 0, 0], [1, 2, 1]]);
+        var ids = new HistorySource(tokenizer, byId, table, new HistorySourceOptions { Mode = SourceMode.Ids });
+        Assert.Equal("<id_0_1><id_1_2><id_2_1>. <id_0_3><id_1_0><id_2_0>", tokenizer.Decode(ids.Encode(["b", "c"])[..^1]));
+        Assert.Throws<ArgumentException>(() => new HistorySource(tokenizer, byId, null, new HistorySourceOptions { Mode = SourceMode.Ids }));
+    }
+}
