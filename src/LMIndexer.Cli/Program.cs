@@ -5,5 +5,6 @@ var root = new RootCommand("lmindexer — learn semantic item IDs from text (LMI
 root.Subcommands.Add(DataCommands.Create());
 root.Subcommands.Add(ModelCommands.Create());
 root.Subcommands.Add(IndexCommands.Create());
+root.Subcommands.Add(RecCommands.Create());
 root.Subcommands.Add(DemoCommand.Create());
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

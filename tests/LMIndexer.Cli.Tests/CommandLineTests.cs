@@ -12,6 +12,9 @@ public sealed class CommandLineTests
     [InlineData("index train --items {tmp}/missing.jsonl --out {tmp}/x", "does not exist")]
     [InlineData("index train --items {tmp}/missing.jsonl --out {tmp}/x --method bogus", "Unknown method 'bogus'")]
     [InlineData("model pretrain --catalog {tmp} --out {tmp}/b --steps 0", "--steps must be positive")]
+    [InlineData("rec train --data {tmp} --index {tmp} --out {tmp}/r", "needs items.jsonl and sequences.tsv")]
+    [InlineData("rec eval --data /nonexistent --bundle {tmp}", "needs items.jsonl and sequences.tsv")]
+    [InlineData("rec bench --systems popularity,bogus", "Unknown system 'bogus'")]
     public void Bad_input_gives_one_line_and_exit_code_2(string commandLine, string expected)
     {
         using var temp = new TempDirectory();
@@ -60,5 +63,37 @@ public sealed class CommandLineTests
         var second = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(2), "demo", "--work", "demo", "--items", "120", "--users", "40", "--steps", "20", "--threads", "2");
         Assert.Equal(0, second.ExitCode);
         Assert.Equal(3, second.Output.Split("reusing").Length - 1);
+    }
+
+    [Fact]
+    public void Rec_train_then_eval_writes_a_serving_bundle_and_a_json_report()
+    {
+        using var temp = new TempDirectory();
+        Assert.Equal(0, CliProcess.Run(temp.Path, Quick, "data", "synth", "--out", "cat", "--items", "80", "--users", "120").ExitCode);
+        var index = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "index", "train", "--items", "cat/items.jsonl", "--out", "index", "--method", "kmeans-tree",
+            "--size", "tiny", "--pretrain-steps", "5", "--codebook-size", "8", "--threads", "2");
+        Assert.True(index.ExitCode == 0, index.Error);
+        var bad = CliProcess.Run(temp.Path, Quick, "rec", "train", "--data", "cat", "--index", "index", "--out", "rec", "--source", "pictures");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("Unknown source 'pictures'", bad.Error, StringComparison.Ordinal);
+
+        var train = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "rec", "train", "--data", "cat", "--index", "index", "--out", "rec",
+            "--steps", "30", "--eval-every", "15", "--validation-limit", "16", "--beams", "5", "--threads", "2");
+        Assert.True(train.ExitCode == 0, train.Error);
+        Assert.Contains("recall@10", train.Output, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(temp.Path, "rec", "trie.bin")));
+        Assert.False(Directory.Exists(Path.Combine(temp.Path, "rec.checkpoint")), "the checkpoint is removed after success");
+
+        var eval = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(2), "rec", "eval", "--data", "cat", "--bundle", "rec", "--beams", "10", "--report", "report.json", "--threads", "2");
+        Assert.True(eval.ExitCode == 0, eval.Error);
+        var report = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "report.json"))).RootElement;
+        Assert.Equal("recommendation", report.GetProperty("task").GetString());
+        Assert.Equal(120, report.GetProperty("examples").GetInt32());
+        Assert.InRange(report.GetProperty("metrics").GetProperty("recall@10").GetDouble(), 0, 1);
+        Assert.True(report.GetProperty("popularity").TryGetProperty("ndcg@5", out _));
+
+        var wrongKind = CliProcess.Run(temp.Path, Quick, "rec", "eval", "--data", "cat", "--bundle", "index");
+        Assert.Equal(2, wrongKind.ExitCode);
+        Assert.Contains("not a serving bundle", wrongKind.Error, StringComparison.Ordinal);
     }
 }

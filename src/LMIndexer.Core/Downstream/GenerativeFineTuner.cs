@@ -150,6 +150,9 @@ public static class GenerativeFineTuner
             state.BestStep, state.BestMetric, validations, resumedAt);
     }
 
+    /// <summary>Removes a run's checkpoint once its outputs are saved.</summary>
+    public static void DeleteCheckpoint(string directory) => new FineTuneCheckpoint(directory, "").Delete();
+
     internal static WeightSnapshot Snapshot(T5Model model)
     {
         var copy = new Dictionary<string, Tensor>();

@@ -3,17 +3,10 @@ using LMIndexer.Core.Indexing;
 
 namespace LMIndexer.Core.Downstream;
 
-/// <summary>Sequential-recommendation examples over an ID table, and the popularity ranking of the same split.</summary>
-public sealed record RecommendationData(
-    IReadOnlyList<GenerativeExample> Train,
-    IReadOnlyList<GenerativeExample> Validation,
-    IReadOnlyList<GenerativeExample> Test,
-    IReadOnlyList<int> Popularity);
-
 /// <summary>Builds the recommendation task: leave-one-out split → source tokens → target item indices.</summary>
 public static class RecommendationTask
 {
-    public static RecommendationData Build(Catalog catalog, SemanticIdTable table, HistorySource source, TrainingWindows windows = TrainingWindows.Reference, int passes = 5, int seed = 2023)
+    public static TaskData Build(Catalog catalog, SemanticIdTable table, HistorySource source, TrainingWindows windows = TrainingWindows.Reference, int passes = 5, int seed = 2023)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(table);
@@ -24,7 +17,7 @@ public static class RecommendationTask
         var split = LeaveOneOut.Split(catalog.Users, windows, passes, seed);
         List<GenerativeExample> Examples(IReadOnlyList<NextItemExample> examples) =>
             [.. examples.Where(e => itemIndex.ContainsKey(e.Target)).Select(e => new GenerativeExample(source.Encode(e.History), [itemIndex[e.Target]]))];
-        return new RecommendationData(Examples(split.Train), Examples(split.Validation), Examples(split.Test), Popularity(catalog.Users, itemIndex));
+        return new TaskData(Examples(split.Train), Examples(split.Validation), Examples(split.Test), Popularity(catalog.Users, itemIndex));
     }
 
     /// <summary>

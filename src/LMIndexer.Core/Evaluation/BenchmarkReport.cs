@@ -28,7 +28,7 @@ public static class BenchmarkReport
             ["machine"] = machine,
             ["git"] = git,
             ["wall_seconds"] = Math.Round(wallSeconds),
-            ["rows"] = new JsonArray([.. rows.Select(r => (JsonNode)new JsonObject { ["system"] = r.System, ["metric"] = r.Metric, ["value"] = Math.Round(r.Value, 4) })]),
+            ["rows"] = new JsonArray([.. rows.Where(r => double.IsFinite(r.Value)).Select(r => (JsonNode)new JsonObject { ["system"] = r.System, ["metric"] = r.Metric, ["value"] = Math.Round(r.Value, 4) })]),
         };
         Directory.CreateDirectory(Path.Combine(docsDirectory, "bench"));
         File.WriteAllText(Path.Combine(docsDirectory, "bench", $"{name}.json"), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");

@@ -38,7 +38,7 @@ public sealed class RecommenderFixture : IDisposable
 
 public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClassFixture<RecommenderFixture>
 {
-    private static RecommenderPlan Plan(int steps, string? checkpoint = null) => new()
+    private static GenerativePlan Plan(int steps, string? checkpoint = null) => new()
     {
         Source = new HistorySourceOptions { Mode = SourceMode.Titles, MaxSourceTokens = 48, MaxItemTokens = 12 },
         FineTune = new FineTuneOptions

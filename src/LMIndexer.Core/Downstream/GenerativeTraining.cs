@@ -19,12 +19,18 @@ public enum IdSource
     Random,
 }
 
-/// <summary>How to fine-tune a recommender from an index bundle.</summary>
-public sealed record RecommenderPlan
+/// <summary>How to fine-tune a generative model (recommendation, search or retrieval) from an index bundle.</summary>
+public sealed record GenerativePlan
 {
+    /// <summary>How sources are built (recommendation: the history; search and retrieval: the query budget).</summary>
     public HistorySourceOptions Source { get; init; } = new();
+
+    /// <summary>Recommendation only: how training windows are cut.</summary>
     public TrainingWindows Windows { get; init; } = TrainingWindows.Reference;
+
+    /// <summary>Recommendation only: sampled windows per user (the reference: 5).</summary>
     public int Passes { get; init; } = 5;
+
     public FineTuneOptions FineTune { get; init; } = new();
 
     /// <summary>Ablation: re-initialise the network instead of starting from the index bundle's weights.</summary>
@@ -35,21 +41,34 @@ public sealed record RecommenderPlan
     public string Version { get; init; } = "v1";
 }
 
-/// <summary>A trained recommender before it is saved.</summary>
-public sealed record RecommenderOutcome(ModelBundle Bundle, SemanticIdTable Table, IdTrie Trie, RecommendationData Data, FineTuneReport Report) : IDisposable
+/// <summary>Examples of one generative task over an ID table.</summary>
+public sealed record TaskData(
+    IReadOnlyList<GenerativeExample> Train,
+    IReadOnlyList<GenerativeExample> Validation,
+    IReadOnlyList<GenerativeExample> Test,
+    IReadOnlyList<int> Popularity);
+
+/// <summary>A fine-tuned generative model before it is saved.</summary>
+public sealed record GenerativeOutcome(ModelBundle Bundle, SemanticIdTable Table, IdTrie Trie, TaskData Data, FineTuneReport Report) : IDisposable
 {
     public void Save(string directory) => ServingBundle.Save(directory, Bundle, Table, Trie);
 
     public void Dispose() => Bundle.Dispose();
 }
 
-/// <summary>Index bundle + catalog → fine-tuned generative recommender (a serving bundle).</summary>
-public static class RecommenderTraining
+/// <summary>Index bundle + task examples → fine-tuned generative model (a serving bundle).</summary>
+public static class GenerativeTraining
 {
-    public static RecommenderOutcome Run(Catalog catalog, string indexBundleDirectory, RecommenderPlan plan, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Loads the index bundle, swaps in random IDs or a fresh network for ablations, builds the
+    /// task's examples with <paramref name="buildData"/> (tokenizer, ID table), fine-tunes and
+    /// returns the serving bundle's parts. <paramref name="dataHash"/> identifies the task data.
+    /// </summary>
+    public static GenerativeOutcome Run(string indexBundleDirectory, GenerativePlan plan, string task, string dataHash,
+        Func<ModelBundle, SemanticIdTable, TaskData> buildData, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(buildData);
         var tablePath = Path.Combine(indexBundleDirectory, SemanticIdTable.FileName);
         if (!File.Exists(tablePath))
             throw new FileNotFoundException($"{indexBundleDirectory} has no {SemanticIdTable.FileName}; pass an index bundle ('lmindexer index train').", tablePath);
@@ -70,9 +89,7 @@ public static class RecommenderTraining
                 bundle = new ModelBundle(model, bundle.Tokenizer, bundle.Manifest);
             }
             model.to(Runtime.TorchRuntime.Device);
-            var items = catalog.Items.ToDictionary(i => i.ItemId, StringComparer.Ordinal);
-            var source = new HistorySource(bundle.Tokenizer, items, table, plan.Source);
-            var data = RecommendationTask.Build(catalog, table, source, plan.Windows, plan.Passes, plan.FineTune.Seed);
+            var data = buildData(bundle, table);
             var trie = IdTrie.FromTable(table, bundle.Tokenizer);
             var idTokens = table.Ids.Select(id => IdTrie.IdTokens(id, bundle.Tokenizer)).ToList();
             using var tables = new TrieTables(trie, Runtime.TorchRuntime.Device);
@@ -82,10 +99,10 @@ public static class RecommenderTraining
                 Version = plan.Version,
                 Kind = ServingBundle.Kind,
                 Config = model.Config,
-                TrainingDataHash = ModelBundle.HashOf(catalog.Users.Select(u => u.UserId + "\t" + string.Join(' ', u.ItemIds))),
+                TrainingDataHash = dataHash,
                 Properties = new Dictionary<string, string>
                 {
-                    ["task"] = "recommendation",
+                    ["task"] = task,
                     ["source"] = HistorySourceOptions.ModeName(plan.Source.Mode),
                     ["maxSourceTokens"] = Invariant(plan.Source.MaxSourceTokens),
                     ["maxItemTokens"] = Invariant(plan.Source.MaxItemTokens),
@@ -100,7 +117,7 @@ public static class RecommenderTraining
                     ["beams"] = Invariant(plan.FineTune.Evaluation.Beams),
                 },
             };
-            return new RecommenderOutcome(new ModelBundle(model, bundle.Tokenizer, manifest), table, trie, data, report);
+            return new GenerativeOutcome(new ModelBundle(model, bundle.Tokenizer, manifest), table, trie, data, report);
         }
         catch
         {
@@ -119,4 +136,22 @@ public static class RecommenderTraining
     }
 
     private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>Index bundle + catalog with user sequences → fine-tuned generative recommender.</summary>
+public static class RecommenderTraining
+{
+    public static GenerativeOutcome Run(Catalog catalog, string indexBundleDirectory, GenerativePlan plan, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        var items = catalog.Items.ToDictionary(i => i.ItemId, StringComparer.Ordinal);
+        return GenerativeTraining.Run(indexBundleDirectory, plan, "recommendation", DataHash(catalog), (bundle, table) =>
+        {
+            var source = new HistorySource(bundle.Tokenizer, items, table, plan.Source);
+            return RecommendationTask.Build(catalog, table, source, plan.Windows, plan.Passes, plan.FineTune.Seed);
+        }, progress, cancellationToken);
+    }
+
+    public static string DataHash(Catalog catalog) =>
+        ModelBundle.HashOf(catalog.Users.Select(u => u.UserId + "\t" + string.Join(' ', u.ItemIds)));
 }

@@ -1,0 +1,68 @@
+using System.CommandLine;
+using LMIndexer.Core.Downstream;
+using LMIndexer.Core.Training;
+
+namespace LMIndexer.Cli.Commands;
+
+/// <summary>The fine-tuning flags shared by <c>rec</c>, <c>search</c> and <c>retrieval train</c>.</summary>
+public sealed class FineTuneCommandOptions
+{
+    public Option<DirectoryInfo> Index { get; } = new("--index", "-i") { Description = "Index bundle whose model and IDs to fine-tune ('lmindexer index train').", Required = true };
+    public Option<DirectoryInfo> Output { get; } = new("--out", "-o") { Description = "Serving bundle directory to write (model, tokenizer, ids.tsv, trie.bin).", Required = true };
+    public Option<int> Steps { get; } = new("--steps") { Description = "Optimizer steps.", DefaultValueFactory = _ => 2000 };
+    public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Examples per step.", DefaultValueFactory = _ => 32 };
+    public Option<double> LearningRate { get; } = new("--lr") { Description = "Peak learning rate (the reference: 1e-3).", DefaultValueFactory = _ => 1e-3 };
+    public Option<double> WarmupRatio { get; } = new("--warmup-ratio") { Description = "Fraction of steps for linear warm-up (the reference: 0).", DefaultValueFactory = _ => 0 };
+    public Option<string> Decay { get; } = new("--decay") { Description = "Learning-rate decay after warm-up: linear or cosine.", DefaultValueFactory = _ => "linear" };
+    public Option<int> EvalEvery { get; } = new("--eval-every") { Description = "Validate and keep the best weights every N steps (0: only at the end).", DefaultValueFactory = _ => 500 };
+    public Option<int> ValidationLimit { get; } = new("--validation-limit") { Description = "Validation examples per evaluation.", DefaultValueFactory = _ => 512 };
+    public Option<int> Beams { get; } = new("--beams") { Description = "Beams for validation (the reference: 20).", DefaultValueFactory = _ => 20 };
+    public Option<int> MaxSourceTokens { get; } = new("--max-source-tokens") { Description = "Source budget in tokens, </s> included.", DefaultValueFactory = _ => 128 };
+    public Option<bool> BFloat16 { get; } = new("--bf16") { Description = "Train with bfloat16 weights and activations." };
+    public Option<bool> FreshModel { get; } = new("--fresh-model") { Description = "Ablation: re-initialise the network instead of starting from the index bundle." };
+    public Option<bool> RandomIds { get; } = new("--random-ids") { Description = "Ablation: random IDs of the same shape instead of the bundle's." };
+    public Option<string> Version { get; } = new("--version") { Description = "Version label of the serving bundle.", DefaultValueFactory = _ => "v1" };
+    public Option<DirectoryInfo?> CheckpointDir { get; } = new("--checkpoint-dir") { Description = "Resumable checkpoint (default: <out>.checkpoint; removed on success)." };
+
+    public void AddTo(Command command)
+    {
+        foreach (var option in new Option[] { Index, Output, Steps, BatchSize, LearningRate, WarmupRatio, Decay, EvalEvery, ValidationLimit, Beams, MaxSourceTokens, BFloat16, FreshModel, RandomIds, Version, CheckpointDir })
+            command.Options.Add(option);
+    }
+
+    public string CheckpointDirectory(ParseResult result) =>
+        result.GetValue(CheckpointDir)?.FullName ?? result.GetValue(Output)!.FullName.TrimEnd(Path.DirectorySeparatorChar) + ".checkpoint";
+
+    /// <summary>The plan these flags describe; <paramref name="source"/> carries the task's source options.</summary>
+    public GenerativePlan Build(ParseResult result, int seed, HistorySourceOptions source)
+    {
+        var decay = result.GetValue(Decay)!.ToLowerInvariant() switch
+        {
+            "linear" => LearningRateDecay.Linear,
+            "cosine" => LearningRateDecay.Cosine,
+            var other => throw new ArgumentException($"Unknown --decay '{other}'; expected linear or cosine."),
+        };
+        var plan = new GenerativePlan
+        {
+            Source = source with { MaxSourceTokens = result.GetValue(MaxSourceTokens) },
+            FreshModel = result.GetValue(FreshModel),
+            Ids = result.GetValue(RandomIds) ? IdSource.Random : IdSource.Bundle,
+            Version = result.GetValue(Version)!,
+            FineTune = new FineTuneOptions
+            {
+                Steps = result.GetValue(Steps),
+                BatchSize = result.GetValue(BatchSize),
+                Optimizer = new OptimizerOptions { LearningRate = result.GetValue(LearningRate), WarmupRatio = result.GetValue(WarmupRatio), Decay = decay },
+                EvalEvery = result.GetValue(EvalEvery),
+                ValidationLimit = result.GetValue(ValidationLimit),
+                Evaluation = new EvaluationOptions { Beams = result.GetValue(Beams) },
+                BFloat16 = result.GetValue(BFloat16),
+                Seed = seed,
+                CheckpointDirectory = CheckpointDirectory(result),
+            },
+        };
+        plan.FineTune.Validate();
+        plan.Source.Validate();
+        return plan;
+    }
+}

@@ -1,0 +1,138 @@
+using System.CommandLine;
+using System.Globalization;
+using LMIndexer.Cli.Console;
+using LMIndexer.Core.Data;
+using LMIndexer.Core.Downstream;
+using LMIndexer.Core.Runtime;
+using Spectre.Console;
+
+namespace LMIndexer.Cli.Commands;
+
+/// <summary><c>lmindexer rec train|eval|bench</c>: generative sequential recommendation.</summary>
+public static class RecCommands
+{
+    public static Command Create()
+    {
+        var rec = new Command("rec", "Generative sequential recommendation: history → the next item's semantic ID.");
+        rec.Subcommands.Add(Train());
+        rec.Subcommands.Add(Eval());
+        rec.Subcommands.Add(RecBenchCommand.Create());
+        return rec;
+    }
+
+    internal static Option<DirectoryInfo> DataOption() =>
+        new("--data", "-d") { Description = "Catalog directory with items.jsonl and sequences.tsv.", Required = true };
+
+    internal static Option<string> SourceOption() =>
+        new("--source") { Description = "What the model reads per history item: text (reference), titles, ids, ids+titles.", DefaultValueFactory = _ => "titles" };
+
+    internal static Option<int> ItemTokensOption() =>
+        new("--max-item-tokens") { Description = "Text tokens kept per history item.", DefaultValueFactory = _ => 32 };
+
+    internal static Catalog LoadCatalog(DirectoryInfo directory)
+    {
+        if (!File.Exists(Path.Combine(directory.FullName, CatalogFiles.ItemsFile)) || !File.Exists(Path.Combine(directory.FullName, CatalogFiles.SequencesFile)))
+            throw new CliUsageException($"{directory.FullName} needs {CatalogFiles.ItemsFile} and {CatalogFiles.SequencesFile}.");
+        return CatalogFiles.Load(directory.FullName);
+    }
+
+    private static Command Train()
+    {
+        var common = new CommonOptions();
+        var tune = new FineTuneCommandOptions();
+        var data = DataOption();
+        var source = SourceOption();
+        var itemTokens = ItemTokensOption();
+        var windows = new Option<string>("--windows") { Description = "Training windows: reference (5 sampled per user) or all-prefixes.", DefaultValueFactory = _ => "reference" };
+        var passes = new Option<int>("--passes") { Description = "Sampled windows per user with --windows reference.", DefaultValueFactory = _ => 5 };
+        var command = new Command("train", "Fine-tune an index bundle into a recommender and write a serving bundle; reports test metrics.") { data, source, itemTokens, windows, passes };
+        tune.AddTo(command);
+        common.AddTo(command);
+        command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
+        {
+            var catalog = LoadCatalog(result.GetValue(data)!);
+            var windowMode = result.GetValue(windows)!.ToLowerInvariant() switch
+            {
+                "reference" => TrainingWindows.Reference,
+                "all-prefixes" => TrainingWindows.AllPrefixes,
+                var other => throw new CliUsageException($"Unknown --windows '{other}'; expected reference or all-prefixes."),
+            };
+            var plan = tune.Build(result, result.GetValue(common.Seed), new HistorySourceOptions
+            {
+                Mode = HistorySourceOptions.ParseMode(result.GetValue(source)!),
+                MaxItemTokens = result.GetValue(itemTokens),
+            }) with { Windows = windowMode, Passes = result.GetValue(passes) };
+            common.InitializeRuntime(result);
+            var output = result.GetValue(tune.Output)!.FullName;
+            using var outcome = TrainingProgressView.Run("rec", plan.FineTune.Steps,
+                progress => RecommenderTraining.Run(catalog, result.GetValue(tune.Index)!.FullName, plan, progress, cancellation));
+            outcome.Save(output);
+            GenerativeFineTuner.DeleteCheckpoint(tune.CheckpointDirectory(result));
+            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+                $"{outcome.Data.Train.Count} training examples; best validation {plan.FineTune.SelectionMetric} {outcome.Report.BestMetric:F4} at step {outcome.Report.BestStep}; bundle: {output}");
+            using var trie = new Core.Generation.TrieTables(outcome.Trie, TorchRuntime.Device);
+            var test = ProgressBar.Run("rec test", outcome.Data.Test.Count,
+                progress => GenerativeEvaluator.Evaluate(outcome.Bundle.Model, outcome.Data.Test, trie, plan.FineTune.Evaluation with { Beams = 20, BatchSize = 64 }, progress, cancellation));
+            AnsiConsole.Write(MetricsTable("test", test));
+            return Task.FromResult(0);
+        }));
+        return command;
+    }
+
+    private static Command Eval()
+    {
+        var common = new CommonOptions();
+        var data = DataOption();
+        var bundle = new Option<DirectoryInfo>("--bundle", "-b") { Description = "Serving bundle ('lmindexer rec train').", Required = true };
+        var split = new Option<string>("--split") { Description = "test or validation.", DefaultValueFactory = _ => "test" };
+        var beams = new Option<int>("--beams") { Description = "Beams per user.", DefaultValueFactory = _ => 20 };
+        var batch = new Option<int>("--batch-size") { Description = "Users decoded together.", DefaultValueFactory = _ => 64 };
+        var limit = new Option<int>("--limit") { Description = "Evaluate only the first N users (0: all).", DefaultValueFactory = _ => 0 };
+        var report = new Option<FileInfo?>("--report") { Description = "Write the metrics, configuration and timings as JSON here." };
+        var command = new Command("eval", "Full-ranking Recall/NDCG/MAP/MRR @5 and @10 of a serving bundle on the leave-one-out split.") { data, bundle, split, beams, batch, limit, report };
+        common.AddTo(command);
+        command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
+        {
+            var catalog = LoadCatalog(result.GetValue(data)!);
+            var which = result.GetValue(split)!;
+            if (which is not ("test" or "validation"))
+                throw new CliUsageException($"Unknown --split '{which}'; expected test or validation.");
+            common.InitializeRuntime(result);
+            using var serving = ServingBundle.Load(result.GetValue(bundle)!.FullName, TorchRuntime.Device);
+            if (serving.Task != "recommendation")
+                throw new CliUsageException($"{result.GetValue(bundle)!.FullName} is a {serving.Task} bundle, not a recommendation bundle.");
+            var source = new HistorySource(serving.Bundle.Tokenizer, catalog.Items.ToDictionary(i => i.ItemId, StringComparer.Ordinal), serving.Table, serving.Source);
+            var taskData = RecommendationTask.Build(catalog, serving.Table, source);
+            var examples = which == "test" ? taskData.Test : taskData.Validation;
+            if (result.GetValue(limit) > 0)
+                examples = [.. examples.Take(result.GetValue(limit))];
+            var options = new EvaluationOptions { Beams = result.GetValue(beams), BatchSize = result.GetValue(batch) };
+            var evaluation = ProgressBar.Run($"rec eval ({which})", examples.Count,
+                progress => GenerativeEvaluator.Evaluate(serving.Bundle.Model, examples, serving.Tables, options, progress, cancellation));
+            var popularity = GenerativeEvaluator.EvaluateRanking(examples, _ => taskData.Popularity, options);
+            AnsiConsole.Write(MetricsTable(which, evaluation, popularity));
+            if (result.GetValue(report) is { } reportFile)
+                EvaluationReportFile.Write(reportFile.FullName, serving, which, options, evaluation, popularity);
+            return Task.FromResult(0);
+        }));
+        return command;
+    }
+
+    internal static Table MetricsTable(string title, EvaluationResult result, EvaluationResult? popularity = null)
+    {
+        var table = new Table().Title(Markup.Escape($"{title}: {result.Examples} examples, {result.ExamplesPerSecond:F1}/s"))
+            .AddColumn("metric").AddColumn(new TableColumn("model").RightAligned());
+        if (popularity is not null)
+            table.AddColumn(new TableColumn("popularity").RightAligned());
+        foreach (var name in new[] { "recall@5", "ndcg@5", "recall@10", "ndcg@10", "map@10", "mrr@10" })
+        {
+            if (!result.Metrics.TryGetValue(name, out var value))
+                continue;
+            var cells = new List<string> { name, value.ToString("F4", CultureInfo.InvariantCulture) };
+            if (popularity is not null)
+                cells.Add(popularity.Metrics[name].ToString("F4", CultureInfo.InvariantCulture));
+            table.AddRow([.. cells]);
+        }
+        return table;
+    }
+}
