@@ -61,7 +61,8 @@ public static class RecCommands
             {
                 Mode = HistorySourceOptions.ParseMode(result.GetValue(source)!),
                 MaxItemTokens = result.GetValue(itemTokens),
-            }) with { Windows = windowMode, Passes = result.GetValue(passes) };
+            }) with
+            { Windows = windowMode, Passes = result.GetValue(passes) };
             common.InitializeRuntime(result);
             var output = result.GetValue(tune.Output)!.FullName;
             using var outcome = TrainingProgressView.Run("rec", plan.FineTune.Steps,
