@@ -20,6 +20,11 @@ if (filter == "breakdown")
     StepBreakdown.Run();
     return;
 }
+if (filter is "all" or "beam")
+{
+    var summary = BenchmarkRunner.Run<BeamSearchBenchmarks>(config);
+    BeamSearchReport.Write(summary);
+}
 if (filter is "all" or "training")
 {
     var summary = BenchmarkRunner.Run<TrainingStepBenchmarks>(config);
