@@ -6,5 +6,7 @@ root.Subcommands.Add(DataCommands.Create());
 root.Subcommands.Add(ModelCommands.Create());
 root.Subcommands.Add(IndexCommands.Create());
 root.Subcommands.Add(RecCommands.Create());
+root.Subcommands.Add(QueryCommands.Search());
+root.Subcommands.Add(QueryCommands.Retrieval());
 root.Subcommands.Add(DemoCommand.Create());
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

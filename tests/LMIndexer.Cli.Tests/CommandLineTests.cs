@@ -96,4 +96,38 @@ public sealed class CommandLineTests
         Assert.Equal(2, wrongKind.ExitCode);
         Assert.Contains("not a serving bundle", wrongKind.Error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Search_and_retrieval_train_and_eval_on_their_own_data()
+    {
+        using var temp = new TempDirectory();
+        Assert.Equal(0, CliProcess.Run(temp.Path, Quick, "data", "synth", "--out", "cat", "--items", "60", "--users", "20").ExitCode);
+        Assert.Equal(0, CliProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "index", "train", "--items", "cat/items.jsonl", "--out", "index", "--method", "kmeans-tree",
+            "--size", "tiny", "--pretrain-steps", "5", "--codebook-size", "8", "--threads", "2").ExitCode);
+        var search = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "search", "train", "--items", "cat/items.jsonl", "--index", "index", "--out", "search",
+            "--steps", "20", "--eval-every", "10", "--beams", "5", "--item-text-queries", "--threads", "2");
+        Assert.True(search.ExitCode == 0, search.Error);
+        Assert.Contains("recall@10", search.Output, StringComparison.Ordinal);
+        var searchEval = CliProcess.Run(temp.Path, Quick, "search", "eval", "--items", "cat/items.jsonl", "--bundle", "search", "--beams", "5", "--threads", "2");
+        Assert.True(searchEval.ExitCode == 0, searchEval.Error);
+        var mismatch = CliProcess.Run(temp.Path, Quick, "retrieval", "eval", "--corpus", "corpus", "--bundle", "search");
+        Assert.Equal(2, mismatch.ExitCode);
+
+        var corpus = Directory.CreateDirectory(Path.Combine(temp.Path, "corpus")).FullName;
+        string[] topics = ["wing lift", "heat transfer", "shock wave", "boundary layer"];
+        File.WriteAllLines(Path.Combine(corpus, "docs.jsonl"), Enumerable.Range(1, 24).Select(i => $$"""{"id": "{{i}}", "title": "{{topics[i % 4]}} study {{i}}", "text": "measurements of {{topics[i % 4]}} in case {{i}}"}"""));
+        File.WriteAllLines(Path.Combine(corpus, "queries.jsonl"), Enumerable.Range(1, 20).Select(i => $$"""{"id": "{{i}}", "text": "what is known about {{topics[i % 4]}} case {{i}}"}"""));
+        File.WriteAllLines(Path.Combine(corpus, "qrels.tsv"), Enumerable.Range(1, 20).Select(i => $"{i}\t{i}\t1"));
+        Assert.Equal(0, CliProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "index", "train", "--corpus", "corpus", "--out", "docs-index", "--method", "kmeans-tree",
+            "--size", "tiny", "--pretrain-steps", "5", "--codebook-size", "4", "--threads", "2").ExitCode);
+        var retrieval = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "retrieval", "train", "--corpus", "corpus", "--index", "docs-index", "--out", "retrieval",
+            "--steps", "20", "--eval-every", "10", "--beams", "5", "--threads", "2");
+        Assert.True(retrieval.ExitCode == 0, retrieval.Error);
+        var retrievalEval = CliProcess.Run(temp.Path, Quick, "retrieval", "eval", "--corpus", "corpus", "--bundle", "retrieval", "--report", "r.json", "--threads", "2");
+        Assert.True(retrievalEval.ExitCode == 0, retrievalEval.Error);
+        Assert.Contains("\"task\": \"retrieval\"", File.ReadAllText(Path.Combine(temp.Path, "r.json")), StringComparison.Ordinal);
+        var both = CliProcess.Run(temp.Path, Quick, "index", "train", "--items", "cat/items.jsonl", "--corpus", "corpus", "--out", "x");
+        Assert.Equal(2, both.ExitCode);
+        Assert.Contains("either --items or --corpus", both.Error, StringComparison.Ordinal);
+    }
 }

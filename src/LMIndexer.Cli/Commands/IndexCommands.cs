@@ -24,7 +24,8 @@ public static class IndexCommands
     private static Command Train()
     {
         var common = new CommonOptions();
-        var items = new Option<FileInfo>("--items") { Description = "items.jsonl of the catalog to index.", Required = true };
+        var items = new Option<FileInfo?>("--items") { Description = "items.jsonl of the catalog to index." };
+        var corpus = new Option<DirectoryInfo?>("--corpus") { Description = "Or a Cranfield-style corpus directory (docs.jsonl …): index its documents for retrieval." };
         var output = new Option<DirectoryInfo>("--out", "-o") { Description = "Bundle directory to write (model, codebooks, ids.tsv, stats.json).", Required = true };
         var method = new Option<string>("--method") { Description = "lmindexer, or a baseline on the same text encoder: rqvae, kmeans-tree.", DefaultValueFactory = _ => "lmindexer" };
         var size = new Option<string>("--size") { Description = "Model size when starting from scratch: tiny, small or base.", DefaultValueFactory = _ => "small" };
@@ -44,7 +45,7 @@ public static class IndexCommands
         var checkpointDir = new Option<DirectoryInfo?>("--checkpoint-dir") { Description = "Stage checkpoints for resuming an interrupted run (default: <out>.checkpoint; removed on success)." };
         var command = new Command("train", "Train the semantic indexer on a catalog and write an indexer bundle.")
         {
-            items, output, method, size, baseBundle, pretrainSteps, positions, lr, warmupLr,
+            items, corpus, output, method, size, baseBundle, pretrainSteps, positions, lr, warmupLr,
             noWarmup, noContrastive, noCommitment, reconLayers, maskRatio, leak, version, checkpointDir,
         };
         core.AddTo(command);
@@ -52,11 +53,8 @@ public static class IndexCommands
         command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
         {
             var indexingMethod = SemanticIndexing.ParseMethod(result.GetValue(method)!);
-            var itemsFile = result.GetValue(items)!;
-            if (!itemsFile.Exists)
-                throw new CliUsageException($"{itemsFile.FullName} does not exist.");
+            var catalog = ReadCatalogToIndex(result.GetValue(items), result.GetValue(corpus));
             common.InitializeRuntime(result);
-            var catalog = new Catalog(CatalogFiles.ReadItems(itemsFile.FullName), []);
             var ratio = result.GetValue(maskRatio);
             var options = core.Build(result, result.GetValue(common.Seed)) with
             {
@@ -92,6 +90,21 @@ public static class IndexCommands
             return Task.FromResult(0);
         }));
         return command;
+    }
+
+    private static Catalog ReadCatalogToIndex(FileInfo? itemsFile, DirectoryInfo? corpusDirectory)
+    {
+        if ((itemsFile is null) == (corpusDirectory is null))
+            throw new CliUsageException("Give either --items or --corpus.");
+        if (itemsFile is not null)
+        {
+            if (!itemsFile.Exists)
+                throw new CliUsageException($"{itemsFile.FullName} does not exist.");
+            return new Catalog(CatalogFiles.ReadItems(itemsFile.FullName), []);
+        }
+        if (!corpusDirectory!.Exists)
+            throw new CliUsageException($"{corpusDirectory.FullName} does not exist.");
+        return new Catalog(Core.Downstream.RetrievalQueries.AsItems(RetrievalCorpus.Load(corpusDirectory.FullName)), []);
     }
 
     private static Command Assign()
