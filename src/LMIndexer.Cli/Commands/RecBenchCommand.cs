@@ -19,7 +19,7 @@ namespace LMIndexer.Cli.Commands;
 /// </summary>
 public static class RecBenchCommand
 {
-    private static readonly string[] KnownSystems = ["popularity", "lmindexer", "rqvae", "random"];
+    private static readonly string[] KnownSystems = ["popularity", "lmindexer", "rqvae", "random", "sasrec"];
 
     public static Command Create()
     {
@@ -27,7 +27,9 @@ public static class RecBenchCommand
         var data = new Option<DirectoryInfo>("--data", "-d") { Description = "Catalog with items.jsonl and sequences.tsv.", DefaultValueFactory = _ => new DirectoryInfo("../shared/data/amazon-beauty") };
         var indexDir = new Option<DirectoryInfo>("--index-dir") { Description = "Directory holding the index bundles lmindexer/ and rqvae/ ('lmindexer index bench').", DefaultValueFactory = _ => new DirectoryInfo("data/bench") };
         var outDir = new Option<DirectoryInfo>("--out-dir") { Description = "Where the serving bundles are written.", DefaultValueFactory = _ => new DirectoryInfo("data/bench/rec") };
-        var systems = new Option<string>("--systems") { Description = "Comma-separated: popularity, lmindexer, rqvae, random.", DefaultValueFactory = _ => string.Join(',', KnownSystems) };
+        var systems = new Option<string>("--systems") { Description = "Comma-separated: popularity, lmindexer, rqvae, random, sasrec.", DefaultValueFactory = _ => string.Join(',', KnownSystems) };
+        var sasrecSteps = new Option<int>("--sasrec-steps") { Description = "SASRec training steps (batch 128).", DefaultValueFactory = _ => 4000 };
+        var reuse = new Option<bool>("--reuse") { Description = "Evaluate serving bundles already in --out-dir (trained with the same steps and source) instead of retraining them." };
         var steps = new Option<int>("--steps") { Description = "Fine-tuning steps per seq2seq system.", DefaultValueFactory = _ => 3000 };
         var batch = new Option<int>("--batch-size") { Description = "Examples per step.", DefaultValueFactory = _ => 32 };
         var lr = new Option<double>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => 1e-3 };
@@ -40,7 +42,7 @@ public static class RecBenchCommand
         var name = new Option<string>("--name") { Description = "Benchmark section name.", DefaultValueFactory = _ => "rec-beauty" };
         var command = new Command("bench", "Recommendation benchmark: LMIndexer IDs vs popularity, rq-VAE IDs and random IDs on one split, written to docs/benchmarks.md.")
         {
-            data, indexDir, outDir, systems, steps, batch, lr, evalEvery, source, itemTokens, sourceTokens, testLimit, docs, name,
+            data, indexDir, outDir, systems, steps, batch, lr, evalEvery, source, itemTokens, sourceTokens, testLimit, docs, name, sasrecSteps, reuse,
         };
         common.AddTo(command);
         command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
@@ -90,6 +92,32 @@ public static class RecBenchCommand
                     results[system] = (GenerativeEvaluator.EvaluateRanking(Limit(test, limit), _ => popular, evaluation), 0, "training-split counts");
                     continue;
                 }
+                if (system == "sasrec")
+                {
+                    var table = Core.Indexing.SemanticIdTable.Load(Path.Combine(Path.Combine(result.GetValue(indexDir)!.FullName, "lmindexer"), Core.Indexing.SemanticIdTable.FileName));
+                    using var sasrec = TrainingProgressView.Run("sasrec", result.GetValue(sasrecSteps), progress => Core.Downstream.Baselines.SasRecTrainer.Train(catalog, table.ItemIds,
+                        new Core.Downstream.Baselines.SasRecOptions { Steps = result.GetValue(sasrecSteps), EvalEvery = 500, Seed = result.GetValue(common.Seed) }, progress, cancellation));
+                    var sasrecTest = Core.Downstream.Baselines.SasRecTrainer.TestExamples(catalog, table.ItemIds);
+                    if (limit > 0)
+                        sasrecTest = [.. sasrecTest.Take(limit)];
+                    var evaluated = Core.Downstream.Baselines.SasRecTrainer.Evaluate(sasrec.Model, sasrecTest, evaluation.Cutoffs);
+                    results[system] = (evaluated, sasrec.Seconds, $"d 64, 2 layers, full-softmax CE; best step {sasrec.BestStep}");
+                    AnsiConsole.Write(RecCommands.MetricsTable("sasrec test", evaluated));
+                    continue;
+                }
+                var servingPath = Path.Combine(result.GetValue(outDir)!.FullName, system);
+                if (result.GetValue(reuse) && Reusable(servingPath, plan))
+                {
+                    using var serving = ServingBundle.Load(servingPath, TorchRuntime.Device);
+                    var source = new HistorySource(serving.Bundle.Tokenizer, catalog.Items.ToDictionary(i => i.ItemId, StringComparer.Ordinal), serving.Table, serving.Source);
+                    var reusedTest = Limit(RecommendationTask.Build(catalog, serving.Table, source).Test, limit);
+                    var reusedResult = ProgressBar.Run($"rec {system} test", reusedTest.Count,
+                        progress => GenerativeEvaluator.Evaluate(serving.Bundle.Model, reusedTest, serving.Tables, evaluation, progress, cancellation));
+                    var properties = serving.Bundle.Manifest.Properties;
+                    results[system] = (reusedResult, double.Parse(properties.GetValueOrDefault("trainSeconds", "0"), CultureInfo.InvariantCulture), $"best step {properties.GetValueOrDefault("bestStep", "?")} (bundle reused)");
+                    AnsiConsole.Write(RecCommands.MetricsTable($"{system} test", reusedResult));
+                    continue;
+                }
                 if (!Directory.Exists(indexPath))
                     throw new CliUsageException($"{indexPath} does not exist; build the index bundles with 'lmindexer index bench' first.");
                 var systemPlan = plan with
@@ -102,7 +130,8 @@ public static class RecBenchCommand
                 using var outcome = TrainingProgressView.Run($"rec {system}", systemPlan.FineTune.Steps,
                     progress => RecommenderTraining.Run(catalog, indexPath, systemPlan, progress, cancellation));
                 var trainSeconds = trainClock.Elapsed.TotalSeconds;
-                outcome.Save(Path.Combine(result.GetValue(outDir)!.FullName, system));
+                outcome.Bundle.Manifest.Properties["trainSeconds"] = trainSeconds.ToString("F0", CultureInfo.InvariantCulture);
+                outcome.Save(servingPath);
                 GenerativeFineTuner.DeleteCheckpoint(systemPlan.FineTune.CheckpointDirectory!);
                 using var trie = new TrieTables(outcome.Trie, TorchRuntime.Device);
                 var testSet = Limit(outcome.Data.Test, limit);
@@ -154,6 +183,16 @@ public static class RecBenchCommand
         }
 
         return command;
+    }
+
+    private static bool Reusable(string servingPath, GenerativePlan plan)
+    {
+        if (!File.Exists(Path.Combine(servingPath, Core.Checkpoints.ModelBundle.ManifestFile)))
+            return false;
+        var properties = Core.Checkpoints.ModelBundle.ReadManifest(servingPath).Properties;
+        return properties.GetValueOrDefault("steps") == plan.FineTune.Steps.ToString(CultureInfo.InvariantCulture)
+            && properties.GetValueOrDefault("source") == HistorySourceOptions.ModeName(plan.Source.Mode)
+            && properties.GetValueOrDefault("maxSourceTokens") == plan.Source.MaxSourceTokens.ToString(CultureInfo.InvariantCulture);
     }
 
     private static List<GenerativeExample> Limit(IReadOnlyList<GenerativeExample> examples, int limit) =>
