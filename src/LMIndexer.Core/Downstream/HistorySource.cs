@@ -87,13 +87,21 @@ public sealed class HistorySource
     public HistorySourceOptions Options { get; }
 
     /// <summary>Source tokens for a history given oldest first. Unknown items are skipped.</summary>
-    public int[] Encode(IReadOnlyList<string> history)
+    public int[] Encode(IReadOnlyList<string> history) => Encode(history.Count, i => ItemTokens(history[i]));
+
+    /// <summary>
+    /// Source tokens for a history of catalog records given oldest first (serving: the user grain
+    /// sends the records, so no catalog lookup is needed here).
+    /// </summary>
+    public int[] Encode(IReadOnlyList<CatalogItem> history) => Encode(history.Count, i => ItemTokens(history[i]));
+
+    private int[] Encode(int count, Func<int, int[]> itemTokens)
     {
         var budget = Options.MaxSourceTokens - 1;
         var tokens = new List<int>(Options.MaxSourceTokens);
-        for (var i = history.Count - 1; i >= 0 && tokens.Count < budget; i--)
+        for (var i = count - 1; i >= 0 && tokens.Count < budget; i--)
         {
-            var item = ItemTokens(history[i]);
+            var item = itemTokens(i);
             if (item.Length == 0)
                 continue;
             if (tokens.Count > 0)
@@ -116,18 +124,30 @@ public sealed class HistorySource
             if (cache.TryGetValue(itemId, out var cached))
                 return cached;
         }
-        int[] tokens = [];
-        if (items.TryGetValue(itemId, out var item))
+        return items.TryGetValue(itemId, out var item) ? ItemTokens(item) : Remember(itemId, []);
+    }
+
+    private int[] ItemTokens(CatalogItem item)
+    {
+        var itemId = item.ItemId;
+        lock (gate)
         {
-            var id = table?.Find(itemId);
-            tokens = Options.Mode switch
-            {
-                SourceMode.Text => tokenizer.Encode(ItemTextBuilder.Build(item), Options.MaxItemTokens),
-                SourceMode.Titles => tokenizer.Encode(item.Title ?? ItemTextBuilder.Build(item), Options.MaxItemTokens),
-                SourceMode.Ids => id is null ? [] : IdTrie.IdTokens(id, tokenizer),
-                _ => id is null ? [] : [.. IdTrie.IdTokens(id, tokenizer), .. tokenizer.Encode(item.Title ?? "", Options.MaxItemTokens)],
-            };
+            if (cache.TryGetValue(itemId, out var cached))
+                return cached;
         }
+        var id = table?.Find(itemId);
+        int[] tokens = Options.Mode switch
+        {
+            SourceMode.Text => tokenizer.Encode(ItemTextBuilder.Build(item), Options.MaxItemTokens),
+            SourceMode.Titles => tokenizer.Encode(item.Title ?? ItemTextBuilder.Build(item), Options.MaxItemTokens),
+            SourceMode.Ids => id is null ? [] : IdTrie.IdTokens(id, tokenizer),
+            _ => id is null ? [] : [.. IdTrie.IdTokens(id, tokenizer), .. tokenizer.Encode(item.Title ?? "", Options.MaxItemTokens)],
+        };
+        return Remember(itemId, tokens);
+    }
+
+    private int[] Remember(string itemId, int[] tokens)
+    {
         lock (gate)
             cache[itemId] = tokens;
         return tokens;

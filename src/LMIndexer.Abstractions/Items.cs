@@ -1,0 +1,32 @@
+namespace LMIndexer.Abstractions;
+
+/// <summary>A catalog record (the fields the item text is built from).</summary>
+[GenerateSerializer, Immutable]
+public sealed record ItemRecord(
+    [property: Id(0)] string ItemId,
+    [property: Id(1)] string? Title,
+    [property: Id(2)] string? Description = null,
+    [property: Id(3)] string? Brand = null,
+    [property: Id(4)] decimal? Price = null,
+    [property: Id(5)] IReadOnlyList<IReadOnlyList<string>>? Categories = null);
+
+/// <summary>An item's semantic ID in one index version: learned codes, then the collision counter.</summary>
+[GenerateSerializer, Immutable]
+public sealed record VersionedSemanticId([property: Id(0)] string Version, [property: Id(1)] long[] Codes)
+{
+    public override string ToString() => $"{Version}:{string.Join('-', Codes)}";
+}
+
+/// <summary>An item with its semantic IDs per version.</summary>
+[GenerateSerializer, Immutable]
+public sealed record ItemDetails(
+    [property: Id(0)] ItemRecord Record,
+    [property: Id(1)] IReadOnlyList<VersionedSemanticId> SemanticIds);
+
+/// <summary>One leaf of the ID trie: full codes (c1 first) → item id.</summary>
+[GenerateSerializer, Immutable]
+public sealed record PrefixEntry([property: Id(0)] long[] Codes, [property: Id(1)] string ItemId);
+
+/// <summary>An item and its popularity score.</summary>
+[GenerateSerializer, Immutable]
+public sealed record PopularItem([property: Id(0)] string ItemId, [property: Id(1)] double Score);

@@ -1,0 +1,140 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using LMIndexer.Abstractions;
+using LMIndexer.Core.Data;
+using LMIndexer.Core.Downstream;
+using LMIndexer.Core.Generation;
+using Microsoft.Extensions.Logging;
+
+namespace LMIndexer.Grains.Inference;
+
+/// <summary>
+/// One loaded serving bundle and its dynamic batcher. Requests queue from any thread; a dedicated
+/// worker thread takes up to <c>MaxBatchSize</c> of them (waiting at most <c>MaxWait</c> after the
+/// first), runs one batched constrained beam search and completes them. All torch work stays on
+/// that thread: dispose scopes are thread-static and the Orleans scheduler must never block.
+/// </summary>
+public sealed class InferenceEngine : IDisposable
+{
+    private static readonly Meter Meter = new("LMIndexer.Inference");
+    private static readonly Counter<long> RequestCounter = Meter.CreateCounter<long>("lmindexer.inference.requests");
+    private static readonly Histogram<int> BatchSizes = Meter.CreateHistogram<int>("lmindexer.inference.batch_size");
+    private static readonly Histogram<double> BatchSeconds = Meter.CreateHistogram<double>("lmindexer.inference.batch_seconds", "s");
+
+    private readonly ServingBundle bundle;
+    private readonly HistorySource source;
+    private readonly InferenceOptions options;
+    private readonly ILogger logger;
+    private readonly BlockingCollection<Request> queue;
+    private readonly Thread worker;
+    private long requests;
+    private long batches;
+    private long batchedRequests;
+    private int maxBatch;
+
+    public InferenceEngine(ServingBundle bundle, InferenceOptions options, ILogger logger)
+    {
+        this.bundle = bundle;
+        this.options = options;
+        this.logger = logger;
+        source = new HistorySource(bundle.Bundle.Tokenizer, new Dictionary<string, CatalogItem>(), bundle.Table, bundle.Source);
+        queue = new BlockingCollection<Request>(options.MaxQueueLength);
+        worker = new Thread(Run) { IsBackground = true, Name = $"inference {bundle.Version}" };
+        worker.Start();
+    }
+
+    public string Version => bundle.Version;
+
+    public int QueueLength => queue.Count;
+
+    /// <summary>Queues a history (oldest first) for generation.</summary>
+    public Task<GenerationResult> GenerateAsync(IReadOnlyList<ItemRecord> history, int beams) =>
+        Enqueue(() => source.Encode([.. history.Select(ToCatalogItem)]), beams);
+
+    /// <summary>Queues a free-text query for generation.</summary>
+    public Task<GenerationResult> SearchAsync(string query, int beams) =>
+        Enqueue(() => source.EncodeQuery(query), beams);
+
+    public InferenceStats Stats(string silo) => new(Version, QueueLength, Interlocked.Read(ref requests), Interlocked.Read(ref batches),
+        batches == 0 ? 0 : (double)Interlocked.Read(ref batchedRequests) / Interlocked.Read(ref batches), maxBatch, silo);
+
+    private Task<GenerationResult> Enqueue(Func<int[]> encode, int beams)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(beams, 1);
+        var request = new Request(encode(), beams, new TaskCompletionSource<GenerationResult>(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!queue.TryAdd(request))
+            throw new InvalidOperationException($"The inference queue of version {Version} is full ({options.MaxQueueLength} requests); retry later.");
+        Interlocked.Increment(ref requests);
+        RequestCounter.Add(1);
+        return request.Completion.Task;
+    }
+
+    private void Run()
+    {
+        var batch = new List<Request>(options.MaxBatchSize);
+        var maxWait = TimeSpan.FromMilliseconds(options.MaxWaitMilliseconds);
+        try
+        {
+            foreach (var first in queue.GetConsumingEnumerable())
+            {
+                batch.Clear();
+                batch.Add(first);
+                var clock = Stopwatch.StartNew();
+                while (batch.Count < options.MaxBatchSize)
+                {
+                    var left = maxWait - clock.Elapsed;
+                    if (left <= TimeSpan.Zero ? !queue.TryTake(out var next) : !queue.TryTake(out next, left))
+                        break;
+                    batch.Add(next);
+                }
+                Decode(batch);
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            // shutting down
+        }
+    }
+
+    private void Decode(List<Request> batch)
+    {
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            var beams = batch.Max(r => r.Beams);
+            var ranked = ConstrainedBeamSearch.Search(bundle.Bundle.Model, [.. batch.Select(r => r.Source)], bundle.Tables, beams);
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var ids = ranked[i].Take(batch[i].Beams).Select(r => new GeneratedId([.. bundle.Table.Ids[r.Item]], r.Score)).ToList();
+                batch[i].Completion.TrySetResult(new GenerationResult(Version, ids));
+            }
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "Inference batch of {Count} failed for version {Version}", batch.Count, Version);
+            foreach (var request in batch)
+                request.Completion.TrySetException(e);
+        }
+        Interlocked.Increment(ref batches);
+        Interlocked.Add(ref batchedRequests, batch.Count);
+        maxBatch = Math.Max(maxBatch, batch.Count);
+        BatchSizes.Record(batch.Count);
+        BatchSeconds.Record(clock.Elapsed.TotalSeconds);
+    }
+
+    internal static CatalogItem ToCatalogItem(ItemRecord record) =>
+        new(record.ItemId, record.Title, record.Description, record.Brand, record.Price, record.Categories);
+
+    public void Dispose()
+    {
+        queue.CompleteAdding();
+        worker.Join(TimeSpan.FromSeconds(30));
+        foreach (var pending in queue)
+            pending.Completion.TrySetCanceled();
+        queue.Dispose();
+        bundle.Dispose();
+    }
+
+    private sealed record Request(int[] Source, int Beams, TaskCompletionSource<GenerationResult> Completion);
+}

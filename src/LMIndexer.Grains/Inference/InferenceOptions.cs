@@ -1,0 +1,25 @@
+namespace LMIndexer.Grains.Inference;
+
+/// <summary>Inference settings of a silo (section <c>Inference</c>).</summary>
+public sealed class InferenceOptions
+{
+    public const string Section = "Inference";
+
+    /// <summary>Requests decoded together at most.</summary>
+    public int MaxBatchSize { get; set; } = 64;
+
+    /// <summary>How long the first request of a batch waits for company.</summary>
+    public double MaxWaitMilliseconds { get; set; } = 5;
+
+    /// <summary>Inference grain replicas per version (requests spread by user).</summary>
+    public int Replicas { get; set; } = 1;
+
+    /// <summary>Beams per request when the caller does not say.</summary>
+    public int Beams { get; set; } = 20;
+
+    /// <summary>When no silo has the <c>gpu</c> role, run inference on any silo instead of failing.</summary>
+    public bool FallbackToAnySilo { get; set; } = true;
+
+    /// <summary>Requests waiting beyond this are refused (back-pressure) instead of queueing forever.</summary>
+    public int MaxQueueLength { get; set; } = 4096;
+}

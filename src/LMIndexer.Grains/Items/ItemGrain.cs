@@ -1,0 +1,41 @@
+using LMIndexer.Abstractions;
+
+namespace LMIndexer.Grains.Items;
+
+/// <summary>Persistent state of <see cref="ItemGrain"/>.</summary>
+[GenerateSerializer]
+public sealed class ItemState
+{
+    [Id(0)] public ItemRecord? Record { get; set; }
+    [Id(1)] public Dictionary<string, long[]> SemanticIds { get; set; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>A catalog item and its semantic ID per index version.</summary>
+public sealed class ItemGrain([PersistentState("item", StorageNames.Default)] IPersistentState<ItemState> state) : Grain, IItemGrain
+{
+    public async Task UpsertAsync(ItemRecord record)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        if (record.ItemId != this.GetPrimaryKeyString())
+            throw new ArgumentException($"Record '{record.ItemId}' sent to item grain '{this.GetPrimaryKeyString()}'.", nameof(record));
+        if (state.State.Record == record)
+            return;
+        state.State.Record = record;
+        await state.WriteStateAsync();
+    }
+
+    public Task<ItemRecord?> GetAsync() => Task.FromResult(state.State.Record);
+
+    public Task<ItemDetails?> GetDetailsAsync() => Task.FromResult(state.State.Record is null
+        ? null
+        : new ItemDetails(state.State.Record, [.. state.State.SemanticIds.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => new VersionedSemanticId(kv.Key, kv.Value))]));
+
+    public async Task SetSemanticIdAsync(VersionedSemanticId id)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        if (state.State.SemanticIds.TryGetValue(id.Version, out var existing) && existing.AsSpan().SequenceEqual(id.Codes))
+            return;
+        state.State.SemanticIds[id.Version] = id.Codes;
+        await state.WriteStateAsync();
+    }
+}

@@ -1,0 +1,63 @@
+using LMIndexer.Abstractions;
+
+namespace LMIndexer.Grains.Popularity;
+
+/// <summary>Persistent state of <see cref="PopularityGrain"/>.</summary>
+[GenerateSerializer]
+public sealed class PopularityState
+{
+    [Id(0)] public Dictionary<string, double> Scores { get; set; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>
+/// Item popularity from events (singleton, key 0): weighted counts, kept in memory and written at
+/// most every few seconds so that event ingestion does not pay a storage write per event.
+/// </summary>
+public sealed class PopularityGrain([PersistentState("popularity", StorageNames.Default)] IPersistentState<PopularityState> state) : Grain, IPopularityGrain
+{
+    private static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(5);
+    private bool dirty;
+    private List<PopularItem>? ranked;
+
+    /// <summary>Event weights: stronger intent counts more.</summary>
+    public static double Weight(EventType type) => type switch
+    {
+        EventType.Purchase => 5,
+        EventType.Cart => 3,
+        _ => 1,
+    };
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        this.RegisterGrainTimer(FlushAsync, new GrainTimerCreationOptions(FlushInterval, FlushInterval) { Interleave = false });
+        return base.OnActivateAsync(cancellationToken);
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        await FlushAsync(cancellationToken);
+        await base.OnDeactivateAsync(reason, cancellationToken);
+    }
+
+    public Task RecordAsync(string itemId, double weight)
+    {
+        state.State.Scores[itemId] = state.State.Scores.GetValueOrDefault(itemId) + weight;
+        dirty = true;
+        ranked = null;
+        return Task.CompletedTask;
+    }
+
+    public Task<IReadOnlyList<PopularItem>> TopAsync(int count)
+    {
+        ranked ??= [.. state.State.Scores.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).Take(1000).Select(kv => new PopularItem(kv.Key, kv.Value))];
+        return Task.FromResult<IReadOnlyList<PopularItem>>([.. ranked.Take(count)]);
+    }
+
+    private async Task FlushAsync(CancellationToken cancellationToken)
+    {
+        if (!dirty)
+            return;
+        dirty = false;
+        await state.WriteStateAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,136 @@
+using System.IO.Hashing;
+using System.Text;
+using LMIndexer.Abstractions;
+using LMIndexer.Grains.Inference;
+using Microsoft.Extensions.Options;
+
+namespace LMIndexer.Grains.Users;
+
+/// <summary>Persistent state of <see cref="UserGrain"/>.</summary>
+[GenerateSerializer]
+public sealed class UserState
+{
+    [Id(0)] public List<HistoryEntry> History { get; set; } = [];
+    [Id(1)] public List<string> Seen { get; set; } = [];
+    [Id(2)] public List<string> RecentEventIds { get; set; } = [];
+}
+
+/// <summary>
+/// A user: bounded history, seen set, idempotent event recording, and the recommendation flow
+/// (history → inference → ID resolution → seen filter → popularity padding).
+/// </summary>
+public sealed class UserGrain(
+    [PersistentState("user", StorageNames.Default)] IPersistentState<UserState> state,
+    IOptions<RecommendationOptions> recommendationOptions,
+    IOptions<InferenceOptions> inferenceOptions) : Grain, IUserGrain
+{
+    private readonly Dictionary<string, ItemRecord> records = new(StringComparer.Ordinal);
+    private HashSet<string>? eventIds;
+    private HashSet<string>? seen;
+
+    private HashSet<string> EventIds => eventIds ??= new HashSet<string>(state.State.RecentEventIds, StringComparer.Ordinal);
+    private HashSet<string> SeenSet => seen ??= new HashSet<string>(state.State.Seen, StringComparer.Ordinal);
+
+    public async Task<EventReceipt> RecordAsync(UserEvent userEvent)
+    {
+        ArgumentNullException.ThrowIfNull(userEvent);
+        var options = recommendationOptions.Value;
+        if (!EventIds.Add(userEvent.EventId))
+            return new EventReceipt(false, state.State.History.Count);
+        state.State.RecentEventIds.Add(userEvent.EventId);
+        if (state.State.RecentEventIds.Count > options.EventIdMemory)
+        {
+            EventIds.Remove(state.State.RecentEventIds[0]);
+            state.State.RecentEventIds.RemoveAt(0);
+        }
+        state.State.History.Add(new HistoryEntry(userEvent.ItemId, userEvent.Type, userEvent.Time));
+        if (state.State.History.Count > options.HistoryLength)
+            state.State.History.RemoveRange(0, state.State.History.Count - options.HistoryLength);
+        if (SeenSet.Add(userEvent.ItemId))
+        {
+            state.State.Seen.Add(userEvent.ItemId);
+            if (state.State.Seen.Count > options.SeenLength)
+            {
+                SeenSet.Remove(state.State.Seen[0]);
+                state.State.Seen.RemoveAt(0);
+            }
+        }
+        await state.WriteStateAsync();
+        await GrainFactory.GetGrain<IPopularityGrain>(0).RecordAsync(userEvent.ItemId, Popularity.PopularityGrain.Weight(userEvent.Type));
+        return new EventReceipt(true, state.State.History.Count);
+    }
+
+    public Task<IReadOnlyList<HistoryEntry>> GetHistoryAsync() => Task.FromResult<IReadOnlyList<HistoryEntry>>([.. state.State.History]);
+
+    public async Task<RecommendationResult> RecommendAsync(int count)
+    {
+        var maxCount = recommendationOptions.Value.MaxCount;
+        if (count < 1 || count > maxCount)
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"count must be between 1 and {maxCount}.");
+        var chosen = new List<(string ItemId, double Score, RecommendationSource Source)>();
+        var taken = new HashSet<string>(SeenSet, StringComparer.Ordinal);
+        string? version = null;
+        var active = await GrainFactory.GetGrain<IIndexVersionGrain>(0).GetActiveAsync();
+        if (active is not null && state.State.History.Count > 0)
+        {
+            var history = await RecordsAsync([.. state.State.History.Select(h => h.ItemId).Reverse().Distinct(StringComparer.Ordinal).Reverse()]);
+            var inference = GrainFactory.GetGrain<IIndexerInferenceGrain>($"{active}/{Replica(inferenceOptions.Value.Replicas)}");
+            var beams = Math.Max(inferenceOptions.Value.Beams, count);
+            var generated = await inference.GenerateAsync([.. history], beams);
+            version = generated.Version;
+            var resolved = await ResolveAsync(generated);
+            for (var i = 0; i < generated.Ids.Count && chosen.Count < count; i++)
+            {
+                if (resolved[i] is { } itemId && taken.Add(itemId))
+                    chosen.Add((itemId, generated.Ids[i].Score, RecommendationSource.Model));
+            }
+        }
+        if (chosen.Count < count)
+        {
+            var popular = await GrainFactory.GetGrain<IPopularityGrain>(0).TopAsync(count + taken.Count);
+            foreach (var item in popular)
+            {
+                if (chosen.Count >= count)
+                    break;
+                if (taken.Add(item.ItemId))
+                    chosen.Add((item.ItemId, item.Score, RecommendationSource.Popular));
+            }
+        }
+        var details = await RecordsAsync([.. chosen.Select(c => c.ItemId)]);
+        var byId = details.ToDictionary(d => d.ItemId, StringComparer.Ordinal);
+        return new RecommendationResult(this.GetPrimaryKeyString(), version,
+            [.. chosen.Select(c => new RecommendedItem(c.ItemId, c.Score, c.Source, byId.GetValueOrDefault(c.ItemId)))]);
+    }
+
+    /// <summary>Resolves generated IDs through the prefix grains of the version that generated them, one call per first code.</summary>
+    private async Task<string?[]> ResolveAsync(GenerationResult generated)
+    {
+        var resolved = new string?[generated.Ids.Count];
+        var groups = generated.Ids.Select((id, i) => (id.Codes, Index: i)).GroupBy(x => x.Codes[0]);
+        await Task.WhenAll(groups.Select(async group =>
+        {
+            var prefix = GrainFactory.GetGrain<IIdPrefixGrain>($"{generated.Version}/{group.Key}");
+            var members = group.ToList();
+            var items = await prefix.ResolveAsync([.. members.Select(m => m.Codes)]);
+            for (var j = 0; j < members.Count; j++)
+                resolved[members[j].Index] = items[j];
+        }));
+        return resolved;
+    }
+
+    /// <summary>Catalog records of items (cached for the activation's lifetime); unknown items are left out.</summary>
+    private async Task<List<ItemRecord>> RecordsAsync(IReadOnlyList<string> itemIds)
+    {
+        var missing = itemIds.Where(id => !records.ContainsKey(id)).Distinct(StringComparer.Ordinal).ToList();
+        var fetched = await Task.WhenAll(missing.Select(id => GrainFactory.GetGrain<IItemGrain>(id).GetAsync()));
+        foreach (var record in fetched)
+        {
+            if (record is not null)
+                records[record.ItemId] = record;
+        }
+        return [.. itemIds.Where(records.ContainsKey).Select(id => records[id])];
+    }
+
+    private int Replica(int replicas) =>
+        replicas <= 1 ? 0 : (int)(XxHash32.HashToUInt32(Encoding.UTF8.GetBytes(this.GetPrimaryKeyString())) % (uint)replicas);
+}
