@@ -1,0 +1,52 @@
+using LMIndexer.Silo.Hosting;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Orleans.Dashboard;
+using Scalar.AspNetCore;
+
+namespace LMIndexer.Silo.Api;
+
+/// <summary>Services and routes of the HTTP surface (design §5).</summary>
+public static class ApiComposition
+{
+    public static IServiceCollection AddLMIndexerApi(this IServiceCollection services)
+    {
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ProblemMapping>();
+        services.AddOpenApi();
+        services.AddSingleton(TimeProvider.System);
+        services.AddHealthChecks().AddCheck<ServingHealthCheck>("serving");
+        return services;
+    }
+
+    public static WebApplication MapLMIndexer(this WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseDefaultFiles();
+        app.UseStaticFiles();
+        var api = app.MapGroup("/api").WithTags("LMIndexer");
+        api.MapEvents();
+        api.MapItems();
+        api.MapRecommendations();
+        api.MapAdmin();
+        app.MapOpenApi();
+        app.MapScalarApiReference("/docs");
+        app.MapOrleansDashboard("/dashboard");
+        app.MapHealthChecks("/health");
+        app.MapGet("/widget", () => Results.Redirect("/widget/index.html")).ExcludeFromDescription();
+        return app;
+    }
+}
+
+/// <summary>Healthy once the configured catalog and bundle are served.</summary>
+public sealed class ServingHealthCheck(ServingBootstrap bootstrap) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(bootstrap.Ready.Status switch
+        {
+            TaskStatus.RanToCompletion => HealthCheckResult.Healthy("serving"),
+            TaskStatus.Faulted => HealthCheckResult.Unhealthy("the configured catalog or bundle could not be loaded", bootstrap.Ready.Exception),
+            _ => HealthCheckResult.Degraded("loading the catalog and index"),
+        });
+}

@@ -1,0 +1,41 @@
+using System.ComponentModel;
+using LMIndexer.Abstractions;
+
+namespace LMIndexer.Silo.Api;
+
+/// <summary>An event as clients send it. Without <c>eventId</c> the server assigns one (no de-duplication then).</summary>
+public sealed record EventDto(string? UserId, string? ItemId, string? Type, string? EventId, DateTimeOffset? Time);
+
+/// <summary>How an event batch was taken.</summary>
+public sealed record EventsAccepted(int Recorded, int Duplicates);
+
+/// <summary>A catalog record as clients send it.</summary>
+public sealed record ItemDto(
+    string? ItemId,
+    string? Title,
+    string? Description,
+    string? Brand,
+    decimal? Price,
+    [property: Description("Category paths, most specific last, e.g. [[\"Beauty\", \"Skin Care\", \"Serums\"]].")] IReadOnlyList<IReadOnlyList<string>>? Categories);
+
+/// <summary>How many items were upserted.</summary>
+public sealed record ItemsAccepted(int Upserted);
+
+/// <summary>A recommended item as the API returns it.</summary>
+public sealed record RecommendedItemDto(string ItemId, double Score, string Source, string? Title, string? Brand, decimal? Price);
+
+/// <summary>Recommendations and the index version that produced them (null: popularity only).</summary>
+public sealed record RecommendationsDto(string UserId, string? Version, IReadOnlyList<RecommendedItemDto> Items)
+{
+    public static RecommendationsDto From(RecommendationResult result) => new(result.UserId, result.Version,
+        [.. result.Items.Select(i => new RecommendedItemDto(i.ItemId, Math.Round(i.Score, 4), i.Source == RecommendationSource.Model ? "model" : "popular", i.Item?.Title, i.Item?.Brand, i.Item?.Price))]);
+}
+
+/// <summary>An item with its semantic IDs.</summary>
+public sealed record ItemDetailsDto(ItemDto Item, IReadOnlyDictionary<string, long[]> SemanticIds);
+
+/// <summary>An item under an ID prefix.</summary>
+public sealed record PrefixItemDto(string ItemId, long[] SemanticId);
+
+/// <summary>A version registration request: a serving bundle on the server's disk.</summary>
+public sealed record RegisterVersionDto(string? BundlePath);

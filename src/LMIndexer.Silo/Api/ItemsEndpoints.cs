@@ -1,0 +1,67 @@
+using LMIndexer.Abstractions;
+
+namespace LMIndexer.Silo.Api;
+
+/// <summary>Catalog upserts, item details and the ID-prefix browser.</summary>
+public static class ItemsEndpoints
+{
+    public static RouteGroupBuilder MapItems(this RouteGroupBuilder api)
+    {
+        api.MapPut("/items", UpsertAsync)
+            .WithName("UpsertItems")
+            .WithSummary("Create or update catalog items (one object or an array of up to 1000).")
+            .Accepts<ItemDto[]>("application/json")
+            .Produces<ItemsAccepted>()
+            .ProducesValidationProblem();
+        api.MapGet("/items/{itemId}", GetAsync)
+            .WithName("GetItem")
+            .WithSummary("An item with its semantic ID in every index version.")
+            .Produces<ItemDetailsDto>()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/ids/{c1:long}/{c2:long?}", PrefixAsync)
+            .WithName("ListIdPrefix")
+            .WithSummary("Items whose semantic ID starts with c1 (and c2), in the active version or ?version=.")
+            .Produces<PrefixItemDto[]>()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        return api;
+    }
+
+    private static async Task<IResult> UpsertAsync(HttpRequest request, IGrainFactory grains, CancellationToken cancellationToken)
+    {
+        var items = await EventsEndpoints.ReadOneOrManyAsync<ItemDto>(request, cancellationToken);
+        var errors = new Dictionary<string, string[]>();
+        var records = items.Select((item, i) => InputValidation.Item(item, items.Count == 1 ? "" : $"[{i}].", errors)).ToList();
+        InputValidation.ThrowIfAny(errors);
+        await Task.WhenAll(records.Select(r => grains.GetGrain<IItemGrain>(r.ItemId).UpsertAsync(r)));
+        return Results.Ok(new ItemsAccepted(records.Count));
+    }
+
+    private static async Task<ItemDetailsDto> GetAsync(string itemId, IGrainFactory grains)
+    {
+        var errors = new Dictionary<string, string[]>();
+        InputValidation.Id(errors, "itemId", itemId);
+        InputValidation.ThrowIfAny(errors);
+        var details = await grains.GetGrain<IItemGrain>(itemId).GetDetailsAsync()
+            ?? throw new KeyNotFoundException($"Item '{itemId}' is not in the catalog.");
+        var r = details.Record;
+        return new ItemDetailsDto(new ItemDto(r.ItemId, r.Title, r.Description, r.Brand, r.Price, r.Categories),
+            details.SemanticIds.ToDictionary(s => s.Version, s => s.Codes, StringComparer.Ordinal));
+    }
+
+    private static async Task<PrefixItemDto[]> PrefixAsync(long c1, long? c2, string? version, int? limit, IGrainFactory grains)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (c1 < 0 || c2 < 0)
+            errors["c1"] = ["codes cannot be negative"];
+        var take = limit ?? 100;
+        InputValidation.Count(errors, take, 1000);
+        if (version is not null)
+            InputValidation.Id(errors, "version", version);
+        InputValidation.ThrowIfAny(errors);
+        var resolvedVersion = version ?? await grains.GetGrain<IIndexVersionGrain>(0).GetActiveAsync()
+            ?? throw new KeyNotFoundException("No index version is active yet.");
+        long[] prefix = c2 is null ? [c1] : [c1, c2.Value];
+        var entries = await grains.GetGrain<IIdPrefixGrain>($"{resolvedVersion}/{c1}").ListAsync(prefix, take);
+        return [.. entries.Select(e => new PrefixItemDto(e.ItemId, e.Codes))];
+    }
+}

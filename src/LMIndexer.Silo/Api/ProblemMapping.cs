@@ -1,0 +1,36 @@
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+
+namespace LMIndexer.Silo.Api;
+
+/// <summary>
+/// Every failure leaves as RFC 9457 problem details: invalid input 400 (with the bad fields),
+/// unknown things 404, state conflicts 409, a cluster that cannot serve yet 503, anything else 500
+/// without internals.
+/// </summary>
+public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<ProblemMapping> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        var (status, title, detail) = Classify(exception);
+        if (status >= 500)
+            logger.LogError(exception, "Request {Path} failed", httpContext.Request.Path);
+        httpContext.Response.StatusCode = status;
+        ProblemDetails problem = exception is ValidationException validation
+            ? new HttpValidationProblemDetails(validation.Errors) { Status = status, Title = title }
+            : new ProblemDetails { Status = status, Title = title, Detail = detail };
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });
+    }
+
+    private static (int Status, string Title, string? Detail) Classify(Exception exception) => exception switch
+    {
+        ValidationException => (StatusCodes.Status400BadRequest, "Invalid request", null),
+        BadHttpRequestException bad => (StatusCodes.Status400BadRequest, "Invalid request", bad.Message),
+        ArgumentException argument => (StatusCodes.Status400BadRequest, "Invalid request", argument.Message.Split(" (Parameter", 2)[0]),
+        KeyNotFoundException missing => (StatusCodes.Status404NotFound, "Not found", missing.Message),
+        InvalidOperationException conflict => (StatusCodes.Status409Conflict, "Conflict", conflict.Message),
+        OrleansException orleans => (StatusCodes.Status503ServiceUnavailable, "Service unavailable", orleans.Message),
+        TimeoutException => (StatusCodes.Status503ServiceUnavailable, "Service unavailable", "The cluster did not answer in time."),
+        _ => (StatusCodes.Status500InternalServerError, "Internal error", "The server failed; see its log."),
+    };
+}

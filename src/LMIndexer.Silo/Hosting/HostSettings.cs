@@ -1,0 +1,48 @@
+namespace LMIndexer.Silo.Hosting;
+
+/// <summary>How this host joins a cluster (section <c>Cluster</c>).</summary>
+public sealed class ClusterSettings
+{
+    public const string Section = "Cluster";
+
+    /// <summary><c>embedded</c>: one machine, localhost clustering, nothing else to run.</summary>
+    public string Mode { get; set; } = "embedded";
+
+    public int SiloPort { get; set; } = 11111;
+
+    public int GatewayPort { get; set; } = 30000;
+
+    /// <summary>This silo's role in silo metadata: <c>gpu</c> (runs inference) or <c>cpu</c>.</summary>
+    public string Role { get; set; } = "gpu";
+}
+
+/// <summary>libtorch settings (section <c>Torch</c>).</summary>
+public sealed class TorchSettings
+{
+    public const string Section = "Torch";
+
+    public string Device { get; set; } = "cpu";
+
+    public int Threads { get; set; }
+}
+
+/// <summary>What to serve at start-up (section <c>Serving</c>); both empty: start with an empty cluster.</summary>
+public sealed class ServingSettings
+{
+    public const string Section = "Serving";
+
+    /// <summary>A serving bundle to publish and activate at start-up.</summary>
+    public string BundlePath { get; set; } = "";
+
+    /// <summary>A catalog directory (items.jsonl) to load into the item grains at start-up.</summary>
+    public string CatalogPath { get; set; } = "";
+}
+
+/// <summary>Admin API settings (section <c>Admin</c>).</summary>
+public sealed class AdminSettings
+{
+    public const string Section = "Admin";
+
+    /// <summary>Key expected in the <c>X-Api-Key</c> header of admin calls; empty disables the admin API.</summary>
+    public string ApiKey { get; set; } = "";
+}

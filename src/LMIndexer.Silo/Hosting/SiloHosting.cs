@@ -1,0 +1,38 @@
+using LMIndexer.Core.Runtime;
+using LMIndexer.Grains;
+using LMIndexer.Grains.Placement;
+using LMIndexer.Silo.Api;
+using Orleans.Dashboard;
+
+namespace LMIndexer.Silo.Hosting;
+
+/// <summary>Composes the host: libtorch, the Orleans silo with the LMIndexer grains, the API.</summary>
+public static class SiloHosting
+{
+    public static WebApplicationBuilder AddLMIndexerSilo(this WebApplicationBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var configuration = builder.Configuration;
+        var cluster = configuration.GetSection(ClusterSettings.Section).Get<ClusterSettings>() ?? new ClusterSettings();
+        if (cluster.Mode != "embedded")
+            throw new InvalidOperationException($"Cluster:Mode '{cluster.Mode}' is not supported by this build; use 'embedded'.");
+        if (cluster.Role is not (SiloRoles.Gpu or SiloRoles.Cpu))
+            throw new InvalidOperationException($"Cluster:Role must be '{SiloRoles.Gpu}' or '{SiloRoles.Cpu}', not '{cluster.Role}'.");
+        var torch = configuration.GetSection(TorchSettings.Section).Get<TorchSettings>() ?? new TorchSettings();
+        TorchRuntime.Initialize(new TorchRuntimeOptions { Device = torch.Device, Threads = torch.Threads });
+
+        builder.Services.Configure<ServingSettings>(configuration.GetSection(ServingSettings.Section));
+        builder.Services.Configure<AdminSettings>(configuration.GetSection(AdminSettings.Section));
+        builder.UseOrleans(silo =>
+        {
+            silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort);
+            silo.AddMemoryGrainStorage(StorageNames.Default);
+            silo.AddLMIndexerGrains(configuration, new Dictionary<string, string> { [SiloRoles.MetadataKey] = cluster.Role });
+            silo.AddDashboard();
+        });
+        builder.Services.AddSingleton<ServingBootstrap>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<ServingBootstrap>());
+        builder.Services.AddLMIndexerApi();
+        return builder;
+    }
+}
