@@ -1,3 +1,4 @@
+using LMIndexer.Testing;
 using LMIndexer.Abstractions;
 using LMIndexer.Grains.Placement;
 using LMIndexer.Grains.Versions;
@@ -41,7 +42,7 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _ = TestBundle.Directory;   // train before the cluster's clock starts
+        _ = TestServingBundle.Directory;   // train before the cluster's clock starts
         string? gpuName = null;
         Cluster = Build(2, i => i == 0 ? SiloRoles.Gpu : SiloRoles.Cpu, fallback: false, (name, i) =>
         {
@@ -50,8 +51,8 @@ public sealed class ClusterFixture : IAsyncLifetime
         });
         await Cluster.DeployAsync();
         GpuSilo = Cluster.Silos.Single(s => s.Name == gpuName).SiloAddress.ToString();
-        await Task.WhenAll(TestBundle.Records.Select(r => Grains.GetGrain<IItemGrain>(r.ItemId).UpsertAsync(r)));
-        await IndexPublisher.PublishAsync(Grains, TestBundle.Directory);
+        await Task.WhenAll(TestServingBundle.Records.Select(r => Grains.GetGrain<IItemGrain>(r.ItemId).UpsertAsync(r)));
+        await IndexPublisher.PublishAsync(Grains, TestServingBundle.Directory);
         await Grains.GetGrain<IIndexVersionGrain>(0).ActivateAsync("v1");
     }
 

@@ -1,3 +1,4 @@
+using LMIndexer.Testing;
 using LMIndexer.Abstractions;
 using LMIndexer.Core.Indexing;
 using LMIndexer.Grains.Placement;
@@ -24,7 +25,7 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
     public async Task A_repeated_event_id_is_counted_once_and_history_is_bounded()
     {
         var user = fixture.Grains.GetGrain<IUserGrain>("dedup-user");
-        var items = TestBundle.Catalog.Items;
+        var items = TestServingBundle.Catalog.Items;
         Assert.True((await user.RecordAsync(Event("dedup-user", items[0].ItemId, "e1"))).Recorded);
         var repeat = await user.RecordAsync(Event("dedup-user", items[0].ItemId, "e1"));
         Assert.False(repeat.Recorded);
@@ -40,7 +41,7 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
     public async Task Recommendations_come_from_the_model_never_repeat_seen_items_and_name_their_version()
     {
         var user = fixture.Grains.GetGrain<IUserGrain>("active-user");
-        var sequence = TestBundle.Catalog.Users[0].ItemIds;
+        var sequence = TestServingBundle.Catalog.Users[0].ItemIds;
         foreach (var item in sequence)
             await user.RecordAsync(Event("active-user", item));
         var result = await user.RecommendAsync(8);
@@ -49,7 +50,7 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
         Assert.Equal(8, result.Items.Select(i => i.ItemId).Distinct().Count());
         Assert.DoesNotContain(result.Items, i => sequence.Contains(i.ItemId));
         Assert.Contains(result.Items, i => i.Source == RecommendationSource.Model);
-        var catalogIds = TestBundle.Catalog.Items.Select(i => i.ItemId).ToHashSet();
+        var catalogIds = TestServingBundle.Catalog.Items.Select(i => i.ItemId).ToHashSet();
         Assert.All(result.Items, i => Assert.Contains(i.ItemId, catalogIds));
         Assert.All(result.Items, i => Assert.Equal(i.ItemId, i.Item?.ItemId));
         var modelScores = result.Items.Where(i => i.Source == RecommendationSource.Model).Select(i => i.Score).ToList();
@@ -60,7 +61,7 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
     public async Task Cold_start_users_get_popular_items()
     {
         var buyer = fixture.Grains.GetGrain<IUserGrain>("popular-maker");
-        var hot = TestBundle.Catalog.Items[7].ItemId;
+        var hot = TestServingBundle.Catalog.Items[7].ItemId;
         await buyer.RecordAsync(Event("popular-maker", hot, type: EventType.Purchase));
         var result = await fixture.Grains.GetGrain<IUserGrain>("brand-new-user").RecommendAsync(3);
         Assert.Null(result.Version);
@@ -73,7 +74,7 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
     [Fact]
     public async Task Prefix_grains_resolve_every_id_of_the_version_and_list_prefixes()
     {
-        var table = SemanticIdTable.Load(Path.Combine(TestBundle.Directory, SemanticIdTable.FileName));
+        var table = SemanticIdTable.Load(Path.Combine(TestServingBundle.Directory, SemanticIdTable.FileName));
         foreach (var group in Enumerable.Range(0, table.Count).GroupBy(i => table.Ids[i][0]))
         {
             var prefix = fixture.Grains.GetGrain<IIdPrefixGrain>($"v1/{group.Key}");
@@ -92,13 +93,13 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
     public async Task Versions_register_activate_and_roll_back()
     {
         var versions = fixture.Grains.GetGrain<IIndexVersionGrain>(0);
-        await versions.RegisterAsync("v2", TestBundle.Directory, 120);
+        await versions.RegisterAsync("v2", TestServingBundle.Directory, 120);
         await versions.ActivateAsync("v2");
         Assert.Equal("v2", await versions.GetActiveAsync());
         Assert.Equal("v1", await versions.RollbackAsync());
         Assert.Equal("v1", await versions.GetActiveAsync());
         await Assert.ThrowsAsync<ArgumentException>(() => versions.ActivateAsync("nope"));
-        await Assert.ThrowsAsync<ArgumentException>(() => versions.RegisterAsync("a/b", TestBundle.Directory, 1));
+        await Assert.ThrowsAsync<ArgumentException>(() => versions.RegisterAsync("a/b", TestServingBundle.Directory, 1));
     }
 }
 
@@ -107,17 +108,17 @@ public sealed class PlacementWithoutGpuTests
     [Fact]
     public async Task Without_a_gpu_silo_and_without_fallback_inference_fails_clearly_and_with_fallback_it_runs()
     {
-        _ = TestBundle.Directory;
+        _ = TestServingBundle.Directory;
         await using var strict = ClusterFixture.Build(1, _ => SiloRoles.Cpu, fallback: false);
         await strict.DeployAsync();
-        await strict.Client.GetGrain<IIndexVersionGrain>(0).RegisterAsync("v1", TestBundle.Directory, 120);
+        await strict.Client.GetGrain<IIndexVersionGrain>(0).RegisterAsync("v1", TestServingBundle.Directory, 120);
         var error = await Assert.ThrowsAnyAsync<Exception>(() => strict.Client.GetGrain<IIndexerInferenceGrain>("v1/0").GetStatsAsync());
         Assert.Contains("No silo has the 'gpu' role", error.Message, StringComparison.Ordinal);
 
         await using var lenient = ClusterFixture.Build(1, _ => SiloRoles.Cpu, fallback: true);
         await lenient.DeployAsync();
-        await lenient.Client.GetGrain<IIndexVersionGrain>(0).RegisterAsync("v1", TestBundle.Directory, 120);
-        var generated = await lenient.Client.GetGrain<IIndexerInferenceGrain>("v1/0").GenerateAsync(TestBundle.Records.Take(3).ToList(), 5);
+        await lenient.Client.GetGrain<IIndexVersionGrain>(0).RegisterAsync("v1", TestServingBundle.Directory, 120);
+        var generated = await lenient.Client.GetGrain<IIndexerInferenceGrain>("v1/0").GenerateAsync(TestServingBundle.Records.Take(3).ToList(), 5);
         Assert.Equal("v1", generated.Version);
         Assert.Equal(5, generated.Ids.Count);
     }

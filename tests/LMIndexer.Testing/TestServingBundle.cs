@@ -1,41 +1,37 @@
-using System.Runtime.CompilerServices;
 using LMIndexer.Abstractions;
 using LMIndexer.Core.Data;
 using LMIndexer.Core.Data.Synthetic;
 using LMIndexer.Core.Downstream;
 using LMIndexer.Core.Indexing;
-using LMIndexer.Core.Runtime;
 using LMIndexer.Core.Training;
 
-[assembly: CollectionBehavior(DisableTestParallelization = true)]
-
-namespace LMIndexer.Grains.Tests;
-
-internal static class TestRuntime
-{
-    [ModuleInitializer]
-    internal static void Initialize() => TorchRuntime.Initialize(new TorchRuntimeOptions { Threads = 2 });
-}
+namespace LMIndexer.Testing;
 
 /// <summary>
-/// A small serving bundle trained once for the grain tests: synthetic catalog → k-means-tree IDs
-/// on a tiny pretrained model → a few fine-tuning steps. Quality does not matter here; that every
-/// part of the bundle is real does.
+/// A small serving bundle trained once per test process: synthetic catalog → k-means-tree IDs on a
+/// tiny pretrained model → a few fine-tuning steps. Quality does not matter to the tests that use
+/// it; that every part of the bundle is real does. Written under the temp directory with the
+/// catalog files beside it (<see cref="CatalogDirectory"/>).
 /// </summary>
-public static class TestBundle
+public static class TestServingBundle
 {
-    private static readonly Lazy<(Catalog Catalog, string Directory)> Built = new(Build);
+    private static readonly Lazy<(Catalog Catalog, string Root)> Built = new(Build);
 
     public static Catalog Catalog => Built.Value.Catalog;
 
-    public static string Directory => Built.Value.Directory;
+    /// <summary>The serving bundle directory (version <c>v1</c>).</summary>
+    public static string Directory => Path.Combine(Built.Value.Root, "serving");
+
+    /// <summary>items.jsonl and sequences.tsv of the catalog.</summary>
+    public static string CatalogDirectory => Path.Combine(Built.Value.Root, "catalog");
 
     public static IReadOnlyList<ItemRecord> Records => [.. Catalog.Items.Select(i => new ItemRecord(i.ItemId, i.Title, i.Description, i.Brand, i.Price, i.Categories))];
 
     private static (Catalog, string) Build()
     {
-        var root = Path.Combine(Path.GetTempPath(), "lmindexer-grain-tests", Guid.NewGuid().ToString("N"));
+        var root = Path.Combine(Path.GetTempPath(), "lmindexer-tests", "serving-" + Guid.NewGuid().ToString("N"));
         var catalog = SyntheticCatalogGenerator.Generate(new SyntheticCatalogOptions { Items = 120, Users = 200, Seed = 9, MinSequenceLength = 5, MaxSequenceLength = 9 });
+        CatalogFiles.Save(Path.Combine(root, "catalog"), catalog);
         var indexing = SemanticIndexing.Run(catalog, new IndexingPlan
         {
             Method = IndexingMethod.KMeansTree,
@@ -52,8 +48,7 @@ public static class TestBundle
             FineTune = new FineTuneOptions { Steps = 40, EvalEvery = 0, ValidationLimit = 8, Evaluation = new EvaluationOptions { Beams = 5 }, Optimizer = new OptimizerOptions { LearningRate = 3e-3 } },
             Version = "v1",
         });
-        var serving = Path.Combine(root, "serving");
-        outcome.Save(serving);
-        return (catalog, serving);
+        outcome.Save(Path.Combine(root, "serving"));
+        return (catalog, root);
     }
 }

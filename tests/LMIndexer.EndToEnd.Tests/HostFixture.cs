@@ -1,0 +1,86 @@
+using System.Net;
+using System.Net.Sockets;
+using LMIndexer.Silo.Api;
+using LMIndexer.Silo.Hosting;
+using LMIndexer.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
+namespace LMIndexer.EndToEnd.Tests;
+
+/// <summary>
+/// The real host (silo + API + widget) on a free loopback port, serving the test bundle and its
+/// catalog exactly as <c>lmindexer-silo</c> does from configuration.
+/// </summary>
+public sealed class HostFixture : IAsyncLifetime
+{
+    public const string ApiKey = "test-admin-key";
+
+    private WebApplication? app;
+
+    public Uri BaseAddress { get; private set; } = null!;
+
+    public HttpClient Http { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        _ = TestServingBundle.Directory;
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            EnvironmentName = "Production",
+            WebRootPath = Path.Combine(RepositoryRoot(), "src", "LMIndexer.Silo", "wwwroot"),
+        });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Urls"] = "http://127.0.0.1:0",
+            ["Cluster:SiloPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Cluster:GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Torch:Threads"] = "2",
+            ["Serving:BundlePath"] = TestServingBundle.Directory,
+            ["Serving:CatalogPath"] = TestServingBundle.CatalogDirectory,
+            ["Admin:ApiKey"] = ApiKey,
+            ["Logging:LogLevel:Default"] = "Warning",
+        });
+        builder.AddLMIndexerSilo();
+        app = builder.Build();
+        app.MapLMIndexer();
+        await app.StartAsync();
+        await app.Services.GetRequiredService<ServingBootstrap>().Ready.WaitAsync(TimeSpan.FromMinutes(2));
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        BaseAddress = new Uri(address);
+        Http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
+    }
+
+    public async Task DisposeAsync()
+    {
+        Http?.Dispose();
+        if (app is not null)
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    internal static string RepositoryRoot()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "LMIndexer.Orleans.sln")))
+            directory = directory.Parent;
+        return directory?.FullName ?? throw new InvalidOperationException("The repository root was not found above the test binaries.");
+    }
+}
+
+[CollectionDefinition(nameof(HostCollection))]
+public sealed class HostCollection : ICollectionFixture<HostFixture>;

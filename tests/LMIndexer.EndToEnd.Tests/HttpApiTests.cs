@@ -1,0 +1,117 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using LMIndexer.Testing;
+
+namespace LMIndexer.EndToEnd.Tests;
+
+[Collection(nameof(HostCollection))]
+public sealed class HttpApiTests(HostFixture host)
+{
+    private static StringContent Json(string json) => new(json, Encoding.UTF8, "application/json");
+
+    private async Task<JsonElement> RecommendAsync(string user, int count)
+    {
+        using var response = await host.Http.GetAsync($"/api/users/{user}/recommendations?count={count}");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    [Fact]
+    public async Task Events_in_recommendations_out_without_seen_items()
+    {
+        var history = TestServingBundle.Catalog.Users[3].ItemIds.Take(5).ToList();
+        var events = history.Select((item, i) => new { userId = "http-user", itemId = item, type = i == 4 ? "purchase" : "view", eventId = $"http-{i}" });
+        using var posted = await host.Http.PostAsJsonAsync("/api/events", events);
+        Assert.Equal(HttpStatusCode.Accepted, posted.StatusCode);
+        var accepted = await posted.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(5, accepted.GetProperty("recorded").GetInt32());
+
+        using var again = await host.Http.PostAsync("/api/events", Json("""{"userId":"http-user","itemId":"ignored","eventId":"http-0"}"""));
+        Assert.Equal(1, (await again.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("duplicates").GetInt32());
+
+        var result = await RecommendAsync("http-user", 5);
+        Assert.Equal("v1", result.GetProperty("version").GetString());
+        var items = result.GetProperty("items").EnumerateArray().ToList();
+        Assert.Equal(5, items.Count);
+        Assert.All(items, i => Assert.DoesNotContain(i.GetProperty("itemId").GetString(), history));
+        Assert.Contains(items, i => i.GetProperty("source").GetString() == "model");
+        Assert.All(items, i => Assert.False(string.IsNullOrEmpty(i.GetProperty("title").GetString())));
+    }
+
+    [Fact]
+    public async Task A_new_user_gets_popular_items_and_no_version()
+    {
+        var result = await RecommendAsync("http-cold-start", 3);
+        Assert.Equal(JsonValueKind.Null, result.GetProperty("version").ValueKind);
+        Assert.All(result.GetProperty("items").EnumerateArray(), i => Assert.Equal("popular", i.GetProperty("source").GetString()));
+    }
+
+    [Theory]
+    [InlineData("GET", "/api/users/u1/recommendations?count=0", null, "count")]
+    [InlineData("GET", "/api/users/u1/recommendations?count=5000", null, "count")]
+    [InlineData("POST", "/api/events", """{"itemId":"P1"}""", "userId")]
+    [InlineData("POST", "/api/events", """[{"userId":"u","itemId":"P1","type":"teleport"}]""", "type")]
+    [InlineData("POST", "/api/events", """{"userId":"a/b","itemId":"P1"}""", "userId")]
+    [InlineData("POST", "/api/events", "not json", null)]
+    [InlineData("POST", "/api/events", "[]", null)]
+    [InlineData("PUT", "/api/items", """{"itemId":"X1","price":-3}""", "price")]
+    public async Task Bad_input_is_a_400_problem(string method, string path, string? body, string? field)
+    {
+        using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = body is null ? null : Json(body) };
+        using var response = await host.Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(400, problem.GetProperty("status").GetInt32());
+        if (field is not null)
+            Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), $"no error for '{field}' in {problem}");
+    }
+
+    [Fact]
+    public async Task Items_round_trip_with_their_semantic_ids_and_unknown_items_are_404()
+    {
+        using var put = await host.Http.PutAsync("/api/items", Json("""{"itemId":"NEW-1","title":"Test serum","brand":"Acme","price":9.5,"categories":[["Beauty","Serums"]]}"""));
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        var created = await host.Http.GetFromJsonAsync<JsonElement>("/api/items/NEW-1");
+        Assert.Equal("Test serum", created.GetProperty("item").GetProperty("title").GetString());
+
+        var known = TestServingBundle.Catalog.Items[0].ItemId;
+        var details = await host.Http.GetFromJsonAsync<JsonElement>($"/api/items/{known}");
+        var id = details.GetProperty("semanticIds").GetProperty("v1").EnumerateArray().Select(c => c.GetInt64()).ToArray();
+        var listed = await host.Http.GetFromJsonAsync<JsonElement>($"/api/ids/{id[0]}/{id[1]}");
+        Assert.Contains(listed.EnumerateArray(), e => e.GetProperty("itemId").GetString() == known);
+
+        using var missing = await host.Http.GetAsync("/api/items/does-not-exist");
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal("application/problem+json", missing.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task Admin_api_needs_the_key()
+    {
+        using var anonymous = await host.Http.GetAsync("/api/admin/versions");
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/admin/versions");
+        request.Headers.Add("X-Api-Key", HostFixture.ApiKey);
+        using var authorized = await host.Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, authorized.StatusCode);
+        var state = await authorized.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("v1", state.GetProperty("active").GetString());
+    }
+
+    [Fact]
+    public async Task Openapi_health_docs_and_dashboard_are_served()
+    {
+        var document = await host.Http.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+        var paths = document.GetProperty("paths");
+        foreach (var path in new[] { "/api/events", "/api/items", "/api/users/{userId}/recommendations", "/api/items/{itemId}" })
+            Assert.True(paths.TryGetProperty(path, out _), $"{path} is missing from the OpenAPI document");
+        Assert.Equal("Healthy", await host.Http.GetStringAsync("/health"));
+        using var docs = await host.Http.GetAsync("/docs");
+        Assert.True(docs.IsSuccessStatusCode, $"/docs: {docs.StatusCode}");
+        using var dashboard = await host.Http.GetAsync("/dashboard/");
+        Assert.True(dashboard.IsSuccessStatusCode, $"/dashboard: {dashboard.StatusCode}");
+    }
+}
