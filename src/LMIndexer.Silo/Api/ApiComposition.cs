@@ -1,3 +1,5 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using LMIndexer.Silo.Hosting;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Orleans.Dashboard;
@@ -10,6 +12,7 @@ public static class ApiComposition
 {
     public static IServiceCollection AddLMIndexerApi(this IServiceCollection services)
     {
+        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase)));
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemMapping>();
         services.AddOpenApi();
@@ -34,7 +37,7 @@ public static class ApiComposition
         app.MapScalarApiReference("/docs");
         app.MapOrleansDashboard("/dashboard");
         app.MapHealthChecks("/health");
-        app.MapGet("/widget", () => Results.Redirect("/widget/index.html")).ExcludeFromDescription();
+        app.MapGet("/widget", (HttpRequest request) => Results.Redirect("/widget/index.html" + request.QueryString)).ExcludeFromDescription();
         return app;
     }
 }
