@@ -50,19 +50,24 @@ public sealed class CommandLineTests
     }
 
     [Fact]
-    public void Miniature_demo_runs_end_to_end_and_reuses_its_artefacts()
+    public void Miniature_demo_trains_serves_and_reuses_its_artefacts()
     {
         using var temp = new TempDirectory();
-        var first = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(5), "demo", "--work", "demo", "--items", "120", "--users", "40", "--steps", "20", "--threads", "2");
+        string[] args = ["demo", "--work", "demo", "--items", "120", "--users", "60", "--steps", "20", "--rec-steps", "20", "--threads", "2", "--port", "0", "--exit-after-start"];
+        var first = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(5), args);
         Assert.True(first.ExitCode == 0, $"demo failed ({first.ExitCode}): {first.Error}");
         Assert.Contains("Learn semantic IDs", first.Output, StringComparison.Ordinal);
         Assert.Contains("first code c1", first.Output, StringComparison.Ordinal);
+        Assert.Contains("Serve from the embedded Orleans cluster", first.Output, StringComparison.Ordinal);
+        Assert.Matches(@"http://127\.0\.0\.1:\d+/widget\?user=", first.Output);
+        Assert.Contains("(index demo-v1)", first.Output, StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(temp.Path, "demo", "indexer", "ids.tsv")));
         Assert.Equal(120, File.ReadAllLines(Path.Combine(temp.Path, "demo", "indexer", "ids.tsv")).Length);
+        Assert.True(File.Exists(Path.Combine(temp.Path, "demo", "serving", "trie.bin")));
 
-        var second = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(2), "demo", "--work", "demo", "--items", "120", "--users", "40", "--steps", "20", "--threads", "2");
+        var second = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(2), [.. args.Append("--no-serve")]);
         Assert.Equal(0, second.ExitCode);
-        Assert.Equal(3, second.Output.Split("reusing").Length - 1);
+        Assert.Equal(4, second.Output.Split("reusing").Length - 1);
     }
 
     [Fact]

@@ -13,9 +13,10 @@ using Spectre.Console;
 namespace LMIndexer.Cli.Commands;
 
 /// <summary>
-/// <c>lmindexer demo</c>: the README's main job. Today it generates the synthetic catalog, pretrains
-/// the small model on it, shows what the model learnt and learns semantic IDs for the catalog;
-/// generative recommendation and serving join it as those capabilities land. Artefacts are reused on later runs unless <c>--fresh</c>.
+/// <c>lmindexer demo</c>: the README's main job. It generates the synthetic catalog, pretrains the
+/// model on it, learns semantic IDs, fine-tunes the generative recommender, then starts the
+/// embedded Orleans cluster with the API and widget, replays the users' events and serves until
+/// Ctrl+C. Artefacts are reused on later runs unless <c>--fresh</c>.
 /// </summary>
 public static class DemoCommand
 {
@@ -29,11 +30,21 @@ public static class DemoCommand
         // tiny keeps the whole demo within a few minutes on 2 cores; `--size small` is the quality default elsewhere.
         var size = new Option<string>("--size") { Description = "Model size: tiny, small or base.", DefaultValueFactory = _ => "tiny" };
         var fresh = new Option<bool>("--fresh") { Description = "Ignore artefacts from earlier runs." };
-        var command = new Command("demo", "Run the end-to-end demo on a synthetic catalog.") { work, items, users, steps, size, fresh };
+        var recSteps = new Option<int>("--rec-steps") { Description = "Recommender fine-tuning steps.", DefaultValueFactory = _ => 400 };
+        var port = new Option<int>("--port") { Description = "Loopback port of the API and widget (0: any free port).", DefaultValueFactory = _ => 5080 };
+        var noServe = new Option<bool>("--no-serve") { Description = "Train only; do not start the cluster." };
+        var exitAfterStart = new Option<bool>("--exit-after-start") { Description = "Start the cluster, replay events, print the URLs, then stop (for scripts)." };
+        var command = new Command("demo", "Run the end-to-end demo on a synthetic catalog: train, then serve recommendations from the embedded cluster.")
+        {
+            work, items, users, steps, size, fresh, recSteps, port, noServe, exitAfterStart,
+        };
         common.AddTo(command);
-        command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
+        command.SetAction((result, cancellation) => CliErrors.RunAsync(async () =>
         {
             ModelCommands.Positive(result.GetValue(steps), "--steps");
+            ModelCommands.Positive(result.GetValue(recSteps), "--rec-steps");
+            if (result.GetValue(port) is < 0 or > 65535)
+                throw new CliUsageException($"--port must be between 0 and 65535, got {result.GetValue(port)}.");
             common.InitializeRuntime(result);
             var root = result.GetValue(work)!.FullName;
             var catalogDir = Path.Combine(root, "catalog");
@@ -63,8 +74,13 @@ public static class DemoCommand
             AnsiConsole.Write(new Rule("[bold]4. Learn semantic IDs (LMIndexer)[/]").LeftJustified());
             var table = LoadOrIndex(indexDir, bundleDir, catalog, catalogHash, result.GetValue(common.Seed), cancellation);
             ShowIdGroups(table, catalog);
-            AnsiConsole.MarkupLine("[grey]Generative recommendation and the Orleans cluster with its widget join this demo as they land (see README).[/]");
-            return Task.FromResult(0);
+
+            AnsiConsole.Write(new Rule("[bold]5. Fine-tune the generative recommender[/]").LeftJustified());
+            var servingDir = DemoServing.LoadOrFineTune(Path.Combine(root, "serving"), indexDir, catalog, result.GetValue(recSteps), result.GetValue(common.Seed), cancellation);
+            if (result.GetValue(noServe))
+                return 0;
+            AnsiConsole.Write(new Rule("[bold]6. Serve from the embedded Orleans cluster[/]").LeftJustified());
+            return await DemoServing.ServeAsync(servingDir, catalogDir, catalog, result.GetValue(port), result.GetValue(exitAfterStart), cancellation);
         }));
         return command;
     }

@@ -40,7 +40,6 @@ public static class GenerativeFineTuner
         var rows = train.SelectMany(e => e.Targets.Select(t => (e.Source, Target: t))).ToArray();
         if (rows.Length == 0)
             throw new ArgumentException("There are no training examples.", nameof(train));
-        var device = model.Shared.weight!.device;
         var validationSet = validation.Take(options.ValidationLimit).ToList();
         var evalEvery = options.EvalEvery == 0 ? options.Steps : options.EvalEvery;
         var checkpoint = options.CheckpointDirectory is null ? null : new FineTuneCheckpoint(options.CheckpointDirectory, Fingerprint(model, options, rows, itemIdTokens));
@@ -87,17 +86,7 @@ public static class GenerativeFineTuner
                     sources.Add(source);
                     targets.Add([.. itemIdTokens[target], CatalogTokenizer.EosId]);
                 }
-                using (var scope = NewDisposeScope())
-                {
-                    var (ids, mask) = TokenBatch.Pad(sources, CatalogTokenizer.PadId, device);  // [batch, src]
-                    var labels = TokenBatch.PadLabels(targets, device);                            // [batch, id_len + 1]
-                    optimizer.ZeroGrad();
-                    var logits = model.Forward(ids, mask, model.ShiftRight(labels));              // [batch, id_len + 1, vocab]
-                    var loss = T5Model.SequenceLoss(logits, labels);
-                    loss.backward();
-                    optimizer.Update();
-                    lastLoss = loss.item<float>();
-                }
+                lastLoss = optimizer.TrainSeq2SeqStep(model, sources, targets);   // targets: ID tokens + </s>
                 if (double.IsNaN(first))
                     first = lastLoss;
                 windowLoss += lastLoss;

@@ -54,6 +54,16 @@ public static partial class TorchRuntime
         }
     }
 
+    /// <summary>Whether a host in this process (the CLI before it embeds a silo, say) has initialised the runtime.</summary>
+    public static bool IsInitialized
+    {
+        get
+        {
+            lock (Gate)
+                return current is not null;
+        }
+    }
+
     /// <summary>Initialises with defaults when nothing has initialised the runtime yet.</summary>
     public static void EnsureInitialized()
     {

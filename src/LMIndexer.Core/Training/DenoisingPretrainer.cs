@@ -38,7 +38,6 @@ public static class DenoisingPretrainer
             throw new ArgumentException("No texts to pretrain on.", nameof(texts));
         var random = new Random(options.Seed);
         torch.manual_seed(options.Seed);
-        var device = model.Shared.weight!.device;
         model.train();
         using var optimizer = new ModelOptimizer(model.parameters().Where(p => p.requires_grad), options.Optimizer, options.Steps);
         var order = Enumerable.Range(0, texts.Count).ToArray();
@@ -64,18 +63,7 @@ public static class DenoisingPretrainer
                 targets.Add([.. body, CatalogTokenizer.EosId]);
             }
 
-            double loss;
-            using (var scope = NewDisposeScope())
-            {
-                var (ids, mask) = TokenBatch.Pad(sources, CatalogTokenizer.PadId, device);   // [batch, src]
-                var labels = TokenBatch.PadLabels(targets, device);                             // [batch, tgt]
-                optimizer.ZeroGrad();
-                var logits = model.Forward(ids, mask, model.ShiftRight(labels));               // [batch, tgt, vocab]
-                var lossTensor = T5Model.SequenceLoss(logits, labels);
-                lossTensor.backward();
-                optimizer.Update();
-                loss = lossTensor.item<float>();
-            }
+            double loss = optimizer.TrainSeq2SeqStep(model, sources, targets);
             if (double.IsNaN(first))
                 first = loss;
             if (step >= options.Steps - Math.Max(1, options.Steps / 10))

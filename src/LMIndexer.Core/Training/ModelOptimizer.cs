@@ -42,6 +42,25 @@ public sealed class ModelOptimizer : IDisposable
         return norm;
     }
 
+    /// <summary>
+    /// One teacher-forced seq2seq step: pad sources and targets, cross-entropy on the targets,
+    /// backward, clipped update. Returns the loss.
+    /// </summary>
+    public float TrainSeq2SeqStep(Model.T5Model model, IReadOnlyList<int[]> sources, IReadOnlyList<int[]> targets)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        using var scope = NewDisposeScope();
+        var device = model.Shared.weight!.device;
+        var (ids, mask) = TokenBatch.Pad(sources, Text.CatalogTokenizer.PadId, device);   // [batch, src]
+        var labels = TokenBatch.PadLabels(targets, device);                                 // [batch, tgt]
+        ZeroGrad();
+        var logits = model.Forward(ids, mask, model.ShiftRight(labels));                   // [batch, tgt, vocab]
+        var loss = Model.T5Model.SequenceLoss(logits, labels);
+        loss.backward();
+        Update();
+        return loss.item<float>();
+    }
+
     /// <summary>Writes the AdamW moments (TorchSharp's state-dict format) so a resumed run continues exactly.</summary>
     public void SaveState(string path)
     {

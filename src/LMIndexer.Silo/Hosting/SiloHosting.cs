@@ -19,7 +19,9 @@ public static class SiloHosting
         if (cluster.Role is not (SiloRoles.Gpu or SiloRoles.Cpu))
             throw new InvalidOperationException($"Cluster:Role must be '{SiloRoles.Gpu}' or '{SiloRoles.Cpu}', not '{cluster.Role}'.");
         var torch = configuration.GetSection(TorchSettings.Section).Get<TorchSettings>() ?? new TorchSettings();
-        TorchRuntime.Initialize(new TorchRuntimeOptions { Device = torch.Device, Threads = torch.Threads });
+        // A process that embeds the silo (the CLI's demo) may have set the runtime up already.
+        if (!TorchRuntime.IsInitialized)
+            TorchRuntime.Initialize(new TorchRuntimeOptions { Device = torch.Device, Threads = torch.Threads });
 
         builder.Services.Configure<ServingSettings>(configuration.GetSection(ServingSettings.Section));
         builder.Services.Configure<AdminSettings>(configuration.GetSection(AdminSettings.Section));
