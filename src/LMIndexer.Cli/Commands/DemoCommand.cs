@@ -30,7 +30,7 @@ public static class DemoCommand
         // tiny keeps the whole demo within a few minutes on 2 cores; `--size small` is the quality default elsewhere.
         var size = new Option<string>("--size") { Description = "Model size: tiny, small or base.", DefaultValueFactory = _ => "tiny" };
         var fresh = new Option<bool>("--fresh") { Description = "Ignore artefacts from earlier runs." };
-        var recSteps = new Option<int>("--rec-steps") { Description = "Recommender fine-tuning steps.", DefaultValueFactory = _ => 400 };
+        var recSteps = new Option<int>("--rec-steps") { Description = "Recommender fine-tuning steps.", DefaultValueFactory = _ => 1500 };
         var port = new Option<int>("--port") { Description = "Loopback port of the API and widget (0: any free port).", DefaultValueFactory = _ => 5080 };
         var noServe = new Option<bool>("--no-serve") { Description = "Train only; do not start the cluster." };
         var exitAfterStart = new Option<bool>("--exit-after-start") { Description = "Start the cluster, replay events, print the URLs, then stop (for scripts)." };

@@ -33,13 +33,14 @@ internal static class DemoServing
         var plan = new GenerativePlan
         {
             Source = new HistorySourceOptions { Mode = SourceMode.Titles, MaxSourceTokens = 64, MaxItemTokens = 12 },
+            Windows = TrainingWindows.AllPrefixes,
             Version = "demo-v1",
             FineTune = new FineTuneOptions
             {
                 Steps = steps,
                 BatchSize = 32,
-                EvalEvery = Math.Max(1, steps / 2),
-                ValidationLimit = 128,
+                EvalEvery = Math.Max(1, steps / 3),
+                ValidationLimit = 256,
                 Evaluation = new EvaluationOptions { Beams = 10 },
                 Optimizer = new OptimizerOptions { LearningRate = 3e-3, WarmupRatio = 0.05 },
                 Seed = seed,
@@ -69,6 +70,9 @@ internal static class DemoServing
             ["Serving:CatalogPath"] = catalogDirectory,
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
+            // The demo runs workstation GC inside the CLI; the silo's server-GC advice is noise here.
+            ["Logging:LogLevel:Orleans.Runtime.Silo"] = "Error",
+            ["Logging:LogLevel:Polly"] = "Error",
         });
         builder.AddLMIndexerSilo();
         await using var app = builder.Build();

@@ -176,13 +176,21 @@ public static class RecBenchCommand
             var commandLine = "lmindexer " + string.Join(" ", result.Tokens.Select(t => t.Value));
             BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, wall, rows,
                 string.Create(CultureInfo.InvariantCulture,
-                    $"Generative sequential recommendation on `{result.GetValue(data)!.Name}` ({catalog.Items.Count:N0} items, {catalog.Users.Count:N0} users), leave-one-out, {testUsers:N0} test users{(limit > 0 ? " (limited)" : "")}, full ranking with 20 trie-constrained beams. Every seq2seq system fine-tunes the same base network for {plan.FineTune.Steps} steps × {plan.FineTune.BatchSize} (lr {plan.FineTune.Optimizer.LearningRate:G3}, linear decay, best of validations every {plan.FineTune.EvalEvery} steps), source `{HistorySourceOptions.ModeName(plan.Source.Mode)}` ≤ {plan.Source.MaxSourceTokens} tokens; only the IDs differ (`random` = random codes of the LMIndexer table's shape)."),
+                    $"Generative sequential recommendation on `{result.GetValue(data)!.Name}` ({catalog.Items.Count:N0} items, {catalog.Users.Count:N0} users), leave-one-out, {testUsers:N0} test users{(limit > 0 ? " (limited)" : "")}, full ranking with 20 trie-constrained beams. Every seq2seq system fine-tunes the same base network (d_model {BaseWidth(result.GetValue(indexDir)!.FullName)}) for {plan.FineTune.Steps} steps × {plan.FineTune.BatchSize} (lr {plan.FineTune.Optimizer.LearningRate:G3}, linear decay, best of validations every {plan.FineTune.EvalEvery} steps), source `{HistorySourceOptions.ModeName(plan.Source.Mode)}` ≤ {plan.Source.MaxSourceTokens} tokens; only the IDs differ (`random` = random codes of the LMIndexer table's shape)."),
                 table.ToString(),
                 ratios + "Paper (t5-base, 8 GPUs, 15k steps × 32): LMIndexer Recall@5 .0415 / NDCG@5 .0262; TIGER .0454 / .0321.");
             AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"benchmark written to {result.GetValue(docs)!.FullName} in {wall / 60:F1} min");
         }
 
         return command;
+    }
+
+    private static string BaseWidth(string indexDirectory)
+    {
+        var manifest = Path.Combine(indexDirectory, "lmindexer");
+        return File.Exists(Path.Combine(manifest, Core.Checkpoints.ModelBundle.ManifestFile))
+            ? Core.Checkpoints.ModelBundle.ReadManifest(manifest).Config.DModel.ToString(CultureInfo.InvariantCulture)
+            : "?";
     }
 
     private static bool Reusable(string servingPath, GenerativePlan plan)

@@ -1,4 +1,5 @@
 using LMIndexer.Abstractions;
+using Microsoft.Extensions.Logging;
 
 namespace LMIndexer.Grains.Popularity;
 
@@ -13,7 +14,9 @@ public sealed class PopularityState
 /// Item popularity from events (singleton, key 0): weighted counts, kept in memory and written at
 /// most every few seconds so that event ingestion does not pay a storage write per event.
 /// </summary>
-public sealed class PopularityGrain([PersistentState("popularity", StorageNames.Default)] IPersistentState<PopularityState> state) : Grain, IPopularityGrain
+public sealed class PopularityGrain(
+    [PersistentState("popularity", StorageNames.Default)] IPersistentState<PopularityState> state,
+    ILogger<PopularityGrain> logger) : Grain, IPopularityGrain
 {
     private static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(5);
     private bool dirty;
@@ -35,7 +38,16 @@ public sealed class PopularityGrain([PersistentState("popularity", StorageNames.
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        await FlushAsync(cancellationToken);
+        try
+        {
+            await FlushAsync(cancellationToken);
+        }
+        catch (OrleansException e) when (reason.ReasonCode == DeactivationReasonCode.ShuttingDown)
+        {
+            // A silo that shuts down may already have stopped its storage (the in-memory provider
+            // does); the counts since the last timer flush are lost, as they would be in a crash.
+            logger.LogWarning("Popularity counts since the last flush were not saved at shutdown: {Message}", e.Message);
+        }
         await base.OnDeactivateAsync(reason, cancellationToken);
     }
 
