@@ -28,6 +28,6 @@ public sealed record HistoryEntry(
     [property: Id(1)] EventType Type,
     [property: Id(2)] DateTimeOffset Time);
 
-/// <summary>What recording an event did.</summary>
+/// <summary>What recording an event (or a batch: <see cref="Recorded"/> new, <see cref="Duplicates"/> repeated) did.</summary>
 [GenerateSerializer, Immutable]
-public sealed record EventReceipt([property: Id(0)] bool Recorded, [property: Id(1)] int HistoryLength);
+public sealed record EventReceipt([property: Id(0)] bool Recorded, [property: Id(1)] int HistoryLength, [property: Id(2)] int Duplicates = 0);

@@ -7,6 +7,9 @@ public interface IUserGrain : IGrainWithStringKey
 {
     Task<EventReceipt> RecordAsync(UserEvent userEvent);
 
+    /// <summary>Several events of this user in order, with one state write (what batched ingestion uses).</summary>
+    Task<EventReceipt> RecordBatchAsync(IReadOnlyList<UserEvent> userEvents);
+
     Task<IReadOnlyList<HistoryEntry>> GetHistoryAsync();
 
     /// <summary>History → inference → resolution → seen filter → popularity padding.</summary>
@@ -75,7 +78,7 @@ public interface IIndexerInferenceGrain : IGrainWithStringKey
 public interface IPopularityGrain : IGrainWithIntegerKey
 {
     [OneWay]
-    Task RecordAsync(string itemId, double weight);
+    Task RecordAsync(IReadOnlyList<PopularItem> weights);
 
     Task<IReadOnlyList<PopularItem>> TopAsync(int count);
 }

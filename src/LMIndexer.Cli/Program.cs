@@ -9,4 +9,5 @@ root.Subcommands.Add(RecCommands.Create());
 root.Subcommands.Add(QueryCommands.Search());
 root.Subcommands.Add(QueryCommands.Retrieval());
 root.Subcommands.Add(DemoCommand.Create());
+root.Subcommands.Add(ServeBenchCommand.Create());
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

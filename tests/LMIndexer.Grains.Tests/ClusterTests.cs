@@ -38,6 +38,19 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
     }
 
     [Fact]
+    public async Task A_batch_is_recorded_in_order_once_and_only_for_its_user()
+    {
+        var user = fixture.Grains.GetGrain<IUserGrain>("batch-user");
+        var items = TestServingBundle.Catalog.Items;
+        var receipt = await user.RecordBatchAsync([Event("batch-user", items[1].ItemId, "b1"), Event("batch-user", items[2].ItemId, "b2"), Event("batch-user", items[1].ItemId, "b1")]);
+        Assert.Equal(2, receipt.HistoryLength);
+        Assert.Equal(1, receipt.Duplicates);
+        Assert.Equal([items[1].ItemId, items[2].ItemId], (await user.GetHistoryAsync()).Select(h => h.ItemId));
+        await Assert.ThrowsAsync<ArgumentException>(() => user.RecordBatchAsync([Event("batch-user", items[4].ItemId), Event("someone-else", items[3].ItemId)]));
+        Assert.Equal(2, (await user.GetHistoryAsync()).Count);   // the rejected batch left nothing behind
+    }
+
+    [Fact]
     public async Task Recommendations_come_from_the_model_never_repeat_seen_items_and_name_their_version()
     {
         var user = fixture.Grains.GetGrain<IUserGrain>("active-user");

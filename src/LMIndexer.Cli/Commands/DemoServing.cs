@@ -5,14 +5,7 @@ using LMIndexer.Core.Checkpoints;
 using LMIndexer.Core.Data;
 using LMIndexer.Core.Downstream;
 using LMIndexer.Core.Training;
-using LMIndexer.Silo.Api;
-using LMIndexer.Silo.Hosting;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Spectre.Console;
 
 namespace LMIndexer.Cli.Commands;
@@ -57,30 +50,8 @@ internal static class DemoServing
     /// <summary>Starts the embedded cluster with the API and widget, replays the catalog's events, prints the URLs and serves until stopped.</summary>
     public static async Task<int> ServeAsync(string servingDirectory, string catalogDirectory, Catalog catalog, int port, bool exitAfterStart, CancellationToken cancellation)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
-        {
-            ContentRootPath = AppContext.BaseDirectory,
-            WebRootPath = Path.Combine(AppContext.BaseDirectory, "wwwroot"),
-            EnvironmentName = Environments.Production,
-        });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-        {
-            ["Urls"] = $"http://127.0.0.1:{port}",
-            ["Serving:BundlePath"] = servingDirectory,
-            ["Serving:CatalogPath"] = catalogDirectory,
-            ["Logging:LogLevel:Default"] = "Warning",
-            ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
-            // The demo runs workstation GC inside the CLI; the silo's server-GC advice is noise here.
-            ["Logging:LogLevel:Orleans.Runtime.Silo"] = "Error",
-            ["Logging:LogLevel:Polly"] = "Error",
-        });
-        builder.AddLMIndexerSilo();
-        await using var app = builder.Build();
-        app.MapLMIndexer();
-        await app.StartAsync(cancellation);
-        await app.Services.GetRequiredService<ServingBootstrap>().Ready.WaitAsync(cancellation);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/');
-
+        var (app, address) = await EmbeddedHost.StartAsync(servingDirectory, catalogDirectory, port, cancellation);
+        await using var host = app;
         var grains = app.Services.GetRequiredService<IGrainFactory>();
         // Every user's history except the last item, as if the shop had been running.
         var events = catalog.Users.SelectMany(u => u.ItemIds.Take(u.ItemIds.Count - 1).Select((item, i) =>
@@ -90,8 +61,7 @@ internal static class DemoServing
         {
             Parallel.ForEachAsync(events.GroupBy(e => e.UserId), new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cancellation }, async (user, _) =>
             {
-                foreach (var e in user)
-                    await grains.GetGrain<IUserGrain>(e.UserId).RecordAsync(e);
+                await grains.GetGrain<IUserGrain>(user.Key).RecordBatchAsync([.. user]);
                 progress.Report(Interlocked.Add(ref replayed, user.Count()));
             }).GetAwaiter().GetResult();
             return replayed;

@@ -51,9 +51,10 @@ public sealed class PopularityGrain(
         await base.OnDeactivateAsync(reason, cancellationToken);
     }
 
-    public Task RecordAsync(string itemId, double weight)
+    public Task RecordAsync(IReadOnlyList<PopularItem> weights)
     {
-        state.State.Scores[itemId] = state.State.Scores.GetValueOrDefault(itemId) + weight;
+        foreach (var (itemId, weight) in weights)
+            state.State.Scores[itemId] = state.State.Scores.GetValueOrDefault(itemId) + weight;
         dirty = true;
         ranked = null;
         return Task.CompletedTask;

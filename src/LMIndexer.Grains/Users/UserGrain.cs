@@ -31,12 +31,35 @@ public sealed class UserGrain(
     private HashSet<string> EventIds => eventIds ??= new HashSet<string>(state.State.RecentEventIds, StringComparer.Ordinal);
     private HashSet<string> SeenSet => seen ??= new HashSet<string>(state.State.Seen, StringComparer.Ordinal);
 
-    public async Task<EventReceipt> RecordAsync(UserEvent userEvent)
+    public Task<EventReceipt> RecordAsync(UserEvent userEvent) => RecordBatchAsync([userEvent]);
+
+    public async Task<EventReceipt> RecordBatchAsync(IReadOnlyList<UserEvent> userEvents)
     {
-        ArgumentNullException.ThrowIfNull(userEvent);
+        ArgumentNullException.ThrowIfNull(userEvents);
+        var user = this.GetPrimaryKeyString();
+        var weights = new List<PopularItem>(userEvents.Count);
+        // Check the whole batch first: a rejected batch must leave the state untouched.
+        if (userEvents.FirstOrDefault(e => e.UserId != user) is { } stranger)
+            throw new ArgumentException($"Event '{stranger.EventId}' of user '{stranger.UserId}' sent to user '{user}'.", nameof(userEvents));
+        foreach (var userEvent in userEvents)
+        {
+            if (Append(userEvent))
+                weights.Add(new PopularItem(userEvent.ItemId, Popularity.PopularityGrain.Weight(userEvent.Type)));
+        }
+        if (weights.Count > 0)
+        {
+            await state.WriteStateAsync();
+            await GrainFactory.GetGrain<IPopularityGrain>(0).RecordAsync(weights);
+        }
+        return new EventReceipt(weights.Count > 0, state.State.History.Count, userEvents.Count - weights.Count);
+    }
+
+    /// <summary>Adds one event to the in-memory state; false when its id was seen before.</summary>
+    private bool Append(UserEvent userEvent)
+    {
         var options = recommendationOptions.Value;
         if (!EventIds.Add(userEvent.EventId))
-            return new EventReceipt(false, state.State.History.Count);
+            return false;
         state.State.RecentEventIds.Add(userEvent.EventId);
         if (state.State.RecentEventIds.Count > options.EventIdMemory)
         {
@@ -55,9 +78,7 @@ public sealed class UserGrain(
                 state.State.Seen.RemoveAt(0);
             }
         }
-        await state.WriteStateAsync();
-        await GrainFactory.GetGrain<IPopularityGrain>(0).RecordAsync(userEvent.ItemId, Popularity.PopularityGrain.Weight(userEvent.Type));
-        return new EventReceipt(true, state.State.History.Count);
+        return true;
     }
 
     public Task<IReadOnlyList<HistoryEntry>> GetHistoryAsync() => Task.FromResult<IReadOnlyList<HistoryEntry>>([.. state.State.History]);

@@ -24,9 +24,11 @@ public static class EventsEndpoints
         var errors = new Dictionary<string, string[]>();
         var parsed = events.Select((e, i) => InputValidation.Event(e, events.Count == 1 ? "" : $"[{i}].", errors, clock)).ToList();
         InputValidation.ThrowIfAny(errors);
-        var receipts = await Task.WhenAll(parsed.Select(e => grains.GetGrain<IUserGrain>(e.UserId).RecordAsync(e)));
-        var recorded = receipts.Count(r => r.Recorded);
-        return Results.Accepted(value: new EventsAccepted(recorded, receipts.Length - recorded));
+        // One call (and one state write) per user of the batch, in the order the events came.
+        var receipts = await Task.WhenAll(parsed.GroupBy(e => e.UserId, StringComparer.Ordinal)
+            .Select(user => grains.GetGrain<IUserGrain>(user.Key).RecordBatchAsync([.. user])));
+        var duplicates = receipts.Sum(r => r.Duplicates);
+        return Results.Accepted(value: new EventsAccepted(parsed.Count - duplicates, duplicates));
     }
 
     /// <summary>A JSON object or an array of them, at most <see cref="InputValidation.MaxBatch"/>.</summary>
