@@ -48,8 +48,9 @@ public interface IIdPrefixGrain : IGrainWithStringKey
 /// <summary>Registered index versions and the active one. Singleton key: 0.</summary>
 public interface IIndexVersionGrain : IGrainWithIntegerKey
 {
-    Task<IndexVersionInfo> RegisterAsync(string version, string bundlePath, int items);
+    Task<IndexVersionInfo> RegisterAsync(string version, string bundlePath, int items, string task = "recommendation");
 
+    /// <summary>Activates a version for its task: recommendation versions serve recommendations, search versions serve search.</summary>
     Task ActivateAsync(string version);
 
     Task<string> RollbackAsync();
@@ -57,6 +58,8 @@ public interface IIndexVersionGrain : IGrainWithIntegerKey
     Task<IndexVersionsState> GetAsync();
 
     Task<string?> GetActiveAsync();
+
+    Task<string?> GetActiveSearchAsync();
 }
 
 /// <summary>

@@ -6,11 +6,13 @@ public sealed record IndexVersionInfo(
     [property: Id(0)] string Version,
     [property: Id(1)] string BundlePath,
     [property: Id(2)] DateTimeOffset Registered,
-    [property: Id(3)] int Items);
+    [property: Id(3)] int Items,
+    [property: Id(4)] string Task = "recommendation");
 
-/// <summary>The registry's view: every version and the active one.</summary>
+/// <summary>The registry's view: every version, the active recommendation version (and the one before it), the active search version.</summary>
 [GenerateSerializer, Immutable]
 public sealed record IndexVersionsState(
     [property: Id(0)] IReadOnlyList<IndexVersionInfo> Versions,
     [property: Id(1)] string? Active,
-    [property: Id(2)] string? Previous);
+    [property: Id(2)] string? Previous,
+    [property: Id(3)] string? ActiveSearch = null);

@@ -43,6 +43,7 @@ public sealed class HostFixture : IAsyncLifetime
             ["Torch:Threads"] = "2",
             ["Serving:BundlePath"] = TestServingBundle.Directory,
             ["Serving:CatalogPath"] = TestServingBundle.CatalogDirectory,
+            ["Serving:SearchBundlePath"] = TestServingBundle.SearchDirectory,
             ["Admin:ApiKey"] = ApiKey,
             ["Logging:LogLevel:Default"] = "Warning",
         });

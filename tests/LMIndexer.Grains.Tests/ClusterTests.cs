@@ -113,6 +113,11 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
         Assert.Equal("v1", await versions.GetActiveAsync());
         await Assert.ThrowsAsync<ArgumentException>(() => versions.ActivateAsync("nope"));
         await Assert.ThrowsAsync<ArgumentException>(() => versions.RegisterAsync("a/b", TestServingBundle.Directory, 1));
+        await Assert.ThrowsAsync<ArgumentException>(() => versions.RegisterAsync("r1", TestServingBundle.Directory, 1, "retrieval"));
+        await versions.RegisterAsync("s9", TestServingBundle.SearchDirectory, 120, "search");
+        await versions.ActivateAsync("s9");
+        Assert.Equal("s9", await versions.GetActiveSearchAsync());
+        Assert.Equal("v1", await versions.GetActiveAsync());   // search versions do not displace the recommender
     }
 }
 

@@ -22,6 +22,9 @@ public static class TestServingBundle
     /// <summary>The serving bundle directory (version <c>v1</c>).</summary>
     public static string Directory => Path.Combine(Built.Value.Root, "serving");
 
+    /// <summary>A search serving bundle over the same IDs (version <c>s1</c>).</summary>
+    public static string SearchDirectory => Path.Combine(Built.Value.Root, "search");
+
     /// <summary>items.jsonl and sequences.tsv of the catalog.</summary>
     public static string CatalogDirectory => Path.Combine(Built.Value.Root, "catalog");
 
@@ -49,6 +52,13 @@ public static class TestServingBundle
             Version = "v1",
         });
         outcome.Save(Path.Combine(root, "serving"));
+        using var search = QueryTraining.Search(catalog.Items, index, new GenerativePlan
+        {
+            Source = new HistorySourceOptions { MaxSourceTokens = 32 },
+            FineTune = new FineTuneOptions { Steps = 30, EvalEvery = 0, ValidationLimit = 8, Evaluation = new EvaluationOptions { Beams = 5 }, Optimizer = new OptimizerOptions { LearningRate = 3e-3 } },
+            Version = "s1",
+        }, itemTextQueries: true);
+        search.Save(Path.Combine(root, "search"));
         return (catalog, root);
     }
 }

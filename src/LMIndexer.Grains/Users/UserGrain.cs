@@ -99,7 +99,7 @@ public sealed class UserGrain(
             var beams = Math.Max(inferenceOptions.Value.Beams, count);
             var generated = await inference.GenerateAsync([.. history], beams);
             version = generated.Version;
-            var resolved = await ResolveAsync(generated);
+            var resolved = await Items.IdResolution.ResolveAsync(GrainFactory, generated);
             for (var i = 0; i < generated.Ids.Count && chosen.Count < count; i++)
             {
                 if (resolved[i] is { } itemId && taken.Add(itemId))
@@ -121,22 +121,6 @@ public sealed class UserGrain(
         var byId = details.ToDictionary(d => d.ItemId, StringComparer.Ordinal);
         return new RecommendationResult(this.GetPrimaryKeyString(), version,
             [.. chosen.Select(c => new RecommendedItem(c.ItemId, c.Score, c.Source, byId.GetValueOrDefault(c.ItemId)))]);
-    }
-
-    /// <summary>Resolves generated IDs through the prefix grains of the version that generated them, one call per first code.</summary>
-    private async Task<string?[]> ResolveAsync(GenerationResult generated)
-    {
-        var resolved = new string?[generated.Ids.Count];
-        var groups = generated.Ids.Select((id, i) => (id.Codes, Index: i)).GroupBy(x => x.Codes[0]);
-        await Task.WhenAll(groups.Select(async group =>
-        {
-            var prefix = GrainFactory.GetGrain<IIdPrefixGrain>($"{generated.Version}/{group.Key}");
-            var members = group.ToList();
-            var items = await prefix.ResolveAsync([.. members.Select(m => m.Codes)]);
-            for (var j = 0; j < members.Count; j++)
-                resolved[members[j].Index] = items[j];
-        }));
-        return resolved;
     }
 
     /// <summary>Catalog records of items (cached for the activation's lifetime); unknown items are left out.</summary>

@@ -34,6 +34,7 @@ public static class IndexPublisher
             foreach (var batch in group.Chunk(1024))
                 await prefix.AddAsync([.. batch.Select(i => new PrefixEntry(table.Ids[i], table.ItemIds[i]))]);
         });
-        return await grains.GetGrain<IIndexVersionGrain>(0).RegisterAsync(version, Path.GetFullPath(bundlePath), table.Count);
+        return await grains.GetGrain<IIndexVersionGrain>(0).RegisterAsync(version, Path.GetFullPath(bundlePath), table.Count,
+            manifest.Properties.GetValueOrDefault("task", "recommendation"));
     }
 }

@@ -9,17 +9,20 @@ public sealed class IndexVersionRegistry
     [Id(0)] public List<IndexVersionInfo> Versions { get; set; } = [];
     [Id(1)] public string? Active { get; set; }
     [Id(2)] public string? Previous { get; set; }
+    [Id(3)] public string? ActiveSearch { get; set; }
 }
 
 /// <summary>Registered index versions and the active one (singleton, key 0).</summary>
 public sealed class IndexVersionGrain([PersistentState("versions", StorageNames.Default)] IPersistentState<IndexVersionRegistry> state) : Grain, IIndexVersionGrain
 {
-    public async Task<IndexVersionInfo> RegisterAsync(string version, string bundlePath, int items)
+    public async Task<IndexVersionInfo> RegisterAsync(string version, string bundlePath, int items, string task = "recommendation")
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(version);
         if (version.Contains('/', StringComparison.Ordinal))
             throw new ArgumentException($"A version name cannot contain '/': '{version}'.", nameof(version));
-        var info = new IndexVersionInfo(version, bundlePath, DateTimeOffset.UtcNow, items);
+        if (task is not ("recommendation" or "search"))
+            throw new ArgumentException($"Only recommendation and search bundles can be served, not '{task}'.", nameof(task));
+        var info = new IndexVersionInfo(version, bundlePath, DateTimeOffset.UtcNow, items, task);
         state.State.Versions.RemoveAll(v => v.Version == version);
         state.State.Versions.Add(info);
         await state.WriteStateAsync();
@@ -28,8 +31,14 @@ public sealed class IndexVersionGrain([PersistentState("versions", StorageNames.
 
     public async Task ActivateAsync(string version)
     {
-        if (state.State.Versions.All(v => v.Version != version))
-            throw new ArgumentException($"Index version '{version}' is not registered.", nameof(version));
+        var info = state.State.Versions.FirstOrDefault(v => v.Version == version)
+            ?? throw new ArgumentException($"Index version '{version}' is not registered.", nameof(version));
+        if (info.Task == "search")
+        {
+            state.State.ActiveSearch = version;
+            await state.WriteStateAsync();
+            return;
+        }
         if (state.State.Active == version)
             return;
         state.State.Previous = state.State.Active;
@@ -47,7 +56,9 @@ public sealed class IndexVersionGrain([PersistentState("versions", StorageNames.
     }
 
     public Task<IndexVersionsState> GetAsync() =>
-        Task.FromResult(new IndexVersionsState([.. state.State.Versions], state.State.Active, state.State.Previous));
+        Task.FromResult(new IndexVersionsState([.. state.State.Versions], state.State.Active, state.State.Previous, state.State.ActiveSearch));
 
     public Task<string?> GetActiveAsync() => Task.FromResult(state.State.Active);
+
+    public Task<string?> GetActiveSearchAsync() => Task.FromResult(state.State.ActiveSearch);
 }

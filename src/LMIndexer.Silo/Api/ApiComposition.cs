@@ -32,6 +32,7 @@ public static class ApiComposition
         api.MapEvents();
         api.MapItems();
         api.MapRecommendations();
+        api.MapSearch();
         api.MapAdmin();
         app.MapOpenApi();
         app.MapScalarApiReference("/docs");

@@ -34,6 +34,9 @@ public sealed class ServingSettings
     /// <summary>A serving bundle to publish and activate at start-up.</summary>
     public string BundlePath { get; set; } = "";
 
+    /// <summary>A search serving bundle ('lmindexer search train') to publish and activate for <c>/api/search</c>.</summary>
+    public string SearchBundlePath { get; set; } = "";
+
     /// <summary>A catalog directory (items.jsonl) to load into the item grains at start-up.</summary>
     public string CatalogPath { get; set; } = "";
 }

@@ -31,11 +31,11 @@ public sealed class ServingBootstrap(IGrainFactory grains, IOptions<ServingSetti
                 }
                 logger.LogInformation("Loaded {Count} catalog items from {Path}", items.Count, serving.CatalogPath);
             }
-            if (!string.IsNullOrWhiteSpace(serving.BundlePath))
+            foreach (var path in new[] { serving.BundlePath, serving.SearchBundlePath }.Where(p => !string.IsNullOrWhiteSpace(p)))
             {
-                var info = await IndexPublisher.PublishAsync(grains, serving.BundlePath, cancellationToken: stoppingToken);
+                var info = await IndexPublisher.PublishAsync(grains, path, cancellationToken: stoppingToken);
                 await grains.GetGrain<IIndexVersionGrain>(0).ActivateAsync(info.Version);
-                logger.LogInformation("Serving index version {Version} ({Items} items) from {Path}", info.Version, info.Items, info.BundlePath);
+                logger.LogInformation("Serving {Task} version {Version} ({Items} items) from {Path}", info.Task, info.Version, info.Items, info.BundlePath);
             }
             ready.TrySetResult();
         }
