@@ -128,5 +128,13 @@ public sealed class HttpApiTests(HostFixture host)
         Assert.True(docs.IsSuccessStatusCode, $"/docs: {docs.StatusCode}");
         using var dashboard = await host.Http.GetAsync("/dashboard/");
         Assert.True(dashboard.IsSuccessStatusCode, $"/dashboard: {dashboard.StatusCode}");
+        var item = TestServingBundle.Catalog.Items[2].ItemId;
+        using (var posted = await host.Http.PostAsync("/api/events", Json($$"""{"userId":"metrics-user","itemId":"{{item}}"}""")))
+            posted.EnsureSuccessStatusCode();
+        Assert.Equal("v1", (await RecommendAsync("metrics-user", 3)).GetProperty("version").GetString());   // ran the model
+        var metrics = await host.Http.GetStringAsync("/metrics");
+        Assert.Contains("lmindexer_inference_requests", metrics, StringComparison.Ordinal);
+        Assert.Contains("lmindexer_inference_batch_size", metrics, StringComparison.Ordinal);
+        Assert.Contains("lmindexer_inference_queue_length", metrics, StringComparison.Ordinal);
     }
 }

@@ -17,7 +17,12 @@ namespace LMIndexer.Grains.Inference;
 /// </summary>
 public sealed class InferenceEngine : IDisposable
 {
-    private static readonly Meter Meter = new("LMIndexer.Inference");
+    public const string MeterName = "LMIndexer.Inference";
+
+    private static readonly Meter Meter = new(MeterName);
+    private static readonly ConcurrentDictionary<InferenceEngine, bool> Live = new();
+    private static readonly ObservableGauge<int> QueueGauge = Meter.CreateObservableGauge("lmindexer.inference.queue_length",
+        () => Live.Keys.Select(e => new Measurement<int>(e.QueueLength, new KeyValuePair<string, object?>("version", e.Version))));
     private static readonly Counter<long> RequestCounter = Meter.CreateCounter<long>("lmindexer.inference.requests");
     private static readonly Histogram<int> BatchSizes = Meter.CreateHistogram<int>("lmindexer.inference.batch_size");
     private static readonly Histogram<double> BatchSeconds = Meter.CreateHistogram<double>("lmindexer.inference.batch_seconds", "s");
@@ -42,6 +47,7 @@ public sealed class InferenceEngine : IDisposable
         queue = new BlockingCollection<Request>(options.MaxQueueLength);
         worker = new Thread(Run) { IsBackground = true, Name = $"inference {bundle.Version}" };
         worker.Start();
+        Live[this] = true;
     }
 
     public string Version => bundle.Version;
@@ -128,6 +134,7 @@ public sealed class InferenceEngine : IDisposable
 
     public void Dispose()
     {
+        Live.TryRemove(this, out _);
         queue.CompleteAdding();
         worker.Join(TimeSpan.FromSeconds(30));
         foreach (var pending in queue)

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using LMIndexer.Silo.Hosting;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using OpenTelemetry.Metrics;
 using Orleans.Dashboard;
 using Scalar.AspNetCore;
 
@@ -18,6 +19,10 @@ public static class ApiComposition
         services.AddOpenApi();
         services.AddSingleton(TimeProvider.System);
         services.AddHealthChecks().AddCheck<ServingHealthCheck>("serving");
+        // Metrics in Prometheus text format at /metrics: inference queue and batches, Orleans, HTTP.
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(Grains.Inference.InferenceEngine.MeterName, "Microsoft.Orleans", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
+            .AddPrometheusExporter());
         return services;
     }
 
@@ -38,6 +43,7 @@ public static class ApiComposition
         app.MapScalarApiReference("/docs");
         app.MapOrleansDashboard("/dashboard");
         app.MapHealthChecks("/health");
+        app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapGet("/widget", (HttpRequest request) => Results.Redirect("/widget/index.html" + request.QueryString)).ExcludeFromDescription();
         return app;
     }
