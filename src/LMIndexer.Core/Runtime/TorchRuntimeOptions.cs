@@ -14,6 +14,14 @@ public sealed record TorchRuntimeOptions
 
     /// <summary>Seed applied to torch's generator at start-up.</summary>
     public long? Seed { get; init; }
+
+    /// <summary>Parses <c>float32</c> / <c>fp32</c> or <c>bf16</c> / <c>bfloat16</c>.</summary>
+    public static ComputePrecision ParsePrecision(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "float32" or "fp32" => ComputePrecision.Float32,
+        "bf16" or "bfloat16" => ComputePrecision.BFloat16,
+        _ => throw new ArgumentException($"Unknown precision '{text}'; expected float32 or bf16."),
+    };
 }
 
 /// <summary>Numeric precision for model weights and activations.</summary>

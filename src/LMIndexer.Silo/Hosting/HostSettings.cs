@@ -24,6 +24,9 @@ public sealed class TorchSettings
     public string Device { get; set; } = "cpu";
 
     public int Threads { get; set; }
+
+    /// <summary>Inference precision: <c>float32</c> or <c>bf16</c>.</summary>
+    public string Precision { get; set; } = "float32";
 }
 
 /// <summary>What to serve at start-up (section <c>Serving</c>); both empty: start with an empty cluster.</summary>

@@ -21,7 +21,7 @@ public static class SiloHosting
         var torch = configuration.GetSection(TorchSettings.Section).Get<TorchSettings>() ?? new TorchSettings();
         // A process that embeds the silo (the CLI's demo) may have set the runtime up already.
         if (!TorchRuntime.IsInitialized)
-            TorchRuntime.Initialize(new TorchRuntimeOptions { Device = torch.Device, Threads = torch.Threads });
+            TorchRuntime.Initialize(new TorchRuntimeOptions { Device = torch.Device, Threads = torch.Threads, Precision = TorchRuntimeOptions.ParsePrecision(torch.Precision) });
 
         builder.Services.Configure<ServingSettings>(configuration.GetSection(ServingSettings.Section));
         builder.Services.Configure<AdminSettings>(configuration.GetSection(AdminSettings.Section));
