@@ -15,6 +15,7 @@ public sealed class CommandLineTests
     [InlineData("rec train --data {tmp} --index {tmp} --out {tmp}/r", "needs items.jsonl and sequences.tsv")]
     [InlineData("rec eval --data /nonexistent --bundle {tmp}", "needs items.jsonl and sequences.tsv")]
     [InlineData("rec bench --systems popularity,bogus", "Unknown system 'bogus'")]
+    [InlineData("index drift {tmp}/a.tsv {tmp}/b.tsv", "does not exist")]
     public void Bad_input_gives_one_line_and_exit_code_2(string commandLine, string expected)
     {
         using var temp = new TempDirectory();
@@ -25,6 +26,18 @@ public sealed class CommandLineTests
         Assert.Single(lines);
         Assert.StartsWith("lmindexer: ", lines[0], StringComparison.Ordinal);
         Assert.Contains(expected, lines[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Index_drift_reports_kept_and_moved_groups()
+    {
+        using var temp = new TempDirectory();
+        File.WriteAllLines(Path.Combine(temp.Path, "old.tsv"), ["a\t0 0 0", "b\t0 1 0", "c\t1 0 0"]);
+        File.WriteAllLines(Path.Combine(temp.Path, "new.tsv"), ["a\t4 0 0", "b\t4 1 0", "c\t1 0 0", "d\t2 0 0"]);
+        var drift = CliProcess.Run(temp.Path, Quick, "index", "drift", "old.tsv", "new.tsv");
+        Assert.True(drift.ExitCode == 0, drift.Error);
+        Assert.Matches(@"3 / 1 / 0", drift.Output);
+        Assert.Matches(@"moved c1 0 → 4\s+│\s+2", drift.Output);
     }
 
     [Fact]

@@ -17,6 +17,7 @@ public static class IndexCommands
         index.Subcommands.Add(Train());
         index.Subcommands.Add(Assign());
         index.Subcommands.Add(Eval());
+        index.Subcommands.Add(Drift());
         index.Subcommands.Add(IndexBenchCommand.Create());
         return index;
     }
@@ -166,6 +167,38 @@ public static class IndexCommands
             return 0;
         }));
         return command;
+    }
+
+    private static Command Drift()
+    {
+        var old = new Argument<FileSystemInfo>("old") { Description = "The current IDs: an ids.tsv or a bundle directory holding one.", CustomParser = r => Path.Exists(r.Tokens[0].Value) && Directory.Exists(r.Tokens[0].Value) ? new DirectoryInfo(r.Tokens[0].Value) : new FileInfo(r.Tokens[0].Value) };
+        var next = new Argument<FileSystemInfo>("new") { Description = "The retrained IDs: an ids.tsv or a bundle directory.", CustomParser = r => Path.Exists(r.Tokens[0].Value) && Directory.Exists(r.Tokens[0].Value) ? new DirectoryInfo(r.Tokens[0].Value) : new FileInfo(r.Tokens[0].Value) };
+        var top = new Option<int>("--top") { Description = "Largest moved groups to list.", DefaultValueFactory = _ => 10 };
+        var command = new Command("drift", "What re-indexing changed: items that kept their c1 / full ID, whether groups stayed together (AMI, cohesion), the largest moved groups.") { old, next, top };
+        command.SetAction(result => CliErrors.Run(() =>
+        {
+            var report = IdDriftReport.Compare(ReadTable(result.GetValue(old)!), ReadTable(result.GetValue(next)!), result.GetValue(top));
+            var table = new Table().AddColumn("drift").AddColumn(new TableColumn("value").RightAligned());
+            void Row(string name, string value) => table.AddRow(Markup.Escape(name), Markup.Escape(value));
+            Row("items in both / added / removed", string.Create(CultureInfo.InvariantCulture, $"{report.CommonItems} / {report.Added} / {report.Removed}"));
+            Row("kept their first code c1", report.KeptFirstCode.ToString("P1", CultureInfo.InvariantCulture));
+            Row("kept their full ID", report.KeptFullId.ToString("P1", CultureInfo.InvariantCulture));
+            Row("AMI of old vs new c1 (groups stayed together: 1)", report.FirstCodeAmi.ToString("F3", CultureInfo.InvariantCulture));
+            Row("group cohesion (share of each old group in its main new group)", report.GroupCohesion.ToString("P1", CultureInfo.InvariantCulture));
+            foreach (var flow in report.LargestMoves)
+                Row($"moved c1 {flow.OldFirstCode} → {flow.NewFirstCode}", flow.Items.ToString(CultureInfo.InvariantCulture));
+            AnsiConsole.Write(table);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static SemanticIdTable ReadTable(FileSystemInfo source)
+    {
+        var path = source is DirectoryInfo directory ? Path.Combine(directory.FullName, SemanticIdTable.FileName) : source.FullName;
+        if (!File.Exists(path))
+            throw new CliUsageException($"{path} does not exist.");
+        return SemanticIdTable.Load(path);
     }
 
     internal static int EstimateSteps(int items, IndexingPlan plan)
