@@ -72,6 +72,14 @@ public sealed class HttpApiTests(HostFixture host)
     }
 
     [Fact]
+    public async Task A_body_that_is_not_json_is_a_415_problem()
+    {
+        using var response = await host.Http.PostAsync("/api/events", new StringContent("userId=u1", Encoding.UTF8, "text/plain"));
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
     public async Task Items_round_trip_with_their_semantic_ids_and_unknown_items_are_404()
     {
         using var put = await host.Http.PutAsync("/api/items", Json("""{"itemId":"NEW-1","title":"Test serum","brand":"Acme","price":9.5,"categories":[["Beauty","Serums"]]}"""));

@@ -51,8 +51,10 @@ public static class ItemsEndpoints
     private static async Task<PrefixItemDto[]> PrefixAsync(long c1, long? c2, string? version, int? limit, IGrainFactory grains)
     {
         var errors = new Dictionary<string, string[]>();
-        if (c1 < 0 || c2 < 0)
-            errors["c1"] = ["codes cannot be negative"];
+        if (c1 < 0)
+            errors["c1"] = ["cannot be negative"];
+        if (c2 < 0)
+            errors["c2"] = ["cannot be negative"];
         var take = limit ?? 100;
         InputValidation.Count(errors, take, 1000);
         if (version is not null)

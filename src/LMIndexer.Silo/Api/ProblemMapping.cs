@@ -25,7 +25,7 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
     private static (int Status, string Title, string? Detail) Classify(Exception exception) => exception switch
     {
         ValidationException => (StatusCodes.Status400BadRequest, "Invalid request", null),
-        BadHttpRequestException bad => (StatusCodes.Status400BadRequest, "Invalid request", bad.Message),
+        BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == StatusCodes.Status415UnsupportedMediaType ? "Unsupported media type" : "Invalid request", bad.Message),
         ArgumentException argument => (StatusCodes.Status400BadRequest, "Invalid request", argument.Message.Split(" (Parameter", 2)[0]),
         KeyNotFoundException missing => (StatusCodes.Status404NotFound, "Not found", missing.Message),
         InvalidOperationException conflict => (StatusCodes.Status409Conflict, "Conflict", conflict.Message),
