@@ -16,6 +16,8 @@ public sealed class CommandLineTests
     [InlineData("rec eval --data /nonexistent --bundle {tmp}", "needs items.jsonl and sequences.tsv")]
     [InlineData("rec bench --systems popularity,bogus", "Unknown system 'bogus'")]
     [InlineData("index drift {tmp}/a.tsv {tmp}/b.tsv", "does not exist")]
+    [InlineData("bench serve --rates 10,fast", "'fast' is not a rate")]
+    [InlineData("demo --rec-steps 0", "--rec-steps must be positive")]
     public void Bad_input_gives_one_line_and_exit_code_2(string commandLine, string expected)
     {
         using var temp = new TempDirectory();

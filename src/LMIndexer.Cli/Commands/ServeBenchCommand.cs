@@ -165,18 +165,10 @@ public static class ServeBenchCommand
             var index = i;
             tasks.Add(Task.Run(async () =>
             {
-                var started = clock.Elapsed;
-                try
-                {
-                    using var response = await http.GetAsync($"/api/users/{user()}/recommendations?count=10", cancellation);
-                    if (!response.IsSuccessStatusCode)
-                        Interlocked.Increment(ref failed);
-                }
-                catch (HttpRequestException)
-                {
+                var (milliseconds, ok) = await RecommendOnceAsync(http, user(), clock, cancellation);
+                latencies[index] = milliseconds;
+                if (!ok)
                     Interlocked.Increment(ref failed);
-                }
-                latencies[index] = (clock.Elapsed - started).TotalMilliseconds;
             }, cancellation));
         }
         await Task.WhenAll(tasks);
@@ -193,21 +185,29 @@ public static class ServeBenchCommand
         {
             while (clock.Elapsed < end)
             {
-                var started = clock.Elapsed;
-                try
-                {
-                    using var response = await http.GetAsync($"/api/users/{user()}/recommendations?count=10", cancellation);
-                    if (!response.IsSuccessStatusCode)
-                        Interlocked.Increment(ref failed);
-                }
-                catch (HttpRequestException)
-                {
+                var (milliseconds, ok) = await RecommendOnceAsync(http, user(), clock, cancellation);
+                latencies.Add(milliseconds);
+                if (!ok)
                     Interlocked.Increment(ref failed);
-                }
-                latencies.Add((clock.Elapsed - started).TotalMilliseconds);
             }
         }, cancellation)));
         return Summarize([.. latencies], clock.Elapsed.TotalSeconds, failed);
+    }
+
+    /// <summary>One recommendation request: its latency and whether it succeeded.</summary>
+    private static async Task<(double Milliseconds, bool Ok)> RecommendOnceAsync(HttpClient http, string user, Stopwatch clock, CancellationToken cancellation)
+    {
+        var started = clock.Elapsed;
+        var ok = false;
+        try
+        {
+            using var response = await http.GetAsync($"/api/users/{user}/recommendations?count=10", cancellation);
+            ok = response.IsSuccessStatusCode;
+        }
+        catch (HttpRequestException)
+        {
+        }
+        return ((clock.Elapsed - started).TotalMilliseconds, ok);
     }
 
     private static LoadResult Summarize(double[] latencies, double seconds, int failed)
