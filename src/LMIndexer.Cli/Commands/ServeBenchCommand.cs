@@ -32,12 +32,13 @@ public static class ServeBenchCommand
         var rates = new Option<string>("--rates") { Description = "Fixed request rates (requests/s), comma-separated.", DefaultValueFactory = _ => "10,25,50" };
         var seconds = new Option<int>("--seconds") { Description = "Seconds per rate (the load stops by itself).", DefaultValueFactory = _ => 10 };
         var concurrency = new Option<int>("--concurrency") { Description = "Concurrent requests of the saturation run.", DefaultValueFactory = _ => 64 };
+        var beams = new Option<int>("--beams") { Description = "Beams per recommendation request (Inference:Beams).", DefaultValueFactory = _ => 20 };
         var events = new Option<int>("--events") { Description = "Events of the ingestion run.", DefaultValueFactory = _ => 40_000 };
         var docs = new Option<DirectoryInfo>("--docs") { Description = "Where benchmarks.md and bench/ live.", DefaultValueFactory = _ => new DirectoryInfo("docs") };
         var name = new Option<string>("--name") { Description = "Benchmark section name.", DefaultValueFactory = _ => "serve" };
         var serve = new Command("serve", "Serving benchmark on the embedded cluster (loopback only, bounded in time and requests); results into docs/benchmarks.md.")
         {
-            bundle, data, rates, seconds, concurrency, events, docs, name,
+            bundle, data, rates, seconds, concurrency, beams, events, docs, name,
         };
         common.AddTo(serve);
         serve.SetAction((result, cancellation) => CliErrors.RunAsync(async () =>
@@ -74,12 +75,16 @@ public static class ServeBenchCommand
                 ConstrainedBeamSearch.Search(serving.Bundle.Model, sources.Take(8).ToList(), serving.Tables, 20);   // warm-up
                 var bareClock = Stopwatch.StartNew();
                 foreach (var batch in sources.Chunk(64))
-                    ConstrainedBeamSearch.Search(serving.Bundle.Model, batch, serving.Tables, 20);
+                    ConstrainedBeamSearch.Search(serving.Bundle.Model, batch, serving.Tables, result.GetValue(beams));
                 bare = sources.Count / bareClock.Elapsed.TotalSeconds;
             }
-            Row("model", "requests_per_second", bare, "bare batched beam search (batch 64, 20 beams), requests/s", "F1");
+            Row("model", "requests_per_second", bare, $"bare batched beam search (batch 64, {result.GetValue(beams)} beams), requests/s", "F1");
 
-            var (app, address) = await EmbeddedHost.StartAsync(bundleDir, result.GetValue(data)!.FullName, 0, cancellation);
+            var beamCount = result.GetValue(beams);
+            if (beamCount is < 10 or > 100)
+                throw new CliUsageException("--beams must be between 10 (the requests ask for 10 items) and 100.");
+            var (app, address) = await EmbeddedHost.StartAsync(bundleDir, result.GetValue(data)!.FullName, 0, cancellation,
+                new Dictionary<string, string?> { ["Inference:Beams"] = beamCount.ToString(CultureInfo.InvariantCulture) });
             await using (app)
             {
                 var grains = app.Services.GetRequiredService<IGrainFactory>();
