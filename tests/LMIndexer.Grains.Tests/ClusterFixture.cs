@@ -20,7 +20,7 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public IGrainFactory Grains => Cluster.Client;
 
-    public static InProcessTestCluster Build(short silos, Func<int, string> role, bool fallback, Action<string, int>? named = null)
+    public static InProcessTestCluster Build(short silos, Func<int, string> role, bool fallback, Action<string, int>? named = null, Action<ISiloBuilder>? storage = null)
     {
         var builder = new InProcessTestClusterBuilder(silos);
         var index = 0;
@@ -34,7 +34,10 @@ public sealed class ClusterFixture : IAsyncLifetime
                 ["Inference:MaxWaitMilliseconds"] = "2",
                 ["Recommendations:HistoryLength"] = "6",
             }).Build();
-            silo.AddMemoryGrainStorage(StorageNames.Default);
+            if (storage is null)
+                silo.AddMemoryGrainStorage(StorageNames.Default);
+            else
+                storage(silo);
             silo.AddLMIndexerGrains(configuration, new Dictionary<string, string> { [SiloRoles.MetadataKey] = role(i) });
         });
         return builder.Build();

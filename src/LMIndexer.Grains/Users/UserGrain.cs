@@ -48,7 +48,19 @@ public sealed class UserGrain(
         }
         if (weights.Count > 0)
         {
-            await state.WriteStateAsync();
+            try
+            {
+                await state.WriteStateAsync();
+            }
+            catch
+            {
+                // Forget the unsaved events, so that the client's retry (same event ids) records
+                // them instead of being told they are duplicates.
+                await state.ReadStateAsync();
+                eventIds = null;
+                seen = null;
+                throw;
+            }
             await GrainFactory.GetGrain<IPopularityGrain>(0).RecordAsync(weights);
         }
         return new EventReceipt(weights.Count > 0, state.State.History.Count, userEvents.Count - weights.Count);
