@@ -26,7 +26,7 @@ public static class DemoCommand
         var work = new Option<DirectoryInfo>("--work") { Description = "Working directory for the demo's artefacts.", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("data", "demo")) };
         var items = new Option<int>("--items") { Description = "Synthetic catalog items.", DefaultValueFactory = _ => 2000 };
         var users = new Option<int>("--users") { Description = "Synthetic catalog users.", DefaultValueFactory = _ => 3000 };
-        var steps = new Option<int>("--steps") { Description = "Pretraining steps.", DefaultValueFactory = _ => 450 };
+        var steps = new Option<int>("--steps") { Description = "Pretraining steps.", DefaultValueFactory = _ => 600 };
         // tiny keeps the whole demo within a few minutes on 2 cores; `--size small` is the quality default elsewhere.
         var size = new Option<string>("--size") { Description = "Model size: tiny, small or base.", DefaultValueFactory = _ => "tiny" };
         var fresh = new Option<bool>("--fresh") { Description = "Ignore artefacts from earlier runs." };
