@@ -4,6 +4,7 @@ using LMIndexer.Core.Data.Synthetic;
 using LMIndexer.Core.Downstream;
 using LMIndexer.Core.Indexing;
 using LMIndexer.Core.Training;
+using LMIndexer.Grains.Items;
 
 namespace LMIndexer.Testing;
 
@@ -28,7 +29,7 @@ public static class TestServingBundle
     /// <summary>items.jsonl and sequences.tsv of the catalog.</summary>
     public static string CatalogDirectory => Path.Combine(Built.Value.Root, "catalog");
 
-    public static IReadOnlyList<ItemRecord> Records => [.. Catalog.Items.Select(i => new ItemRecord(i.ItemId, i.Title, i.Description, i.Brand, i.Price, i.Categories))];
+    public static IReadOnlyList<ItemRecord> Records => [.. Catalog.Items.Select(i => i.ToRecord())];
 
     private static (Catalog, string) Build()
     {

@@ -75,6 +75,9 @@ public static class RecBenchCommand
                 },
             };
             var results = new Dictionary<string, (EvaluationResult Test, double TrainSeconds, string Note)>();
+            // Popularity and SASRec rank the LMIndexer table's items, so every system sees one item set.
+            var lmindexerTable = new Lazy<Core.Indexing.SemanticIdTable>(() => Core.Indexing.SemanticIdTable.Load(
+                Path.Combine(result.GetValue(indexDir)!.FullName, "lmindexer", Core.Indexing.SemanticIdTable.FileName)));
             var limit = result.GetValue(testLimit);
             foreach (var system in chosen)
             {
@@ -83,8 +86,7 @@ public static class RecBenchCommand
                 var indexPath = Path.Combine(result.GetValue(indexDir)!.FullName, indexName);
                 if (system == "popularity")
                 {
-                    // Same split and item set as the seq2seq systems: the lmindexer bundle's table.
-                    var table = Core.Indexing.SemanticIdTable.Load(Path.Combine(Path.Combine(result.GetValue(indexDir)!.FullName, "lmindexer"), Core.Indexing.SemanticIdTable.FileName));
+                    var table = lmindexerTable.Value;
                     var itemIndex = table.ItemIds.Select((id, i) => (id, i)).ToDictionary(p => p.id, p => p.i, StringComparer.Ordinal);
                     var popular = RecommendationTask.Popularity(catalog.Users, itemIndex);
                     var test = LeaveOneOut.Split(catalog.Users).Test.Where(e => itemIndex.ContainsKey(e.Target))
@@ -94,7 +96,7 @@ public static class RecBenchCommand
                 }
                 if (system == "sasrec")
                 {
-                    var table = Core.Indexing.SemanticIdTable.Load(Path.Combine(Path.Combine(result.GetValue(indexDir)!.FullName, "lmindexer"), Core.Indexing.SemanticIdTable.FileName));
+                    var table = lmindexerTable.Value;
                     using var sasrec = TrainingProgressView.Run("sasrec", result.GetValue(sasrecSteps), progress => Core.Downstream.Baselines.SasRecTrainer.Train(catalog, table.ItemIds,
                         new Core.Downstream.Baselines.SasRecOptions { Steps = result.GetValue(sasrecSteps), EvalEvery = 500, Seed = result.GetValue(common.Seed) }, progress, cancellation));
                     var sasrecTest = Core.Downstream.Baselines.SasRecTrainer.TestExamples(catalog, table.ItemIds);

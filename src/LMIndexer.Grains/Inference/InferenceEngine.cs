@@ -5,6 +5,7 @@ using LMIndexer.Abstractions;
 using LMIndexer.Core.Data;
 using LMIndexer.Core.Downstream;
 using LMIndexer.Core.Generation;
+using LMIndexer.Grains.Items;
 using Microsoft.Extensions.Logging;
 
 namespace LMIndexer.Grains.Inference;
@@ -56,7 +57,7 @@ public sealed class InferenceEngine : IDisposable
 
     /// <summary>Queues a history (oldest first) for generation.</summary>
     public Task<GenerationResult> GenerateAsync(IReadOnlyList<ItemRecord> history, int beams) =>
-        Enqueue(() => source.Encode([.. history.Select(ToCatalogItem)]), beams);
+        Enqueue(() => source.Encode([.. history.Select(h => h.ToCatalogItem())]), beams);
 
     /// <summary>Queues a free-text query for generation.</summary>
     public Task<GenerationResult> SearchAsync(string query, int beams) =>
@@ -128,9 +129,6 @@ public sealed class InferenceEngine : IDisposable
         BatchSizes.Record(batch.Count);
         BatchSeconds.Record(clock.Elapsed.TotalSeconds);
     }
-
-    internal static CatalogItem ToCatalogItem(ItemRecord record) =>
-        new(record.ItemId, record.Title, record.Description, record.Brand, record.Price, record.Categories);
 
     public void Dispose()
     {

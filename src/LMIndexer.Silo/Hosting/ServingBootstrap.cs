@@ -1,5 +1,6 @@
 using LMIndexer.Abstractions;
 using LMIndexer.Core.Data;
+using LMIndexer.Grains.Items;
 using LMIndexer.Grains.Versions;
 using Microsoft.Extensions.Options;
 
@@ -27,7 +28,7 @@ public sealed class ServingBootstrap(IGrainFactory grains, IOptions<ServingSetti
                 foreach (var chunk in items.Chunk(512))
                 {
                     stoppingToken.ThrowIfCancellationRequested();
-                    await Task.WhenAll(chunk.Select(i => grains.GetGrain<IItemGrain>(i.ItemId).UpsertAsync(new ItemRecord(i.ItemId, i.Title, i.Description, i.Brand, i.Price, i.Categories))));
+                    await Task.WhenAll(chunk.Select(i => grains.GetGrain<IItemGrain>(i.ItemId).UpsertAsync(i.ToRecord())));
                 }
                 logger.LogInformation("Loaded {Count} catalog items from {Path}", items.Count, serving.CatalogPath);
             }
