@@ -26,6 +26,9 @@ public interface IItemGrain : IGrainWithStringKey
     Task<ItemDetails?> GetDetailsAsync();
 
     Task SetSemanticIdAsync(VersionedSemanticId id);
+
+    /// <summary>Forgets the item's ID in a retired version.</summary>
+    Task RemoveSemanticIdAsync(string version);
 }
 
 /// <summary>
@@ -43,23 +46,60 @@ public interface IIdPrefixGrain : IGrainWithStringKey
     Task<IReadOnlyList<PrefixEntry>> ListAsync(long[] prefix, int limit);
 
     Task<int> CountAsync();
+
+    /// <summary>Drops this part of the trie (retired versions).</summary>
+    Task ClearAsync();
 }
 
-/// <summary>Registered index versions and the active one. Singleton key: 0.</summary>
+/// <summary>
+/// Registered index versions and the active one. Singleton key: 0. Reads interleave with the slow
+/// calls (activation warms inference grains, which read the registry while they load).
+/// </summary>
 public interface IIndexVersionGrain : IGrainWithIntegerKey
 {
-    Task<IndexVersionInfo> RegisterAsync(string version, string bundlePath, int items, string task = "recommendation");
+    /// <summary>Registers (or re-registers) a version; <paramref name="ready"/> false while its backfill runs.</summary>
+    Task<IndexVersionInfo> RegisterAsync(string version, string bundlePath, int items, string task = "recommendation", bool ready = true);
 
-    /// <summary>Activates a version for its task: recommendation versions serve recommendations, search versions serve search.</summary>
-    Task ActivateAsync(string version);
+    /// <summary>Marks a version's IDs as fully written (the end of its backfill).</summary>
+    Task MarkReadyAsync(string version);
 
+    /// <summary>
+    /// Activates a ready version for its task once its inference grains have warmed up; then retires
+    /// versions beyond the retention limit. Throws <see cref="InvalidOperationException"/> while the
+    /// version's backfill is not complete.
+    /// </summary>
+    Task<ActivationResult> ActivateAsync(string version);
+
+    /// <summary>Serves the previously active version again; returns it.</summary>
     Task<string> RollbackAsync();
 
+    [AlwaysInterleave]
     Task<IndexVersionsState> GetAsync();
 
+    [AlwaysInterleave]
     Task<string?> GetActiveAsync();
 
+    [AlwaysInterleave]
     Task<string?> GetActiveSearchAsync();
+}
+
+/// <summary>
+/// Writes a new version's IDs into a live cluster (key: job id): item grains and prefix grains in
+/// batches, the cursor persisted after each batch, resumed by a reminder after a crash.
+/// </summary>
+public interface IBackfillGrain : IGrainWithStringKey
+{
+    /// <summary>
+    /// Starts backfilling the serving bundle at <paramref name="bundlePath"/> (a path on the silos'
+    /// disk). Starting a job again with the same bundle returns its progress.
+    /// </summary>
+    Task<BackfillProgress> StartAsync(string bundlePath);
+
+    [AlwaysInterleave]
+    Task<BackfillProgress?> GetProgressAsync();
+
+    /// <summary>Stops the job after the batch in flight; what was written stays (the version is not marked ready).</summary>
+    Task<BackfillProgress?> CancelAsync();
 }
 
 /// <summary>
@@ -75,6 +115,12 @@ public interface IIndexerInferenceGrain : IGrainWithStringKey
     Task<GenerationResult> SearchAsync(string query, int beams);
 
     Task<InferenceStats> GetStatsAsync();
+
+    /// <summary>Loads the model and runs one generation, so that the first user request is not the slow one.</summary>
+    Task WarmUpAsync();
+
+    /// <summary>Unloads the model on this silo and deactivates (retired versions).</summary>
+    Task UnloadAsync();
 }
 
 /// <summary>Item popularity from events. Singleton key: 0.</summary>

@@ -1,13 +1,17 @@
 namespace LMIndexer.Abstractions;
 
-/// <summary>A registered index version: its serving bundle and when it was registered.</summary>
+/// <summary>
+/// A registered index version: its serving bundle, when it was registered, and whether every item
+/// grain and prefix grain holds its IDs (<see cref="Ready"/>; a version is activated only then).
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record IndexVersionInfo(
     [property: Id(0)] string Version,
     [property: Id(1)] string BundlePath,
     [property: Id(2)] DateTimeOffset Registered,
     [property: Id(3)] int Items,
-    [property: Id(4)] string Task = "recommendation");
+    [property: Id(4)] string Task = "recommendation",
+    [property: Id(5)] bool Ready = true);
 
 /// <summary>The registry's view: every version, the active recommendation version (and the one before it), the active search version.</summary>
 [GenerateSerializer, Immutable]
@@ -16,3 +20,39 @@ public sealed record IndexVersionsState(
     [property: Id(1)] string? Active,
     [property: Id(2)] string? Previous,
     [property: Id(3)] string? ActiveSearch = null);
+
+/// <summary>Where a backfill job stands.</summary>
+public enum BackfillStatus
+{
+    Running,
+    Completed,
+    Cancelled,
+    Failed,
+}
+
+/// <summary>Progress of a backfill job: items written, rate, estimated time left, errors.</summary>
+[GenerateSerializer, Immutable]
+public sealed record BackfillProgress(
+    [property: Id(0)] string JobId,
+    [property: Id(1)] string Version,
+    [property: Id(2)] BackfillStatus Status,
+    [property: Id(3)] int Total,
+    [property: Id(4)] int Done,
+    [property: Id(5)] int Errors,
+    [property: Id(6)] double ItemsPerSecond,
+    [property: Id(7)] TimeSpan? Remaining,
+    [property: Id(8)] DateTimeOffset Started,
+    [property: Id(9)] DateTimeOffset? Finished,
+    [property: Id(10)] string? LastError,
+    [property: Id(11)] int Resumes,
+    [property: Id(12)] string Silo)
+{
+    public bool IsFinished => Status is not BackfillStatus.Running;
+}
+
+/// <summary>What an activation did: the version now active, the one before, versions retired by retention.</summary>
+[GenerateSerializer, Immutable]
+public sealed record ActivationResult(
+    [property: Id(0)] string Active,
+    [property: Id(1)] string? Previous,
+    [property: Id(2)] IReadOnlyList<string> Retired);

@@ -1,6 +1,8 @@
+using LMIndexer.Grains.Backfill;
 using LMIndexer.Grains.Inference;
 using LMIndexer.Grains.Placement;
 using LMIndexer.Grains.Users;
+using LMIndexer.Grains.Versions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -12,7 +14,7 @@ namespace LMIndexer.Grains;
 public static class LMIndexerSiloExtensions
 {
     /// <summary>
-    /// Options (<c>Inference</c>, <c>Recommendations</c>), the per-silo inference engines, GPU
+    /// Options (<c>Inference</c>, <c>Recommendations</c>, <c>Backfill</c>, <c>Versions</c>), the per-silo inference engines, GPU
     /// placement and silo metadata (the role comes from <c>Orleans:Metadata:role</c>, or
     /// <paramref name="metadata"/> when given).
     /// </summary>
@@ -25,6 +27,10 @@ public static class LMIndexerSiloExtensions
         services.AddSingleton<IValidateOptions<InferenceOptions>, InferenceOptionsValidator>();
         services.AddOptions<RecommendationOptions>().Bind(configuration.GetSection(RecommendationOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<RecommendationOptions>, RecommendationOptionsValidator>();
+        services.AddOptions<BackfillOptions>().Bind(configuration.GetSection(BackfillOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<BackfillOptions>, BackfillOptionsValidator>();
+        services.AddOptions<IndexVersionOptions>().Bind(configuration.GetSection(IndexVersionOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<IndexVersionOptions>, IndexVersionOptionsValidator>();
         services.AddOptions<GpuPlacementOptions>().Configure<IOptions<InferenceOptions>>((placement, inference) => placement.FallbackToAnySilo = inference.Value.FallbackToAnySilo);
         services.AddSingleton<InferenceEngineRegistry>();
         services.AddPlacementDirector<GpuPlacement, GpuPlacementDirector>();

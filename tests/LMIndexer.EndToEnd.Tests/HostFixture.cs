@@ -41,6 +41,9 @@ public sealed class HostFixture : IAsyncLifetime
             ["Cluster:SiloPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Cluster:GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Torch:Threads"] = "2",
+            // The default store, in a fresh file per run.
+            ["Storage:Provider"] = "LiteDb",
+            ["Storage:LiteDb:ConnectionString"] = $"Filename={Path.Combine(Path.GetTempPath(), "lmindexer-tests", $"host-{Guid.NewGuid():N}.db")}",
             ["Serving:BundlePath"] = TestServingBundle.Directory,
             ["Serving:CatalogPath"] = TestServingBundle.CatalogDirectory,
             ["Serving:SearchBundlePath"] = TestServingBundle.SearchDirectory,

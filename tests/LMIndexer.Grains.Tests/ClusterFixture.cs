@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using LMIndexer.Testing;
 using LMIndexer.Abstractions;
 using LMIndexer.Grains.Placement;
@@ -20,7 +21,12 @@ public sealed class ClusterFixture : IAsyncLifetime
 
     public IGrainFactory Grains => Cluster.Client;
 
-    public static InProcessTestCluster Build(short silos, Func<int, string> role, bool fallback, Action<string, int>? named = null, Action<ISiloBuilder>? storage = null)
+    /// <summary>
+    /// A cluster of <paramref name="silos"/>; <paramref name="storage"/> replaces the default memory
+    /// storage and in-memory reminders (it must add both); <paramref name="settings"/> adds configuration.
+    /// </summary>
+    public static InProcessTestCluster Build(short silos, Func<int, string> role, bool fallback, Action<string, int>? named = null, Action<ISiloBuilder>? storage = null,
+        IReadOnlyDictionary<string, string?>? settings = null)
     {
         var builder = new InProcessTestClusterBuilder(silos);
         var index = 0;
@@ -28,16 +34,27 @@ public sealed class ClusterFixture : IAsyncLifetime
         {
             var i = Interlocked.Increment(ref index) - 1;
             named?.Invoke(options.SiloName, i);
-            var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+            var values = new Dictionary<string, string?>
             {
                 ["Inference:FallbackToAnySilo"] = fallback ? "true" : "false",
                 ["Inference:MaxWaitMilliseconds"] = "2",
                 ["Recommendations:HistoryLength"] = "6",
-            }).Build();
+                ["Backfill:ReminderPeriod"] = "00:00:02",
+            };
+            foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+                values[key] = value;
+            var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
             if (storage is null)
+            {
                 silo.AddMemoryGrainStorage(StorageNames.Default);
+                silo.UseInMemoryReminderService();
+            }
             else
+            {
                 storage(silo);
+            }
+            // Backfill jobs are driven by reminders; tests cannot wait the production minimum of a minute.
+            silo.Services.Configure<Orleans.Hosting.ReminderOptions>(o => o.MinimumReminderPeriod = TimeSpan.FromSeconds(1));
             silo.AddLMIndexerGrains(configuration, new Dictionary<string, string> { [SiloRoles.MetadataKey] = role(i) });
         });
         return builder.Build();

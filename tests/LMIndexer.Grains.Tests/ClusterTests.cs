@@ -106,7 +106,13 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
     public async Task Versions_register_activate_and_roll_back()
     {
         var versions = fixture.Grains.GetGrain<IIndexVersionGrain>(0);
-        await versions.RegisterAsync("v2", TestServingBundle.Directory, 120);
+        // A version whose bundle does not hold it fails its warm-up, and the switch does not happen.
+        await versions.RegisterAsync("v9", TestServingBundle.Directory, 120);
+        var warmUp = await Assert.ThrowsAnyAsync<Exception>(() => versions.ActivateAsync("v9"));
+        Assert.Contains("holds version 'v1', not 'v9'", warmUp.Message, StringComparison.Ordinal);
+        Assert.Equal("v1", await versions.GetActiveAsync());
+
+        await versions.RegisterAsync("v2", TestServingBundle.Version2Directory, 120);
         await versions.ActivateAsync("v2");
         Assert.Equal("v2", await versions.GetActiveAsync());
         Assert.Equal("v1", await versions.RollbackAsync());
@@ -114,9 +120,9 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
         await Assert.ThrowsAsync<ArgumentException>(() => versions.ActivateAsync("nope"));
         await Assert.ThrowsAsync<ArgumentException>(() => versions.RegisterAsync("a/b", TestServingBundle.Directory, 1));
         await Assert.ThrowsAsync<ArgumentException>(() => versions.RegisterAsync("r1", TestServingBundle.Directory, 1, "retrieval"));
-        await versions.RegisterAsync("s9", TestServingBundle.SearchDirectory, 120, "search");
-        await versions.ActivateAsync("s9");
-        Assert.Equal("s9", await versions.GetActiveSearchAsync());
+        await versions.RegisterAsync("s1", TestServingBundle.SearchDirectory, 120, "search");
+        await versions.ActivateAsync("s1");
+        Assert.Equal("s1", await versions.GetActiveSearchAsync());
         Assert.Equal("v1", await versions.GetActiveAsync());   // search versions do not displace the recommender
     }
 }

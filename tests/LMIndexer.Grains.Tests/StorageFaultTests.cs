@@ -11,7 +11,9 @@ public sealed class StorageFaultTests
     public async Task Events_whose_write_failed_are_not_mistaken_for_duplicates_on_retry()
     {
         await using var cluster = ClusterFixture.Build(1, _ => SiloRoles.Gpu, fallback: true,
-            storage: silo => silo.AddFaultInjectionMemoryStorage(StorageNames.Default, (Action<Orleans.Configuration.MemoryGrainStorageOptions>)(_ => { }), (Action<FaultInjectionGrainStorageOptions>)(_ => { })));
+            storage: silo => silo
+                .AddFaultInjectionMemoryStorage(StorageNames.Default, (Action<Orleans.Configuration.MemoryGrainStorageOptions>)(_ => { }), (Action<FaultInjectionGrainStorageOptions>)(_ => { }))
+                .UseInMemoryReminderService());
         await cluster.DeployAsync();
         var user = cluster.Client.GetGrain<IUserGrain>("faulty-user");
         var item = TestServingBundle.Catalog.Items[0].ItemId;

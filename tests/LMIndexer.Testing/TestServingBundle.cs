@@ -23,6 +23,24 @@ public static class TestServingBundle
     /// <summary>The serving bundle directory (version <c>v1</c>).</summary>
     public static string Directory => Path.Combine(Built.Value.Root, "serving");
 
+    /// <summary>
+    /// A "retrained" version <c>v2</c>: the same model and trie, the IDs handed to other items
+    /// (item i gets the ID of item i + 1), as a retrained indexer would move them.
+    /// </summary>
+    public static string Version2Directory => MovedVersion("v2", 1);
+
+    /// <summary>Another "retrained" version: item i gets the ID of item i + <paramref name="shift"/>. Written once per name.</summary>
+    public static string MovedVersion(string version, int shift)
+    {
+        var directory = Path.Combine(Built.Value.Root, "serving-" + version);
+        lock (Built)
+        {
+            if (!System.IO.Directory.Exists(directory))
+                SaveMovedVersion(Path.Combine(Built.Value.Root, "serving"), directory, version, shift);
+        }
+        return directory;
+    }
+
     /// <summary>A search serving bundle over the same IDs (version <c>s1</c>).</summary>
     public static string SearchDirectory => Path.Combine(Built.Value.Root, "search");
 
@@ -61,5 +79,22 @@ public static class TestServingBundle
         }, itemTextQueries: true);
         search.Save(Path.Combine(root, "search"));
         return (catalog, root);
+    }
+
+    private static void SaveMovedVersion(string from, string to, string version, int shift)
+    {
+        var staging = to + ".tmp";
+        System.IO.Directory.CreateDirectory(staging);
+        foreach (var file in System.IO.Directory.GetFiles(from))
+            File.Copy(file, Path.Combine(staging, Path.GetFileName(file)), overwrite: true);
+        var manifestPath = Path.Combine(staging, Core.Checkpoints.ModelBundle.ManifestFile);
+        var manifest = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifestPath))!.AsObject();
+        var key = manifest.Select(p => p.Key).Single(k => k.Equals("version", StringComparison.OrdinalIgnoreCase));
+        manifest[key] = version;
+        File.WriteAllText(manifestPath, manifest.ToJsonString());
+        var table = SemanticIdTable.Load(Path.Combine(from, SemanticIdTable.FileName));
+        var moved = new SemanticIdTable([.. table.ItemIds.Skip(shift).Concat(table.ItemIds.Take(shift))], table.Ids);
+        moved.Save(Path.Combine(staging, SemanticIdTable.FileName));
+        System.IO.Directory.Move(staging, to);
     }
 }

@@ -50,7 +50,10 @@ internal static class DemoServing
     /// <summary>Starts the embedded cluster with the API and widget, replays the catalog's events, prints the URLs and serves until stopped.</summary>
     public static async Task<int> ServeAsync(string servingDirectory, string catalogDirectory, Catalog catalog, int port, bool exitAfterStart, CancellationToken cancellation)
     {
-        var (app, address) = await EmbeddedHost.StartAsync(servingDirectory, catalogDirectory, port, cancellation);
+        // The cluster's state lives next to the demo's bundles, so a second run finds its users again.
+        var store = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(servingDirectory))!, "cluster.db");
+        var (app, address) = await EmbeddedHost.StartAsync(servingDirectory, catalogDirectory, port, cancellation,
+            new Dictionary<string, string?> { ["Storage:Provider"] = "LiteDb", ["Storage:LiteDb:ConnectionString"] = $"Filename={store}" });
         await using var host = app;
         var grains = app.Services.GetRequiredService<IGrainFactory>();
         // Every user's history except the last item, as if the shop had been running.

@@ -84,12 +84,16 @@ public static class ServeBenchCommand
             if (beamCount is < 10 or > 100)
                 throw new CliUsageException("--beams must be between 10 (the requests ask for 10 items) and 100.");
             var (app, address) = await EmbeddedHost.StartAsync(bundleDir, result.GetValue(data)!.FullName, 0, cancellation,
-                new Dictionary<string, string?> { ["Inference:Beams"] = beamCount.ToString(CultureInfo.InvariantCulture) });
+                new Dictionary<string, string?>
+                {
+                    ["Inference:Beams"] = beamCount.ToString(CultureInfo.InvariantCulture),
+                    ["Storage:Provider"] = "Memory",   // this benchmark measures serving, not the store
+                });
             await using (app)
             {
                 var grains = app.Services.GetRequiredService<IGrainFactory>();
 
-                // 2. Event ingestion straight into the user grains (embedded in-memory storage).
+                // 2. Event ingestion straight into the user grains (in-memory storage).
                 var ingest = users.SelectMany(u => u.ItemIds.Take(u.ItemIds.Count - 1).Select((item, i) => new UserEvent($"{u.UserId}-{i}", u.UserId, item, EventType.View, DateTimeOffset.UtcNow)))
                     .Take(result.GetValue(events)).ToList();
                 var ingestClock = Stopwatch.StartNew();

@@ -14,22 +14,50 @@ namespace LMIndexer.Grains.Inference;
 public sealed class IndexerInferenceGrain(InferenceEngineRegistry registry, ILocalSiloDetails silo) : Grain, IIndexerInferenceGrain
 {
     private InferenceEngine? engine;
+    private string task = "recommendation";
+    private string version = "";
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var key = this.GetPrimaryKeyString();
-        var version = key.Split('/')[0];
+        version = key.Split('/')[0];
         var state = await GrainFactory.GetGrain<IIndexVersionGrain>(0).GetAsync();
-        var info = state.Versions.FirstOrDefault(v => v.Version == version)
-            ?? throw new InvalidOperationException($"Index version '{version}' is not registered.");
+        var info = state.Versions.FirstOrDefault(v => v.Version == version);
+        if (info is null)
+        {
+            // Stays up without a model: UnloadAsync of a retired version must still work; every
+            // other call fails with this.
+            await base.OnActivateAsync(cancellationToken);
+            return;
+        }
         // Loading reads a few MB to a few GB from disk: do it off the grain scheduler.
+        task = info.Task;
         engine = await Task.Run(() => registry.Get(version, info.BundlePath), cancellationToken);
         await base.OnActivateAsync(cancellationToken);
     }
 
-    public Task<GenerationResult> GenerateAsync(IReadOnlyList<ItemRecord> history, int beams) => engine!.GenerateAsync(history, beams);
+    private InferenceEngine Engine => engine ?? throw new InvalidOperationException($"Index version '{version}' is not registered.");
 
-    public Task<GenerationResult> SearchAsync(string query, int beams) => engine!.SearchAsync(query, beams);
+    public Task<GenerationResult> GenerateAsync(IReadOnlyList<ItemRecord> history, int beams) => Engine.GenerateAsync(history, beams);
 
-    public Task<InferenceStats> GetStatsAsync() => Task.FromResult(engine!.Stats(silo.SiloAddress.ToString()));
+    public Task<GenerationResult> SearchAsync(string query, int beams) => Engine.SearchAsync(query, beams);
+
+    public Task<InferenceStats> GetStatsAsync() => Task.FromResult(Engine.Stats(silo.SiloAddress.ToString()));
+
+    public async Task WarmUpAsync()
+    {
+        // One real generation: the first batch pays for allocator and kernel warm-up, not a user.
+        if (task == "search")
+            await Engine.SearchAsync("warm up", 1);
+        else
+            await Engine.GenerateAsync([], 1);
+    }
+
+    public Task UnloadAsync()
+    {
+        engine = null;
+        registry.Unload(version);
+        DeactivateOnIdle();
+        return Task.CompletedTask;
+    }
 }

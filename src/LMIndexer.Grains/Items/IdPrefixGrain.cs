@@ -56,5 +56,11 @@ public sealed class IdPrefixGrain([PersistentState("prefix", StorageNames.Defaul
 
     public Task<int> CountAsync() => Task.FromResult(state.State.Items.Count);
 
+    public async Task ClearAsync()
+    {
+        await state.ClearStateAsync();
+        DeactivateOnIdle();
+    }
+
     private static string Key(long[] codes) => string.Join('-', codes.Skip(1));
 }

@@ -38,4 +38,10 @@ public sealed class ItemGrain([PersistentState("item", StorageNames.Default)] IP
         state.State.SemanticIds[id.Version] = id.Codes;
         await state.WriteStateAsync();
     }
+
+    public async Task RemoveSemanticIdAsync(string version)
+    {
+        if (state.State.SemanticIds.Remove(version))
+            await state.WriteStateAsync();
+    }
 }

@@ -6,35 +6,37 @@ using LMIndexer.Core.Indexing;
 namespace LMIndexer.Grains.Versions;
 
 /// <summary>
-/// Makes a serving bundle's IDs known to the cluster: every item grain gets its ID for the
-/// version, every first-code prefix grain its part of the trie, then the version is registered.
-/// Batches run with bounded parallelism. (Resumable backfill of a live cluster builds on this.)
+/// Makes a serving bundle's IDs known to the cluster in one go and registers the version as ready:
+/// what a host does at start-up. A live cluster backfills instead (<see cref="Backfill.BackfillGrain"/>),
+/// which survives crashes and reports progress.
 /// </summary>
 public static class IndexPublisher
 {
+    public const int BatchSize = 1024;
+
     public static async Task<IndexVersionInfo> PublishAsync(IGrainFactory grains, string bundlePath, int parallelism = 16, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(grains);
+        var (manifest, table) = ReadServingIds(bundlePath);
+        for (var start = 0; start < table.Count; start += BatchSize)
+        {
+            var count = Math.Min(BatchSize, table.Count - start);
+            await IndexWriter.WriteAsync(grains, manifest.Version, table, start, count, parallelism, cancellationToken);
+            progress?.Report(start + count);
+        }
+        return await grains.GetGrain<IIndexVersionGrain>(0).RegisterAsync(manifest.Version, Path.GetFullPath(bundlePath), table.Count, TaskOf(manifest));
+    }
+
+    /// <summary>The manifest and ID table of a serving bundle; <see cref="InvalidDataException"/> when it is not one.</summary>
+    public static (BundleManifest Manifest, SemanticIdTable Table) ReadServingIds(string bundlePath)
+    {
         var manifest = ModelBundle.ReadManifest(bundlePath);
         if (manifest.Kind != ServingBundle.Kind)
             throw new InvalidDataException($"{bundlePath} is a '{manifest.Kind}' bundle, not a serving bundle.");
-        var table = SemanticIdTable.Load(Path.Combine(bundlePath, SemanticIdTable.FileName));
-        var version = manifest.Version;
-        var done = 0;
-        var items = Enumerable.Range(0, table.Count).ToList();
-        await Parallel.ForEachAsync(items.Chunk(256), new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (chunk, _) =>
-        {
-            await Task.WhenAll(chunk.Select(i => grains.GetGrain<IItemGrain>(table.ItemIds[i]).SetSemanticIdAsync(new VersionedSemanticId(version, table.Ids[i]))));
-            progress?.Report(Interlocked.Add(ref done, chunk.Length));
-        });
-        var byFirstCode = items.GroupBy(i => table.Ids[i][0]);
-        await Parallel.ForEachAsync(byFirstCode, new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken }, async (group, _) =>
-        {
-            var prefix = grains.GetGrain<IIdPrefixGrain>($"{version}/{group.Key}");
-            foreach (var batch in group.Chunk(1024))
-                await prefix.AddAsync([.. batch.Select(i => new PrefixEntry(table.Ids[i], table.ItemIds[i]))]);
-        });
-        return await grains.GetGrain<IIndexVersionGrain>(0).RegisterAsync(version, Path.GetFullPath(bundlePath), table.Count,
-            manifest.Properties.GetValueOrDefault("task", "recommendation"));
+        if (manifest.Version.Contains('/', StringComparison.Ordinal))
+            throw new InvalidDataException($"{bundlePath}: a version name cannot contain '/': '{manifest.Version}'.");
+        return (manifest, SemanticIdTable.Load(Path.Combine(bundlePath, SemanticIdTable.FileName)));
     }
+
+    public static string TaskOf(BundleManifest manifest) => manifest.Properties.GetValueOrDefault("task", "recommendation");
 }

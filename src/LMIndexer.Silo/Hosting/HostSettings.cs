@@ -52,3 +52,20 @@ public sealed class AdminSettings
     /// <summary>Key expected in the <c>X-Api-Key</c> header of admin calls; empty disables the admin API.</summary>
     public string ApiKey { get; set; } = "";
 }
+
+/// <summary>Where grain state and reminders live (section <c>Storage</c>).</summary>
+public sealed class StorageSettings
+{
+    public const string Section = "Storage";
+
+    /// <summary><c>LiteDb</c> (embedded default: a file that survives restarts), <c>MongoDB</c> or <c>Memory</c>.</summary>
+    public string Provider { get; set; } = StorageProviders.LiteDb;
+}
+
+/// <summary>The storage provider names of <see cref="StorageSettings.Provider"/>.</summary>
+public static class StorageProviders
+{
+    public const string Memory = "Memory";
+    public const string LiteDb = "LiteDb";
+    public const string MongoDB = "MongoDB";
+}

@@ -28,7 +28,7 @@ public static class SiloHosting
         builder.UseOrleans(silo =>
         {
             silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort);
-            silo.AddMemoryGrainStorage(StorageNames.Default);
+            silo.AddLMIndexerStorage(configuration);
             silo.AddLMIndexerGrains(configuration, new Dictionary<string, string> { [SiloRoles.MetadataKey] = cluster.Role });
             silo.AddDashboard();
         });

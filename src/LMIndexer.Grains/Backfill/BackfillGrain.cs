@@ -1,0 +1,227 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using LMIndexer.Abstractions;
+using LMIndexer.Core.Indexing;
+using LMIndexer.Grains.Versions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace LMIndexer.Grains.Backfill;
+
+/// <summary>Persistent state of <see cref="BackfillGrain"/>: the job and its cursor.</summary>
+[GenerateSerializer]
+public sealed class BackfillState
+{
+    [Id(0)] public string? Version { get; set; }
+    [Id(1)] public string? BundlePath { get; set; }
+    [Id(2)] public BackfillStatus Status { get; set; }
+    [Id(3)] public int Total { get; set; }
+
+    /// <summary>The cursor: rows of the ID table before it are written.</summary>
+    [Id(4)] public int Done { get; set; }
+    [Id(5)] public int Errors { get; set; }
+    [Id(6)] public DateTimeOffset Started { get; set; }
+    [Id(7)] public DateTimeOffset? Finished { get; set; }
+    [Id(8)] public string? LastError { get; set; }
+
+    /// <summary>How many times the job was picked up again by a new activation (after a crash or a restart).</summary>
+    [Id(9)] public int Resumes { get; set; }
+}
+
+/// <summary>
+/// A backfill job (key: job id). Writes a serving bundle's IDs into the item and prefix grains in
+/// batches, persisting its cursor after each; a reminder re-activates it wherever the cluster
+/// places it after a silo dies, and it carries on from the cursor. A batch repeated after a crash
+/// writes the same values again, so every item ends up written once in effect.
+/// </summary>
+public sealed class BackfillGrain(
+    [PersistentState("backfill", StorageNames.Default)] IPersistentState<BackfillState> state,
+    IOptions<BackfillOptions> options,
+    ILocalSiloDetails silo,
+    ILogger<BackfillGrain> logger) : Grain, IBackfillGrain, IRemindable
+{
+    public const string MeterName = "LMIndexer.Backfill";
+    private const string ReminderName = "backfill";
+
+    private static readonly Meter Meter = new(MeterName);
+    private static readonly Counter<long> ItemsWritten = Meter.CreateCounter<long>("lmindexer.backfill.items");
+    private static readonly Counter<long> BatchErrors = Meter.CreateCounter<long>("lmindexer.backfill.errors");
+
+    private Task? running;
+    private CancellationTokenSource? stop;
+    private Stopwatch? clock;
+    private int doneAtStart;
+
+    private BackfillState Job => state.State;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (Job.Status == BackfillStatus.Running && Job.Version is not null)
+        {
+            Job.Resumes++;   // persisted with the next batch
+            logger.LogInformation("Backfill {Job} of version {Version} resumes at {Done}/{Total}", this.GetPrimaryKeyString(), Job.Version, Job.Done, Job.Total);
+            Run();
+        }
+        return base.OnActivateAsync(cancellationToken);
+    }
+
+    public async Task<BackfillProgress> StartAsync(string bundlePath)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(bundlePath);
+        var path = Path.GetFullPath(bundlePath);
+        if (Job.Version is not null)
+        {
+            if (Job.BundlePath != path)
+                throw new ArgumentException($"Backfill job '{this.GetPrimaryKeyString()}' is for {Job.BundlePath}; use a new job id for {path}.", nameof(bundlePath));
+            if (Job.Status is BackfillStatus.Failed or BackfillStatus.Cancelled)
+            {
+                // Started again: carry on from the cursor.
+                Job.Status = BackfillStatus.Running;
+                Job.Finished = null;
+                await state.WriteStateAsync();
+                await this.RegisterOrUpdateReminder(ReminderName, options.Value.ReminderPeriod, options.Value.ReminderPeriod);
+                Run();
+            }
+            return Progress();
+        }
+        var (manifest, table) = IndexPublisher.ReadServingIds(path);
+        var versions = GrainFactory.GetGrain<IIndexVersionGrain>(0);
+        var registry = await versions.GetAsync();
+        if (manifest.Version == registry.Active || manifest.Version == registry.ActiveSearch)
+            throw new InvalidOperationException($"Version '{manifest.Version}' is being served; a retrained index needs a new version name.");
+        await versions.RegisterAsync(manifest.Version, path, table.Count, IndexPublisher.TaskOf(manifest), ready: false);
+        state.State = new BackfillState
+        {
+            Version = manifest.Version,
+            BundlePath = path,
+            Status = BackfillStatus.Running,
+            Total = table.Count,
+            Started = DateTimeOffset.UtcNow,
+        };
+        await state.WriteStateAsync();
+        await this.RegisterOrUpdateReminder(ReminderName, options.Value.ReminderPeriod, options.Value.ReminderPeriod);
+        logger.LogInformation("Backfill {Job} of version {Version} started: {Total} items from {Path}", this.GetPrimaryKeyString(), Job.Version, Job.Total, path);
+        Run();
+        return Progress();
+    }
+
+    public Task<BackfillProgress?> GetProgressAsync() => Task.FromResult(Job.Version is null ? null : Progress());
+
+    public async Task<BackfillProgress?> CancelAsync()
+    {
+        if (Job.Version is null)
+            return null;
+        if (Job.Status != BackfillStatus.Running)
+            return Progress();
+        if (running is not null)
+        {
+            await stop!.CancelAsync();
+            await running;   // the loop records the cancellation
+        }
+        else
+        {
+            await FinishAsync(BackfillStatus.Cancelled);
+        }
+        return Progress();
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (Job.Status != BackfillStatus.Running)
+        {
+            if (await this.GetReminder(reminderName) is { } reminder)
+                await this.UnregisterReminder(reminder);
+            return;
+        }
+        Run();   // no-op when the loop is going; restarts it when the activation is new
+    }
+
+    /// <summary>Starts the batch loop on this activation unless it is already going.</summary>
+    private void Run()
+    {
+        if (running is { IsCompleted: false })
+            return;
+        stop = new CancellationTokenSource();
+        clock = Stopwatch.StartNew();
+        doneAtStart = Job.Done;
+        running = RunAsync(stop.Token);
+    }
+
+    private async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        try
+        {
+            var table = SemanticIdTable.Load(Path.Combine(Job.BundlePath!, SemanticIdTable.FileName));
+            if (table.Count != Job.Total)
+                throw new InvalidDataException($"{Job.BundlePath} changed under the job: {table.Count} items, {Job.Total} expected.");
+            while (Job.Done < Job.Total)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                // Keeps the activation while the job runs; the reminder brings it back if the silo dies.
+                DelayDeactivation(TimeSpan.FromMinutes(10));
+                var count = Math.Min(settings.BatchSize, Job.Total - Job.Done);
+                await WriteBatchAsync(table, Job.Done, count, cancellationToken);
+                Job.Done += count;
+                await state.WriteStateAsync(CancellationToken.None);   // the cursor is kept even when the job is being cancelled
+                ItemsWritten.Add(count, new KeyValuePair<string, object?>("version", Job.Version));
+                if (settings.PauseBetweenBatches > TimeSpan.Zero)
+                    await Task.Delay(settings.PauseBetweenBatches, cancellationToken);
+            }
+            await GrainFactory.GetGrain<IIndexVersionGrain>(0).MarkReadyAsync(Job.Version!);
+            await FinishAsync(BackfillStatus.Completed);
+            logger.LogInformation("Backfill {Job} of version {Version} completed: {Total} items", this.GetPrimaryKeyString(), Job.Version, Job.Total);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await FinishAsync(BackfillStatus.Cancelled);
+            logger.LogInformation("Backfill {Job} cancelled at {Done}/{Total}", this.GetPrimaryKeyString(), Job.Done, Job.Total);
+        }
+        catch (Exception e)
+        {
+            Job.LastError = e.Message;
+            await FinishAsync(BackfillStatus.Failed);
+            logger.LogError(e, "Backfill {Job} failed at {Done}/{Total}", this.GetPrimaryKeyString(), Job.Done, Job.Total);
+        }
+    }
+
+    /// <summary>One batch, retried with back-off; the errors are counted and the last one kept for the operator.</summary>
+    private async Task WriteBatchAsync(SemanticIdTable table, int start, int count, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await IndexWriter.WriteAsync(GrainFactory, Job.Version!, table, start, count, settings.Parallelism, cancellationToken);
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException && attempt < settings.MaxAttempts)
+            {
+                Job.Errors++;
+                Job.LastError = e.Message;
+                BatchErrors.Add(1, new KeyValuePair<string, object?>("version", Job.Version));
+                logger.LogWarning(e, "Backfill {Job}: batch at {Start} failed (attempt {Attempt} of {Max})", this.GetPrimaryKeyString(), start, attempt, settings.MaxAttempts);
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * (1 << Math.Min(attempt, 6))), cancellationToken);
+            }
+        }
+    }
+
+    private async Task FinishAsync(BackfillStatus status)
+    {
+        Job.Status = status;
+        Job.Finished = DateTimeOffset.UtcNow;
+        await state.WriteStateAsync();
+        if (await this.GetReminder(ReminderName) is { } reminder)
+            await this.UnregisterReminder(reminder);
+    }
+
+    private BackfillProgress Progress()
+    {
+        var elapsed = clock?.Elapsed.TotalSeconds ?? 0;
+        var rate = Job.Status == BackfillStatus.Running && elapsed > 0 ? (Job.Done - doneAtStart) / elapsed : 0;
+        TimeSpan? remaining = rate > 0 ? TimeSpan.FromSeconds((Job.Total - Job.Done) / rate) : null;
+        return new BackfillProgress(this.GetPrimaryKeyString(), Job.Version!, Job.Status, Job.Total, Job.Done, Job.Errors, rate, remaining,
+            Job.Started, Job.Finished, Job.LastError, Job.Resumes, silo.SiloAddress.ToString());
+    }
+}

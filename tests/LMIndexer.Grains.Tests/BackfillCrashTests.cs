@@ -1,0 +1,56 @@
+using LMIndexer.Abstractions;
+using LMIndexer.Grains.Placement;
+using LMIndexer.Grains.Versions;
+using LMIndexer.Storage.LiteDb;
+using LMIndexer.Testing;
+
+namespace LMIndexer.Grains.Tests;
+
+/// <summary>A silo dies under a running backfill; the job's reminder brings it back on the survivor.</summary>
+public sealed class BackfillCrashTests
+{
+    [Fact]
+    public async Task A_job_whose_silo_is_killed_resumes_on_another_silo_and_writes_every_item()
+    {
+        _ = TestServingBundle.Directory;
+        // Both silos keep state and reminders in one LiteDB file: the durable store that outlives a silo.
+        var store = $"Filename={Path.Combine(Path.GetTempPath(), "lmindexer-tests", $"crash-{Guid.NewGuid():N}.db")}";
+        await using var cluster = ClusterFixture.Build(2, _ => SiloRoles.Gpu, fallback: true,
+            storage: silo => silo
+                .AddLiteDbGrainStorage(StorageNames.Default, o => o.ConnectionString = store)
+                .UseLiteDbReminderService(o => o.ConnectionString = store),
+            settings: new Dictionary<string, string?> { ["Backfill:BatchSize"] = "8", ["Backfill:PauseBetweenBatches"] = "00:00:00.150" });
+        await cluster.DeployAsync();
+        var grains = cluster.Client;
+        await Task.WhenAll(TestServingBundle.Records.Select(r => grains.GetGrain<IItemGrain>(r.ItemId).UpsertAsync(r)));
+        await IndexPublisher.PublishAsync(grains, TestServingBundle.Directory);
+        await grains.GetGrain<IIndexVersionGrain>(0).ActivateAsync("v1");
+
+        // Start the job on the second silo (placement is random: try job ids until one lands there).
+        var victim = cluster.Silos[1];
+        string? job = null;
+        for (var attempt = 0; job is null; attempt++)
+        {
+            Assert.True(attempt < 40, "no job landed on the second silo");
+            var progress = await grains.GetGrain<IBackfillGrain>($"crash-{attempt}").StartAsync(TestServingBundle.Version2Directory);
+            if (progress.Silo == victim.SiloAddress.ToString())
+                job = progress.JobId;
+            else
+                await grains.GetGrain<IBackfillGrain>($"crash-{attempt}").CancelAsync();
+        }
+        var beforeKill = await BackfillFlow.WaitAsync(grains, job, TimeSpan.FromSeconds(30), p => p.Done >= 16);
+        Assert.Equal(BackfillStatus.Running, beforeKill.Status);
+        await cluster.KillSiloAsync(victim);
+
+        var done = await BackfillFlow.WaitAsync(grains, job, TimeSpan.FromSeconds(120));
+        Assert.Equal(BackfillStatus.Completed, done.Status);
+        Assert.Equal(done.Total, done.Done);
+        Assert.True(done.Resumes >= 1, "the job was picked up again after the kill");
+        Assert.NotEqual(victim.SiloAddress.ToString(), done.Silo);
+        await BackfillFlow.AssertFullyWrittenAsync(grains, TestServingBundle.Version2Directory, "v2");
+        await grains.GetGrain<IIndexVersionGrain>(0).ActivateAsync("v2");
+        var user = grains.GetGrain<IUserGrain>("crash-user");
+        await user.RecordAsync(new UserEvent("e1", "crash-user", TestServingBundle.Records[0].ItemId, EventType.View, DateTimeOffset.UtcNow));
+        Assert.Equal("v2", (await user.RecommendAsync(5)).Version);
+    }
+}

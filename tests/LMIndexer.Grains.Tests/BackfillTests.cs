@@ -1,0 +1,155 @@
+using System.Collections.Concurrent;
+using LMIndexer.Abstractions;
+using LMIndexer.Grains.Placement;
+using LMIndexer.Grains.Versions;
+using LMIndexer.Testing;
+using Orleans.TestingHost;
+
+namespace LMIndexer.Grains.Tests;
+
+/// <summary>Backfill, warm-up-gated activation, rollback and retention on a real in-process cluster.</summary>
+public sealed class BackfillTests
+{
+    private static async Task<InProcessTestCluster> StartAsync(Dictionary<string, string?> settings)
+    {
+        _ = TestServingBundle.Directory;
+        var cluster = ClusterFixture.Build(1, _ => SiloRoles.Gpu, fallback: true, settings: settings);
+        await cluster.DeployAsync();
+        var grains = cluster.Client;
+        await Task.WhenAll(TestServingBundle.Records.Select(r => grains.GetGrain<IItemGrain>(r.ItemId).UpsertAsync(r)));
+        await IndexPublisher.PublishAsync(grains, TestServingBundle.Directory);
+        await grains.GetGrain<IIndexVersionGrain>(0).ActivateAsync("v1");
+        foreach (var user in TestServingBundle.Catalog.Users.Take(12))
+        {
+            await grains.GetGrain<IUserGrain>(user.UserId).RecordBatchAsync(
+                [.. user.ItemIds.Take(4).Select((item, i) => new UserEvent($"{user.UserId}-{i}", user.UserId, item, EventType.View, DateTimeOffset.UtcNow))]);
+        }
+        return cluster;
+    }
+
+    [Fact]
+    public async Task Backfill_switch_and_rollback_never_fail_a_request_and_never_mix_versions()
+    {
+        await using var cluster = await StartAsync(new() { ["Backfill:BatchSize"] = "16", ["Backfill:PauseBetweenBatches"] = "00:00:00.050" });
+        var grains = cluster.Client;
+        var versions = grains.GetGrain<IIndexVersionGrain>(0);
+        var users = TestServingBundle.Catalog.Users.Take(12).Select(u => u.UserId).ToList();
+        var before = await Task.WhenAll(users.Select(u => grains.GetGrain<IUserGrain>(u).RecommendAsync(10)));
+        Assert.All(before, r => Assert.Equal("v1", r.Version));
+
+        // Users keep asking while the job runs and the version switches.
+        using var stop = new CancellationTokenSource();
+        var answers = new ConcurrentBag<RecommendationResult>();
+        var failures = new ConcurrentBag<Exception>();
+        var load = Task.Run(async () =>
+        {
+            for (var i = 0; !stop.IsCancellationRequested; i++)
+            {
+                try
+                {
+                    answers.Add(await grains.GetGrain<IUserGrain>(users[i % users.Count]).RecommendAsync(10));
+                }
+                catch (Exception e)
+                {
+                    failures.Add(e);
+                }
+            }
+        });
+
+        var started = await grains.GetGrain<IBackfillGrain>("job-v2").StartAsync(TestServingBundle.Version2Directory);
+        Assert.Equal(BackfillStatus.Running, started.Status);
+        Assert.Equal(TestServingBundle.Records.Count, started.Total);
+        var early = await Assert.ThrowsAsync<InvalidOperationException>(() => versions.ActivateAsync("v2"));
+        Assert.Contains("backfill", early.Message, StringComparison.OrdinalIgnoreCase);
+
+        var done = await BackfillFlow.WaitAsync(grains, "job-v2", TimeSpan.FromSeconds(60));
+        Assert.Equal(BackfillStatus.Completed, done.Status);
+        Assert.Equal(done.Total, done.Done);
+        Assert.Equal(0, done.Errors);
+        Assert.True((await versions.GetAsync()).Versions.Single(v => v.Version == "v2").Ready);
+        await BackfillFlow.AssertFullyWrittenAsync(grains, TestServingBundle.Version2Directory, "v2");
+
+        var activation = await versions.ActivateAsync("v2");
+        Assert.Equal(new ActivationResult("v2", "v1", []), activation with { Retired = [] });
+        var switchedAt = answers.Count;
+        await Task.Delay(300);
+        await stop.CancelAsync();
+        await load;
+
+        Assert.Empty(failures);
+        Assert.True(answers.Count > switchedAt, "requests continued after the switch");
+        foreach (var answer in answers)
+        {
+            Assert.Contains(answer.Version, new[] { "v1", "v2" });
+            // Consistent with the version it names: every model item holds an ID in that version.
+            foreach (var item in answer.Items.Where(i => i.Source == RecommendationSource.Model))
+            {
+                var details = await grains.GetGrain<IItemGrain>(item.ItemId).GetDetailsAsync();
+                Assert.Contains(details!.SemanticIds, s => s.Version == answer.Version);
+            }
+        }
+        var after = await Task.WhenAll(users.Select(u => grains.GetGrain<IUserGrain>(u).RecommendAsync(10)));
+        Assert.All(after, r => Assert.Equal("v2", r.Version));
+        // Same model, IDs moved to other items: the answers change with the version.
+        Assert.NotEqual(before.Select(r => r.Items[0].ItemId), after.Select(r => r.Items[0].ItemId));
+
+        Assert.Equal("v1", await versions.RollbackAsync());
+        var rolledBack = await Task.WhenAll(users.Select(u => grains.GetGrain<IUserGrain>(u).RecommendAsync(10)));
+        Assert.Equal(before.Select(r => string.Join(',', r.Items.Select(i => i.ItemId))), rolledBack.Select(r => string.Join(',', r.Items.Select(i => i.ItemId))));
+        Assert.All(rolledBack, r => Assert.Equal("v1", r.Version));
+    }
+
+    [Fact]
+    public async Task A_cancelled_job_keeps_its_cursor_and_resumes_when_started_again()
+    {
+        await using var cluster = await StartAsync(new() { ["Backfill:BatchSize"] = "8", ["Backfill:PauseBetweenBatches"] = "00:00:00.100" });
+        var job = cluster.Client.GetGrain<IBackfillGrain>("job-cancel");
+        await job.StartAsync(TestServingBundle.Version2Directory);
+        await BackfillFlow.WaitAsync(cluster.Client, "job-cancel", TimeSpan.FromSeconds(30), p => p.Done >= 16);
+        var cancelled = await job.CancelAsync();
+        Assert.Equal(BackfillStatus.Cancelled, cancelled!.Status);
+        Assert.InRange(cancelled.Done, 16, cancelled.Total - 1);
+        await Task.Delay(300);
+        Assert.Equal(cancelled.Done, (await job.GetProgressAsync())!.Done);   // nothing runs after a cancel
+        await Assert.ThrowsAsync<InvalidOperationException>(() => cluster.Client.GetGrain<IIndexVersionGrain>(0).ActivateAsync("v2"));
+
+        var resumed = await job.StartAsync(TestServingBundle.Version2Directory);
+        Assert.Equal(BackfillStatus.Running, resumed.Status);
+        Assert.True(resumed.Done >= cancelled.Done);
+        var done = await BackfillFlow.WaitAsync(cluster.Client, "job-cancel", TimeSpan.FromSeconds(60));
+        Assert.Equal(BackfillStatus.Completed, done.Status);
+        Assert.Equal(done.Total, done.Done);
+        await BackfillFlow.AssertFullyWrittenAsync(cluster.Client, TestServingBundle.Version2Directory, "v2");
+
+        await Assert.ThrowsAsync<ArgumentException>(() => job.StartAsync(TestServingBundle.Directory));   // a job id is for one bundle
+        await Assert.ThrowsAsync<InvalidOperationException>(() => cluster.Client.GetGrain<IBackfillGrain>("job-active").StartAsync(TestServingBundle.Directory));   // v1 is served
+    }
+
+    [Fact]
+    public async Task Activation_beyond_the_retention_limit_retires_the_oldest_version_and_its_state()
+    {
+        await using var cluster = await StartAsync(new() { ["Versions:Retain"] = "2" });
+        var grains = cluster.Client;
+        var versions = grains.GetGrain<IIndexVersionGrain>(0);
+        foreach (var (version, shift) in new[] { ("r2", 2), ("r3", 3) })
+        {
+            var bundle = TestServingBundle.MovedVersion(version, shift);
+            await grains.GetGrain<IBackfillGrain>("job-" + version).StartAsync(bundle);
+            Assert.Equal(BackfillStatus.Completed, (await BackfillFlow.WaitAsync(grains, "job-" + version, TimeSpan.FromSeconds(60))).Status);
+            var activation = await versions.ActivateAsync(version);
+            Assert.Equal(version == "r3" ? ["v1"] : Array.Empty<string>(), activation.Retired);
+        }
+        var registry = await versions.GetAsync();
+        Assert.Equal(["r2", "r3"], registry.Versions.Select(v => v.Version).Order());
+        Assert.Equal(("r3", "r2"), (registry.Active, registry.Previous));
+        foreach (var record in TestServingBundle.Records.Take(20))
+        {
+            var details = await grains.GetGrain<IItemGrain>(record.ItemId).GetDetailsAsync();
+            Assert.DoesNotContain(details!.SemanticIds, s => s.Version == "v1");
+        }
+        var firstCodes = TestServingBundle.Records.Count;   // upper bound on c1 values in use
+        var left = await Task.WhenAll(Enumerable.Range(0, Math.Min(firstCodes, 8)).Select(c => grains.GetGrain<IIdPrefixGrain>($"v1/{c}").CountAsync()));
+        Assert.All(left, count => Assert.Equal(0, count));
+        Assert.Equal("r2", await versions.RollbackAsync());
+    }
+}
