@@ -8,6 +8,7 @@ root.Subcommands.Add(IndexCommands.Create());
 root.Subcommands.Add(RecCommands.Create());
 root.Subcommands.Add(QueryCommands.Search());
 root.Subcommands.Add(QueryCommands.Retrieval());
+root.Subcommands.Add(BackfillCommands.Create());
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(ServeBenchCommand.Create());
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -43,6 +43,25 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public void Backfill_commands_report_an_unreachable_cluster_or_a_bad_gateway_in_one_line()
+    {
+        using var temp = new TempDirectory();
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();   // a loopback port with nothing behind it
+        var unreachable = CliProcess.Run(temp.Path, Quick, "backfill", "versions", "--gateway", $"127.0.0.1:{port}");
+        Assert.Equal(2, unreachable.ExitCode);
+        Assert.StartsWith($"lmindexer: cannot reach the cluster at 127.0.0.1:{port}", unreachable.Error, StringComparison.Ordinal);
+        Assert.Single(unreachable.Error.Trim().Split('\n'));
+        var badGateway = CliProcess.Run(temp.Path, Quick, "backfill", "rollback", "--gateway", "nonsense");
+        Assert.Equal((2, "lmindexer: --gateway must be host:port, not 'nonsense'."), (badGateway.ExitCode, badGateway.Error.Trim()));
+        var notABundle = CliProcess.Run(temp.Path, Quick, "backfill", "start", temp.Path);
+        Assert.Equal(2, notABundle.ExitCode);
+        Assert.Contains("manifest.json is missing", notABundle.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Malformed_command_lines_exit_non_zero_with_a_message()
     {
         using var temp = new TempDirectory();

@@ -21,11 +21,15 @@ public sealed class HostFixture : IAsyncLifetime
 {
     public const string ApiKey = "test-admin-key";
 
+    private readonly string storeFile = Path.Combine(Path.GetTempPath(), "lmindexer-tests", $"host-{Guid.NewGuid():N}.db");
     private WebApplication? app;
 
     public Uri BaseAddress { get; private set; } = null!;
 
     public HttpClient Http { get; private set; } = null!;
+
+    /// <summary>The silo's Orleans gateway port (what <c>lmindexer backfill</c> connects to).</summary>
+    public int GatewayPort { get; } = FreePort();
 
     public async Task InitializeAsync()
     {
@@ -39,11 +43,11 @@ public sealed class HostFixture : IAsyncLifetime
         {
             ["Urls"] = "http://127.0.0.1:0",
             ["Cluster:SiloPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Cluster:GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Cluster:GatewayPort"] = GatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Torch:Threads"] = "2",
             // The default store, in a fresh file per run.
             ["Storage:Provider"] = "LiteDb",
-            ["Storage:LiteDb:ConnectionString"] = $"Filename={Path.Combine(Path.GetTempPath(), "lmindexer-tests", $"host-{Guid.NewGuid():N}.db")}",
+            ["Storage:LiteDb:ConnectionString"] = $"Filename={storeFile}",
             ["Serving:BundlePath"] = TestServingBundle.Directory,
             ["Serving:CatalogPath"] = TestServingBundle.CatalogDirectory,
             ["Serving:SearchBundlePath"] = TestServingBundle.SearchDirectory,
@@ -68,6 +72,8 @@ public sealed class HostFixture : IAsyncLifetime
             await app.StopAsync();
             await app.DisposeAsync();
         }
+        foreach (var file in Directory.GetFiles(Path.GetDirectoryName(storeFile)!, Path.GetFileNameWithoutExtension(storeFile) + "*"))
+            File.Delete(file);
     }
 
     private static int FreePort()

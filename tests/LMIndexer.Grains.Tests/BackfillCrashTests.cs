@@ -14,7 +14,21 @@ public sealed class BackfillCrashTests
     {
         _ = TestServingBundle.Directory;
         // Both silos keep state and reminders in one LiteDB file: the durable store that outlives a silo.
-        var store = $"Filename={Path.Combine(Path.GetTempPath(), "lmindexer-tests", $"crash-{Guid.NewGuid():N}.db")}";
+        var file = Path.Combine(Path.GetTempPath(), "lmindexer-tests", $"crash-{Guid.NewGuid():N}.db");
+        var store = $"Filename={file}";
+        try
+        {
+            await KillMidBackfillAsync(store);
+        }
+        finally
+        {
+            foreach (var leftover in Directory.GetFiles(Path.GetDirectoryName(file)!, Path.GetFileNameWithoutExtension(file) + "*"))
+                File.Delete(leftover);
+        }
+    }
+
+    private static async Task KillMidBackfillAsync(string store)
+    {
         await using var cluster = ClusterFixture.Build(2, _ => SiloRoles.Gpu, fallback: true,
             storage: silo => silo
                 .AddLiteDbGrainStorage(StorageNames.Default, o => o.ConnectionString = store)

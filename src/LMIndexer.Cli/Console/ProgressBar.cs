@@ -8,17 +8,7 @@ public static class ProgressBar
     public static T Run<T>(string title, int total, Func<IProgress<int>, T> work)
     {
         if (!AnsiConsole.Profile.Capabilities.Interactive)
-        {
-            var lastDecile = -1;
-            return work(new InlineCount(done =>
-            {
-                var decile = done * 10 / Math.Max(1, total);
-                if (decile == lastDecile && done != total)
-                    return;
-                lastDecile = decile;
-                System.Console.WriteLine($"{title} {done}/{total}");
-            }));
-        }
+            return work(Deciles(title, total));
         T result = default!;
         AnsiConsole.Progress()
             .AutoClear(false)
@@ -29,6 +19,38 @@ public static class ProgressBar
                 result = work(new InlineCount(done => task.Value = done));
             });
         return result;
+    }
+
+    /// <summary>The same bar for work that is asynchronous (following a job in a cluster).</summary>
+    public static async Task FollowAsync(string title, int total, Func<IProgress<int>, Task> work)
+    {
+        if (!AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            await work(Deciles(title, total));
+            return;
+        }
+        await AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .StartAsync(async context =>
+            {
+                var task = context.AddTask(Markup.Escape(title), maxValue: Math.Max(1, total));
+                await work(new InlineCount(done => task.Value = done));
+            });
+    }
+
+    /// <summary>Without a terminal (logs, CI): one line per tenth of the way.</summary>
+    private static InlineCount Deciles(string title, int total)
+    {
+        var lastDecile = -1;
+        return new InlineCount(done =>
+        {
+            var decile = done * 10 / Math.Max(1, total);
+            if (decile == lastDecile && done != total)
+                return;
+            lastDecile = decile;
+            System.Console.WriteLine($"{title} {done}/{total}");
+        });
     }
 
     private sealed class InlineCount(Action<int> report) : IProgress<int>

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using LMIndexer.Abstractions;
+using LMIndexer.Core.Indexing;
 using LMIndexer.Grains.Versions;
 using LMIndexer.Silo.Hosting;
 using Microsoft.Extensions.Options;
@@ -18,12 +19,20 @@ public static class AdminEndpoints
         admin.MapPost("/versions", RegisterAsync)
             .WithName("RegisterVersion").WithSummary("Publish a serving bundle (on the server's disk) as an index version: item IDs, prefix trie, registry.")
             .ProducesValidationProblem();
-        admin.MapPost("/versions/{version}/activate", async (string version, IGrainFactory grains) =>
-            {
-                await grains.GetGrain<IIndexVersionGrain>(0).ActivateAsync(version);
-                return Results.NoContent();
-            })
-            .WithName("ActivateVersion").WithSummary("Serve this version from the next request on.");
+        admin.MapPost("/versions/{version}/activate", async (string version, IGrainFactory grains) => await grains.GetGrain<IIndexVersionGrain>(0).ActivateAsync(version))
+            .WithName("ActivateVersion")
+            .WithSummary("Serve this version from the next request on, once its backfill is complete (409 before) and its inference grains have warmed up; retires versions beyond the retention limit.");
+        admin.MapGet("/versions/{version}/drift", DriftAsync)
+            .WithName("VersionDrift").WithSummary("How IDs moved from another version (default: the active one) to this one: items that kept c1 / the full ID, the largest moved groups.");
+        admin.MapPost("/backfills", StartBackfillAsync)
+            .WithName("StartBackfill").WithSummary("Register a retrained serving bundle (on the server's disk) as a version and write its IDs into the live cluster in the background.")
+            .ProducesValidationProblem();
+        admin.MapGet("/backfills/{jobId}", async (string jobId, IGrainFactory grains) =>
+                await grains.GetGrain<IBackfillGrain>(jobId).GetProgressAsync() ?? throw new KeyNotFoundException($"There is no backfill job '{jobId}'."))
+            .WithName("BackfillProgress").WithSummary("Progress of a backfill job: items done, rate, time left, errors.");
+        admin.MapPost("/backfills/{jobId}/cancel", async (string jobId, IGrainFactory grains) =>
+                await grains.GetGrain<IBackfillGrain>(jobId).CancelAsync() ?? throw new KeyNotFoundException($"There is no backfill job '{jobId}'."))
+            .WithName("CancelBackfill").WithSummary("Stop a backfill job after its current batch; starting it again resumes from its cursor.");
         admin.MapPost("/rollback", async (IGrainFactory grains) => Results.Ok(new { active = await grains.GetGrain<IIndexVersionGrain>(0).RollbackAsync() }))
             .WithName("Rollback").WithSummary("Serve the previously active version again.");
         return api;
@@ -45,6 +54,42 @@ public static class AdminEndpoints
         {
             throw new ValidationException(new Dictionary<string, string[]> { ["bundlePath"] = [e.Message] });
         }
+    }
+
+    private static async Task<IResult> StartBackfillAsync(StartBackfillDto body, IGrainFactory grains)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(body.BundlePath))
+            errors["bundlePath"] = ["is required"];
+        else if (!Directory.Exists(body.BundlePath))
+            errors["bundlePath"] = ["does not exist on the server"];
+        if (body.JobId is { } id && (id.Length is 0 or > 128 || id.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))))
+            errors["jobId"] = ["must be 1-128 letters, digits, '-', '_' or '.'"];
+        InputValidation.ThrowIfAny(errors);
+        string version;
+        try
+        {
+            version = IndexPublisher.ReadServingIds(body.BundlePath!).Manifest.Version;
+        }
+        catch (Exception e) when (e is InvalidDataException or FileNotFoundException)
+        {
+            throw new ValidationException(new Dictionary<string, string[]> { ["bundlePath"] = [e.Message] });
+        }
+        var jobId = body.JobId ?? $"backfill-{version}";
+        var progress = await grains.GetGrain<IBackfillGrain>(jobId).StartAsync(body.BundlePath!);
+        return Results.Accepted($"/api/admin/backfills/{jobId}", progress);
+    }
+
+    private static async Task<IdDriftReport> DriftAsync(string version, string? from, IGrainFactory grains)
+    {
+        var registry = await grains.GetGrain<IIndexVersionGrain>(0).GetAsync();
+        var baseline = from ?? registry.Active ?? throw new InvalidOperationException("No version is active; name one with ?from=.");
+        IndexVersionInfo Find(string name) => registry.Versions.FirstOrDefault(v => v.Version == name)
+            ?? throw new KeyNotFoundException($"Index version '{name}' is not registered.");
+        var (older, newer) = (Find(baseline), Find(version));
+        return IdDriftReport.Compare(
+            SemanticIdTable.Load(Path.Combine(older.BundlePath, SemanticIdTable.FileName)),
+            SemanticIdTable.Load(Path.Combine(newer.BundlePath, SemanticIdTable.FileName)));
     }
 
     private static async ValueTask<object?> RequireApiKey(EndpointFilterInvocationContext context, EndpointFilterDelegate next)

@@ -39,3 +39,6 @@ public sealed record PrefixItemDto(string ItemId, long[] SemanticId);
 
 /// <summary>A version registration request: a serving bundle on the server's disk.</summary>
 public sealed record RegisterVersionDto(string? BundlePath);
+
+/// <summary>A backfill request: a serving bundle on the server's disk, and optionally the job id (default <c>backfill-{version}</c>).</summary>
+public sealed record StartBackfillDto(string? BundlePath, string? JobId);

@@ -8,6 +8,12 @@ public sealed class ClusterSettings
     /// <summary><c>embedded</c>: one machine, localhost clustering, nothing else to run.</summary>
     public string Mode { get; set; } = "embedded";
 
+    /// <summary>Silos and clients of one cluster share this id (clients: <c>--cluster-id</c>).</summary>
+    public string ClusterId { get; set; } = "lmindexer";
+
+    /// <summary>The service's id: grain state and reminders are keyed by it, so keep it across deployments.</summary>
+    public string ServiceId { get; set; } = "lmindexer";
+
     public int SiloPort { get; set; } = 11111;
 
     public int GatewayPort { get; set; } = 30000;

@@ -27,7 +27,7 @@ public static class SiloHosting
         builder.Services.Configure<AdminSettings>(configuration.GetSection(AdminSettings.Section));
         builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort);
+            silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, serviceId: cluster.ServiceId, clusterId: cluster.ClusterId);
             silo.AddLMIndexerStorage(configuration);
             silo.AddLMIndexerGrains(configuration, new Dictionary<string, string> { [SiloRoles.MetadataKey] = cluster.Role });
             silo.AddDashboard();
