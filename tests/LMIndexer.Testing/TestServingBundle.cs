@@ -36,7 +36,8 @@ public static class TestServingBundle
         lock (Built)
         {
             if (!System.IO.Directory.Exists(directory))
-                SaveMovedVersion(Path.Combine(Built.Value.Root, "serving"), directory, version, shift);
+                ServingBundle.CopyAsVersion(Path.Combine(Built.Value.Root, "serving"), directory, version,
+                    table => new SemanticIdTable([.. table.ItemIds.Skip(shift).Concat(table.ItemIds.Take(shift))], table.Ids));
         }
         return directory;
     }
@@ -81,20 +82,4 @@ public static class TestServingBundle
         return (catalog, root);
     }
 
-    private static void SaveMovedVersion(string from, string to, string version, int shift)
-    {
-        var staging = to + ".tmp";
-        System.IO.Directory.CreateDirectory(staging);
-        foreach (var file in System.IO.Directory.GetFiles(from))
-            File.Copy(file, Path.Combine(staging, Path.GetFileName(file)), overwrite: true);
-        var manifestPath = Path.Combine(staging, Core.Checkpoints.ModelBundle.ManifestFile);
-        var manifest = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifestPath))!.AsObject();
-        var key = manifest.Select(p => p.Key).Single(k => k.Equals("version", StringComparison.OrdinalIgnoreCase));
-        manifest[key] = version;
-        File.WriteAllText(manifestPath, manifest.ToJsonString());
-        var table = SemanticIdTable.Load(Path.Combine(from, SemanticIdTable.FileName));
-        var moved = new SemanticIdTable([.. table.ItemIds.Skip(shift).Concat(table.ItemIds.Take(shift))], table.Ids);
-        moved.Save(Path.Combine(staging, SemanticIdTable.FileName));
-        System.IO.Directory.Move(staging, to);
-    }
 }

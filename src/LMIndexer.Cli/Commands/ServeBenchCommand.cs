@@ -153,6 +153,7 @@ public static class ServeBenchCommand
             return 0;
         }));
         bench.Subcommands.Add(serve);
+        bench.Subcommands.Add(BackfillBenchCommand.Create());
         return bench;
     }
 

@@ -53,6 +53,34 @@ public sealed class ServingBundle : IDisposable
         });
     }
 
+    /// <summary>
+    /// Copies a serving bundle under another version name, optionally with other IDs (the trie is
+    /// rebuilt from them): a re-keyed index for backfill drills and benchmarks. Written to a staging
+    /// directory first, so <paramref name="to"/> appears complete or not at all.
+    /// </summary>
+    public static void CopyAsVersion(string from, string to, string version, Func<SemanticIdTable, SemanticIdTable>? rekey = null)
+    {
+        var manifest = ModelBundle.ReadManifest(from);
+        if (manifest.Kind != Kind)
+            throw new InvalidDataException($"{from} is a '{manifest.Kind}' bundle, not a serving bundle.");
+        var staging = to + ".staging";
+        if (Directory.Exists(staging))
+            Directory.Delete(staging, recursive: true);
+        Directory.CreateDirectory(staging);
+        foreach (var file in Directory.GetFiles(from))
+            File.Copy(file, Path.Combine(staging, Path.GetFileName(file)));
+        File.WriteAllText(Path.Combine(staging, ModelBundle.ManifestFile),
+            System.Text.Json.JsonSerializer.Serialize(manifest with { Version = version, Created = DateTimeOffset.UtcNow }, BundleJson.Default.BundleManifest));
+        if (rekey is not null)
+        {
+            var table = rekey(SemanticIdTable.Load(Path.Combine(from, SemanticIdTable.FileName)));
+            table.Save(Path.Combine(staging, SemanticIdTable.FileName));
+            var tokenizer = Text.CatalogTokenizer.Load(Path.Combine(from, ModelBundle.TokenizerFile));
+            IdTrie.FromTable(table, tokenizer).Save(Path.Combine(staging, TrieFile));
+        }
+        Directory.Move(staging, to);
+    }
+
     public static ServingBundle Load(string directory, Device? device = null)
     {
         var manifest = ModelBundle.ReadManifest(directory);

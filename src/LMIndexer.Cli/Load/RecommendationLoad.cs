@@ -1,0 +1,86 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+
+namespace LMIndexer.Cli.Load;
+
+/// <summary>One request of a load run: when it left, how long it took, its status and the version that answered.</summary>
+public sealed record LoadSample(TimeSpan Sent, double Milliseconds, int Status, string? Version);
+
+/// <summary>
+/// Open-loop recommendation load on a loopback host: requests leave on schedule at a fixed rate
+/// whatever the latency, until cancelled or a bound on requests or time is reached.
+/// </summary>
+public sealed class RecommendationLoad
+{
+    private readonly ConcurrentQueue<LoadSample> samples = new();
+
+    public IReadOnlyCollection<LoadSample> Samples => samples;
+
+    /// <summary>Refuses any target that is not a loopback address: load tools must never leave the machine.</summary>
+    public static Uri RequireLoopback(string address)
+    {
+        if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            throw new ArgumentException($"'{address}' is not an http(s) address.");
+        var loopback = uri.IsLoopback || (IPAddress.TryParse(uri.Host, out var ip) && IPAddress.IsLoopback(ip));
+        if (!loopback)
+            throw new ArgumentException($"Load only targets loopback addresses (127.0.0.1, ::1, localhost), not '{uri.Host}'.");
+        return uri;
+    }
+
+    public async Task RunAsync(HttpClient http, Func<string> nextUser, int rate, int maxRequests, TimeSpan maxDuration, CancellationToken cancellation)
+    {
+        ArgumentNullException.ThrowIfNull(http);
+        ArgumentOutOfRangeException.ThrowIfLessThan(rate, 1);
+        var clock = Stopwatch.StartNew();
+        var inFlight = new List<Task>();
+        for (var i = 0; i < maxRequests && clock.Elapsed < maxDuration && !cancellation.IsCancellationRequested; i++)
+        {
+            var wait = TimeSpan.FromSeconds((double)i / rate) - clock.Elapsed;
+            if (wait > TimeSpan.Zero)
+            {
+                try
+                {
+                    await Task.Delay(wait, cancellation);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+            var user = nextUser();
+            inFlight.Add(Task.Run(() => SendAsync(http, user, clock), CancellationToken.None));
+        }
+        await Task.WhenAll(inFlight);   // requests already sent finish (bounded by the client's timeout)
+    }
+
+    private async Task SendAsync(HttpClient http, string user, Stopwatch clock)
+    {
+        var sent = clock.Elapsed;
+        var status = 0;
+        string? version = null;
+        try
+        {
+            using var response = await http.GetAsync($"/api/users/{Uri.EscapeDataString(user)}/recommendations?count=10");
+            status = (int)response.StatusCode;
+            if (response.IsSuccessStatusCode)
+            {
+                using var body = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync());
+                version = body.RootElement.TryGetProperty("version", out var v) ? v.GetString() : null;
+            }
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            // status 0: no answer
+        }
+        samples.Enqueue(new LoadSample(sent, (clock.Elapsed - sent).TotalMilliseconds, status, version));
+    }
+
+    /// <summary>The q-quantile (0 … 1) of latencies, ms; NaN when there are none.</summary>
+    public static double Percentile(IEnumerable<LoadSample> samples, double q)
+    {
+        var sorted = samples.Select(s => s.Milliseconds).Order().ToArray();
+        return sorted.Length == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Length) - 1, 0, sorted.Length - 1)];
+    }
+}
