@@ -14,26 +14,31 @@ public sealed class LiteDbGrainStorage(string name, LiteDbStorageOptions options
 
     public string Name => name;
 
-    public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         ArgumentNullException.ThrowIfNull(grainState);
         BsonDocument? document;
-        lock (shared.Gate)
-            document = Collection(grainId).FindById(DocumentId(grainId));
+        try
+        {
+            document = await shared.RunAsync(db => Collection(db, grainId).FindById(DocumentId(grainId)));
+        }
+        catch (LiteException e)
+        {
+            throw Failure(e);
+        }
         if (document is null)
         {
             grainState.State = Activator.CreateInstance<T>();
             grainState.ETag = null;
             grainState.RecordExists = false;
-            return Task.CompletedTask;
+            return;
         }
         grainState.State = GrainStateJson.Deserialize<T>(JsonSerializer.Serialize(document[Document])) ?? Activator.CreateInstance<T>();
         grainState.ETag = document[ETag].AsString;
         grainState.RecordExists = true;
-        return Task.CompletedTask;
     }
 
-    public Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         ArgumentNullException.ThrowIfNull(grainState);
         var etag = NewETag();
@@ -43,44 +48,57 @@ public sealed class LiteDbGrainStorage(string name, LiteDbStorageOptions options
             [ETag] = etag,
             [Document] = JsonSerializer.Deserialize(GrainStateJson.Serialize(grainState.State)),
         };
-        lock (shared.Gate)
+        var expected = grainState.ETag;
+        try
         {
-            var collection = Collection(grainId);
-            var stored = collection.FindById(DocumentId(grainId))?[ETag].AsString;
-            if (stored != grainState.ETag)
-                throw Conflict(stateName, grainId, stored, grainState.ETag);
-            if (stored is null)
-                collection.Insert(document);
-            else
-                collection.Update(document);
+            await shared.RunAsync(db =>
+            {
+                var collection = Collection(db, grainId);
+                var stored = collection.FindById(DocumentId(grainId))?[ETag].AsString;
+                if (stored != expected)
+                    throw Conflict(stateName, grainId, stored, expected);
+                return stored is null ? collection.Insert(document) is not null : collection.Update(document);
+            });
+        }
+        catch (LiteException e)
+        {
+            throw Failure(e);
         }
         grainState.ETag = etag;
         grainState.RecordExists = true;
-        return Task.CompletedTask;
     }
 
-    public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         ArgumentNullException.ThrowIfNull(grainState);
-        lock (shared.Gate)
+        var expected = grainState.ETag;
+        try
         {
-            var collection = Collection(grainId);
-            var stored = collection.FindById(DocumentId(grainId))?[ETag].AsString;
-            if (stored != grainState.ETag)
-                throw Conflict(stateName, grainId, stored, grainState.ETag);
-            if (stored is not null)
-                collection.Delete(DocumentId(grainId));
+            await shared.RunAsync(db =>
+            {
+                var collection = Collection(db, grainId);
+                var stored = collection.FindById(DocumentId(grainId))?[ETag].AsString;
+                if (stored != expected)
+                    throw Conflict(stateName, grainId, stored, expected);
+                return stored is not null && collection.Delete(DocumentId(grainId));
+            });
+        }
+        catch (LiteException e)
+        {
+            throw Failure(e);
         }
         grainState.ETag = null;
         grainState.RecordExists = false;
         grainState.State = Activator.CreateInstance<T>();
-        return Task.CompletedTask;
     }
 
     public void Dispose() => shared.Dispose();
 
-    private ILiteCollection<BsonDocument> Collection(GrainId grainId) =>
-        shared.Database.GetCollection(GrainStorageKeys.Collection(options.CollectionPrefix, grainId));
+    private ILiteCollection<BsonDocument> Collection(LiteDatabase database, GrainId grainId) =>
+        database.GetCollection(GrainStorageKeys.Collection(options.CollectionPrefix, grainId));
+
+    /// <summary>LiteDB's exceptions cannot cross the wire to a caller on another silo; their message can.</summary>
+    private IOException Failure(LiteException e) => new($"Storage '{name}' (LiteDB): {e.Message}");
 
     private InconsistentStateException Conflict(string stateName, GrainId grainId, string? stored, string? expected) =>
         new($"Storage '{name}': state '{stateName}' of {grainId} was written by someone else (stored etag {stored ?? "none"}, expected {expected ?? "none"}).",

@@ -11,23 +11,14 @@ public sealed class LiteDbReminderTable(LiteDbStorageOptions options) : IReminde
 {
     private readonly SharedLiteDatabase shared = SharedLiteDatabase.Acquire(options.ConnectionString);
 
-    private ILiteCollection<BsonDocument> Reminders => shared.Database.GetCollection(options.CollectionPrefix + "reminders");
-
-    public Task Init()
+    public Task Init() => shared.RunAsync(db =>
     {
-        lock (shared.Gate)
-        {
-            Reminders.EnsureIndex("grain");
-            Reminders.EnsureIndex("hash");
-        }
-        return Task.CompletedTask;
-    }
+        var reminders = Reminders(db);
+        return reminders.EnsureIndex("grain") && reminders.EnsureIndex("hash");
+    });
 
     public Task<ReminderTableData> ReadRows(GrainId grainId)
-    {
-        lock (shared.Gate)
-            return Task.FromResult(new ReminderTableData(Reminders.Find(Query.EQ("grain", grainId.ToString())).Select(ToEntry).ToList()));
-    }
+        => shared.RunAsync(db => new ReminderTableData(Reminders(db).Find(Query.EQ("grain", grainId.ToString())).Select(ToEntry).ToList()));
 
     public Task<ReminderTableData> ReadRows(uint begin, uint end)
     {
@@ -35,17 +26,13 @@ public sealed class LiteDbReminderTable(LiteDbStorageOptions options) : IReminde
         var query = begin < end
             ? Query.And(Query.GT("hash", (long)begin), Query.LTE("hash", (long)end))
             : Query.Or(Query.GT("hash", (long)begin), Query.LTE("hash", (long)end));
-        lock (shared.Gate)
-            return Task.FromResult(new ReminderTableData(Reminders.Find(query).Select(ToEntry).ToList()));
+        return shared.RunAsync(db => new ReminderTableData(Reminders(db).Find(query).Select(ToEntry).ToList()));
     }
 
     public Task<ReminderEntry?> ReadRow(GrainId grainId, string reminderName)
-    {
-        lock (shared.Gate)
-            return Task.FromResult(Reminders.FindById(Key(grainId, reminderName)) is { } document ? ToEntry(document) : null);
-    }
+        => shared.RunAsync(db => Reminders(db).FindById(Key(grainId, reminderName)) is { } document ? ToEntry(document) : null);
 
-    public Task<string?> UpsertRow(ReminderEntry entry)
+    public async Task<string?> UpsertRow(ReminderEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
         var etag = GrainStorageKeys.NewETag();
@@ -59,30 +46,22 @@ public sealed class LiteDbReminderTable(LiteDbStorageOptions options) : IReminde
             ["periodTicks"] = entry.Period.Ticks,
             ["etag"] = etag,
         };
-        lock (shared.Gate)
-            Reminders.Upsert(document);
-        return Task.FromResult<string?>(etag);
+        await shared.RunAsync(db => Reminders(db).Upsert(document));
+        return etag;
     }
 
-    public Task<bool> RemoveRow(GrainId grainId, string reminderName, string eTag)
+    public Task<bool> RemoveRow(GrainId grainId, string reminderName, string eTag) => shared.RunAsync(db =>
     {
-        lock (shared.Gate)
-        {
-            var key = Key(grainId, reminderName);
-            if (Reminders.FindById(key) is not { } document || document["etag"].AsString != eTag)
-                return Task.FromResult(false);
-            return Task.FromResult(Reminders.Delete(key));
-        }
-    }
+        var reminders = Reminders(db);
+        var key = Key(grainId, reminderName);
+        return reminders.FindById(key) is { } document && document["etag"].AsString == eTag && reminders.Delete(key);
+    });
 
-    public Task TestOnlyClearTable()
-    {
-        lock (shared.Gate)
-            Reminders.DeleteAll();
-        return Task.CompletedTask;
-    }
+    public Task TestOnlyClearTable() => shared.RunAsync(db => Reminders(db).DeleteAll());
 
     public void Dispose() => shared.Dispose();
+
+    private ILiteCollection<BsonDocument> Reminders(LiteDatabase database) => database.GetCollection(options.CollectionPrefix + "reminders");
 
     private static string Key(GrainId grainId, string reminderName) => $"{grainId}|{reminderName}";
 
