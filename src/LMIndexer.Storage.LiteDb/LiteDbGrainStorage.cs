@@ -33,7 +33,7 @@ public sealed class LiteDbGrainStorage(string name, LiteDbStorageOptions options
             grainState.RecordExists = false;
             return;
         }
-        grainState.State = GrainStateJson.Deserialize<T>(JsonSerializer.Serialize(document[Document])) ?? Activator.CreateInstance<T>();
+        grainState.State = GrainStateJson.Deserialize<T>(LiteDbJson.Write(document[Document])) ?? Activator.CreateInstance<T>();
         grainState.ETag = document[ETag].AsString;
         grainState.RecordExists = true;
     }

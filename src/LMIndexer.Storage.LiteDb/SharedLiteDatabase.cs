@@ -66,6 +66,23 @@ public sealed class SharedLiteDatabase : IDisposable
         return (T)(await pending.Completion.Task)!;
     }
 
+    /// <summary>
+    /// Closes a database file: pending operations finish, the file is released. Only for when no
+    /// silo of the process uses it any more (a host restart drill, deleting test files); a provider
+    /// still holding it fails its next call.
+    /// </summary>
+    public static void Close(string connectionString)
+    {
+        var file = Path.GetFullPath(new ConnectionString(connectionString).Filename);
+        Entry? entry;
+        lock (Open)
+        {
+            if (!Open.Remove(file, out entry))
+                return;
+        }
+        entry.Dispose();
+    }
+
     /// <summary>Ends this provider's use; the database itself stays open for the process (see remarks).</summary>
     public void Dispose() => disposed = true;
 
