@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Net;
 using LMIndexer.Cli.Console;
+using LMIndexer.Storage.MongoDB;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -13,6 +14,8 @@ internal sealed class ClusterConnection
 {
     public Option<string> Gateway { get; } = new("--gateway") { Description = "host:port of a silo's gateway.", DefaultValueFactory = _ => "127.0.0.1:30000" };
     public Option<string> ClusterId { get; } = new("--cluster-id") { Description = "The cluster's id (Cluster:ClusterId of the silos).", DefaultValueFactory = _ => "lmindexer" };
+    public Option<string?> MongoDB { get; } = new("--mongodb") { Description = "Find the gateways in this MongoDB server's membership table (clusters with Cluster:Clustering=MongoDB) instead of --gateway." };
+    public Option<string> MongoDatabase { get; } = new("--mongodb-database") { Description = "The database of the membership table (Storage:MongoDB:Database).", DefaultValueFactory = _ => "lmindexer" };
     public Option<string> ServiceId { get; } = new("--service-id") { Description = "The cluster's service id (Cluster:ServiceId of the silos).", DefaultValueFactory = _ => "lmindexer" };
 
     public void AddTo(Command command)
@@ -20,17 +23,24 @@ internal sealed class ClusterConnection
         command.Options.Add(Gateway);
         command.Options.Add(ClusterId);
         command.Options.Add(ServiceId);
+        command.Options.Add(MongoDB);
+        command.Options.Add(MongoDatabase);
     }
 
     /// <summary>Connects, runs <paramref name="work"/> with the cluster's grain factory, disconnects.</summary>
     public async Task<int> RunAsync(ParseResult result, Func<IGrainFactory, Task<int>> work, CancellationToken cancellation)
     {
-        var gateway = ParseEndPoint(result.GetValue(Gateway)!);
+        var mongo = result.GetValue(MongoDB);
+        var gateway = mongo is null ? ParseEndPoint(result.GetValue(Gateway)!) : null;
+        var where = mongo is null ? gateway!.ToString() : "the gateways listed in MongoDB";
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
         builder.UseOrleansClient(client =>
         {
-            client.UseStaticClustering(gateway);
+            if (mongo is null)
+                client.UseStaticClustering(gateway!);
+            else
+                client.UseMongoDBClustering(o => (o.ConnectionString, o.Database) = (mongo, result.GetValue(MongoDatabase)!));
             client.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (result.GetValue(ClusterId)!, result.GetValue(ServiceId)!));
             // Fail fast with one line instead of retrying forever when no silo answers.
             client.UseConnectionRetryFilter((_, _) => Task.FromResult(false));
@@ -42,7 +52,7 @@ internal sealed class ClusterConnection
         }
         catch (Exception e) when (e is OrleansException or TimeoutException or System.Net.Sockets.SocketException)
         {
-            throw new CliUsageException($"cannot reach the cluster at {gateway}: {e.Message.Split('\n', 2)[0]}");
+            throw new CliUsageException($"cannot reach the cluster at {where}: {e.Message.Split('\n', 2)[0]}");
         }
         try
         {

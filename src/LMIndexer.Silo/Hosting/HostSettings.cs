@@ -5,8 +5,14 @@ public sealed class ClusterSettings
 {
     public const string Section = "Cluster";
 
-    /// <summary><c>embedded</c>: one machine, localhost clustering, nothing else to run.</summary>
-    public string Mode { get; set; } = "embedded";
+    /// <summary>
+    /// How silos find each other: <c>Localhost</c> (one machine, nothing else to run) or
+    /// <c>MongoDB</c> (membership in <c>Storage:MongoDB</c>'s server; silos on many machines).
+    /// </summary>
+    public string Clustering { get; set; } = "Localhost";
+
+    /// <summary>The address other silos reach this one at (MongoDB clustering); empty: the first non-loopback IPv4 address.</summary>
+    public string AdvertisedAddress { get; set; } = "";
 
     /// <summary>Silos and clients of one cluster share this id (clients: <c>--cluster-id</c>).</summary>
     public string ClusterId { get; set; } = "lmindexer";

@@ -14,8 +14,6 @@ public static class SiloHosting
         ArgumentNullException.ThrowIfNull(builder);
         var configuration = builder.Configuration;
         var cluster = configuration.GetSection(ClusterSettings.Section).Get<ClusterSettings>() ?? new ClusterSettings();
-        if (cluster.Mode != "embedded")
-            throw new InvalidOperationException($"Cluster:Mode '{cluster.Mode}' is not supported by this build; use 'embedded'.");
         if (cluster.Role is not (SiloRoles.Gpu or SiloRoles.Cpu))
             throw new InvalidOperationException($"Cluster:Role must be '{SiloRoles.Gpu}' or '{SiloRoles.Cpu}', not '{cluster.Role}'.");
         var torch = configuration.GetSection(TorchSettings.Section).Get<TorchSettings>() ?? new TorchSettings();
@@ -27,7 +25,7 @@ public static class SiloHosting
         builder.Services.Configure<AdminSettings>(configuration.GetSection(AdminSettings.Section));
         builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, serviceId: cluster.ServiceId, clusterId: cluster.ClusterId);
+            silo.AddLMIndexerClustering(cluster, configuration);
             silo.AddLMIndexerStorage(configuration);
             silo.AddLMIndexerGrains(configuration, new Dictionary<string, string> { [SiloRoles.MetadataKey] = cluster.Role });
             silo.AddDashboard();
