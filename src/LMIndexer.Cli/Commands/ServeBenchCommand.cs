@@ -154,6 +154,7 @@ public static class ServeBenchCommand
         }));
         bench.Subcommands.Add(serve);
         bench.Subcommands.Add(BackfillBenchCommand.Create());
+        bench.Subcommands.Add(StorageBenchCommand.Create());
         return bench;
     }
 
