@@ -18,12 +18,16 @@ public sealed record RecommendedItem(
     [property: Id(2)] RecommendationSource Source,
     [property: Id(3)] ItemRecord? Item);
 
-/// <summary>Recommendations for a user and the index version that produced them.</summary>
+/// <summary>
+/// Recommendations for a user and the index version that produced them. <see cref="Degraded"/>:
+/// the model did not answer (failure or timeout), so every item comes from popularity.
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record RecommendationResult(
     [property: Id(0)] string UserId,
     [property: Id(1)] string? Version,
-    [property: Id(2)] IReadOnlyList<RecommendedItem> Items);
+    [property: Id(2)] IReadOnlyList<RecommendedItem> Items,
+    [property: Id(3)] bool Degraded = false);
 
 /// <summary>A generated ID with its beam score, as the inference grain returns it.</summary>
 [GenerateSerializer, Immutable]

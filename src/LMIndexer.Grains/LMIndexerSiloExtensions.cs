@@ -56,6 +56,8 @@ public sealed class InferenceOptionsValidator : IValidateOptions<InferenceOption
             errors.Add($"Inference:Replicas must be at least 1 (got {options.Replicas}).");
         if (options.Beams < 1)
             errors.Add($"Inference:Beams must be at least 1 (got {options.Beams}).");
+        if (options.TimeoutMilliseconds < 1)
+            errors.Add($"Inference:TimeoutMilliseconds must be at least 1 (got {options.TimeoutMilliseconds}).");
         if (options.MaxQueueLength < 1)
             errors.Add($"Inference:MaxQueueLength must be at least 1 (got {options.MaxQueueLength}).");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

@@ -20,6 +20,9 @@ public sealed class InferenceOptions
     /// <summary>When no silo has the <c>gpu</c> role, run inference on any silo instead of failing.</summary>
     public bool FallbackToAnySilo { get; set; } = true;
 
+    /// <summary>How long a recommendation waits for the model before it answers from popularity (marked degraded).</summary>
+    public int TimeoutMilliseconds { get; set; } = 2000;
+
     /// <summary>Requests waiting beyond this are refused (back-pressure) instead of queueing forever.</summary>
     public int MaxQueueLength { get; set; } = 4096;
 }

@@ -1,7 +1,9 @@
+using System.Diagnostics.Metrics;
 using System.IO.Hashing;
 using System.Text;
 using LMIndexer.Abstractions;
 using LMIndexer.Grains.Inference;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace LMIndexer.Grains.Users;
@@ -22,8 +24,16 @@ public sealed class UserState
 public sealed class UserGrain(
     [PersistentState("user", StorageNames.Default)] IPersistentState<UserState> state,
     IOptions<RecommendationOptions> recommendationOptions,
-    IOptions<InferenceOptions> inferenceOptions) : Grain, IUserGrain
+    IOptions<InferenceOptions> inferenceOptions,
+    ILogger<UserGrain> logger) : Grain, IUserGrain
 {
+    public const string MeterName = "LMIndexer.Recommendations";
+
+    private static readonly Meter Meter = new(MeterName);
+
+    /// <summary>Answered recommendation requests by how they were answered: model, cold (no history or version), degraded (the model failed).</summary>
+    private static readonly Counter<long> Answers = Meter.CreateCounter<long>("lmindexer.recommendations");
+
     private readonly Dictionary<string, ItemRecord> records = new(StringComparer.Ordinal);
     private HashSet<string>? eventIds;
     private HashSet<string>? seen;
@@ -103,21 +113,35 @@ public sealed class UserGrain(
         var chosen = new List<(string ItemId, double Score, RecommendationSource Source)>();
         var taken = new HashSet<string>(SeenSet, StringComparer.Ordinal);
         string? version = null;
+        var degraded = false;
         var active = await GrainFactory.GetGrain<IIndexVersionGrain>(0).GetActiveAsync();
         if (active is not null && state.State.History.Count > 0)
         {
-            var history = await RecordsAsync([.. state.State.History.Select(h => h.ItemId).Reverse().Distinct(StringComparer.Ordinal).Reverse()]);
-            var inference = GrainFactory.GetGrain<IIndexerInferenceGrain>($"{active}/{Replica(inferenceOptions.Value.Replicas)}");
-            var beams = Math.Max(inferenceOptions.Value.Beams, count);
-            var generated = await inference.GenerateAsync([.. history], beams);
-            version = generated.Version;
-            var resolved = await Items.IdResolution.ResolveAsync(GrainFactory, generated);
-            for (var i = 0; i < generated.Ids.Count && chosen.Count < count; i++)
+            try
             {
-                if (resolved[i] is { } itemId && taken.Add(itemId))
-                    chosen.Add((itemId, generated.Ids[i].Score, RecommendationSource.Model));
+                var history = await RecordsAsync([.. state.State.History.Select(h => h.ItemId).Reverse().Distinct(StringComparer.Ordinal).Reverse()]);
+                var inference = GrainFactory.GetGrain<IIndexerInferenceGrain>($"{active}/{Replica(inferenceOptions.Value.Replicas)}");
+                var beams = Math.Max(inferenceOptions.Value.Beams, count);
+                var generated = await inference.GenerateAsync([.. history], beams).WaitAsync(TimeSpan.FromMilliseconds(inferenceOptions.Value.TimeoutMilliseconds));
+                var resolved = await Items.IdResolution.ResolveAsync(GrainFactory, generated);
+                version = generated.Version;
+                for (var i = 0; i < generated.Ids.Count && chosen.Count < count; i++)
+                {
+                    if (resolved[i] is { } itemId && taken.Add(itemId))
+                        chosen.Add((itemId, generated.Ids[i].Score, RecommendationSource.Model));
+                }
+            }
+            catch (Exception e)
+            {
+                // Shoppers get popular items rather than an error; the response says so.
+                logger.LogWarning(e, "Recommendations for {User} fall back to popularity: the model of version {Version} did not answer", this.GetPrimaryKeyString(), active);
+                degraded = true;
+                version = null;
+                chosen.Clear();
+                taken = new HashSet<string>(SeenSet, StringComparer.Ordinal);
             }
         }
+        Answers.Add(1, new KeyValuePair<string, object?>("answer", degraded ? "degraded" : version is null ? "cold" : "model"));
         if (chosen.Count < count)
         {
             var popular = await GrainFactory.GetGrain<IPopularityGrain>(0).TopAsync(count + taken.Count);
@@ -132,7 +156,7 @@ public sealed class UserGrain(
         var details = await RecordsAsync([.. chosen.Select(c => c.ItemId)]);
         var byId = details.ToDictionary(d => d.ItemId, StringComparer.Ordinal);
         return new RecommendationResult(this.GetPrimaryKeyString(), version,
-            [.. chosen.Select(c => new RecommendedItem(c.ItemId, c.Score, c.Source, byId.GetValueOrDefault(c.ItemId)))]);
+            [.. chosen.Select(c => new RecommendedItem(c.ItemId, c.Score, c.Source, byId.GetValueOrDefault(c.ItemId)))], degraded);
     }
 
     /// <summary>Catalog records of items (cached for the activation's lifetime); unknown items are left out.</summary>

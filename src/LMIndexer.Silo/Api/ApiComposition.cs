@@ -21,7 +21,7 @@ public static class ApiComposition
         services.AddHealthChecks().AddCheck<ServingHealthCheck>("serving");
         // Metrics in Prometheus text format at /metrics: inference queue and batches, Orleans, HTTP.
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter(Grains.Inference.InferenceEngine.MeterName, "Microsoft.Orleans", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
+            .AddMeter(Grains.Inference.InferenceEngine.MeterName, Grains.Users.UserGrain.MeterName, Grains.Backfill.BackfillGrain.MeterName, "Microsoft.Orleans", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
             .AddPrometheusExporter());
         return services;
     }

@@ -25,10 +25,11 @@ public sealed record ItemsAccepted(int Upserted);
 public sealed record RecommendedItemDto(string ItemId, double Score, string Source, string? Title, string? Brand, decimal? Price);
 
 /// <summary>Recommendations and the index version that produced them (null: popularity only).</summary>
-public sealed record RecommendationsDto(string UserId, string? Version, IReadOnlyList<RecommendedItemDto> Items)
+public sealed record RecommendationsDto(string UserId, string? Version, IReadOnlyList<RecommendedItemDto> Items, bool Degraded)
 {
     public static RecommendationsDto From(RecommendationResult result) => new(result.UserId, result.Version,
-        [.. result.Items.Select(i => new RecommendedItemDto(i.ItemId, Math.Round(i.Score, 4), i.Source == RecommendationSource.Model ? "model" : "popular", i.Item?.Title, i.Item?.Brand, i.Item?.Price))]);
+        [.. result.Items.Select(i => new RecommendedItemDto(i.ItemId, Math.Round(i.Score, 4), i.Source == RecommendationSource.Model ? "model" : "popular", i.Item?.Title, i.Item?.Brand, i.Item?.Price))],
+        result.Degraded);
 }
 
 /// <summary>An item with its semantic IDs.</summary>
