@@ -17,9 +17,12 @@ namespace LMIndexer.EndToEnd.Tests;
 /// The real host (silo + API + widget) on a free loopback port, serving the test bundle and its
 /// catalog exactly as <c>lmindexer-silo</c> does from configuration.
 /// </summary>
-public sealed class HostFixture : IAsyncLifetime
+public class HostFixture : IAsyncLifetime
 {
     public const string ApiKey = "test-admin-key";
+
+    /// <summary>A key that may write the catalog and nothing else (configured by its hash only).</summary>
+    public const string CatalogKey = "test-catalog-key";
 
     private readonly string storeFile = Path.Combine(Path.GetTempPath(), "lmindexer-tests", $"host-{Guid.NewGuid():N}.db");
     private WebApplication? app;
@@ -39,7 +42,7 @@ public sealed class HostFixture : IAsyncLifetime
             EnvironmentName = "Production",
             WebRootPath = Path.Combine(RepositoryRoot(), "src", "LMIndexer.Silo", "wwwroot"),
         });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>
         {
             ["Urls"] = "http://127.0.0.1:0",
             ["Cluster:SiloPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -52,8 +55,16 @@ public sealed class HostFixture : IAsyncLifetime
             ["Serving:CatalogPath"] = TestServingBundle.CatalogDirectory,
             ["Serving:SearchBundlePath"] = TestServingBundle.SearchDirectory,
             ["Admin:ApiKey"] = ApiKey,
+            ["Security:ApiKeys:0:Name"] = "catalog feed",
+            ["Security:ApiKeys:0:Sha256"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(CatalogKey))),
+            ["Security:ApiKeys:0:Scopes:0"] = "catalog",
+            // Off here, so that load and fuzz tests reach the endpoints; RateLimitedHostFixture turns it on.
+            ["Security:PermitsPerSecond"] = "0",
             ["Logging:LogLevel:Default"] = "Warning",
-        });
+        };
+        foreach (var (key, value) in Overrides)
+            settings[key] = value;
+        builder.Configuration.AddInMemoryCollection(settings);
         builder.AddLMIndexerSilo();
         app = builder.Build();
         app.MapLMIndexer();
@@ -63,6 +74,9 @@ public sealed class HostFixture : IAsyncLifetime
         BaseAddress = new Uri(address);
         Http = new HttpClient { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
     }
+
+    /// <summary>Settings that a specialised host changes.</summary>
+    protected virtual IReadOnlyDictionary<string, string?> Overrides => new Dictionary<string, string?>();
 
     public async Task DisposeAsync()
     {
@@ -90,6 +104,17 @@ public sealed class HostFixture : IAsyncLifetime
             directory = directory.Parent;
         return directory?.FullName ?? throw new InvalidOperationException("The repository root was not found above the test binaries.");
     }
+}
+
+/// <summary>The same host with a tight public rate limit and a small body limit.</summary>
+public sealed class RateLimitedHostFixture : HostFixture
+{
+    protected override IReadOnlyDictionary<string, string?> Overrides => new Dictionary<string, string?>
+    {
+        ["Security:PermitsPerSecond"] = "1",
+        ["Security:Burst"] = "3",
+        ["Security:MaxRequestBodyBytes"] = "65536",
+    };
 }
 
 [CollectionDefinition(nameof(HostCollection))]

@@ -62,6 +62,7 @@ public sealed class HttpApiTests(HostFixture host)
     public async Task Bad_input_is_a_400_problem(string method, string path, string? body, string? field)
     {
         using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = body is null ? null : Json(body) };
+        request.Headers.Add("X-Api-Key", HostFixture.CatalogKey);   // past the key check of catalog writes
         using var response = await host.Http.SendAsync(request);
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
@@ -82,7 +83,9 @@ public sealed class HttpApiTests(HostFixture host)
     [Fact]
     public async Task Items_round_trip_with_their_semantic_ids_and_unknown_items_are_404()
     {
-        using var put = await host.Http.PutAsync("/api/items", Json("""{"itemId":"NEW-1","title":"Test serum","brand":"Acme","price":9.5,"categories":[["Beauty","Serums"]]}"""));
+        using var putRequest = new HttpRequestMessage(HttpMethod.Put, "/api/items") { Content = Json("""{"itemId":"NEW-1","title":"Test serum","brand":"Acme","price":9.5,"categories":[["Beauty","Serums"]]}""") };
+        putRequest.Headers.Add("X-Api-Key", HostFixture.CatalogKey);
+        using var put = await host.Http.SendAsync(putRequest);
         Assert.Equal(HttpStatusCode.OK, put.StatusCode);
         var created = await host.Http.GetFromJsonAsync<JsonElement>("/api/items/NEW-1");
         Assert.Equal("Test serum", created.GetProperty("item").GetProperty("title").GetString());

@@ -1,10 +1,7 @@
-using System.Security.Cryptography;
-using System.Text;
 using LMIndexer.Abstractions;
 using LMIndexer.Core.Indexing;
 using LMIndexer.Grains.Versions;
 using LMIndexer.Silo.Hosting;
-using Microsoft.Extensions.Options;
 
 namespace LMIndexer.Silo.Api;
 
@@ -13,7 +10,7 @@ public static class AdminEndpoints
 {
     public static RouteGroupBuilder MapAdmin(this RouteGroupBuilder api)
     {
-        var admin = api.MapGroup("/admin").AddEndpointFilter(RequireApiKey);
+        var admin = api.MapGroup("/admin").AddEndpointFilter(Security.ApiKeys.Require(Security.ApiScopes.Admin)).DisableRateLimiting();
         admin.MapGet("/versions", async (IGrainFactory grains) => await grains.GetGrain<IIndexVersionGrain>(0).GetAsync())
             .WithName("ListVersions").WithSummary("Registered index versions and the active one.");
         admin.MapPost("/versions", RegisterAsync)
@@ -90,16 +87,5 @@ public static class AdminEndpoints
         return IdDriftReport.Compare(
             SemanticIdTable.Load(Path.Combine(older.BundlePath, SemanticIdTable.FileName)),
             SemanticIdTable.Load(Path.Combine(newer.BundlePath, SemanticIdTable.FileName)));
-    }
-
-    private static async ValueTask<object?> RequireApiKey(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        var expected = context.HttpContext.RequestServices.GetRequiredService<IOptions<AdminSettings>>().Value.ApiKey;
-        if (string.IsNullOrEmpty(expected))
-            return Results.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Admin API disabled", detail: "Set Admin:ApiKey to enable it.");
-        var given = context.HttpContext.Request.Headers["X-Api-Key"].ToString();
-        if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given), Encoding.UTF8.GetBytes(expected)))
-            return Results.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized", detail: "A valid X-Api-Key header is required.");
-        return await next(context);
     }
 }

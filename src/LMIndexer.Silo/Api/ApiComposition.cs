@@ -33,7 +33,13 @@ public static class ApiComposition
         app.UseStatusCodePages();
         app.UseDefaultFiles();
         app.UseStaticFiles();
-        var api = app.MapGroup("/api").WithTags("LMIndexer");
+        app.UseCors();
+        app.UseRateLimiter();
+        // Public endpoints are rate-limited per client and callable from the configured shop origins;
+        // catalog writes and the admin API also need an API key of their scope.
+        var api = app.MapGroup("/api").WithTags("LMIndexer")
+            .RequireRateLimiting(Security.SecurityComposition.PublicPolicy)
+            .RequireCors(Security.SecurityComposition.CorsPolicy);
         api.MapEvents();
         api.MapItems();
         api.MapRecommendations();

@@ -10,6 +10,15 @@ public static class InputValidation
 {
     public const int MaxIdLength = 128;
     public const int MaxBatch = 1000;
+    public const int MaxTitleLength = 1000;
+    public const int MaxDescriptionLength = 20_000;
+    public const int MaxBrandLength = 200;
+    public const int MaxCategoryPaths = 20;
+    public const int MaxCategoryDepth = 12;
+    public const int MaxCategoryLength = 200;
+
+    /// <summary>Event times may run ahead of the server clock by this much (client clocks drift), no more.</summary>
+    public static readonly TimeSpan MaxClockSkew = TimeSpan.FromDays(1);
 
     public static void Id(Dictionary<string, string[]> errors, string field, string? value)
     {
@@ -28,8 +37,11 @@ public static class InputValidation
         if (dto.EventId is not null)
             Id(errors, $"{prefix}eventId", dto.EventId);
         var type = EventType.View;
-        if (dto.Type is not null && !Enum.TryParse(dto.Type, ignoreCase: true, out type))
+        // Names only: Enum.TryParse would also take "1" or "42" (numbers, even undefined ones).
+        if (dto.Type is not null && (dto.Type.Length == 0 || !char.IsLetter(dto.Type[0]) || !Enum.TryParse(dto.Type, ignoreCase: true, out type) || !Enum.IsDefined(type)))
             errors[$"{prefix}type"] = [$"must be one of {string.Join(", ", Enum.GetNames<EventType>().Select(n => n.ToLowerInvariant()))}"];
+        if (dto.Time is { } time && (time > clock.GetUtcNow() + MaxClockSkew || time.Year < 1990))
+            errors[$"{prefix}time"] = ["is not a plausible event time"];
         return new UserEvent(dto.EventId ?? Guid.NewGuid().ToString("N"), dto.UserId ?? "", dto.ItemId ?? "", type, dto.Time ?? clock.GetUtcNow());
     }
 
@@ -40,6 +52,17 @@ public static class InputValidation
             errors[$"{prefix}title"] = ["an item needs a title or a description"];
         if (dto.Price is < 0)
             errors[$"{prefix}price"] = ["cannot be negative"];
+        if (dto.Title?.Length > MaxTitleLength)
+            errors[$"{prefix}title"] = [$"is longer than {MaxTitleLength} characters"];
+        if (dto.Description?.Length > MaxDescriptionLength)
+            errors[$"{prefix}description"] = [$"is longer than {MaxDescriptionLength} characters"];
+        if (dto.Brand?.Length > MaxBrandLength)
+            errors[$"{prefix}brand"] = [$"is longer than {MaxBrandLength} characters"];
+        if (dto.Categories is { } paths && (paths.Count > MaxCategoryPaths
+            || paths.Any(p => p is null || p.Count > MaxCategoryDepth || p.Any(c => string.IsNullOrWhiteSpace(c) || c.Length > MaxCategoryLength))))
+        {
+            errors[$"{prefix}categories"] = [$"at most {MaxCategoryPaths} paths of at most {MaxCategoryDepth} non-empty names of at most {MaxCategoryLength} characters"];
+        }
         return new ItemRecord(dto.ItemId ?? "", dto.Title, dto.Description, dto.Brand, dto.Price, dto.Categories);
     }
 

@@ -8,8 +8,9 @@ public static class ItemsEndpoints
     public static RouteGroupBuilder MapItems(this RouteGroupBuilder api)
     {
         api.MapPut("/items", UpsertAsync)
+            .AddEndpointFilter(Security.ApiKeys.Require(Security.ApiScopes.Catalog))
             .WithName("UpsertItems")
-            .WithSummary("Create or update catalog items (one object or an array of up to 1000).")
+            .WithSummary("Create or update catalog items (one object or an array of up to 1000); needs an X-Api-Key with the catalog scope.")
             .Accepts<ItemDto[]>("application/json")
             .Produces<ItemsAccepted>()
             .ProducesValidationProblem();

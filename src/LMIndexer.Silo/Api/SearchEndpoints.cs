@@ -38,6 +38,6 @@ public static class SearchEndpoints
         var hits = generated.Ids.Zip(resolved).Where(p => p.Second is not null).DistinctBy(p => p.Second).Take(take).ToList();
         var records = await Task.WhenAll(hits.Select(h => grains.GetGrain<IItemGrain>(h.Second!).GetAsync()));
         return new RecommendationsDto("", generated.Version,
-            [.. hits.Select((h, i) => new RecommendedItemDto(h.Second!, Math.Round(h.First.Score, 4), "model", records[i]?.Title, records[i]?.Brand, records[i]?.Price))]);
+            [.. hits.Select((h, i) => new RecommendedItemDto(h.Second!, Math.Round(h.First.Score, 4), "model", records[i]?.Title, records[i]?.Brand, records[i]?.Price))], Degraded: false);
     }
 }

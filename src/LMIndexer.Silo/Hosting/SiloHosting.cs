@@ -2,6 +2,7 @@ using LMIndexer.Core.Runtime;
 using LMIndexer.Grains;
 using LMIndexer.Grains.Placement;
 using LMIndexer.Silo.Api;
+using LMIndexer.Silo.Security;
 using Orleans.Dashboard;
 
 namespace LMIndexer.Silo.Hosting;
@@ -32,6 +33,7 @@ public static class SiloHosting
         });
         builder.Services.AddSingleton<ServingBootstrap>();
         builder.Services.AddHostedService(services => services.GetRequiredService<ServingBootstrap>());
+        builder.AddLMIndexerSecurity();
         builder.Services.AddLMIndexerApi();
         return builder;
     }
