@@ -31,6 +31,9 @@ public static class LMIndexerSiloExtensions
         services.AddSingleton<IValidateOptions<BackfillOptions>, BackfillOptionsValidator>();
         services.AddOptions<IndexVersionOptions>().Bind(configuration.GetSection(IndexVersionOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<IndexVersionOptions>, IndexVersionOptionsValidator>();
+        services.AddOptions<Storage.StateWriteOptions>().Bind(configuration.GetSection(Storage.StateWriteOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<Storage.StateWriteOptions>, StateWriteOptionsValidator>();
+        services.AddSingleton<Storage.StateWriter>();
         services.AddOptions<GpuPlacementOptions>().Configure<IOptions<InferenceOptions>>((placement, inference) => placement.FallbackToAnySilo = inference.Value.FallbackToAnySilo);
         services.AddSingleton<InferenceEngineRegistry>();
         services.AddPlacementDirector<GpuPlacement, GpuPlacementDirector>();
@@ -79,5 +82,17 @@ public sealed class RecommendationOptionsValidator : IValidateOptions<Recommenda
         if (options.MaxCount < 1)
             errors.Add($"Recommendations:MaxCount must be at least 1 (got {options.MaxCount}).");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
+
+/// <summary>Rejects retry settings that cannot work, at start-up.</summary>
+public sealed class StateWriteOptionsValidator : IValidateOptions<Storage.StateWriteOptions>
+{
+    public ValidateOptionsResult Validate(string? name, Storage.StateWriteOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.MaxRetries is < 0 or > 10 || options.FirstDelayMilliseconds < 1
+            ? ValidateOptionsResult.Fail($"StateWrites: MaxRetries must be 0-10 and FirstDelayMilliseconds at least 1 (got {options.MaxRetries}, {options.FirstDelayMilliseconds}).")
+            : ValidateOptionsResult.Success;
     }
 }

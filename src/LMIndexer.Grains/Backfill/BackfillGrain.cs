@@ -38,6 +38,7 @@ public sealed class BackfillGrain(
     [PersistentState("backfill", StorageNames.Default)] IPersistentState<BackfillState> state,
     IOptions<BackfillOptions> options,
     ILocalSiloDetails silo,
+    Storage.StateWriter writer,
     ILogger<BackfillGrain> logger) : Grain, IBackfillGrain, IRemindable
 {
     public const string MeterName = "LMIndexer.Backfill";
@@ -78,7 +79,7 @@ public sealed class BackfillGrain(
                 // Started again: carry on from the cursor.
                 Job.Status = BackfillStatus.Running;
                 Job.Finished = null;
-                await state.WriteStateAsync();
+                await writer.WriteAsync(state);
                 await this.RegisterOrUpdateReminder(ReminderName, options.Value.ReminderPeriod, options.Value.ReminderPeriod);
                 Run();
             }
@@ -98,7 +99,7 @@ public sealed class BackfillGrain(
             Total = table.Count,
             Started = DateTimeOffset.UtcNow,
         };
-        await state.WriteStateAsync();
+        await writer.WriteAsync(state);
         await this.RegisterOrUpdateReminder(ReminderName, options.Value.ReminderPeriod, options.Value.ReminderPeriod);
         logger.LogInformation("Backfill {Job} of version {Version} started: {Total} items from {Path}", this.GetPrimaryKeyString(), Job.Version, Job.Total, path);
         Run();
@@ -163,7 +164,7 @@ public sealed class BackfillGrain(
                 var count = Math.Min(settings.BatchSize, Job.Total - Job.Done);
                 await WriteBatchAsync(table, Job.Done, count, cancellationToken);
                 Job.Done += count;
-                await state.WriteStateAsync(CancellationToken.None);   // the cursor is kept even when the job is being cancelled
+                await writer.WriteAsync(state, CancellationToken.None);   // the cursor is kept even when the job is being cancelled
                 ItemsWritten.Add(count, new KeyValuePair<string, object?>("version", Job.Version));
                 if (settings.PauseBetweenBatches > TimeSpan.Zero)
                     await Task.Delay(settings.PauseBetweenBatches, cancellationToken);
@@ -211,7 +212,7 @@ public sealed class BackfillGrain(
     {
         Job.Status = status;
         Job.Finished = DateTimeOffset.UtcNow;
-        await state.WriteStateAsync();
+        await writer.WriteAsync(state);
         if (await this.GetReminder(ReminderName) is { } reminder)
             await this.UnregisterReminder(reminder);
     }

@@ -13,7 +13,7 @@ public sealed class IdPrefixState
 /// The part of a version's ID trie below one first code (key <c>{version}/{c1}</c>). Generated IDs
 /// resolve here in batches; the trie is split by c1 so resolution spreads over the cluster.
 /// </summary>
-public sealed class IdPrefixGrain([PersistentState("prefix", StorageNames.Default)] IPersistentState<IdPrefixState> state) : Grain, IIdPrefixGrain
+public sealed class IdPrefixGrain([PersistentState("prefix", StorageNames.Default)] IPersistentState<IdPrefixState> state, Storage.StateWriter writer) : Grain, IIdPrefixGrain
 {
     private long FirstCode => long.Parse(this.GetPrimaryKeyString().Split('/')[1], System.Globalization.CultureInfo.InvariantCulture);
 
@@ -32,7 +32,7 @@ public sealed class IdPrefixGrain([PersistentState("prefix", StorageNames.Defaul
             changed = true;
         }
         if (changed)
-            await state.WriteStateAsync();
+            await writer.WriteAsync(state);
     }
 
     public Task<IReadOnlyList<string?>> ResolveAsync(IReadOnlyList<long[]> codes) =>

@@ -11,7 +11,7 @@ public sealed class ItemState
 }
 
 /// <summary>A catalog item and its semantic ID per index version.</summary>
-public sealed class ItemGrain([PersistentState("item", StorageNames.Default)] IPersistentState<ItemState> state) : Grain, IItemGrain
+public sealed class ItemGrain([PersistentState("item", StorageNames.Default)] IPersistentState<ItemState> state, Storage.StateWriter writer) : Grain, IItemGrain
 {
     public async Task UpsertAsync(ItemRecord record)
     {
@@ -21,7 +21,7 @@ public sealed class ItemGrain([PersistentState("item", StorageNames.Default)] IP
         if (state.State.Record == record)
             return;
         state.State.Record = record;
-        await state.WriteStateAsync();
+        await writer.WriteAsync(state);
     }
 
     public Task<ItemRecord?> GetAsync() => Task.FromResult(state.State.Record);
@@ -36,12 +36,12 @@ public sealed class ItemGrain([PersistentState("item", StorageNames.Default)] IP
         if (state.State.SemanticIds.TryGetValue(id.Version, out var existing) && existing.AsSpan().SequenceEqual(id.Codes))
             return;
         state.State.SemanticIds[id.Version] = id.Codes;
-        await state.WriteStateAsync();
+        await writer.WriteAsync(state);
     }
 
     public async Task RemoveSemanticIdAsync(string version)
     {
         if (state.State.SemanticIds.Remove(version))
-            await state.WriteStateAsync();
+            await writer.WriteAsync(state);
     }
 }

@@ -25,6 +25,7 @@ public sealed class UserGrain(
     [PersistentState("user", StorageNames.Default)] IPersistentState<UserState> state,
     IOptions<RecommendationOptions> recommendationOptions,
     IOptions<InferenceOptions> inferenceOptions,
+    Storage.StateWriter writer,
     ILogger<UserGrain> logger) : Grain, IUserGrain
 {
     public const string MeterName = "LMIndexer.Recommendations";
@@ -60,7 +61,8 @@ public sealed class UserGrain(
         {
             try
             {
-                await state.WriteStateAsync();
+                // Acknowledged only once saved: retried on transient failures, surfaced otherwise.
+                await writer.WriteAsync(state);
             }
             catch
             {

@@ -24,6 +24,7 @@ public sealed class IndexVersionGrain(
     [PersistentState("versions", StorageNames.Default)] IPersistentState<IndexVersionRegistry> state,
     IOptions<IndexVersionOptions> retention,
     IOptions<InferenceOptions> inference,
+    Storage.StateWriter writer,
     ILogger<IndexVersionGrain> logger) : Grain, IIndexVersionGrain
 {
     private IndexVersionRegistry Registry => state.State;
@@ -40,7 +41,7 @@ public sealed class IndexVersionGrain(
         var info = new IndexVersionInfo(version, bundlePath, DateTimeOffset.UtcNow, items, task, ready);
         Registry.Versions.RemoveAll(v => v.Version == version);
         Registry.Versions.Add(info);
-        await state.WriteStateAsync();
+        await writer.WriteAsync(state);
         return info;
     }
 
@@ -52,7 +53,7 @@ public sealed class IndexVersionGrain(
         if (Registry.Versions[index].Ready)
             return;
         Registry.Versions[index] = Registry.Versions[index] with { Ready = true };
-        await state.WriteStateAsync();
+        await writer.WriteAsync(state);
     }
 
     public async Task<ActivationResult> ActivateAsync(string version)
@@ -73,7 +74,7 @@ public sealed class IndexVersionGrain(
             Registry.Active = version;
         }
         var retired = Retire();
-        await state.WriteStateAsync();
+        await writer.WriteAsync(state);
         logger.LogInformation("Activated {Task} version {Version}; retired {Retired}", info.Task, version, retired.Count == 0 ? "none" : string.Join(", ", retired.Select(r => r.Version)));
         foreach (var old in retired)
         {
@@ -94,7 +95,7 @@ public sealed class IndexVersionGrain(
     {
         var previous = Registry.Previous ?? throw new InvalidOperationException("There is no previous version to roll back to.");
         (Registry.Previous, Registry.Active) = (Registry.Active, previous);
-        await state.WriteStateAsync();
+        await writer.WriteAsync(state);
         logger.LogInformation("Rolled back to version {Version}", previous);
         return previous;
     }
