@@ -135,7 +135,7 @@ public static class StorageBenchCommand
         {
             var started = clock.Elapsed;
             await call(record);
-            latencies.Add(new LoadSample(started, (clock.Elapsed - started).TotalMilliseconds, 200, null));
+            latencies.Add(new LoadSample("grain", started, (clock.Elapsed - started).TotalMilliseconds, 200, null));
         });
         var seconds = clock.Elapsed.TotalSeconds;
         return new Phase(records.Count / seconds, RecommendationLoad.Percentile(latencies, 0.5), RecommendationLoad.Percentile(latencies, 0.99));

@@ -5,15 +5,21 @@ using System.Text.Json;
 
 namespace LMIndexer.Cli.Load;
 
-/// <summary>One request of a load run: when it left, how long it took, its status and the version that answered.</summary>
-public sealed record LoadSample(TimeSpan Sent, double Milliseconds, int Status, string? Version);
+/// <summary>One request of a load run: its kind, when it left, how long it took, its status and (recommendations) the version that answered.</summary>
+public sealed record LoadSample(string Kind, TimeSpan Sent, double Milliseconds, int Status, string? Version)
+{
+    public bool Ok => Status is >= 200 and < 300;
+}
 
 /// <summary>
-/// Open-loop recommendation load on a loopback host: requests leave on schedule at a fixed rate
-/// whatever the latency, until cancelled or a bound on requests or time is reached.
+/// Open-loop HTTP load on a loopback host: requests leave on schedule at a fixed rate whatever the
+/// latency, until cancelled or a bound on requests or time is reached.
 /// </summary>
 public sealed class RecommendationLoad
 {
+    public const string Recommend = "recommend";
+    public const string Event = "event";
+
     private readonly ConcurrentQueue<LoadSample> samples = new();
 
     public IReadOnlyCollection<LoadSample> Samples => samples;
@@ -29,9 +35,15 @@ public sealed class RecommendationLoad
         return uri;
     }
 
-    public async Task RunAsync(HttpClient http, Func<string> nextUser, int rate, int maxRequests, TimeSpan maxDuration, CancellationToken cancellation)
+    /// <summary>Recommendation requests only, for the users <paramref name="nextUser"/> names.</summary>
+    public Task RunAsync(HttpClient http, Func<string> nextUser, int rate, int maxRequests, TimeSpan maxDuration, CancellationToken cancellation) =>
+        RunAsync(http, _ => RecommendationRequest(nextUser()), rate, maxRequests, maxDuration, cancellation);
+
+    /// <summary>Any mix of requests: <paramref name="next"/> makes the i-th.</summary>
+    public async Task RunAsync(HttpClient http, Func<int, (string Kind, HttpRequestMessage Request)> next, int rate, int maxRequests, TimeSpan maxDuration, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(http);
+        ArgumentNullException.ThrowIfNull(next);
         ArgumentOutOfRangeException.ThrowIfLessThan(rate, 1);
         var clock = Stopwatch.StartNew();
         var inFlight = new List<Task>();
@@ -49,32 +61,44 @@ public sealed class RecommendationLoad
                     break;
                 }
             }
-            var user = nextUser();
-            inFlight.Add(Task.Run(() => SendAsync(http, user, clock), CancellationToken.None));
+            var (kind, request) = next(i);
+            inFlight.Add(Task.Run(() => SendAsync(http, kind, request, clock), CancellationToken.None));
         }
         await Task.WhenAll(inFlight);   // requests already sent finish (bounded by the client's timeout)
     }
 
-    private async Task SendAsync(HttpClient http, string user, Stopwatch clock)
+    public static (string Kind, HttpRequestMessage Request) RecommendationRequest(string user, int count = 10) =>
+        (Recommend, new HttpRequestMessage(HttpMethod.Get, $"/api/users/{Uri.EscapeDataString(user)}/recommendations?count={count}"));
+
+    public static (string Kind, HttpRequestMessage Request) EventRequest(string user, string item, string eventId) =>
+        (Event, new HttpRequestMessage(HttpMethod.Post, "/api/events")
+        {
+            Content = new StringContent(JsonSerializer.Serialize(new { userId = user, itemId = item, eventId, type = "view" }), System.Text.Encoding.UTF8, "application/json"),
+        });
+
+    private async Task SendAsync(HttpClient http, string kind, HttpRequestMessage request, Stopwatch clock)
     {
         var sent = clock.Elapsed;
         var status = 0;
         string? version = null;
         try
         {
-            using var response = await http.GetAsync($"/api/users/{Uri.EscapeDataString(user)}/recommendations?count=10");
-            status = (int)response.StatusCode;
-            if (response.IsSuccessStatusCode)
+            using (request)
+            using (var response = await http.SendAsync(request))
             {
-                using var body = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync());
-                version = body.RootElement.TryGetProperty("version", out var v) ? v.GetString() : null;
+                status = (int)response.StatusCode;
+                if (response.IsSuccessStatusCode && kind == Recommend)
+                {
+                    using var body = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync());
+                    version = body.RootElement.TryGetProperty("version", out var v) ? v.GetString() : null;
+                }
             }
         }
-        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or JsonException)
         {
-            // status 0: no answer
+            // status 0: no (usable) answer
         }
-        samples.Enqueue(new LoadSample(sent, (clock.Elapsed - sent).TotalMilliseconds, status, version));
+        samples.Enqueue(new LoadSample(kind, sent, (clock.Elapsed - sent).TotalMilliseconds, status, version));
     }
 
     /// <summary>The q-quantile (0 … 1) of latencies, ms; NaN when there are none.</summary>
