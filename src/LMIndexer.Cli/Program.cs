@@ -10,6 +10,7 @@ root.Subcommands.Add(QueryCommands.Search());
 root.Subcommands.Add(QueryCommands.Retrieval());
 root.Subcommands.Add(BackfillCommands.Create());
 root.Subcommands.Add(LoadCommand.Create());
+root.Subcommands.Add(ApiKeyCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
 root.Subcommands.Add(ServeBenchCommand.Create());
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -62,6 +62,22 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public void Apikey_new_prints_a_key_and_the_hash_the_silos_check_it_against()
+    {
+        using var temp = new TempDirectory();
+        var result = CliProcess.Run(temp.Path, Quick, "apikey", "new", "--name", "feed", "--scopes", "catalog");
+        Assert.Equal(0, result.ExitCode);
+        var key = System.Text.RegularExpressions.Regex.Match(result.Output, @"key \(give to the client, shown once\): (\S+)").Groups[1].Value;
+        var hash = System.Text.RegularExpressions.Regex.Match(result.Output, @"Security__ApiKeys__0__Sha256=([0-9a-f]{64})").Groups[1].Value;
+        Assert.StartsWith("lmi_", key, StringComparison.Ordinal);
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(key))), hash);
+        Assert.Contains("Security__ApiKeys__0__Scopes__0=catalog", result.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Scopes__1", result.Output, StringComparison.Ordinal);
+        var bad = CliProcess.Run(temp.Path, Quick, "apikey", "new", "--scopes", "root");
+        Assert.Equal(2, bad.ExitCode);
+    }
+
+    [Fact]
     public void Malformed_command_lines_exit_non_zero_with_a_message()
     {
         using var temp = new TempDirectory();

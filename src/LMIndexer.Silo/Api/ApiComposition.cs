@@ -3,6 +3,8 @@ using System.Text.Json.Serialization;
 using LMIndexer.Silo.Hosting;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
 using Orleans.Dashboard;
 using Scalar.AspNetCore;
 
@@ -11,18 +13,35 @@ namespace LMIndexer.Silo.Api;
 /// <summary>Services and routes of the HTTP surface (design §5).</summary>
 public static class ApiComposition
 {
-    public static IServiceCollection AddLMIndexerApi(this IServiceCollection services)
+    public static IServiceCollection AddLMIndexerApi(this IServiceCollection services, IConfiguration configuration)
     {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var telemetry = configuration.GetSection(TelemetrySettings.Section).Get<TelemetrySettings>() ?? new TelemetrySettings();
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase)));
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemMapping>();
         services.AddOpenApi();
         services.AddSingleton(TimeProvider.System);
         services.AddHealthChecks().AddCheck<ServingHealthCheck>("serving");
-        // Metrics in Prometheus text format at /metrics: inference queue and batches, Orleans, HTTP.
-        services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter(Grains.Inference.InferenceEngine.MeterName, Grains.Users.UserGrain.MeterName, Grains.Backfill.BackfillGrain.MeterName, "Microsoft.Orleans", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
-            .AddPrometheusExporter());
+        // Metrics in Prometheus text format at /metrics (inference queue and batches, recommendations by
+        // answer, backfill progress, storage retries, Orleans, HTTP); with Telemetry:OtlpEndpoint also
+        // metrics and traces (HTTP → grain calls) to an OpenTelemetry collector.
+        var otel = services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("lmindexer-silo"))
+            .WithMetrics(metrics =>
+            {
+                metrics.AddMeter(Grains.Inference.InferenceEngine.MeterName, Grains.Users.UserGrain.MeterName, Grains.Backfill.BackfillGrain.MeterName,
+                        Grains.Storage.StateWriter.MeterName, "Microsoft.Orleans", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
+                    .AddPrometheusExporter();
+                if (telemetry.OtlpEndpoint is { Length: > 0 } endpoint)
+                    metrics.AddOtlpExporter(o => o.Endpoint = new Uri(endpoint));
+            });
+        if (telemetry.OtlpEndpoint is { Length: > 0 } traces)
+        {
+            otel.WithTracing(tracing => tracing
+                .AddSource("Microsoft.AspNetCore", "Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application")
+                .AddOtlpExporter(o => o.Endpoint = new Uri(traces)));
+        }
         return services;
     }
 

@@ -81,3 +81,12 @@ public static class StorageProviders
     public const string LiteDb = "LiteDb";
     public const string MongoDB = "MongoDB";
 }
+
+/// <summary>Telemetry export (section <c>Telemetry</c>); Prometheus scraping at <c>/metrics</c> is always on.</summary>
+public sealed class TelemetrySettings
+{
+    public const string Section = "Telemetry";
+
+    /// <summary>An OTLP collector (e.g. <c>http://collector:4317</c>) for metrics and traces; empty: no export.</summary>
+    public string OtlpEndpoint { get; set; } = "";
+}

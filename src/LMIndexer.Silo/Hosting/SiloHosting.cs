@@ -30,11 +30,12 @@ public static class SiloHosting
             silo.AddLMIndexerStorage(configuration);
             silo.AddLMIndexerGrains(configuration, new Dictionary<string, string> { [SiloRoles.MetadataKey] = cluster.Role });
             silo.AddDashboard();
+            silo.AddActivityPropagation();   // traces follow requests from HTTP into grain calls
         });
         builder.Services.AddSingleton<ServingBootstrap>();
         builder.Services.AddHostedService(services => services.GetRequiredService<ServingBootstrap>());
         builder.AddLMIndexerSecurity();
-        builder.Services.AddLMIndexerApi();
+        builder.Services.AddLMIndexerApi(configuration);
         return builder;
     }
 }
