@@ -17,25 +17,11 @@ public sealed class LiteDbGrainStorage(string name, LiteDbStorageOptions options
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         ArgumentNullException.ThrowIfNull(grainState);
-        BsonDocument? document;
-        try
-        {
-            document = await shared.RunAsync(db => Collection(db, grainId).FindById(DocumentId(grainId)));
-        }
-        catch (LiteException e)
-        {
-            throw Failure(e);
-        }
+        var document = await RunAsync(db => Collection(db, grainId).FindById(DocumentId(grainId)));
         if (document is null)
-        {
-            grainState.State = Activator.CreateInstance<T>();
-            grainState.ETag = null;
-            grainState.RecordExists = false;
-            return;
-        }
-        grainState.State = GrainStateJson.Deserialize<T>(LiteDbJson.Write(document[Document])) ?? Activator.CreateInstance<T>();
-        grainState.ETag = document[ETag].AsString;
-        grainState.RecordExists = true;
+            GrainStates.SetMissing(grainState);
+        else
+            GrainStates.SetLoaded(grainState, LiteDbJson.Write(document[Document]), document[ETag].AsString);
     }
 
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
@@ -48,22 +34,8 @@ public sealed class LiteDbGrainStorage(string name, LiteDbStorageOptions options
             [ETag] = etag,
             [Document] = JsonSerializer.Deserialize(GrainStateJson.Serialize(grainState.State)),
         };
-        var expected = grainState.ETag;
-        try
-        {
-            await shared.RunAsync(db =>
-            {
-                var collection = Collection(db, grainId);
-                var stored = collection.FindById(DocumentId(grainId))?[ETag].AsString;
-                if (stored != expected)
-                    throw Conflict(stateName, grainId, stored, expected);
-                return stored is null ? collection.Insert(document) is not null : collection.Update(document);
-            });
-        }
-        catch (LiteException e)
-        {
-            throw Failure(e);
-        }
+        await CheckedAsync(stateName, grainId, grainState.ETag, (collection, stored) =>
+            stored is null ? collection.Insert(document) is not null : collection.Update(document));
         grainState.ETag = etag;
         grainState.RecordExists = true;
     }
@@ -71,28 +43,37 @@ public sealed class LiteDbGrainStorage(string name, LiteDbStorageOptions options
     public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         ArgumentNullException.ThrowIfNull(grainState);
-        var expected = grainState.ETag;
+        await CheckedAsync(stateName, grainId, grainState.ETag, (collection, stored) =>
+            stored is not null && collection.Delete(DocumentId(grainId)));
+        GrainStates.SetMissing(grainState);
+    }
+
+    public void Dispose() => shared.Dispose();
+
+    /// <summary>
+    /// Runs <paramref name="change"/> on the database thread only if the stored etag is still
+    /// <paramref name="expected"/> (none: no record); the check and the change cannot interleave with another write.
+    /// </summary>
+    private Task<bool> CheckedAsync(string stateName, GrainId grainId, string? expected, Func<ILiteCollection<BsonDocument>, string?, bool> change) => RunAsync(db =>
+    {
+        var collection = Collection(db, grainId);
+        var stored = collection.FindById(DocumentId(grainId))?[ETag].AsString;
+        if (stored != expected)
+            throw Conflict(stateName, grainId, stored, expected);
+        return change(collection, stored);
+    });
+
+    private async Task<TResult> RunAsync<TResult>(Func<LiteDatabase, TResult> operation)
+    {
         try
         {
-            await shared.RunAsync(db =>
-            {
-                var collection = Collection(db, grainId);
-                var stored = collection.FindById(DocumentId(grainId))?[ETag].AsString;
-                if (stored != expected)
-                    throw Conflict(stateName, grainId, stored, expected);
-                return stored is not null && collection.Delete(DocumentId(grainId));
-            });
+            return await shared.RunAsync(operation);
         }
         catch (LiteException e)
         {
             throw Failure(e);
         }
-        grainState.ETag = null;
-        grainState.RecordExists = false;
-        grainState.State = Activator.CreateInstance<T>();
     }
-
-    public void Dispose() => shared.Dispose();
 
     private ILiteCollection<BsonDocument> Collection(LiteDatabase database, GrainId grainId) =>
         database.GetCollection(GrainStorageKeys.Collection(options.CollectionPrefix, grainId));

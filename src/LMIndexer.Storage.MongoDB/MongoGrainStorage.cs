@@ -25,15 +25,9 @@ public sealed class MongoGrainStorage(string name, MongoDBStorageOptions options
         ArgumentNullException.ThrowIfNull(grainState);
         var document = await Collection(grainId).Find(ById(grainId)).FirstOrDefaultAsync();
         if (document is null)
-        {
-            grainState.State = Activator.CreateInstance<T>();
-            grainState.ETag = null;
-            grainState.RecordExists = false;
-            return;
-        }
-        grainState.State = GrainStateJson.Deserialize<T>(document[Document].AsBsonDocument.ToJson(Relaxed)) ?? Activator.CreateInstance<T>();
-        grainState.ETag = document[ETag].AsString;
-        grainState.RecordExists = true;
+            GrainStates.SetMissing(grainState);
+        else
+            GrainStates.SetLoaded(grainState, document[Document].AsBsonDocument.ToJson(Relaxed), document[ETag].AsString);
     }
 
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
@@ -77,9 +71,7 @@ public sealed class MongoGrainStorage(string name, MongoDBStorageOptions options
             if (result.DeletedCount == 0)
                 throw Conflict(stateName, grainId, grainState.ETag, null);
         }
-        grainState.ETag = null;
-        grainState.RecordExists = false;
-        grainState.State = Activator.CreateInstance<T>();
+        GrainStates.SetMissing(grainState);
     }
 
     private IMongoCollection<BsonDocument> Collection(GrainId grainId) =>

@@ -1,3 +1,4 @@
+using LMIndexer.Testing;
 using System.Reflection;
 using System.Text.Json;
 using LMIndexer.Grains.Backfill;
@@ -18,7 +19,7 @@ namespace LMIndexer.EndToEnd.Tests;
 /// </summary>
 public sealed class DeploymentFilesTests
 {
-    private static readonly string Root = HostFixture.RepositoryRoot();
+    private static readonly string Root = TestEnvironment.RepositoryRoot();
 
     /// <summary>Configuration sections → the classes that bind them.</summary>
     private static readonly Dictionary<string, Type> Sections = new(StringComparer.OrdinalIgnoreCase)

@@ -32,7 +32,7 @@ public class HostFixture : IAsyncLifetime
     public HttpClient Http { get; private set; } = null!;
 
     /// <summary>The silo's Orleans gateway port (what <c>lmindexer backfill</c> connects to).</summary>
-    public int GatewayPort { get; } = FreePort();
+    public int GatewayPort { get; } = TestEnvironment.FreePort();
 
     public async Task InitializeAsync()
     {
@@ -40,12 +40,12 @@ public class HostFixture : IAsyncLifetime
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
             EnvironmentName = "Production",
-            WebRootPath = Path.Combine(RepositoryRoot(), "src", "LMIndexer.Silo", "wwwroot"),
+            WebRootPath = Path.Combine(TestEnvironment.RepositoryRoot(), "src", "LMIndexer.Silo", "wwwroot"),
         });
         var settings = new Dictionary<string, string?>
         {
             ["Urls"] = "http://127.0.0.1:0",
-            ["Cluster:SiloPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Cluster:SiloPort"] = TestEnvironment.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Cluster:GatewayPort"] = GatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Torch:Threads"] = "2",
             // The default store, in a fresh file per run.
@@ -88,21 +88,6 @@ public class HostFixture : IAsyncLifetime
         }
         foreach (var file in Directory.GetFiles(Path.GetDirectoryName(storeFile)!, Path.GetFileNameWithoutExtension(storeFile) + "*"))
             File.Delete(file);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    internal static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "LMIndexer.Orleans.sln")))
-            directory = directory.Parent;
-        return directory?.FullName ?? throw new InvalidOperationException("The repository root was not found above the test binaries.");
     }
 }
 

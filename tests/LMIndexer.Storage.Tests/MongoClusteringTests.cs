@@ -1,3 +1,5 @@
+using LMIndexer.Grains;
+using LMIndexer.Testing;
 using System.Net;
 using LMIndexer.Storage.MongoDB;
 using Microsoft.Extensions.DependencyInjection;
@@ -110,12 +112,13 @@ public sealed class MongoClusteringTests(MongoServer server)
                 silo.ConfigureEndpoints(IPAddress.Loopback, siloPort, gatewayPort);
                 silo.UseMongoDBClustering(Mongo);
                 silo.AddMemoryGrainStorage("lmindexer");
+                silo.AddLMIndexerGrains(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build(), new Dictionary<string, string> { ["role"] = "cpu" });
                 silo.Configure<ClusterMembershipOptions>(o => o.ProbeTimeout = TimeSpan.FromSeconds(2));
             });
             return builder.Build();
         }
-        using var first = Silo(FreePort(), FreePort());
-        using var second = Silo(FreePort(), FreePort());
+        using var first = Silo(TestEnvironment.FreePort(), TestEnvironment.FreePort());
+        using var second = Silo(TestEnvironment.FreePort(), TestEnvironment.FreePort());
         await first.StartAsync();
         await second.StartAsync();
         var clientBuilder = Host.CreateApplicationBuilder();
@@ -148,12 +151,5 @@ public sealed class MongoClusteringTests(MongoServer server)
         Assert.Equal("still serving", (await item.GetAsync())!.Title);
         await client.StopAsync();
         await first.StopAsync();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,3 +1,4 @@
+using LMIndexer.Testing;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
@@ -28,10 +29,10 @@ public sealed class MongoServer : IAsyncLifetime
             ConnectionString = uri;
             return;
         }
-        var binary = Path.Combine(RepositoryRoot(), ".tools", "jongodb", "node_modules", "@jongodb", "memory-server-bin-linux-x64-gnu", "bin", "jongodb");
+        var binary = Path.Combine(TestEnvironment.RepositoryRoot(), ".tools", "jongodb", "node_modules", "@jongodb", "memory-server-bin-linux-x64-gnu", "bin", "jongodb");
         if (!File.Exists(binary))
-            Install(Path.Combine(RepositoryRoot(), ".ci", "install-jongodb"));
-        var port = FreePort();
+            Install(Path.Combine(TestEnvironment.RepositoryRoot(), ".ci", "install-jongodb"));
+        var port = TestEnvironment.FreePort();
         var info = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add("--host=127.0.0.1");
         info.ArgumentList.Add($"--port={port}");
@@ -64,21 +65,6 @@ public sealed class MongoServer : IAsyncLifetime
             ?? throw new InvalidOperationException("bash is needed to install the test MongoDB server.");
         if (!install.WaitForExit(TimeSpan.FromMinutes(3)) || install.ExitCode != 0)
             throw new InvalidOperationException($"Set MONGODB_URI to a MongoDB server, or install the test server with 'bash {script}' (npm needed).");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    internal static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "LMIndexer.Orleans.sln")))
-            directory = directory.Parent;
-        return directory?.FullName ?? throw new InvalidOperationException("The repository root was not found above the test binaries.");
     }
 }
 

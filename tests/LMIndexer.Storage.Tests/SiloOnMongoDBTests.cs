@@ -1,3 +1,4 @@
+using LMIndexer.Testing;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
@@ -29,8 +30,8 @@ public sealed class SiloOnMongoDBTests(MongoServer server)
             ["Urls"] = "http://127.0.0.1:0",
             ["Cluster:Clustering"] = "MongoDB",
             ["Cluster:AdvertisedAddress"] = "127.0.0.1",
-            ["Cluster:SiloPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Cluster:GatewayPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Cluster:SiloPort"] = TestEnvironment.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Cluster:GatewayPort"] = TestEnvironment.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Storage:Provider"] = "MongoDB",
             ["Storage:MongoDB:ConnectionString"] = server.ConnectionString,
             ["Storage:MongoDB:Database"] = database,
@@ -60,12 +61,5 @@ public sealed class SiloOnMongoDBTests(MongoServer server)
         {
             await app.StopAsync();
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
