@@ -147,6 +147,7 @@ public sealed class HttpApiTests(HostFixture host)
         Assert.Contains("lmindexer_inference_requests", metrics, StringComparison.Ordinal);
         Assert.Contains("lmindexer_inference_batch_size", metrics, StringComparison.Ordinal);
         Assert.Contains("lmindexer_inference_queue_length", metrics, StringComparison.Ordinal);
+        Assert.Contains("lmindexer_inference_queue_wait_seconds_bucket", metrics, StringComparison.Ordinal);
         Assert.Matches("lmindexer_recommendations_total\\{[^}]*answer=\"model\"", metrics);
     }
 }

@@ -5,6 +5,7 @@ using System.Net.Http.Json;
 using System.Text;
 using LMIndexer.Abstractions;
 using LMIndexer.Cli.Console;
+using LMIndexer.Cli.Load;
 using LMIndexer.Core.Data;
 using LMIndexer.Core.Downstream;
 using LMIndexer.Core.Evaluation;
@@ -160,30 +161,15 @@ public static class ServeBenchCommand
 
     private sealed record LoadResult(double P50, double P99, double Throughput, int Errors);
 
+    /// <summary>Open loop at a fixed rate: the same load generator as <c>lmindexer load</c>.</summary>
     private static async Task<LoadResult> MeasureAsync(HttpClient http, Func<string> user, int rate, int seconds, CancellationToken cancellation)
     {
-        var total = rate * seconds;
-        var latencies = new double[total];
-        var failed = 0;
+        var load = new RecommendationLoad();
         var clock = Stopwatch.StartNew();
-        var tasks = new List<Task>(total);
-        for (var i = 0; i < total; i++)
-        {
-            var due = TimeSpan.FromSeconds((double)i / rate);
-            var wait = due - clock.Elapsed;
-            if (wait > TimeSpan.Zero)
-                await Task.Delay(wait, cancellation);
-            var index = i;
-            tasks.Add(Task.Run(async () =>
-            {
-                var (milliseconds, ok) = await RecommendOnceAsync(http, user(), clock, cancellation);
-                latencies[index] = milliseconds;
-                if (!ok)
-                    Interlocked.Increment(ref failed);
-            }, cancellation));
-        }
-        await Task.WhenAll(tasks);
-        return Summarize(latencies, clock.Elapsed.TotalSeconds, failed);
+        await load.RunAsync(http, user, rate, rate * seconds, TimeSpan.FromSeconds(seconds + 1), cancellation);
+        var samples = load.Samples.ToList();
+        var failed = samples.Count(s => !s.Ok);
+        return new LoadResult(RecommendationLoad.Percentile(samples, 0.5), RecommendationLoad.Percentile(samples, 0.99), (samples.Count - failed) / clock.Elapsed.TotalSeconds, failed);
     }
 
     private static async Task<LoadResult> SaturateAsync(HttpClient http, Func<string> user, int concurrency, int seconds, CancellationToken cancellation)

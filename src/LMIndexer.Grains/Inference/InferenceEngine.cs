@@ -28,6 +28,9 @@ public sealed class InferenceEngine : IDisposable
     private static readonly Histogram<int> BatchSizes = Meter.CreateHistogram<int>("lmindexer.inference.batch_size");
     private static readonly Histogram<double> BatchSeconds = Meter.CreateHistogram<double>("lmindexer.inference.batch_seconds", "s");
 
+    /// <summary>From a request's arrival to the start of the beam search that serves it: batching delay plus queueing.</summary>
+    private static readonly Histogram<double> QueueWaitSeconds = Meter.CreateHistogram<double>("lmindexer.inference.queue_wait_seconds", "s");
+
     private readonly ServingBundle bundle;
     private readonly HistorySource source;
     private readonly InferenceOptions options;
@@ -69,7 +72,7 @@ public sealed class InferenceEngine : IDisposable
     private Task<GenerationResult> Enqueue(Func<int[]> encode, int beams)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(beams, 1);
-        var request = new Request(encode(), beams, new TaskCompletionSource<GenerationResult>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var request = new Request(encode(), beams, new TaskCompletionSource<GenerationResult>(TaskCreationOptions.RunContinuationsAsynchronously), Stopwatch.GetTimestamp());
         if (!queue.TryAdd(request))
             throw new InvalidOperationException($"The inference queue of version {Version} is full ({options.MaxQueueLength} requests); retry later.");
         Interlocked.Increment(ref requests);
@@ -106,6 +109,8 @@ public sealed class InferenceEngine : IDisposable
 
     private void Decode(List<Request> batch)
     {
+        foreach (var request in batch)
+            QueueWaitSeconds.Record(Stopwatch.GetElapsedTime(request.Arrived).TotalSeconds, new KeyValuePair<string, object?>("version", Version));
         var clock = Stopwatch.StartNew();
         try
         {
@@ -141,5 +146,5 @@ public sealed class InferenceEngine : IDisposable
         bundle.Dispose();
     }
 
-    private sealed record Request(int[] Source, int Beams, TaskCompletionSource<GenerationResult> Completion);
+    private sealed record Request(int[] Source, int Beams, TaskCompletionSource<GenerationResult> Completion, long Arrived);
 }
