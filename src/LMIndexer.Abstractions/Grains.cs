@@ -49,6 +49,13 @@ public interface IIdPrefixGrain : IGrainWithStringKey
 
     /// <summary>Drops this part of the trie (retired versions).</summary>
     Task ClearAsync();
+
+    /// <summary>
+    /// Gives a new item the first free collision counter of its learned codes (c1 first), skipping
+    /// <paramref name="reserved"/> (counters the version's ID table holds for items not written yet),
+    /// and stores it; an item already here keeps its ID. Throws when all <paramref name="counterSize"/> are taken.
+    /// </summary>
+    Task<long[]> AllocateAsync(string itemId, long[] learnedCodes, long[] reserved, int counterSize);
 }
 
 /// <summary>
@@ -121,6 +128,9 @@ public interface IIndexerInferenceGrain : IGrainWithStringKey
 
     /// <summary>Unloads the model on this silo and deactivates (retired versions).</summary>
     Task UnloadAsync();
+
+    /// <summary>Items that joined the catalog after the bundle was trained: their IDs join this replica's trie. Returns how many were new to it.</summary>
+    Task<int> AddItemsAsync(IReadOnlyList<PrefixEntry> entries);
 }
 
 /// <summary>Item popularity from events. Singleton key: 0.</summary>

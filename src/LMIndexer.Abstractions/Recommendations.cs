@@ -46,4 +46,5 @@ public sealed record InferenceStats(
     [property: Id(3)] long Batches,
     [property: Id(4)] double MeanBatchSize,
     [property: Id(5)] int MaxBatchSize,
-    [property: Id(6)] string Silo);
+    [property: Id(6)] string Silo,
+    [property: Id(7)] int Items = 0);

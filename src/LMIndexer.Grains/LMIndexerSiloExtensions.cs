@@ -36,6 +36,8 @@ public static class LMIndexerSiloExtensions
         services.AddSingleton<Storage.StateWriter>();
         services.AddOptions<GpuPlacementOptions>().Configure<IOptions<InferenceOptions>>((placement, inference) => placement.FallbackToAnySilo = inference.Value.FallbackToAnySilo);
         services.AddSingleton<InferenceEngineRegistry>();
+        services.AddSingleton<Items.ItemIdAssigner>();
+        services.AddSingleton<Items.CatalogIdAssignment>();
         services.AddPlacementDirector<GpuPlacement, GpuPlacementDirector>();
         if (metadata is null)
             silo.UseSiloMetadata(configuration);

@@ -17,6 +17,13 @@ namespace LMIndexer.Testing;
 public static class TestServingBundle
 {
     private static readonly Lazy<(Catalog Catalog, string Root)> Built = new(Build);
+    private static readonly Lazy<string> IndexedBuilt = new(BuildIndexed);
+
+    /// <summary>
+    /// A serving bundle (version <c>a1</c>) fine-tuned from a real LMIndexer index of the same
+    /// catalog, whose manifest names that indexer: what assigning IDs to new items needs.
+    /// </summary>
+    public static string IndexedDirectory => IndexedBuilt.Value;
 
     public static Catalog Catalog => Built.Value.Catalog;
 
@@ -49,6 +56,33 @@ public static class TestServingBundle
     public static string CatalogDirectory => Path.Combine(Built.Value.Root, "catalog");
 
     public static IReadOnlyList<ItemRecord> Records => [.. Catalog.Items.Select(i => i.ToRecord())];
+
+    private static string BuildIndexed()
+    {
+        var root = Built.Value.Root;
+        var indexing = SemanticIndexing.Run(Catalog, new IndexingPlan
+        {
+            ModelSize = "tiny",
+            PretrainSteps = 5,
+            Indexer = new SemanticIndexerOptions
+            {
+                CodebookSize = 4, CounterSize = 2, MaxTokens = 32, BatchSize = 16, WarmupEpochs = 1, ContinuousEpochs = 1, CodebookEpochs = 1,
+                KMeans = new KMeansOptions { Restarts = 2, MaxIterations = 50 },
+            },
+        });
+        var index = Path.Combine(root, "lm-index");
+        SemanticIndexing.Save(indexing, index);
+        indexing.Bundle.Dispose();
+        using var outcome = RecommenderTraining.Run(Catalog, index, new GenerativePlan
+        {
+            Source = new HistorySourceOptions { Mode = SourceMode.Titles, MaxSourceTokens = 48, MaxItemTokens = 12 },
+            FineTune = new FineTuneOptions { Steps = 10, EvalEvery = 0, ValidationLimit = 8, Evaluation = new EvaluationOptions { Beams = 5 } },
+            Version = "a1",
+        });
+        var serving = Path.Combine(root, "serving-a1");
+        outcome.Save(serving);
+        return serving;
+    }
 
     private static (Catalog, string) Build()
     {

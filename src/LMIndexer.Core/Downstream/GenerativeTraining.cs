@@ -109,6 +109,8 @@ public static class GenerativeTraining
                     ["windows"] = plan.Windows.ToString(),
                     ["ids"] = plan.Ids == IdSource.Random ? "random" : bundle.Manifest.Properties.GetValueOrDefault("method", bundle.Manifest.Kind),
                     ["indexVersion"] = bundle.Manifest.Version,
+                    // Where new catalog items get their IDs from (serving assigns them with the indexer).
+                    ["indexer"] = plan.Ids == IdSource.Random ? "" : Path.GetFullPath(indexBundleDirectory),
                     ["freshModel"] = plan.FreshModel ? "true" : "false",
                     ["steps"] = Invariant(report.Steps),
                     ["bestStep"] = Invariant(report.BestStep),

@@ -33,6 +33,11 @@ public sealed class IndexerInferenceGrain(InferenceEngineRegistry registry, ILoc
         // Loading reads a few MB to a few GB from disk: do it off the grain scheduler.
         task = info.Task;
         engine = await Task.Run(() => registry.Get(version, info.BundlePath), cancellationToken);
+        // Items the catalog gained after the bundle was trained live in the prefix grains only.
+        var first = engine.FirstCodes;
+        var listed = await Task.WhenAll(Enumerable.Range(0, first).Select(c => GrainFactory.GetGrain<IIdPrefixGrain>($"{version}/{c}").ListAsync([c], int.MaxValue)));
+        var known = engine;
+        await Task.Run(() => known.AddItems([.. listed.SelectMany(l => l)]), cancellationToken);
         await base.OnActivateAsync(cancellationToken);
     }
 
@@ -51,6 +56,13 @@ public sealed class IndexerInferenceGrain(InferenceEngineRegistry registry, ILoc
             await Engine.SearchAsync("warm up", 1);
         else
             await Engine.GenerateAsync([], 1);
+    }
+
+    public async Task<int> AddItemsAsync(IReadOnlyList<PrefixEntry> entries)
+    {
+        var target = Engine;
+        // Building the trie's tensors is torch work: off the grain scheduler.
+        return await Task.Run(() => target.AddItems(entries));
     }
 
     public Task UnloadAsync()

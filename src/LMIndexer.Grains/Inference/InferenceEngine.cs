@@ -5,6 +5,7 @@ using LMIndexer.Abstractions;
 using LMIndexer.Core.Data;
 using LMIndexer.Core.Downstream;
 using LMIndexer.Core.Generation;
+using LMIndexer.Core.Indexing;
 using LMIndexer.Grains.Items;
 using Microsoft.Extensions.Logging;
 
@@ -32,7 +33,13 @@ public sealed class InferenceEngine : IDisposable
     private static readonly Histogram<double> QueueWaitSeconds = Meter.CreateHistogram<double>("lmindexer.inference.queue_wait_seconds", "s");
 
     private readonly ServingBundle bundle;
-    private readonly HistorySource source;
+    private readonly Lock swap = new();
+    private HistorySource source;
+
+    // The IDs this engine decodes against: the bundle's, plus items added to the catalog since.
+    private SemanticIdTable table;
+    private TrieTables tables;
+    private bool ownTables;
     private readonly InferenceOptions options;
     private readonly ILogger logger;
     private readonly BlockingCollection<Request> queue;
@@ -47,7 +54,9 @@ public sealed class InferenceEngine : IDisposable
         this.bundle = bundle;
         this.options = options;
         this.logger = logger;
-        source = new HistorySource(bundle.Bundle.Tokenizer, new Dictionary<string, CatalogItem>(), bundle.Table, bundle.Source);
+        table = bundle.Table;
+        tables = bundle.Tables;
+        source = new HistorySource(bundle.Bundle.Tokenizer, new Dictionary<string, CatalogItem>(), table, bundle.Source);
         queue = new BlockingCollection<Request>(options.MaxQueueLength);
         worker = new Thread(Run) { IsBackground = true, Name = $"inference {bundle.Version}" };
         worker.Start();
@@ -58,6 +67,38 @@ public sealed class InferenceEngine : IDisposable
 
     public int QueueLength => queue.Count;
 
+    /// <summary>Items the engine can generate.</summary>
+    public int ItemCount => table.Count;
+
+    /// <summary>First-code values the version's IDs can take (the prefix grains to ask for added items).</summary>
+    public int FirstCodes => bundle.Bundle.Tokenizer.IdPositionSizes[0];
+
+    /// <summary>
+    /// Makes items that joined the catalog after the bundle was trained generatable: their IDs join
+    /// the table and the trie. Entries already known are skipped; returns how many were added.
+    /// The new trie is built aside and swapped in between two batches.
+    /// </summary>
+    public int AddItems(IReadOnlyList<PrefixEntry> entries)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        var current = table;
+        var fresh = entries.Where(e => current.Find(e.ItemId) is null).DistinctBy(e => e.ItemId).ToList();
+        if (fresh.Count == 0)
+            return 0;
+        var extended = new SemanticIdTable([.. current.ItemIds, .. fresh.Select(e => e.ItemId)], [.. current.Ids, .. fresh.Select(e => e.Codes)]);
+        var trie = IdTrie.FromTable(extended, bundle.Bundle.Tokenizer);
+        var extendedTables = new TrieTables(trie, Core.Runtime.TorchRuntime.Device);
+        lock (swap)
+        {
+            if (ownTables)
+                tables.Dispose();
+            (table, tables, ownTables) = (extended, extendedTables, true);
+            source = new HistorySource(bundle.Bundle.Tokenizer, new Dictionary<string, CatalogItem>(), table, bundle.Source);
+        }
+        logger.LogInformation("Version {Version} can now generate {Added} items added to the catalog ({Total} in all)", Version, fresh.Count, extended.Count);
+        return fresh.Count;
+    }
+
     /// <summary>Queues a history (oldest first) for generation.</summary>
     public Task<GenerationResult> GenerateAsync(IReadOnlyList<ItemRecord> history, int beams) =>
         Enqueue(() => source.Encode([.. history.Select(h => h.ToCatalogItem())]), beams);
@@ -67,7 +108,7 @@ public sealed class InferenceEngine : IDisposable
         Enqueue(() => source.EncodeQuery(query), beams);
 
     public InferenceStats Stats(string silo) => new(Version, QueueLength, Interlocked.Read(ref requests), Interlocked.Read(ref batches),
-        batches == 0 ? 0 : (double)Interlocked.Read(ref batchedRequests) / Interlocked.Read(ref batches), maxBatch, silo);
+        batches == 0 ? 0 : (double)Interlocked.Read(ref batchedRequests) / Interlocked.Read(ref batches), maxBatch, silo, table.Count);
 
     private Task<GenerationResult> Enqueue(Func<int[]> encode, int beams)
     {
@@ -115,11 +156,14 @@ public sealed class InferenceEngine : IDisposable
         try
         {
             var beams = batch.Max(r => r.Beams);
-            var ranked = ConstrainedBeamSearch.Search(bundle.Bundle.Model, [.. batch.Select(r => r.Source)], bundle.Tables, beams);
-            for (var i = 0; i < batch.Count; i++)
+            lock (swap)
             {
-                var ids = ranked[i].Take(batch[i].Beams).Select(r => new GeneratedId([.. bundle.Table.Ids[r.Item]], r.Score)).ToList();
-                batch[i].Completion.TrySetResult(new GenerationResult(Version, ids));
+                var ranked = ConstrainedBeamSearch.Search(bundle.Bundle.Model, [.. batch.Select(r => r.Source)], tables, beams);
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    var ids = ranked[i].Take(batch[i].Beams).Select(r => new GeneratedId([.. table.Ids[r.Item]], r.Score)).ToList();
+                    batch[i].Completion.TrySetResult(new GenerationResult(Version, ids));
+                }
             }
         }
         catch (Exception e)
@@ -143,6 +187,8 @@ public sealed class InferenceEngine : IDisposable
         foreach (var pending in queue)
             pending.Completion.TrySetCanceled();
         queue.Dispose();
+        if (ownTables)
+            tables.Dispose();
         bundle.Dispose();
     }
 

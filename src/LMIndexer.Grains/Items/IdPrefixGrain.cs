@@ -56,6 +56,35 @@ public sealed class IdPrefixGrain([PersistentState("prefix", StorageNames.Defaul
 
     public Task<int> CountAsync() => Task.FromResult(state.State.Items.Count);
 
+    public async Task<long[]> AllocateAsync(string itemId, long[] learnedCodes, long[] reserved, int counterSize)
+    {
+        ArgumentNullException.ThrowIfNull(learnedCodes);
+        ArgumentNullException.ThrowIfNull(reserved);
+        if (learnedCodes.Length < 1 || learnedCodes[0] != FirstCode)
+            throw new ArgumentException($"Codes {string.Join('-', learnedCodes)} do not belong under first code {FirstCode}.", nameof(learnedCodes));
+        var group = string.Join('-', learnedCodes.Skip(1));
+        var taken = new HashSet<long>(reserved);
+        foreach (var (key, owner) in state.State.Items)
+        {
+            var parts = key.Split('-');
+            if (string.Join('-', parts[..^1]) != group)
+                continue;
+            var counter = long.Parse(parts[^1], System.Globalization.CultureInfo.InvariantCulture);
+            if (owner == itemId)
+                return [.. learnedCodes, counter];   // allocated before: the same ID again
+            taken.Add(counter);
+        }
+        long next = 0;
+        while (taken.Contains(next))
+            next++;
+        if (next >= counterSize)
+            throw new InvalidOperationException($"The collision counter range ({counterSize}) is exhausted for ID prefix {string.Join('-', learnedCodes)}; retrain the index with a larger counter.");
+        long[] codes = [.. learnedCodes, next];
+        state.State.Items[Key(codes)] = itemId;
+        await writer.WriteAsync(state);
+        return codes;
+    }
+
     public async Task ClearAsync()
     {
         await state.ClearStateAsync();

@@ -18,8 +18,8 @@ public sealed record ItemDto(
     decimal? Price,
     [property: Description("Category paths, most specific last, e.g. [[\"Beauty\", \"Skin Care\", \"Serums\"]].")] IReadOnlyList<IReadOnlyList<string>>? Categories);
 
-/// <summary>How many items were upserted.</summary>
-public sealed record ItemsAccepted(int Upserted);
+/// <summary>How many items were upserted, and how many got a new semantic ID, per index version.</summary>
+public sealed record ItemsAccepted(int Upserted, IReadOnlyDictionary<string, int> IdsAssigned);
 
 /// <summary>A recommended item as the API returns it.</summary>
 public sealed record RecommendedItemDto(string ItemId, double Score, string Source, string? Title, string? Brand, decimal? Price);

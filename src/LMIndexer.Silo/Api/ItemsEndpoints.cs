@@ -27,14 +27,16 @@ public static class ItemsEndpoints
         return api;
     }
 
-    private static async Task<IResult> UpsertAsync(HttpRequest request, IGrainFactory grains, CancellationToken cancellationToken)
+    private static async Task<IResult> UpsertAsync(HttpRequest request, IGrainFactory grains, LMIndexer.Grains.Items.CatalogIdAssignment ids, CancellationToken cancellationToken)
     {
         var items = await EventsEndpoints.ReadOneOrManyAsync<ItemDto>(request, cancellationToken);
         var errors = new Dictionary<string, string[]>();
         var records = items.Select((item, i) => InputValidation.Item(item, items.Count == 1 ? "" : $"[{i}].", errors)).ToList();
         InputValidation.ThrowIfAny(errors);
         await Task.WhenAll(records.Select(r => grains.GetGrain<IItemGrain>(r.ItemId).UpsertAsync(r)));
-        return Results.Ok(new ItemsAccepted(records.Count));
+        // New items get IDs in every version now, so they can be recommended before the next retraining.
+        var given = await ids.AssignAsync(records);
+        return Results.Ok(new ItemsAccepted(records.Count, given.ToDictionary(v => v.Key, v => v.Value.Count)));
     }
 
     private static async Task<ItemDetailsDto> GetAsync(string itemId, IGrainFactory grains)
