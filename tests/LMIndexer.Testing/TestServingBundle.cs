@@ -66,7 +66,13 @@ public static class TestServingBundle
             PretrainSteps = 5,
             Indexer = new SemanticIndexerOptions
             {
-                CodebookSize = 4, CounterSize = 2, MaxTokens = 32, BatchSize = 16, WarmupEpochs = 1, ContinuousEpochs = 1, CodebookEpochs = 1,
+                CodebookSize = 4,
+                CounterSize = 2,
+                MaxTokens = 32,
+                BatchSize = 16,
+                WarmupEpochs = 1,
+                ContinuousEpochs = 1,
+                CodebookEpochs = 1,
                 KMeans = new KMeansOptions { Restarts = 2, MaxIterations = 50 },
             },
         });
