@@ -45,7 +45,7 @@ public abstract class GrainStorageConformance
         var written = new GrainState<SampleState>(new SampleState
         {
             History = ["a", "b", "ünïcødé ✓"],
-            Ids = { ["v1"] = [3, 17, 0], ["v2"] = [long.MaxValue, 1] },
+            Ids = { ["v1"] = [3, 17, 0], ["v2"] = [long.MaxValue, 1], ["2026.11-retrained"] = [1, 2, 3] },   // version names may hold dots
             Record = new SampleRecord("Lipstick", 12.5m, new DateTimeOffset(2026, 11, 24, 10, 0, 0, TimeSpan.FromHours(1)), [["Beauty", "Makeup"]]),
             Count = 42,
         });
