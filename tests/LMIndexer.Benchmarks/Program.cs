@@ -15,6 +15,11 @@ if (filter == "dropout")
     DropoutProbe.Run();
     return;
 }
+if (filter == "latency")
+{
+    LatencyProbe.Run(args[1], args[2]);
+    return;
+}
 if (filter == "breakdown")
 {
     StepBreakdown.Run();

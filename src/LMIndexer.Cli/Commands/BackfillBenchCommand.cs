@@ -68,6 +68,7 @@ public static class BackfillBenchCommand
                 {
                     ["Storage:Provider"] = store,
                     ["Storage:LiteDb:ConnectionString"] = $"Filename={Path.Combine(scratch, "cluster.db")}",
+                    ["Security:PermitsPerSecond"] = "0",
                 });
                 var startSeconds = startClock.Elapsed.TotalSeconds;
                 await using (app)

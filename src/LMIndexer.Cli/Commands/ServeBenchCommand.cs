@@ -89,6 +89,7 @@ public static class ServeBenchCommand
                 {
                     ["Inference:Beams"] = beamCount.ToString(CultureInfo.InvariantCulture),
                     ["Storage:Provider"] = "Memory",   // this benchmark measures serving, not the store
+                    ["Security:PermitsPerSecond"] = "0",   // nor the per-client rate limit (all load comes from one address)
                 });
             await using (app)
             {

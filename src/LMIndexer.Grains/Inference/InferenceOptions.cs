@@ -8,8 +8,13 @@ public sealed class InferenceOptions
     /// <summary>Requests decoded together at most.</summary>
     public int MaxBatchSize { get; set; } = 64;
 
-    /// <summary>How long the first request of a batch waits for company.</summary>
-    public double MaxWaitMilliseconds { get; set; } = 5;
+    /// <summary>
+    /// How long the first request of a batch waits for company when nothing else is queued. 0 (the
+    /// default): an idle worker starts at once, and requests that arrive while a batch decodes form
+    /// the next batch — measured on the small model, 0 beat 5 ms at every rate (p50 at 25 req/s
+    /// 38 vs 70 ms) and under saturation (91 vs 76 requests/s).
+    /// </summary>
+    public double MaxWaitMilliseconds { get; set; }
 
     /// <summary>Inference grain replicas per version (requests spread by user).</summary>
     public int Replicas { get; set; } = 1;
