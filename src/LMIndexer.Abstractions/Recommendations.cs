@@ -47,4 +47,6 @@ public sealed record InferenceStats(
     [property: Id(4)] double MeanBatchSize,
     [property: Id(5)] int MaxBatchSize,
     [property: Id(6)] string Silo,
-    [property: Id(7)] int Items = 0);
+    [property: Id(7)] int Items = 0,
+    [property: Id(8)] double MeanBatchMilliseconds = 0,
+    [property: Id(9)] double MeanQueueWaitMilliseconds = 0);

@@ -124,9 +124,21 @@ public static class ServeBenchCommand
                 var next = 0;
                 string NextUser() => users[Interlocked.Increment(ref next) % users.Count].UserId;
                 await MeasureAsync(http, NextUser, 5, 2, cancellation);   // warm-up: activations, connections
+                var inference = grains.GetGrain<IIndexerInferenceGrain>($"{version}/0");
                 foreach (var rate in rateList)
                 {
+                    var before = await inference.GetStatsAsync();
                     var run = await MeasureAsync(http, NextUser, rate, duration, cancellation);
+                    var after = await inference.GetStatsAsync();
+                    // What the model itself took in this phase, so the rest of the latency is the cluster's and HTTP's.
+                    var batches = after.Batches - before.Batches;
+                    var served = after.MeanBatchSize * after.Batches - before.MeanBatchSize * before.Batches;
+                    if (batches > 0 && served > 0)
+                    {
+                        Row($"rate-{rate}", "decode_ms", (after.MeanBatchMilliseconds * after.Batches - before.MeanBatchMilliseconds * before.Batches) / batches, $"{rate} req/s: beam search per batch, ms", "F1");
+                        Row($"rate-{rate}", "queue_wait_ms", (after.MeanQueueWaitMilliseconds * after.MeanBatchSize * after.Batches - before.MeanQueueWaitMilliseconds * before.MeanBatchSize * before.Batches) / served, $"{rate} req/s: wait before the batch starts, ms", "F1");
+                        Row($"rate-{rate}", "mean_batch", served / batches, $"{rate} req/s: mean batch size", "F1");
+                    }
                     Row($"rate-{rate}", "p50_ms", run.P50, $"{rate} req/s: p50 latency, ms", "F1");
                     Row($"rate-{rate}", "p99_ms", run.P99, $"{rate} req/s: p99 latency, ms", "F1");
                     Row($"rate-{rate}", "throughput", run.Throughput, $"{rate} req/s: completed requests/s", "F1");
@@ -140,8 +152,10 @@ public static class ServeBenchCommand
                 Row("saturated", "p50_ms", saturated.P50, "saturated: p50 latency, ms", "F1");
                 Row("saturated", "errors", saturated.Errors, "saturated: failed requests", "F0");
                 Row("saturated/model", "throughput_ratio", saturated.Throughput / bare, "cluster throughput ÷ bare model throughput", "F2");
-                var stats = await grains.GetGrain<IIndexerInferenceGrain>($"{version}/0").GetStatsAsync();
+                var stats = await inference.GetStatsAsync();
                 Row("batcher", "mean_batch", stats.MeanBatchSize, "inference batcher: mean batch size over the run", "F1");
+                Row("batcher", "mean_decode_ms", stats.MeanBatchMilliseconds, "inference batcher: mean beam-search time per batch, ms", "F1");
+                Row("batcher", "mean_queue_wait_ms", stats.MeanQueueWaitMilliseconds, "inference batcher: mean wait of a request before its batch starts, ms", "F1");
                 await app.StopAsync(CancellationToken.None);
             }
 

@@ -47,6 +47,8 @@ public sealed class InferenceEngine : IDisposable
     private long requests;
     private long batches;
     private long batchedRequests;
+    private long decodeTicks;       // Stopwatch ticks spent decoding, all batches
+    private long queueWaitTicks;    // Stopwatch ticks requests waited before their batch started
     private int maxBatch;
 
     public InferenceEngine(ServingBundle bundle, InferenceOptions options, ILogger logger)
@@ -108,7 +110,9 @@ public sealed class InferenceEngine : IDisposable
         Enqueue(() => source.EncodeQuery(query), beams);
 
     public InferenceStats Stats(string silo) => new(Version, QueueLength, Interlocked.Read(ref requests), Interlocked.Read(ref batches),
-        batches == 0 ? 0 : (double)Interlocked.Read(ref batchedRequests) / Interlocked.Read(ref batches), maxBatch, silo, table.Count);
+        batches == 0 ? 0 : (double)Interlocked.Read(ref batchedRequests) / Interlocked.Read(ref batches), maxBatch, silo, table.Count,
+        batches == 0 ? 0 : 1000.0 * Interlocked.Read(ref decodeTicks) / Stopwatch.Frequency / Interlocked.Read(ref batches),
+        batchedRequests == 0 ? 0 : 1000.0 * Interlocked.Read(ref queueWaitTicks) / Stopwatch.Frequency / Interlocked.Read(ref batchedRequests));
 
     private Task<GenerationResult> Enqueue(Func<int[]> encode, int beams)
     {
@@ -151,7 +155,11 @@ public sealed class InferenceEngine : IDisposable
     private void Decode(List<Request> batch)
     {
         foreach (var request in batch)
-            QueueWaitSeconds.Record(Stopwatch.GetElapsedTime(request.Arrived).TotalSeconds, new KeyValuePair<string, object?>("version", Version));
+        {
+            var waited = Stopwatch.GetTimestamp() - request.Arrived;
+            Interlocked.Add(ref queueWaitTicks, waited);
+            QueueWaitSeconds.Record((double)waited / Stopwatch.Frequency, new KeyValuePair<string, object?>("version", Version));
+        }
         var clock = Stopwatch.StartNew();
         try
         {
@@ -176,6 +184,7 @@ public sealed class InferenceEngine : IDisposable
         Interlocked.Add(ref batchedRequests, batch.Count);
         maxBatch = Math.Max(maxBatch, batch.Count);
         BatchSizes.Record(batch.Count);
+        Interlocked.Add(ref decodeTicks, clock.ElapsedTicks);
         BatchSeconds.Record(clock.Elapsed.TotalSeconds);
     }
 
