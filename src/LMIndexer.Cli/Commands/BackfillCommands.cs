@@ -48,12 +48,10 @@ public static class BackfillCommands
 
     private static Command Status()
     {
-        var connection = new ClusterConnection();
         var job = new Argument<string>("job") { Description = "The job id." };
         var watch = new Option<bool>("--watch") { Description = "Follow the job until it finishes." };
         var command = new Command("status", "Show a backfill job's progress: items done, rate, time left, errors.") { job, watch };
-        connection.AddTo(command);
-        command.SetAction((result, cancellation) => CliErrors.RunAsync(() => connection.RunAsync(result, async grains =>
+        ClusterConnection.Attach(command, async (result, grains, cancellation) =>
         {
             var jobId = result.GetValue(job)!;
             if (result.GetValue(watch))
@@ -61,59 +59,51 @@ public static class BackfillCommands
             var progress = await grains.GetGrain<IBackfillGrain>(jobId).GetProgressAsync() ?? throw new CliUsageException($"there is no backfill job '{jobId}'.");
             Print(progress);
             return progress.Status is BackfillStatus.Failed ? 1 : 0;
-        }, cancellation)));
+        });
         return command;
     }
 
     private static Command Cancel()
     {
-        var connection = new ClusterConnection();
         var job = new Argument<string>("job") { Description = "The job id." };
         var command = new Command("cancel", "Stop a backfill job after its current batch ('backfill start' again resumes it).") { job };
-        connection.AddTo(command);
-        command.SetAction((result, cancellation) => CliErrors.RunAsync(() => connection.RunAsync(result, async grains =>
+        ClusterConnection.Attach(command, async (result, grains, cancellation) =>
         {
             var jobId = result.GetValue(job)!;
             Print(await grains.GetGrain<IBackfillGrain>(jobId).CancelAsync() ?? throw new CliUsageException($"there is no backfill job '{jobId}'."));
             return 0;
-        }, cancellation)));
+        });
         return command;
     }
 
     private static Command Activate()
     {
-        var connection = new ClusterConnection();
         var version = new Argument<string>("version") { Description = "A registered version whose backfill has completed." };
         var command = new Command("activate", "Serve a backfilled version (after its inference grains warm up); retires versions beyond the retention limit.") { version };
-        connection.AddTo(command);
-        command.SetAction((result, cancellation) => CliErrors.RunAsync(() => connection.RunAsync(result, async grains =>
+        ClusterConnection.Attach(command, async (result, grains, cancellation) =>
         {
             var activation = await grains.GetGrain<IIndexVersionGrain>(0).ActivateAsync(result.GetValue(version)!);
             AnsiConsole.MarkupLineInterpolated($"active: [bold]{activation.Active}[/] (previous {activation.Previous ?? "none"}){(activation.Retired.Count > 0 ? $"; retired {string.Join(", ", activation.Retired)}" : "")}");
             return 0;
-        }, cancellation)));
+        });
         return command;
     }
 
     private static Command Rollback()
     {
-        var connection = new ClusterConnection();
         var command = new Command("rollback", "Serve the previously active version again.");
-        connection.AddTo(command);
-        command.SetAction((result, cancellation) => CliErrors.RunAsync(() => connection.RunAsync(result, async grains =>
+        ClusterConnection.Attach(command, async (result, grains, cancellation) =>
         {
             AnsiConsole.MarkupLineInterpolated($"active: [bold]{await grains.GetGrain<IIndexVersionGrain>(0).RollbackAsync()}[/]");
             return 0;
-        }, cancellation)));
+        });
         return command;
     }
 
     private static Command Versions()
     {
-        var connection = new ClusterConnection();
         var command = new Command("versions", "List the registered versions.");
-        connection.AddTo(command);
-        command.SetAction((result, cancellation) => CliErrors.RunAsync(() => connection.RunAsync(result, async grains =>
+        ClusterConnection.Attach(command, async (result, grains, cancellation) =>
         {
             var registry = await grains.GetGrain<IIndexVersionGrain>(0).GetAsync();
             var table = new Table().AddColumns("version", "task", "items", "ready", "registered", "state");
@@ -124,7 +114,7 @@ public static class BackfillCommands
             }
             AnsiConsole.Write(table);
             return 0;
-        }, cancellation)));
+        });
         return command;
     }
 

@@ -27,6 +27,18 @@ internal sealed class ClusterConnection
         command.Options.Add(MongoDatabase);
     }
 
+    /// <summary>
+    /// Gives <paramref name="command"/> the connection options and an action that connects, runs
+    /// <paramref name="work"/> with the cluster's grain factory, disconnects, and reports failures in one line.
+    /// </summary>
+    public static void Attach(Command command, Func<ParseResult, IGrainFactory, CancellationToken, Task<int>> work)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        var connection = new ClusterConnection();
+        connection.AddTo(command);
+        command.SetAction((result, cancellation) => CliErrors.RunAsync(() => connection.RunAsync(result, grains => work(result, grains, cancellation), cancellation)));
+    }
+
     /// <summary>Connects, runs <paramref name="work"/> with the cluster's grain factory, disconnects.</summary>
     public async Task<int> RunAsync(ParseResult result, Func<IGrainFactory, Task<int>> work, CancellationToken cancellation)
     {

@@ -222,10 +222,6 @@ public static class ServeBenchCommand
         return ((clock.Elapsed - started).TotalMilliseconds, ok);
     }
 
-    private static LoadResult Summarize(double[] latencies, double seconds, int failed)
-    {
-        Array.Sort(latencies);
-        double Percentile(double p) => latencies.Length == 0 ? double.NaN : latencies[Math.Min(latencies.Length - 1, (int)Math.Ceiling(p * latencies.Length) - 1)];
-        return new LoadResult(Percentile(0.5), Percentile(0.99), (latencies.Length - failed) / seconds, failed);
-    }
+    private static LoadResult Summarize(double[] latencies, double seconds, int failed) =>
+        new(RecommendationLoad.Percentile(latencies, 0.5), RecommendationLoad.Percentile(latencies, 0.99), (latencies.Length - failed) / seconds, failed);
 }

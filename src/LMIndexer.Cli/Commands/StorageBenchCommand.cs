@@ -53,8 +53,7 @@ public static class StorageBenchCommand
             };
             if (result.GetValue(mongodb) is { } uri)
             {
-                var host = new Uri(uri.Replace("mongodb://", "http://", StringComparison.Ordinal)).Host;
-                if (!(host == "localhost" || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip))))
+                if (!Uri.TryCreate(uri.Replace("mongodb://", "http://", StringComparison.Ordinal), UriKind.Absolute, out var parsed) || !RecommendationLoad.IsLoopbackHost(parsed.Host))
                     throw new CliUsageException("--mongodb: benchmarks only target loopback servers.");
                 providers.Add(("mongodb", new() { ["Storage:Provider"] = "MongoDB", ["Storage:MongoDB:ConnectionString"] = uri, ["Storage:MongoDB:Database"] = "bench" + Guid.NewGuid().ToString("N")[..8] }));
             }
@@ -129,13 +128,13 @@ public static class StorageBenchCommand
 
     private static async Task<Phase> TimeAsync(IReadOnlyList<ItemRecord> records, int inFlight, Func<ItemRecord, Task> call, CancellationToken cancellation)
     {
-        var latencies = new ConcurrentBag<LoadSample>();
+        var latencies = new ConcurrentBag<double>();
         var clock = Stopwatch.StartNew();
         await Parallel.ForEachAsync(records, new ParallelOptions { MaxDegreeOfParallelism = inFlight, CancellationToken = cancellation }, async (record, _) =>
         {
             var started = clock.Elapsed;
             await call(record);
-            latencies.Add(new LoadSample("grain", started, (clock.Elapsed - started).TotalMilliseconds, 200, null));
+            latencies.Add((clock.Elapsed - started).TotalMilliseconds);
         });
         var seconds = clock.Elapsed.TotalSeconds;
         return new Phase(records.Count / seconds, RecommendationLoad.Percentile(latencies, 0.5), RecommendationLoad.Percentile(latencies, 0.99));

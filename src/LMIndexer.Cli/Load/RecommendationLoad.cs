@@ -29,11 +29,14 @@ public sealed class RecommendationLoad
     {
         if (!Uri.TryCreate(address, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             throw new ArgumentException($"'{address}' is not an http(s) address.");
-        var loopback = uri.IsLoopback || (IPAddress.TryParse(uri.Host, out var ip) && IPAddress.IsLoopback(ip));
-        if (!loopback)
+        if (!IsLoopbackHost(uri.Host))
             throw new ArgumentException($"Load only targets loopback addresses (127.0.0.1, ::1, localhost), not '{uri.Host}'.");
         return uri;
     }
+
+    /// <summary>Whether a host name or address stays on this machine (localhost, 127.0.0.0/8, ::1).</summary>
+    public static bool IsLoopbackHost(string host) =>
+        host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
 
     /// <summary>Recommendation requests only, for the users <paramref name="nextUser"/> names.</summary>
     public Task RunAsync(HttpClient http, Func<string> nextUser, int rate, int maxRequests, TimeSpan maxDuration, CancellationToken cancellation) =>
@@ -102,9 +105,12 @@ public sealed class RecommendationLoad
     }
 
     /// <summary>The q-quantile (0 … 1) of latencies, ms; NaN when there are none.</summary>
-    public static double Percentile(IEnumerable<LoadSample> samples, double q)
+    public static double Percentile(IEnumerable<LoadSample> samples, double q) => Percentile(samples.Select(s => s.Milliseconds), q);
+
+    /// <summary>The q-quantile (0 … 1) of <paramref name="values"/> (nearest rank); NaN when there are none.</summary>
+    public static double Percentile(IEnumerable<double> values, double q)
     {
-        var sorted = samples.Select(s => s.Milliseconds).Order().ToArray();
+        var sorted = values.Order().ToArray();
         return sorted.Length == 0 ? double.NaN : sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Length) - 1, 0, sorted.Length - 1)];
     }
 }
