@@ -86,8 +86,7 @@ public class HostFixture : IAsyncLifetime
             await app.StopAsync();
             await app.DisposeAsync();
         }
-        foreach (var file in Directory.GetFiles(Path.GetDirectoryName(storeFile)!, Path.GetFileNameWithoutExtension(storeFile) + "*"))
-            File.Delete(file);
+        TestEnvironment.DeleteLiteDb(storeFile);
     }
 }
 

@@ -22,8 +22,7 @@ public sealed class BackfillCrashTests
         }
         finally
         {
-            foreach (var leftover in Directory.GetFiles(Path.GetDirectoryName(file)!, Path.GetFileNameWithoutExtension(file) + "*"))
-                File.Delete(leftover);
+            TestEnvironment.DeleteLiteDb(file);
         }
     }
 

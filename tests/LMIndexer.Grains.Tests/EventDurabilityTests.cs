@@ -1,3 +1,4 @@
+using LMIndexer.Testing;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using LMIndexer.Abstractions;
@@ -80,9 +81,7 @@ public sealed class EventDurabilityTests(ITestOutputHelper output)
         }
         finally
         {
-            SharedLiteDatabase.Close(store);
-            foreach (var leftover in Directory.GetFiles(Path.GetDirectoryName(file)!, Path.GetFileNameWithoutExtension(file) + "*"))
-                File.Delete(leftover);
+            TestEnvironment.DeleteLiteDb(file);
         }
     }
 }

@@ -1,3 +1,4 @@
+using LMIndexer.Testing;
 using LMIndexer.Storage.LiteDb;
 using LMIndexer.Storage.MongoDB;
 using Orleans.Storage;
@@ -152,7 +153,7 @@ public sealed class LiteDbGrainStorageConformance : GrainStorageConformance, IDi
 
     protected override IGrainStorage CreateStorage() => new LiteDbGrainStorage("test", new LiteDbStorageOptions { ConnectionString = $"Filename={file}" });
 
-    public void Dispose() => LiteDbFiles.Delete(file);
+    public void Dispose() => TestEnvironment.DeleteLiteDb(file);
 }
 
 [Collection(nameof(MongoCollection))]

@@ -1,3 +1,4 @@
+using LMIndexer.Testing;
 using LMIndexer.Abstractions;
 using LMIndexer.Grains;
 using LMIndexer.Storage.LiteDb;
@@ -34,7 +35,7 @@ public sealed class LiteDbRestartTests
         }
         finally
         {
-            LiteDbFiles.Delete(file);
+            TestEnvironment.DeleteLiteDb(file);
         }
     }
 

@@ -14,6 +14,17 @@ public static class TestEnvironment
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>
+    /// Lets go of a test's LiteDB file (the process keeps databases open; see SharedLiteDatabase)
+    /// and deletes it with its companion files. Call once nothing uses it any more.
+    /// </summary>
+    public static void DeleteLiteDb(string file)
+    {
+        Storage.LiteDb.SharedLiteDatabase.Close($"Filename={file}");
+        foreach (var leftover in Directory.GetFiles(Path.GetDirectoryName(file)!, Path.GetFileNameWithoutExtension(file) + "*"))
+            File.Delete(leftover);
+    }
+
     /// <summary>The repository root: the first folder above the test binaries holding the solution.</summary>
     public static string RepositoryRoot()
     {
