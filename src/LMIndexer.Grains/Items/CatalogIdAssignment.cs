@@ -20,8 +20,16 @@ public sealed class CatalogIdAssignment(IGrainFactory grains, ItemIdAssigner ass
         if (records.Count == 0)
             return given;
         var registry = await grains.GetGrain<IIndexVersionGrain>(0).GetAsync();
-        var details = await Task.WhenAll(records.Select(r => grains.GetGrain<IItemGrain>(r.ItemId).GetDetailsAsync()));
+        var assignable = new List<IndexVersionInfo>();
         foreach (var version in registry.Versions)
+        {
+            if (await assigner.CanAssignAsync(version))
+                assignable.Add(version);
+        }
+        if (assignable.Count == 0)
+            return given;   // no version can assign: no need to look the items up
+        var details = await Task.WhenAll(records.Select(r => grains.GetGrain<IItemGrain>(r.ItemId).GetDetailsAsync()));
+        foreach (var version in assignable)
         {
             var missing = records.Where((r, i) => details[i]?.SemanticIds.Any(s => s.Version == version.Version) != true).ToList();
             if (missing.Count == 0 || await assigner.AssignAsync(version, missing) is not { } codes)

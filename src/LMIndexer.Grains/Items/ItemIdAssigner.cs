@@ -22,6 +22,21 @@ public sealed class ItemIdAssigner(ILogger<ItemIdAssigner> logger) : IDisposable
 
     private sealed record Loaded(IndexerBundle Indexer, SemanticIdTable Table, int MaxTokens, int CounterSize, Dictionary<string, long[]> Reserved);
 
+    /// <summary>Whether <paramref name="version"/> names a usable indexer (loading it on first ask).</summary>
+    public async Task<bool> CanAssignAsync(IndexVersionInfo version)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        await gate.WaitAsync();
+        try
+        {
+            return versions.TryGetValue(version.Version, out var cached) ? cached is not null : await Task.Run(() => Load(version) is not null);
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
     /// <summary>Codes for <paramref name="items"/> in <paramref name="version"/>; null when the version has no usable indexer.</summary>
     public async Task<IReadOnlyList<AssignedCodes>?> AssignAsync(IndexVersionInfo version, IReadOnlyList<ItemRecord> items)
     {
