@@ -57,6 +57,10 @@ public sealed class InferenceOptionsValidator : IValidateOptions<InferenceOption
             errors.Add($"Inference:MaxBatchSize must be at least 1 (got {options.MaxBatchSize}).");
         if (options.MaxWaitMilliseconds < 0)
             errors.Add($"Inference:MaxWaitMilliseconds cannot be negative (got {options.MaxWaitMilliseconds}).");
+        if (options.Workers < 0)
+            errors.Add($"Inference:Workers cannot be negative (got {options.Workers}; 0 picks one per core group).");
+        if (options.ThreadsPerWorker < 0)
+            errors.Add($"Inference:ThreadsPerWorker cannot be negative (got {options.ThreadsPerWorker}; 0 picks 1 on a CPU).");
         if (options.Replicas < 1)
             errors.Add($"Inference:Replicas must be at least 1 (got {options.Replicas}).");
         if (options.Beams < 1)

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using LMIndexer.Core.Downstream;
+using LMIndexer.Core.Model;
 using LMIndexer.Core.Training;
 
 namespace LMIndexer.Cli.Commands;
@@ -20,18 +21,30 @@ public sealed class FineTuneCommandOptions
     public Option<int> MaxSourceTokens { get; } = new("--max-source-tokens") { Description = "Source budget in tokens, </s> included.", DefaultValueFactory = _ => 128 };
     public Option<bool> BFloat16 { get; } = new("--bf16") { Description = "Train with bfloat16 weights and activations." };
     public Option<bool> FreshModel { get; } = new("--fresh-model") { Description = "Ablation: re-initialise the network instead of starting from the index bundle." };
+    public Option<string?> ModelSize { get; } = new("--model-size") { Description = "With --fresh-model: the new network's size, tiny, small or base (default: the index bundle's shape)." };
     public Option<bool> RandomIds { get; } = new("--random-ids") { Description = "Ablation: random IDs of the same shape instead of the bundle's." };
     public Option<string> Version { get; } = new("--version") { Description = "Version label of the serving bundle.", DefaultValueFactory = _ => "v1" };
     public Option<DirectoryInfo?> CheckpointDir { get; } = new("--checkpoint-dir") { Description = "Resumable checkpoint (default: <out>.checkpoint; removed on success)." };
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Index, Output, Steps, BatchSize, LearningRate, WarmupRatio, Decay, EvalEvery, ValidationLimit, Beams, MaxSourceTokens, BFloat16, FreshModel, RandomIds, Version, CheckpointDir })
+        foreach (var option in new Option[] { Index, Output, Steps, BatchSize, LearningRate, WarmupRatio, Decay, EvalEvery, ValidationLimit, Beams, MaxSourceTokens, BFloat16, FreshModel, ModelSize, RandomIds, Version, CheckpointDir })
             command.Options.Add(option);
     }
 
     public string CheckpointDirectory(ParseResult result) =>
         result.GetValue(CheckpointDir)?.FullName ?? result.GetValue(Output)!.FullName.TrimEnd(Path.DirectorySeparatorChar) + ".checkpoint";
+
+    private string? FreshModelSize(ParseResult result)
+    {
+        var size = result.GetValue(ModelSize);
+        if (size is null)
+            return null;
+        if (!result.GetValue(FreshModel))
+            throw new ArgumentException("--model-size needs --fresh-model: the index bundle's weights have the bundle's shape.");
+        _ = T5Config.Preset(size, 1); // rejects an unknown name before any data is read
+        return size;
+    }
 
     /// <summary>The plan these flags describe; <paramref name="source"/> carries the task's source options.</summary>
     public GenerativePlan Build(ParseResult result, int seed, HistorySourceOptions source)
@@ -46,6 +59,7 @@ public sealed class FineTuneCommandOptions
         {
             Source = source with { MaxSourceTokens = result.GetValue(MaxSourceTokens) },
             FreshModel = result.GetValue(FreshModel),
+            FreshModelSize = FreshModelSize(result),
             Ids = result.GetValue(RandomIds) ? IdSource.Random : IdSource.Bundle,
             Version = result.GetValue(Version)!,
             FineTune = new FineTuneOptions

@@ -36,6 +36,12 @@ public sealed record GenerativePlan
     /// <summary>Ablation: re-initialise the network instead of starting from the index bundle's weights.</summary>
     public bool FreshModel { get; init; }
 
+    /// <summary>
+    /// With <see cref="FreshModel"/>: the preset (tiny, small, base) of the new network; null keeps
+    /// the index bundle's shape. A wider network than the indexer's can only start fresh.
+    /// </summary>
+    public string? FreshModelSize { get; init; }
+
     public IdSource Ids { get; init; } = IdSource.Bundle;
 
     public string Version { get; init; } = "v1";
@@ -84,7 +90,10 @@ public static class GenerativeTraining
             if (plan.FreshModel)
             {
                 torch.manual_seed(plan.FineTune.Seed);
-                model = new T5Model(bundle.Model.Config);
+                var config = plan.FreshModelSize is null
+                    ? bundle.Model.Config
+                    : T5Config.Preset(plan.FreshModelSize, bundle.Model.Config.VocabSize) with { DropoutRate = bundle.Model.Config.DropoutRate };
+                model = new T5Model(config);
                 bundle.Dispose();
                 bundle = new ModelBundle(model, bundle.Tokenizer, bundle.Manifest);
             }

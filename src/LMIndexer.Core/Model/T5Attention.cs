@@ -99,9 +99,16 @@ public sealed class T5Attention : NamedModule
         var keyLength = keys.shape[2];
         if (bias is null)
         {
-            bias = ComputeBias(queryLength, keyLength, keyLength - queryLength, hidden.device, hidden.dtype);
-            if (additiveMask is not null)
-                bias = bias + additiveMask;                          // [batch or 1, heads, q, k]
+            if (relativeAttentionBias is null && additiveMask is not null)
+            {
+                bias = additiveMask;                                 // [batch, 1, 1, k]: no position bias to add it to
+            }
+            else
+            {
+                bias = ComputeBias(queryLength, keyLength, keyLength - queryLength, hidden.device, hidden.dtype);
+                if (additiveMask is not null)
+                    bias = bias + additiveMask;                      // [batch or 1, heads, q, k]
+            }
         }
 
         // Beam search keeps one copy of the encoder keys per request, not per beam: the beams of a
@@ -113,15 +120,15 @@ public sealed class T5Attention : NamedModule
                 throw new ArgumentException($"{batch} query rows do not divide into the cache's {keys.shape[0]} requests.");
             queries = queries.view(keys.shape[0], group, config.NumHeads, queryLength, config.DKv)
                 .transpose(1, 2).reshape(keys.shape[0], config.NumHeads, group * queryLength, config.DKv); // [requests, heads, beams·q, d_kv]
-            if (queryLength > 1)
-                bias = bias.repeat(1, 1, group, 1);
+            if (queryLength > 1 && bias.shape[2] > 1)
+                bias = bias.repeat(1, 1, group, 1);                  // per-query rows follow the folded queries
         }
 
         var scores = queries.matmul(keys.transpose(2, 3)) + bias;   // [batch, heads, q, k]
         // No fp32 round trip: libtorch's CPU softmax already accumulates bf16 in fp32, and the two
         // casts of the [batch, heads, q, k] scores cost more than the bf16 matmuls save.
         var weights = nn.functional.softmax(scores, -1);
-        weights = nn.functional.dropout(weights, config.DropoutRate, training);
+        weights = TrainOnlyDropout.Apply(weights, config.DropoutRate, training);
         var context = weights.matmul(values);                       // [batch, heads, q, d_kv]
         if (group > 1)
         {

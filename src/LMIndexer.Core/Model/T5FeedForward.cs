@@ -40,7 +40,7 @@ public sealed class T5FeedForward : NamedModule<Tensor, Tensor>
         Tensor inner = wi is not null
             ? nn.functional.relu(wi.forward(hidden))                                        // [..., d_ff]
             : nn.functional.gelu(wi0!.forward(hidden), GELU.Approximate.tanh) * wi1!.forward(hidden);
-        inner = nn.functional.dropout(inner, config.DropoutRate, training);
+        inner = TrainOnlyDropout.Apply(inner, config.DropoutRate, training);
         return wo.forward(inner);                                                           // [..., d_model]
     }
 }

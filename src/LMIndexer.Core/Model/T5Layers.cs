@@ -24,7 +24,7 @@ public sealed class T5LayerSelfAttention : NamedModule
     public (Tensor Hidden, Tensor Bias) Forward(Tensor hidden, Tensor? bias, Tensor? additiveMask, AttentionCache? cache)
     {
         var (attended, newBias) = attention.Forward(layerNorm.forward(hidden), null, bias, additiveMask, cache);
-        return (hidden + nn.functional.dropout(attended, config.DropoutRate, training), newBias);
+        return (hidden + TrainOnlyDropout.Apply(attended, config.DropoutRate, training), newBias);
     }
 }
 
@@ -49,7 +49,7 @@ public sealed class T5LayerCrossAttention : NamedModule
     public (Tensor Hidden, Tensor Bias) Forward(Tensor hidden, Tensor encoderHidden, Tensor? bias, Tensor? additiveMask, AttentionCache? cache)
     {
         var (attended, newBias) = attention.Forward(layerNorm.forward(hidden), encoderHidden, bias, additiveMask, cache);
-        return (hidden + nn.functional.dropout(attended, config.DropoutRate, training), newBias);
+        return (hidden + TrainOnlyDropout.Apply(attended, config.DropoutRate, training), newBias);
     }
 }
 
@@ -72,5 +72,5 @@ public sealed class T5LayerFeedForward : NamedModule<Tensor, Tensor>
     public T5FeedForward FeedForward => feedForward;
 
     public override Tensor forward(Tensor hidden) =>
-        hidden + nn.functional.dropout(feedForward.forward(layerNorm.forward(hidden)), config.DropoutRate, training);
+        hidden + TrainOnlyDropout.Apply(feedForward.forward(layerNorm.forward(hidden)), config.DropoutRate, training);
 }

@@ -44,13 +44,13 @@ public sealed class T5Stack : NamedModule
         var crossMask = encoderMask is null ? null : AdditiveMask(encoderMask, inputsEmbeds.dtype);
         var inputs = new BlockInputs(selfMask, encoderHidden, crossMask, cache);
 
-        var hidden = nn.functional.dropout(inputsEmbeds, config.DropoutRate, training); // [batch, len, d_model]
+        var hidden = TrainOnlyDropout.Apply(inputsEmbeds, config.DropoutRate, training); // [batch, len, d_model]
         Tensor? selfBias = null;
         Tensor? crossBias = null;
         for (var i = 0; i < blocks.Count; i++)
             (hidden, selfBias, crossBias) = blocks[i].Forward(hidden, inputs, selfBias, crossBias, i);
         hidden = finalLayerNorm.forward(hidden);
-        return nn.functional.dropout(hidden, config.DropoutRate, training);
+        return TrainOnlyDropout.Apply(hidden, config.DropoutRate, training);
     }
 
     /// <summary>[batch, keys] keep-mask (1 visible) → additive [batch, 1, 1, keys] (0 or dtype min).</summary>
@@ -60,8 +60,11 @@ public sealed class T5Stack : NamedModule
         return (1.0 - keep) * torch.finfo(dtype).min;
     }
 
-    private static Tensor CausalMask(long length, long past, Tensor? keepMask, Device device, ScalarType dtype)
+    private static Tensor? CausalMask(long length, long past, Tensor? keepMask, Device device, ScalarType dtype)
     {
+        // One new token after the cache sees every key: nothing to mask (the common decode step).
+        if (length == 1 && keepMask is null)
+            return null;
         var total = past + length;
         var rows = torch.arange(past, total, dtype: ScalarType.Int64, device: device).unsqueeze(1); // [len, 1]
         var cols = torch.arange(total, dtype: ScalarType.Int64, device: device).unsqueeze(0);       // [1, total]

@@ -12,10 +12,11 @@ using Microsoft.Extensions.Logging;
 namespace LMIndexer.Grains.Inference;
 
 /// <summary>
-/// One loaded serving bundle and its dynamic batcher. Requests queue from any thread; a dedicated
-/// worker thread takes up to <c>MaxBatchSize</c> of them (waiting at most <c>MaxWait</c> after the
-/// first), runs one batched constrained beam search and completes them. All torch work stays on
-/// that thread: dispose scopes are thread-static and the Orleans scheduler must never block.
+/// One loaded serving bundle and its dynamic batcher. Requests queue from any thread; dedicated
+/// worker threads (<c>Workers</c>, sharing the read-only weights) each take up to
+/// <c>MaxBatchSize</c> of them (waiting at most <c>MaxWait</c> after the first), run one batched
+/// constrained beam search and complete them. All torch work stays on those threads: dispose scopes
+/// are thread-static and the Orleans scheduler must never block.
 /// </summary>
 public sealed class InferenceEngine : IDisposable
 {
@@ -33,7 +34,9 @@ public sealed class InferenceEngine : IDisposable
     private static readonly Histogram<double> QueueWaitSeconds = Meter.CreateHistogram<double>("lmindexer.inference.queue_wait_seconds", "s");
 
     private readonly ServingBundle bundle;
-    private readonly Lock swap = new();
+    // Workers decode under the read lock; swapping in a grown trie takes the write lock, so the
+    // tables a batch decodes against are never disposed under it.
+    private readonly ReaderWriterLockSlim swap = new();
     private HistorySource source;
 
     // The IDs this engine decodes against: the bundle's, plus items added to the catalog since.
@@ -43,7 +46,8 @@ public sealed class InferenceEngine : IDisposable
     private readonly InferenceOptions options;
     private readonly ILogger logger;
     private readonly BlockingCollection<Request> queue;
-    private readonly Thread worker;
+    private readonly Thread[] workers;
+    private readonly int threadsPerWorker;
     private long requests;
     private long batches;
     private long batchedRequests;
@@ -60,14 +64,21 @@ public sealed class InferenceEngine : IDisposable
         tables = bundle.Tables;
         source = new HistorySource(bundle.Bundle.Tokenizer, new Dictionary<string, CatalogItem>(), table, bundle.Source);
         queue = new BlockingCollection<Request>(options.MaxQueueLength);
-        worker = new Thread(Run) { IsBackground = true, Name = $"inference {bundle.Version}" };
-        worker.Start();
+        var onGpu = bundle.Bundle.Model.Shared.weight!.device.type != TorchSharp.DeviceType.CPU;
+        threadsPerWorker = options.ThreadsPerWorker > 0 ? options.ThreadsPerWorker : onGpu ? 0 : 1;
+        var workerCount = options.Workers > 0 ? options.Workers : onGpu ? 1 : Math.Max(1, Environment.ProcessorCount / Math.Max(1, threadsPerWorker));
+        workers = [.. Enumerable.Range(0, workerCount).Select(i => new Thread(Run) { IsBackground = true, Name = $"inference {bundle.Version} #{i}" })];
+        foreach (var worker in workers)
+            worker.Start();
         Live[this] = true;
     }
 
     public string Version => bundle.Version;
 
     public int QueueLength => queue.Count;
+
+    /// <summary>Decoding threads of this engine.</summary>
+    public int WorkerCount => workers.Length;
 
     /// <summary>Items the engine can generate.</summary>
     public int ItemCount => table.Count;
@@ -90,12 +101,17 @@ public sealed class InferenceEngine : IDisposable
         var extended = new SemanticIdTable([.. current.ItemIds, .. fresh.Select(e => e.ItemId)], [.. current.Ids, .. fresh.Select(e => e.Codes)]);
         var trie = IdTrie.FromTable(extended, bundle.Bundle.Tokenizer);
         var extendedTables = new TrieTables(trie, Core.Runtime.TorchRuntime.Device);
-        lock (swap)
+        swap.EnterWriteLock();
+        try
         {
             if (ownTables)
                 tables.Dispose();
             (table, tables, ownTables) = (extended, extendedTables, true);
             source = new HistorySource(bundle.Bundle.Tokenizer, new Dictionary<string, CatalogItem>(), table, bundle.Source);
+        }
+        finally
+        {
+            swap.ExitWriteLock();
         }
         logger.LogInformation("Version {Version} can now generate {Added} items added to the catalog ({Total} in all)", Version, fresh.Count, extended.Count);
         return fresh.Count;
@@ -127,6 +143,9 @@ public sealed class InferenceEngine : IDisposable
 
     private void Run()
     {
+        // Per thread: OpenMP's thread count is a per-thread setting, so each worker sets its own.
+        if (threadsPerWorker > 0)
+            TorchSharp.torch.set_num_threads(threadsPerWorker);
         var batch = new List<Request>(options.MaxBatchSize);
         var maxWait = TimeSpan.FromMilliseconds(options.MaxWaitMilliseconds);
         try
@@ -164,7 +183,8 @@ public sealed class InferenceEngine : IDisposable
         try
         {
             var beams = batch.Max(r => r.Beams);
-            lock (swap)
+            swap.EnterReadLock();
+            try
             {
                 var ranked = ConstrainedBeamSearch.Search(bundle.Bundle.Model, [.. batch.Select(r => r.Source)], tables, beams);
                 for (var i = 0; i < batch.Count; i++)
@@ -172,6 +192,10 @@ public sealed class InferenceEngine : IDisposable
                     var ids = ranked[i].Take(batch[i].Beams).Select(r => new GeneratedId([.. table.Ids[r.Item]], r.Score)).ToList();
                     batch[i].Completion.TrySetResult(new GenerationResult(Version, ids));
                 }
+            }
+            finally
+            {
+                swap.ExitReadLock();
             }
         }
         catch (Exception e)
@@ -182,7 +206,9 @@ public sealed class InferenceEngine : IDisposable
         }
         Interlocked.Increment(ref batches);
         Interlocked.Add(ref batchedRequests, batch.Count);
-        maxBatch = Math.Max(maxBatch, batch.Count);
+        for (var seen = maxBatch; batch.Count > seen && Interlocked.CompareExchange(ref maxBatch, batch.Count, seen) != seen; seen = maxBatch)
+        {
+        }
         BatchSizes.Record(batch.Count);
         Interlocked.Add(ref decodeTicks, clock.ElapsedTicks);
         BatchSeconds.Record(clock.Elapsed.TotalSeconds);
@@ -192,13 +218,15 @@ public sealed class InferenceEngine : IDisposable
     {
         Live.TryRemove(this, out _);
         queue.CompleteAdding();
-        worker.Join(TimeSpan.FromSeconds(30));
+        foreach (var worker in workers)
+            worker.Join(TimeSpan.FromSeconds(30));
         foreach (var pending in queue)
             pending.Completion.TrySetCanceled();
         queue.Dispose();
         if (ownTables)
             tables.Dispose();
         bundle.Dispose();
+        swap.Dispose();
     }
 
     private sealed record Request(int[] Source, int Beams, TaskCompletionSource<GenerationResult> Completion, long Arrived);
