@@ -48,6 +48,7 @@ public sealed class InferenceEngine : IDisposable
     private readonly BlockingCollection<Request> queue;
     private readonly Thread[] workers;
     private readonly int threadsPerWorker;
+    private int idleWorkers;
     private long requests;
     private long batches;
     private long batchedRequests;
@@ -67,6 +68,7 @@ public sealed class InferenceEngine : IDisposable
         var onGpu = bundle.Bundle.Model.Shared.weight!.device.type != TorchSharp.DeviceType.CPU;
         threadsPerWorker = options.ThreadsPerWorker > 0 ? options.ThreadsPerWorker : onGpu ? 0 : 1;
         var workerCount = options.Workers > 0 ? options.Workers : onGpu ? 1 : Math.Max(1, Environment.ProcessorCount / Math.Max(1, threadsPerWorker));
+        idleWorkers = workerCount;
         workers = [.. Enumerable.Range(0, workerCount).Select(i => new Thread(Run) { IsBackground = true, Name = $"inference {bundle.Version} #{i}" })];
         foreach (var worker in workers)
             worker.Start();
@@ -154,8 +156,13 @@ public sealed class InferenceEngine : IDisposable
             {
                 batch.Clear();
                 batch.Add(first);
+                // Share a backlog with the other idle workers instead of taking all of it: with one
+                // thread each, two half batches decode in about half the time of one whole batch.
+                var share = (int)Math.Ceiling((queue.Count + 1.0) / Math.Max(1, Volatile.Read(ref idleWorkers)));
+                var limit = Math.Min(options.MaxBatchSize, share);
+                Interlocked.Decrement(ref idleWorkers);
                 var clock = Stopwatch.StartNew();
-                while (batch.Count < options.MaxBatchSize)
+                while (batch.Count < limit)
                 {
                     var left = maxWait - clock.Elapsed;
                     if (left <= TimeSpan.Zero ? !queue.TryTake(out var next) : !queue.TryTake(out next, left))
@@ -163,6 +170,7 @@ public sealed class InferenceEngine : IDisposable
                     batch.Add(next);
                 }
                 Decode(batch);
+                Interlocked.Increment(ref idleWorkers);
             }
         }
         catch (ObjectDisposedException)
