@@ -33,6 +33,7 @@ internal static class DropoutProbe
             Time("x * scalar", () => x.mul(1.1));
             Time("masked_fill", () => x.masked_fill(keep, 0));
             Time("where", () => torch.where(keep, x, torch.zeros(1, dtype: dtype)));
+            Time("managed scaled mask", () => LMIndexer.Core.Model.BernoulliMask.Scaled(x.shape, 0.1, dtype));
             Time("functional.dropout", () => nn.functional.dropout(x, 0.1, true));
         }
     }
