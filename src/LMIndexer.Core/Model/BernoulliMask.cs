@@ -99,11 +99,24 @@ public static class BernoulliMask
         var i = 0;
         if (Vector256.IsHardwareAccelerated)
         {
+            // The generator's state in locals for the loop, so that it stays in registers.
+            var (s0, s1, s2, s3) = random.State;
+            ref var start = ref MemoryMarshal.GetReference(target);
             for (; i + perBlock <= target.Length; i += perBlock)
             {
-                var lanes = random.NextVector().As<ulong, T>();
-                Vector256.BitwiseAnd(Vector256.LessThan(lanes, limit), ones).CopyTo(target[i..]);
+                var times5 = (s1 << 2) + s1;
+                var rotated = (times5 << 7) | Vector256.ShiftRightLogical(times5, 57);
+                var lanes = ((rotated << 3) + rotated).As<ulong, T>();
+                var t = s1 << 17;
+                s2 ^= s0;
+                s3 ^= s1;
+                s1 ^= s2;
+                s0 ^= s3;
+                s2 ^= t;
+                s3 = (s3 << 45) | Vector256.ShiftRightLogical(s3, 19);
+                Vector256.BitwiseAnd(Vector256.LessThan(lanes, limit), ones).StoreUnsafe(ref start, (nuint)i);
             }
+            random.State = (s0, s1, s2, s3);
         }
         Span<ulong> draws = stackalloc ulong[Streams];
         Span<T> block = stackalloc T[perBlock];
@@ -137,7 +150,8 @@ public static class BernoulliMask
 
     /// <summary>
     /// Four xoshiro256** generators (Blackman and Vigna) in the four 64-bit lanes of a vector, their
-    /// states spread from (seed, chunk, lane) by SplitMix64. The scalar step gives the same draws.
+    /// states spread from (seed, chunk, lane) by SplitMix64. The vector loop in <c>Fill</c> steps
+    /// them in registers; <see cref="NextScalar"/> gives the same draws without vectors.
     /// </summary>
     private struct XoshiroStreams
     {
@@ -154,19 +168,10 @@ public static class BernoulliMask
             (s0, s1, s2, s3) = (Vector256.Create<ulong>(a), Vector256.Create<ulong>(b), Vector256.Create<ulong>(c), Vector256.Create<ulong>(d));
         }
 
-        public Vector256<ulong> NextVector()
+        public (Vector256<ulong>, Vector256<ulong>, Vector256<ulong>, Vector256<ulong>) State
         {
-            var times5 = (s1 << 2) + s1;
-            var rotated = (times5 << 7) | Vector256.ShiftRightLogical(times5, 57);
-            var result = (rotated << 3) + rotated;
-            var t = s1 << 17;
-            s2 ^= s0;
-            s3 ^= s1;
-            s1 ^= s2;
-            s0 ^= s3;
-            s2 ^= t;
-            s3 = (s3 << 45) | Vector256.ShiftRightLogical(s3, 19);
-            return result;
+            readonly get => (s0, s1, s2, s3);
+            set => (s0, s1, s2, s3) = value;
         }
 
         public void NextScalar(Span<ulong> draws)
