@@ -45,6 +45,12 @@ public interface IIdPrefixGrain : IGrainWithStringKey
     /// <summary>Items under a prefix (c1 plus optional later codes), up to <paramref name="limit"/>.</summary>
     Task<IReadOnlyList<PrefixEntry>> ListAsync(long[] prefix, int limit);
 
+    /// <summary>
+    /// Items that got their IDs here from <see cref="AllocateAsync"/> (added to the catalog after the
+    /// version was trained): what a freshly loaded model must add to its bundle's trie.
+    /// </summary>
+    Task<IReadOnlyList<PrefixEntry>> ListAllocatedAsync();
+
     Task<int> CountAsync();
 
     /// <summary>Drops this part of the trie (retired versions).</summary>

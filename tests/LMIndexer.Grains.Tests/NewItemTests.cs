@@ -48,6 +48,10 @@ public sealed class NewItemTests
             Assert.DoesNotContain(table.Ids, existing => existing.AsSpan().SequenceEqual(id));          // no collision, even with IDs not written yet
             Assert.Equal(table.Find(twin.ItemId)![..^1], id[..^1]);                                     // the twin's learned codes
             Assert.Equal(item.ItemId, (await grains.GetGrain<IIdPrefixGrain>($"{version}/{id[0]}").ResolveAsync([id]))[0]);
+            // Only the allocated item is listed for a loading model, not the bundle's own items.
+            var allocated = Assert.Single(await grains.GetGrain<IIdPrefixGrain>($"{version}/{id[0]}").ListAllocatedAsync());
+            Assert.Equal(item.ItemId, allocated.ItemId);
+            Assert.Equal(id, allocated.Codes);
         }
         // The serving version can generate it at once.
         Assert.Equal(tables["a1"].Count + 1, (await grains.GetGrain<IIndexerInferenceGrain>("a1/0").GetStatsAsync()).Items);

@@ -35,7 +35,7 @@ public sealed class IndexerInferenceGrain(InferenceEngineRegistry registry, ILoc
         engine = await Task.Run(() => registry.Get(version, info.BundlePath), cancellationToken);
         // Items the catalog gained after the bundle was trained live in the prefix grains only.
         var first = engine.FirstCodes;
-        var listed = await Task.WhenAll(Enumerable.Range(0, first).Select(c => GrainFactory.GetGrain<IIdPrefixGrain>($"{version}/{c}").ListAsync([c], int.MaxValue)));
+        var listed = await Task.WhenAll(Enumerable.Range(0, first).Select(c => GrainFactory.GetGrain<IIdPrefixGrain>($"{version}/{c}").ListAllocatedAsync()));
         var known = engine;
         await Task.Run(() => known.AddItems([.. listed.SelectMany(l => l)]), cancellationToken);
         await base.OnActivateAsync(cancellationToken);

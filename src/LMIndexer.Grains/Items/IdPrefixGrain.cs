@@ -7,6 +7,9 @@ namespace LMIndexer.Grains.Items;
 public sealed class IdPrefixState
 {
     [Id(0)] public Dictionary<string, string> Items { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Keys of <see cref="Items"/> given out by <c>AllocateAsync</c>: items the version's bundle does not know.</summary>
+    [Id(1)] public HashSet<string> Allocated { get; set; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>
@@ -45,13 +48,22 @@ public sealed class IdPrefixGrain([PersistentState("prefix", StorageNames.Defaul
             return Task.FromResult<IReadOnlyList<PrefixEntry>>([]);
         var rest = prefix[1..];
         var result = state.State.Items
-            .Select(kv => (Codes: (long[])[first, .. kv.Key.Split('-').Select(c => long.Parse(c, System.Globalization.CultureInfo.InvariantCulture))], ItemId: kv.Value))
+            .Select(kv => (Codes: (long[])[first, .. Parse(kv.Key)], ItemId: kv.Value))
             .Where(e => e.Codes.AsSpan(1).StartsWith(rest))
             .OrderBy(e => e.Codes, Comparer<long[]>.Create((a, b) => a.AsSpan().SequenceCompareTo(b)))
             .Take(limit)
             .Select(e => new PrefixEntry(e.Codes, e.ItemId))
             .ToList();
         return Task.FromResult<IReadOnlyList<PrefixEntry>>(result);
+    }
+
+    public Task<IReadOnlyList<PrefixEntry>> ListAllocatedAsync()
+    {
+        var first = FirstCode;
+        return Task.FromResult<IReadOnlyList<PrefixEntry>>([.. state.State.Allocated
+            .Where(state.State.Items.ContainsKey)
+            .Order(StringComparer.Ordinal)
+            .Select(key => new PrefixEntry([first, .. Parse(key)], state.State.Items[key]))]);
     }
 
     public Task<int> CountAsync() => Task.FromResult(state.State.Items.Count);
@@ -81,6 +93,7 @@ public sealed class IdPrefixGrain([PersistentState("prefix", StorageNames.Defaul
             throw new InvalidOperationException($"The collision counter range ({counterSize}) is exhausted for ID prefix {string.Join('-', learnedCodes)}; retrain the index with a larger counter.");
         long[] codes = [.. learnedCodes, next];
         state.State.Items[Key(codes)] = itemId;
+        state.State.Allocated.Add(Key(codes));
         await writer.WriteAsync(state);
         return codes;
     }
@@ -92,4 +105,6 @@ public sealed class IdPrefixGrain([PersistentState("prefix", StorageNames.Defaul
     }
 
     private static string Key(long[] codes) => string.Join('-', codes.Skip(1));
+
+    private static IEnumerable<long> Parse(string key) => key.Split('-').Select(c => long.Parse(c, System.Globalization.CultureInfo.InvariantCulture));
 }
