@@ -23,6 +23,30 @@ public static partial class TorchRuntime
     /// <summary>The configured precision as a torch dtype.</summary>
     public static ScalarType Dtype => Options.Precision == ComputePrecision.BFloat16 ? ScalarType.BFloat16 : ScalarType.Float32;
 
+    /// <summary>libtorch intra-op threads of every thread that does not choose its own.</summary>
+    public static int IntraOpThreads { get; private set; } = Environment.ProcessorCount;
+
+    /// <summary>
+    /// Gives the calling thread its own intra-op thread count, leaving the process's alone.
+    /// libtorch's <c>set_num_threads</c> also sets the count that every thread takes on its first
+    /// parallel op, so calling it from a worker would silently narrow all later threads (and change
+    /// their float summation order). Here the calling thread takes its count at once, and a
+    /// short-lived thread then puts the process's count back.
+    /// </summary>
+    public static void UseThreadsOnThisThread(int threads)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        lock (Gate)
+        {
+            torch.set_num_threads(threads);
+            using (var probe = torch.ones(1 << 16))
+                _ = probe.sum().item<float>();   // this thread's lazy thread-count initialisation, now
+            var restore = new Thread(() => torch.set_num_threads(IntraOpThreads)) { Name = "torch thread count" };
+            restore.Start();
+            restore.Join();
+        }
+    }
+
     /// <summary>Initialises libtorch once; later calls with other options are rejected.</summary>
     public static void Initialize(TorchRuntimeOptions? options = null)
     {
@@ -46,6 +70,7 @@ public static partial class TorchRuntime
 
             var threads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
             torch.set_num_threads(threads);
+            IntraOpThreads = threads;
             torch.set_default_dtype(ScalarType.Float32);
             Device = ResolveDevice(options.Device);
             if (options.Seed is long seed)

@@ -147,7 +147,7 @@ public sealed class InferenceEngine : IDisposable
     {
         // Per thread: OpenMP's thread count is a per-thread setting, so each worker sets its own.
         if (threadsPerWorker > 0)
-            TorchSharp.torch.set_num_threads(threadsPerWorker);
+            Core.Runtime.TorchRuntime.UseThreadsOnThisThread(threadsPerWorker);
         var batch = new List<Request>(options.MaxBatchSize);
         var maxWait = TimeSpan.FromMilliseconds(options.MaxWaitMilliseconds);
         try
