@@ -20,6 +20,11 @@ if (filter == "latency")
     LatencyProbe.Run(args[1], args[2]);
     return;
 }
+if (filter == "indexer-breakdown")
+{
+    IndexerStepBreakdown.Run(args[1], args.ElementAtOrDefault(2) ?? "fp32");
+    return;
+}
 if (filter == "breakdown")
 {
     StepBreakdown.Run();
