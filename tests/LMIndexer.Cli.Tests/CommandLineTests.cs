@@ -181,6 +181,25 @@ public sealed class CommandLineTests
         var retrievalEval = CliProcess.Run(temp.Path, Quick, "retrieval", "eval", "--corpus", "corpus", "--bundle", "retrieval", "--report", "r.json", "--threads", "2");
         Assert.True(retrievalEval.ExitCode == 0, retrievalEval.Error);
         Assert.Contains("\"task\": \"retrieval\"", File.ReadAllText(Path.Combine(temp.Path, "r.json")), StringComparison.Ordinal);
+
+        // The benchmark pair: IDs for the corpus from one shared pretrained model, then every system on one query split.
+        var indexBench = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "index", "bench", "--corpus", "corpus", "--methods", "kmeans-tree,rqvae", "--size", "tiny",
+            "--pretrain-steps", "5", "--codebook-size", "4", "--work", "bench", "--docs", "report", "--name", "index-docs", "--threads", "2");
+        Assert.True(indexBench.ExitCode == 0, indexBench.Error);
+        Assert.Contains("no AMI", File.ReadAllText(Path.Combine(temp.Path, "report", "benchmarks.md")), StringComparison.Ordinal);
+        var retrievalBench = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "retrieval", "bench", "--corpus", "corpus", "--index-dir", "bench", "--systems", "bm25,rqvae",
+            "--steps", "10", "--eval-every", "10", "--docs", "report", "--name", "retrieval-docs", "--threads", "2");
+        Assert.True(retrievalBench.ExitCode == 0, retrievalBench.Error);
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "report", "bench", "retrieval-docs.json")));
+        var rows = json.RootElement.GetProperty("rows").EnumerateArray()
+            .ToDictionary(r => (r.GetProperty("system").GetString(), r.GetProperty("metric").GetString()), r => r.GetProperty("value").GetDouble());
+        Assert.True(rows[("bm25", "mrr@10")] >= 0.75, $"BM25 ranks the document with the query's topic and case number first: MRR@10 {rows[("bm25", "mrr@10")]}");
+        Assert.InRange(rows[("rqvae", "recall@10")], 0, 1);
+        Assert.True(File.Exists(Path.Combine(temp.Path, "bench", "retrieval", "rqvae", "trie.bin")));
+        var missingIndex = CliProcess.Run(temp.Path, Quick, "retrieval", "bench", "--corpus", "corpus", "--index-dir", "bench", "--systems", "lmindexer");
+        Assert.Equal(2, missingIndex.ExitCode);
+        Assert.Contains("index bench", missingIndex.Error, StringComparison.Ordinal);
+
         var both = CliProcess.Run(temp.Path, Quick, "index", "train", "--items", "cat/items.jsonl", "--corpus", "corpus", "--out", "x");
         Assert.Equal(2, both.ExitCode);
         Assert.Contains("either --items or --corpus", both.Error, StringComparison.Ordinal);

@@ -22,7 +22,8 @@ public static class IndexBenchCommand
     public static Command Create()
     {
         var common = new CommonOptions();
-        var data = new Option<DirectoryInfo>("--data") { Description = "Catalog directory with items.jsonl (e.g. ../shared/data/amazon-beauty).", Required = true };
+        var data = new Option<DirectoryInfo?>("--data") { Description = "Catalog directory with items.jsonl (e.g. ../shared/data/amazon-beauty)." };
+        var corpus = new Option<DirectoryInfo?>("--corpus") { Description = "Or a Cranfield-style corpus directory (docs.jsonl …): index its documents (no category labels, so no AMI)." };
         var name = new Option<string>("--name") { Description = "Benchmark name (file and section).", DefaultValueFactory = _ => "index-beauty" };
         var work = new Option<DirectoryInfo>("--work") { Description = "Where bundles are written.", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("data", "bench")) };
         var docs = new Option<DirectoryInfo>("--docs") { Description = "Repository docs directory to write results into.", DefaultValueFactory = _ => new DirectoryInfo("docs") };
@@ -33,7 +34,7 @@ public static class IndexBenchCommand
         var indexer = new IndexerCoreOptions();
         var command = new Command("bench", "Benchmark LMIndexer against rq-VAE and k-means-tree IDs on real data (AMI, perplexity, collisions, time).")
         {
-            data, name, work, docs, methods, size, pretrainSteps, baseBundle,
+            data, corpus, name, work, docs, methods, size, pretrainSteps, baseBundle,
         };
         indexer.AddTo(command);
         common.AddTo(command);
@@ -42,7 +43,13 @@ public static class IndexBenchCommand
             var selected = result.GetValue(methods)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(SemanticIndexing.ParseMethod).ToList();
             common.InitializeRuntime(result);
             var clock = Stopwatch.StartNew();
-            var catalog = CatalogFiles.Load(result.GetValue(data)!.FullName);
+            var source = result.GetValue(data) ?? result.GetValue(corpus);
+            if (result.GetValue(data) is not null && result.GetValue(corpus) is not null)
+                throw new CliUsageException("Give either --data or --corpus.");
+            var catalog = result.GetValue(data) is { } catalogDirectory
+                ? (catalogDirectory.Exists ? CatalogFiles.Load(catalogDirectory.FullName) : throw new CliUsageException($"{catalogDirectory.FullName} does not exist."))
+                : IndexCommands.ReadCatalogToIndex(null, result.GetValue(corpus));
+            var labelled = SemanticIndexing.Labels(catalog) is not null;
             var options = indexer.Build(result, result.GetValue(common.Seed));
             var stageEpochs = options.ContinuousEpochs;
             var root = result.GetValue(work)!.FullName;
@@ -68,8 +75,10 @@ public static class IndexBenchCommand
             if (result.GetValue(baseBundle) is null)
                 rows.Add(new("pretrain", "seconds", pretrainClock.Elapsed.TotalSeconds));
             var table = new StringBuilder();
-            table.AppendLine("| method | AMI c1 (full path) | AMI c1 (level 2) | AMI c1 (level 1) | AMI c1c2 (full path) | perplexity c1 / c2 | collision rate | largest group | seconds |");
-            table.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+            table.AppendLine(labelled
+                ? "| method | AMI c1 (full path) | AMI c1 (level 2) | AMI c1 (level 1) | AMI c1c2 (full path) | perplexity c1 / c2 | collision rate | largest group | seconds |"
+                : "| method | perplexity c1 / c2 | collision rate | largest group | seconds |");
+            table.AppendLine(labelled ? "|---|---:|---:|---:|---:|---:|---:|---:|---:|" : "|---|---:|---:|---:|---:|");
             foreach (var method in selected)
             {
                 var methodName = SemanticIndexing.MethodName(method);
@@ -80,9 +89,11 @@ public static class IndexBenchCommand
                 outcome.Bundle.Dispose();
                 var seconds = methodClock.Elapsed.TotalSeconds;
                 var s = outcome.Stats;
-                rows.Add(new(methodName, "ami", s.AmiFirstCode["full"]));
-                rows.Add(new(methodName, "ami-level-2", s.AmiFirstCode["level-2"]));
-                rows.Add(new(methodName, "ami-level-1", s.AmiFirstCode["level-1"]));
+                foreach (var (label, metric) in new[] { ("full", "ami"), ("level-2", "ami-level-2"), ("level-1", "ami-level-1") })
+                {
+                    if (s.AmiFirstCode.TryGetValue(label, out var ami))
+                        rows.Add(new(methodName, metric, ami));
+                }
                 if (s.AmiFirstTwoCodes.TryGetValue("full", out var pair))
                     rows.Add(new(methodName, "ami-c1c2", pair));
                 for (var p = 0; p < s.LearnedPositions; p++)
@@ -92,16 +103,19 @@ public static class IndexBenchCommand
                 rows.Add(new(methodName, "collision-rate", s.CollisionRate));
                 rows.Add(new(methodName, "largest-group", s.LargestGroup));
                 rows.Add(new(methodName, "seconds", seconds));
-                table.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {methodName} | {s.AmiFirstCode["full"]:F4} | {s.AmiFirstCode["level-2"]:F4} | {s.AmiFirstCode["level-1"]:F4} | {pair:F4} | {string.Join(" / ", s.Perplexity.Select(x => x.ToString("F1", CultureInfo.InvariantCulture)))} | {s.CollisionRate:P1} | {s.LargestGroup} | {seconds:F0} |"));
+                var perplexity = string.Join(" / ", s.Perplexity.Select(x => x.ToString("F1", CultureInfo.InvariantCulture)));
+                table.AppendLine(labelled
+                    ? string.Create(CultureInfo.InvariantCulture,
+                        $"| {methodName} | {s.AmiFirstCode["full"]:F4} | {s.AmiFirstCode["level-2"]:F4} | {s.AmiFirstCode["level-1"]:F4} | {pair:F4} | {perplexity} | {s.CollisionRate:P1} | {s.LargestGroup} | {seconds:F0} |")
+                    : string.Create(CultureInfo.InvariantCulture, $"| {methodName} | {perplexity} | {s.CollisionRate:P1} | {s.LargestGroup} | {seconds:F0} |"));
                 AnsiConsole.Write(IndexCommands.StatsTable(s));
             }
             var commandLine = "lmindexer " + string.Join(" ", result.Tokens.Select(t => t.Value));
             BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, clock.Elapsed.TotalSeconds, rows,
                 string.Create(CultureInfo.InvariantCulture,
-                    $"Semantic IDs for {catalog.Items.Count:N0} items of `{result.GetValue(data)!.Name}`: LMIndexer and baselines on the same `{baseManifest.Config.DModel}`-wide text model (shared pretrained bundle: {baseManifest.Properties.GetValueOrDefault("steps", "?")} denoising steps), K = {options.CodebookSize}, 2 learned positions + counter, {stageEpochs} epoch(s) per LMIndexer stage. AMI labels: the first category path (`full`, as the reference), its first 2 levels and its first level."),
+                    $"Semantic IDs for {catalog.Items.Count:N0} items of `{source!.Name}`: LMIndexer and baselines on the same `{baseManifest.Config.DModel}`-wide text model (shared pretrained bundle: {baseManifest.Properties.GetValueOrDefault("steps", "?")} denoising steps), K = {options.CodebookSize}, 2 learned positions + counter, {stageEpochs} epoch(s) per LMIndexer stage. {(labelled ? "AMI labels: the first category path (`full`, as the reference), its first 2 levels and its first level." : "The items carry no category labels, so there is no AMI.")}"),
                 table.ToString(),
-                "Paper (Beauty, t5-base, 8 GPUs): LMIndexer AMI .3563, rq-VAE .2654.");
+                labelled ? "Paper (Beauty, t5-base, 8 GPUs): LMIndexer AMI .3563, rq-VAE .2654." : "Without labels, the IDs are compared by code usage and by how much the collision counter must carry.");
             AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"benchmark written to {result.GetValue(docs)!.FullName} in {clock.Elapsed.TotalMinutes:F1} min");
             return Task.FromResult(0);
         }));

@@ -93,7 +93,7 @@ public static class IndexCommands
         return command;
     }
 
-    private static Catalog ReadCatalogToIndex(FileInfo? itemsFile, DirectoryInfo? corpusDirectory)
+    internal static Catalog ReadCatalogToIndex(FileInfo? itemsFile, DirectoryInfo? corpusDirectory)
     {
         if ((itemsFile is null) == (corpusDirectory is null))
             throw new CliUsageException("Give either --items or --corpus.");

@@ -4,13 +4,15 @@ using LMIndexer.Cli.Console;
 using LMIndexer.Core.Data;
 using LMIndexer.Core.Downstream;
 using LMIndexer.Core.Runtime;
+using LMIndexer.Core.Text;
 using Spectre.Console;
 
 namespace LMIndexer.Cli.Commands;
 
 /// <summary>
 /// <c>lmindexer search train|eval</c> (query → product ID, proxy queries from the catalog) and
-/// <c>lmindexer retrieval train|eval</c> (query → document ID on a Cranfield-style corpus).
+/// <c>lmindexer retrieval train|eval</c> (query → document ID on a Cranfield-style corpus), and
+/// <c>bench</c> for each.
 /// </summary>
 public static class QueryCommands
 {
@@ -33,6 +35,9 @@ public static class QueryCommands
         var group = new Command(spec.Name, spec.Description);
         group.Subcommands.Add(Train(spec));
         group.Subcommands.Add(Eval(spec));
+        group.Subcommands.Add(spec.Name == "search"
+            ? QueryBenchCommand.Create(spec.Name, DataOption(spec), LoadSearchBench, "search-beauty")
+            : QueryBenchCommand.Create(spec.Name, DataOption(spec), LoadRetrievalBench, "retrieval-cranfield"));
         return group;
     }
 
@@ -109,6 +114,22 @@ public static class QueryCommands
             return Task.FromResult(0);
         }));
         return command;
+    }
+
+    private static QueryCorpus LoadSearchBench(FileSystemInfo file, int seed)
+    {
+        var items = ReadItems(file);
+        return new QueryCorpus(ProxySearchQueries.Build(items, seed), items.ToDictionary(i => i.ItemId, ItemTextBuilder.Build, StringComparer.Ordinal),
+            "proxy queries from leaf category, brand and title words; test queries use held-out title words",
+            (index, plan, progress, cancellation) => QueryTraining.Search(items, index, plan, itemTextQueries: false, progress, cancellation));
+    }
+
+    private static QueryCorpus LoadRetrievalBench(FileSystemInfo directory, int seed)
+    {
+        var corpus = ReadCorpus(directory);
+        return new QueryCorpus(RetrievalQueries.Build(corpus, seed), RetrievalQueries.DocumentQueries(corpus).ToDictionary(q => q.ItemId, q => q.Query, StringComparer.Ordinal),
+            "queries split 70/10/20, every relevant document a target, the documents' own texts as extra training queries",
+            (index, plan, progress, cancellation) => QueryTraining.Retrieval(corpus, index, plan, documentQueries: true, progress, cancellation));
     }
 
     private static List<CatalogItem> ReadItems(FileSystemInfo file)

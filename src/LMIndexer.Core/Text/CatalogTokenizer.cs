@@ -18,7 +18,8 @@ public sealed class CatalogTokenizer
 
     /// <summary>Stands for a removed span in denoising pretraining.</summary>
     public const int MaskId = 3;
-    private const int SpecialCount = 4;
+    /// <summary>Ids below this are special tokens (pad, eos, unk, mask).</summary>
+    public const int SpecialCount = 4;
     private const string FormatName = "lmindexer-catalog-tokenizer/2";
 
     // cl100k's pre-tokenizer never emits more tokens than input characters; beyond this many
