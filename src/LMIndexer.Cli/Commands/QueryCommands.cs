@@ -119,7 +119,7 @@ public static class QueryCommands
     private static QueryCorpus LoadSearchBench(FileSystemInfo file, int seed)
     {
         var items = ReadItems(file);
-        return new QueryCorpus(ProxySearchQueries.Build(items, seed), items.ToDictionary(i => i.ItemId, ItemTextBuilder.Build, StringComparer.Ordinal),
+        return new QueryCorpus(file is FileInfo { Directory: { } folder } ? folder.Name : file.Name, ProxySearchQueries.Build(items, seed), items.ToDictionary(i => i.ItemId, ItemTextBuilder.Build, StringComparer.Ordinal),
             "proxy queries from leaf category, brand and title words; test queries use held-out title words",
             (index, plan, progress, cancellation) => QueryTraining.Search(items, index, plan, itemTextQueries: false, progress, cancellation));
     }
@@ -127,7 +127,7 @@ public static class QueryCommands
     private static QueryCorpus LoadRetrievalBench(FileSystemInfo directory, int seed)
     {
         var corpus = ReadCorpus(directory);
-        return new QueryCorpus(RetrievalQueries.Build(corpus, seed), RetrievalQueries.DocumentQueries(corpus).ToDictionary(q => q.ItemId, q => q.Query, StringComparer.Ordinal),
+        return new QueryCorpus(directory.Name, RetrievalQueries.Build(corpus, seed), RetrievalQueries.DocumentQueries(corpus).ToDictionary(q => q.ItemId, q => q.Query, StringComparer.Ordinal),
             "queries split 70/10/20, every relevant document a target, the documents' own texts as extra training queries",
             (index, plan, progress, cancellation) => QueryTraining.Retrieval(corpus, index, plan, documentQueries: true, progress, cancellation));
     }
