@@ -16,6 +16,9 @@ public sealed class CommandLineTests
     [InlineData("rec eval --data /nonexistent --bundle {tmp}", "needs items.jsonl and sequences.tsv")]
     [InlineData("rec bench --systems popularity,bogus", "Unknown system 'bogus'")]
     [InlineData("index drift {tmp}/a.tsv {tmp}/b.tsv", "does not exist")]
+    [InlineData("index bench --methods kmeans-tree", "Give either --data or --corpus")]
+    [InlineData("index bench --data {tmp}/missing", "does not exist")]
+    [InlineData("retrieval bench --corpus {tmp} --index-dir {tmp} --systems bm25,bogus", "Unknown system 'bogus'")]
     [InlineData("bench serve --rates 10,fast", "'fast' is not a rate")]
     [InlineData("demo --rec-steps 0", "--rec-steps must be positive")]
     public void Bad_input_gives_one_line_and_exit_code_2(string commandLine, string expected)

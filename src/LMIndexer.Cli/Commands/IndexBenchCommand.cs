@@ -43,9 +43,9 @@ public static class IndexBenchCommand
             var selected = result.GetValue(methods)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(SemanticIndexing.ParseMethod).ToList();
             common.InitializeRuntime(result);
             var clock = Stopwatch.StartNew();
-            var source = result.GetValue(data) ?? result.GetValue(corpus);
-            if (result.GetValue(data) is not null && result.GetValue(corpus) is not null)
+            if ((result.GetValue(data) is null) == (result.GetValue(corpus) is null))
                 throw new CliUsageException("Give either --data or --corpus.");
+            var source = result.GetValue(data) ?? result.GetValue(corpus)!;
             var catalog = result.GetValue(data) is { } catalogDirectory
                 ? (catalogDirectory.Exists ? CatalogFiles.Load(catalogDirectory.FullName) : throw new CliUsageException($"{catalogDirectory.FullName} does not exist."))
                 : IndexCommands.ReadCatalogToIndex(null, result.GetValue(corpus));
@@ -113,7 +113,7 @@ public static class IndexBenchCommand
             var commandLine = "lmindexer " + string.Join(" ", result.Tokens.Select(t => t.Value));
             BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, clock.Elapsed.TotalSeconds, rows,
                 string.Create(CultureInfo.InvariantCulture,
-                    $"Semantic IDs for {catalog.Items.Count:N0} items of `{source!.Name}`: LMIndexer and baselines on the same `{baseManifest.Config.DModel}`-wide text model (shared pretrained bundle: {baseManifest.Properties.GetValueOrDefault("steps", "?")} denoising steps), K = {options.CodebookSize}, 2 learned positions + counter, {stageEpochs} epoch(s) per LMIndexer stage. {(labelled ? "AMI labels: the first category path (`full`, as the reference), its first 2 levels and its first level." : "The items carry no category labels, so there is no AMI.")}"),
+                    $"Semantic IDs for {catalog.Items.Count:N0} items of `{source.Name}`: LMIndexer and baselines on the same `{baseManifest.Config.DModel}`-wide text model (shared pretrained bundle: {baseManifest.Properties.GetValueOrDefault("steps", "?")} denoising steps), K = {options.CodebookSize}, 2 learned positions + counter, {stageEpochs} epoch(s) per LMIndexer stage. {(labelled ? "AMI labels: the first category path (`full`, as the reference), its first 2 levels and its first level." : "The items carry no category labels, so there is no AMI.")}"),
                 table.ToString(),
                 labelled ? "Paper (Beauty, t5-base, 8 GPUs): LMIndexer AMI .3563, rq-VAE .2654." : "Without labels, the IDs are compared by code usage and by how much the collision counter must carry.");
             AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"benchmark written to {result.GetValue(docs)!.FullName} in {clock.Elapsed.TotalMinutes:F1} min");
