@@ -81,13 +81,13 @@ public static class QueryBenchCommand
             plan.FineTune.Validate();
             plan.Source.Validate();
             var outRoot = result.GetValue(outDir)?.FullName ?? Path.Combine(root, task);
-            var results = new Dictionary<string, (EvaluationResult Test, double TrainSeconds, string Note)>();
+            var results = new Dictionary<string, RankingBenchResult>();
             foreach (var system in chosen)
             {
                 cancellation.ThrowIfCancellationRequested();
                 if (system == "bm25")
                 {
-                    results[system] = (Lexical(corpus, Path.Combine(root, lexicalIndex), plan, evaluation), 0, "k1 1.2, b 0.75 over the tokenizer's tokens");
+                    results[system] = new(Lexical(corpus, Path.Combine(root, lexicalIndex), plan, evaluation), 0, "k1 1.2, b 0.75 over the tokenizer's tokens");
                     AnsiConsole.Write(RecCommands.MetricsTable("bm25 test", results[system].Test));
                     continue;
                 }
@@ -106,49 +106,23 @@ public static class QueryBenchCommand
                 using var trie = new TrieTables(outcome.Trie, TorchRuntime.Device);
                 var test = ProgressBar.Run($"{task} {system} test", outcome.Data.Test.Count,
                     progress => GenerativeEvaluator.Evaluate(outcome.Bundle.Model, outcome.Data.Test, trie, evaluation, progress, cancellation));
-                results[system] = (test, trainSeconds, $"best step {outcome.Report.BestStep}; {outcome.Data.Train.Count:N0} training rows");
+                results[system] = new(test, trainSeconds, $"best step {outcome.Report.BestStep}; {outcome.Data.Train.Count:N0} training rows");
                 AnsiConsole.Write(RecCommands.MetricsTable($"{system} test", test));
             }
             Report(result, corpus, chosen, results, plan, clock.Elapsed.TotalSeconds);
             return Task.FromResult(0);
         }));
 
-        void Report(ParseResult result, QueryCorpus corpus, string[] chosen, Dictionary<string, (EvaluationResult Test, double TrainSeconds, string Note)> results, GenerativePlan plan, double wall)
+        void Report(ParseResult result, QueryCorpus corpus, string[] chosen, Dictionary<string, RankingBenchResult> results, GenerativePlan plan, double wall)
         {
-            var rows = new List<BenchmarkRow>();
-            var table = new StringBuilder();
-            table.AppendLine("| system | Recall@5 | NDCG@5 | Recall@10 | NDCG@10 | MRR@10 | train s | test queries/s | note |");
-            table.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---|");
-            foreach (var system in chosen)
-            {
-                var (test, seconds, note) = results[system];
-                foreach (var metric in new[] { "recall@5", "ndcg@5", "recall@10", "ndcg@10", "map@10", "mrr@10" })
-                    rows.Add(new BenchmarkRow(system, metric, test.Metrics[metric]));
-                rows.Add(new BenchmarkRow(system, "train_seconds", seconds));
-                rows.Add(new BenchmarkRow(system, "test_queries_per_second", test.ExamplesPerSecond));
-                var m = test.Metrics;
-                table.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {system} | {m["recall@5"]:F4} | {m["ndcg@5"]:F4} | {m["recall@10"]:F4} | {m["ndcg@10"]:F4} | {m["mrr@10"]:F4} | {seconds:F0} | {test.ExamplesPerSecond:F1} | {note} |"));
-            }
-            var ratios = new StringBuilder();
-            if (results.TryGetValue("lmindexer", out var ours))
-            {
-                foreach (var system in chosen.Where(s => s != "lmindexer"))
-                {
-                    var other = results[system].Test.Metrics;
-                    double Ratio(string metric) => other[metric] > 0 ? ours.Test.Metrics[metric] / other[metric] : double.PositiveInfinity;
-                    rows.Add(new BenchmarkRow($"lmindexer/{system}", "recall@10_ratio", Ratio("recall@10")));
-                    rows.Add(new BenchmarkRow($"lmindexer/{system}", "ndcg@10_ratio", Ratio("ndcg@10")));
-                    ratios.Append(CultureInfo.InvariantCulture, $"LMIndexer ÷ {system}: Recall@10 ×{Ratio("recall@10"):F2}, NDCG@10 ×{Ratio("ndcg@10"):F2}. ");
-                }
-            }
+            var (rows, table, ratios) = RankingBenchReport.Build(chosen, results, "queries", ["recall@10", "ndcg@10"]);
             var commandLine = "lmindexer " + string.Join(" ", result.Tokens.Select(t => t.Value));
             var testQueries = results.Values.First().Test.Examples;
             BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, wall, rows,
                 string.Create(CultureInfo.InvariantCulture,
                     $"Generative {task} on `{corpus.Dataset}` ({corpus.Items:N0} items, {testQueries:N0} test queries; {corpus.Description}), full ranking with 20 trie-constrained beams. Every seq2seq system fine-tunes its index bundle's network for {plan.FineTune.Steps} steps × {plan.FineTune.BatchSize} (lr {plan.FineTune.Optimizer.LearningRate:G3}, linear decay, best of validations every {plan.FineTune.EvalEvery} steps), queries ≤ {plan.Source.MaxSourceTokens} tokens; `random` = random codes of the LMIndexer table's shape; `bm25` ranks the same items for the same test queries."),
-                table.ToString(),
-                ratios.ToString().TrimEnd());
+                table,
+                ratios.TrimEnd());
             AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"benchmark written to {result.GetValue(docs)!.FullName} in {wall / 60:F1} min");
         }
 

@@ -74,7 +74,7 @@ public static class RecBenchCommand
                     Seed = result.GetValue(common.Seed),
                 },
             };
-            var results = new Dictionary<string, (EvaluationResult Test, double TrainSeconds, string Note)>();
+            var results = new Dictionary<string, RankingBenchResult>();
             // Popularity and SASRec rank the LMIndexer table's items, so every system sees one item set.
             var lmindexerTable = new Lazy<Core.Indexing.SemanticIdTable>(() => Core.Indexing.SemanticIdTable.Load(
                 Path.Combine(result.GetValue(indexDir)!.FullName, "lmindexer", Core.Indexing.SemanticIdTable.FileName)));
@@ -91,7 +91,7 @@ public static class RecBenchCommand
                     var popular = RecommendationTask.Popularity(catalog.Users, itemIndex);
                     var test = LeaveOneOut.Split(catalog.Users).Test.Where(e => itemIndex.ContainsKey(e.Target))
                         .Select(e => new GenerativeExample([], [itemIndex[e.Target]])).ToList();
-                    results[system] = (GenerativeEvaluator.EvaluateRanking(Limit(test, limit), _ => popular, evaluation), 0, "training-split counts");
+                    results[system] = new(GenerativeEvaluator.EvaluateRanking(Limit(test, limit), _ => popular, evaluation), 0, "training-split counts");
                     continue;
                 }
                 if (system == "sasrec")
@@ -103,7 +103,7 @@ public static class RecBenchCommand
                     if (limit > 0)
                         sasrecTest = [.. sasrecTest.Take(limit)];
                     var evaluated = Core.Downstream.Baselines.SasRecTrainer.Evaluate(sasrec.Model, sasrecTest, evaluation.Cutoffs);
-                    results[system] = (evaluated, sasrec.Seconds, $"d 64, 2 layers, full-softmax CE; best step {sasrec.BestStep}");
+                    results[system] = new(evaluated, sasrec.Seconds, $"d 64, 2 layers, full-softmax CE; best step {sasrec.BestStep}");
                     AnsiConsole.Write(RecCommands.MetricsTable("sasrec test", evaluated));
                     continue;
                 }
@@ -116,7 +116,7 @@ public static class RecBenchCommand
                     var reusedResult = ProgressBar.Run($"rec {system} test", reusedTest.Count,
                         progress => GenerativeEvaluator.Evaluate(serving.Bundle.Model, reusedTest, serving.Tables, evaluation, progress, cancellation));
                     var properties = serving.Bundle.Manifest.Properties;
-                    results[system] = (reusedResult, double.Parse(properties.GetValueOrDefault("trainSeconds", "0"), CultureInfo.InvariantCulture), $"best step {properties.GetValueOrDefault("bestStep", "?")} (bundle reused)");
+                    results[system] = new(reusedResult, double.Parse(properties.GetValueOrDefault("trainSeconds", "0"), CultureInfo.InvariantCulture), $"best step {properties.GetValueOrDefault("bestStep", "?")} (bundle reused)");
                     AnsiConsole.Write(RecCommands.MetricsTable($"{system} test", reusedResult));
                     continue;
                 }
@@ -139,47 +139,22 @@ public static class RecBenchCommand
                 var testSet = Limit(outcome.Data.Test, limit);
                 var testResult = ProgressBar.Run($"rec {system} test", testSet.Count,
                     progress => GenerativeEvaluator.Evaluate(outcome.Bundle.Model, testSet, trie, evaluation, progress, cancellation));
-                results[system] = (testResult, trainSeconds, $"best step {outcome.Report.BestStep}");
+                results[system] = new(testResult, trainSeconds, $"best step {outcome.Report.BestStep}");
                 AnsiConsole.Write(RecCommands.MetricsTable($"{system} test", testResult));
             }
             Report(result, catalog, chosen, results, plan, clock.Elapsed.TotalSeconds, limit);
             return Task.FromResult(0);
         }));
 
-        void Report(ParseResult result, Catalog catalog, string[] chosen, Dictionary<string, (EvaluationResult Test, double TrainSeconds, string Note)> results, GenerativePlan plan, double wall, int limit)
+        void Report(ParseResult result, Catalog catalog, string[] chosen, Dictionary<string, RankingBenchResult> results, GenerativePlan plan, double wall, int limit)
         {
-            var rows = new List<BenchmarkRow>();
-            var table = new StringBuilder();
-            table.AppendLine("| system | Recall@5 | NDCG@5 | Recall@10 | NDCG@10 | train s | test users/s | note |");
-            table.AppendLine("|---|---:|---:|---:|---:|---:|---:|---|");
-            foreach (var system in chosen)
-            {
-                var (test, seconds, note) = results[system];
-                foreach (var metric in new[] { "recall@5", "ndcg@5", "recall@10", "ndcg@10", "map@10", "mrr@10" })
-                    rows.Add(new BenchmarkRow(system, metric, test.Metrics[metric]));
-                rows.Add(new BenchmarkRow(system, "train_seconds", seconds));
-                rows.Add(new BenchmarkRow(system, "test_users_per_second", test.ExamplesPerSecond));
-                table.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {system} | {test.Metrics["recall@5"]:F4} | {test.Metrics["ndcg@5"]:F4} | {test.Metrics["recall@10"]:F4} | {test.Metrics["ndcg@10"]:F4} | {seconds:F0} | {test.ExamplesPerSecond:F1} | {note} |"));
-            }
-            var ratios = new StringBuilder();
-            if (results.TryGetValue("lmindexer", out var ours))
-            {
-                foreach (var system in chosen.Where(s => s != "lmindexer"))
-                {
-                    var other = results[system].Test.Metrics;
-                    double Ratio(string m) => other[m] > 0 ? ours.Test.Metrics[m] / other[m] : double.PositiveInfinity;
-                    rows.Add(new BenchmarkRow($"lmindexer/{system}", "recall@5_ratio", Ratio("recall@5")));
-                    rows.Add(new BenchmarkRow($"lmindexer/{system}", "ndcg@5_ratio", Ratio("ndcg@5")));
-                    ratios.Append(CultureInfo.InvariantCulture, $"LMIndexer ÷ {system}: Recall@5 ×{Ratio("recall@5"):F2}, NDCG@5 ×{Ratio("ndcg@5"):F2}. ");
-                }
-            }
+            var (rows, table, ratios) = RankingBenchReport.Build(chosen, results, "users", ["recall@5", "ndcg@5"]);
             var testUsers = results.Values.First().Test.Examples;
             var commandLine = "lmindexer " + string.Join(" ", result.Tokens.Select(t => t.Value));
             BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, wall, rows,
                 string.Create(CultureInfo.InvariantCulture,
                     $"Generative sequential recommendation on `{result.GetValue(data)!.Name}` ({catalog.Items.Count:N0} items, {catalog.Users.Count:N0} users), leave-one-out, {testUsers:N0} test users{(limit > 0 ? " (limited)" : "")}, full ranking with 20 trie-constrained beams. Every seq2seq system fine-tunes the same base network (d_model {BaseWidth(result.GetValue(indexDir)!.FullName)}) for {plan.FineTune.Steps} steps × {plan.FineTune.BatchSize} (lr {plan.FineTune.Optimizer.LearningRate:G3}, linear decay, best of validations every {plan.FineTune.EvalEvery} steps), source `{HistorySourceOptions.ModeName(plan.Source.Mode)}` ≤ {plan.Source.MaxSourceTokens} tokens; only the IDs differ (`random` = random codes of the LMIndexer table's shape)."),
-                table.ToString(),
+                table,
                 ratios + "Paper (t5-base, 8 GPUs, 15k steps × 32): LMIndexer Recall@5 .0415 / NDCG@5 .0262; TIGER .0454 / .0321.");
             AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"benchmark written to {result.GetValue(docs)!.FullName} in {wall / 60:F1} min");
         }
