@@ -63,21 +63,12 @@ public static class QueryBenchCommand
             var corpus = load(result.GetValue(data)!, seed);
             common.InitializeRuntime(result);
             var clock = Stopwatch.StartNew();
-            var evaluation = new EvaluationOptions { Beams = 20, BatchSize = 64 };
             var plan = new GenerativePlan
             {
                 Source = new HistorySourceOptions { MaxSourceTokens = result.GetValue(sourceTokens) },
-                FineTune = new FineTuneOptions
-                {
-                    Steps = result.GetValue(steps),
-                    BatchSize = result.GetValue(batch),
-                    Optimizer = new OptimizerOptions { LearningRate = result.GetValue(lr), WarmupRatio = 0 },
-                    EvalEvery = result.GetValue(evalEvery),
-                    ValidationLimit = 512,
-                    Evaluation = evaluation,
-                    Seed = seed,
-                },
+                FineTune = BenchFineTuning.Options(result.GetValue(steps), result.GetValue(batch), result.GetValue(lr), result.GetValue(evalEvery), seed),
             };
+            var evaluation = plan.FineTune.Evaluation;
             plan.FineTune.Validate();
             plan.Source.Validate();
             var outRoot = result.GetValue(outDir)?.FullName ?? Path.Combine(root, task);

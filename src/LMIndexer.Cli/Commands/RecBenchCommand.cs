@@ -59,21 +59,12 @@ public static class RecBenchCommand
                 MaxSourceTokens = result.GetValue(sourceTokens),
                 MaxItemTokens = result.GetValue(itemTokens),
             };
-            var evaluation = new EvaluationOptions { Beams = 20, BatchSize = 64 };
             var plan = new GenerativePlan
             {
                 Source = sourceOptions,
-                FineTune = new FineTuneOptions
-                {
-                    Steps = result.GetValue(steps),
-                    BatchSize = result.GetValue(batch),
-                    Optimizer = new OptimizerOptions { LearningRate = result.GetValue(lr), WarmupRatio = 0 },
-                    EvalEvery = result.GetValue(evalEvery),
-                    ValidationLimit = 512,
-                    Evaluation = evaluation,
-                    Seed = result.GetValue(common.Seed),
-                },
+                FineTune = BenchFineTuning.Options(result.GetValue(steps), result.GetValue(batch), result.GetValue(lr), result.GetValue(evalEvery), result.GetValue(common.Seed)),
             };
+            var evaluation = plan.FineTune.Evaluation;
             var results = new Dictionary<string, RankingBenchResult>();
             // Popularity and SASRec rank the LMIndexer table's items, so every system sees one item set.
             var lmindexerTable = new Lazy<Core.Indexing.SemanticIdTable>(() => Core.Indexing.SemanticIdTable.Load(

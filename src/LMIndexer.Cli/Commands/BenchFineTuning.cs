@@ -1,0 +1,22 @@
+using LMIndexer.Core.Downstream;
+using LMIndexer.Core.Training;
+
+namespace LMIndexer.Cli.Commands;
+
+/// <summary>
+/// The fine-tuning budget every seq2seq system of a ranking benchmark gets: the reference's
+/// constant-then-linear schedule without warm-up, validation on 512 examples, 20 beams.
+/// </summary>
+public static class BenchFineTuning
+{
+    public static FineTuneOptions Options(int steps, int batchSize, double learningRate, int evalEvery, int seed) => new()
+    {
+        Steps = steps,
+        BatchSize = batchSize,
+        Optimizer = new OptimizerOptions { LearningRate = learningRate, WarmupRatio = 0 },
+        EvalEvery = evalEvery,
+        ValidationLimit = 512,
+        Evaluation = new EvaluationOptions { Beams = 20, BatchSize = 64 },
+        Seed = seed,
+    };
+}
