@@ -62,7 +62,7 @@ public static class IndexBenchCommand
                     ModelSize = result.GetValue(size)!,
                     MaxTokens = options.MaxTokens,
                     IdPositionSizes = options.IdPositionSizes(),
-                    Denoising = new DenoisingOptions { Steps = result.GetValue(pretrainSteps), BatchSize = options.BatchSize, Seed = options.Seed },
+                    Denoising = new DenoisingOptions { Steps = result.GetValue(pretrainSteps), BatchSize = options.BatchSize, Seed = options.Seed, BFloat16 = options.BFloat16 },
                 };
                 var (pretrained, _) = TrainingProgressView.Run("pretrain", pretrainPlan.Denoising.Steps, p => CatalogPretraining.Run(catalog, pretrainPlan, p, cancellation));
                 using (pretrained)

@@ -10,6 +10,7 @@ public sealed class IndexerCoreOptions
     public Option<int> MaxTokens { get; } = new("--max-tokens") { Description = "Text tokens per item, including </s>.", DefaultValueFactory = _ => 64 };
     public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Items per step.", DefaultValueFactory = _ => 32 };
     public Option<int> Epochs { get; } = new("--epochs") { Description = "Epochs of each stage (warm-up, continuous, codebook).", DefaultValueFactory = _ => 3 };
+    public Option<bool> BFloat16 { get; } = new("--bf16") { Description = "Train the stages in bfloat16 with fp32 master weights (about 2× faster from the small size up)." };
 
     public void AddTo(Command command)
     {
@@ -17,6 +18,7 @@ public sealed class IndexerCoreOptions
         command.Options.Add(MaxTokens);
         command.Options.Add(BatchSize);
         command.Options.Add(Epochs);
+        command.Options.Add(BFloat16);
     }
 
     public SemanticIndexerOptions Build(ParseResult result, int seed)
@@ -31,6 +33,7 @@ public sealed class IndexerCoreOptions
             WarmupEpochs = epochs,
             ContinuousEpochs = epochs,
             CodebookEpochs = epochs,
+            BFloat16 = result.GetValue(BFloat16),
             Seed = seed,
         };
     }

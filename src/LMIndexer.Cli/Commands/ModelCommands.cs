@@ -47,9 +47,10 @@ public static class ModelCommands
         var batch = new Option<int>("--batch-size") { Description = "Sequences per step.", DefaultValueFactory = _ => 32 };
         var maxTokens = new Option<int>("--max-tokens") { Description = "Text tokens kept per item.", DefaultValueFactory = _ => 64 };
         var lr = new Option<double>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => 1e-3 };
+        var bf16 = new Option<bool>("--bf16") { Description = "Train in bfloat16 with fp32 master weights (about 2× faster from the small size up)." };
         var command = new Command("pretrain", "Pretrain a from-scratch T5 on catalog text (text infilling) and save a bundle.")
         {
-            catalog, output, size, steps, batch, maxTokens, lr,
+            catalog, output, size, steps, batch, maxTokens, lr, bf16,
         };
         common.AddTo(command);
         command.SetAction(result => CliErrors.Run(() =>
@@ -69,6 +70,7 @@ public static class ModelCommands
                     Steps = result.GetValue(steps),
                     BatchSize = result.GetValue(batch),
                     Seed = result.GetValue(common.Seed),
+                    BFloat16 = result.GetValue(bf16),
                     Optimizer = new OptimizerOptions { LearningRate = result.GetValue(lr) },
                 },
             };

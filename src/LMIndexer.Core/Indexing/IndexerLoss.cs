@@ -82,8 +82,22 @@ internal static class IndexerLoss
             var stream = model.Reconstructor.Forward(query.unsqueeze(1).expand(batchSize, length, dim), context, targets.Visible);
             hidden = hidden is null ? stream : hidden + stream;                                    // [batch, t + n, d]
         }
-        var logits = hidden!.matmul(model.T5.Shared.weight!.t()) * LogitScale(model, options);    // [batch, t + n, vocab]
-        return T5Model.SequenceLoss(logits, targets.Labels);
+        return LabelledRowsLoss(hidden!, model.T5.Shared.weight!, targets.Labels, LogitScale(model, options));
+    }
+
+    /// <summary>
+    /// Token cross-entropy of <paramref name="hidden"/> through the tied embedding, averaged over the
+    /// labelled rows: the same value as the full <see cref="T5Model.SequenceLoss"/>, but only those
+    /// rows reach the vocabulary projection (ID slots, &lt;/s&gt; and padding carry no label, and the
+    /// [rows, vocabulary] logits are the step's largest tensor).
+    /// </summary>
+    internal static Tensor LabelledRowsLoss(Tensor hidden, Tensor embedding, Tensor labels, double scale)
+    {
+        var flatLabels = labels.reshape(-1);                                                        // [batch × len]
+        var rows = flatLabels.ne(T5Model.IgnoreIndex).nonzero().squeeze(1);                        // [labelled]
+        var selected = hidden.reshape(-1, hidden.shape[^1]).index_select(0, rows);                  // [labelled, d]
+        var logits = selected.matmul(embedding.t()) * scale;                                        // [labelled, vocab]
+        return nn.functional.cross_entropy(logits.to(ScalarType.Float32), flatLabels.index_select(0, rows));
     }
 
     /// <summary>Position 1: SimCSE-style, two dropout views, raw dot products, in-batch negatives.</summary>
@@ -92,7 +106,7 @@ internal static class IndexerLoss
         var (second, secondAll) = model.DecoderStates(ids, mask, prefix);                          // [batch, d]
         var scores = h.matmul(second.t()) * scale;                                                 // [batch, batch]
         var target = torch.arange(h.shape[0], dtype: ScalarType.Int64, device: h.device);
-        return (nn.functional.cross_entropy(scores, target), [(secondAll, prefix)]);
+        return (nn.functional.cross_entropy(scores.to(ScalarType.Float32), target), [(secondAll, prefix)]);
     }
 
     /// <summary>Positions ≥ 2: the item's second view against its same-prefix hard negatives; rows without negatives are left out.</summary>
@@ -112,7 +126,7 @@ internal static class IndexerLoss
         var keys = torch.cat([second.unsqueeze(1), negatives.view(rows.Length, count, -1)], 1);    // [rows, 1 + m, d]
         var scores = (h.index_select(0, rowIndex).unsqueeze(1) * keys).sum(-1) * scale;           // [rows, 1 + m]
         var target = torch.zeros(rows.Length, dtype: ScalarType.Int64, device: device);
-        return (nn.functional.cross_entropy(scores, target), [(secondAll, prefix.index_select(0, rowIndex)), (negativesAll, negPrefix)]);
+        return (nn.functional.cross_entropy(scores.to(ScalarType.Float32), target), [(secondAll, prefix.index_select(0, rowIndex)), (negativesAll, negPrefix)]);
     }
 
     /// <summary>CE of the indexer's own (scaled) LM logits on its earlier codes, over the earlier positions' ID columns.</summary>
@@ -130,7 +144,7 @@ internal static class IndexerLoss
             logits.Add(columns.reshape(-1, columns.shape[^1]));
             targets.Add((model.IdTokenIds(prefix) - first).reshape(-1));                             // [batch × (t-1)]
         }
-        return nn.functional.cross_entropy(torch.cat(logits, 0), torch.cat(targets, 0));
+        return nn.functional.cross_entropy(torch.cat(logits, 0).to(ScalarType.Float32), torch.cat(targets, 0));
     }
 
     private static double LogitScale(SemanticIndexerModel model, SemanticIndexerOptions options) =>

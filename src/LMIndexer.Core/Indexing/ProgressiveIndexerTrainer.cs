@@ -119,7 +119,11 @@ public static class ProgressiveIndexerTrainer
         var optimizerOptions = stage == IndexerStage.Warmup && options.WarmupLearningRate is double warmupRate
             ? options.Optimizer with { LearningRate = warmupRate }
             : options.Optimizer;
-        using var optimizer = new ModelOptimizer(model.TrainableParameters(), optimizerOptions, totalSteps);
+        // Only the stages compute in bf16: k-means, assignment and checkpoints see the fp32 model.
+        using var precision = options.BFloat16 ? MixedPrecision.BFloat16(model) : null;
+        using var optimizer = precision is null
+            ? new ModelOptimizer(model.TrainableParameters(), optimizerOptions, totalSteps)
+            : new ModelOptimizer(precision, optimizerOptions, totalSteps);
         var groups = position > 1 ? PrefixGroups(codes, position) : null;
         var order = Enumerable.Range(0, itemTokens.Count).ToArray();
         var name = $"{StageName(stage)} p{position}";

@@ -39,12 +39,12 @@ public sealed class Reconstructor : NamedModule
     public Tensor Forward(Tensor query, Tensor context, Tensor visible)
     {
         var additive = (1.0 - visible.to(query.dtype)).unsqueeze(1) * torch.finfo(query.dtype).min; // [batch, 1, len, len]
-        var hidden = nn.functional.dropout(query, config.DropoutRate, training);
-        context = nn.functional.dropout(context, config.DropoutRate, training);
+        var hidden = TrainOnlyDropout.Apply(query, config.DropoutRate, training);
+        context = TrainOnlyDropout.Apply(context, config.DropoutRate, training);
         Tensor? bias = null;
         foreach (var block in blocks)
             (hidden, bias) = block.Forward(hidden, context, bias, additive);
-        return nn.functional.dropout(finalLayerNorm.forward(hidden), config.DropoutRate, training); // [batch, len, d_model]
+        return TrainOnlyDropout.Apply(finalLayerNorm.forward(hidden), config.DropoutRate, training); // [batch, len, d_model]
     }
 
     private void Initialize()

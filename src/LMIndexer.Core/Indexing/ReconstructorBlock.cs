@@ -34,7 +34,7 @@ public sealed class ReconstructorBlock : NamedModule
     public (Tensor Hidden, Tensor Bias) Forward(Tensor query, Tensor context, Tensor? bias, Tensor additiveMask)
     {
         var (attended, newBias) = attention.Forward(layerNorm.forward(query), layerNorm.forward(context), bias, additiveMask, cache: null);
-        var hidden = query + nn.functional.dropout(attended, config.DropoutRate, training);
+        var hidden = query + TrainOnlyDropout.Apply(attended, config.DropoutRate, training);
         return (feedForward.forward(hidden), newBias);
     }
 }

@@ -196,6 +196,7 @@ public static class SemanticIndexing
                 BatchSize = plan.Indexer.BatchSize,
                 MaxTokens = plan.Indexer.MaxTokens,
                 Seed = plan.Indexer.Seed,
+                BFloat16 = plan.Indexer.BFloat16,
             }, progress, cancellationToken);
             if (saved is not null)
             {

@@ -20,6 +20,10 @@ public sealed record DenoisingOptions
     public double MeanSpanLength { get; init; } = 3;
 
     public int Seed { get; init; } = 42;
+
+    /// <summary>Train in bf16 with fp32 master weights (<see cref="MixedPrecision"/>).</summary>
+    public bool BFloat16 { get; init; }
+
     public OptimizerOptions Optimizer { get; init; } = new() { LearningRate = 1e-3 };
 }
 
@@ -39,7 +43,10 @@ public static class DenoisingPretrainer
         var random = new Random(options.Seed);
         torch.manual_seed(options.Seed);
         model.train();
-        using var optimizer = new ModelOptimizer(model.parameters().Where(p => p.requires_grad), options.Optimizer, options.Steps);
+        using var precision = options.BFloat16 ? MixedPrecision.BFloat16(model) : null;
+        using var optimizer = precision is null
+            ? new ModelOptimizer(model.parameters().Where(p => p.requires_grad), options.Optimizer, options.Steps)
+            : new ModelOptimizer(precision, options.Optimizer, options.Steps);
         var order = Enumerable.Range(0, texts.Count).ToArray();
         var cursor = order.Length;
         var clock = Stopwatch.StartNew();

@@ -4,10 +4,14 @@ using static TorchSharp.torch;
 
 namespace LMIndexer.Core.Training;
 
-/// <summary>AdamW + schedule + gradient clipping over a fixed set of trainable parameters.</summary>
+/// <summary>
+/// AdamW + schedule + gradient clipping over a fixed set of trainable parameters, optionally through
+/// fp32 master copies of a bf16 model's parameters (<see cref="MixedPrecision"/>).
+/// </summary>
 public sealed class ModelOptimizer : IDisposable
 {
     private readonly Parameter[] parameters;
+    private readonly Parameter[] computeCopies;
     private readonly AdamW optimizer;
     private readonly LearningRateSchedule schedule;
     private readonly OptimizerOptions options;
@@ -20,17 +24,32 @@ public sealed class ModelOptimizer : IDisposable
             throw new ArgumentException("There is nothing to train: no parameter requires a gradient.", nameof(trainable));
         optimizer = torch.optim.AdamW(parameters, options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay);
         schedule = new LearningRateSchedule(options, totalSteps);
+        computeCopies = [];
+    }
+
+    /// <summary>Trains <paramref name="precision"/>'s fp32 masters; every step copies them into the bf16 model.</summary>
+    public ModelOptimizer(MixedPrecision precision, OptimizerOptions options, int totalSteps)
+        : this(precision.Trainable.Select(p => p.Master), options, totalSteps)
+    {
+        computeCopies = [.. precision.Trainable.Select(p => p.Compute)];
     }
 
     public int Step { get; private set; }
 
     public double CurrentLearningRate { get; private set; }
 
-    public void ZeroGrad() => optimizer.zero_grad();
+    public void ZeroGrad()
+    {
+        optimizer.zero_grad();
+        foreach (var compute in computeCopies)
+            compute.grad?.zero_();
+    }
 
     /// <summary>Clips, sets this step's learning rate, updates. Returns the pre-clip gradient norm.</summary>
     public double Update()
     {
+        for (var i = 0; i < computeCopies.Length; i++)
+            parameters[i].grad = computeCopies[i].grad?.to(ScalarType.Float32);
         var norm = options.MaxGradNorm > 0
             ? torch.nn.utils.clip_grad_norm_(parameters, options.MaxGradNorm)
             : double.NaN;
@@ -38,6 +57,12 @@ public sealed class ModelOptimizer : IDisposable
         foreach (var group in optimizer.ParamGroups)
             group.LearningRate = CurrentLearningRate;
         optimizer.step();
+        if (computeCopies.Length > 0)
+        {
+            using var noGrad = torch.no_grad();
+            for (var i = 0; i < computeCopies.Length; i++)
+                computeCopies[i].copy_(parameters[i]);
+        }
         Step++;
         return norm;
     }

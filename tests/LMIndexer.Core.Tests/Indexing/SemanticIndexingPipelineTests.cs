@@ -91,8 +91,10 @@ public sealed class SemanticIndexingPipelineTests
         Assert.Equal(learnedAmi, outcome.Stats.AmiFirstCode["level-1"], 10);
     }
 
-    [Fact]
-    public void Warmup_changes_only_the_reconstructor()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]   // bf16 with fp32 masters: frozen weights must come back bit-exact, in fp32
+    public void Warmup_changes_only_the_reconstructor(bool bf16)
     {
         var catalog = SyntheticCatalogGenerator.Generate(new SyntheticCatalogOptions { Items = 64, Users = 5, Seed = 5 });
         var texts = catalog.Items.Select(ItemTextBuilder.Build).ToList();
@@ -103,7 +105,8 @@ public sealed class SemanticIndexingPipelineTests
         var before = indexer.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
         var tokens = texts.Select(t => tokenizer.EncodeWithEos(t, 32)).ToList();
         // Only the warm-up stage: no continuous or codebook epochs, one position.
-        ProgressiveIndexerTrainer.RunWarmup(indexer, tokens, FastOptions with { Positions = 1, ContinuousEpochs = 0, CodebookEpochs = 0, WarmupEpochs = 2 });
+        ProgressiveIndexerTrainer.RunWarmup(indexer, tokens, FastOptions with { Positions = 1, ContinuousEpochs = 0, CodebookEpochs = 0, WarmupEpochs = 2, BFloat16 = bf16 });
+        Assert.All(indexer.parameters(), p => Assert.Equal(ScalarType.Float32, p.dtype));
         foreach (var (name, value) in indexer.state_dict().Where(kv => !kv.Key.StartsWith("reconstructor.", StringComparison.Ordinal)))
             Assert.True(value.allclose(before[name], rtol: 0, atol: 0), $"{name} changed during the warm-up");
         Assert.Contains(indexer.state_dict(), kv => kv.Key.StartsWith("reconstructor.", StringComparison.Ordinal) && !kv.Value.allclose(before[kv.Key], rtol: 0, atol: 0));
