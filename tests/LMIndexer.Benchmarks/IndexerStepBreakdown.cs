@@ -2,6 +2,7 @@ using System.Diagnostics;
 using LMIndexer.Core.Checkpoints;
 using LMIndexer.Core.Indexing;
 using LMIndexer.Core.Model;
+using LMIndexer.Core.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -22,7 +23,6 @@ internal static class IndexerStepBreakdown
         using var bundle = ModelBundle.Load(bundleDirectory);
         var (t5, tokenizer) = VocabularyResizer.WithIdPositions(bundle.Model, bundle.Tokenizer, options.IdPositionSizes());
         using var model = new SemanticIndexerModel(t5, tokenizer, options.Positions, options.CodebookSize, options.ReconstructorLayers);
-        model.to(dtype);
         var random = new Random(1);
         var textTokens = tokenizer.FirstIdToken;
         int[] Text() => [.. Enumerable.Range(0, options.MaxTokens - 1).Select(_ => random.Next(4, textTokens)), 1];
@@ -34,7 +34,11 @@ internal static class IndexerStepBreakdown
         {
             model.train();
             model.SetTrainable(backbone: stage != IndexerStage.Warmup, codebook: stage == IndexerStage.Codebook, reconstructorToo: true);
-            using var optimizer = new Core.Training.ModelOptimizer(model.TrainableParameters(), options.Optimizer, 100);
+            // As the trainer does it: bf16 compute, AdamW on fp32 masters.
+            using var mixed = dtype == ScalarType.BFloat16 ? MixedPrecision.BFloat16(model) : null;
+            using var optimizer = mixed is null
+                ? new ModelOptimizer(model.TrainableParameters(), options.Optimizer, 100)
+                : new ModelOptimizer(mixed, options.Optimizer, 100);
             var batch = new IndexerBatch(tokens, prefix, position > 1 ? negatives : null);
             double forward = 0, backward = 0, update = 0;
             const int steps = 4;

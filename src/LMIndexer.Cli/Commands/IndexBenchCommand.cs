@@ -68,12 +68,13 @@ public static class IndexBenchCommand
                 using (pretrained)
                     pretrained.Save(basePath);
             }
+            var pretrainSeconds = pretrainClock.Elapsed.TotalSeconds;
             var baseManifest = ModelBundle.ReadManifest(basePath);
             if (baseManifest.TrainingDataHash != ModelBundle.HashOf(catalog.Items.Select(ItemTextBuilder.Build)))
                 throw new CliUsageException($"{basePath} was pretrained on other items.");
             var rows = new List<BenchmarkRow>();
             if (result.GetValue(baseBundle) is null)
-                rows.Add(new("pretrain", "seconds", pretrainClock.Elapsed.TotalSeconds));
+                rows.Add(new("pretrain", "seconds", pretrainSeconds));
             var table = new StringBuilder();
             table.AppendLine(labelled
                 ? "| method | AMI c1 (full path) | AMI c1 (level 2) | AMI c1 (level 1) | AMI c1c2 (full path) | perplexity c1 / c2 | collision rate | largest group | seconds |"
@@ -111,9 +112,12 @@ public static class IndexBenchCommand
                 AnsiConsole.Write(IndexCommands.StatsTable(s));
             }
             var commandLine = "lmindexer " + string.Join(" ", result.Tokens.Select(t => t.Value));
+            var pretrainTime = result.GetValue(baseBundle) is null
+                ? string.Create(CultureInfo.InvariantCulture, $", trained in this run in {pretrainSeconds:F0} s")
+                : "";
             BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, clock.Elapsed.TotalSeconds, rows,
                 string.Create(CultureInfo.InvariantCulture,
-                    $"Semantic IDs for {catalog.Items.Count:N0} items of `{source.Name}`: LMIndexer and baselines on the same `{baseManifest.Config.DModel}`-wide text model (shared pretrained bundle: {baseManifest.Properties.GetValueOrDefault("steps", "?")} denoising steps), K = {options.CodebookSize}, 2 learned positions + counter, {stageEpochs} epoch(s) per LMIndexer stage. {(labelled ? "AMI labels: the first category path (`full`, as the reference), its first 2 levels and its first level." : "The items carry no category labels, so there is no AMI.")}"),
+                    $"Semantic IDs for {catalog.Items.Count:N0} items of `{source.Name}`: LMIndexer and baselines on the same `{baseManifest.Config.DModel}`-wide text model (shared pretrained bundle: {baseManifest.Properties.GetValueOrDefault("steps", "?")} denoising steps{pretrainTime}), K = {options.CodebookSize}, 2 learned positions + counter, {stageEpochs} epoch(s) per LMIndexer stage ({options.ContinuousEpochsAt(2)} for the continuous stage of position 2), {(options.BFloat16 ? "bf16 with fp32 master weights" : "fp32")}. {(labelled ? "AMI labels: the first category path (`full`, as the reference), its first 2 levels and its first level." : "The items carry no category labels, so there is no AMI.")}"),
                 table.ToString(),
                 labelled ? "Paper (Beauty, t5-base, 8 GPUs): LMIndexer AMI .3563, rq-VAE .2654." : "Without labels, the IDs are compared by code usage and by how much the collision counter must carry.");
             AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"benchmark written to {result.GetValue(docs)!.FullName} in {clock.Elapsed.TotalMinutes:F1} min");

@@ -208,8 +208,8 @@ public static class IndexCommands
         if (plan.Method != IndexingMethod.LMIndexer)
             return Math.Max(1, pretrain);
         var perEpoch = (items + o.BatchSize - 1) / o.BatchSize;
-        var stagesPerPosition = (o.ContinuousEpochs + o.CodebookEpochs) * perEpoch;
-        return pretrain + (o.Warmup ? o.WarmupEpochs * perEpoch : 0) + o.Positions * stagesPerPosition;
+        var stages = Enumerable.Range(1, o.Positions).Sum(p => o.ContinuousEpochsAt(p) + o.CodebookEpochs) * perEpoch;
+        return pretrain + (o.Warmup ? o.WarmupEpochs * perEpoch : 0) + stages;
     }
 
     public static Table StatsTable(IndexStats stats)

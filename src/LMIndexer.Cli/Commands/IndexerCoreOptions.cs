@@ -10,6 +10,7 @@ public sealed class IndexerCoreOptions
     public Option<int> MaxTokens { get; } = new("--max-tokens") { Description = "Text tokens per item, including </s>.", DefaultValueFactory = _ => 64 };
     public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Items per step.", DefaultValueFactory = _ => 32 };
     public Option<int> Epochs { get; } = new("--epochs") { Description = "Epochs of each stage (warm-up, continuous, codebook).", DefaultValueFactory = _ => 3 };
+    public Option<int?> LaterContinuousEpochs { get; } = new("--later-continuous-epochs") { Description = "Epochs of the continuous stage at positions ≥ 2 (default: --epochs ÷ 6 rounded up, the reference's 5 of 30)." };
     public Option<bool> BFloat16 { get; } = new("--bf16") { Description = "Train the stages in bfloat16 with fp32 master weights (about 2× faster from the small size up)." };
 
     public void AddTo(Command command)
@@ -18,8 +19,12 @@ public sealed class IndexerCoreOptions
         command.Options.Add(MaxTokens);
         command.Options.Add(BatchSize);
         command.Options.Add(Epochs);
+        command.Options.Add(LaterContinuousEpochs);
         command.Options.Add(BFloat16);
     }
+
+    /// <summary>The reference's ratio: 5 continuous epochs at position 2 against 30 everywhere else.</summary>
+    public static int ReferenceLaterContinuousEpochs(int epochs) => (epochs + 5) / 6;
 
     public SemanticIndexerOptions Build(ParseResult result, int seed)
     {
@@ -33,6 +38,7 @@ public sealed class IndexerCoreOptions
             WarmupEpochs = epochs,
             ContinuousEpochs = epochs,
             CodebookEpochs = epochs,
+            LaterContinuousEpochs = result.GetValue(LaterContinuousEpochs) ?? ReferenceLaterContinuousEpochs(epochs),
             BFloat16 = result.GetValue(BFloat16),
             Seed = seed,
         };

@@ -45,7 +45,7 @@ public static class ProgressiveIndexerTrainer
             {
                 case MilestoneKind.Stage:
                     var stage = Enum.Parse<IndexerStage>(name.Split('/')[1], ignoreCase: true);
-                    var epochs = stage switch { IndexerStage.Warmup => options.WarmupEpochs, IndexerStage.Continuous => options.ContinuousEpochs, _ => options.CodebookEpochs };
+                    var epochs = stage switch { IndexerStage.Warmup => options.WarmupEpochs, IndexerStage.Continuous => options.ContinuousEpochsAt(position), _ => options.CodebookEpochs };
                     state.Stages.Add(RunStage(model, stage, position, itemTokens, codes, options, epochs, random, progress, cancellationToken));
                     break;
                 case MilestoneKind.KMeans:
@@ -87,7 +87,7 @@ public static class ProgressiveIndexerTrainer
         {
             if (position == 1 && options.Warmup && options.WarmupEpochs > 0)
                 yield return ($"p{position}/warmup", position, MilestoneKind.Stage);
-            if (options.ContinuousEpochs > 0)
+            if (options.ContinuousEpochsAt(position) > 0)
                 yield return ($"p{position}/continuous", position, MilestoneKind.Stage);
             yield return ($"p{position}/kmeans", position, MilestoneKind.KMeans);
             if (options.CodebookEpochs > 0)

@@ -64,6 +64,16 @@ public sealed record SemanticIndexerOptions
     public int ContinuousEpochs { get; init; } = 3;
     public int CodebookEpochs { get; init; } = 3;
 
+    /// <summary>
+    /// Epochs of the continuous stage at positions ≥ 2; null means <see cref="ContinuousEpochs"/>.
+    /// The reference trains that stage for 5 epochs against 30 for every other stage (§9): position 2
+    /// starts from a trained backbone, and its steps are the most expensive (six encodes per item).
+    /// </summary>
+    public int? LaterContinuousEpochs { get; init; }
+
+    /// <summary>Continuous-stage epochs at <paramref name="position"/> (1-based).</summary>
+    public int ContinuousEpochsAt(int position) => position > 1 ? LaterContinuousEpochs ?? ContinuousEpochs : ContinuousEpochs;
+
     public OptimizerOptions Optimizer { get; init; } = new() { LearningRate = 1e-3, WarmupRatio = 0.1 };
 
     /// <summary>
@@ -85,7 +95,7 @@ public sealed record SemanticIndexerOptions
             throw new ArgumentException("max tokens ≥ 4, batch size ≥ 2, reconstructor layers ≥ 1 and hard negatives ≥ 0 are required.");
         if (MaskRatioFirst is < 0 or >= 1 || MaskRatioLater is < 0 or >= 1)
             throw new ArgumentException("Mask ratios must be in [0, 1).");
-        if (WarmupEpochs < 0 || ContinuousEpochs < 0 || CodebookEpochs < 0)
+        if (WarmupEpochs < 0 || ContinuousEpochs < 0 || CodebookEpochs < 0 || LaterContinuousEpochs < 0)
             throw new ArgumentException("Stage epochs cannot be negative.");
     }
 
