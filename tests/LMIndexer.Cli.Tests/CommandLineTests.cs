@@ -18,6 +18,8 @@ public sealed class CommandLineTests
     [InlineData("index drift {tmp}/a.tsv {tmp}/b.tsv", "does not exist")]
     [InlineData("index bench --methods kmeans-tree", "Give either --data or --corpus")]
     [InlineData("index bench --data {tmp}/missing", "does not exist")]
+    [InlineData("index bench --data {tmp}/missing --later-continuous-epochs -1", "Stage epochs cannot be negative")]
+    [InlineData("index train --items {tmp}/missing.jsonl --out {tmp}/x --epochs -2", "Stage epochs cannot be negative")]
     [InlineData("retrieval bench --corpus {tmp} --index-dir {tmp} --systems bm25,bogus", "Unknown system 'bogus'")]
     [InlineData("bench serve --rates 10,fast", "'fast' is not a rate")]
     [InlineData("demo --rec-steps 0", "--rec-steps must be positive")]

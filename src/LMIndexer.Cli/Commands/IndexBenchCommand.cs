@@ -45,12 +45,13 @@ public static class IndexBenchCommand
             var clock = Stopwatch.StartNew();
             if ((result.GetValue(data) is null) == (result.GetValue(corpus) is null))
                 throw new CliUsageException("Give either --data or --corpus.");
+            var options = indexer.Build(result, result.GetValue(common.Seed));
+            options.Validate();
             var source = result.GetValue(data) ?? result.GetValue(corpus)!;
             var catalog = result.GetValue(data) is { } catalogDirectory
                 ? (catalogDirectory.Exists ? CatalogFiles.Load(catalogDirectory.FullName) : throw new CliUsageException($"{catalogDirectory.FullName} does not exist."))
                 : IndexCommands.ReadCatalogToIndex(null, result.GetValue(corpus));
             var labelled = SemanticIndexing.Labels(catalog) is not null;
-            var options = indexer.Build(result, result.GetValue(common.Seed));
             var stageEpochs = options.ContinuousEpochs;
             var root = result.GetValue(work)!.FullName;
             var basePath = result.GetValue(baseBundle)?.FullName ?? Path.Combine(root, "pretrained");

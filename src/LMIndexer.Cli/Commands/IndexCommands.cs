@@ -54,8 +54,6 @@ public static class IndexCommands
         command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
         {
             var indexingMethod = SemanticIndexing.ParseMethod(result.GetValue(method)!);
-            var catalog = ReadCatalogToIndex(result.GetValue(items), result.GetValue(corpus));
-            common.InitializeRuntime(result);
             var ratio = result.GetValue(maskRatio);
             var options = core.Build(result, result.GetValue(common.Seed)) with
             {
@@ -70,7 +68,9 @@ public static class IndexCommands
                 Optimizer = new OptimizerOptions { LearningRate = result.GetValue(lr) },
                 WarmupLearningRate = result.GetValue(warmupLr),
             };
-            options.Validate();
+            options.Validate();   // before anything is read or trained: a bad flag fails at once
+            var catalog = ReadCatalogToIndex(result.GetValue(items), result.GetValue(corpus));
+            common.InitializeRuntime(result);
             var plan = new IndexingPlan
             {
                 Indexer = options,

@@ -52,14 +52,14 @@ public static class KMeans
     {
         var centroids = SeedPlusPlus(data, k, generator);                  // [K, d]
         var previous = double.PositiveInfinity;
-        Tensor assignment = torch.zeros(data.shape[0], dtype: ScalarType.Int64);
         var iterations = 0;
         for (var iteration = 0; iteration < options.MaxIterations; iteration++)
         {
+            // Each iteration's [N, K] temporaries go at once; only the new centroids leave it.
+            using var step = NewDisposeScope();
             iterations = iteration + 1;
             var distances = SquaredDistances(data, centroids);             // [N, K]
             var (minimum, nearest) = distances.min(1);
-            assignment = nearest;
             var inertia = minimum.sum().item<float>();
             var counts = torch.bincount(nearest, minlength: k).to(ScalarType.Float32); // [K]
             var sums = torch.zeros_like(centroids).index_add_(0, nearest, data, 1.0);      // [K, d]
@@ -71,7 +71,7 @@ public static class KMeans
                 var far = minimum.topk((int)empty.numel()).indexes;
                 updated = updated.index_copy(0, empty, data.index_select(0, far));
             }
-            centroids = updated;
+            centroids = updated.MoveToOuterDisposeScope();
             if (Math.Abs(previous - inertia) <= options.Tolerance * Math.Max(1, Math.Abs(inertia)) && empty.numel() == 0)
                 break;
             previous = inertia;

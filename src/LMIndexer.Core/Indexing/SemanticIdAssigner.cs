@@ -47,11 +47,13 @@ public static class SemanticIdAssigner
             using var scope = NewDisposeScope();
             for (var start = 0; start < itemTokens.Count; start += batchSize)
             {
+                // A batch's activations go at once: held to the end they grow with the catalog (GBs at d_model 256).
+                using var batchScope = NewDisposeScope();
                 var count = Math.Min(batchSize, itemTokens.Count - start);
                 var tokens = Enumerable.Range(start, count).Select(i => itemTokens[i]).ToList();
                 var (ids, mask) = TokenBatch.Pad(tokens, CatalogTokenizer.PadId, device);
                 var prefix = tensor(Enumerable.Range(start, count).SelectMany(i => codes[i].Take(position - 1)).ToArray(), [count, position - 1], device: device);
-                chunks.Add(model.DecoderStates(ids, mask, prefix).Last);
+                chunks.Add(model.DecoderStates(ids, mask, prefix).Last.contiguous().MoveToOuterDisposeScope()); // [count, d]
             }
             return torch.cat(chunks, 0).MoveToOuterDisposeScope();
         }

@@ -25,11 +25,13 @@ public static class ItemEmbeddings
             var chunks = new List<Tensor>();
             for (var start = 0; start < itemTokens.Count; start += batchSize)
             {
+                // A batch's activations go at once: held to the end they grow with the catalog (GBs at d_model 256).
+                using var batchScope = NewDisposeScope();
                 var batch = itemTokens.Skip(start).Take(batchSize).ToList();
                 var (ids, mask) = TokenBatch.Pad(batch, CatalogTokenizer.PadId, device);
                 var states = model.Encode(ids, mask);                                   // [batch, len, d]
                 var weights = mask.to(states.dtype).unsqueeze(-1);                       // [batch, len, 1]
-                chunks.Add((states * weights).sum(1) / weights.sum(1).clamp_min(1));     // [batch, d]
+                chunks.Add(((states * weights).sum(1) / weights.sum(1).clamp_min(1)).MoveToOuterDisposeScope()); // [batch, d]
             }
             return torch.cat(chunks, 0).MoveToOuterDisposeScope();
         }
