@@ -36,9 +36,7 @@ internal static class IndexerStepBreakdown
             model.SetTrainable(backbone: stage != IndexerStage.Warmup, codebook: stage == IndexerStage.Codebook, reconstructorToo: true);
             // As the trainer does it: bf16 compute, AdamW on fp32 masters.
             using var mixed = dtype == ScalarType.BFloat16 ? MixedPrecision.BFloat16(model) : null;
-            using var optimizer = mixed is null
-                ? new ModelOptimizer(model.TrainableParameters(), options.Optimizer, 100)
-                : new ModelOptimizer(mixed, options.Optimizer, 100);
+            using var optimizer = new ModelOptimizer(model.TrainableParameters(), options.Optimizer, 100, mixed);
             var batch = new IndexerBatch(tokens, prefix, position > 1 ? negatives : null);
             double forward = 0, backward = 0, update = 0;
             const int steps = 4;

@@ -207,9 +207,7 @@ public static class IndexCommands
         var pretrain = plan.BaseBundle is null ? plan.PretrainSteps : 0;
         if (plan.Method != IndexingMethod.LMIndexer)
             return Math.Max(1, pretrain);
-        var perEpoch = (items + o.BatchSize - 1) / o.BatchSize;
-        var stages = Enumerable.Range(1, o.Positions).Sum(p => o.ContinuousEpochsAt(p) + o.CodebookEpochs) * perEpoch;
-        return pretrain + (o.Warmup ? o.WarmupEpochs * perEpoch : 0) + stages;
+        return pretrain + ProgressiveIndexerTrainer.PlannedSteps(o, items);
     }
 
     public static Table StatsTable(IndexStats stats)

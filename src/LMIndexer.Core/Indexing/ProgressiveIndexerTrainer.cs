@@ -44,9 +44,8 @@ public static class ProgressiveIndexerTrainer
             switch (run)
             {
                 case MilestoneKind.Stage:
-                    var stage = Enum.Parse<IndexerStage>(name.Split('/')[1], ignoreCase: true);
-                    var epochs = stage switch { IndexerStage.Warmup => options.WarmupEpochs, IndexerStage.Continuous => options.ContinuousEpochsAt(position), _ => options.CodebookEpochs };
-                    state.Stages.Add(RunStage(model, stage, position, itemTokens, codes, options, epochs, random, progress, cancellationToken));
+                    var stage = StageOf(name);
+                    state.Stages.Add(RunStage(model, stage, position, itemTokens, codes, options, Epochs(options, stage, position), random, progress, cancellationToken));
                     break;
                 case MilestoneKind.KMeans:
                     using (var states = SemanticIdAssigner.States(model, itemTokens, codes, position))
@@ -72,6 +71,22 @@ public static class ProgressiveIndexerTrainer
         var final = SemanticIdAssigner.Assign(model, itemTokens);
         return new IndexerTrainingResult(final, codes, state.Stages, state.KMeansInertia);
     }
+
+    /// <summary>Optimiser steps the whole schedule takes over <paramref name="items"/> items (for progress bars).</summary>
+    public static int PlannedSteps(SemanticIndexerOptions options, int items)
+    {
+        var perEpoch = (items + options.BatchSize - 1) / options.BatchSize;
+        return Milestones(options).Where(m => m.Kind == MilestoneKind.Stage).Sum(m => Epochs(options, StageOf(m.Name), m.Position) * perEpoch);
+    }
+
+    private static IndexerStage StageOf(string milestone) => Enum.Parse<IndexerStage>(milestone.Split('/')[1], ignoreCase: true);
+
+    private static int Epochs(SemanticIndexerOptions options, IndexerStage stage, int position) => stage switch
+    {
+        IndexerStage.Warmup => options.WarmupEpochs,
+        IndexerStage.Continuous => options.ContinuousEpochsAt(position),
+        _ => options.CodebookEpochs,
+    };
 
     private enum MilestoneKind
     {
@@ -121,9 +136,7 @@ public static class ProgressiveIndexerTrainer
             : options.Optimizer;
         // Only the stages compute in bf16: k-means, assignment and checkpoints see the fp32 model.
         using var precision = options.BFloat16 ? MixedPrecision.BFloat16(model) : null;
-        using var optimizer = precision is null
-            ? new ModelOptimizer(model.TrainableParameters(), optimizerOptions, totalSteps)
-            : new ModelOptimizer(precision, optimizerOptions, totalSteps);
+        using var optimizer = new ModelOptimizer(model.TrainableParameters(), optimizerOptions, totalSteps, precision);
         var groups = position > 1 ? PrefixGroups(codes, position) : null;
         var order = Enumerable.Range(0, itemTokens.Count).ToArray();
         var name = $"{StageName(stage)} p{position}";

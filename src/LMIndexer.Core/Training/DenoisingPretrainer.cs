@@ -44,9 +44,7 @@ public static class DenoisingPretrainer
         torch.manual_seed(options.Seed);
         model.train();
         using var precision = options.BFloat16 ? MixedPrecision.BFloat16(model) : null;
-        using var optimizer = precision is null
-            ? new ModelOptimizer(model.parameters().Where(p => p.requires_grad), options.Optimizer, options.Steps)
-            : new ModelOptimizer(precision, options.Optimizer, options.Steps);
+        using var optimizer = new ModelOptimizer(model.parameters().Where(p => p.requires_grad), options.Optimizer, options.Steps, precision);
         var order = Enumerable.Range(0, texts.Count).ToArray();
         var cursor = order.Length;
         var clock = Stopwatch.StartNew();

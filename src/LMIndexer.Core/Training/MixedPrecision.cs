@@ -19,6 +19,7 @@ public sealed class MixedPrecision : IDisposable
     private readonly Dictionary<string, Parameter> masters;
     private readonly Dictionary<string, Tensor> buffers;
     private readonly (Parameter Master, Parameter Compute)[] trainable;
+    private readonly Dictionary<Parameter, Parameter> masterOfCompute;
     private bool disposed;
 
     private MixedPrecision(nn.Module model)
@@ -34,6 +35,7 @@ public sealed class MixedPrecision : IDisposable
         foreach (var (name, master) in masters)
             compute[name].requires_grad = master.requires_grad; // the cast keeps the flags; this makes it explicit
         trainable = [.. masters.Where(m => m.Value.requires_grad).Select(m => (m.Value, compute[m.Key]))];
+        masterOfCompute = masters.ToDictionary<KeyValuePair<string, Parameter>, Parameter, Parameter>(m => compute[m.Key], m => m.Value, ReferenceEqualityComparer.Instance);
     }
 
     /// <summary>Casts <paramref name="model"/> to bf16 for training; its trainable flags must already be set.</summary>
@@ -45,6 +47,12 @@ public sealed class MixedPrecision : IDisposable
 
     /// <summary>The fp32 master of each trainable parameter and the bf16 parameter the model computes with.</summary>
     public IReadOnlyList<(Parameter Master, Parameter Compute)> Trainable => trainable;
+
+    /// <summary>The fp32 master of one of the bf16 model's parameters.</summary>
+    public Parameter MasterOf(Parameter compute) =>
+        masterOfCompute.TryGetValue(compute, out var master)
+            ? master
+            : throw new ArgumentException("The parameter is not one of this model's bf16 parameters (was it taken before the cast?).", nameof(compute));
 
     /// <summary>Model back to fp32, every parameter from its master and every buffer from its copy.</summary>
     public void Dispose()

@@ -16,22 +16,19 @@ public sealed class ModelOptimizer : IDisposable
     private readonly LearningRateSchedule schedule;
     private readonly OptimizerOptions options;
 
-    public ModelOptimizer(IEnumerable<Parameter> trainable, OptimizerOptions options, int totalSteps)
+    /// <param name="precision">
+    /// When given, <paramref name="trainable"/> are the bf16 model's parameters: AdamW trains their
+    /// fp32 masters and every step copies the masters into them.
+    /// </param>
+    public ModelOptimizer(IEnumerable<Parameter> trainable, OptimizerOptions options, int totalSteps, MixedPrecision? precision = null)
     {
         this.options = options;
-        parameters = [.. trainable];
+        computeCopies = precision is null ? [] : [.. trainable];
+        parameters = precision is null ? [.. trainable] : [.. computeCopies.Select(precision.MasterOf)];
         if (parameters.Length == 0)
             throw new ArgumentException("There is nothing to train: no parameter requires a gradient.", nameof(trainable));
         optimizer = torch.optim.AdamW(parameters, options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay);
         schedule = new LearningRateSchedule(options, totalSteps);
-        computeCopies = [];
-    }
-
-    /// <summary>Trains <paramref name="precision"/>'s fp32 masters; every step copies them into the bf16 model.</summary>
-    public ModelOptimizer(MixedPrecision precision, OptimizerOptions options, int totalSteps)
-        : this(precision.Trainable.Select(p => p.Master), options, totalSteps)
-    {
-        computeCopies = [.. precision.Trainable.Select(p => p.Compute)];
     }
 
     public int Step { get; private set; }

@@ -41,6 +41,7 @@ public sealed class ProgressiveScheduleTests
         Assert.Equal(stepsPerEpoch, result.Stages.Single(s => s is { Position: 2, Stage: IndexerStage.Codebook }).Steps);
         if (laterEpochs > 0)
             Assert.Equal(laterEpochs * stepsPerEpoch, result.Stages.Single(s => s is { Position: 2, Stage: IndexerStage.Continuous }).Steps);
+        Assert.Equal(ProgressiveIndexerTrainer.PlannedSteps(options, 48), result.Stages.Sum(s => s.Steps)); // the progress bar's total
         Assert.All(result.Codes, c => Assert.InRange(c[1], 0, options.CodebookSize - 1));   // position 2 still gets codes
     }
 }

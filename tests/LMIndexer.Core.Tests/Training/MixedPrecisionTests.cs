@@ -24,7 +24,7 @@ public sealed class MixedPrecisionTests
         using (var precision = MixedPrecision.BFloat16(mixed))
         {
             Assert.Equal(ScalarType.BFloat16, mixed.weight!.dtype);
-            using var optimizer = new ModelOptimizer(precision, SmallSteps, 20);
+            using var optimizer = new ModelOptimizer(mixed.parameters(), SmallSteps, 20, precision);
             Fit(mixed, optimizer, 20);
             var master = precision.Trainable.Single(p => p.Master.shape.Length == 2).Master.item<float>();
             Assert.InRange(master, 0.975f, 0.985f);                                   // ~20 × lr downhill
@@ -46,7 +46,7 @@ public sealed class MixedPrecisionTests
         {
             Assert.Equal(2, precision.Trainable.Count);                               // second.weight, second.bias
             Assert.All(model.named_parameters(), p => Assert.Equal(!p.name.StartsWith("first.", StringComparison.Ordinal), p.parameter.requires_grad));
-            using var optimizer = new ModelOptimizer(precision, SmallSteps with { LearningRate = 1e-2 }, 5);
+            using var optimizer = new ModelOptimizer(model.parameters().Where(p => p.requires_grad), SmallSteps with { LearningRate = 1e-2 }, 5, precision);
             for (var step = 0; step < 5; step++)
             {
                 using var scope = NewDisposeScope();
