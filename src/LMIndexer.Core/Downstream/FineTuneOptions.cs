@@ -23,7 +23,7 @@ public sealed record FineTuneOptions
     /// <summary>The validation metric that picks the kept checkpoint.</summary>
     public string SelectionMetric { get; init; } = "ndcg@10";
 
-    /// <summary>Train with bfloat16 weights and activations (faster matmuls on AVX-512 BF16 CPUs; loss in fp32).</summary>
+    /// <summary>Compute in bfloat16 with fp32 master weights (<see cref="Training.MixedPrecision"/>; faster matmuls on AVX-512 BF16 CPUs, loss and checkpoints in fp32).</summary>
     public bool BFloat16 { get; init; }
 
     public int Seed { get; init; } = 42;

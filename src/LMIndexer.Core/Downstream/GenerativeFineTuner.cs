@@ -43,13 +43,17 @@ public static class GenerativeFineTuner
         var validationSet = validation.Take(options.ValidationLimit).ToList();
         var evalEvery = options.EvalEvery == 0 ? options.Steps : options.EvalEvery;
         var checkpoint = options.CheckpointDirectory is null ? null : new FineTuneCheckpoint(options.CheckpointDirectory, Fingerprint(model, options, rows, itemIdTokens));
-        if (options.BFloat16)
-            model.to(ScalarType.BFloat16);
+        // Resumed weights go into the fp32 model before any bf16 cast, so the masters start from them.
+        var resumed = checkpoint?.TryResumeWeights(model);
+        var precision = options.BFloat16 ? MixedPrecision.BFloat16(model) : null;
         model.train();
-        using var optimizer = new ModelOptimizer(model.parameters().Where(p => p.requires_grad), options.Optimizer, options.Steps);
-        var state = checkpoint?.TryResume(model, optimizer) ?? new FineTuneProgress("", 0, double.NaN, 0, double.NegativeInfinity, []);
+        using var optimizer = new ModelOptimizer(model.parameters().Where(p => p.requires_grad), options.Optimizer, options.Steps, precision);
+        if (resumed is not null)
+            checkpoint!.LoadOptimizer(optimizer, resumed.Step);
+        var state = resumed ?? new FineTuneProgress("", 0, double.NaN, 0, double.NegativeInfinity, []);
         var resumedAt = state.Step;
         var best = state.Step > 0 && checkpoint is not null ? checkpoint.LoadBest() : null;
+        IReadOnlyDictionary<string, Tensor> FullPrecisionWeights() => precision?.MasterWeights() ?? model.state_dict();
 
         var random = new Random(options.Seed);
         var order = Enumerable.Range(0, rows.Length).ToArray();
@@ -111,7 +115,7 @@ public static class GenerativeFineTuner
                     if (metric > state.BestMetric)
                     {
                         best?.Dispose();
-                        best = Snapshot(model);
+                        best = Snapshot(FullPrecisionWeights());
                         state = state with { BestStep = done, BestMetric = metric };
                         checkpoint?.SaveBest(best);
                     }
@@ -121,19 +125,27 @@ public static class GenerativeFineTuner
                     validations.Add(new ValidationPoint(done, meanLoss, new Dictionary<string, double>()));
                 }
                 state = state with { Step = done, FirstLoss = first, Validations = validations };
-                checkpoint?.Save(model, optimizer, state);
+                checkpoint?.Save(FullPrecisionWeights(), optimizer, state);
             }
-            if (best is not null)
-                best.LoadInto(model);
-            else
-                state = state with { BestStep = options.Steps };
+        }
+        catch
+        {
+            best?.Dispose();
+            throw;
         }
         finally
         {
-            best?.Dispose();
-            if (options.BFloat16)
-                model.to(ScalarType.Float32);
+            precision?.Dispose();   // the model back to fp32, from the masters
             model.eval();
+        }
+        if (best is null)
+        {
+            state = state with { BestStep = options.Steps };
+        }
+        else
+        {
+            using (best)
+                best.LoadInto(model);
         }
         return new FineTuneReport(options.Steps, first, validations.Count > 0 ? validations[^1].TrainLoss : lastLoss, clock.Elapsed.TotalSeconds,
             state.BestStep, state.BestMetric, validations, resumedAt);
@@ -142,10 +154,12 @@ public static class GenerativeFineTuner
     /// <summary>Removes a run's checkpoint once its outputs are saved.</summary>
     public static void DeleteCheckpoint(string directory) => new FineTuneCheckpoint(directory, "").Delete();
 
-    internal static WeightSnapshot Snapshot(T5Model model)
+    internal static WeightSnapshot Snapshot(T5Model model) => Snapshot(model.state_dict());
+
+    private static WeightSnapshot Snapshot(IEnumerable<KeyValuePair<string, Tensor>> weights)
     {
         var copy = new Dictionary<string, Tensor>();
-        foreach (var (name, tensor) in model.state_dict())
+        foreach (var (name, tensor) in weights)
             copy[name] = tensor.detach().clone().DetachFromDisposeScope();
         return new WeightSnapshot(copy);
     }
@@ -193,10 +207,10 @@ internal sealed class FineTuneCheckpoint(string directory, string fingerprint)
     private string OptimizerPath => Path.Combine(directory, "optimizer.bin");
     private string ProgressPath => Path.Combine(directory, "progress.json");
 
-    public void Save(T5Model model, ModelOptimizer optimizer, FineTuneProgress progress)
+    public void Save(IReadOnlyDictionary<string, Tensor> weights, ModelOptimizer optimizer, FineTuneProgress progress)
     {
         Directory.CreateDirectory(directory);
-        SafeTensors.Save(WeightsPath, model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value));
+        SafeTensors.Save(WeightsPath, weights.ToDictionary(kv => kv.Key, kv => kv.Value));
         optimizer.SaveState(OptimizerPath);
         var temp = ProgressPath + ".tmp";
         File.WriteAllText(temp, JsonSerializer.Serialize(progress with { Fingerprint = fingerprint }, FineTuneJson.Default.FineTuneProgress));
@@ -209,7 +223,8 @@ internal sealed class FineTuneCheckpoint(string directory, string fingerprint)
         SafeTensors.Save(BestPath, best.Tensors.ToDictionary(kv => kv.Key, kv => kv.Value));
     }
 
-    public FineTuneProgress? TryResume(T5Model model, ModelOptimizer optimizer)
+    /// <summary>Progress and weights of a matching checkpoint; the optimizer follows with <see cref="LoadOptimizer"/>.</summary>
+    public FineTuneProgress? TryResumeWeights(T5Model model)
     {
         if (!File.Exists(ProgressPath) || !File.Exists(WeightsPath) || !File.Exists(OptimizerPath))
             return null;
@@ -234,9 +249,10 @@ internal sealed class FineTuneCheckpoint(string directory, string fingerprint)
             foreach (var t in tensors.Values)
                 t.Dispose();
         }
-        optimizer.LoadState(OptimizerPath, progress.Step);
         return progress;
     }
+
+    public void LoadOptimizer(ModelOptimizer optimizer, int step) => optimizer.LoadState(OptimizerPath, step);
 
     public WeightSnapshot? LoadBest() => File.Exists(BestPath) ? new WeightSnapshot(SafeTensors.Load(BestPath).Tensors) : null;
 

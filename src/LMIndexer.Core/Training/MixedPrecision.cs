@@ -54,6 +54,22 @@ public sealed class MixedPrecision : IDisposable
             ? master
             : throw new ArgumentException("The parameter is not one of this model's bf16 parameters (was it taken before the cast?).", nameof(compute));
 
+    /// <summary>
+    /// The model's weights at full precision, named as in its state dict: the fp32 master of every
+    /// parameter and the fp32 copy of every buffer. Checkpoints and best-weight snapshots read these,
+    /// not the rounded bf16 copies the model computes with.
+    /// </summary>
+    public IReadOnlyDictionary<string, Tensor> MasterWeights()
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        var weights = new Dictionary<string, Tensor>(masters.Count + buffers.Count);
+        foreach (var (name, master) in masters)
+            weights[name] = master;
+        foreach (var (name, buffer) in buffers)
+            weights[name] = buffer;
+        return weights;
+    }
+
     /// <summary>Model back to fp32, every parameter from its master and every buffer from its copy.</summary>
     public void Dispose()
     {

@@ -74,11 +74,13 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
         Assert.InRange(outcome.Report.BestStep, 100, 400);
     }
 
-    [Fact]
-    public void Interrupted_fine_tuning_resumes_and_ends_where_an_uninterrupted_run_ends()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]   // bf16 compute: the checkpoint must hold the fp32 masters, not the rounded weights
+    public void Interrupted_fine_tuning_resumes_and_ends_where_an_uninterrupted_run_ends(bool bfloat16)
     {
-        var checkpoint = System.IO.Path.Combine(fixture.Path, "resume-checkpoint");
-        var plan = Plan(200, checkpoint) with { FineTune = Plan(200, checkpoint).FineTune with { EvalEvery = 50, ValidationLimit = 16 } };
+        var checkpoint = System.IO.Path.Combine(fixture.Path, $"resume-checkpoint-{bfloat16}");
+        var plan = Plan(200, checkpoint) with { FineTune = Plan(200, checkpoint).FineTune with { EvalEvery = 50, ValidationLimit = 16, BFloat16 = bfloat16 } };
         using var cancel = new CancellationTokenSource();
         var progress = new SynchronousProgress(p =>
         {
@@ -95,7 +97,10 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
         var a = straight.Bundle.Model.state_dict();
         var b = resumed.Bundle.Model.state_dict();
         foreach (var (name, tensor) in a)
+        {
+            Assert.Equal(TorchSharp.torch.ScalarType.Float32, b[name].dtype);
             Assert.Equal(0f, (tensor - b[name]).abs().max().item<float>());
+        }
     }
 
     private sealed class SynchronousProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
