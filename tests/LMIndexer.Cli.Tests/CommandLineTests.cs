@@ -130,14 +130,14 @@ public sealed class CommandLineTests
     {
         using var temp = new TempDirectory();
         Assert.Equal(0, CliProcess.Run(temp.Path, Quick, "data", "synth", "--out", "cat", "--items", "80", "--users", "120").ExitCode);
-        var index = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "index", "train", "--items", "cat/items.jsonl", "--out", "index", "--method", "kmeans-tree",
+        var index = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "index", "train", "--items", "cat/items.jsonl", "--out", "bench/lmindexer", "--method", "kmeans-tree",
             "--size", "tiny", "--pretrain-steps", "5", "--codebook-size", "8", "--threads", "2");
         Assert.True(index.ExitCode == 0, index.Error);
-        var bad = CliProcess.Run(temp.Path, Quick, "rec", "train", "--data", "cat", "--index", "index", "--out", "rec", "--source", "pictures");
+        var bad = CliProcess.Run(temp.Path, Quick, "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec", "--source", "pictures");
         Assert.Equal(2, bad.ExitCode);
         Assert.Contains("Unknown source 'pictures'", bad.Error, StringComparison.Ordinal);
 
-        var train = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "rec", "train", "--data", "cat", "--index", "index", "--out", "rec",
+        var train = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec",
             "--steps", "30", "--eval-every", "15", "--validation-limit", "16", "--beams", "5", "--threads", "2");
         Assert.True(train.ExitCode == 0, train.Error);
         Assert.Contains("recall@10", train.Output, StringComparison.Ordinal);
@@ -152,9 +152,20 @@ public sealed class CommandLineTests
         Assert.InRange(report.GetProperty("metrics").GetProperty("recall@10").GetDouble(), 0, 1);
         Assert.True(report.GetProperty("popularity").TryGetProperty("ndcg@5", out _));
 
-        var wrongKind = CliProcess.Run(temp.Path, Quick, "rec", "eval", "--data", "cat", "--bundle", "index");
+        var wrongKind = CliProcess.Run(temp.Path, Quick, "rec", "eval", "--data", "cat", "--bundle", "bench/lmindexer");
         Assert.Equal(2, wrongKind.ExitCode);
         Assert.Contains("not a serving bundle", wrongKind.Error, StringComparison.Ordinal);
+
+        // The count baselines of the benchmark need only the ID table's item set.
+        var bench = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(2), "rec", "bench", "--data", "cat", "--index-dir", "bench", "--systems", "popularity,markov",
+            "--docs", "report", "--name", "rec-docs", "--threads", "2");
+        Assert.True(bench.ExitCode == 0, bench.Error);
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "report", "bench", "rec-docs.json")));
+        var systems = json.RootElement.GetProperty("rows").EnumerateArray()
+            .Where(r => r.GetProperty("metric").GetString() == "recall@10")
+            .ToDictionary(r => r.GetProperty("system").GetString()!, r => r.GetProperty("value").GetDouble());
+        Assert.Equal(["markov", "popularity"], systems.Keys.Order());
+        Assert.All(systems.Values, v => Assert.InRange(v, 0, 1));
     }
 
     [Fact]

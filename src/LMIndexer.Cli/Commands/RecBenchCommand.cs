@@ -19,7 +19,7 @@ namespace LMIndexer.Cli.Commands;
 /// </summary>
 public static class RecBenchCommand
 {
-    private static readonly string[] KnownSystems = ["popularity", "lmindexer", "rqvae", "random", "sasrec"];
+    private static readonly string[] KnownSystems = ["popularity", "markov", "lmindexer", "rqvae", "random", "sasrec"];
 
     public static Command Create()
     {
@@ -27,7 +27,7 @@ public static class RecBenchCommand
         var data = new Option<DirectoryInfo>("--data", "-d") { Description = "Catalog with items.jsonl and sequences.tsv.", DefaultValueFactory = _ => new DirectoryInfo("../shared/data/amazon-beauty") };
         var indexDir = new Option<DirectoryInfo>("--index-dir") { Description = "Directory holding the index bundles lmindexer/ and rqvae/ ('lmindexer index bench').", DefaultValueFactory = _ => new DirectoryInfo("data/bench") };
         var outDir = new Option<DirectoryInfo>("--out-dir") { Description = "Where the serving bundles are written.", DefaultValueFactory = _ => new DirectoryInfo("data/bench/rec") };
-        var systems = new Option<string>("--systems") { Description = "Comma-separated: popularity, lmindexer, rqvae, random, sasrec.", DefaultValueFactory = _ => string.Join(',', KnownSystems) };
+        var systems = new Option<string>("--systems") { Description = "Comma-separated: popularity, markov (item-to-item transitions), lmindexer, rqvae, random, sasrec.", DefaultValueFactory = _ => string.Join(',', KnownSystems) };
         var sasrecSteps = new Option<int>("--sasrec-steps") { Description = "SASRec training steps (batch 128).", DefaultValueFactory = _ => 4000 };
         var reuse = new Option<bool>("--reuse") { Description = "Evaluate serving bundles already in --out-dir (trained with the same steps and source) instead of retraining them." };
         var steps = new Option<int>("--steps") { Description = "Fine-tuning steps per seq2seq system.", DefaultValueFactory = _ => 3000 };
@@ -75,14 +75,25 @@ public static class RecBenchCommand
                 cancellation.ThrowIfCancellationRequested();
                 var indexName = system == "random" ? "lmindexer" : system;
                 var indexPath = Path.Combine(result.GetValue(indexDir)!.FullName, indexName);
-                if (system == "popularity")
+                if (system is "popularity" or "markov")
                 {
                     var table = lmindexerTable.Value;
                     var itemIndex = table.ItemIds.Select((id, i) => (id, i)).ToDictionary(p => p.id, p => p.i, StringComparer.Ordinal);
-                    var popular = RecommendationTask.Popularity(catalog.Users, itemIndex);
+                    // Count-based baselines read the history as item indices instead of tokens.
                     var test = LeaveOneOut.Split(catalog.Users).Test.Where(e => itemIndex.ContainsKey(e.Target))
-                        .Select(e => new GenerativeExample([], [itemIndex[e.Target]])).ToList();
-                    results[system] = new(GenerativeEvaluator.EvaluateRanking(Limit(test, limit), _ => popular, evaluation), 0, "training-split counts");
+                        .Select(e => new GenerativeExample([.. e.History.Where(itemIndex.ContainsKey).Select(id => itemIndex[id])], [itemIndex[e.Target]])).ToList();
+                    if (system == "popularity")
+                    {
+                        var popular = RecommendationTask.Popularity(catalog.Users, itemIndex);
+                        results[system] = new(GenerativeEvaluator.EvaluateRanking(Limit(test, limit), _ => popular, evaluation), 0, "training-split counts");
+                    }
+                    else
+                    {
+                        var transitions = Core.Downstream.Baselines.ItemTransitionRanker.Fit(catalog.Users, itemIndex);
+                        var depth = evaluation.Cutoffs.Max();
+                        results[system] = new(GenerativeEvaluator.EvaluateRanking(Limit(test, limit), e => transitions.Rank(e.Source, depth), evaluation), 0,
+                            "last item's training-split successors, then popularity");
+                    }
                     continue;
                 }
                 if (system == "sasrec")
