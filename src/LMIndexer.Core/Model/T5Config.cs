@@ -33,7 +33,16 @@ public sealed record T5Config
     public int EosTokenId { get; init; } = 1;
     public int DecoderStartTokenId { get; init; }
 
-    /// <summary>For unit tests: a few thousand parameters per layer.</summary>
+    /// <summary>
+    /// The size that commands start from when none is named. Tiny: on the 2-core reference machine
+    /// the whole Beauty ID pipeline (pretraining + LMIndexer, 3 epochs per stage) takes 24 minutes at
+    /// tiny, while small (≈ 5× the compute per item even in bf16) fits only 2 epochs into an hour and
+    /// its IDs came out worse (c1 AMI 0.517 against tiny's 0.550; docs/benchmarks.md). Larger
+    /// machines should pass <c>--size small</c> with <c>--bf16</c>.
+    /// </summary>
+    public const string DefaultSizeName = "tiny";
+
+    /// <summary>d_model 64, 4 heads × 16, d_ff 128, 2 + 2 layers: the default on CPUs (<see cref="DefaultSizeName"/>).</summary>
     public static T5Config Tiny(int vocabSize) => new()
     {
         VocabSize = vocabSize,
@@ -45,7 +54,7 @@ public sealed record T5Config
         NumHeads = 4,
     };
 
-    /// <summary>The CPU default (≈11M parameters with a 20k vocabulary).</summary>
+    /// <summary>d_model 256, 8 heads × 32, d_ff 1024, 4 + 4 layers (≈11M parameters with a 20k vocabulary).</summary>
     public static T5Config Small(int vocabSize) => new() { VocabSize = vocabSize };
 
     /// <summary>t5-base shapes: d=768, 12 heads of 64, d_ff=3072, 12+12 layers.</summary>

@@ -11,7 +11,7 @@ namespace LMIndexer.Core.Training;
 public sealed record PretrainingPlan
 {
     /// <summary>tiny, small or base.</summary>
-    public string ModelSize { get; init; } = "small";
+    public string ModelSize { get; init; } = T5Config.DefaultSizeName;
 
     /// <summary>Codes per ID position reserved in the vocabulary (learned positions, then the collision counter).</summary>
     public int[] IdPositionSizes { get; init; } = [256, 256, 256];
