@@ -36,9 +36,11 @@ public sealed record T5Config
     /// <summary>
     /// The size that commands start from when none is named. Tiny: on the 2-core reference machine
     /// the whole Beauty ID pipeline (pretraining + LMIndexer, 3 epochs per stage) takes 24 minutes at
-    /// tiny, while small (≈ 5× the compute per item even in bf16) fits only 2 epochs into an hour and
-    /// its IDs came out worse (c1 AMI 0.517 against tiny's 0.550; docs/benchmarks.md). Larger
-    /// machines should pass <c>--size small</c> with <c>--bf16</c>.
+    /// tiny, while small, even in bf16, trains the position stages 3–5× slower per item (measured
+    /// in the two runs: position 1 about 47 against 160–236 items/s, position 2 about 20 against
+    /// 81–97), fits only 2 epochs into an hour, and its IDs came out worse (c1 AMI 0.517 against
+    /// tiny's 0.550; docs/benchmarks.md). Larger machines should pass <c>--size small</c> with
+    /// <c>--bf16</c>.
     /// </summary>
     public const string DefaultSizeName = "tiny";
 
