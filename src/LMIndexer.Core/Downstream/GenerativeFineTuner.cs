@@ -154,8 +154,6 @@ public static class GenerativeFineTuner
     /// <summary>Removes a run's checkpoint once its outputs are saved.</summary>
     public static void DeleteCheckpoint(string directory) => new FineTuneCheckpoint(directory, "").Delete();
 
-    internal static WeightSnapshot Snapshot(T5Model model) => Snapshot(model.state_dict());
-
     private static WeightSnapshot Snapshot(IEnumerable<KeyValuePair<string, Tensor>> weights)
     {
         var copy = new Dictionary<string, Tensor>();
