@@ -45,7 +45,9 @@ public static class GenerativeFineTuner
         var checkpoint = options.CheckpointDirectory is null ? null : new FineTuneCheckpoint(options.CheckpointDirectory, Fingerprint(model, options, rows, itemIdTokens));
         // Resumed weights go into the fp32 model before any bf16 cast, so the masters start from them.
         var resumed = checkpoint?.TryResumeWeights(model);
-        var precision = options.BFloat16 ? MixedPrecision.BFloat16(model) : null;
+        // Disposed early in the finally below (the best weights load into the fp32 model); `using`
+        // covers a throw before the loop, and a second Dispose does nothing.
+        using var precision = options.BFloat16 ? MixedPrecision.BFloat16(model) : null;
         model.train();
         using var optimizer = new ModelOptimizer(model.parameters().Where(p => p.requires_grad), options.Optimizer, options.Steps, precision);
         if (resumed is not null)
