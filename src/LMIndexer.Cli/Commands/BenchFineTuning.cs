@@ -5,15 +5,15 @@ namespace LMIndexer.Cli.Commands;
 
 /// <summary>
 /// The fine-tuning budget every seq2seq system of a ranking benchmark gets: the reference's
-/// constant-then-linear schedule without warm-up, validation on 512 examples, 20 beams.
+/// linear decay (without warm-up unless asked), validation on 512 examples, 20 beams.
 /// </summary>
 public static class BenchFineTuning
 {
-    public static FineTuneOptions Options(int steps, int batchSize, double learningRate, int evalEvery, int seed) => new()
+    public static FineTuneOptions Options(int steps, int batchSize, double learningRate, int evalEvery, int seed, double warmupRatio = 0) => new()
     {
         Steps = steps,
         BatchSize = batchSize,
-        Optimizer = new OptimizerOptions { LearningRate = learningRate, WarmupRatio = 0 },
+        Optimizer = new OptimizerOptions { LearningRate = learningRate, WarmupRatio = warmupRatio },
         EvalEvery = evalEvery,
         ValidationLimit = 512,
         Evaluation = new EvaluationOptions { Beams = 20, BatchSize = 64 },

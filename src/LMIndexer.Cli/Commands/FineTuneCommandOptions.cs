@@ -22,13 +22,14 @@ public sealed class FineTuneCommandOptions
     public Option<bool> BFloat16 { get; } = new("--bf16") { Description = "Train in bfloat16 with fp32 master weights (faster on CPUs with AVX-512 BF16; checkpoints and the bundle stay fp32)." };
     public Option<bool> FreshModel { get; } = new("--fresh-model") { Description = "Ablation: re-initialise the network instead of starting from the index bundle." };
     public Option<string?> ModelSize { get; } = new("--model-size") { Description = "With --fresh-model: the new network's size, tiny, small or base (default: the index bundle's shape)." };
+    public Option<double?> Dropout { get; } = new("--dropout") { Description = "Dropout while fine-tuning (default: the index bundle's, 0.1). 0 memorises item-to-item transitions several times faster." };
     public Option<bool> RandomIds { get; } = new("--random-ids") { Description = "Ablation: random IDs of the same shape instead of the bundle's." };
     public Option<string> Version { get; } = new("--version") { Description = "Version label of the serving bundle.", DefaultValueFactory = _ => "v1" };
     public Option<DirectoryInfo?> CheckpointDir { get; } = new("--checkpoint-dir") { Description = "Resumable checkpoint (default: <out>.checkpoint; removed on success)." };
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Index, Output, Steps, BatchSize, LearningRate, WarmupRatio, Decay, EvalEvery, ValidationLimit, Beams, MaxSourceTokens, BFloat16, FreshModel, ModelSize, RandomIds, Version, CheckpointDir })
+        foreach (var option in new Option[] { Index, Output, Steps, BatchSize, LearningRate, WarmupRatio, Decay, EvalEvery, ValidationLimit, Beams, MaxSourceTokens, BFloat16, FreshModel, ModelSize, Dropout, RandomIds, Version, CheckpointDir })
             command.Options.Add(option);
     }
 
@@ -46,6 +47,13 @@ public sealed class FineTuneCommandOptions
         return size;
     }
 
+    private double? DropoutRate(ParseResult result) => result.GetValue(Dropout) switch
+    {
+        null => null,
+        var rate and (< 0 or >= 1) => throw new ArgumentException($"--dropout must be in [0, 1), got {rate}."),
+        var rate => rate,
+    };
+
     /// <summary>The plan these flags describe; <paramref name="source"/> carries the task's source options.</summary>
     public GenerativePlan Build(ParseResult result, int seed, HistorySourceOptions source)
     {
@@ -61,6 +69,7 @@ public sealed class FineTuneCommandOptions
             FreshModel = result.GetValue(FreshModel),
             FreshModelSize = FreshModelSize(result),
             Ids = result.GetValue(RandomIds) ? IdSource.Random : IdSource.Bundle,
+            Dropout = DropoutRate(result),
             Version = result.GetValue(Version)!,
             FineTune = new FineTuneOptions
             {

@@ -29,10 +29,13 @@ public static class RecBenchCommand
         var outDir = new Option<DirectoryInfo>("--out-dir") { Description = "Where the serving bundles are written.", DefaultValueFactory = _ => new DirectoryInfo("data/bench/rec") };
         var systems = new Option<string>("--systems") { Description = "Comma-separated: popularity, markov (item-to-item transitions), lmindexer, rqvae, random, sasrec.", DefaultValueFactory = _ => string.Join(',', KnownSystems) };
         var sasrecSteps = new Option<int>("--sasrec-steps") { Description = "SASRec training steps (batch 128).", DefaultValueFactory = _ => 4000 };
-        var reuse = new Option<bool>("--reuse") { Description = "Evaluate serving bundles already in --out-dir (trained with the same steps and source) instead of retraining them." };
+        var reuse = new Option<bool>("--reuse") { Description = "Evaluate serving bundles already in --out-dir (trained with the same steps, source, windows and dropout) instead of retraining them." };
         var steps = new Option<int>("--steps") { Description = "Fine-tuning steps per seq2seq system.", DefaultValueFactory = _ => 3000 };
         var batch = new Option<int>("--batch-size") { Description = "Examples per step.", DefaultValueFactory = _ => 32 };
         var lr = new Option<double>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => 1e-3 };
+        var warmup = new Option<double>("--warmup-ratio") { Description = "Fraction of steps for linear warm-up (the reference: 0).", DefaultValueFactory = _ => 0 };
+        var dropout = new Option<double?>("--dropout") { Description = "Dropout while fine-tuning (default: the index bundle's, 0.1)." };
+        var windows = RecCommands.WindowsOption();
         var evalEvery = new Option<int>("--eval-every") { Description = "Validation interval (steps).", DefaultValueFactory = _ => 1000 };
         var source = RecCommands.SourceOption();
         var itemTokens = RecCommands.ItemTokensOption();
@@ -42,7 +45,7 @@ public static class RecBenchCommand
         var name = new Option<string>("--name") { Description = "Benchmark section name.", DefaultValueFactory = _ => "rec-beauty" };
         var command = new Command("bench", "Recommendation benchmark: LMIndexer IDs vs popularity, rq-VAE IDs and random IDs on one split, written to docs/benchmarks.md.")
         {
-            data, indexDir, outDir, systems, steps, batch, lr, evalEvery, source, itemTokens, sourceTokens, testLimit, docs, name, sasrecSteps, reuse,
+            data, indexDir, outDir, systems, steps, batch, lr, warmup, dropout, evalEvery, windows, source, itemTokens, sourceTokens, testLimit, docs, name, sasrecSteps, reuse,
         };
         common.AddTo(command);
         command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
@@ -59,10 +62,15 @@ public static class RecBenchCommand
                 MaxSourceTokens = result.GetValue(sourceTokens),
                 MaxItemTokens = result.GetValue(itemTokens),
             };
+            if (result.GetValue(dropout) is { } rate and (< 0 or >= 1))
+                throw new CliUsageException($"--dropout must be in [0, 1), got {rate}.");
             var plan = new GenerativePlan
             {
                 Source = sourceOptions,
-                FineTune = BenchFineTuning.Options(result.GetValue(steps), result.GetValue(batch), result.GetValue(lr), result.GetValue(evalEvery), result.GetValue(common.Seed)),
+                Windows = RecCommands.ParseWindows(result.GetValue(windows)!),
+                Dropout = result.GetValue(dropout),
+                FineTune = BenchFineTuning.Options(result.GetValue(steps), result.GetValue(batch), result.GetValue(lr), result.GetValue(evalEvery), result.GetValue(common.Seed),
+                    result.GetValue(warmup)),
             };
             var evaluation = plan.FineTune.Evaluation;
             var results = new Dictionary<string, RankingBenchResult>();
@@ -155,7 +163,7 @@ public static class RecBenchCommand
             var commandLine = "lmindexer " + string.Join(" ", result.Tokens.Select(t => t.Value));
             BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, wall, rows,
                 string.Create(CultureInfo.InvariantCulture,
-                    $"Generative sequential recommendation on `{result.GetValue(data)!.Name}` ({catalog.Items.Count:N0} items, {catalog.Users.Count:N0} users), leave-one-out, {testUsers:N0} test users{(limit > 0 ? " (limited)" : "")}, full ranking with 20 trie-constrained beams. Every seq2seq system fine-tunes the same base network (d_model {BaseWidth(result.GetValue(indexDir)!.FullName)}) for {plan.FineTune.Steps} steps × {plan.FineTune.BatchSize} (lr {plan.FineTune.Optimizer.LearningRate:G3}, linear decay, best of validations every {plan.FineTune.EvalEvery} steps), source `{HistorySourceOptions.ModeName(plan.Source.Mode)}` ≤ {plan.Source.MaxSourceTokens} tokens; only the IDs differ (`random` = random codes of the LMIndexer table's shape)."),
+                    $"Generative sequential recommendation on `{result.GetValue(data)!.Name}` ({catalog.Items.Count:N0} items, {catalog.Users.Count:N0} users), leave-one-out, {testUsers:N0} test users{(limit > 0 ? " (limited)" : "")}, full ranking with 20 trie-constrained beams. Every seq2seq system fine-tunes the same base network (d_model {BaseWidth(result.GetValue(indexDir)!.FullName)}) for {plan.FineTune.Steps} steps × {plan.FineTune.BatchSize} (lr {plan.FineTune.Optimizer.LearningRate:G3}, {WarmupText(plan)}linear decay, dropout {(plan.Dropout is { } rate ? rate.ToString("G2", CultureInfo.InvariantCulture) : "as the bundle")}, best of validations every {plan.FineTune.EvalEvery} steps), {WindowsText(plan)}, source `{HistorySourceOptions.ModeName(plan.Source.Mode)}` ≤ {plan.Source.MaxSourceTokens} tokens; only the IDs differ (`random` = random codes of the LMIndexer table's shape)."),
                 table,
                 ratios + "Paper (t5-base, 8 GPUs, 15k steps × 32): LMIndexer Recall@5 .0415 / NDCG@5 .0262; TIGER .0454 / .0321.");
             AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"benchmark written to {result.GetValue(docs)!.FullName} in {wall / 60:F1} min");
@@ -172,6 +180,12 @@ public static class RecBenchCommand
             : "?";
     }
 
+    private static string WarmupText(GenerativePlan plan) =>
+        plan.FineTune.Optimizer.WarmupRatio > 0 ? string.Create(CultureInfo.InvariantCulture, $"{plan.FineTune.Optimizer.WarmupRatio:P0} warm-up, ") : "";
+
+    private static string WindowsText(GenerativePlan plan) =>
+        plan.Windows == TrainingWindows.AllPrefixes ? "every prefix of every training sequence" : $"{plan.Passes} sampled windows per user";
+
     private static bool Reusable(string servingPath, GenerativePlan plan)
     {
         if (!File.Exists(Path.Combine(servingPath, Core.Checkpoints.ModelBundle.ManifestFile)))
@@ -179,7 +193,9 @@ public static class RecBenchCommand
         var properties = Core.Checkpoints.ModelBundle.ReadManifest(servingPath).Properties;
         return properties.GetValueOrDefault("steps") == plan.FineTune.Steps.ToString(CultureInfo.InvariantCulture)
             && properties.GetValueOrDefault("source") == HistorySourceOptions.ModeName(plan.Source.Mode)
-            && properties.GetValueOrDefault("maxSourceTokens") == plan.Source.MaxSourceTokens.ToString(CultureInfo.InvariantCulture);
+            && properties.GetValueOrDefault("maxSourceTokens") == plan.Source.MaxSourceTokens.ToString(CultureInfo.InvariantCulture)
+            && properties.GetValueOrDefault("windows") == plan.Windows.ToString()
+            && (plan.Dropout is null || properties.GetValueOrDefault("dropout") == plan.Dropout.Value.ToString(CultureInfo.InvariantCulture));
     }
 
     private static List<GenerativeExample> Limit(IReadOnlyList<GenerativeExample> examples, int limit) =>

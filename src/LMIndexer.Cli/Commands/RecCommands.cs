@@ -29,6 +29,16 @@ public static class RecCommands
     internal static Option<int> ItemTokensOption() =>
         new("--max-item-tokens") { Description = "Text tokens kept per history item.", DefaultValueFactory = _ => 32 };
 
+    internal static Option<string> WindowsOption() =>
+        new("--windows") { Description = "Training windows: reference (5 sampled per user) or all-prefixes.", DefaultValueFactory = _ => "reference" };
+
+    internal static TrainingWindows ParseWindows(string text) => text.ToLowerInvariant() switch
+    {
+        "reference" => TrainingWindows.Reference,
+        "all-prefixes" => TrainingWindows.AllPrefixes,
+        var other => throw new CliUsageException($"Unknown --windows '{other}'; expected reference or all-prefixes."),
+    };
+
     internal static Catalog LoadCatalog(DirectoryInfo directory)
     {
         if (!File.Exists(Path.Combine(directory.FullName, CatalogFiles.ItemsFile)) || !File.Exists(Path.Combine(directory.FullName, CatalogFiles.SequencesFile)))
@@ -43,7 +53,7 @@ public static class RecCommands
         var data = DataOption();
         var source = SourceOption();
         var itemTokens = ItemTokensOption();
-        var windows = new Option<string>("--windows") { Description = "Training windows: reference (5 sampled per user) or all-prefixes.", DefaultValueFactory = _ => "reference" };
+        var windows = WindowsOption();
         var passes = new Option<int>("--passes") { Description = "Sampled windows per user with --windows reference.", DefaultValueFactory = _ => 5 };
         var command = new Command("train", "Fine-tune an index bundle into a recommender and write a serving bundle; reports test metrics.") { data, source, itemTokens, windows, passes };
         tune.AddTo(command);
@@ -51,12 +61,7 @@ public static class RecCommands
         command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
         {
             var catalog = LoadCatalog(result.GetValue(data)!);
-            var windowMode = result.GetValue(windows)!.ToLowerInvariant() switch
-            {
-                "reference" => TrainingWindows.Reference,
-                "all-prefixes" => TrainingWindows.AllPrefixes,
-                var other => throw new CliUsageException($"Unknown --windows '{other}'; expected reference or all-prefixes."),
-            };
+            var windowMode = ParseWindows(result.GetValue(windows)!);
             var plan = tune.Build(result, result.GetValue(common.Seed), new HistorySourceOptions
             {
                 Mode = HistorySourceOptions.ParseMode(result.GetValue(source)!),

@@ -44,6 +44,13 @@ public sealed record GenerativePlan
 
     public IdSource Ids { get; init; } = IdSource.Bundle;
 
+    /// <summary>
+    /// Dropout while fine-tuning; null keeps the index bundle's rate (T5's 0.1). Item-to-item
+    /// transitions are memorised, not generalised from the IDs' semantics, and dropout slows that
+    /// memorisation down severalfold (docs/benchmarks.md#rec-beauty-ids).
+    /// </summary>
+    public double? Dropout { get; init; }
+
     public string Version { get; init; } = "v1";
 }
 
@@ -90,11 +97,19 @@ public static class GenerativeTraining
             if (plan.FreshModel)
             {
                 torch.manual_seed(plan.FineTune.Seed);
-                var config = plan.FreshModelSize is null
-                    ? bundle.Model.Config
-                    : T5Config.Preset(plan.FreshModelSize, bundle.Model.Config.VocabSize) with { DropoutRate = bundle.Model.Config.DropoutRate };
-                model = new T5Model(config);
+                var shape = plan.FreshModelSize is null ? bundle.Model.Config : T5Config.Preset(plan.FreshModelSize, bundle.Model.Config.VocabSize);
+                model = new T5Model(shape with { DropoutRate = plan.Dropout ?? bundle.Model.Config.DropoutRate });
                 bundle.Dispose();
+                bundle = new ModelBundle(model, bundle.Tokenizer, bundle.Manifest);
+            }
+            if (plan.Dropout is { } rate && rate != model.Config.DropoutRate)
+            {
+                // Every module reads its rate from the immutable config: same weights, new config.
+                var rebuilt = new T5Model(model.Config with { DropoutRate = rate });
+                using (var noGrad = torch.no_grad())
+                    rebuilt.load_state_dict(model.state_dict());
+                bundle.Dispose();
+                model = rebuilt;
                 bundle = new ModelBundle(model, bundle.Tokenizer, bundle.Manifest);
             }
             model.to(Runtime.TorchRuntime.Device);
@@ -121,6 +136,7 @@ public static class GenerativeTraining
                     // Where new catalog items get their IDs from (serving assigns them with the indexer).
                     ["indexer"] = plan.Ids == IdSource.Random ? "" : Path.GetFullPath(indexBundleDirectory),
                     ["freshModel"] = plan.FreshModel ? "true" : "false",
+                    ["dropout"] = model.Config.DropoutRate.ToString(CultureInfo.InvariantCulture),
                     ["steps"] = Invariant(report.Steps),
                     ["bestStep"] = Invariant(report.BestStep),
                     ["selectionMetric"] = plan.FineTune.SelectionMetric,

@@ -103,6 +103,21 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
         }
     }
 
+    [Fact]
+    public void A_dropout_override_fine_tunes_the_bundle_weights_at_the_new_rate()
+    {
+        // lr 0: the step changes nothing, so the outcome's weights are exactly the ones it started from.
+        var plan = Plan(1) with { Dropout = 0, FineTune = Plan(1).FineTune with { EvalEvery = 0, ValidationLimit = 0, Optimizer = new OptimizerOptions { LearningRate = 0 } } };
+        using var outcome = RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, plan);
+        using var original = LMIndexer.Core.Checkpoints.ModelBundle.Load(fixture.IndexDirectory);
+        Assert.NotEqual(0, original.Model.Config.DropoutRate);
+        Assert.Equal(0, outcome.Bundle.Model.Config.DropoutRate);
+        Assert.Equal("0", outcome.Bundle.Manifest.Properties["dropout"]);
+        var tuned = outcome.Bundle.Model.state_dict();
+        foreach (var (name, tensor) in original.Model.state_dict())
+            Assert.Equal(0f, (tensor - tuned[name]).abs().max().item<float>());
+    }
+
     private sealed class SynchronousProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value) => report(value);
