@@ -141,6 +141,7 @@ public sealed class CommandLineTests
             "--steps", "30", "--eval-every", "15", "--validation-limit", "16", "--beams", "5", "--threads", "2");
         Assert.True(train.ExitCode == 0, train.Error);
         Assert.Contains("recall@10", train.Output, StringComparison.Ordinal);
+        Assert.Contains("markov", train.Output, StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(temp.Path, "rec", "trie.bin")));
         Assert.False(Directory.Exists(Path.Combine(temp.Path, "rec.checkpoint")), "the checkpoint is removed after success");
 
@@ -166,6 +167,9 @@ public sealed class CommandLineTests
             .ToDictionary(r => r.GetProperty("system").GetString()!, r => r.GetProperty("value").GetDouble());
         Assert.Equal(["markov", "popularity"], systems.Keys.Order());
         Assert.All(systems.Values, v => Assert.InRange(v, 0, 1));
+        // rec eval's baseline columns rank the same test users as the benchmark's rows.
+        Assert.Equal(systems["markov"], report.GetProperty("markov").GetProperty("recall@10").GetDouble(), tolerance: 1e-4);
+        Assert.Equal(systems["popularity"], report.GetProperty("popularity").GetProperty("recall@10").GetDouble(), tolerance: 1e-4);
     }
 
     [Fact]

@@ -74,7 +74,7 @@ public static class QueryCommands
             using var trie = new Core.Generation.TrieTables(outcome.Trie, TorchRuntime.Device);
             var options = plan.FineTune.Evaluation with { Beams = 20 };
             var test = GenerativeEvaluator.Evaluate(outcome.Bundle.Model, outcome.Data.Test, trie, options, cancellationToken: cancellation);
-            AnsiConsole.Write(RecCommands.MetricsTable("test", test, GenerativeEvaluator.EvaluateRanking(outcome.Data.Test, _ => outcome.Data.Popularity, options)));
+            AnsiConsole.Write(RecCommands.MetricsTable("test", test, ("popularity", GenerativeEvaluator.EvaluateRanking(outcome.Data.Test, _ => outcome.Data.Popularity, options))));
             return Task.FromResult(0);
         }));
         return command;
@@ -110,7 +110,7 @@ public static class QueryCommands
                 progress => GenerativeEvaluator.Evaluate(serving.Bundle.Model, examples, serving.Tables, options, progress, cancellation));
             AnsiConsole.Write(RecCommands.MetricsTable(which, evaluation));
             if (result.GetValue(report) is { } reportFile)
-                EvaluationReportFile.Write(reportFile.FullName, serving, which, options, evaluation, null);
+                EvaluationReportFile.Write(reportFile.FullName, serving, which, options, evaluation);
             return Task.FromResult(0);
         }));
         return command;

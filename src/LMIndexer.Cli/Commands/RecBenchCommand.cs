@@ -88,8 +88,7 @@ public static class RecBenchCommand
                     var table = lmindexerTable.Value;
                     var itemIndex = table.ItemIds.Select((id, i) => (id, i)).ToDictionary(p => p.id, p => p.i, StringComparer.Ordinal);
                     // Count-based baselines read the history as item indices instead of tokens.
-                    var test = LeaveOneOut.Split(catalog.Users).Test.Where(e => itemIndex.ContainsKey(e.Target))
-                        .Select(e => new GenerativeExample([.. e.History.Where(itemIndex.ContainsKey).Select(id => itemIndex[id])], [itemIndex[e.Target]])).ToList();
+                    var test = RecommendationTask.ItemIndexExamples(LeaveOneOut.Split(catalog.Users).Test, itemIndex);
                     if (system == "popularity")
                     {
                         var popular = RecommendationTask.Popularity(catalog.Users, itemIndex);

@@ -77,9 +77,12 @@ public static class RecCommands
             AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
                 $"{outcome.Data.Train.Count} training examples; best validation {plan.FineTune.SelectionMetric} {outcome.Report.BestMetric:F4} at step {outcome.Report.BestStep}; bundle: {output}");
             using var trie = new Core.Generation.TrieTables(outcome.Trie, TorchRuntime.Device);
+            var testOptions = plan.FineTune.Evaluation with { Beams = 20, BatchSize = 64 };
             var test = ProgressBar.Run("rec test", outcome.Data.Test.Count,
-                progress => GenerativeEvaluator.Evaluate(outcome.Bundle.Model, outcome.Data.Test, trie, plan.FineTune.Evaluation with { Beams = 20, BatchSize = 64 }, progress, cancellation));
-            AnsiConsole.Write(MetricsTable("test", test));
+                progress => GenerativeEvaluator.Evaluate(outcome.Bundle.Model, outcome.Data.Test, trie, testOptions, progress, cancellation));
+            AnsiConsole.Write(MetricsTable("test", test,
+                ("popularity", GenerativeEvaluator.EvaluateRanking(outcome.Data.Test, _ => outcome.Data.Popularity, testOptions)),
+                ("markov", MarkovBaseline(catalog, outcome.Table, "test", 0, testOptions))));
             return Task.FromResult(0);
         }));
         return command;
@@ -116,27 +119,44 @@ public static class RecCommands
             var evaluation = ProgressBar.Run($"rec eval ({which})", examples.Count,
                 progress => GenerativeEvaluator.Evaluate(serving.Bundle.Model, examples, serving.Tables, options, progress, cancellation));
             var popularity = GenerativeEvaluator.EvaluateRanking(examples, _ => taskData.Popularity, options);
-            AnsiConsole.Write(MetricsTable(which, evaluation, popularity));
+            var markov = MarkovBaseline(catalog, serving.Table, which, result.GetValue(limit), options);
+            AnsiConsole.Write(MetricsTable(which, evaluation, ("popularity", popularity), ("markov", markov)));
             if (result.GetValue(report) is { } reportFile)
-                EvaluationReportFile.Write(reportFile.FullName, serving, which, options, evaluation, popularity);
+                EvaluationReportFile.Write(reportFile.FullName, serving, which, options, evaluation, new Dictionary<string, EvaluationResult> { ["popularity"] = popularity, ["markov"] = markov });
             return Task.FromResult(0);
         }));
         return command;
     }
 
-    internal static Table MetricsTable(string title, EvaluationResult result, EvaluationResult? popularity = null)
+    /// <summary>
+    /// The item-to-item transition chain on the same users as the model (the first
+    /// <paramref name="limit"/> when positive): the bar a recommender has to clear on data where the
+    /// last item carries most of the next-item signal.
+    /// </summary>
+    private static EvaluationResult MarkovBaseline(Catalog catalog, Core.Indexing.SemanticIdTable table, string split, int limit, EvaluationOptions options)
+    {
+        var itemIndex = table.ItemIds.Select((id, i) => (id, i)).ToDictionary(p => p.id, p => p.i, StringComparer.Ordinal);
+        var leaveOneOut = LeaveOneOut.Split(catalog.Users);
+        var examples = RecommendationTask.ItemIndexExamples(split == "test" ? leaveOneOut.Test : leaveOneOut.Validation, itemIndex);
+        if (limit > 0)
+            examples = [.. examples.Take(limit)];
+        var transitions = Core.Downstream.Baselines.ItemTransitionRanker.Fit(catalog.Users, itemIndex);
+        var depth = options.Cutoffs.Max();
+        return GenerativeEvaluator.EvaluateRanking(examples, e => transitions.Rank(e.Source, depth), options);
+    }
+
+    internal static Table MetricsTable(string title, EvaluationResult result, params (string Name, EvaluationResult Result)[] baselines)
     {
         var table = new Table().Title(Markup.Escape($"{title}: {result.Examples} examples, {result.ExamplesPerSecond:F1}/s"))
             .AddColumn("metric").AddColumn(new TableColumn("model").RightAligned());
-        if (popularity is not null)
-            table.AddColumn(new TableColumn("popularity").RightAligned());
-        foreach (var name in new[] { "recall@5", "ndcg@5", "recall@10", "ndcg@10", "map@10", "mrr@10" })
+        foreach (var (name, _) in baselines)
+            table.AddColumn(new TableColumn(Markup.Escape(name)).RightAligned());
+        foreach (var metric in new[] { "recall@5", "ndcg@5", "recall@10", "ndcg@10", "map@10", "mrr@10" })
         {
-            if (!result.Metrics.TryGetValue(name, out var value))
+            if (!result.Metrics.TryGetValue(metric, out var value))
                 continue;
-            var cells = new List<string> { name, value.ToString("F4", CultureInfo.InvariantCulture) };
-            if (popularity is not null)
-                cells.Add(popularity.Metrics[name].ToString("F4", CultureInfo.InvariantCulture));
+            var cells = new List<string> { metric, value.ToString("F4", CultureInfo.InvariantCulture) };
+            cells.AddRange(baselines.Select(b => b.Result.Metrics[metric].ToString("F4", CultureInfo.InvariantCulture)));
             table.AddRow([.. cells]);
         }
         return table;

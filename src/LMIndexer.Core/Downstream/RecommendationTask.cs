@@ -21,6 +21,15 @@ public static class RecommendationTask
     }
 
     /// <summary>
+    /// Examples whose sources are the history's item indices rather than tokens: what the
+    /// count-based baselines (popularity, <see cref="Baselines.ItemTransitionRanker"/>) read.
+    /// Items outside <paramref name="itemIndex"/> are skipped, as <see cref="Build"/> skips them.
+    /// </summary>
+    public static List<GenerativeExample> ItemIndexExamples(IEnumerable<NextItemExample> examples, IReadOnlyDictionary<string, int> itemIndex) =>
+        [.. examples.Where(e => itemIndex.ContainsKey(e.Target))
+            .Select(e => new GenerativeExample([.. e.History.Where(itemIndex.ContainsKey).Select(id => itemIndex[id])], [itemIndex[e.Target]]))];
+
+    /// <summary>
     /// Items by interaction count in the training part of every sequence (the last two items of a
     /// user are validation and test targets and are not counted); ties by table order.
     /// </summary>
