@@ -136,6 +136,9 @@ public sealed class CommandLineTests
         var bad = CliProcess.Run(temp.Path, Quick, "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec", "--source", "pictures");
         Assert.Equal(2, bad.ExitCode);
         Assert.Contains("Unknown source 'pictures'", bad.Error, StringComparison.Ordinal);
+        var badDropout = CliProcess.Run(temp.Path, Quick, "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec", "--dropout", "1.5");
+        Assert.Equal(2, badDropout.ExitCode);
+        Assert.Contains("--dropout must be in [0, 1)", badDropout.Error, StringComparison.Ordinal);
 
         var train = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec",
             "--steps", "30", "--eval-every", "15", "--validation-limit", "16", "--beams", "5", "--threads", "2");

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using LMIndexer.Cli.Console;
 using LMIndexer.Core.Downstream;
 using LMIndexer.Core.Model;
 using LMIndexer.Core.Training;
@@ -22,7 +23,7 @@ public sealed class FineTuneCommandOptions
     public Option<bool> BFloat16 { get; } = new("--bf16") { Description = "Train in bfloat16 with fp32 master weights (faster on CPUs with AVX-512 BF16; checkpoints and the bundle stay fp32)." };
     public Option<bool> FreshModel { get; } = new("--fresh-model") { Description = "Ablation: re-initialise the network instead of starting from the index bundle." };
     public Option<string?> ModelSize { get; } = new("--model-size") { Description = "With --fresh-model: the new network's size, tiny, small or base (default: the index bundle's shape)." };
-    public Option<double?> Dropout { get; } = new("--dropout") { Description = "Dropout while fine-tuning (default: the index bundle's, 0.1). 0 memorises item-to-item transitions several times faster." };
+    public Option<double?> Dropout { get; } = new("--dropout") { Description = "Dropout while fine-tuning (default: the index bundle's, 0.1). 0 lets the model memorise item-to-item transitions faster." };
     public Option<bool> RandomIds { get; } = new("--random-ids") { Description = "Ablation: random IDs of the same shape instead of the bundle's." };
     public Option<string> Version { get; } = new("--version") { Description = "Version label of the serving bundle.", DefaultValueFactory = _ => "v1" };
     public Option<DirectoryInfo?> CheckpointDir { get; } = new("--checkpoint-dir") { Description = "Resumable checkpoint (default: <out>.checkpoint; removed on success)." };
@@ -47,11 +48,12 @@ public sealed class FineTuneCommandOptions
         return size;
     }
 
-    private double? DropoutRate(ParseResult result) => result.GetValue(Dropout) switch
+    /// <summary>A <c>--dropout</c> value, refused outside [0, 1) before any data is read.</summary>
+    internal static double? CheckedDropout(double? rate) => rate switch
     {
         null => null,
-        var rate and (< 0 or >= 1) => throw new ArgumentException($"--dropout must be in [0, 1), got {rate}."),
-        var rate => rate,
+        < 0 or >= 1 => throw new CliUsageException($"--dropout must be in [0, 1), got {rate}."),
+        _ => rate,
     };
 
     /// <summary>The plan these flags describe; <paramref name="source"/> carries the task's source options.</summary>
@@ -69,7 +71,7 @@ public sealed class FineTuneCommandOptions
             FreshModel = result.GetValue(FreshModel),
             FreshModelSize = FreshModelSize(result),
             Ids = result.GetValue(RandomIds) ? IdSource.Random : IdSource.Bundle,
-            Dropout = DropoutRate(result),
+            Dropout = CheckedDropout(result.GetValue(Dropout)),
             Version = result.GetValue(Version)!,
             FineTune = new FineTuneOptions
             {

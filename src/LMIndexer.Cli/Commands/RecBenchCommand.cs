@@ -62,13 +62,11 @@ public static class RecBenchCommand
                 MaxSourceTokens = result.GetValue(sourceTokens),
                 MaxItemTokens = result.GetValue(itemTokens),
             };
-            if (result.GetValue(dropout) is { } rate and (< 0 or >= 1))
-                throw new CliUsageException($"--dropout must be in [0, 1), got {rate}.");
             var plan = new GenerativePlan
             {
                 Source = sourceOptions,
                 Windows = RecCommands.ParseWindows(result.GetValue(windows)!),
-                Dropout = result.GetValue(dropout),
+                Dropout = FineTuneCommandOptions.CheckedDropout(result.GetValue(dropout)),
                 FineTune = BenchFineTuning.Options(result.GetValue(steps), result.GetValue(batch), result.GetValue(lr), result.GetValue(evalEvery), result.GetValue(common.Seed),
                     result.GetValue(warmup)),
             };
@@ -117,7 +115,7 @@ public static class RecBenchCommand
                     continue;
                 }
                 var servingPath = Path.Combine(result.GetValue(outDir)!.FullName, system);
-                if (result.GetValue(reuse) && Reusable(servingPath, plan))
+                if (result.GetValue(reuse) && Reusable(servingPath, indexPath, plan))
                 {
                     using var serving = ServingBundle.Load(servingPath, TorchRuntime.Device);
                     var source = new HistorySource(serving.Bundle.Tokenizer, catalog.Items.ToDictionary(i => i.ItemId, StringComparer.Ordinal), serving.Table, serving.Source);
@@ -185,16 +183,22 @@ public static class RecBenchCommand
     private static string WindowsText(GenerativePlan plan) =>
         plan.Windows == TrainingWindows.AllPrefixes ? "every prefix of every training sequence" : $"{plan.Passes} sampled windows per user";
 
-    private static bool Reusable(string servingPath, GenerativePlan plan)
+    private static bool Reusable(string servingPath, string indexPath, GenerativePlan plan)
     {
         if (!File.Exists(Path.Combine(servingPath, Core.Checkpoints.ModelBundle.ManifestFile)))
             return false;
         var properties = Core.Checkpoints.ModelBundle.ReadManifest(servingPath).Properties;
+        // Without --dropout the run trains at the index bundle's rate; bundles from before the
+        // override was recorded were trained at that rate too.
+        var indexDropout = File.Exists(Path.Combine(indexPath, Core.Checkpoints.ModelBundle.ManifestFile))
+            ? Core.Checkpoints.ModelBundle.ReadManifest(indexPath).Config.DropoutRate
+            : double.NaN;
+        var dropout = (plan.Dropout ?? indexDropout).ToString(CultureInfo.InvariantCulture);
         return properties.GetValueOrDefault("steps") == plan.FineTune.Steps.ToString(CultureInfo.InvariantCulture)
             && properties.GetValueOrDefault("source") == HistorySourceOptions.ModeName(plan.Source.Mode)
             && properties.GetValueOrDefault("maxSourceTokens") == plan.Source.MaxSourceTokens.ToString(CultureInfo.InvariantCulture)
             && properties.GetValueOrDefault("windows") == plan.Windows.ToString()
-            && (plan.Dropout is null || properties.GetValueOrDefault("dropout") == plan.Dropout.Value.ToString(CultureInfo.InvariantCulture));
+            && properties.GetValueOrDefault("dropout", indexDropout.ToString(CultureInfo.InvariantCulture)) == dropout;
     }
 
     private static List<GenerativeExample> Limit(IReadOnlyList<GenerativeExample> examples, int limit) =>

@@ -45,9 +45,11 @@ public sealed record GenerativePlan
     public IdSource Ids { get; init; } = IdSource.Bundle;
 
     /// <summary>
-    /// Dropout while fine-tuning; null keeps the index bundle's rate (T5's 0.1). Item-to-item
-    /// transitions are memorised, not generalised from the IDs' semantics, and dropout slows that
-    /// memorisation down severalfold (docs/benchmarks.md#rec-beauty-ids).
+    /// Dropout while fine-tuning; null keeps the index bundle's rate (T5's 0.1). Most of the
+    /// next-item signal is item-to-item transitions, which the model has to memorise rather than
+    /// generalise from the IDs' semantics, and dropout slows memorising down: on 4,066 Beauty
+    /// transitions the tiny model's loss fell to 1.08 in 47 epochs without dropout, to only 1.84 in
+    /// 94 epochs with 0.1.
     /// </summary>
     public double? Dropout { get; init; }
 
