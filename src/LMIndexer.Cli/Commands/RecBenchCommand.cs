@@ -195,6 +195,9 @@ public static class RecBenchCommand
             : double.NaN;
         var dropout = (plan.Dropout ?? indexDropout).ToString(CultureInfo.InvariantCulture);
         return properties.GetValueOrDefault("steps") == plan.FineTune.Steps.ToString(CultureInfo.InvariantCulture)
+            && properties.GetValueOrDefault("batchSize") == plan.FineTune.BatchSize.ToString(CultureInfo.InvariantCulture)
+            && properties.GetValueOrDefault("lr") == plan.FineTune.Optimizer.LearningRate.ToString(CultureInfo.InvariantCulture)
+            && properties.GetValueOrDefault("warmupRatio") == plan.FineTune.Optimizer.WarmupRatio.ToString(CultureInfo.InvariantCulture)
             && properties.GetValueOrDefault("source") == HistorySourceOptions.ModeName(plan.Source.Mode)
             && properties.GetValueOrDefault("maxSourceTokens") == plan.Source.MaxSourceTokens.ToString(CultureInfo.InvariantCulture)
             && properties.GetValueOrDefault("windows") == plan.Windows.ToString()

@@ -113,6 +113,10 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
         Assert.NotEqual(0, original.Model.Config.DropoutRate);
         Assert.Equal(0, outcome.Bundle.Model.Config.DropoutRate);
         Assert.Equal("0", outcome.Bundle.Manifest.Properties["dropout"]);
+        // rec bench --reuse compares these before reusing a bundle.
+        Assert.Equal("0", outcome.Bundle.Manifest.Properties["lr"]);
+        Assert.Equal(plan.FineTune.BatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture), outcome.Bundle.Manifest.Properties["batchSize"]);
+        Assert.Equal(plan.FineTune.Optimizer.WarmupRatio.ToString(System.Globalization.CultureInfo.InvariantCulture), outcome.Bundle.Manifest.Properties["warmupRatio"]);
         var tuned = outcome.Bundle.Model.state_dict();
         foreach (var (name, tensor) in original.Model.state_dict())
             Assert.Equal(0f, (tensor - tuned[name]).abs().max().item<float>());
