@@ -195,9 +195,7 @@ public static class RecBenchCommand
             : double.NaN;
         var dropout = (plan.Dropout ?? indexDropout).ToString(CultureInfo.InvariantCulture);
         return properties.GetValueOrDefault("steps") == plan.FineTune.Steps.ToString(CultureInfo.InvariantCulture)
-            && properties.GetValueOrDefault("batchSize") == plan.FineTune.BatchSize.ToString(CultureInfo.InvariantCulture)
-            && properties.GetValueOrDefault("lr") == plan.FineTune.Optimizer.LearningRate.ToString(CultureInfo.InvariantCulture)
-            && properties.GetValueOrDefault("warmupRatio") == plan.FineTune.Optimizer.WarmupRatio.ToString(CultureInfo.InvariantCulture)
+            && GenerativeTraining.OptimizerProperties(plan.FineTune).All(setting => properties.GetValueOrDefault(setting.Key) == setting.Value)
             && properties.GetValueOrDefault("source") == HistorySourceOptions.ModeName(plan.Source.Mode)
             && properties.GetValueOrDefault("maxSourceTokens") == plan.Source.MaxSourceTokens.ToString(CultureInfo.InvariantCulture)
             && properties.GetValueOrDefault("windows") == plan.Windows.ToString()

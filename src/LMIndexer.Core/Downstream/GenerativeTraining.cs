@@ -140,15 +140,14 @@ public static class GenerativeTraining
                     ["freshModel"] = plan.FreshModel ? "true" : "false",
                     ["dropout"] = model.Config.DropoutRate.ToString(CultureInfo.InvariantCulture),
                     ["steps"] = Invariant(report.Steps),
-                    ["batchSize"] = Invariant(plan.FineTune.BatchSize),
-                    ["lr"] = plan.FineTune.Optimizer.LearningRate.ToString(CultureInfo.InvariantCulture),
-                    ["warmupRatio"] = plan.FineTune.Optimizer.WarmupRatio.ToString(CultureInfo.InvariantCulture),
                     ["bestStep"] = Invariant(report.BestStep),
                     ["selectionMetric"] = plan.FineTune.SelectionMetric,
                     ["bestMetric"] = report.BestMetric.ToString("F5", CultureInfo.InvariantCulture),
                     ["beams"] = Invariant(plan.FineTune.Evaluation.Beams),
                 },
             };
+            foreach (var (key, value) in OptimizerProperties(plan.FineTune))
+                manifest.Properties[key] = value;
             return new GenerativeOutcome(new ModelBundle(model, bundle.Tokenizer, manifest), table, trie, data, report);
         }
         catch
@@ -166,6 +165,17 @@ public static class GenerativeTraining
         var codes = table.ItemIds.Select(_ => Enumerable.Range(0, learned).Select(p => (long)random.Next(positionSizes[p])).ToArray()).ToList();
         return SemanticIdTable.WithCounters(table.ItemIds, codes);
     }
+
+    /// <summary>
+    /// The optimizer settings a serving manifest records, in the form it records them, so that a
+    /// caller deciding whether a bundle was trained with given options compares like with like.
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> OptimizerProperties(FineTuneOptions options) => new Dictionary<string, string>
+    {
+        ["batchSize"] = Invariant(options.BatchSize),
+        ["lr"] = options.Optimizer.LearningRate.ToString(CultureInfo.InvariantCulture),
+        ["warmupRatio"] = options.Optimizer.WarmupRatio.ToString(CultureInfo.InvariantCulture),
+    };
 
     private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
 }
