@@ -28,17 +28,16 @@ public static class TrainingProgressView
         return result;
     }
 
-    // Non-interactive output (CI, pipes): a line every ~10 % instead of redraws.
+    // Non-interactive output (CI, pipes): lines at a steady cadence instead of redraws.
     private static T RunPlain<T>(string title, Func<IProgress<TrainingProgress>, T> train)
     {
-        var lastDecile = -1;
+        var cadence = new PlainProgressCadence(TimeProvider.System, TimeSpan.FromSeconds(60));
         return train(new InlineProgress(p =>
         {
-            var decile = p.Step * 10 / Math.Max(1, p.TotalSteps);
-            if (decile == lastDecile && p.Step != p.TotalSteps)
+            if (!cadence.ShouldPrint(p, out var remaining))
                 return;
-            lastDecile = decile;
-            System.Console.WriteLine($"{title} step {p.Step}/{p.TotalSteps} {Describe(p)}");
+            var eta = remaining is { } left ? $" eta {PlainProgressCadence.Format(left)}" : string.Empty;
+            System.Console.WriteLine($"{title} step {p.Step}/{p.TotalSteps} {Describe(p)}{eta}");
         }));
     }
 
