@@ -1,50 +1,53 @@
 using System.Globalization;
-using LMIndexer.Core.Training;
 
 namespace LMIndexer.Cli.Console;
 
 /// <summary>
-/// Decides which training reports become lines when the console cannot redraw a bar (CI, pipes, nohup):
-/// the first step of each stage, each tenth of it, its last step, and at least one line every
+/// Decides which progress reports become lines when the console cannot redraw a bar (CI, pipes, nohup):
+/// the first report of each stage, each tenth of it, its last, and at least one line every
 /// <paramref name="interval"/> — a 60,000-step fine-tune on a slow CPU otherwise stays silent for a quarter of an hour.
+/// Training steps and evaluation counts both go through it.
 /// </summary>
 public sealed class PlainProgressCadence(TimeProvider clock, TimeSpan interval)
 {
     private string? stage;
     private int lastDecile = -1;
     private long stageStarted;
-    private int stageFirstStep;
+    private int stageFirstDone;
     private long lastLine;
 
-    /// <summary>True when <paramref name="progress"/> deserves a line; <paramref name="remaining"/> is the stage's estimated time left.</summary>
-    public bool ShouldPrint(TrainingProgress progress, out TimeSpan? remaining)
+    /// <summary>True when <paramref name="done"/> of <paramref name="total"/> in <paramref name="currentStage"/> deserves a line; <paramref name="remaining"/> is the stage's estimated time left.</summary>
+    public bool ShouldPrint(string currentStage, int done, int total, out TimeSpan? remaining)
     {
         var now = clock.GetTimestamp();
-        if (progress.Stage != stage)
+        if (currentStage != stage)
         {
-            stage = progress.Stage;
+            stage = currentStage;
             lastDecile = -1;
             stageStarted = now;
-            stageFirstStep = progress.Step;
+            stageFirstDone = done;
             lastLine = now;
         }
 
         remaining = null;
-        var decile = progress.Step * 10 / Math.Max(1, progress.TotalSteps);
-        var due = decile != lastDecile || progress.Step == progress.TotalSteps || clock.GetElapsedTime(lastLine, now) >= interval;
+        var decile = done * 10 / Math.Max(1, total);
+        var due = decile != lastDecile || done == total || clock.GetElapsedTime(lastLine, now) >= interval;
         if (!due)
             return false;
 
         lastDecile = decile;
         lastLine = now;
-        if (progress.Step > stageFirstStep && progress.Step < progress.TotalSteps)
+        if (done > stageFirstDone && done < total)
         {
-            // The clock starts at the stage's first report, so the steps since then say how long one takes.
-            var perStep = clock.GetElapsedTime(stageStarted, now) / (progress.Step - stageFirstStep);
-            remaining = perStep * (progress.TotalSteps - progress.Step);
+            // The clock starts at the stage's first report, so the reports since then say how long one step takes.
+            var perStep = clock.GetElapsedTime(stageStarted, now) / (done - stageFirstDone);
+            remaining = perStep * (total - done);
         }
         return true;
     }
+
+    /// <summary>" eta 12m05s" when there is an estimate, otherwise nothing: the suffix of a progress line.</summary>
+    public static string EtaSuffix(TimeSpan? remaining) => remaining is { } left ? $" eta {Format(left)}" : string.Empty;
 
     /// <summary>"1h02m", "12m05s", "40s": the two largest units are enough for a training log.</summary>
     public static string Format(TimeSpan span) => span.TotalHours >= 1

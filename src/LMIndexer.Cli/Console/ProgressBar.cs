@@ -39,17 +39,14 @@ public static class ProgressBar
             });
     }
 
-    /// <summary>Without a terminal (logs, CI): one line per tenth of the way.</summary>
+    /// <summary>Without a terminal (logs, CI): a line per tenth of the way and at least one a minute.</summary>
     private static InlineCount Deciles(string title, int total)
     {
-        var lastDecile = -1;
+        var cadence = new PlainProgressCadence(TimeProvider.System, TimeSpan.FromSeconds(60));
         return new InlineCount(done =>
         {
-            var decile = done * 10 / Math.Max(1, total);
-            if (decile == lastDecile && done != total)
-                return;
-            lastDecile = decile;
-            System.Console.WriteLine($"{title} {done}/{total}");
+            if (cadence.ShouldPrint(title, done, total, out var remaining))
+                System.Console.WriteLine($"{title} {done}/{total}{PlainProgressCadence.EtaSuffix(remaining)}");
         });
     }
 

@@ -34,10 +34,8 @@ public static class TrainingProgressView
         var cadence = new PlainProgressCadence(TimeProvider.System, TimeSpan.FromSeconds(60));
         return train(new InlineProgress(p =>
         {
-            if (!cadence.ShouldPrint(p, out var remaining))
-                return;
-            var eta = remaining is { } left ? $" eta {PlainProgressCadence.Format(left)}" : string.Empty;
-            System.Console.WriteLine($"{title} step {p.Step}/{p.TotalSteps} {Describe(p)}{eta}");
+            if (cadence.ShouldPrint(p.Stage, p.Step, p.TotalSteps, out var remaining))
+                System.Console.WriteLine($"{title} step {p.Step}/{p.TotalSteps} {Describe(p)}{PlainProgressCadence.EtaSuffix(remaining)}");
         }));
     }
 

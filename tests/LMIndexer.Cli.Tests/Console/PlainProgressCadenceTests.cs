@@ -1,5 +1,4 @@
 using LMIndexer.Cli.Console;
-using LMIndexer.Core.Training;
 
 namespace LMIndexer.Cli.Tests.Console;
 
@@ -11,7 +10,7 @@ public sealed class PlainProgressCadenceTests
         var clock = new ManualClock();
         var cadence = new PlainProgressCadence(clock, TimeSpan.FromSeconds(60));
 
-        var printed = Enumerable.Range(1, 1000).Where(step => cadence.ShouldPrint(Report("train", step, 1000), out _)).ToArray();
+        var printed = Enumerable.Range(1, 1000).Where(step => cadence.ShouldPrint("train", step, 1000, out _)).ToArray();
 
         Assert.Equal([1, 100, 200, 300, 400, 500, 600, 700, 800, 900, 1000], printed);
     }
@@ -25,7 +24,7 @@ public sealed class PlainProgressCadenceTests
         for (var step = 1; step <= 200; step++)
         {
             clock.Advance(TimeSpan.FromSeconds(1));
-            if (cadence.ShouldPrint(Report("train", step, 1000), out _))
+            if (cadence.ShouldPrint("train", step, 1000, out _))
                 printed.Add(step);
         }
 
@@ -38,22 +37,22 @@ public sealed class PlainProgressCadenceTests
     {
         var clock = new ManualClock();
         var cadence = new PlainProgressCadence(clock, TimeSpan.FromSeconds(60));
-        Assert.True(cadence.ShouldPrint(Report("pretrain", 0, 10), out var atStart));
+        Assert.True(cadence.ShouldPrint("pretrain", 0, 10, out var atStart));
         Assert.Null(atStart);
 
         clock.Advance(TimeSpan.FromSeconds(20));
-        Assert.True(cadence.ShouldPrint(Report("pretrain", 2, 10), out var remaining));
+        Assert.True(cadence.ShouldPrint("pretrain", 2, 10, out var remaining));
         Assert.Equal(TimeSpan.FromSeconds(80), remaining);
 
         clock.Advance(TimeSpan.FromSeconds(5));
-        Assert.True(cadence.ShouldPrint(Report("finetune", 1, 4), out var nextStage));
+        Assert.True(cadence.ShouldPrint("finetune", 1, 4, out var nextStage));
         Assert.Null(nextStage); // a stage's first report has no rate to go by yet
 
         clock.Advance(TimeSpan.FromSeconds(6));
-        Assert.True(cadence.ShouldPrint(Report("finetune", 3, 4), out var lastButOne));
+        Assert.True(cadence.ShouldPrint("finetune", 3, 4, out var lastButOne));
         Assert.Equal(TimeSpan.FromSeconds(3), lastButOne); // 6 s for steps 1→3, one step left
 
-        Assert.True(cadence.ShouldPrint(Report("finetune", 4, 4), out var done));
+        Assert.True(cadence.ShouldPrint("finetune", 4, 4, out var done));
         Assert.Null(done);
     }
 
@@ -64,7 +63,12 @@ public sealed class PlainProgressCadenceTests
     public void Durations_read_in_their_two_largest_units(int seconds, string expected) =>
         Assert.Equal(expected, PlainProgressCadence.Format(TimeSpan.FromSeconds(seconds)));
 
-    private static TrainingProgress Report(string stage, int step, int total) => new(stage, step, total, Loss: 1, LearningRate: 1e-3, SequencesPerSecond: 100);
+    [Fact]
+    public void A_line_ends_with_the_estimate_only_when_there_is_one()
+    {
+        Assert.Equal(" eta 12m05s", PlainProgressCadence.EtaSuffix(TimeSpan.FromSeconds(725)));
+        Assert.Equal(string.Empty, PlainProgressCadence.EtaSuffix(null));
+    }
 
     private sealed class ManualClock : TimeProvider
     {
