@@ -139,6 +139,10 @@ public sealed class CommandLineTests
         var badDropout = CliProcess.Run(temp.Path, Quick, "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec", "--dropout", "1.5");
         Assert.Equal(2, badDropout.ExitCode);
         Assert.Contains("--dropout must be in [0, 1)", badDropout.Error, StringComparison.Ordinal);
+        var sizeWithoutFresh = CliProcess.Run(temp.Path, Quick, "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec", "--model-size", "mini");
+        Assert.Equal((2, "lmindexer: --model-size needs --fresh-model: the index bundle's weights have the bundle's shape."), (sizeWithoutFresh.ExitCode, sizeWithoutFresh.Error.Trim()));
+        var unknownSize = CliProcess.Run(temp.Path, Quick, "rec", "bench", "--data", "cat", "--index-dir", "bench", "--fresh-model", "--model-size", "huge");
+        Assert.Equal((2, "lmindexer: Unknown --model-size 'huge'; expected tiny, mini, small, base."), (unknownSize.ExitCode, unknownSize.Error.Trim()));
 
         var train = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec",
             "--steps", "30", "--eval-every", "15", "--validation-limit", "16", "--beams", "5", "--threads", "2");

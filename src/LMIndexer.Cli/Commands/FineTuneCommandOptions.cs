@@ -21,8 +21,8 @@ public sealed class FineTuneCommandOptions
     public Option<int> Beams { get; } = new("--beams") { Description = "Beams for validation (the reference: 20).", DefaultValueFactory = _ => 20 };
     public Option<int> MaxSourceTokens { get; } = new("--max-source-tokens") { Description = "Source budget in tokens, </s> included.", DefaultValueFactory = _ => 128 };
     public Option<bool> BFloat16 { get; } = new("--bf16") { Description = "Train in bfloat16 with fp32 master weights (faster on CPUs with AVX-512 BF16; checkpoints and the bundle stay fp32)." };
-    public Option<bool> FreshModel { get; } = new("--fresh-model") { Description = "Ablation: re-initialise the network instead of starting from the index bundle." };
-    public Option<string?> ModelSize { get; } = new("--model-size") { Description = "With --fresh-model: the new network's size, tiny, small or base (default: the index bundle's shape)." };
+    public Option<bool> FreshModel { get; } = FreshModelOption();
+    public Option<string?> ModelSize { get; } = ModelSizeOption();
     public Option<double?> Dropout { get; } = new("--dropout") { Description = "Dropout while fine-tuning (default: the index bundle's, 0.1). 0 lets the model memorise item-to-item transitions faster." };
     public Option<bool> RandomIds { get; } = new("--random-ids") { Description = "Ablation: random IDs of the same shape instead of the bundle's." };
     public Option<string> Version { get; } = new("--version") { Description = "Version label of the serving bundle.", DefaultValueFactory = _ => "v1" };
@@ -37,15 +37,23 @@ public sealed class FineTuneCommandOptions
     public string CheckpointDirectory(ParseResult result) =>
         result.GetValue(CheckpointDir)?.FullName ?? result.GetValue(Output)!.FullName.TrimEnd(Path.DirectorySeparatorChar) + ".checkpoint";
 
-    private string? FreshModelSize(ParseResult result)
+    /// <summary><c>--fresh-model</c>, shared with the benchmarks that fine-tune.</summary>
+    internal static Option<bool> FreshModelOption() => new("--fresh-model") { Description = "Re-initialise the network instead of starting from the index bundle (ablation, or a wider network with --model-size)." };
+
+    /// <summary><c>--model-size</c>, shared with the benchmarks that fine-tune.</summary>
+    internal static Option<string?> ModelSizeOption() => new("--model-size") { Description = "With --fresh-model: the new network's size, tiny, mini, small or base (default: the index bundle's shape)." };
+
+    /// <summary>A <c>--model-size</c> value, refused without <c>--fresh-model</c> or when unknown, before any data is read.</summary>
+    internal static string? CheckedModelSize(string? size, bool freshModel)
     {
-        var size = result.GetValue(ModelSize);
         if (size is null)
             return null;
-        if (!result.GetValue(FreshModel))
-            throw new ArgumentException("--model-size needs --fresh-model: the index bundle's weights have the bundle's shape.");
-        _ = T5Config.Preset(size, 1); // rejects an unknown name before any data is read
-        return size;
+        if (!freshModel)
+            throw new CliUsageException("--model-size needs --fresh-model: the index bundle's weights have the bundle's shape.");
+        var name = size.ToLowerInvariant();
+        return T5Config.PresetNames.Contains(name)
+            ? name
+            : throw new CliUsageException($"Unknown --model-size '{size}'; expected {string.Join(", ", T5Config.PresetNames)}.");
     }
 
     /// <summary>A <c>--dropout</c> value, refused outside [0, 1) before any data is read.</summary>
@@ -69,7 +77,7 @@ public sealed class FineTuneCommandOptions
         {
             Source = source with { MaxSourceTokens = result.GetValue(MaxSourceTokens) },
             FreshModel = result.GetValue(FreshModel),
-            FreshModelSize = FreshModelSize(result),
+            FreshModelSize = CheckedModelSize(result.GetValue(ModelSize), result.GetValue(FreshModel)),
             Ids = result.GetValue(RandomIds) ? IdSource.Random : IdSource.Bundle,
             Dropout = CheckedDropout(result.GetValue(Dropout)),
             Version = result.GetValue(Version)!,

@@ -7,6 +7,7 @@ using LMIndexer.Core.Data;
 using LMIndexer.Core.Downstream;
 using LMIndexer.Core.Evaluation;
 using LMIndexer.Core.Generation;
+using LMIndexer.Core.Model;
 using LMIndexer.Core.Runtime;
 using LMIndexer.Core.Training;
 using Spectre.Console;
@@ -43,9 +44,12 @@ public static class RecBenchCommand
         var testLimit = new Option<int>("--test-limit") { Description = "Evaluate the first N test users only (0: all).", DefaultValueFactory = _ => 0 };
         var docs = new Option<DirectoryInfo>("--docs") { Description = "Where benchmarks.md and bench/ live.", DefaultValueFactory = _ => new DirectoryInfo("docs") };
         var name = new Option<string>("--name") { Description = "Benchmark section name.", DefaultValueFactory = _ => "rec-beauty" };
+        var freshModel = FineTuneCommandOptions.FreshModelOption();
+        var modelSize = FineTuneCommandOptions.ModelSizeOption();
         var command = new Command("bench", "Recommendation benchmark: LMIndexer IDs vs popularity, rq-VAE IDs and random IDs on one split, written to docs/benchmarks.md.")
         {
             data, indexDir, outDir, systems, steps, batch, lr, warmup, dropout, evalEvery, windows, source, itemTokens, sourceTokens, testLimit, docs, name, sasrecSteps, reuse,
+            freshModel, modelSize,
         };
         common.AddTo(command);
         command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
@@ -53,6 +57,7 @@ public static class RecBenchCommand
             var chosen = result.GetValue(systems)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             if (chosen.FirstOrDefault(s => !KnownSystems.Contains(s)) is { } unknown)
                 throw new CliUsageException($"Unknown system '{unknown}'; expected {string.Join(", ", KnownSystems)}.");
+            var freshSize = FineTuneCommandOptions.CheckedModelSize(result.GetValue(modelSize), result.GetValue(freshModel));
             var catalog = RecCommands.LoadCatalog(result.GetValue(data)!);
             common.InitializeRuntime(result);
             var clock = Stopwatch.StartNew();
@@ -67,6 +72,8 @@ public static class RecBenchCommand
                 Source = sourceOptions,
                 Windows = RecCommands.ParseWindows(result.GetValue(windows)!),
                 Dropout = FineTuneCommandOptions.CheckedDropout(result.GetValue(dropout)),
+                FreshModel = result.GetValue(freshModel),
+                FreshModelSize = freshSize,
                 FineTune = BenchFineTuning.Options(result.GetValue(steps), result.GetValue(batch), result.GetValue(lr), result.GetValue(evalEvery), result.GetValue(common.Seed),
                     result.GetValue(warmup)),
             };
@@ -160,7 +167,7 @@ public static class RecBenchCommand
             var commandLine = "lmindexer " + string.Join(" ", result.Tokens.Select(t => t.Value));
             BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, wall, rows,
                 string.Create(CultureInfo.InvariantCulture,
-                    $"Generative sequential recommendation on `{result.GetValue(data)!.Name}` ({catalog.Items.Count:N0} items, {catalog.Users.Count:N0} users), leave-one-out, {testUsers:N0} test users{(limit > 0 ? " (limited)" : "")}, full ranking with 20 trie-constrained beams. Every seq2seq system fine-tunes the same base network (d_model {BaseWidth(result.GetValue(indexDir)!.FullName)}) for {plan.FineTune.Steps} steps × {plan.FineTune.BatchSize} (lr {plan.FineTune.Optimizer.LearningRate:G3}, {WarmupText(plan)}linear decay, dropout {(plan.Dropout is { } rate ? rate.ToString("G2", CultureInfo.InvariantCulture) : "as the bundle")}, best of validations every {plan.FineTune.EvalEvery} steps), {WindowsText(plan)}, source `{HistorySourceOptions.ModeName(plan.Source.Mode)}` ≤ {plan.Source.MaxSourceTokens} tokens; only the IDs differ (`random` = random codes of the LMIndexer table's shape)."),
+                    $"Generative sequential recommendation on `{result.GetValue(data)!.Name}` ({catalog.Items.Count:N0} items, {catalog.Users.Count:N0} users), leave-one-out, {testUsers:N0} test users{(limit > 0 ? " (limited)" : "")}, full ranking with 20 trie-constrained beams. Every seq2seq system {NetworkText(plan, result.GetValue(indexDir)!.FullName)} for {plan.FineTune.Steps} steps × {plan.FineTune.BatchSize} (lr {plan.FineTune.Optimizer.LearningRate:G3}, {WarmupText(plan)}linear decay, dropout {(plan.Dropout is { } rate ? rate.ToString("G2", CultureInfo.InvariantCulture) : "as the bundle")}, best of validations every {plan.FineTune.EvalEvery} steps), {WindowsText(plan)}, source `{HistorySourceOptions.ModeName(plan.Source.Mode)}` ≤ {plan.Source.MaxSourceTokens} tokens; only the IDs differ (`random` = random codes of the LMIndexer table's shape)."),
                 table,
                 ratios + "Paper (t5-base, 8 GPUs, 15k steps × 32): LMIndexer Recall@5 .0415 / NDCG@5 .0262; TIGER .0454 / .0321.");
             AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"benchmark written to {result.GetValue(docs)!.FullName} in {wall / 60:F1} min");
@@ -169,12 +176,19 @@ public static class RecBenchCommand
         return command;
     }
 
-    private static string BaseWidth(string indexDirectory)
+    private static string NetworkText(GenerativePlan plan, string indexDirectory)
     {
         var manifest = Path.Combine(indexDirectory, "lmindexer");
-        return File.Exists(Path.Combine(manifest, Core.Checkpoints.ModelBundle.ManifestFile))
-            ? Core.Checkpoints.ModelBundle.ReadManifest(manifest).Config.DModel.ToString(CultureInfo.InvariantCulture)
-            : "?";
+        var baseConfig = File.Exists(Path.Combine(manifest, Core.Checkpoints.ModelBundle.ManifestFile))
+            ? Core.Checkpoints.ModelBundle.ReadManifest(manifest).Config
+            : null;
+        if (!plan.FreshModel)
+            return $"fine-tunes the same base network (d_model {baseConfig?.DModel.ToString(CultureInfo.InvariantCulture) ?? "?"})";
+        var shape = plan.FreshModelSize is { } size ? T5Config.Preset(size, baseConfig?.VocabSize ?? 1) : baseConfig;
+        return shape is null
+            ? "trains the same fresh network"
+            : string.Create(CultureInfo.InvariantCulture,
+                $"trains the same fresh network ({plan.FreshModelSize ?? "the index bundle's shape"}: d_model {shape.DModel}, d_ff {shape.DFf}, {shape.NumLayers} + {shape.NumDecoderLayers} layers)");
     }
 
     private static string WarmupText(GenerativePlan plan) =>
@@ -187,7 +201,8 @@ public static class RecBenchCommand
     {
         if (!File.Exists(Path.Combine(servingPath, Core.Checkpoints.ModelBundle.ManifestFile)))
             return false;
-        var properties = Core.Checkpoints.ModelBundle.ReadManifest(servingPath).Properties;
+        var manifest = Core.Checkpoints.ModelBundle.ReadManifest(servingPath);
+        var properties = manifest.Properties;
         // Without --dropout the run trains at the index bundle's rate; bundles from before the
         // override was recorded were trained at that rate too.
         var indexDropout = File.Exists(Path.Combine(indexPath, Core.Checkpoints.ModelBundle.ManifestFile))
@@ -199,6 +214,10 @@ public static class RecBenchCommand
             && properties.GetValueOrDefault("source") == HistorySourceOptions.ModeName(plan.Source.Mode)
             && properties.GetValueOrDefault("maxSourceTokens") == plan.Source.MaxSourceTokens.ToString(CultureInfo.InvariantCulture)
             && properties.GetValueOrDefault("windows") == plan.Windows.ToString()
+            && properties.GetValueOrDefault("freshModel", "false") == (plan.FreshModel ? "true" : "false")
+            // The shape decides, not the preset's name: a bundle trained at the same sizes is the same network.
+            && (plan.FreshModelSize is not { } size
+                || manifest.Config with { DropoutRate = 0 } == T5Config.Preset(size, manifest.Config.VocabSize) with { DropoutRate = 0 })
             && properties.GetValueOrDefault("dropout", indexDropout.ToString(CultureInfo.InvariantCulture)) == dropout;
     }
 

@@ -37,7 +37,7 @@ public sealed record GenerativePlan
     public bool FreshModel { get; init; }
 
     /// <summary>
-    /// With <see cref="FreshModel"/>: the preset (tiny, small, base) of the new network; null keeps
+    /// With <see cref="FreshModel"/>: the preset (tiny, mini, small, base) of the new network; null keeps
     /// the index bundle's shape. A wider network than the indexer's can only start fresh.
     /// </summary>
     public string? FreshModelSize { get; init; }
@@ -138,6 +138,7 @@ public static class GenerativeTraining
                     // Where new catalog items get their IDs from (serving assigns them with the indexer).
                     ["indexer"] = plan.Ids == IdSource.Random ? "" : Path.GetFullPath(indexBundleDirectory),
                     ["freshModel"] = plan.FreshModel ? "true" : "false",
+                    ["modelSize"] = plan.FreshModelSize ?? "",
                     ["dropout"] = model.Config.DropoutRate.ToString(CultureInfo.InvariantCulture),
                     ["steps"] = Invariant(report.Steps),
                     ["bestStep"] = Invariant(report.BestStep),

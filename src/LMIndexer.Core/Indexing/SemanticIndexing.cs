@@ -32,7 +32,7 @@ public sealed record IndexingPlan
 
     public SemanticIndexerOptions Indexer { get; init; } = new();
 
-    /// <summary>Model size when starting from scratch: tiny, small or base.</summary>
+    /// <summary>Model size when starting from scratch: tiny, mini, small or base.</summary>
     public string ModelSize { get; init; } = T5Config.DefaultSizeName;
 
     /// <summary>A pretrained bundle to start from (its text vocabulary is kept); null builds one from the catalog.</summary>

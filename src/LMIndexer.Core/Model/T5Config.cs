@@ -56,6 +56,14 @@ public sealed record T5Config
         NumHeads = 4,
     };
 
+    /// <summary>
+    /// d_model 128, 4 heads × 32, d_ff 1024, 2 + 2 layers: for recommenders trained fresh on ID
+    /// sources, where tiny's 128-wide feed-forward layers cannot hold a catalog's item-to-item
+    /// transitions. On the 2-core reference machine (2026-12-01) it fine-tuned at about 460 Beauty
+    /// examples/s against tiny's 800 and small's 155 (batch 64, 20-token ID sources).
+    /// </summary>
+    public static T5Config Mini(int vocabSize) => Tiny(vocabSize) with { DModel = 128, DKv = 32, DFf = 1024 };
+
     /// <summary>d_model 256, 8 heads × 32, d_ff 1024, 4 + 4 layers (≈11M parameters with a 20k vocabulary).</summary>
     public static T5Config Small(int vocabSize) => new() { VocabSize = vocabSize };
 
@@ -71,13 +79,17 @@ public sealed record T5Config
         NumHeads = 12,
     };
 
-    /// <summary>A named preset: tiny, small or base.</summary>
+    /// <summary>The names <see cref="Preset"/> knows, smallest first.</summary>
+    public static IReadOnlyList<string> PresetNames { get; } = ["tiny", "mini", "small", "base"];
+
+    /// <summary>A named preset: tiny, mini, small or base.</summary>
     public static T5Config Preset(string name, int vocabSize) => name.ToLowerInvariant() switch
     {
         "tiny" => Tiny(vocabSize),
+        "mini" => Mini(vocabSize),
         "small" => Small(vocabSize),
         "base" => Base(vocabSize),
-        _ => throw new ArgumentException($"Unknown model size '{name}'; expected tiny, small or base.", nameof(name)),
+        _ => throw new ArgumentException($"Unknown model size '{name}'; expected tiny, mini, small or base.", nameof(name)),
     };
 
     public int InnerDim => NumHeads * DKv;

@@ -10,7 +10,7 @@ namespace LMIndexer.Core.Training;
 /// <summary>How to build and pretrain a base model for a catalog.</summary>
 public sealed record PretrainingPlan
 {
-    /// <summary>tiny, small or base.</summary>
+    /// <summary>tiny, mini, small or base.</summary>
     public string ModelSize { get; init; } = T5Config.DefaultSizeName;
 
     /// <summary>Codes per ID position reserved in the vocabulary (learned positions, then the collision counter).</summary>

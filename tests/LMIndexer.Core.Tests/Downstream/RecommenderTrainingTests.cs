@@ -122,6 +122,21 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
             Assert.Equal(0f, (tensor - tuned[name]).abs().max().item<float>());
     }
 
+    [Fact]
+    public void A_fresh_model_of_a_named_size_replaces_the_bundle_network_and_is_recorded_for_reuse()
+    {
+        var plan = Plan(1) with { FreshModel = true, FreshModelSize = "mini", FineTune = Plan(1).FineTune with { EvalEvery = 0, ValidationLimit = 0 } };
+        using var outcome = RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, plan);
+        using var original = LMIndexer.Core.Checkpoints.ModelBundle.Load(fixture.IndexDirectory);
+        var mini = LMIndexer.Core.Model.T5Config.Mini(original.Model.Config.VocabSize);
+        Assert.NotEqual(original.Model.Config.DModel, outcome.Bundle.Model.Config.DModel);
+        Assert.Equal((mini.DModel, mini.DFf, mini.NumLayers, mini.VocabSize),
+            (outcome.Bundle.Model.Config.DModel, outcome.Bundle.Model.Config.DFf, outcome.Bundle.Model.Config.NumLayers, outcome.Bundle.Model.Config.VocabSize));
+        Assert.Equal("true", outcome.Bundle.Manifest.Properties["freshModel"]);
+        Assert.Equal("mini", outcome.Bundle.Manifest.Properties["modelSize"]);
+        Assert.Equal([mini.VocabSize, mini.DModel], outcome.Bundle.Model.Shared.weight!.shape);
+    }
+
     private sealed class SynchronousProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value) => report(value);
