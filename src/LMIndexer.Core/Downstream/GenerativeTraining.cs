@@ -145,6 +145,8 @@ public static class GenerativeTraining
                     ["selectionMetric"] = plan.FineTune.SelectionMetric,
                     ["bestMetric"] = report.BestMetric.ToString("F5", CultureInfo.InvariantCulture),
                     ["beams"] = Invariant(plan.FineTune.Evaluation.Beams),
+                    // Fine-tuning time only (this process's part when resumed); benchmarks overwrite it with their own clock.
+                    ["trainSeconds"] = report.Seconds.ToString("F0", CultureInfo.InvariantCulture),
                 },
             };
             foreach (var (key, value) in OptimizerProperties(plan.FineTune))

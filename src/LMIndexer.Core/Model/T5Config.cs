@@ -57,10 +57,11 @@ public sealed record T5Config
     };
 
     /// <summary>
-    /// d_model 128, 4 heads × 32, d_ff 1024, 2 + 2 layers: for recommenders trained fresh on ID
-    /// sources, where tiny's 128-wide feed-forward layers cannot hold a catalog's item-to-item
-    /// transitions. On the 2-core reference machine (2026-12-01) it fine-tuned at about 460 Beauty
-    /// examples/s against tiny's 800 and small's 155 (batch 64, 20-token ID sources).
+    /// d_model 128, 4 heads × 32, d_ff 1024, 2 + 2 layers: the step between tiny and small for
+    /// recommenders trained fresh on ID sources. On the 2-core reference machine (2026-12-01) it
+    /// fine-tuned at about 460 Beauty examples/s against tiny's 800 and small's 155 (batch 64,
+    /// 20-token ID sources), and in 20k steps it ranked below fresh tiny (Recall@5 .0190 against
+    /// .0263; docs/benchmarks.md, rec-beauty-ids-fresh-mini): width is not what Beauty lacks here.
     /// </summary>
     public static T5Config Mini(int vocabSize) => Tiny(vocabSize) with { DModel = 128, DKv = 32, DFf = 1024 };
 

@@ -134,6 +134,7 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
             (outcome.Bundle.Model.Config.DModel, outcome.Bundle.Model.Config.DFf, outcome.Bundle.Model.Config.NumLayers, outcome.Bundle.Model.Config.VocabSize));
         Assert.Equal("true", outcome.Bundle.Manifest.Properties["freshModel"]);
         Assert.Equal("mini", outcome.Bundle.Manifest.Properties["modelSize"]);
+        Assert.True(double.Parse(outcome.Bundle.Manifest.Properties["trainSeconds"], System.Globalization.CultureInfo.InvariantCulture) >= 0);
         Assert.Equal([mini.VocabSize, mini.DModel], outcome.Bundle.Model.Shared.weight!.shape);
     }
 
