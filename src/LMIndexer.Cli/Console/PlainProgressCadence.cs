@@ -10,6 +10,9 @@ namespace LMIndexer.Cli.Console;
 /// </summary>
 public sealed class PlainProgressCadence(TimeProvider clock, TimeSpan interval)
 {
+    /// <summary>The cadence of lines written to a console without a terminal: at least one a minute.</summary>
+    public static PlainProgressCadence ForConsole() => new(TimeProvider.System, TimeSpan.FromMinutes(1));
+
     private string? stage;
     private int lastDecile = -1;
     private long stageStarted;

@@ -42,7 +42,7 @@ public static class ProgressBar
     /// <summary>Without a terminal (logs, CI): a line per tenth of the way and at least one a minute.</summary>
     private static InlineCount Deciles(string title, int total)
     {
-        var cadence = new PlainProgressCadence(TimeProvider.System, TimeSpan.FromSeconds(60));
+        var cadence = PlainProgressCadence.ForConsole();
         return new InlineCount(done =>
         {
             if (cadence.ShouldPrint(title, done, total, out var remaining))

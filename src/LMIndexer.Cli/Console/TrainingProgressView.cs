@@ -31,7 +31,7 @@ public static class TrainingProgressView
     // Non-interactive output (CI, pipes): lines at a steady cadence instead of redraws.
     private static T RunPlain<T>(string title, Func<IProgress<TrainingProgress>, T> train)
     {
-        var cadence = new PlainProgressCadence(TimeProvider.System, TimeSpan.FromSeconds(60));
+        var cadence = PlainProgressCadence.ForConsole();
         return train(new InlineProgress(p =>
         {
             if (cadence.ShouldPrint(p.Stage, p.Step, p.TotalSteps, out var remaining))

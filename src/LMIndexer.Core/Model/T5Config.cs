@@ -80,18 +80,24 @@ public sealed record T5Config
         NumHeads = 12,
     };
 
+    // One table, so the names the CLI accepts and the sizes Preset builds cannot drift apart.
+    private static readonly (string Name, Func<int, T5Config> Build)[] Presets =
+        [("tiny", Tiny), ("mini", Mini), ("small", Small), ("base", Base)];
+
     /// <summary>The names <see cref="Preset"/> knows, smallest first.</summary>
-    public static IReadOnlyList<string> PresetNames { get; } = ["tiny", "mini", "small", "base"];
+    public static IReadOnlyList<string> PresetNames { get; } = [.. Presets.Select(p => p.Name)];
 
     /// <summary>A named preset: tiny, mini, small or base.</summary>
-    public static T5Config Preset(string name, int vocabSize) => name.ToLowerInvariant() switch
+    public static T5Config Preset(string name, int vocabSize)
     {
-        "tiny" => Tiny(vocabSize),
-        "mini" => Mini(vocabSize),
-        "small" => Small(vocabSize),
-        "base" => Base(vocabSize),
-        _ => throw new ArgumentException($"Unknown model size '{name}'; expected tiny, mini, small or base.", nameof(name)),
-    };
+        ArgumentNullException.ThrowIfNull(name);
+        foreach (var (presetName, build) in Presets)
+        {
+            if (string.Equals(presetName, name, StringComparison.OrdinalIgnoreCase))
+                return build(vocabSize);
+        }
+        throw new ArgumentException($"Unknown model size '{name}'; expected {string.Join(", ", PresetNames.SkipLast(1))} or {PresetNames[^1]}.", nameof(name));
+    }
 
     public int InnerDim => NumHeads * DKv;
 
