@@ -188,7 +188,7 @@ public static class RecBenchCommand
         return shape is null
             ? "trains the same fresh network"
             : string.Create(CultureInfo.InvariantCulture,
-                $"trains the same fresh network ({plan.FreshModelSize ?? "the index bundle's shape"}: d_model {shape.DModel}, d_ff {shape.DFf}, {shape.NumLayers} + {shape.NumDecoderLayers} layers)");
+                $"trains the same fresh network ({plan.FreshModelSize ?? "the index bundle's shape"}: d_model {shape.DModel}, d_ff {shape.DFf}, {shape.NumLayers} + {shape.NumDecoderLayers} layers{(plan.IdsOnlyVocabulary ? ", a vocabulary of ID tokens only" : "")})");
     }
 
     private static string WarmupText(GenerativePlan plan) =>
@@ -215,6 +215,7 @@ public static class RecBenchCommand
             && properties.GetValueOrDefault("maxSourceTokens") == plan.Source.MaxSourceTokens.ToString(CultureInfo.InvariantCulture)
             && properties.GetValueOrDefault("windows") == plan.Windows.ToString()
             && properties.GetValueOrDefault("freshModel", "false") == (plan.FreshModel ? "true" : "false")
+            && properties.GetValueOrDefault("vocabulary", "text+ids") == (plan.IdsOnlyVocabulary ? "ids" : "text+ids")
             // The shape decides, not the preset's name: a bundle trained at the same sizes is the same network.
             && (plan.FreshModelSize is not { } size
                 || manifest.Config with { DropoutRate = 0 } == T5Config.Preset(size, manifest.Config.VocabSize) with { DropoutRate = 0 })

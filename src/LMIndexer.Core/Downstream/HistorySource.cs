@@ -81,7 +81,9 @@ public sealed class HistorySource
         this.items = items;
         this.table = table;
         Options = options;
-        separator = tokenizer.Encode(". ");
+        // A vocabulary without text has no ". " to join with, and needs none: each item's ID starts
+        // with a first-position token, which marks the boundary by itself (as in TIGER's sources).
+        separator = tokenizer.TextTokenCount == 0 ? [] : tokenizer.Encode(". ");
     }
 
     public HistorySourceOptions Options { get; }

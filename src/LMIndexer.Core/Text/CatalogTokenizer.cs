@@ -89,6 +89,13 @@ public sealed class CatalogTokenizer
         return new CatalogTokenizer(baseIds, [.. sizes]);
     }
 
+    /// <summary>
+    /// A copy with the specials and the ID tokens only, for a network that reads and writes nothing
+    /// but IDs: on Beauty the text rows are 95 % of a tiny model's vocabulary (10,590 of 11,148),
+    /// so without them the tied LM head and the embedding's optimizer state shrink twentyfold.
+    /// </summary>
+    public CatalogTokenizer WithoutText() => new([], idPositionSizes);
+
     /// <summary>Text → compact ids, without <c>&lt;/s&gt;</c>, at most <paramref name="maxTokens"/>.</summary>
     public int[] Encode(string text, int maxTokens = int.MaxValue)
     {

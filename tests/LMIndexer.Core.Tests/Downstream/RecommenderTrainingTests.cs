@@ -138,6 +138,42 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
         Assert.Equal([mini.VocabSize, mini.DModel], outcome.Bundle.Model.Shared.weight!.shape);
     }
 
+    [Fact]
+    public void A_fresh_model_reading_ids_has_an_id_only_vocabulary_and_serves_from_its_bundle()
+    {
+        var plan = Plan(400) with
+        {
+            FreshModel = true,
+            Dropout = 0,
+            Source = new HistorySourceOptions { Mode = SourceMode.Ids, MaxSourceTokens = 16 },
+        };
+        using var outcome = RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, plan);
+        using var original = LMIndexer.Core.Checkpoints.ModelBundle.Load(fixture.IndexDirectory);
+        var tokenizer = outcome.Bundle.Tokenizer;
+        Assert.Equal(0, tokenizer.TextTokenCount);
+        Assert.Equal(original.Tokenizer.IdPositionSizes, tokenizer.IdPositionSizes);
+        Assert.Equal(tokenizer.VocabSize, outcome.Bundle.Model.Config.VocabSize);
+        Assert.True(tokenizer.VocabSize < original.Tokenizer.VocabSize);
+        Assert.Equal("ids", outcome.Bundle.Manifest.Properties["vocabulary"]);
+        // Sources are ID tokens and the closing </s>, nothing between items (no text to join with).
+        Assert.All(outcome.Data.Test, example =>
+        {
+            Assert.Equal(LMIndexer.Core.Text.CatalogTokenizer.EosId, example.Source[^1]);
+            Assert.All(example.Source[..^1], token => Assert.True(tokenizer.TryParseIdToken(token, out _, out _)));
+            Assert.True(tokenizer.TryParseIdToken(example.Source[0], out var position, out _) && position == 0);
+        });
+
+        var directory = System.IO.Path.Combine(fixture.Path, "serving-ids");
+        outcome.Save(directory);
+        using var serving = ServingBundle.Load(directory);
+        Assert.Equal(0, serving.Bundle.Tokenizer.TextTokenCount);
+        var options = new EvaluationOptions { Beams = 20 };
+        var model = GenerativeEvaluator.Evaluate(serving.Bundle.Model, outcome.Data.Test, serving.Tables, options);
+        var popularity = GenerativeEvaluator.EvaluateRanking(outcome.Data.Test, _ => outcome.Data.Popularity, options);
+        Assert.True(model.Metrics["recall@10"] > popularity.Metrics["recall@10"],
+            $"recommender recall@10 {model.Metrics["recall@10"]:F4} should beat popularity {popularity.Metrics["recall@10"]:F4}");
+    }
+
     private sealed class SynchronousProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value) => report(value);
