@@ -166,8 +166,9 @@ public sealed class CommandLineTests
 
         // The count baselines of the benchmark need only the ID table's item set.
         var bench = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(2), "rec", "bench", "--data", "cat", "--index-dir", "bench", "--systems", "popularity,markov",
-            "--docs", "report", "--name", "rec-docs", "--threads", "2");
+            "--validation-limit", "100", "--docs", "report", "--name", "rec-docs", "--threads", "2");
         Assert.True(bench.ExitCode == 0, bench.Error);
+        Assert.Contains("best of validations on 100 users", File.ReadAllText(Path.Combine(temp.Path, "report", "benchmarks.md")), StringComparison.Ordinal);
         using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "report", "bench", "rec-docs.json")));
         var systems = json.RootElement.GetProperty("rows").EnumerateArray()
             .Where(r => r.GetProperty("metric").GetString() == "recall@10")

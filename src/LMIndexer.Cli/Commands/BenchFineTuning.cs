@@ -5,17 +5,20 @@ namespace LMIndexer.Cli.Commands;
 
 /// <summary>
 /// The fine-tuning budget every seq2seq system of a ranking benchmark gets: the reference's
-/// linear decay (without warm-up unless asked), validation on 512 examples, 20 beams.
+/// linear decay (without warm-up unless asked), validation on 512 examples unless asked, 20 beams.
 /// </summary>
 public static class BenchFineTuning
 {
-    public static FineTuneOptions Options(int steps, int batchSize, double learningRate, int evalEvery, int seed, double warmupRatio = 0) => new()
+    public const int DefaultValidationLimit = 512;
+
+    public static FineTuneOptions Options(int steps, int batchSize, double learningRate, int evalEvery, int seed, double warmupRatio = 0,
+        int validationLimit = DefaultValidationLimit) => new()
     {
         Steps = steps,
         BatchSize = batchSize,
         Optimizer = new OptimizerOptions { LearningRate = learningRate, WarmupRatio = warmupRatio },
         EvalEvery = evalEvery,
-        ValidationLimit = 512,
+        ValidationLimit = validationLimit,
         Evaluation = new EvaluationOptions { Beams = 20, BatchSize = 64 },
         Seed = seed,
     };

@@ -6,6 +6,7 @@ using LMIndexer.Core.Data;
 using LMIndexer.Core.Data.Synthetic;
 using LMIndexer.Core.Generation;
 using LMIndexer.Core.Indexing;
+using LMIndexer.Core.Model;
 using LMIndexer.Core.Text;
 using LMIndexer.Core.Training;
 using Spectre.Console;
@@ -28,7 +29,7 @@ public static class DemoCommand
         var users = new Option<int>("--users") { Description = "Synthetic catalog users.", DefaultValueFactory = _ => 3000 };
         var steps = new Option<int>("--steps") { Description = "Pretraining steps.", DefaultValueFactory = _ => 600 };
         // tiny keeps the whole demo within a few minutes on 2 cores; `--size small` is the quality default elsewhere.
-        var size = new Option<string>("--size") { Description = "Model size: tiny, mini, small or base.", DefaultValueFactory = _ => "tiny" };
+        var size = new Option<string>("--size") { Description = $"Model size: {T5Config.PresetNamesText}.", DefaultValueFactory = _ => T5Config.DefaultSizeName };
         var fresh = new Option<bool>("--fresh") { Description = "Ignore artefacts from earlier runs." };
         var recSteps = new Option<int>("--rec-steps") { Description = "Recommender fine-tuning steps.", DefaultValueFactory = _ => 1500 };
         var port = new Option<int>("--port") { Description = "Loopback port of the API and widget (0: any free port).", DefaultValueFactory = _ => 5080 };

@@ -41,7 +41,7 @@ public sealed class FineTuneCommandOptions
     internal static Option<bool> FreshModelOption() => new("--fresh-model") { Description = "Re-initialise the network instead of starting from the index bundle (ablation, or a wider network with --model-size)." };
 
     /// <summary><c>--model-size</c>, shared with the benchmarks that fine-tune.</summary>
-    internal static Option<string?> ModelSizeOption() => new("--model-size") { Description = "With --fresh-model: the new network's size, tiny, mini, small or base (default: the index bundle's shape)." };
+    internal static Option<string?> ModelSizeOption() => new("--model-size") { Description = $"With --fresh-model: the new network's size, {T5Config.PresetNamesText} (default: the index bundle's shape)." };
 
     /// <summary>A <c>--model-size</c> value, refused without <c>--fresh-model</c> or when unknown, before any data is read.</summary>
     internal static string? CheckedModelSize(string? size, bool freshModel)

@@ -29,7 +29,7 @@ public static class IndexBenchCommand
         var work = new Option<DirectoryInfo>("--work") { Description = "Where bundles are written.", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("data", "bench")) };
         var docs = new Option<DirectoryInfo>("--docs") { Description = "Repository docs directory to write results into.", DefaultValueFactory = _ => new DirectoryInfo("docs") };
         var methods = new Option<string>("--methods") { Description = "Comma-separated: lmindexer, rqvae, kmeans-tree.", DefaultValueFactory = _ => "lmindexer,rqvae,kmeans-tree" };
-        var size = new Option<string>("--size") { Description = "Model size: tiny, mini, small or base.", DefaultValueFactory = _ => T5Config.DefaultSizeName };
+        var size = new Option<string>("--size") { Description = $"Model size: {T5Config.PresetNamesText}.", DefaultValueFactory = _ => T5Config.DefaultSizeName };
         var pretrainSteps = new Option<int>("--pretrain-steps") { Description = "Shared denoising pretraining steps.", DefaultValueFactory = _ => 1000 };
         var baseBundle = new Option<DirectoryInfo?>("--base") { Description = "Reuse this pretrained bundle (of the same items) instead of pretraining." };
         var indexer = new IndexerCoreOptions();

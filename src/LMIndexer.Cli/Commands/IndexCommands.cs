@@ -30,7 +30,7 @@ public static class IndexCommands
         var corpus = new Option<DirectoryInfo?>("--corpus") { Description = "Or a Cranfield-style corpus directory (docs.jsonl …): index its documents for retrieval." };
         var output = new Option<DirectoryInfo>("--out", "-o") { Description = "Bundle directory to write (model, codebooks, ids.tsv, stats.json).", Required = true };
         var method = new Option<string>("--method") { Description = "lmindexer, or a baseline on the same text encoder: rqvae, kmeans-tree.", DefaultValueFactory = _ => "lmindexer" };
-        var size = new Option<string>("--size") { Description = "Model size when starting from scratch: tiny, mini, small or base.", DefaultValueFactory = _ => T5Config.DefaultSizeName };
+        var size = new Option<string>("--size") { Description = $"Model size when starting from scratch: {T5Config.PresetNamesText}.", DefaultValueFactory = _ => T5Config.DefaultSizeName };
         var baseBundle = new Option<DirectoryInfo?>("--base") { Description = "Start from this pretrained bundle instead of pretraining here." };
         var pretrainSteps = new Option<int>("--pretrain-steps") { Description = "Denoising pretraining steps when starting from scratch (0 skips).", DefaultValueFactory = _ => 200 };
         var positions = new Option<int>("--positions") { Description = "Learned ID positions (a collision counter follows).", DefaultValueFactory = _ => 2 };

@@ -43,7 +43,7 @@ public static class ModelCommands
         var common = new CommonOptions();
         var catalog = new Option<DirectoryInfo>("--catalog", "-c") { Description = "Catalog directory (items.jsonl).", Required = true };
         var output = new Option<DirectoryInfo>("--out", "-o") { Description = "Bundle directory to write.", Required = true };
-        var size = new Option<string>("--size") { Description = "Model size: tiny, mini, small or base.", DefaultValueFactory = _ => T5Config.DefaultSizeName };
+        var size = new Option<string>("--size") { Description = $"Model size: {T5Config.PresetNamesText}.", DefaultValueFactory = _ => T5Config.DefaultSizeName };
         var steps = new Option<int>("--steps") { Description = "Optimiser steps.", DefaultValueFactory = _ => 300 };
         var batch = new Option<int>("--batch-size") { Description = "Sequences per step.", DefaultValueFactory = _ => 32 };
         var maxTokens = new Option<int>("--max-tokens") { Description = "Text tokens kept per item.", DefaultValueFactory = _ => 64 };

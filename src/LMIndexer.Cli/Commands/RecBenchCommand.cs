@@ -41,6 +41,12 @@ public static class RecBenchCommand
         var source = RecCommands.SourceOption();
         var itemTokens = RecCommands.ItemTokensOption();
         var sourceTokens = new Option<int>("--max-source-tokens") { Description = "Source budget in tokens.", DefaultValueFactory = _ => 96 };
+        var validationLimit = new Option<int>("--validation-limit")
+        {
+            // 512 users hold about five NDCG@10 hits on Beauty, too few to tell checkpoints apart.
+            Description = "Validation users per evaluation; more make the kept checkpoint less a matter of chance.",
+            DefaultValueFactory = _ => BenchFineTuning.DefaultValidationLimit,
+        };
         var testLimit = new Option<int>("--test-limit") { Description = "Evaluate the first N test users only (0: all).", DefaultValueFactory = _ => 0 };
         var docs = new Option<DirectoryInfo>("--docs") { Description = "Where benchmarks.md and bench/ live.", DefaultValueFactory = _ => new DirectoryInfo("docs") };
         var name = new Option<string>("--name") { Description = "Benchmark section name.", DefaultValueFactory = _ => "rec-beauty" };
@@ -48,7 +54,7 @@ public static class RecBenchCommand
         var modelSize = FineTuneCommandOptions.ModelSizeOption();
         var command = new Command("bench", "Recommendation benchmark: LMIndexer IDs vs popularity, rq-VAE IDs and random IDs on one split, written to docs/benchmarks.md.")
         {
-            data, indexDir, outDir, systems, steps, batch, lr, warmup, dropout, evalEvery, windows, source, itemTokens, sourceTokens, testLimit, docs, name, sasrecSteps, reuse,
+            data, indexDir, outDir, systems, steps, batch, lr, warmup, dropout, evalEvery, validationLimit, windows, source, itemTokens, sourceTokens, testLimit, docs, name, sasrecSteps, reuse,
             freshModel, modelSize,
         };
         common.AddTo(command);
@@ -75,7 +81,7 @@ public static class RecBenchCommand
                 FreshModel = result.GetValue(freshModel),
                 FreshModelSize = freshSize,
                 FineTune = BenchFineTuning.Options(result.GetValue(steps), result.GetValue(batch), result.GetValue(lr), result.GetValue(evalEvery), result.GetValue(common.Seed),
-                    result.GetValue(warmup)),
+                    result.GetValue(warmup), result.GetValue(validationLimit)),
             };
             var evaluation = plan.FineTune.Evaluation;
             var results = new Dictionary<string, RankingBenchResult>();
@@ -167,7 +173,7 @@ public static class RecBenchCommand
             var commandLine = "lmindexer " + string.Join(" ", result.Tokens.Select(t => t.Value));
             BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, wall, rows,
                 string.Create(CultureInfo.InvariantCulture,
-                    $"Generative sequential recommendation on `{result.GetValue(data)!.Name}` ({catalog.Items.Count:N0} items, {catalog.Users.Count:N0} users), leave-one-out, {testUsers:N0} test users{(limit > 0 ? " (limited)" : "")}, full ranking with 20 trie-constrained beams. Every seq2seq system {NetworkText(plan, result.GetValue(indexDir)!.FullName)} for {plan.FineTune.Steps} steps × {plan.FineTune.BatchSize} (lr {plan.FineTune.Optimizer.LearningRate:G3}, {WarmupText(plan)}linear decay, dropout {(plan.Dropout is { } rate ? rate.ToString("G2", CultureInfo.InvariantCulture) : "as the bundle")}, best of validations every {plan.FineTune.EvalEvery} steps), {WindowsText(plan)}, source `{HistorySourceOptions.ModeName(plan.Source.Mode)}` ≤ {plan.Source.MaxSourceTokens} tokens; only the IDs differ (`random` = random codes of the LMIndexer table's shape)."),
+                    $"Generative sequential recommendation on `{result.GetValue(data)!.Name}` ({catalog.Items.Count:N0} items, {catalog.Users.Count:N0} users), leave-one-out, {testUsers:N0} test users{(limit > 0 ? " (limited)" : "")}, full ranking with 20 trie-constrained beams. Every seq2seq system {NetworkText(plan, result.GetValue(indexDir)!.FullName)} for {plan.FineTune.Steps} steps × {plan.FineTune.BatchSize} (lr {plan.FineTune.Optimizer.LearningRate:G3}, {WarmupText(plan)}linear decay, dropout {(plan.Dropout is { } rate ? rate.ToString("G2", CultureInfo.InvariantCulture) : "as the bundle")}, best of validations on {plan.FineTune.ValidationLimit:N0} users every {plan.FineTune.EvalEvery} steps), {WindowsText(plan)}, source `{HistorySourceOptions.ModeName(plan.Source.Mode)}` ≤ {plan.Source.MaxSourceTokens} tokens; only the IDs differ (`random` = random codes of the LMIndexer table's shape)."),
                 table,
                 ratios + "Paper (t5-base, 8 GPUs, 15k steps × 32): LMIndexer Recall@5 .0415 / NDCG@5 .0262; TIGER .0454 / .0321.");
             AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"benchmark written to {result.GetValue(docs)!.FullName} in {wall / 60:F1} min");
@@ -214,6 +220,9 @@ public static class RecBenchCommand
             && properties.GetValueOrDefault("source") == HistorySourceOptions.ModeName(plan.Source.Mode)
             && properties.GetValueOrDefault("maxSourceTokens") == plan.Source.MaxSourceTokens.ToString(CultureInfo.InvariantCulture)
             && properties.GetValueOrDefault("windows") == plan.Windows.ToString()
+            // Bundles from before the limit was recorded were selected on the bench's 512 users.
+            && properties.GetValueOrDefault("validationLimit", BenchFineTuning.DefaultValidationLimit.ToString(CultureInfo.InvariantCulture))
+                == plan.FineTune.ValidationLimit.ToString(CultureInfo.InvariantCulture)
             && properties.GetValueOrDefault("freshModel", "false") == (plan.FreshModel ? "true" : "false")
             && properties.GetValueOrDefault("vocabulary", "text+ids") == (plan.IdsOnlyVocabulary ? "ids" : "text+ids")
             // The shape decides, not the preset's name: a bundle trained at the same sizes is the same network.

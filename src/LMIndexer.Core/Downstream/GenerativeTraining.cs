@@ -152,6 +152,7 @@ public static class GenerativeTraining
                     ["steps"] = Invariant(report.Steps),
                     ["bestStep"] = Invariant(report.BestStep),
                     ["selectionMetric"] = plan.FineTune.SelectionMetric,
+                    ["validationLimit"] = Invariant(plan.FineTune.ValidationLimit),
                     ["bestMetric"] = report.BestMetric.ToString("F5", CultureInfo.InvariantCulture),
                     ["beams"] = Invariant(plan.FineTune.Evaluation.Beams),
                     // Fine-tuning time only (this process's part when resumed); benchmarks overwrite it with their own clock.

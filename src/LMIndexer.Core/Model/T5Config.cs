@@ -87,6 +87,9 @@ public sealed record T5Config
     /// <summary>The names <see cref="Preset"/> knows, smallest first.</summary>
     public static IReadOnlyList<string> PresetNames { get; } = [.. Presets.Select(p => p.Name)];
 
+    /// <summary>The preset names as a sentence reads them ("tiny, mini, small or base"), for help texts and errors.</summary>
+    public static string PresetNamesText { get; } = $"{string.Join(", ", PresetNames.SkipLast(1))} or {PresetNames[^1]}";
+
     /// <summary>A named preset: tiny, mini, small or base.</summary>
     public static T5Config Preset(string name, int vocabSize)
     {
@@ -96,7 +99,7 @@ public sealed record T5Config
             if (string.Equals(presetName, name, StringComparison.OrdinalIgnoreCase))
                 return build(vocabSize);
         }
-        throw new ArgumentException($"Unknown model size '{name}'; expected {string.Join(", ", PresetNames.SkipLast(1))} or {PresetNames[^1]}.", nameof(name));
+        throw new ArgumentException($"Unknown model size '{name}'; expected {PresetNamesText}.", nameof(name));
     }
 
     public int InnerDim => NumHeads * DKv;

@@ -155,6 +155,7 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
         Assert.Equal(tokenizer.VocabSize, outcome.Bundle.Model.Config.VocabSize);
         Assert.True(tokenizer.VocabSize < original.Tokenizer.VocabSize);
         Assert.Equal("ids", outcome.Bundle.Manifest.Properties["vocabulary"]);
+        Assert.Equal("64", outcome.Bundle.Manifest.Properties["validationLimit"]);
         // Sources are ID tokens and the closing </s>, nothing between items (no text to join with).
         Assert.All(outcome.Data.Test, example =>
         {
