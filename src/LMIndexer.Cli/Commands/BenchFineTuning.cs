@@ -11,8 +11,7 @@ public static class BenchFineTuning
 {
     public const int DefaultValidationLimit = 512;
 
-    public static FineTuneOptions Options(int steps, int batchSize, double learningRate, int evalEvery, int seed, double warmupRatio = 0,
-        int validationLimit = DefaultValidationLimit) => new()
+    public static FineTuneOptions Options(int steps, int batchSize, double learningRate, int evalEvery, int seed, double warmupRatio = 0, int validationLimit = DefaultValidationLimit) => new()
     {
         Steps = steps,
         BatchSize = batchSize,
