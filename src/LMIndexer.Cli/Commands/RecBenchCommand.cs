@@ -224,7 +224,7 @@ public static class RecBenchCommand
             && properties.GetValueOrDefault("validationLimit", BenchFineTuning.DefaultValidationLimit.ToString(CultureInfo.InvariantCulture))
                 == plan.FineTune.ValidationLimit.ToString(CultureInfo.InvariantCulture)
             && properties.GetValueOrDefault("freshModel", "false") == (plan.FreshModel ? "true" : "false")
-            && properties.GetValueOrDefault("vocabulary", "text+ids") == (plan.IdsOnlyVocabulary ? "ids" : "text+ids")
+            && properties.GetValueOrDefault("vocabulary", GenerativePlan.DefaultVocabularyName) == plan.VocabularyName
             // The shape decides, not the preset's name: a bundle trained at the same sizes is the same network.
             && (plan.FreshModelSize is not { } size
                 || manifest.Config with { DropoutRate = 0 } == T5Config.Preset(size, manifest.Config.VocabSize) with { DropoutRate = 0 })

@@ -51,6 +51,11 @@ public sealed record GenerativePlan
     /// </summary>
     public bool IdsOnlyVocabulary => FreshModel && Source.Mode == SourceMode.Ids;
 
+    /// <summary>The vocabulary as serving manifests record it; bundles from before it was recorded read as the default.</summary>
+    public string VocabularyName => IdsOnlyVocabulary ? "ids" : DefaultVocabularyName;
+
+    public const string DefaultVocabularyName = "text+ids";
+
     /// <summary>
     /// Dropout while fine-tuning; null keeps the index bundle's rate (T5's 0.1). Most of the
     /// next-item signal is item-to-item transitions, which the model has to memorise rather than
@@ -147,7 +152,7 @@ public static class GenerativeTraining
                     ["indexer"] = plan.Ids == IdSource.Random ? "" : Path.GetFullPath(indexBundleDirectory),
                     ["freshModel"] = plan.FreshModel ? "true" : "false",
                     ["modelSize"] = plan.FreshModelSize ?? "",
-                    ["vocabulary"] = plan.IdsOnlyVocabulary ? "ids" : "text+ids",
+                    ["vocabulary"] = plan.VocabularyName,
                     ["dropout"] = model.Config.DropoutRate.ToString(CultureInfo.InvariantCulture),
                     ["steps"] = Invariant(report.Steps),
                     ["bestStep"] = Invariant(report.BestStep),
