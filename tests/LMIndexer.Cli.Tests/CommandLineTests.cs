@@ -139,6 +139,10 @@ public sealed class CommandLineTests
         var badDropout = CliProcess.Run(temp.Path, Quick, "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec", "--dropout", "1.5");
         Assert.Equal(2, badDropout.ExitCode);
         Assert.Contains("--dropout must be in [0, 1)", badDropout.Error, StringComparison.Ordinal);
+        var badDecay = CliProcess.Run(temp.Path, Quick, "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec", "--weight-decay", "-0.1");
+        Assert.Equal((2, "lmindexer: --weight-decay cannot be negative, got -0.1."), (badDecay.ExitCode, badDecay.Error.Trim()));
+        var badSmoothing = CliProcess.Run(temp.Path, Quick, "rec", "bench", "--data", "cat", "--index-dir", "bench", "--label-smoothing", "1");
+        Assert.Equal((2, "lmindexer: --label-smoothing must be in [0, 1), got 1."), (badSmoothing.ExitCode, badSmoothing.Error.Trim()));
         var sizeWithoutFresh = CliProcess.Run(temp.Path, Quick, "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec", "--model-size", "mini");
         Assert.Equal((2, "lmindexer: --model-size needs --fresh-model: the index bundle's weights have the bundle's shape."), (sizeWithoutFresh.ExitCode, sizeWithoutFresh.Error.Trim()));
         var unknownSize = CliProcess.Run(temp.Path, Quick, "rec", "bench", "--data", "cat", "--index-dir", "bench", "--fresh-model", "--model-size", "huge");

@@ -24,13 +24,15 @@ public sealed class FineTuneCommandOptions
     public Option<bool> FreshModel { get; } = FreshModelOption();
     public Option<string?> ModelSize { get; } = ModelSizeOption();
     public Option<double?> Dropout { get; } = new("--dropout") { Description = "Dropout while fine-tuning (default: the index bundle's, 0.1). 0 lets the model memorise item-to-item transitions faster." };
+    public Option<double> WeightDecay { get; } = WeightDecayOption();
+    public Option<double> LabelSmoothing { get; } = LabelSmoothingOption();
     public Option<bool> RandomIds { get; } = new("--random-ids") { Description = "Ablation: random IDs of the same shape instead of the bundle's." };
     public Option<string> Version { get; } = new("--version") { Description = "Version label of the serving bundle.", DefaultValueFactory = _ => "v1" };
     public Option<DirectoryInfo?> CheckpointDir { get; } = new("--checkpoint-dir") { Description = "Resumable checkpoint (default: <out>.checkpoint; removed on success)." };
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Index, Output, Steps, BatchSize, LearningRate, WarmupRatio, Decay, EvalEvery, ValidationLimit, Beams, MaxSourceTokens, BFloat16, FreshModel, ModelSize, Dropout, RandomIds, Version, CheckpointDir })
+        foreach (var option in new Option[] { Index, Output, Steps, BatchSize, LearningRate, WarmupRatio, Decay, EvalEvery, ValidationLimit, Beams, MaxSourceTokens, BFloat16, FreshModel, ModelSize, Dropout, WeightDecay, LabelSmoothing, RandomIds, Version, CheckpointDir })
             command.Options.Add(option);
     }
 
@@ -42,6 +44,22 @@ public sealed class FineTuneCommandOptions
 
     /// <summary><c>--model-size</c>, shared with the benchmarks that fine-tune.</summary>
     internal static Option<string?> ModelSizeOption() => new("--model-size") { Description = $"With --fresh-model: the new network's size, {T5Config.PresetNamesText} (default: the index bundle's shape)." };
+
+    /// <summary><c>--weight-decay</c>, shared with the benchmarks that fine-tune.</summary>
+    internal static Option<double> WeightDecayOption() => new("--weight-decay") { Description = "AdamW weight decay of the weight matrices and embeddings (layer norms never decay; default 0, the reference)." };
+
+    /// <summary><c>--label-smoothing</c>, shared with the benchmarks that fine-tune.</summary>
+    internal static Option<double> LabelSmoothingOption() => new("--label-smoothing") { Description = "Label smoothing of the target ID tokens, in [0, 1) (default 0, the reference); regularises long runs that memorise transitions." };
+
+    /// <summary>The regularisers these flags name, refused when out of range before any data is read.</summary>
+    internal static FineTuneOptions WithRegularisers(FineTuneOptions options, double weightDecay, double labelSmoothing)
+    {
+        if (weightDecay < 0)
+            throw new CliUsageException($"--weight-decay cannot be negative, got {weightDecay}.");
+        if (labelSmoothing is < 0 or >= 1)
+            throw new CliUsageException($"--label-smoothing must be in [0, 1), got {labelSmoothing}.");
+        return options with { LabelSmoothing = labelSmoothing, Optimizer = options.Optimizer with { WeightDecay = weightDecay } };
+    }
 
     /// <summary>A <c>--model-size</c> value, refused without <c>--fresh-model</c> or when unknown, before any data is read.</summary>
     internal static string? CheckedModelSize(string? size, bool freshModel)
@@ -81,7 +99,7 @@ public sealed class FineTuneCommandOptions
             Ids = result.GetValue(RandomIds) ? IdSource.Random : IdSource.Bundle,
             Dropout = CheckedDropout(result.GetValue(Dropout)),
             Version = result.GetValue(Version)!,
-            FineTune = new FineTuneOptions
+            FineTune = WithRegularisers(new FineTuneOptions
             {
                 Steps = result.GetValue(Steps),
                 BatchSize = result.GetValue(BatchSize),
@@ -92,7 +110,7 @@ public sealed class FineTuneCommandOptions
                 BFloat16 = result.GetValue(BFloat16),
                 Seed = seed,
                 CheckpointDirectory = CheckpointDirectory(result),
-            },
+            }, result.GetValue(WeightDecay), result.GetValue(LabelSmoothing)),
         };
         plan.FineTune.Validate();
         plan.Source.Validate();

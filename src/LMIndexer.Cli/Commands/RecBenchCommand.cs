@@ -30,7 +30,7 @@ public static class RecBenchCommand
         var outDir = new Option<DirectoryInfo>("--out-dir") { Description = "Where the serving bundles are written.", DefaultValueFactory = _ => new DirectoryInfo("data/bench/rec") };
         var systems = new Option<string>("--systems") { Description = "Comma-separated: popularity, markov (item-to-item transitions), lmindexer, rqvae, random, sasrec.", DefaultValueFactory = _ => string.Join(',', KnownSystems) };
         var sasrecSteps = new Option<int>("--sasrec-steps") { Description = "SASRec training steps (batch 128).", DefaultValueFactory = _ => 4000 };
-        var reuse = new Option<bool>("--reuse") { Description = "Evaluate serving bundles already in --out-dir (trained with the same steps, source, windows and dropout) instead of retraining them." };
+        var reuse = new Option<bool>("--reuse") { Description = "Evaluate serving bundles already in --out-dir (trained with the same steps, source, windows, dropout and regularisers) instead of retraining them." };
         var steps = new Option<int>("--steps") { Description = "Fine-tuning steps per seq2seq system.", DefaultValueFactory = _ => 3000 };
         var batch = new Option<int>("--batch-size") { Description = "Examples per step.", DefaultValueFactory = _ => 32 };
         var lr = new Option<double>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => 1e-3 };
@@ -52,10 +52,12 @@ public static class RecBenchCommand
         var name = new Option<string>("--name") { Description = "Benchmark section name.", DefaultValueFactory = _ => "rec-beauty" };
         var freshModel = FineTuneCommandOptions.FreshModelOption();
         var modelSize = FineTuneCommandOptions.ModelSizeOption();
+        var weightDecay = FineTuneCommandOptions.WeightDecayOption();
+        var labelSmoothing = FineTuneCommandOptions.LabelSmoothingOption();
         var command = new Command("bench", "Recommendation benchmark: LMIndexer IDs vs popularity, rq-VAE IDs and random IDs on one split, written to docs/benchmarks.md.")
         {
             data, indexDir, outDir, systems, steps, batch, lr, warmup, dropout, evalEvery, validationLimit, windows, source, itemTokens, sourceTokens, testLimit, docs, name, sasrecSteps, reuse,
-            freshModel, modelSize,
+            freshModel, modelSize, weightDecay, labelSmoothing,
         };
         common.AddTo(command);
         command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
@@ -64,6 +66,10 @@ public static class RecBenchCommand
             if (chosen.FirstOrDefault(s => !KnownSystems.Contains(s)) is { } unknown)
                 throw new CliUsageException($"Unknown system '{unknown}'; expected {string.Join(", ", KnownSystems)}.");
             var freshSize = FineTuneCommandOptions.CheckedModelSize(result.GetValue(modelSize), result.GetValue(freshModel));
+            var fineTune = FineTuneCommandOptions.WithRegularisers(
+                BenchFineTuning.Options(result.GetValue(steps), result.GetValue(batch), result.GetValue(lr), result.GetValue(evalEvery), result.GetValue(common.Seed),
+                    result.GetValue(warmup), result.GetValue(validationLimit)),
+                result.GetValue(weightDecay), result.GetValue(labelSmoothing));
             var catalog = RecCommands.LoadCatalog(result.GetValue(data)!);
             common.InitializeRuntime(result);
             var clock = Stopwatch.StartNew();
@@ -80,8 +86,7 @@ public static class RecBenchCommand
                 Dropout = FineTuneCommandOptions.CheckedDropout(result.GetValue(dropout)),
                 FreshModel = result.GetValue(freshModel),
                 FreshModelSize = freshSize,
-                FineTune = BenchFineTuning.Options(result.GetValue(steps), result.GetValue(batch), result.GetValue(lr), result.GetValue(evalEvery), result.GetValue(common.Seed),
-                    result.GetValue(warmup), result.GetValue(validationLimit)),
+                FineTune = fineTune,
             };
             var evaluation = plan.FineTune.Evaluation;
             var results = new Dictionary<string, RankingBenchResult>();
@@ -173,7 +178,7 @@ public static class RecBenchCommand
             var commandLine = "lmindexer " + string.Join(" ", result.Tokens.Select(t => t.Value));
             BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, wall, rows,
                 string.Create(CultureInfo.InvariantCulture,
-                    $"Generative sequential recommendation on `{result.GetValue(data)!.Name}` ({catalog.Items.Count:N0} items, {catalog.Users.Count:N0} users), leave-one-out, {testUsers:N0} test users{(limit > 0 ? " (limited)" : "")}, full ranking with 20 trie-constrained beams. Every seq2seq system {NetworkText(plan, result.GetValue(indexDir)!.FullName)} for {plan.FineTune.Steps} steps × {plan.FineTune.BatchSize} (lr {plan.FineTune.Optimizer.LearningRate:G3}, {WarmupText(plan)}linear decay, dropout {(plan.Dropout is { } rate ? rate.ToString("G2", CultureInfo.InvariantCulture) : "as the bundle")}, best of validations on {plan.FineTune.ValidationLimit:N0} users every {plan.FineTune.EvalEvery} steps), {WindowsText(plan)}, source `{HistorySourceOptions.ModeName(plan.Source.Mode)}` ≤ {plan.Source.MaxSourceTokens} tokens; only the IDs differ (`random` = random codes of the LMIndexer table's shape)."),
+                    $"Generative sequential recommendation on `{result.GetValue(data)!.Name}` ({catalog.Items.Count:N0} items, {catalog.Users.Count:N0} users), leave-one-out, {testUsers:N0} test users{(limit > 0 ? " (limited)" : "")}, full ranking with 20 trie-constrained beams. Every seq2seq system {NetworkText(plan, result.GetValue(indexDir)!.FullName)} for {plan.FineTune.Steps} steps × {plan.FineTune.BatchSize} (lr {plan.FineTune.Optimizer.LearningRate:G3}, {WarmupText(plan)}linear decay, dropout {(plan.Dropout is { } rate ? rate.ToString("G2", CultureInfo.InvariantCulture) : "as the bundle")}{RegularisersText(plan)}, best of validations on {plan.FineTune.ValidationLimit:N0} users every {plan.FineTune.EvalEvery} steps), {WindowsText(plan)}, source `{HistorySourceOptions.ModeName(plan.Source.Mode)}` ≤ {plan.Source.MaxSourceTokens} tokens; only the IDs differ (`random` = random codes of the LMIndexer table's shape)."),
                 table,
                 ratios + "Paper (t5-base, 8 GPUs, 15k steps × 32): LMIndexer Recall@5 .0415 / NDCG@5 .0262; TIGER .0454 / .0321.");
             AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"benchmark written to {result.GetValue(docs)!.FullName} in {wall / 60:F1} min");
@@ -200,6 +205,10 @@ public static class RecBenchCommand
     private static string WarmupText(GenerativePlan plan) =>
         plan.FineTune.Optimizer.WarmupRatio > 0 ? string.Create(CultureInfo.InvariantCulture, $"{plan.FineTune.Optimizer.WarmupRatio:P0} warm-up, ") : "";
 
+    private static string RegularisersText(GenerativePlan plan) =>
+        (plan.FineTune.Optimizer.WeightDecay > 0 ? string.Create(CultureInfo.InvariantCulture, $", weight decay {plan.FineTune.Optimizer.WeightDecay:G3}") : "")
+        + (plan.FineTune.LabelSmoothing > 0 ? string.Create(CultureInfo.InvariantCulture, $", label smoothing {plan.FineTune.LabelSmoothing:G3}") : "");
+
     private static string WindowsText(GenerativePlan plan) =>
         plan.Windows == TrainingWindows.AllPrefixes ? "every prefix of every training sequence" : $"{plan.Passes} sampled windows per user";
 
@@ -216,7 +225,8 @@ public static class RecBenchCommand
             : double.NaN;
         var dropout = (plan.Dropout ?? indexDropout).ToString(CultureInfo.InvariantCulture);
         return properties.GetValueOrDefault("steps") == plan.FineTune.Steps.ToString(CultureInfo.InvariantCulture)
-            && GenerativeTraining.OptimizerProperties(plan.FineTune).All(setting => properties.GetValueOrDefault(setting.Key) == setting.Value)
+            && GenerativeTraining.OptimizerProperties(plan.FineTune).All(setting =>
+                (properties.TryGetValue(setting.Key, out var recorded) ? recorded : GenerativeTraining.UnrecordedOptimizerProperty(setting.Key)) == setting.Value)
             && properties.GetValueOrDefault("source") == HistorySourceOptions.ModeName(plan.Source.Mode)
             && properties.GetValueOrDefault("maxSourceTokens") == plan.Source.MaxSourceTokens.ToString(CultureInfo.InvariantCulture)
             && properties.GetValueOrDefault("windows") == plan.Windows.ToString()

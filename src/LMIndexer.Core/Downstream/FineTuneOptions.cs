@@ -12,6 +12,12 @@ public sealed record FineTuneOptions
     /// <summary>The reference: AdamW, lr 1e-3, no warm-up, linear decay.</summary>
     public OptimizerOptions Optimizer { get; init; } = new() { LearningRate = 1e-3, WarmupRatio = 0 };
 
+    /// <summary>
+    /// Label smoothing of the target tokens (0: none, the reference). It keeps the network from
+    /// driving the memorised transitions' probabilities to 1, which is where long runs overfit.
+    /// </summary>
+    public double LabelSmoothing { get; init; }
+
     /// <summary>Validate (and keep the best weights) every this many steps; 0 validates only at the end.</summary>
     public int EvalEvery { get; init; } = 500;
 
@@ -37,6 +43,10 @@ public sealed record FineTuneOptions
             throw new ArgumentException("Steps and batch size must be at least 1.");
         if (EvalEvery < 0 || ValidationLimit < 0)
             throw new ArgumentException("The evaluation interval and validation limit cannot be negative.");
+        if (LabelSmoothing is < 0 or >= 1)
+            throw new ArgumentException($"Label smoothing must be in [0, 1), got {LabelSmoothing}.");
+        if (Optimizer.WeightDecay < 0)
+            throw new ArgumentException($"Weight decay cannot be negative, got {Optimizer.WeightDecay}.");
         if (Evaluation.Beams < 1)
             throw new ArgumentException("At least one beam is needed.");
         if (!Evaluation.Cutoffs.Any(c => SelectionMetric.EndsWith($"@{c}", StringComparison.Ordinal)))

@@ -92,7 +92,7 @@ public static class GenerativeFineTuner
                     sources.Add(source);
                     targets.Add([.. itemIdTokens[target], CatalogTokenizer.EosId]);
                 }
-                lastLoss = optimizer.TrainSeq2SeqStep(model, sources, targets);   // targets: ID tokens + </s>
+                lastLoss = optimizer.TrainSeq2SeqStep(model, sources, targets, options.LabelSmoothing);   // targets: ID tokens + </s>
                 if (double.IsNaN(first))
                     first = lastLoss;
                 windowLoss += lastLoss;

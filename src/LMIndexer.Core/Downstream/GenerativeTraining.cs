@@ -193,7 +193,12 @@ public static class GenerativeTraining
         ["batchSize"] = Invariant(options.BatchSize),
         ["lr"] = options.Optimizer.LearningRate.ToString(CultureInfo.InvariantCulture),
         ["warmupRatio"] = options.Optimizer.WarmupRatio.ToString(CultureInfo.InvariantCulture),
+        ["weightDecay"] = options.Optimizer.WeightDecay.ToString(CultureInfo.InvariantCulture),
+        ["labelSmoothing"] = options.LabelSmoothing.ToString(CultureInfo.InvariantCulture),
     };
+
+    /// <summary>What an <see cref="OptimizerProperties"/> entry missing from an older manifest stood for.</summary>
+    public static string? UnrecordedOptimizerProperty(string key) => key is "weightDecay" or "labelSmoothing" ? "0" : null;
 
     private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
 }

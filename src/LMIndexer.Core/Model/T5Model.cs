@@ -85,9 +85,12 @@ public sealed class T5Model : NamedModule
         return shifted.masked_fill(shifted == IgnoreIndex, Config.PadTokenId);
     }
 
-    /// <summary>Token-level cross-entropy averaged over labelled positions (−100 ignored).</summary>
-    public static Tensor SequenceLoss(Tensor logits, Tensor labels) =>
-        nn.functional.cross_entropy(logits.reshape(-1, logits.shape[^1]).to(ScalarType.Float32), labels.reshape(-1), ignore_index: IgnoreIndex);
+    /// <summary>
+    /// Token-level cross-entropy averaged over labelled positions (−100 ignored); with
+    /// <paramref name="labelSmoothing"/> ε the target is (1 − ε)·one-hot + ε·uniform over the vocabulary.
+    /// </summary>
+    public static Tensor SequenceLoss(Tensor logits, Tensor labels, double labelSmoothing = 0) =>
+        nn.functional.cross_entropy(logits.reshape(-1, logits.shape[^1]).to(ScalarType.Float32), labels.reshape(-1), ignore_index: IgnoreIndex, label_smoothing: labelSmoothing);
 
     /// <summary>Trainable parameter count.</summary>
     public long ParameterCount() => parameters().Sum(p => p.numel());

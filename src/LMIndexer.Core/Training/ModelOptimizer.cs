@@ -27,11 +27,28 @@ public sealed class ModelOptimizer : IDisposable
         parameters = precision is null ? [.. trainable] : [.. computeCopies.Select(precision.MasterOf)];
         if (parameters.Length == 0)
             throw new ArgumentException("There is nothing to train: no parameter requires a gradient.", nameof(trainable));
-        optimizer = torch.optim.AdamW(parameters, options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, options.WeightDecay);
+        if (options.WeightDecay < 0)
+            throw new ArgumentOutOfRangeException(nameof(options), options.WeightDecay, "Weight decay cannot be negative.");
+        optimizer = torch.optim.AdamW(Groups(parameters, options), options.LearningRate, options.Beta1, options.Beta2, options.Epsilon);
         schedule = new LearningRateSchedule(options, totalSteps);
     }
 
     public int Step { get; private set; }
+
+    // A layer-norm scale multiplies the activations it normalises: decaying it toward 0 shrinks the
+    // residual stream instead of regularising, so (as HF Trainer and nanoGPT do) only parameters of
+    // two or more dimensions decay. Without decay there is one group, the layout checkpoints written
+    // before decay existed hold.
+    private static AdamW.ParamGroup[] Groups(Parameter[] parameters, OptimizerOptions options)
+    {
+        AdamW.ParamGroup Group(IEnumerable<Parameter> members, double decay) =>
+            new(members, options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, decay);
+        if (options.WeightDecay == 0)
+            return [Group(parameters, 0)];
+        var matrices = parameters.Where(p => p.dim() >= 2).ToArray();
+        var vectors = parameters.Where(p => p.dim() < 2).ToArray();
+        return [.. new[] { Group(matrices, options.WeightDecay), Group(vectors, 0) }.Where(g => g.Parameters.Any())];
+    }
 
     public double CurrentLearningRate { get; private set; }
 
@@ -68,7 +85,8 @@ public sealed class ModelOptimizer : IDisposable
     /// One teacher-forced seq2seq step: pad sources and targets, cross-entropy on the targets,
     /// backward, clipped update. Returns the loss.
     /// </summary>
-    public float TrainSeq2SeqStep(Model.T5Model model, IReadOnlyList<int[]> sources, IReadOnlyList<int[]> targets)
+    /// <param name="labelSmoothing">Mass spread uniformly over the vocabulary in the targets (0: none).</param>
+    public float TrainSeq2SeqStep(Model.T5Model model, IReadOnlyList<int[]> sources, IReadOnlyList<int[]> targets, double labelSmoothing = 0)
     {
         ArgumentNullException.ThrowIfNull(model);
         using var scope = NewDisposeScope();
@@ -77,7 +95,7 @@ public sealed class ModelOptimizer : IDisposable
         var labels = TokenBatch.PadLabels(targets, device);                                 // [batch, tgt]
         ZeroGrad();
         var logits = model.Forward(ids, mask, model.ShiftRight(labels));                   // [batch, tgt, vocab]
-        var loss = Model.T5Model.SequenceLoss(logits, labels);
+        var loss = Model.T5Model.SequenceLoss(logits, labels, labelSmoothing);
         loss.backward();
         Update();
         return loss.item<float>();

@@ -4,6 +4,10 @@ namespace LMIndexer.Core.Training;
 public sealed record OptimizerOptions
 {
     public double LearningRate { get; init; } = 1e-3;
+    /// <summary>
+    /// Decoupled (AdamW) weight decay of the weight matrices and embeddings; 1-D parameters (T5's
+    /// layer-norm scales) never decay, as in HF Trainer. 0, the default, decays nothing.
+    /// </summary>
     public double WeightDecay { get; init; }
     public double Beta1 { get; init; } = 0.9;
     public double Beta2 { get; init; } = 0.999;

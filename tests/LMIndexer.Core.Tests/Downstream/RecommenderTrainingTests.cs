@@ -123,9 +123,14 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
     }
 
     [Fact]
-    public void A_fresh_model_of_a_named_size_replaces_the_bundle_network_and_is_recorded_for_reuse()
+    public void A_fresh_model_of_a_named_size_replaces_the_bundle_network_and_is_recorded_with_its_regularisers_for_reuse()
     {
-        var plan = Plan(1) with { FreshModel = true, FreshModelSize = "mini", FineTune = Plan(1).FineTune with { EvalEvery = 0, ValidationLimit = 0 } };
+        var plan = Plan(1) with
+        {
+            FreshModel = true,
+            FreshModelSize = "mini",
+            FineTune = Plan(1).FineTune with { EvalEvery = 0, ValidationLimit = 0, LabelSmoothing = 0.1, Optimizer = Plan(1).FineTune.Optimizer with { WeightDecay = 0.05 } },
+        };
         using var outcome = RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, plan);
         using var original = LMIndexer.Core.Checkpoints.ModelBundle.Load(fixture.IndexDirectory);
         var mini = LMIndexer.Core.Model.T5Config.Mini(original.Model.Config.VocabSize);
@@ -134,6 +139,7 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
             (outcome.Bundle.Model.Config.DModel, outcome.Bundle.Model.Config.DFf, outcome.Bundle.Model.Config.NumLayers, outcome.Bundle.Model.Config.VocabSize));
         Assert.Equal("true", outcome.Bundle.Manifest.Properties["freshModel"]);
         Assert.Equal("mini", outcome.Bundle.Manifest.Properties["modelSize"]);
+        Assert.Equal(("0.05", "0.1"), (outcome.Bundle.Manifest.Properties["weightDecay"], outcome.Bundle.Manifest.Properties["labelSmoothing"]));
         Assert.True(double.Parse(outcome.Bundle.Manifest.Properties["trainSeconds"], System.Globalization.CultureInfo.InvariantCulture) >= 0);
         Assert.Equal([mini.VocabSize, mini.DModel], outcome.Bundle.Model.Shared.weight!.shape);
     }

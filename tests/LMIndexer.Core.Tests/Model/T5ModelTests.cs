@@ -125,6 +125,34 @@ public sealed class T5ModelTests
     }
 
     [Fact]
+    public void Label_smoothing_mixes_the_one_hot_target_with_a_uniform_one()
+    {
+        torch.manual_seed(5);
+        var logits = torch.randn(2, 3, 7);                                   // [batch, tgt, vocab]
+        var labels = torch.tensor(new long[] { 1, 4, T5Model.IgnoreIndex, 6, 0, 2 }).reshape(2, 3);
+        const double epsilon = 0.2;
+        var smoothed = T5Model.SequenceLoss(logits, labels, epsilon).item<float>();
+
+        // By hand over the five labelled positions: (1 − ε)·(−log p_label) + ε·mean over the vocabulary of −log p.
+        var logProbs = logits.log_softmax(-1).reshape(-1, 7);
+        var flat = labels.reshape(-1);
+        double total = 0;
+        var count = 0;
+        for (var i = 0; i < flat.shape[0]; i++)
+        {
+            var label = flat[i].item<long>();
+            if (label == T5Model.IgnoreIndex)
+                continue;
+            var nll = -logProbs[i, label].item<float>();
+            var uniform = -logProbs[i].mean().item<float>();
+            total += ((1 - epsilon) * nll) + (epsilon * uniform);
+            count++;
+        }
+        Assert.Equal(total / count, smoothed, 4);
+        Assert.NotEqual(T5Model.SequenceLoss(logits, labels).item<float>(), smoothed, 3);
+    }
+
+    [Fact]
     public void Gated_gelu_variant_has_hugging_face_parameter_names()
     {
         using var model = new T5Model(T5Config.Tiny(30) with { FeedForward = FeedForwardKind.GatedGelu, TieWordEmbeddings = false });
