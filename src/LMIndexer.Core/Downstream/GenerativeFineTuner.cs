@@ -169,6 +169,7 @@ public static class GenerativeFineTuner
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         sha.AppendData(Encoding.UTF8.GetBytes((options with { CheckpointDirectory = null }).ToString()));
         sha.AppendData(Encoding.UTF8.GetBytes(model.Config.ToString()));
+        sha.AppendData(Encoding.UTF8.GetBytes(DecoupledAdamW.StateFormat));   // a checkpoint of another optimizer layout restarts
         foreach (var (source, target) in rows)
             sha.AppendData(Encoding.UTF8.GetBytes($"{string.Join(',', source)}>{target}\n"));
         foreach (var tokens in itemIdTokens)

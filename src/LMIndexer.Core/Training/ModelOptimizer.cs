@@ -12,7 +12,7 @@ public sealed class ModelOptimizer : IDisposable
 {
     private readonly Parameter[] parameters;
     private readonly Parameter[] computeCopies;
-    private readonly AdamW optimizer;
+    private readonly DecoupledAdamW optimizer;
     private readonly LearningRateSchedule schedule;
     private readonly OptimizerOptions options;
 
@@ -29,32 +29,17 @@ public sealed class ModelOptimizer : IDisposable
             throw new ArgumentException("There is nothing to train: no parameter requires a gradient.", nameof(trainable));
         if (options.WeightDecay < 0)
             throw new ArgumentOutOfRangeException(nameof(options), options.WeightDecay, "Weight decay cannot be negative.");
-        optimizer = torch.optim.AdamW(Groups(parameters, options), options.LearningRate, options.Beta1, options.Beta2, options.Epsilon);
+        optimizer = new DecoupledAdamW(Groups(parameters, options), options.Beta1, options.Beta2, options.Epsilon);
         schedule = new LearningRateSchedule(options, totalSteps);
     }
 
     public int Step { get; private set; }
 
-    // A layer-norm scale multiplies the activations it normalises: decaying it toward 0 shrinks the
-    // residual stream instead of regularising, so (as HF Trainer and nanoGPT do) only parameters of
-    // two or more dimensions decay. Without decay there is one group, the layout checkpoints written
-    // before decay existed hold.
-    private static AdamW.ParamGroup[] Groups(Parameter[] parameters, OptimizerOptions options)
-    {
-        AdamW.ParamGroup Group(IEnumerable<Parameter> members, double decay) =>
-            new(members, options.LearningRate, options.Beta1, options.Beta2, options.Epsilon, decay);
-        if (options.WeightDecay == 0)
-            return [Group(parameters, 0)];
-        var matrices = parameters.Where(p => p.dim() >= 2).ToArray();
-        var vectors = parameters.Where(p => p.dim() < 2).ToArray();
-        return [.. new[] { Group(matrices, options.WeightDecay), Group(vectors, 0) }.Where(g => g.Parameters.Any())];
-    }
-
     public double CurrentLearningRate { get; private set; }
 
     public void ZeroGrad()
     {
-        optimizer.zero_grad();
+        optimizer.ZeroGrad();
         foreach (var compute in computeCopies)
             compute.grad?.zero_();
     }
@@ -68,9 +53,7 @@ public sealed class ModelOptimizer : IDisposable
             ? torch.nn.utils.clip_grad_norm_(parameters, options.MaxGradNorm)
             : double.NaN;
         CurrentLearningRate = schedule.At(Step);
-        foreach (var group in optimizer.ParamGroups)
-            group.LearningRate = CurrentLearningRate;
-        optimizer.step();
+        optimizer.Step(CurrentLearningRate);
         if (computeCopies.Length > 0)
         {
             using var noGrad = torch.no_grad();
@@ -101,21 +84,22 @@ public sealed class ModelOptimizer : IDisposable
         return loss.item<float>();
     }
 
-    /// <summary>Writes the AdamW moments (TorchSharp's state-dict format) so a resumed run continues exactly.</summary>
-    public void SaveState(string path)
-    {
-        var temp = path + ".tmp";
-        optimizer.save_state_dict(temp);
-        File.Move(temp, path, overwrite: true);
-    }
+    /// <summary>Writes the AdamW moments (<see cref="DecoupledAdamW.StateFormat"/>) so a resumed run continues exactly.</summary>
+    public void SaveState(string path) => optimizer.Save(path);
 
     /// <summary>Restores moments written by <see cref="SaveState"/> and the step the schedule continues from.</summary>
     public void LoadState(string path, int step)
     {
-        optimizer.load_state_dict(path);
+        optimizer.Load(path);
         Step = step;
         CurrentLearningRate = schedule.At(Math.Max(0, step - 1));
     }
 
     public void Dispose() => optimizer.Dispose();
+
+    // A layer-norm scale multiplies the activations it normalises: decaying it toward 0 shrinks the
+    // residual stream instead of regularising, so (as HF Trainer and nanoGPT do) only parameters of
+    // two or more dimensions decay.
+    private static IEnumerable<(Parameter, double)> Groups(Parameter[] parameters, OptimizerOptions options) =>
+        parameters.Select(p => (p, p.dim() >= 2 ? options.WeightDecay : 0));
 }

@@ -46,4 +46,74 @@ public sealed class ModelOptimizerTests
         var matrix = new Parameter(torch.ones(2, 2));
         Assert.Throws<ArgumentOutOfRangeException>(() => new ModelOptimizer([matrix], Constant with { WeightDecay = -0.1 }, totalSteps: 10));
     }
+
+    [Fact]
+    public void Decoupled_adamw_takes_the_steps_torchsharps_adamw_takes()
+    {
+        torch.manual_seed(11);
+        var start = torch.randn(5, 3);
+        var ours = new Parameter(start.clone());
+        var theirs = new Parameter(start.clone());
+        using var decoupled = new DecoupledAdamW([(ours, 0.1)], 0.9, 0.999, 1e-8);
+        using var reference = torch.optim.AdamW([theirs], lr: 0.05, weight_decay: 0.1);
+        for (var step = 0; step < 6; step++)
+        {
+            var gradient = torch.randn(5, 3);
+            decoupled.ZeroGrad();
+            ours.grad = gradient.clone();
+            decoupled.Step(0.05);
+            reference.zero_grad();
+            theirs.grad = gradient.clone();
+            reference.step();
+        }
+        Assert.True(ours.allclose(theirs, rtol: 1e-5, atol: 1e-6), $"max difference {(ours - theirs).abs().max().item<float>()}");
+        Assert.False(ours.allclose(start), "six steps moved the weights");
+    }
+
+    [Fact]
+    public void Saved_adamw_state_resumes_the_same_trajectory_and_refuses_other_parameters()
+    {
+        torch.manual_seed(12);
+        var gradients = Enumerable.Range(0, 4).Select(_ => torch.randn(4, 2)).ToArray();
+        var start = torch.randn(4, 2);
+        var straight = new Parameter(start.clone());
+        using (var optimizer = new DecoupledAdamW([(straight, 0.01)], 0.9, 0.99, 1e-8))
+        {
+            foreach (var gradient in gradients)
+                Train(optimizer, straight, gradient);
+        }
+
+        var path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"adamw-{Guid.NewGuid():N}.bin");
+        try
+        {
+            var interrupted = new Parameter(start.clone());
+            using (var first = new DecoupledAdamW([(interrupted, 0.01)], 0.9, 0.99, 1e-8))
+            {
+                Train(first, interrupted, gradients[0]);
+                Train(first, interrupted, gradients[1]);
+                first.Save(path);
+            }
+            using (var second = new DecoupledAdamW([(interrupted, 0.01)], 0.9, 0.99, 1e-8))
+            {
+                second.Load(path);
+                Train(second, interrupted, gradients[2]);
+                Train(second, interrupted, gradients[3]);
+            }
+            Assert.Equal(0f, (interrupted - straight).abs().max().item<float>());
+
+            using var twoParameters = new DecoupledAdamW([(new Parameter(torch.zeros(4, 2)), 0), (new Parameter(torch.zeros(2)), 0)], 0.9, 0.99, 1e-8);
+            Assert.Throws<InvalidDataException>(() => twoParameters.Load(path));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private static void Train(DecoupledAdamW optimizer, Parameter parameter, Tensor gradient)
+    {
+        optimizer.ZeroGrad();
+        parameter.grad = gradient.clone();
+        optimizer.Step(0.1);
+    }
 }
