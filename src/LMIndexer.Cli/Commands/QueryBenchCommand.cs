@@ -97,7 +97,7 @@ public static class QueryBenchCommand
                 using var trie = new TrieTables(outcome.Trie, TorchRuntime.Device);
                 var test = ProgressBar.Run($"{task} {system} test", outcome.Data.Test.Count,
                     progress => GenerativeEvaluator.Evaluate(outcome.Bundle.Model, outcome.Data.Test, trie, evaluation, progress, cancellation));
-                results[system] = new(test, trainSeconds, $"best step {outcome.Report.BestStep}; {outcome.Data.Train.Count:N0} training rows");
+                results[system] = new(test, trainSeconds, $"best step {outcome.Report.BestStep}; {outcome.Data.Train.Count:N0} training rows", outcome.Report.Validations);
                 AnsiConsole.Write(RecCommands.MetricsTable($"{system} test", test));
             }
             Report(result, corpus, chosen, results, plan, clock.Elapsed.TotalSeconds);

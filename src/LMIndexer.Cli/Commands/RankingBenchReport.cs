@@ -6,7 +6,8 @@ using LMIndexer.Core.Evaluation;
 namespace LMIndexer.Cli.Commands;
 
 /// <summary>One system's test result in a ranking benchmark.</summary>
-public sealed record RankingBenchResult(EvaluationResult Test, double TrainSeconds, string Note);
+/// <param name="Validations">The fine-tuning run's validations, when this run trained the system: its learning curve.</param>
+public sealed record RankingBenchResult(EvaluationResult Test, double TrainSeconds, string Note, IReadOnlyList<ValidationPoint>? Validations = null);
 
 /// <summary>
 /// The JSON rows, markdown table and LMIndexer ratios that the ranking benchmarks (rec, search,
@@ -27,7 +28,7 @@ public static class RankingBenchReport
         table.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---|");
         foreach (var system in systems)
         {
-            var (test, seconds, note) = results[system];
+            var (test, seconds, note, _) = results[system];
             var m = test.Metrics;
             rows.AddRange(Metrics.Select(metric => new BenchmarkRow(system, metric, m[metric])));
             rows.Add(new BenchmarkRow(system, "train_seconds", seconds));
@@ -36,6 +37,8 @@ public static class RankingBenchReport
                 $"| {system} | {m["recall@5"]:F4} | {m["ndcg@5"]:F4} | {m["recall@10"]:F4} | {m["ndcg@10"]:F4} | {m["mrr@10"]:F4} | {seconds:F0} | {test.ExamplesPerSecond:F1} | {note} |"));
         }
         var ratios = new StringBuilder();
+        foreach (var system in systems)
+            ratios.Append(Curve(system, results[system].Validations, rows));
         if (results.TryGetValue("lmindexer", out var ours))
         {
             foreach (var system in systems.Where(s => s != "lmindexer"))
@@ -48,6 +51,23 @@ public static class RankingBenchReport
         }
         return (rows, table.ToString(), ratios.ToString());
     }
+
+    // Where a long run peaks and how fast it overfits after: the kept step alone does not say.
+    private static string Curve(string system, IReadOnlyList<ValidationPoint>? validations, List<BenchmarkRow> rows)
+    {
+        var points = validations?.Where(v => v.Metrics.ContainsKey(CurveMetric)).ToList() ?? [];
+        if (points.Count < 2)
+            return "";
+        foreach (var point in points)
+        {
+            rows.Add(new BenchmarkRow(system, string.Create(CultureInfo.InvariantCulture, $"validation_{CurveMetric}_step_{point.Step}"), point.Metrics[CurveMetric]));
+            rows.Add(new BenchmarkRow(system, string.Create(CultureInfo.InvariantCulture, $"train_loss_step_{point.Step}"), point.TrainLoss));
+        }
+        var steps = string.Join(", ", points.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Step} {p.Metrics[CurveMetric]:F4} (loss {p.TrainLoss:F2})")));
+        return $"{system} validation NDCG@10 by step: {steps}. ";
+    }
+
+    private const string CurveMetric = "ndcg@10";
 
     // A baseline that scores 0 has no finite ratio (and the JSON leaves it out).
     private static string Times(double ratio) => double.IsFinite(ratio) ? string.Create(CultureInfo.InvariantCulture, $"×{ratio:F2}") : "(baseline 0)";

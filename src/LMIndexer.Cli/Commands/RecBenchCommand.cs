@@ -164,7 +164,7 @@ public static class RecBenchCommand
                 var testSet = Limit(outcome.Data.Test, limit);
                 var testResult = ProgressBar.Run($"rec {system} test", testSet.Count,
                     progress => GenerativeEvaluator.Evaluate(outcome.Bundle.Model, testSet, trie, evaluation, progress, cancellation));
-                results[system] = new(testResult, trainSeconds, $"best step {outcome.Report.BestStep}");
+                results[system] = new(testResult, trainSeconds, $"best step {outcome.Report.BestStep}", outcome.Report.Validations);
                 AnsiConsole.Write(RecCommands.MetricsTable($"{system} test", testResult));
             }
             Report(result, catalog, chosen, results, plan, clock.Elapsed.TotalSeconds, limit);
