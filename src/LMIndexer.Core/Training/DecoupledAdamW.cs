@@ -12,14 +12,14 @@ namespace LMIndexer.Core.Training;
 /// TorchSharp 0.107's managed AdamW passes doubles to <c>mul_</c>, <c>add_</c> and <c>addcdiv_</c>
 /// through implicit <see cref="Scalar"/> conversions. Nothing holds those temporaries once their
 /// handle is read, so a garbage collection during the native call can run their finalizers and free
-/// the Scalar while libtorch still reads it. A 100k-step fine-tuning run on Beauty died that way
-/// (<c>Expected false to be true</c> from <c>c10::Scalar::toDouble</c> inside <c>AdamW.step</c>;
+/// the Scalar while libtorch still reads it. That is the likely end of a Beauty fine-tuning run at
+/// step ~64k (<c>Expected false to be true</c> from <c>c10::Scalar::toDouble</c> inside <c>AdamW.step</c>;
 /// dotnet/TorchSharp#1496 tracks the implicit conversions). Here each Scalar is a <c>using</c> local,
-/// alive until its last use, and is made once per step instead of once per parameter.
+/// alive until its last use; the constant ones are made once per step instead of once per parameter.
 /// </remarks>
 public sealed class DecoupledAdamW : IDisposable
 {
-    /// <summary>First bytes of a state file; a resumed run refuses any other layout.</summary>
+    /// <summary>The tag a state file starts with; a resumed run refuses any other layout.</summary>
     public const string StateFormat = "lmindexer-adamw/1";
 
     private readonly Slot[] slots;
