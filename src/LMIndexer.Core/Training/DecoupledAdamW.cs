@@ -36,7 +36,10 @@ public sealed class DecoupledAdamW : IDisposable
         this.beta1 = beta1;
         this.beta2 = beta2;
         this.epsilon = epsilon;
-        slots = [.. groups.Select(g => new Slot(g.Parameter, g.WeightDecay))];
+        var members = groups.ToArray();
+        if (members.FirstOrDefault(g => g.WeightDecay < 0) is { Parameter: not null } negative)
+            throw new ArgumentOutOfRangeException(nameof(groups), negative.WeightDecay, "Weight decay cannot be negative.");
+        slots = [.. members.Select(g => new Slot(g.Parameter, g.WeightDecay))];
     }
 
     /// <summary>

@@ -27,8 +27,6 @@ public sealed class ModelOptimizer : IDisposable
         parameters = precision is null ? [.. trainable] : [.. computeCopies.Select(precision.MasterOf)];
         if (parameters.Length == 0)
             throw new ArgumentException("There is nothing to train: no parameter requires a gradient.", nameof(trainable));
-        if (options.WeightDecay < 0)
-            throw new ArgumentOutOfRangeException(nameof(options), options.WeightDecay, "Weight decay cannot be negative.");
         optimizer = new DecoupledAdamW(Groups(parameters, options), options.Beta1, options.Beta2, options.Epsilon);
         schedule = new LearningRateSchedule(options, totalSteps);
     }
