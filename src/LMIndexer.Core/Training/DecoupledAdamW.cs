@@ -37,8 +37,11 @@ public sealed class DecoupledAdamW : IDisposable
         this.beta2 = beta2;
         this.epsilon = epsilon;
         var members = groups.ToArray();
-        if (members.FirstOrDefault(g => g.WeightDecay < 0) is { Parameter: not null } negative)
-            throw new ArgumentOutOfRangeException(nameof(groups), negative.WeightDecay, "Weight decay cannot be negative.");
+        foreach (var (_, weightDecay) in members)
+        {
+            if (weightDecay < 0)
+                throw new ArgumentOutOfRangeException(nameof(groups), weightDecay, "Weight decay cannot be negative.");
+        }
         slots = [.. members.Select(g => new Slot(g.Parameter, g.WeightDecay))];
     }
 
