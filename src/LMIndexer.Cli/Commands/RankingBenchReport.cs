@@ -64,7 +64,7 @@ public static class RankingBenchReport
             rows.Add(new BenchmarkRow(system, string.Create(CultureInfo.InvariantCulture, $"train_loss_step_{point.Step}"), point.TrainLoss));
         }
         var steps = string.Join(", ", points.Select(p => string.Create(CultureInfo.InvariantCulture, $"{p.Step} {p.Metrics[CurveMetric]:F4} (loss {p.TrainLoss:F2})")));
-        return $"{system} validation NDCG@10 by step: {steps}. ";
+        return $"{system} validation {CurveMetric.ToUpperInvariant()} by step: {steps}. ";
     }
 
     private const string CurveMetric = "ndcg@10";
