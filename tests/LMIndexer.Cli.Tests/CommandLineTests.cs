@@ -143,6 +143,10 @@ public sealed class CommandLineTests
         Assert.Equal((2, "lmindexer: --weight-decay cannot be negative, got -0.1."), (badDecay.ExitCode, badDecay.Error.Trim()));
         var badSmoothing = CliProcess.Run(temp.Path, Quick, "rec", "bench", "--data", "cat", "--index-dir", "bench", "--label-smoothing", "1");
         Assert.Equal((2, "lmindexer: --label-smoothing must be in [0, 1), got 1."), (badSmoothing.ExitCode, badSmoothing.Error.Trim()));
+        var badAverage = CliProcess.Run(temp.Path, Quick, "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec", "--weight-average", "1");
+        Assert.Equal((2, "lmindexer: --weight-average must be in [0, 1), got 1."), (badAverage.ExitCode, badAverage.Error.Trim()));
+        var badSchedule = CliProcess.Run(temp.Path, Quick, "rec", "bench", "--data", "cat", "--index-dir", "bench", "--decay", "step");
+        Assert.Equal((2, "lmindexer: Unknown --decay 'step'; expected linear or cosine."), (badSchedule.ExitCode, badSchedule.Error.Trim()));
         var sizeWithoutFresh = CliProcess.Run(temp.Path, Quick, "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec", "--model-size", "mini");
         Assert.Equal((2, "lmindexer: --model-size needs --fresh-model: the index bundle's weights have the bundle's shape."), (sizeWithoutFresh.ExitCode, sizeWithoutFresh.Error.Trim()));
         var unknownSize = CliProcess.Run(temp.Path, Quick, "rec", "bench", "--data", "cat", "--index-dir", "bench", "--fresh-model", "--model-size", "huge");

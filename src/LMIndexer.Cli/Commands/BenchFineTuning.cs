@@ -5,17 +5,17 @@ namespace LMIndexer.Cli.Commands;
 
 /// <summary>
 /// The fine-tuning budget every seq2seq system of a ranking benchmark gets: the reference's
-/// linear decay (without warm-up unless asked), validation on 512 examples unless asked, 20 beams.
+/// linear decay (unless cosine is asked; no warm-up unless asked), validation on 512 examples unless asked, 20 beams.
 /// </summary>
 public static class BenchFineTuning
 {
     public const int DefaultValidationLimit = 512;
 
-    public static FineTuneOptions Options(int steps, int batchSize, double learningRate, int evalEvery, int seed, double warmupRatio = 0, int validationLimit = DefaultValidationLimit) => new()
+    public static FineTuneOptions Options(int steps, int batchSize, double learningRate, int evalEvery, int seed, double warmupRatio = 0, int validationLimit = DefaultValidationLimit, LearningRateDecay decay = LearningRateDecay.Linear) => new()
     {
         Steps = steps,
         BatchSize = batchSize,
-        Optimizer = new OptimizerOptions { LearningRate = learningRate, WarmupRatio = warmupRatio },
+        Optimizer = new OptimizerOptions { LearningRate = learningRate, WarmupRatio = warmupRatio, Decay = decay },
         EvalEvery = evalEvery,
         ValidationLimit = validationLimit,
         Evaluation = new EvaluationOptions { Beams = 20, BatchSize = 64 },

@@ -15,7 +15,7 @@ public sealed class FineTuneCommandOptions
     public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Examples per step.", DefaultValueFactory = _ => 32 };
     public Option<double> LearningRate { get; } = new("--lr") { Description = "Peak learning rate (the reference: 1e-3).", DefaultValueFactory = _ => 1e-3 };
     public Option<double> WarmupRatio { get; } = new("--warmup-ratio") { Description = "Fraction of steps for linear warm-up (the reference: 0).", DefaultValueFactory = _ => 0 };
-    public Option<string> Decay { get; } = new("--decay") { Description = "Learning-rate decay after warm-up: linear or cosine.", DefaultValueFactory = _ => "linear" };
+    public Option<string> Decay { get; } = DecayOption();
     public Option<int> EvalEvery { get; } = new("--eval-every") { Description = "Validate and keep the best weights every N steps (0: only at the end).", DefaultValueFactory = _ => 500 };
     public Option<int> ValidationLimit { get; } = new("--validation-limit") { Description = "Validation examples per evaluation.", DefaultValueFactory = _ => 512 };
     public Option<int> Beams { get; } = new("--beams") { Description = "Beams for validation (the reference: 20).", DefaultValueFactory = _ => 20 };
@@ -26,13 +26,14 @@ public sealed class FineTuneCommandOptions
     public Option<double?> Dropout { get; } = new("--dropout") { Description = "Dropout while fine-tuning (default: the index bundle's, 0.1). 0 lets the model memorise item-to-item transitions faster." };
     public Option<double> WeightDecay { get; } = WeightDecayOption();
     public Option<double> LabelSmoothing { get; } = LabelSmoothingOption();
+    public Option<double> WeightAverage { get; } = WeightAverageOption();
     public Option<bool> RandomIds { get; } = new("--random-ids") { Description = "Ablation: random IDs of the same shape instead of the bundle's." };
     public Option<string> Version { get; } = new("--version") { Description = "Version label of the serving bundle.", DefaultValueFactory = _ => "v1" };
     public Option<DirectoryInfo?> CheckpointDir { get; } = new("--checkpoint-dir") { Description = "Resumable checkpoint (default: <out>.checkpoint; removed on success)." };
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Index, Output, Steps, BatchSize, LearningRate, WarmupRatio, Decay, EvalEvery, ValidationLimit, Beams, MaxSourceTokens, BFloat16, FreshModel, ModelSize, Dropout, WeightDecay, LabelSmoothing, RandomIds, Version, CheckpointDir })
+        foreach (var option in new Option[] { Index, Output, Steps, BatchSize, LearningRate, WarmupRatio, Decay, EvalEvery, ValidationLimit, Beams, MaxSourceTokens, BFloat16, FreshModel, ModelSize, Dropout, WeightDecay, LabelSmoothing, WeightAverage, RandomIds, Version, CheckpointDir })
             command.Options.Add(option);
     }
 
@@ -51,14 +52,30 @@ public sealed class FineTuneCommandOptions
     /// <summary><c>--label-smoothing</c>, shared with the benchmarks that fine-tune.</summary>
     internal static Option<double> LabelSmoothingOption() => new("--label-smoothing") { Description = "Label smoothing of the target ID tokens, in [0, 1) (default 0, the reference); regularises long runs that memorise transitions." };
 
+    /// <summary><c>--weight-average</c>, shared with the benchmarks that fine-tune.</summary>
+    internal static Option<double> WeightAverageOption() => new("--weight-average") { Description = "Decay of a moving average of the weights that is validated, kept and served in place of the last weights, in [0, 1) (default 0: off, the reference; 0.999 averages about the last thousand steps)." };
+
+    /// <summary><c>--decay</c>, shared with the benchmarks that fine-tune.</summary>
+    internal static Option<string> DecayOption() => new("--decay") { Description = "Learning-rate decay after warm-up: linear (the reference) or cosine.", DefaultValueFactory = _ => "linear" };
+
+    /// <summary>A <c>--decay</c> value, refused when unknown before any data is read.</summary>
+    internal static LearningRateDecay CheckedDecay(string decay) => decay.ToLowerInvariant() switch
+    {
+        "linear" => LearningRateDecay.Linear,
+        "cosine" => LearningRateDecay.Cosine,
+        _ => throw new CliUsageException($"Unknown --decay '{decay}'; expected linear or cosine."),
+    };
+
     /// <summary>The regularisers these flags name, refused when out of range before any data is read.</summary>
-    internal static FineTuneOptions WithRegularisers(FineTuneOptions options, double weightDecay, double labelSmoothing)
+    internal static FineTuneOptions WithRegularisers(FineTuneOptions options, double weightDecay, double labelSmoothing, double weightAverage)
     {
         if (weightDecay < 0)
             throw new CliUsageException($"--weight-decay cannot be negative, got {weightDecay}.");
         if (labelSmoothing is < 0 or >= 1)
             throw new CliUsageException($"--label-smoothing must be in [0, 1), got {labelSmoothing}.");
-        return options with { LabelSmoothing = labelSmoothing, Optimizer = options.Optimizer with { WeightDecay = weightDecay } };
+        if (weightAverage is < 0 or >= 1)
+            throw new CliUsageException($"--weight-average must be in [0, 1), got {weightAverage}.");
+        return options with { LabelSmoothing = labelSmoothing, WeightAverage = weightAverage, Optimizer = options.Optimizer with { WeightDecay = weightDecay } };
     }
 
     /// <summary>A <c>--model-size</c> value, refused without <c>--fresh-model</c> or when unknown, before any data is read.</summary>
@@ -85,12 +102,7 @@ public sealed class FineTuneCommandOptions
     /// <summary>The plan these flags describe; <paramref name="source"/> carries the task's source options.</summary>
     public GenerativePlan Build(ParseResult result, int seed, HistorySourceOptions source)
     {
-        var decay = result.GetValue(Decay)!.ToLowerInvariant() switch
-        {
-            "linear" => LearningRateDecay.Linear,
-            "cosine" => LearningRateDecay.Cosine,
-            var other => throw new ArgumentException($"Unknown --decay '{other}'; expected linear or cosine."),
-        };
+        var decay = CheckedDecay(result.GetValue(Decay)!);
         var plan = new GenerativePlan
         {
             Source = source with { MaxSourceTokens = result.GetValue(MaxSourceTokens) },
@@ -110,7 +122,7 @@ public sealed class FineTuneCommandOptions
                 BFloat16 = result.GetValue(BFloat16),
                 Seed = seed,
                 CheckpointDirectory = CheckpointDirectory(result),
-            }, result.GetValue(WeightDecay), result.GetValue(LabelSmoothing)),
+            }, result.GetValue(WeightDecay), result.GetValue(LabelSmoothing), result.GetValue(WeightAverage)),
         };
         plan.FineTune.Validate();
         plan.Source.Validate();

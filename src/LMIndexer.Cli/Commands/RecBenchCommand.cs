@@ -54,10 +54,12 @@ public static class RecBenchCommand
         var modelSize = FineTuneCommandOptions.ModelSizeOption();
         var weightDecay = FineTuneCommandOptions.WeightDecayOption();
         var labelSmoothing = FineTuneCommandOptions.LabelSmoothingOption();
+        var weightAverage = FineTuneCommandOptions.WeightAverageOption();
+        var decay = FineTuneCommandOptions.DecayOption();
         var command = new Command("bench", "Recommendation benchmark: LMIndexer IDs vs popularity, rq-VAE IDs and random IDs on one split, written to docs/benchmarks.md.")
         {
             data, indexDir, outDir, systems, steps, batch, lr, warmup, dropout, evalEvery, validationLimit, windows, source, itemTokens, sourceTokens, testLimit, docs, name, sasrecSteps, reuse,
-            freshModel, modelSize, weightDecay, labelSmoothing,
+            freshModel, modelSize, weightDecay, labelSmoothing, weightAverage, decay,
         };
         common.AddTo(command);
         command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
@@ -68,8 +70,8 @@ public static class RecBenchCommand
             var freshSize = FineTuneCommandOptions.CheckedModelSize(result.GetValue(modelSize), result.GetValue(freshModel));
             var fineTune = FineTuneCommandOptions.WithRegularisers(
                 BenchFineTuning.Options(result.GetValue(steps), result.GetValue(batch), result.GetValue(lr), result.GetValue(evalEvery), result.GetValue(common.Seed),
-                    result.GetValue(warmup), result.GetValue(validationLimit)),
-                result.GetValue(weightDecay), result.GetValue(labelSmoothing));
+                    result.GetValue(warmup), result.GetValue(validationLimit), FineTuneCommandOptions.CheckedDecay(result.GetValue(decay)!)),
+                result.GetValue(weightDecay), result.GetValue(labelSmoothing), result.GetValue(weightAverage));
             var catalog = RecCommands.LoadCatalog(result.GetValue(data)!);
             common.InitializeRuntime(result);
             var clock = Stopwatch.StartNew();
@@ -178,7 +180,7 @@ public static class RecBenchCommand
             var commandLine = "lmindexer " + string.Join(" ", result.Tokens.Select(t => t.Value));
             BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, wall, rows,
                 string.Create(CultureInfo.InvariantCulture,
-                    $"Generative sequential recommendation on `{result.GetValue(data)!.Name}` ({catalog.Items.Count:N0} items, {catalog.Users.Count:N0} users), leave-one-out, {testUsers:N0} test users{(limit > 0 ? " (limited)" : "")}, full ranking with 20 trie-constrained beams. Every seq2seq system {NetworkText(plan, result.GetValue(indexDir)!.FullName)} for {plan.FineTune.Steps} steps × {plan.FineTune.BatchSize} (lr {plan.FineTune.Optimizer.LearningRate:G3}, {WarmupText(plan)}linear decay, dropout {(plan.Dropout is { } rate ? rate.ToString("G2", CultureInfo.InvariantCulture) : "as the bundle")}{RegularisersText(plan)}, best of validations on {plan.FineTune.ValidationLimit:N0} users every {plan.FineTune.EvalEvery} steps), {WindowsText(plan)}, source `{HistorySourceOptions.ModeName(plan.Source.Mode)}` ≤ {plan.Source.MaxSourceTokens} tokens; only the IDs differ (`random` = random codes of the LMIndexer table's shape)."),
+                    $"Generative sequential recommendation on `{result.GetValue(data)!.Name}` ({catalog.Items.Count:N0} items, {catalog.Users.Count:N0} users), leave-one-out, {testUsers:N0} test users{(limit > 0 ? " (limited)" : "")}, full ranking with 20 trie-constrained beams. Every seq2seq system {NetworkText(plan, result.GetValue(indexDir)!.FullName)} for {plan.FineTune.Steps} steps × {plan.FineTune.BatchSize} (lr {plan.FineTune.Optimizer.LearningRate:G3}, {WarmupText(plan)}{plan.FineTune.Optimizer.Decay.ToString().ToLowerInvariant()} decay, dropout {(plan.Dropout is { } rate ? rate.ToString("G2", CultureInfo.InvariantCulture) : "as the bundle")}{RegularisersText(plan)}, best of validations on {plan.FineTune.ValidationLimit:N0} users every {plan.FineTune.EvalEvery} steps), {WindowsText(plan)}, source `{HistorySourceOptions.ModeName(plan.Source.Mode)}` ≤ {plan.Source.MaxSourceTokens} tokens; only the IDs differ (`random` = random codes of the LMIndexer table's shape)."),
                 table,
                 ratios + "Paper (t5-base, 8 GPUs, 15k steps × 32): LMIndexer Recall@5 .0415 / NDCG@5 .0262; TIGER .0454 / .0321.");
             AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"benchmark written to {result.GetValue(docs)!.FullName} in {wall / 60:F1} min");
@@ -207,7 +209,8 @@ public static class RecBenchCommand
 
     private static string RegularisersText(GenerativePlan plan) =>
         (plan.FineTune.Optimizer.WeightDecay > 0 ? string.Create(CultureInfo.InvariantCulture, $", weight decay {plan.FineTune.Optimizer.WeightDecay:G3}") : "")
-        + (plan.FineTune.LabelSmoothing > 0 ? string.Create(CultureInfo.InvariantCulture, $", label smoothing {plan.FineTune.LabelSmoothing:G3}") : "");
+        + (plan.FineTune.LabelSmoothing > 0 ? string.Create(CultureInfo.InvariantCulture, $", label smoothing {plan.FineTune.LabelSmoothing:G3}") : "")
+        + (plan.FineTune.WeightAverage > 0 ? string.Create(CultureInfo.InvariantCulture, $", a moving average of the weights (decay {plan.FineTune.WeightAverage:G4}) validated and kept") : "");
 
     private static string WindowsText(GenerativePlan plan) =>
         plan.Windows == TrainingWindows.AllPrefixes ? "every prefix of every training sequence" : $"{plan.Passes} sampled windows per user";

@@ -18,6 +18,13 @@ public sealed record FineTuneOptions
     /// </summary>
     public double LabelSmoothing { get; init; }
 
+    /// <summary>
+    /// Decay of an exponential moving average of the weights, updated every step and validated, kept
+    /// and returned in place of the last weights (0: off, the reference; 0.999 averages about the
+    /// last thousand steps). See <see cref="Training.WeightAverage"/>.
+    /// </summary>
+    public double WeightAverage { get; init; }
+
     /// <summary>Validate (and keep the best weights) every this many steps; 0 validates only at the end.</summary>
     public int EvalEvery { get; init; } = 500;
 
@@ -45,6 +52,8 @@ public sealed record FineTuneOptions
             throw new ArgumentException("The evaluation interval and validation limit cannot be negative.");
         if (LabelSmoothing is < 0 or >= 1)
             throw new ArgumentException($"Label smoothing must be in [0, 1), got {LabelSmoothing}.");
+        if (WeightAverage is < 0 or >= 1)
+            throw new ArgumentException($"The weight average's decay must be in [0, 1), got {WeightAverage}.");
         if (Optimizer.WeightDecay < 0)
             throw new ArgumentException($"Weight decay cannot be negative, got {Optimizer.WeightDecay}.");
         if (Evaluation.Beams < 1)

@@ -17,7 +17,8 @@ namespace LMIndexer.Core.Downstream;
 /// Seq2seq fine-tuning for generative recommendation / search / retrieval: source tokens → the
 /// target item's ID tokens + <c>&lt;/s&gt;</c>, cross-entropy on the target, AdamW with the
 /// configured schedule and clipping. Validates with constrained beam search every N steps and keeps
-/// the best weights. With a checkpoint directory an interrupted run resumes where it stopped: the
+/// the best weights (of the moving average of the weights when <see cref="FineTuneOptions.WeightAverage"/>
+/// is on: then the average is what is validated, kept and returned). With a checkpoint directory an interrupted run resumes where it stopped: the
 /// batch order is replayed and torch is reseeded at every validation boundary, so the resumed run
 /// continues as the uninterrupted one would have.
 /// </summary>
@@ -44,7 +45,7 @@ public static class GenerativeFineTuner
         var evalEvery = options.EvalEvery == 0 ? options.Steps : options.EvalEvery;
         var checkpoint = options.CheckpointDirectory is null ? null : new FineTuneCheckpoint(options.CheckpointDirectory, Fingerprint(model, options, rows, itemIdTokens));
         // Resumed weights go into the fp32 model before any bf16 cast, so the masters start from them.
-        var resumed = checkpoint?.TryResumeWeights(model);
+        var resumed = checkpoint?.TryResumeWeights(model, averaged: options.WeightAverage > 0);
         // Disposed early in the finally below (the best weights load into the fp32 model); `using`
         // covers a throw before the loop, and a second Dispose does nothing.
         using var precision = options.BFloat16 ? MixedPrecision.BFloat16(model) : null;
@@ -56,6 +57,11 @@ public static class GenerativeFineTuner
         var resumedAt = state.Step;
         var best = state.Step > 0 && checkpoint is not null ? checkpoint.LoadBest() : null;
         IReadOnlyDictionary<string, Tensor> FullPrecisionWeights() => precision?.MasterWeights() ?? model.state_dict();
+        // The dictionary's tensors are the live weights the optimizer updates in place.
+        var liveWeights = FullPrecisionWeights();
+        using var average = options.WeightAverage == 0 ? null
+            : resumed is not null ? checkpoint!.LoadAverage(options.WeightAverage, resumed.Step)
+            : new WeightAverage(liveWeights, options.WeightAverage);
 
         var random = new Random(options.Seed);
         var order = Enumerable.Range(0, rows.Length).ToArray();
@@ -93,6 +99,7 @@ public static class GenerativeFineTuner
                     targets.Add([.. itemIdTokens[target], CatalogTokenizer.EosId]);
                 }
                 lastLoss = optimizer.TrainSeq2SeqStep(model, sources, targets, options.LabelSmoothing);   // targets: ID tokens + </s>
+                average?.Update(liveWeights);
                 if (double.IsNaN(first))
                     first = lastLoss;
                 windowLoss += lastLoss;
@@ -111,13 +118,15 @@ public static class GenerativeFineTuner
                 windowCount = 0;
                 if (validationSet.Count > 0)
                 {
-                    var result = GenerativeEvaluator.Evaluate(model, validationSet, trie, options.Evaluation, cancellationToken: cancellationToken);
+                    var result = average is null
+                        ? GenerativeEvaluator.Evaluate(model, validationSet, trie, options.Evaluation, cancellationToken: cancellationToken)
+                        : WithWeights(model, average.Weights, () => GenerativeEvaluator.Evaluate(model, validationSet, trie, options.Evaluation, cancellationToken: cancellationToken));
                     validations.Add(new ValidationPoint(done, meanLoss, result.Metrics));
                     var metric = result.Metrics[options.SelectionMetric];
                     if (metric > state.BestMetric)
                     {
                         best?.Dispose();
-                        best = Snapshot(FullPrecisionWeights());
+                        best = Snapshot(average?.Weights ?? FullPrecisionWeights());
                         state = state with { BestStep = done, BestMetric = metric };
                         checkpoint?.SaveBest(best);
                     }
@@ -127,7 +136,7 @@ public static class GenerativeFineTuner
                     validations.Add(new ValidationPoint(done, meanLoss, new Dictionary<string, double>()));
                 }
                 state = state with { Step = done, FirstLoss = first, Validations = validations };
-                checkpoint?.Save(FullPrecisionWeights(), optimizer, state);
+                checkpoint?.Save(FullPrecisionWeights(), optimizer, state, average?.Weights);
             }
         }
         catch
@@ -143,6 +152,8 @@ public static class GenerativeFineTuner
         if (best is null)
         {
             state = state with { BestStep = options.Steps };
+            if (average is not null)
+                LoadWeights(model, average.Weights);
         }
         else
         {
@@ -155,6 +166,29 @@ public static class GenerativeFineTuner
 
     /// <summary>Removes a run's checkpoint once its outputs are saved.</summary>
     public static void DeleteCheckpoint(string directory) => new FineTuneCheckpoint(directory, "").Delete();
+
+    /// <summary>Runs <paramref name="action"/> with <paramref name="weights"/> loaded into the model, then puts its own back.</summary>
+    private static T WithWeights<T>(T5Model model, IReadOnlyDictionary<string, Tensor> weights, Func<T> action)
+    {
+        using var own = Snapshot(model.state_dict());
+        LoadWeights(model, weights);
+        try
+        {
+            return action();
+        }
+        finally
+        {
+            own.LoadInto(model);
+        }
+    }
+
+    /// <summary>Copies weights into the model's own tensors (casting to a bf16 model's dtype).</summary>
+    internal static void LoadWeights(T5Model model, IReadOnlyDictionary<string, Tensor> weights)
+    {
+        using var noGrad = torch.no_grad();
+        foreach (var (name, tensor) in model.state_dict())
+            tensor.copy_(weights[name]);
+    }
 
     private static WeightSnapshot Snapshot(IEnumerable<KeyValuePair<string, Tensor>> weights)
     {
@@ -183,12 +217,7 @@ internal sealed class WeightSnapshot(Dictionary<string, Tensor> tensors) : IDisp
 {
     public IReadOnlyDictionary<string, Tensor> Tensors => tensors;
 
-    public void LoadInto(T5Model model)
-    {
-        using var noGrad = torch.no_grad();
-        foreach (var (name, tensor) in model.state_dict())
-            tensor.copy_(tensors[name]);
-    }
+    public void LoadInto(T5Model model) => GenerativeFineTuner.LoadWeights(model, tensors);
 
     public void Dispose()
     {
@@ -207,11 +236,14 @@ internal sealed class FineTuneCheckpoint(string directory, string fingerprint)
     private string BestPath => Path.Combine(directory, "best.safetensors");
     private string OptimizerPath => Path.Combine(directory, "optimizer.bin");
     private string ProgressPath => Path.Combine(directory, "progress.json");
+    private string AveragePath => Path.Combine(directory, "average.safetensors");
 
-    public void Save(IReadOnlyDictionary<string, Tensor> weights, ModelOptimizer optimizer, FineTuneProgress progress)
+    public void Save(IReadOnlyDictionary<string, Tensor> weights, ModelOptimizer optimizer, FineTuneProgress progress, IReadOnlyDictionary<string, Tensor>? average)
     {
         Directory.CreateDirectory(directory);
         SafeTensors.Save(WeightsPath, weights.ToDictionary(kv => kv.Key, kv => kv.Value));
+        if (average is not null)
+            SafeTensors.Save(AveragePath, average.ToDictionary(kv => kv.Key, kv => kv.Value));
         optimizer.SaveState(OptimizerPath);
         var temp = ProgressPath + ".tmp";
         File.WriteAllText(temp, JsonSerializer.Serialize(progress with { Fingerprint = fingerprint }, FineTuneJson.Default.FineTuneProgress));
@@ -225,9 +257,9 @@ internal sealed class FineTuneCheckpoint(string directory, string fingerprint)
     }
 
     /// <summary>Progress and weights of a matching checkpoint; the optimizer follows with <see cref="LoadOptimizer"/>.</summary>
-    public FineTuneProgress? TryResumeWeights(T5Model model)
+    public FineTuneProgress? TryResumeWeights(T5Model model, bool averaged)
     {
-        if (!File.Exists(ProgressPath) || !File.Exists(WeightsPath) || !File.Exists(OptimizerPath))
+        if (!File.Exists(ProgressPath) || !File.Exists(WeightsPath) || !File.Exists(OptimizerPath) || (averaged && !File.Exists(AveragePath)))
             return null;
         FineTuneProgress? progress;
         try
@@ -254,6 +286,21 @@ internal sealed class FineTuneCheckpoint(string directory, string fingerprint)
     }
 
     public void LoadOptimizer(ModelOptimizer optimizer, int step) => optimizer.LoadState(OptimizerPath, step);
+
+    /// <summary>The moving average saved with the resumed step; it has folded in one update per step.</summary>
+    public WeightAverage LoadAverage(double decay, int step)
+    {
+        var (tensors, _) = SafeTensors.Load(AveragePath);
+        try
+        {
+            return new WeightAverage(tensors, decay, updates: step);
+        }
+        finally
+        {
+            foreach (var t in tensors.Values)
+                t.Dispose();
+        }
+    }
 
     public WeightSnapshot? LoadBest() => File.Exists(BestPath) ? new WeightSnapshot(SafeTensors.Load(BestPath).Tensors) : null;
 

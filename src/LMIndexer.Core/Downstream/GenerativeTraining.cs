@@ -195,10 +195,17 @@ public static class GenerativeTraining
         ["warmupRatio"] = options.Optimizer.WarmupRatio.ToString(CultureInfo.InvariantCulture),
         ["weightDecay"] = options.Optimizer.WeightDecay.ToString(CultureInfo.InvariantCulture),
         ["labelSmoothing"] = options.LabelSmoothing.ToString(CultureInfo.InvariantCulture),
+        ["weightAverage"] = options.WeightAverage.ToString(CultureInfo.InvariantCulture),
+        ["decay"] = options.Optimizer.Decay.ToString().ToLowerInvariant(),
     };
 
     /// <summary>What an <see cref="OptimizerProperties"/> entry missing from an older manifest stood for.</summary>
-    public static string? UnrecordedOptimizerProperty(string key) => key is "weightDecay" or "labelSmoothing" ? "0" : null;
+    public static string? UnrecordedOptimizerProperty(string key) => key switch
+    {
+        "weightDecay" or "labelSmoothing" or "weightAverage" => "0",
+        "decay" => "linear",
+        _ => null,
+    };
 
     private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -75,12 +75,13 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
     }
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]   // bf16 compute: the checkpoint must hold the fp32 masters, not the rounded weights
-    public void Interrupted_fine_tuning_resumes_and_ends_where_an_uninterrupted_run_ends(bool bfloat16)
+    [InlineData(false, 0)]
+    [InlineData(true, 0)]       // bf16 compute: the checkpoint must hold the fp32 masters, not the rounded weights
+    [InlineData(false, 0.99)]   // the weight average is checkpointed and resumed with its update count
+    public void Interrupted_fine_tuning_resumes_and_ends_where_an_uninterrupted_run_ends(bool bfloat16, double weightAverage)
     {
-        var checkpoint = System.IO.Path.Combine(fixture.Path, $"resume-checkpoint-{bfloat16}");
-        var plan = Plan(200, checkpoint) with { FineTune = Plan(200, checkpoint).FineTune with { EvalEvery = 50, ValidationLimit = 16, BFloat16 = bfloat16 } };
+        var checkpoint = System.IO.Path.Combine(fixture.Path, $"resume-checkpoint-{bfloat16}-{weightAverage}");
+        var plan = Plan(200, checkpoint) with { FineTune = Plan(200, checkpoint).FineTune with { EvalEvery = 50, ValidationLimit = 16, BFloat16 = bfloat16, WeightAverage = weightAverage } };
         using var cancel = new CancellationTokenSource();
         var progress = new SynchronousProgress(p =>
         {
@@ -101,6 +102,28 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
             Assert.Equal(TorchSharp.torch.ScalarType.Float32, b[name].dtype);
             Assert.Equal(0f, (tensor - b[name]).abs().max().item<float>());
         }
+    }
+
+    [Fact]
+    public void A_weight_averaged_run_validates_keeps_and_returns_the_average()
+    {
+        FineTuneOptions Averaged(double decay) => Plan(100).FineTune with { EvalEvery = 50, ValidationLimit = 16, WeightAverage = decay };
+        using var last = RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, Plan(100) with { FineTune = Averaged(0) });
+        // A vanishing decay makes the average the last weights: the run must match the unaveraged one.
+        using var tracking = RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, Plan(100) with { FineTune = Averaged(1e-9) });
+        using var averaged = RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, Plan(100) with { FineTune = Averaged(0.99) });
+
+        Assert.Equal(last.Report.Validations.Select(v => v.Metrics["ndcg@10"]), tracking.Report.Validations.Select(v => v.Metrics["ndcg@10"]));
+        Assert.True(MaxDifference(last, tracking) < 1e-5f);
+        Assert.True(MaxDifference(last, averaged) > 1e-3f, "the 0.99 average lags the last weights");
+        Assert.Equal("0.99", averaged.Bundle.Manifest.Properties["weightAverage"]);
+        Assert.Equal("0", last.Bundle.Manifest.Properties["weightAverage"]);
+    }
+
+    private static float MaxDifference(GenerativeOutcome a, GenerativeOutcome b)
+    {
+        var other = b.Bundle.Model.state_dict();
+        return a.Bundle.Model.state_dict().Max(w => (w.Value - other[w.Key]).abs().max().item<float>());
     }
 
     [Fact]
