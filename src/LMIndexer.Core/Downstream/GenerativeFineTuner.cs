@@ -17,10 +17,10 @@ namespace LMIndexer.Core.Downstream;
 /// Seq2seq fine-tuning for generative recommendation / search / retrieval: source tokens → the
 /// target item's ID tokens + <c>&lt;/s&gt;</c>, cross-entropy on the target, AdamW with the
 /// configured schedule and clipping. Validates with constrained beam search every N steps and keeps
-/// the best weights (of the moving average of the weights when <see cref="FineTuneOptions.WeightAverage"/>
-/// is on: then the average is what is validated, kept and returned). With a checkpoint directory an interrupted run resumes where it stopped: the
-/// batch order is replayed and torch is reseeded at every validation boundary, so the resumed run
-/// continues as the uninterrupted one would have.
+/// the best weights; with <see cref="FineTuneOptions.WeightAverage"/> on, the moving average of the
+/// weights is what is validated, kept and returned. With a checkpoint directory an interrupted run
+/// resumes where it stopped: the batch order is replayed and torch is reseeded at every validation
+/// boundary, so the resumed run continues as the uninterrupted one would have.
 /// </summary>
 public static class GenerativeFineTuner
 {
