@@ -272,16 +272,8 @@ internal sealed class FineTuneCheckpoint(string directory, string fingerprint)
         }
         if (progress is null || progress.Fingerprint != fingerprint)
             return null;
-        var (tensors, _) = SafeTensors.Load(WeightsPath);
-        try
-        {
-            new WeightSnapshot(tensors).LoadInto(model);
-        }
-        finally
-        {
-            foreach (var t in tensors.Values)
-                t.Dispose();
-        }
+        using (var weights = Load(WeightsPath))
+            weights.LoadInto(model);
         return progress;
     }
 
@@ -290,19 +282,13 @@ internal sealed class FineTuneCheckpoint(string directory, string fingerprint)
     /// <summary>The moving average saved with the resumed step; it has folded in one update per step.</summary>
     public WeightAverage LoadAverage(double decay, int step)
     {
-        var (tensors, _) = SafeTensors.Load(AveragePath);
-        try
-        {
-            return new WeightAverage(tensors, decay, updates: step);
-        }
-        finally
-        {
-            foreach (var t in tensors.Values)
-                t.Dispose();
-        }
+        using var saved = Load(AveragePath);
+        return new WeightAverage(saved.Tensors, decay, updates: step);   // the average keeps copies
     }
 
-    public WeightSnapshot? LoadBest() => File.Exists(BestPath) ? new WeightSnapshot(SafeTensors.Load(BestPath).Tensors) : null;
+    public WeightSnapshot? LoadBest() => File.Exists(BestPath) ? Load(BestPath) : null;
+
+    private static WeightSnapshot Load(string path) => new(SafeTensors.Load(path).Tensors);
 
     public void Delete()
     {
