@@ -76,6 +76,7 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
         var buyer = fixture.Grains.GetGrain<IUserGrain>("popular-maker");
         var hot = TestServingBundle.Catalog.Items[7].ItemId;
         await buyer.RecordAsync(Event("popular-maker", hot, type: EventType.Purchase));
+        await PopularityWait.ForAsync(fixture.Grains, hot);
         var result = await fixture.Grains.GetGrain<IUserGrain>("brand-new-user").RecommendAsync(3);
         Assert.Null(result.Version);
         Assert.NotEmpty(result.Items);

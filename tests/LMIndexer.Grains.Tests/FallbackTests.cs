@@ -21,7 +21,7 @@ public sealed class FallbackTests
         var items = TestServingBundle.Catalog.Items;
         var popularUser = grains.GetGrain<IUserGrain>("popular-maker");
         await popularUser.RecordBatchAsync([.. items.Take(8).Select((item, i) => new UserEvent($"p{i}", "popular-maker", item.ItemId, EventType.Purchase, DateTimeOffset.UtcNow))]);
-        await Task.Delay(300);   // popularity arrives by one-way message
+        await PopularityWait.ForAsync(grains, [.. items.Take(8).Select(i => i.ItemId)]);
 
         var user = grains.GetGrain<IUserGrain>("impatient");
         await user.RecordAsync(new UserEvent("e1", "impatient", items[20].ItemId, EventType.View, DateTimeOffset.UtcNow));
