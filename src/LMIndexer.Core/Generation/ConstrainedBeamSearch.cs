@@ -1,3 +1,4 @@
+using LMIndexer.Core.Runtime;
 using LMIndexer.Core.Model;
 using LMIndexer.Core.Training;
 using TorchSharp;
@@ -51,7 +52,7 @@ public static class ConstrainedBeamSearch
         using var cache = new DecoderCache(model.Decoder.LayerCount);
         var (ids, mask) = TokenBatch.Pad(sources, config.PadTokenId, device);         // [requests, src]
         var encoded = model.Encode(ids, mask);                                         // [requests, src, d_model]
-        var next = torch.full(requests, 1, config.DecoderStartTokenId, dtype: ScalarType.Int64, device: device); // [rows, 1]
+        var next = TensorArithmetic.Full(requests, 1, config.DecoderStartTokenId, ScalarType.Int64, device); // [rows, 1]
         var scores = torch.zeros(requests, 1, dtype: ScalarType.Float32, device: device); // [requests, beamsPerRequest]
         var nodes = torch.zeros(requests, dtype: ScalarType.Int64, device: device);    // [rows] trie node of each beam
         var tokens = torch.empty(requests, 0, dtype: ScalarType.Int64, device: device); // [rows, step]
@@ -65,8 +66,8 @@ public static class ConstrainedBeamSearch
             }
             else
             {
-                var request = torch.arange(requests, device: device).repeat_interleave(perRequest); // [rows]
-                var prefix = torch.cat([torch.full(request.shape[0], 1, config.DecoderStartTokenId, dtype: ScalarType.Int64, device: device), tokens], 1);
+                var request = TensorArithmetic.Range(requests, device).repeat_interleave(perRequest); // [rows]
+                var prefix = torch.cat([TensorArithmetic.Full(request.shape[0], 1, config.DecoderStartTokenId, ScalarType.Int64, device), tokens], 1);
                 hidden = model.Decode(prefix, encoded.index_select(0, request), mask.index_select(0, request)); // [rows, depth + 1, d_model]
                 hidden = hidden.narrow(1, hidden.shape[1] - 1, 1);                      // [rows, 1, d_model]
             }
@@ -78,30 +79,31 @@ public static class ConstrainedBeamSearch
                 first = tables.FirstToken[depth];
                 width = tables.Width[depth];
                 children = tables.NextNodes(depth, nodes);                              // [rows, width]
-                candidates = logProbs.narrow(1, first, width).masked_fill(children < 0, float.NegativeInfinity);
+                candidates = logProbs.narrow(1, first, width).masked_fill(children.Below(0), TensorArithmetic.NegativeInfinity);
             }
             else
             {
                 width = (int)logProbs.shape[1];
                 candidates = logProbs;
             }
-            var total = (scores.view(-1, 1) + candidates).view(requests, perRequest * width); // [requests, beams·width]
+            var total = scores.view(-1, 1).Plus(candidates).view(requests, perRequest * width); // [requests, beams·width]
             var keep = (int)Math.Min(beams, total.shape[1]);
             var (top, index) = total.topk(keep, dim: 1);                               // [requests, keep]
-            var parent = index.div(width, rounding_mode: RoundingMode.floor);          // [requests, keep]
-            var token = index.remainder(width);                                        // [requests, keep]
-            var rows = (torch.arange(requests, device: device).unsqueeze(1) * perRequest + parent).view(-1); // [requests·keep]
+            using var span = ((long)width).ToScalar();
+            var parent = index.div(span, rounding_mode: RoundingMode.floor);           // [requests, keep]
+            var token = index.remainder(span);                                         // [requests, keep]
+            var rows = TensorArithmetic.Range(requests, device).unsqueeze(1).Times(perRequest).Plus(parent).view(-1); // [requests·keep]
             if (constrained)
             {
                 var chosen = children.index_select(0, rows).gather(1, token.view(-1, 1)).view(-1); // [requests·keep]
                 // Dead beams (fewer valid paths than beams) point at −1; park them on a real node —
                 // their −∞ score keeps them out of the results.
-                nodes = chosen.clamp_min(trie.DepthStart[depth + 1]);
+                nodes = chosen.AtLeast(trie.DepthStart[depth + 1]);
             }
-            tokens = torch.cat([tokens.index_select(0, rows), (token.view(-1, 1) + first)], 1); // [requests·keep, depth+1]
+            tokens = torch.cat([tokens.index_select(0, rows), token.view(-1, 1).Plus(first)], 1); // [requests·keep, depth+1]
             cache.ReorderSelf(rows);
             scores = top;
-            next = token.view(-1, 1) + first;
+            next = token.view(-1, 1).Plus(first);
             perRequest = keep;
         }
         return Collect(trie, scores, constrained ? nodes : null, tokens, requests, perRequest);

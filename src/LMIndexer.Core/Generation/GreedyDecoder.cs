@@ -1,3 +1,4 @@
+using LMIndexer.Core.Runtime;
 using LMIndexer.Core.Model;
 using LMIndexer.Core.Training;
 using TorchSharp;
@@ -21,7 +22,7 @@ public static class GreedyDecoder
         var (ids, mask) = TokenBatch.Pad(sources, config.PadTokenId, device);    // [batch, src]
         var encoded = model.Encode(ids, mask);                                    // [batch, src, d_model]
         using var cache = new DecoderCache(model.Decoder.LayerCount);
-        var next = torch.full(sources.Count, 1, config.DecoderStartTokenId, dtype: ScalarType.Int64, device: device); // [batch, 1]
+        var next = TensorArithmetic.Full(sources.Count, 1, config.DecoderStartTokenId, ScalarType.Int64, device); // [batch, 1]
         Tensor? disallowed = null;
         if (allowed is not null)
         {
@@ -33,7 +34,7 @@ public static class GreedyDecoder
             using var stepScope = NewDisposeScope();
             var logits = model.LmLogits(model.Decode(next, encoded, mask, cache))[.., -1]; // [batch, vocab]
             if (disallowed is not null)
-                logits = logits.masked_fill(disallowed, float.NegativeInfinity);
+                logits = logits.masked_fill(disallowed, TensorArithmetic.NegativeInfinity);
             var chosen = logits.argmax(-1);                                        // [batch]
             var values = chosen.data<long>().ToArray();
             for (var b = 0; b < values.Length; b++)

@@ -1,3 +1,4 @@
+using LMIndexer.Core.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -51,7 +52,7 @@ public sealed class TrieTables : IDisposable
     /// every token of the depth's span; −1 marks a disallowed token. // [beams, width]
     /// </summary>
     public Tensor NextNodes(int depth, Tensor nodes) =>
-        children[depth].index_select(0, nodes - Trie.DepthStart[depth]);
+        children[depth].index_select(0, nodes.Minus(Trie.DepthStart[depth]));
 
     public void Dispose()
     {

@@ -1,3 +1,4 @@
+using LMIndexer.Core.Runtime;
 using LMIndexer.Core.Model;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -37,7 +38,7 @@ public sealed class CodebookQuantizer : NamedModule
         var codes = logits.argmax(-1);                                      // [batch]
         var soft = nn.functional.softmax(logits, -1).matmul(embed);         // [batch, d]
         var hard = embed.index_select(0, codes);                            // [batch, d]
-        var z = soft + (hard - soft).detach();                              // value = hard, gradient = soft's
+        var z = soft.Plus((hard - soft).detach());                         // value = hard, gradient = soft's
         return new Quantized(z, codes, logits);
     }
 

@@ -1,3 +1,4 @@
+using LMIndexer.Core.Runtime;
 using LMIndexer.Core.Model;
 using LMIndexer.Core.Text;
 using LMIndexer.Core.Training;
@@ -33,7 +34,7 @@ internal static class IndexerLoss
         var z = stage == IndexerStage.Continuous ? h : model.Codebook(position).Forward(h).Z;    // [batch, d]
 
         var parts = new Dictionary<string, double>();
-        var total = Reconstruction(model, stage, position, batch, options, random, ids, prefix, h, z) * options.ReconstructionWeight;
+        var total = Reconstruction(model, stage, position, batch, options, random, ids, prefix, h, z).Times(options.ReconstructionWeight);
         parts["recon"] = total.item<float>();
         if (stage == IndexerStage.Warmup)
             return (total, parts);
@@ -47,7 +48,7 @@ internal static class IndexerLoss
                 : HardNegatives(model, batch, position, ids, mask, prefix, h, device, scale);
             if (contrastive is not null)
             {
-                total = total + contrastive * options.ContrastiveWeight;
+                total = total.Plus(contrastive.Times(options.ContrastiveWeight));
                 parts["contrastive"] = contrastive.item<float>();
             }
             decoderStates.AddRange(extraStates);
@@ -55,7 +56,7 @@ internal static class IndexerLoss
         if (options.Commitment && position > 1)
         {
             var commitment = Commitment(model, position, decoderStates);
-            total = total + commitment * options.CommitmentWeight;
+            total = total.Plus(commitment.Times(options.CommitmentWeight));
             parts["commitment"] = commitment.item<float>();
         }
         return (total, parts);
@@ -80,7 +81,7 @@ internal static class IndexerLoss
             if (s == position - 1 && position > 1 && options.ReplicateReferenceLeak)
                 query = h;
             var stream = model.Reconstructor.Forward(query.unsqueeze(1).expand(batchSize, length, dim), context, targets.Visible);
-            hidden = hidden is null ? stream : hidden + stream;                                    // [batch, t + n, d]
+            hidden = hidden is null ? stream : hidden.Plus(stream);                                 // [batch, t + n, d]
         }
         return LabelledRowsLoss(hidden!, model.T5.Shared.weight!, targets.Labels, LogitScale(model, options));
     }
@@ -94,9 +95,9 @@ internal static class IndexerLoss
     internal static Tensor LabelledRowsLoss(Tensor hidden, Tensor embedding, Tensor labels, double scale)
     {
         var flatLabels = labels.reshape(-1);                                                        // [batch × len]
-        var rows = flatLabels.ne(T5Model.IgnoreIndex).nonzero().squeeze(1);                        // [labelled]
+        var rows = flatLabels.OtherThan(T5Model.IgnoreIndex).nonzero().squeeze(1);                        // [labelled]
         var selected = hidden.reshape(-1, hidden.shape[^1]).index_select(0, rows);                  // [labelled, d]
-        var logits = selected.matmul(embedding.t()) * scale;                                        // [labelled, vocab]
+        var logits = selected.matmul(embedding.t()).Times(scale);                                    // [labelled, vocab]
         return nn.functional.cross_entropy(logits.to(ScalarType.Float32), flatLabels.index_select(0, rows));
     }
 
@@ -104,8 +105,8 @@ internal static class IndexerLoss
     private static (Tensor? Loss, List<(Tensor States, Tensor Prefix)> States) InBatch(SemanticIndexerModel model, Tensor ids, Tensor mask, Tensor prefix, Tensor h, double scale)
     {
         var (second, secondAll) = model.DecoderStates(ids, mask, prefix);                          // [batch, d]
-        var scores = h.matmul(second.t()) * scale;                                                 // [batch, batch]
-        var target = torch.arange(h.shape[0], dtype: ScalarType.Int64, device: h.device);
+        var scores = h.matmul(second.t()).Times(scale);                                             // [batch, batch]
+        var target = TensorArithmetic.Range(h.shape[0], h.device);
         return (nn.functional.cross_entropy(scores.to(ScalarType.Float32), target), [(secondAll, prefix)]);
     }
 
@@ -124,7 +125,7 @@ internal static class IndexerLoss
         var negPrefix = prefix.index_select(0, rowIndex).repeat_interleave(count, 0);             // [rows × m, t-1]
         var (negatives, negativesAll) = model.DecoderStates(negIds, negMask, negPrefix);           // [rows × m, d]
         var keys = torch.cat([second.unsqueeze(1), negatives.view(rows.Length, count, -1)], 1);    // [rows, 1 + m, d]
-        var scores = (h.index_select(0, rowIndex).unsqueeze(1) * keys).sum(-1) * scale;           // [rows, 1 + m]
+        var scores = (h.index_select(0, rowIndex).unsqueeze(1) * keys).sum(-1).Times(scale);         // [rows, 1 + m]
         var target = torch.zeros(rows.Length, dtype: ScalarType.Int64, device: device);
         return (nn.functional.cross_entropy(scores.to(ScalarType.Float32), target), [(secondAll, prefix.index_select(0, rowIndex)), (negativesAll, negPrefix)]);
     }
@@ -142,7 +143,7 @@ internal static class IndexerLoss
             // Decoder state j (after [start, c1..cj]) must predict code j+1.
             var columns = model.T5.LmLogits(states[.., ..(position - 1)])[.., .., first..end];       // [batch, t-1, ID columns]
             logits.Add(columns.reshape(-1, columns.shape[^1]));
-            targets.Add((model.IdTokenIds(prefix) - first).reshape(-1));                             // [batch × (t-1)]
+            targets.Add(model.IdTokenIds(prefix).Minus(first).reshape(-1));                             // [batch × (t-1)]
         }
         return nn.functional.cross_entropy(torch.cat(logits, 0).to(ScalarType.Float32), torch.cat(targets, 0));
     }

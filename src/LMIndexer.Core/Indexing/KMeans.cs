@@ -1,3 +1,4 @@
+using LMIndexer.Core.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -62,9 +63,9 @@ public static class KMeans
             var (minimum, nearest) = distances.min(1);
             var inertia = minimum.sum().item<float>();
             var counts = torch.bincount(nearest, minlength: k).to(ScalarType.Float32); // [K]
-            var sums = torch.zeros_like(centroids).index_add_(0, nearest, data, 1.0);      // [K, d]
-            var updated = sums / counts.clamp_min(1).unsqueeze(1);
-            var empty = (counts == 0).nonzero().squeeze(1);
+            var sums = torch.zeros_like(centroids).index_add_(0, nearest, data, TensorArithmetic.One);      // [K, d]
+            var updated = sums / counts.AtLeast(1.0).unsqueeze(1);
+            var empty = counts.EqualTo(0).nonzero().squeeze(1);
             if (empty.numel() > 0)
             {
                 // Re-seed empty clusters with the points currently worst served.
@@ -87,10 +88,10 @@ public static class KMeans
         var closest = SquaredDistances(data, data.index_select(0, torch.tensor(chosen.ToArray()))).squeeze(1); // [N]
         while (chosen.Count < k)
         {
-            var weights = closest.clamp_min(0);
+            var weights = closest.AtLeast(0.0);
             var total = weights.sum().item<float>();
             long next = total > 0
-                ? torch.multinomial(weights / total, 1, generator: generator).item<long>()
+                ? torch.multinomial(weights.Over(total), 1, generator: generator).item<long>()
                 : torch.randint(n, [1], generator: generator).item<long>();
             chosen.Add(next);
             var distance = SquaredDistances(data, data[next].unsqueeze(0)).squeeze(1);
@@ -101,8 +102,8 @@ public static class KMeans
 
     private static Tensor SquaredDistances(Tensor points, Tensor centroids)
     {
-        var pointNorms = points.pow(2).sum(1, keepdim: true);               // [N, 1]
-        var centroidNorms = centroids.pow(2).sum(1).unsqueeze(0);            // [1, K]
-        return (pointNorms - 2 * points.matmul(centroids.t()) + centroidNorms).clamp_min(0); // [N, K]
+        var pointNorms = points.pow(TensorArithmetic.Two).sum(1, keepdim: true);    // [N, 1]
+        var centroidNorms = centroids.pow(TensorArithmetic.Two).sum(1).unsqueeze(0); // [1, K]
+        return (pointNorms - points.matmul(centroids.t()).Times(2)).Plus(centroidNorms).AtLeast(0.0); // [N, K]
     }
 }

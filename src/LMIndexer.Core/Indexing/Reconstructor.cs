@@ -1,3 +1,4 @@
+using LMIndexer.Core.Runtime;
 using LMIndexer.Core.Model;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -38,7 +39,7 @@ public sealed class Reconstructor : NamedModule
     /// </summary>
     public Tensor Forward(Tensor query, Tensor context, Tensor visible)
     {
-        var additive = (1.0 - visible.to(query.dtype)).unsqueeze(1) * torch.finfo(query.dtype).min; // [batch, 1, len, len]
+        var additive = visible.to(query.dtype).SubtractedFrom(1.0).unsqueeze(1).Times(torch.finfo(query.dtype).min); // [batch, 1, len, len]
         var hidden = TrainOnlyDropout.Apply(query, config.DropoutRate, training);
         context = TrainOnlyDropout.Apply(context, config.DropoutRate, training);
         Tensor? bias = null;

@@ -1,3 +1,4 @@
+using LMIndexer.Core.Runtime;
 using LMIndexer.Core.Model;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -34,7 +35,7 @@ public sealed class ReconstructorBlock : NamedModule
     public (Tensor Hidden, Tensor Bias) Forward(Tensor query, Tensor context, Tensor? bias, Tensor additiveMask)
     {
         var (attended, newBias) = attention.Forward(layerNorm.forward(query), layerNorm.forward(context), bias, additiveMask, cache: null);
-        var hidden = query + TrainOnlyDropout.Apply(attended, config.DropoutRate, training);
+        var hidden = query.Plus(TrainOnlyDropout.Apply(attended, config.DropoutRate, training));
         return (feedForward.forward(hidden), newBias);
     }
 }

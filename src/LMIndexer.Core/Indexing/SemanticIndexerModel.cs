@@ -1,3 +1,4 @@
+using LMIndexer.Core.Runtime;
 using LMIndexer.Core.Model;
 using LMIndexer.Core.Text;
 using TorchSharp;
@@ -60,7 +61,7 @@ public sealed class SemanticIndexerModel : NamedModule
     public Tensor DecoderInput(Tensor prefixCodes, Device device)
     {
         var batch = prefixCodes.shape[0];
-        var start = torch.full(batch, 1, t5.Config.DecoderStartTokenId, dtype: ScalarType.Int64, device: device);
+        var start = TensorArithmetic.Full(batch, 1, t5.Config.DecoderStartTokenId, ScalarType.Int64, device);
         return prefixCodes.shape[1] == 0 ? start : torch.cat([start, IdTokenIds(prefixCodes)], 1);
     }
 
@@ -68,7 +69,7 @@ public sealed class SemanticIndexerModel : NamedModule
     public Tensor IdTokenIds(Tensor prefixCodes)
     {
         var offsets = Enumerable.Range(0, (int)prefixCodes.shape[1]).Select(p => (long)Tokenizer.IdTokenOffset(p)).ToArray();
-        return prefixCodes + torch.tensor(offsets, device: prefixCodes.device).unsqueeze(0);
+        return prefixCodes.Plus(torch.tensor(offsets, device: prefixCodes.device).unsqueeze(0));
     }
 
     /// <summary>Copies codebook <paramref name="position"/> (1-based) into the embedding rows of its ID tokens.</summary>

@@ -1,3 +1,4 @@
+using LMIndexer.Core.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -19,7 +20,7 @@ public static class RelativePositionBias
         if (bidirectional)
         {
             numBuckets /= 2;
-            buckets = buckets + (relativePosition > 0).to(ScalarType.Int64) * numBuckets;
+            buckets = buckets.Plus(relativePosition.Above(0).to(ScalarType.Int64).Times(numBuckets));
             distance = relativePosition.abs();
         }
         else
@@ -27,20 +28,20 @@ public static class RelativePositionBias
             distance = -torch.minimum(relativePosition, torch.zeros_like(relativePosition));
         }
         var maxExact = numBuckets / 2;
-        var isSmall = distance < maxExact;
-        var large = (torch.log(distance.to(ScalarType.Float32) / maxExact)
-                     / Math.Log((double)maxDistance / maxExact)
-                     * (numBuckets - maxExact)).to(ScalarType.Int64) + maxExact;
-        large = torch.minimum(large, torch.full_like(large, numBuckets - 1));
-        return (buckets + torch.where(isSmall, distance, large)).MoveToOuterDisposeScope();
+        var isSmall = distance.Below(maxExact);
+        var large = torch.log(distance.to(ScalarType.Float32).Over(maxExact))
+                    .Over(Math.Log((double)maxDistance / maxExact))
+                    .Times(numBuckets - maxExact).to(ScalarType.Int64).Plus(maxExact)
+                    .AtMost(numBuckets - 1);
+        return buckets.Plus(torch.where(isSmall, distance, large)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Bucket indices for query positions offset..offset+queryLength against key positions 0..keyLength.</summary>
     public static Tensor BucketGrid(long queryLength, long keyLength, long queryOffset, bool bidirectional, int numBuckets, int maxDistance, Device device)
     {
         using var scope = NewDisposeScope();
-        var context = torch.arange(queryOffset, queryOffset + queryLength, dtype: ScalarType.Int64, device: device).unsqueeze(1); // [q, 1]
-        var memory = torch.arange(keyLength, dtype: ScalarType.Int64, device: device).unsqueeze(0);                                // [1, k]
+        var context = TensorArithmetic.Range(queryOffset, queryOffset + queryLength, device).unsqueeze(1); // [q, 1]
+        var memory = TensorArithmetic.Range(keyLength, device).unsqueeze(0);                                // [1, k]
         return Bucket(memory - context, bidirectional, numBuckets, maxDistance).MoveToOuterDisposeScope();                         // [q, k]
     }
 }

@@ -1,3 +1,4 @@
+using LMIndexer.Core.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -24,8 +25,8 @@ public sealed class RmsNorm : NamedModule<Tensor, Tensor>
         using var scope = NewDisposeScope();
         // The dtype checks save two native calls per norm in fp32, where `to` would return its input.
         var wide = input.dtype == ScalarType.Float32 ? input : input.to(ScalarType.Float32);
-        var variance = wide.pow(2).mean([-1], keepdim: true);                 // [..., 1]
-        var normed = input * torch.rsqrt(variance + epsilon);
+        var variance = wide.pow(TensorArithmetic.Two).mean([-1], keepdim: true);                 // [..., 1]
+        var normed = input * torch.rsqrt(variance.Plus(epsilon));
         return (weight * (normed.dtype == weight.dtype ? normed : normed.to(weight.dtype))).MoveToOuterDisposeScope();
     }
 }

@@ -1,3 +1,4 @@
+using LMIndexer.Core.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -107,7 +108,7 @@ public sealed class T5Attention : NamedModule
             {
                 bias = ComputeBias(queryLength, keyLength, keyLength - queryLength, hidden.device, hidden.dtype);
                 if (additiveMask is not null)
-                    bias = bias + additiveMask;                      // [batch or 1, heads, q, k]
+                    bias = bias.Plus(additiveMask);                  // [batch or 1, heads, q, k]
             }
         }
 
@@ -124,7 +125,7 @@ public sealed class T5Attention : NamedModule
                 bias = bias.repeat(1, 1, group, 1);                  // per-query rows follow the folded queries
         }
 
-        var scores = queries.matmul(keys.transpose(2, 3)) + bias;   // [batch, heads, q, k]
+        var scores = queries.matmul(keys.transpose(2, 3)).Plus(bias); // [batch, heads, q, k]
         // No fp32 round trip: libtorch's CPU softmax already accumulates bf16 in fp32, and the two
         // casts of the [batch, heads, q, k] scores cost more than the bf16 matmuls save.
         var weights = nn.functional.softmax(scores, -1);

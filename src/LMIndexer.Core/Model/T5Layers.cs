@@ -1,3 +1,4 @@
+using LMIndexer.Core.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -24,7 +25,7 @@ public sealed class T5LayerSelfAttention : NamedModule
     public (Tensor Hidden, Tensor Bias) Forward(Tensor hidden, Tensor? bias, Tensor? additiveMask, AttentionCache? cache)
     {
         var (attended, newBias) = attention.Forward(layerNorm.forward(hidden), null, bias, additiveMask, cache);
-        return (hidden + TrainOnlyDropout.Apply(attended, config.DropoutRate, training), newBias);
+        return (hidden.Plus(TrainOnlyDropout.Apply(attended, config.DropoutRate, training)), newBias);
     }
 }
 
@@ -49,7 +50,7 @@ public sealed class T5LayerCrossAttention : NamedModule
     public (Tensor Hidden, Tensor Bias) Forward(Tensor hidden, Tensor encoderHidden, Tensor? bias, Tensor? additiveMask, AttentionCache? cache)
     {
         var (attended, newBias) = attention.Forward(layerNorm.forward(hidden), encoderHidden, bias, additiveMask, cache);
-        return (hidden + TrainOnlyDropout.Apply(attended, config.DropoutRate, training), newBias);
+        return (hidden.Plus(TrainOnlyDropout.Apply(attended, config.DropoutRate, training)), newBias);
     }
 }
 
@@ -72,5 +73,5 @@ public sealed class T5LayerFeedForward : NamedModule<Tensor, Tensor>
     public T5FeedForward FeedForward => feedForward;
 
     public override Tensor forward(Tensor hidden) =>
-        hidden + TrainOnlyDropout.Apply(feedForward.forward(layerNorm.forward(hidden)), config.DropoutRate, training);
+        hidden.Plus(TrainOnlyDropout.Apply(feedForward.forward(layerNorm.forward(hidden)), config.DropoutRate, training));
 }

@@ -1,3 +1,4 @@
+using LMIndexer.Core.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -66,7 +67,7 @@ public sealed class T5Model : NamedModule
     {
         if (lmHead is not null)
             return lmHead.forward(decoderHidden);
-        var scaled = decoderHidden * Math.Pow(Config.DModel, -0.5);
+        var scaled = decoderHidden.Times(Math.Pow(Config.DModel, -0.5));
         return scaled.matmul(shared.weight!.t());
     }
 
@@ -80,9 +81,9 @@ public sealed class T5Model : NamedModule
     /// <summary>Labels → decoder inputs: shift right and start with the decoder start token; −100 becomes pad.</summary>
     public Tensor ShiftRight(Tensor labels)
     {
-        var start = torch.full(labels.shape[0], 1, Config.DecoderStartTokenId, dtype: labels.dtype, device: labels.device);
+        var start = TensorArithmetic.Full(labels.shape[0], 1, Config.DecoderStartTokenId, labels.dtype, labels.device);
         var shifted = torch.cat([start, labels[.., ..^1]], 1);
-        return shifted.masked_fill(shifted == IgnoreIndex, Config.PadTokenId);
+        return shifted.FilledWhere(shifted.EqualTo(IgnoreIndex), Config.PadTokenId);
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using LMIndexer.Core.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -57,7 +58,7 @@ public sealed class T5Stack : NamedModule
     public static Tensor AdditiveMask(Tensor keepMask, ScalarType dtype)
     {
         var keep = keepMask.to(dtype).unsqueeze(1).unsqueeze(1);                   // [batch, 1, 1, keys]
-        return (1.0 - keep) * torch.finfo(dtype).min;
+        return keep.SubtractedFrom(1.0).Times(torch.finfo(dtype).min);
     }
 
     private static Tensor? CausalMask(long length, long past, Tensor? keepMask, Device device, ScalarType dtype)
@@ -66,11 +67,11 @@ public sealed class T5Stack : NamedModule
         if (length == 1 && keepMask is null)
             return null;
         var total = past + length;
-        var rows = torch.arange(past, total, dtype: ScalarType.Int64, device: device).unsqueeze(1); // [len, 1]
-        var cols = torch.arange(total, dtype: ScalarType.Int64, device: device).unsqueeze(0);       // [1, total]
+        var rows = TensorArithmetic.Range(past, total, device).unsqueeze(1); // [len, 1]
+        var cols = TensorArithmetic.Range(total, device).unsqueeze(0);       // [1, total]
         var keep = (cols <= rows).to(dtype).unsqueeze(0).unsqueeze(0);                              // [1, 1, len, total]
         if (keepMask is not null)
             keep = keep * keepMask.to(dtype).unsqueeze(1).unsqueeze(1);                             // [batch, 1, len, total]
-        return (1.0 - keep) * torch.finfo(dtype).min;
+        return keep.SubtractedFrom(1.0).Times(torch.finfo(dtype).min);
     }
 }

@@ -1,3 +1,4 @@
+using LMIndexer.Core.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -80,7 +81,7 @@ public sealed class DecoupledAdamW : IDisposable
             using var secondCorrection = Math.Sqrt(1 - Math.Pow(beta2, slot.Steps)).ToScalar();
             using var stepSize = (-learningRate / (1 - Math.Pow(beta1, slot.Steps))).ToScalar();
             using var denominator = slot.ExpAvgSq.sqrt();
-            denominator.div_(secondCorrection).add_(eps);                              // √v̂ + ε
+            denominator.div_(secondCorrection).add_(eps, TensorArithmetic.One);          // √v̂ + ε
             slot.Parameter.addcdiv_(slot.ExpAvg, denominator, value: stepSize);        // p ← p − lr·m̂ / (√v̂ + ε)
         }
     }

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace LMIndexer.Core.Training;
@@ -44,13 +45,15 @@ public sealed class WeightAverage : IDisposable
     {
         ArgumentNullException.ThrowIfNull(weights);
         var d = NextDecay;
+        using var keep = d.ToScalar();
+        using var take = (1 - d).ToScalar();
         using (no_grad())
         {
             foreach (var (name, tensor) in average)
             {
                 var current = weights[name];
                 if (tensor.is_floating_point())
-                    tensor.mul_(d).add_(current, alpha: 1 - d);
+                    tensor.mul_(keep).add_(current, alpha: take);
                 else
                     tensor.copy_(current);   // integer buffers are not averaged
             }

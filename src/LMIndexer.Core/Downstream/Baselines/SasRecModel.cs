@@ -1,3 +1,4 @@
+using LMIndexer.Core.Runtime;
 using LMIndexer.Core.Model;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -56,12 +57,12 @@ public sealed class SasRecModel : NamedModule
     public Tensor Encode(Tensor sequence)
     {
         var length = sequence.shape[1];
-        var keep = (sequence != 0).unsqueeze(-1).to(ScalarType.Float32);                      // [batch, len, 1]
-        var x = items.forward(sequence) * Math.Sqrt(Config.Hidden);                            // [batch, len, hidden]
-        x = x + positions.forward(torch.arange(length, device: sequence.device)).unsqueeze(0);
+        var keep = sequence.OtherThan(0).unsqueeze(-1).to(ScalarType.Float32);                      // [batch, len, 1]
+        var x = items.forward(sequence).Times(Math.Sqrt(Config.Hidden));                        // [batch, len, hidden]
+        x = x.Plus(positions.forward(TensorArithmetic.Range(length, sequence.device)).unsqueeze(0));
         x = dropout.forward(x) * keep;
         var causal = torch.ones(length, length, dtype: ScalarType.Bool, device: sequence.device).tril();  // [len, len]
-        var visible = causal.unsqueeze(0) & (sequence != 0).unsqueeze(1);                     // [batch, len, len]
+        var visible = causal.unsqueeze(0) & sequence.OtherThan(0).unsqueeze(1);                  // [batch, len, len]
         foreach (var block in blocks)
             x = block.Forward(x, visible) * keep;
         return finalNorm.forward(x);
@@ -110,13 +111,13 @@ public sealed class SasRecBlock : NamedModule
         var headDim = config.Hidden / config.Heads;
         var normed = attentionNorm.forward(x);
         var parts = qkv.forward(normed).view(batch, length, 3, config.Heads, headDim).permute(2, 0, 3, 1, 4); // [3, batch, heads, len, d]
-        var scores = parts[0].matmul(parts[1].transpose(-1, -2)) / Math.Sqrt(headDim);                        // [batch, heads, len, len]
+        var scores = parts[0].matmul(parts[1].transpose(-1, -2)).Over(Math.Sqrt(headDim));                   // [batch, heads, len, len]
         // Fully padded query rows see nothing; keep them finite (their output is masked anyway).
         var mask = visible.unsqueeze(1) | torch.eye(length, dtype: ScalarType.Bool, device: x.device);
-        var weights = dropout.forward(scores.masked_fill(mask.logical_not(), float.NegativeInfinity).softmax(-1));
+        var weights = dropout.forward(scores.masked_fill(mask.logical_not(), TensorArithmetic.NegativeInfinity).softmax(-1));
         var context = weights.matmul(parts[2]).transpose(1, 2).reshape(batch, length, config.Hidden);       // [batch, len, hidden]
-        x = x + dropout.forward(output.forward(context));
+        x = x.Plus(dropout.forward(output.forward(context)));
         var hidden = feedForwardOut.forward(dropout.forward(nn.functional.relu(feedForwardIn.forward(feedForwardNorm.forward(x)))));
-        return x + dropout.forward(hidden);
+        return x.Plus(dropout.forward(hidden));
     }
 }

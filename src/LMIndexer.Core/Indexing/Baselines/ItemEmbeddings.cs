@@ -1,3 +1,4 @@
+using LMIndexer.Core.Runtime;
 using LMIndexer.Core.Model;
 using LMIndexer.Core.Text;
 using LMIndexer.Core.Training;
@@ -31,7 +32,7 @@ public static class ItemEmbeddings
                 var (ids, mask) = TokenBatch.Pad(batch, CatalogTokenizer.PadId, device);
                 var states = model.Encode(ids, mask);                                   // [batch, len, d]
                 var weights = mask.to(states.dtype).unsqueeze(-1);                       // [batch, len, 1]
-                chunks.Add(((states * weights).sum(1) / weights.sum(1).clamp_min(1)).MoveToOuterDisposeScope()); // [batch, d]
+                chunks.Add(((states * weights).sum(1) / weights.sum(1).AtLeast(1.0)).MoveToOuterDisposeScope()); // [batch, d]
             }
             return torch.cat(chunks, 0).MoveToOuterDisposeScope();
         }

@@ -1,3 +1,4 @@
+using LMIndexer.Core.Runtime;
 using LMIndexer.Core.Model;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -57,15 +58,15 @@ public sealed class ResidualQuantizerVae : NamedModule
             var code = KMeans.Nearest(residual, codebook.Embed);                      // [batch]
             var vector = codebook.Embed.index_select(0, code);                 // [batch, latent]
             quantizationLoss = quantizationLoss
-                + (residual.detach() - vector).pow(2).sum(-1).mean()
-                + beta * (residual - vector.detach()).pow(2).sum(-1).mean();
-            quantized = quantized + vector;
+                .Plus((residual.detach() - vector).pow(TensorArithmetic.Two).sum(-1).mean())
+                .Plus((residual - vector.detach()).pow(TensorArithmetic.Two).sum(-1).mean().Times(beta));
+            quantized = quantized.Plus(vector);
             residual = residual - vector.detach();
             codes.Add(code);
         }
-        var straightThrough = latent + (quantized - latent).detach();        // decoder gradient reaches the encoder
-        var reconstruction = (decoder.forward(straightThrough) - x).pow(2).sum(-1).mean();
-        return (reconstruction + quantizationLoss, torch.stack(codes, 1));
+        var straightThrough = latent.Plus((quantized - latent).detach());        // decoder gradient reaches the encoder
+        var reconstruction = (decoder.forward(straightThrough) - x).pow(TensorArithmetic.Two).sum(-1).mean();
+        return (reconstruction.Plus(quantizationLoss), torch.stack(codes, 1));
     }
 
     /// <summary>Initialises each level's codebook by k-means on that level's residuals (as TIGER does).</summary>
@@ -104,7 +105,7 @@ public static class RqVaeIndexer
         using var model = new ResidualQuantizerVae((int)embeddings.shape[1], levels, codebookSize, options);
         // Standardise the embeddings so the MSE is comparable across encoders.
         using var mean = embeddings.mean([0], keepdim: true);
-        using var std = embeddings.std(0, keepdim: true).clamp_min(1e-6);
+        using var std = embeddings.std(0, keepdim: true).AtLeast(1e-6);
         using var x = (embeddings - mean) / std;
         model.InitializeCodebooks(x, kmeans);
         using var optimizer = torch.optim.Adam(model.parameters(), options.LearningRate);
