@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Reflection;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -73,8 +74,17 @@ public static class BenchmarkReport
         return string.Create(CultureInfo.InvariantCulture, $"{Environment.ProcessorCount} cores ({cpu ?? "unknown CPU"}), {memory:F0} GiB, cpu");
     }
 
+    /// <summary>
+    /// The commit the running code was built from: the SDK stamps it into the informational version
+    /// (<c>1.0.0+&lt;sha&gt;</c>), so a binary copied out of the checkout still names its source. The
+    /// working directory's HEAD only when the stamp is missing.
+    /// </summary>
     public static string GitRevision()
     {
+        var stamped = typeof(BenchmarkReport).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
+        var plus = stamped?.IndexOf('+', StringComparison.Ordinal) ?? -1;
+        if (stamped is not null && plus >= 0 && stamped.Length - plus > 7)
+            return stamped.Substring(plus + 1, 7);
         try
         {
             using var process = Process.Start(new ProcessStartInfo("git", "rev-parse --short HEAD") { RedirectStandardOutput = true, RedirectStandardError = true })!;
