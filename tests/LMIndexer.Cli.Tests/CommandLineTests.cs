@@ -168,6 +168,22 @@ public sealed class CommandLineTests
         Assert.InRange(report.GetProperty("metrics").GetProperty("recall@10").GetDouble(), 0, 1);
         Assert.True(report.GetProperty("popularity").TryGetProperty("ndcg@5", out _));
 
+        // An ensemble of a model with itself averages identical log-probabilities: the same ranking.
+        var twice = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(2), "rec", "eval", "--data", "cat", "--bundle", "rec", "--ensemble", "rec", "--beams", "10", "--report", "twice.json", "--threads", "2");
+        Assert.True(twice.ExitCode == 0, twice.Error);
+        var twiceReport = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "twice.json"))).RootElement;
+        Assert.Equal(report.GetProperty("metrics").GetProperty("ndcg@10").GetDouble(), twiceReport.GetProperty("metrics").GetProperty("ndcg@10").GetDouble(), tolerance: 1e-6);
+        Assert.Equal(Path.Combine(temp.Path, "rec"), Assert.Single(twiceReport.GetProperty("ensemble").EnumerateArray()).GetString());
+        var other = Path.Combine(temp.Path, "rec-other");
+        Directory.CreateDirectory(other);
+        foreach (var file in Directory.GetFiles(Path.Combine(temp.Path, "rec")))
+            File.Copy(file, Path.Combine(other, Path.GetFileName(file)));
+        var manifest = Path.Combine(other, "manifest.json");
+        File.WriteAllText(manifest, System.Text.RegularExpressions.Regex.Replace(File.ReadAllText(manifest), "\"maxSourceTokens\": \"\\d+\"", "\"maxSourceTokens\": \"7\""));
+        var mismatched = CliProcess.Run(temp.Path, Quick, "rec", "eval", "--data", "cat", "--bundle", "rec", "--ensemble", "rec-other", "--threads", "2");
+        Assert.Equal(2, mismatched.ExitCode);
+        Assert.Contains("another history source", mismatched.Error, StringComparison.Ordinal);
+
         var wrongKind = CliProcess.Run(temp.Path, Quick, "rec", "eval", "--data", "cat", "--bundle", "bench/lmindexer");
         Assert.Equal(2, wrongKind.ExitCode);
         Assert.Contains("not a serving bundle", wrongKind.Error, StringComparison.Ordinal);

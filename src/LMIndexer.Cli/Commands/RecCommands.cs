@@ -98,7 +98,12 @@ public static class RecCommands
         var batch = new Option<int>("--batch-size") { Description = "Users decoded together.", DefaultValueFactory = _ => 64 };
         var limit = new Option<int>("--limit") { Description = "Evaluate only the first N users (0: all).", DefaultValueFactory = _ => 0 };
         var report = new Option<FileInfo?>("--report") { Description = "Write the metrics, configuration and timings as JSON here." };
-        var command = new Command("eval", "Full-ranking Recall/NDCG/MAP/MRR @5 and @10 of a serving bundle on the leave-one-out split.") { data, bundle, split, beams, batch, limit, report };
+        var ensemble = new Option<DirectoryInfo[]>("--ensemble")
+        {
+            Description = "Another serving bundle of the same IDs and source (once per bundle): beams are scored by the mean log-probability of all the models.",
+            DefaultValueFactory = _ => [],
+        };
+        var command = new Command("eval", "Full-ranking Recall/NDCG/MAP/MRR @5 and @10 of a serving bundle on the leave-one-out split.") { data, bundle, split, beams, batch, limit, report, ensemble };
         common.AddTo(command);
         command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
         {
@@ -116,16 +121,58 @@ public static class RecCommands
             if (result.GetValue(limit) > 0)
                 examples = [.. examples.Take(result.GetValue(limit))];
             var options = new EvaluationOptions { Beams = result.GetValue(beams), BatchSize = result.GetValue(batch) };
-            var evaluation = ProgressBar.Run($"rec eval ({which})", examples.Count,
-                progress => GenerativeEvaluator.Evaluate(serving.Bundle.Model, examples, serving.Tables, options, progress, cancellation));
-            var popularity = GenerativeEvaluator.EvaluateRanking(examples, _ => taskData.Popularity, options);
-            var markov = MarkovBaseline(catalog, serving.Table, which, result.GetValue(limit), options);
-            AnsiConsole.Write(MetricsTable(which, evaluation, ("popularity", popularity), ("markov", markov)));
-            if (result.GetValue(report) is { } reportFile)
-                EvaluationReportFile.Write(reportFile.FullName, serving, which, options, evaluation, new Dictionary<string, EvaluationResult> { ["popularity"] = popularity, ["markov"] = markov });
+            var members = LoadEnsemble(serving, result.GetValue(ensemble)!);
+            try
+            {
+                var models = (IReadOnlyList<Core.Model.T5Model>)[serving.Bundle.Model, .. members.Select(m => m.Bundle.Model)];
+                var evaluation = ProgressBar.Run($"rec eval ({which}{(members.Count > 0 ? $", {models.Count} models" : "")})", examples.Count,
+                    progress => GenerativeEvaluator.Evaluate(models, examples, serving.Tables, options, progress, cancellation));
+                var popularity = GenerativeEvaluator.EvaluateRanking(examples, _ => taskData.Popularity, options);
+                var markov = MarkovBaseline(catalog, serving.Table, which, result.GetValue(limit), options);
+                AnsiConsole.Write(MetricsTable(which, evaluation, ("popularity", popularity), ("markov", markov)));
+                if (result.GetValue(report) is { } reportFile)
+                    EvaluationReportFile.Write(reportFile.FullName, serving, which, options, evaluation, new Dictionary<string, EvaluationResult> { ["popularity"] = popularity, ["markov"] = markov },
+                        [.. result.GetValue(ensemble)!.Select(d => d.FullName)]);
+            }
+            finally
+            {
+                foreach (var member in members)
+                    member.Dispose();
+            }
             return Task.FromResult(0);
         }));
         return command;
+    }
+
+    /// <summary>
+    /// The extra bundles of <c>rec eval --ensemble</c>: recommenders over the same ID table, source
+    /// and vocabulary as <paramref name="primary"/>, or a one-line usage error naming the mismatch.
+    /// </summary>
+    private static List<ServingBundle> LoadEnsemble(ServingBundle primary, IReadOnlyList<DirectoryInfo> directories)
+    {
+        var members = new List<ServingBundle>();
+        try
+        {
+            foreach (var directory in directories)
+            {
+                var member = ServingBundle.Load(directory.FullName, TorchRuntime.Device);
+                members.Add(member);
+                var mismatch = member.Task != "recommendation" ? $"a {member.Task} bundle"
+                    : !member.Table.ItemIds.SequenceEqual(primary.Table.ItemIds) || !member.Table.Ids.Zip(primary.Table.Ids).All(p => p.First.SequenceEqual(p.Second)) ? "other semantic IDs"
+                    : member.Source != primary.Source ? "another history source"
+                    : member.Bundle.Model.Config.VocabSize != primary.Bundle.Model.Config.VocabSize ? "another vocabulary"
+                    : null;
+                if (mismatch is not null)
+                    throw new CliUsageException($"--ensemble {directory.FullName}: {mismatch}; an ensemble needs recommenders of --bundle's ID table, history source and vocabulary.");
+            }
+            return members;
+        }
+        catch
+        {
+            foreach (var member in members)
+                member.Dispose();
+            throw;
+        }
     }
 
     /// <summary>

@@ -9,7 +9,7 @@ namespace LMIndexer.Cli.Console;
 /// <summary>The JSON report of an evaluation run: bundle, configuration, metrics and timings.</summary>
 public static class EvaluationReportFile
 {
-    public static void Write(string path, ServingBundle serving, string split, EvaluationOptions options, EvaluationResult result, IReadOnlyDictionary<string, EvaluationResult>? baselines = null)
+    public static void Write(string path, ServingBundle serving, string split, EvaluationOptions options, EvaluationResult result, IReadOnlyDictionary<string, EvaluationResult>? baselines = null, IReadOnlyList<string>? ensemble = null)
     {
         static JsonObject Metrics(IReadOnlyDictionary<string, double> metrics) =>
             new([.. metrics.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(Math.Round(kv.Value, 6))))]);
@@ -35,6 +35,8 @@ public static class EvaluationReportFile
             ["examplesPerSecond"] = Math.Round(result.ExamplesPerSecond, 2),
             ["metrics"] = Metrics(result.Metrics),
         };
+        if (ensemble is { Count: > 0 })
+            json["ensemble"] = new JsonArray([.. ensemble.Select(e => (JsonNode)e)]);   // bundles scored with this one
         foreach (var (name, baseline) in baselines ?? new Dictionary<string, EvaluationResult>())
             json[name] = Metrics(baseline.Metrics);   // "popularity", "markov": the same users, ranked without the model
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));

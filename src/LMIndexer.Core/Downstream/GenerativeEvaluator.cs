@@ -34,18 +34,26 @@ public static class GenerativeEvaluator
     public static EvaluationResult Evaluate(T5Model model, IReadOnlyList<GenerativeExample> examples, TrieTables trie, EvaluationOptions options, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
+        return Evaluate([model], examples, trie, options, progress, cancellationToken);
+    }
+
+    /// <summary>The same evaluation with beams scored by an ensemble (<see cref="ConstrainedBeamSearch.Search(IReadOnlyList{T5Model}, IReadOnlyList{int[]}, TrieTables, int, bool)"/>).</summary>
+    public static EvaluationResult Evaluate(IReadOnlyList<T5Model> models, IReadOnlyList<GenerativeExample> examples, TrieTables trie, EvaluationOptions options, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(models);
         ArgumentNullException.ThrowIfNull(examples);
         var accumulator = new RankingAccumulator(options.Cutoffs, options.Definition);
         var clock = Stopwatch.StartNew();
-        var wasTraining = model.training;
-        model.eval();
+        var wasTraining = models.Select(m => m.training).ToArray();
+        foreach (var model in models)
+            model.eval();
         try
         {
             for (var start = 0; start < examples.Count; start += options.BatchSize)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var batch = examples.Skip(start).Take(options.BatchSize).ToList();
-                var ranked = ConstrainedBeamSearch.Search(model, [.. batch.Select(e => e.Source)], trie, options.Beams);
+                var ranked = ConstrainedBeamSearch.Search(models, [.. batch.Select(e => e.Source)], trie, options.Beams);
                 for (var i = 0; i < batch.Count; i++)
                     accumulator.Add([.. ranked[i].Select(r => r.Item)], batch[i].Targets.ToHashSet());
                 progress?.Report(Math.Min(examples.Count, start + batch.Count));
@@ -53,8 +61,11 @@ public static class GenerativeEvaluator
         }
         finally
         {
-            if (wasTraining)
-                model.train();
+            for (var m = 0; m < models.Count; m++)
+            {
+                if (wasTraining[m])
+                    models[m].train();
+            }
         }
         return new EvaluationResult(accumulator.Means(), accumulator.Count, clock.Elapsed.TotalSeconds);
     }

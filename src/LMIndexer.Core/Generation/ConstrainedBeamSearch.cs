@@ -22,36 +22,63 @@ public static class ConstrainedBeamSearch
     /// <summary>Ranked items per source (best first, at most <paramref name="beams"/>, fewer when the trie has fewer paths).</summary>
     /// <remarks><paramref name="useKvCache"/> = false recomputes every step from scratch (for tests and the cache benchmark).</remarks>
     public static RankedItem[][] Search(T5Model model, IReadOnlyList<int[]> sources, TrieTables trie, int beams, bool useKvCache = true) =>
-        Run(model, sources, trie, beams, constrained: true, useKvCache);
+        Run([model], sources, trie, beams, constrained: true, useKvCache);
+
+    /// <summary>
+    /// The same search scored by an ensemble: every step extends the beams by the mean of the
+    /// models' next-token log-probabilities, so an item's score is the mean of its sequence
+    /// log-probabilities under each model. The models must share the vocabulary and special tokens
+    /// (recommenders trained on one ID table with different seeds, say).
+    /// </summary>
+    public static RankedItem[][] Search(IReadOnlyList<T5Model> models, IReadOnlyList<int[]> sources, TrieTables trie, int beams, bool useKvCache = true) =>
+        Run(models, sources, trie, beams, constrained: true, useKvCache);
 
     /// <summary>Greedy decoding under the same constraint: one beam per request.</summary>
     public static RankedItem[] Greedy(T5Model model, IReadOnlyList<int[]> sources, TrieTables trie) =>
-        [.. Run(model, sources, trie, 1, constrained: true, useKvCache: true).Select(r => r.Length > 0 ? r[0] : new RankedItem(-1, float.NegativeInfinity))];
+        [.. Run([model], sources, trie, 1, constrained: true, useKvCache: true).Select(r => r.Length > 0 ? r[0] : new RankedItem(-1, float.NegativeInfinity))];
 
     /// <summary>
     /// Plain beam search over the whole vocabulary for the same number of steps (the benchmark's
     /// baseline); sequences that are not IDs are dropped, repeated items keep their best beam.
     /// </summary>
     public static RankedItem[][] Unconstrained(T5Model model, IReadOnlyList<int[]> sources, TrieTables trie, int beams) =>
-        Run(model, sources, trie, beams, constrained: false, useKvCache: true);
+        Run([model], sources, trie, beams, constrained: false, useKvCache: true);
 
-    private static RankedItem[][] Run(T5Model model, IReadOnlyList<int[]> sources, TrieTables tables, int beams, bool constrained, bool useKvCache)
+    private static RankedItem[][] Run(IReadOnlyList<T5Model> models, IReadOnlyList<int[]> sources, TrieTables tables, int beams, bool constrained, bool useKvCache)
     {
-        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(models);
         ArgumentNullException.ThrowIfNull(sources);
         ArgumentNullException.ThrowIfNull(tables);
         ArgumentOutOfRangeException.ThrowIfLessThan(beams, 1);
+        if (models.Count == 0)
+            throw new ArgumentException("At least one model is needed.", nameof(models));
+        var config = models[0].Config;
+        if (models.Any(m => m.Config.VocabSize != config.VocabSize || m.Config.PadTokenId != config.PadTokenId || m.Config.DecoderStartTokenId != config.DecoderStartTokenId))
+            throw new ArgumentException("Ensembled models must share the vocabulary and special tokens.", nameof(models));
         if (sources.Count == 0)
             return [];
-        var trie = tables.Trie;
-        var config = model.Config;
-        var device = model.Shared.weight!.device;
-        var requests = sources.Count;
         using var noGrad = torch.no_grad();
         using var scope = NewDisposeScope();
-        using var cache = new DecoderCache(model.Decoder.LayerCount);
+        var caches = models.Select(m => new DecoderCache(m.Decoder.LayerCount)).ToArray();
+        try
+        {
+            return Decode(models, caches, sources, tables, beams, constrained, useKvCache);
+        }
+        finally
+        {
+            foreach (var cache in caches)
+                cache.Dispose();
+        }
+    }
+
+    private static RankedItem[][] Decode(IReadOnlyList<T5Model> models, DecoderCache[] caches, IReadOnlyList<int[]> sources, TrieTables tables, int beams, bool constrained, bool useKvCache)
+    {
+        var trie = tables.Trie;
+        var config = models[0].Config;
+        var device = models[0].Shared.weight!.device;
+        var requests = sources.Count;
         var (ids, mask) = TokenBatch.Pad(sources, config.PadTokenId, device);         // [requests, src]
-        var encoded = model.Encode(ids, mask);                                         // [requests, src, d_model]
+        var encoded = models.Select(m => m.Encode(ids, mask)).ToArray();               // per model: [requests, src, d_model]
         var next = TensorArithmetic.Full(requests, 1, config.DecoderStartTokenId, ScalarType.Int64, device); // [rows, 1]
         var scores = torch.zeros(requests, 1, dtype: ScalarType.Float32, device: device); // [requests, beamsPerRequest]
         var nodes = torch.zeros(requests, dtype: ScalarType.Int64, device: device);    // [rows] trie node of each beam
@@ -59,19 +86,25 @@ public static class ConstrainedBeamSearch
         var perRequest = 1;
         for (var depth = 0; depth < trie.Length; depth++)
         {
-            Tensor hidden;
-            if (useKvCache)
+            Tensor? sum = null;                                                         // [rows, vocab]
+            for (var m = 0; m < models.Count; m++)
             {
-                hidden = model.Decode(next, encoded, mask, cache);                       // [rows, 1, d_model]
+                Tensor hidden;
+                if (useKvCache)
+                {
+                    hidden = models[m].Decode(next, encoded[m], mask, caches[m]);       // [rows, 1, d_model]
+                }
+                else
+                {
+                    var request = TensorArithmetic.Range(requests, device).repeat_interleave(perRequest); // [rows]
+                    var prefix = torch.cat([TensorArithmetic.Full(request.shape[0], 1, config.DecoderStartTokenId, ScalarType.Int64, device), tokens], 1);
+                    hidden = models[m].Decode(prefix, encoded[m].index_select(0, request), mask.index_select(0, request)); // [rows, depth + 1, d_model]
+                    hidden = hidden.narrow(1, hidden.shape[1] - 1, 1);                  // [rows, 1, d_model]
+                }
+                var modelLogProbs = models[m].LmLogits(hidden)[.., -1].to(ScalarType.Float32).log_softmax(-1); // [rows, vocab]
+                sum = sum is null ? modelLogProbs : sum.Plus(modelLogProbs);
             }
-            else
-            {
-                var request = TensorArithmetic.Range(requests, device).repeat_interleave(perRequest); // [rows]
-                var prefix = torch.cat([TensorArithmetic.Full(request.shape[0], 1, config.DecoderStartTokenId, ScalarType.Int64, device), tokens], 1);
-                hidden = model.Decode(prefix, encoded.index_select(0, request), mask.index_select(0, request)); // [rows, depth + 1, d_model]
-                hidden = hidden.narrow(1, hidden.shape[1] - 1, 1);                      // [rows, 1, d_model]
-            }
-            var logProbs = model.LmLogits(hidden)[.., -1].to(ScalarType.Float32).log_softmax(-1); // [rows, vocab]
+            var logProbs = models.Count == 1 ? sum! : sum!.Over(models.Count);            // [rows, vocab]
             Tensor candidates, children = null!;
             int first = 0, width;
             if (constrained)
@@ -101,7 +134,8 @@ public static class ConstrainedBeamSearch
                 nodes = chosen.AtLeast(trie.DepthStart[depth + 1]);
             }
             tokens = torch.cat([tokens.index_select(0, rows), token.view(-1, 1).Plus(first)], 1); // [requests·keep, depth+1]
-            cache.ReorderSelf(rows);
+            foreach (var cache in caches)
+                cache.ReorderSelf(rows);
             scores = top;
             next = token.view(-1, 1).Plus(first);
             perRequest = keep;

@@ -106,6 +106,36 @@ public sealed class ConstrainedBeamSearchTests
     }
 
     [Fact]
+    public void An_ensemble_ranks_by_the_mean_of_its_models_exact_sequence_log_probabilities()
+    {
+        var random = new Random(31);
+        using var first = RandomModel(31);
+        using var second = RandomModel(32);
+        var ids = RandomIds(24, random);
+        using var tables = new TrieTables(IdTrie.Build(ids));
+        var sources = RandomSources(4, random);
+        foreach (var useKvCache in new[] { true, false })
+        {
+            var results = ConstrainedBeamSearch.Search([first, second], sources, tables, beams: ids.Count, useKvCache);
+            for (var r = 0; r < sources.Count; r++)
+            {
+                var a = ExactScores(first, sources[r], ids);
+                var b = ExactScores(second, sources[r], ids);
+                var mean = Enumerable.Range(0, ids.Count).Select(i => (a[i] + b[i]) / 2).ToArray();
+                Assert.Equal(Enumerable.Range(0, ids.Count).OrderByDescending(i => mean[i]).Take(5), results[r].Take(5).Select(x => x.Item));
+                Assert.All(results[r], item => Assert.True(Math.Abs(mean[item.Item] - item.Score) < 1e-3, $"item {item.Item}: {item.Score} vs mean {mean[item.Item]}"));
+                // The two models disagree, so the ensemble is not either of them.
+                Assert.NotEqual(Enumerable.Range(0, ids.Count).OrderByDescending(i => a[i]), Enumerable.Range(0, ids.Count).OrderByDescending(i => b[i]));
+            }
+        }
+        Assert.Equal(
+            ConstrainedBeamSearch.Search(first, sources, tables, beams: 5).Select(r => r.Select(x => x.Item)),
+            ConstrainedBeamSearch.Search([first], sources, tables, beams: 5).Select(r => r.Select(x => x.Item)));
+        using var other = new T5Model(T5Config.Tiny(Vocab + 1));
+        Assert.Throws<ArgumentException>(() => ConstrainedBeamSearch.Search([first, other], sources, tables, beams: 5));
+    }
+
+    [Fact]
     public void Kv_cache_search_equals_recompute()
     {
         var random = new Random(8);
