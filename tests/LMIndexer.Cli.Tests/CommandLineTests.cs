@@ -202,6 +202,34 @@ public sealed class CommandLineTests
         // rec eval's baseline columns rank the same test users as the benchmark's rows.
         Assert.Equal(systems["markov"], report.GetProperty("markov").GetProperty("recall@10").GetDouble(), tolerance: 1e-4);
         Assert.Equal(systems["popularity"], report.GetProperty("popularity").GetProperty("recall@10").GetDouble(), tolerance: 1e-4);
+
+        // A second seed of the LMIndexer recommender, and the two as an ensemble, in one section.
+        string[] EnsembleBench(string sectionName) => ["rec", "bench", "--data", "cat", "--index-dir", "bench", "--out-dir", "seeds", "--systems", "markov,lmindexer", "--steps", "10",
+            "--eval-every", "5", "--validation-limit", "16", "--docs", "report", "--name", sectionName, "--ensemble-seeds", "7", "--threads", "2"];
+        var seeds = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(3), EnsembleBench("rec-seeds"));
+        Assert.True(seeds.ExitCode == 0, seeds.Error);
+        Assert.Equal("7", System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "seeds", "lmindexer-seed7", "manifest.json")))
+            .RootElement.GetProperty("properties").GetProperty("seed").GetString());
+        var section = File.ReadAllText(Path.Combine(temp.Path, "report", "benchmarks.md"));
+        Assert.Contains("| lmindexer-seed7 |", section, StringComparison.Ordinal);
+        Assert.Contains("| lmindexer×2 |", section, StringComparison.Ordinal);
+        Assert.Contains("LMIndexer ÷ markov", section, StringComparison.Ordinal);
+        Assert.DoesNotContain("LMIndexer ÷ lmindexer", section, StringComparison.Ordinal);
+        var reused = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(2), [.. EnsembleBench("rec-seeds-reused"), "--reuse"]);
+        Assert.True(reused.ExitCode == 0, reused.Error);
+        var reusedSection = File.ReadAllText(Path.Combine(temp.Path, "report", "benchmarks.md")).Split("## rec-seeds-reused")[1];
+        Assert.Equal(2, reusedSection.Split("(bundle reused)").Length - 1);   // each seed's row; the ensemble decodes the two bundles
+        using var seedsJson = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "report", "bench", "rec-seeds.json")));
+        using var reusedJson = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "report", "bench", "rec-seeds-reused.json")));
+        double Ensemble(System.Text.Json.JsonDocument doc) => doc.RootElement.GetProperty("rows").EnumerateArray()
+            .Single(r => r.GetProperty("system").GetString() == "lmindexer×2" && r.GetProperty("metric").GetString() == "ndcg@10").GetProperty("value").GetDouble();
+        Assert.Equal(Ensemble(seedsJson), Ensemble(reusedJson), tolerance: 1e-6);
+        foreach (var (value, systemsList, message) in new[] { ("42", "lmindexer", "repeats seed 42"), ("x", "lmindexer", "comma-separated integers, got 'x'"), ("7", "markov", "add it to --systems") })
+        {
+            var refused = CliProcess.Run(temp.Path, Quick, "rec", "bench", "--data", "cat", "--index-dir", "bench", "--systems", systemsList, "--ensemble-seeds", value);
+            Assert.Equal(2, refused.ExitCode);
+            Assert.Contains(message, refused.Error, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

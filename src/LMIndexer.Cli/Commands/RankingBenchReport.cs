@@ -41,7 +41,8 @@ public static class RankingBenchReport
             ratios.Append(Curve(system, results[system].Validations, rows));
         if (results.TryGetValue("lmindexer", out var ours))
         {
-            foreach (var system in systems.Where(s => s != "lmindexer"))
+            // Other seeds and the ensemble of LMIndexer are rows of their own, not baselines to divide by.
+            foreach (var system in systems.Where(s => !s.StartsWith("lmindexer", StringComparison.Ordinal)))
             {
                 var other = results[system].Test.Metrics;
                 double Ratio(string metric) => other[metric] > 0 ? ours.Test.Metrics[metric] / other[metric] : double.PositiveInfinity;

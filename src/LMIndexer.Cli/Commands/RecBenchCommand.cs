@@ -56,10 +56,16 @@ public static class RecBenchCommand
         var labelSmoothing = FineTuneCommandOptions.LabelSmoothingOption();
         var weightAverage = FineTuneCommandOptions.WeightAverageOption();
         var decay = FineTuneCommandOptions.DecayOption();
+        var ensembleSeeds = new Option<string>("--ensemble-seeds")
+        {
+            Description = "Further seeds of the LMIndexer recommender, comma-separated: each is trained like the first (or reused from <out-dir>/lmindexer-seed<N>), "
+                + "and the ensemble of all of them (beams scored by their mean log-probability) is reported as lmindexer×K.",
+            DefaultValueFactory = _ => "",
+        };
         var command = new Command("bench", "Recommendation benchmark: LMIndexer IDs vs popularity, rq-VAE IDs and random IDs on one split, written to docs/benchmarks.md.")
         {
             data, indexDir, outDir, systems, steps, batch, lr, warmup, dropout, evalEvery, validationLimit, windows, source, itemTokens, sourceTokens, testLimit, docs, name, sasrecSteps, reuse,
-            freshModel, modelSize, weightDecay, labelSmoothing, weightAverage, decay,
+            freshModel, modelSize, weightDecay, labelSmoothing, weightAverage, decay, ensembleSeeds,
         };
         common.AddTo(command);
         command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
@@ -68,6 +74,7 @@ public static class RecBenchCommand
             if (chosen.FirstOrDefault(s => !KnownSystems.Contains(s)) is { } unknown)
                 throw new CliUsageException($"Unknown system '{unknown}'; expected {string.Join(", ", KnownSystems)}.");
             var freshSize = FineTuneCommandOptions.CheckedModelSize(result.GetValue(modelSize), result.GetValue(freshModel));
+            var extraSeeds = CheckedEnsembleSeeds(result.GetValue(ensembleSeeds)!, result.GetValue(common.Seed), chosen);
             var fineTune = FineTuneCommandOptions.WithRegularisers(
                 BenchFineTuning.Options(result.GetValue(steps), result.GetValue(batch), result.GetValue(lr), result.GetValue(evalEvery), result.GetValue(common.Seed),
                     result.GetValue(warmup), result.GetValue(validationLimit), FineTuneCommandOptions.CheckedDecay(result.GetValue(decay)!)),
@@ -134,29 +141,45 @@ public static class RecBenchCommand
                     AnsiConsole.Write(RecCommands.MetricsTable("sasrec test", evaluated));
                     continue;
                 }
-                var servingPath = Path.Combine(result.GetValue(outDir)!.FullName, system);
-                if (result.GetValue(reuse) && Reusable(servingPath, indexPath, plan))
+                results[system] = Seq2Seq(system, system, plan, indexPath);
+                if (system == "lmindexer" && extraSeeds.Count > 0)
+                {
+                    foreach (var seed in extraSeeds)
+                        results[$"{system}-seed{seed}"] = Seq2Seq(system, $"{system}-seed{seed}", plan with { FineTune = plan.FineTune with { Seed = seed } }, indexPath);
+                    results[$"{system}×{extraSeeds.Count + 1}"] = Ensemble(system, [system, .. extraSeeds.Select(seed => $"{system}-seed{seed}")]);
+                }
+            }
+            var reported = chosen.SelectMany(s => s == "lmindexer" && extraSeeds.Count > 0
+                ? [s, .. extraSeeds.Select(seed => $"{s}-seed{seed}"), $"{s}×{extraSeeds.Count + 1}"]
+                : new[] { s }).ToArray();
+            Report(result, catalog, reported, results, plan, clock.Elapsed.TotalSeconds, limit);
+            return Task.FromResult(0);
+
+            // One seq2seq recommender on the system's IDs, trained into <out-dir>/<folder> or, with --reuse, evaluated from there.
+            RankingBenchResult Seq2Seq(string system, string folder, GenerativePlan basePlan, string indexPath)
+            {
+                var servingPath = Path.Combine(result.GetValue(outDir)!.FullName, folder);
+                if (result.GetValue(reuse) && Reusable(servingPath, indexPath, basePlan))
                 {
                     using var serving = ServingBundle.Load(servingPath, TorchRuntime.Device);
                     var source = new HistorySource(serving.Bundle.Tokenizer, catalog.Items.ToDictionary(i => i.ItemId, StringComparer.Ordinal), serving.Table, serving.Source);
                     var reusedTest = Limit(RecommendationTask.Build(catalog, serving.Table, source).Test, limit);
-                    var reusedResult = ProgressBar.Run($"rec {system} test", reusedTest.Count,
+                    var reusedResult = ProgressBar.Run($"rec {folder} test", reusedTest.Count,
                         progress => GenerativeEvaluator.Evaluate(serving.Bundle.Model, reusedTest, serving.Tables, evaluation, progress, cancellation));
                     var properties = serving.Bundle.Manifest.Properties;
-                    results[system] = new(reusedResult, double.Parse(properties.GetValueOrDefault("trainSeconds", "0"), CultureInfo.InvariantCulture), $"best step {properties.GetValueOrDefault("bestStep", "?")} (bundle reused)");
-                    AnsiConsole.Write(RecCommands.MetricsTable($"{system} test", reusedResult));
-                    continue;
+                    AnsiConsole.Write(RecCommands.MetricsTable($"{folder} test", reusedResult));
+                    return new(reusedResult, double.Parse(properties.GetValueOrDefault("trainSeconds", "0"), CultureInfo.InvariantCulture), $"best step {properties.GetValueOrDefault("bestStep", "?")} (bundle reused)");
                 }
                 if (!Directory.Exists(indexPath))
                     throw new CliUsageException($"{indexPath} does not exist; build the index bundles with 'lmindexer index bench' first.");
-                var systemPlan = plan with
+                var systemPlan = basePlan with
                 {
                     Ids = system == "random" ? IdSource.Random : IdSource.Bundle,
                     Version = system,
-                    FineTune = plan.FineTune with { CheckpointDirectory = Path.Combine(result.GetValue(outDir)!.FullName, system + ".checkpoint") },
+                    FineTune = basePlan.FineTune with { CheckpointDirectory = Path.Combine(result.GetValue(outDir)!.FullName, folder + ".checkpoint") },
                 };
                 var trainClock = Stopwatch.StartNew();
-                using var outcome = TrainingProgressView.Run($"rec {system}", systemPlan.FineTune.Steps,
+                using var outcome = TrainingProgressView.Run($"rec {folder}", systemPlan.FineTune.Steps,
                     progress => RecommenderTraining.Run(catalog, indexPath, systemPlan, progress, cancellation));
                 var trainSeconds = trainClock.Elapsed.TotalSeconds;
                 outcome.Bundle.Manifest.Properties["trainSeconds"] = trainSeconds.ToString("F0", CultureInfo.InvariantCulture);
@@ -164,13 +187,33 @@ public static class RecBenchCommand
                 GenerativeFineTuner.DeleteCheckpoint(systemPlan.FineTune.CheckpointDirectory!);
                 using var trie = new TrieTables(outcome.Trie, TorchRuntime.Device);
                 var testSet = Limit(outcome.Data.Test, limit);
-                var testResult = ProgressBar.Run($"rec {system} test", testSet.Count,
+                var testResult = ProgressBar.Run($"rec {folder} test", testSet.Count,
                     progress => GenerativeEvaluator.Evaluate(outcome.Bundle.Model, testSet, trie, evaluation, progress, cancellation));
-                results[system] = new(testResult, trainSeconds, $"best step {outcome.Report.BestStep}", outcome.Report.Validations);
-                AnsiConsole.Write(RecCommands.MetricsTable($"{system} test", testResult));
+                AnsiConsole.Write(RecCommands.MetricsTable($"{folder} test", testResult));
+                return new(testResult, trainSeconds, $"best step {outcome.Report.BestStep}", outcome.Report.Validations);
             }
-            Report(result, catalog, chosen, results, plan, clock.Elapsed.TotalSeconds, limit);
-            return Task.FromResult(0);
+
+            // The saved recommenders of <out-dir>/<folders> decoded together; their training time adds up.
+            RankingBenchResult Ensemble(string system, IReadOnlyList<string> folders)
+            {
+                var members = folders.Select(f => ServingBundle.Load(Path.Combine(result.GetValue(outDir)!.FullName, f), TorchRuntime.Device)).ToList();
+                try
+                {
+                    var first = members[0];
+                    var source = new HistorySource(first.Bundle.Tokenizer, catalog.Items.ToDictionary(i => i.ItemId, StringComparer.Ordinal), first.Table, first.Source);
+                    var test = Limit(RecommendationTask.Build(catalog, first.Table, source).Test, limit);
+                    var ensembled = ProgressBar.Run($"rec {system}×{members.Count} test", test.Count,
+                        progress => GenerativeEvaluator.Evaluate([.. members.Select(m => m.Bundle.Model)], test, first.Tables, evaluation, progress, cancellation));
+                    AnsiConsole.Write(RecCommands.MetricsTable($"{system}×{members.Count} test", ensembled));
+                    var seconds = members.Sum(m => double.Parse(m.Bundle.Manifest.Properties.GetValueOrDefault("trainSeconds", "0"), CultureInfo.InvariantCulture));
+                    return new(ensembled, seconds, $"the {members.Count} seeds above, beams scored by their mean log-probability");
+                }
+                finally
+                {
+                    foreach (var member in members)
+                        member.Dispose();
+                }
+            }
         }));
 
         void Report(ParseResult result, Catalog catalog, string[] chosen, Dictionary<string, RankingBenchResult> results, GenerativePlan plan, double wall, int limit)
@@ -241,7 +284,27 @@ public static class RecBenchCommand
             // The shape decides, not the preset's name: a bundle trained at the same sizes is the same network.
             && (plan.FreshModelSize is not { } size
                 || manifest.Config with { DropoutRate = 0 } == T5Config.Preset(size, manifest.Config.VocabSize) with { DropoutRate = 0 })
-            && properties.GetValueOrDefault("dropout", indexDropout.ToString(CultureInfo.InvariantCulture)) == dropout;
+            && properties.GetValueOrDefault("dropout", indexDropout.ToString(CultureInfo.InvariantCulture)) == dropout
+            // Bundles from before the seed was recorded are taken at their folder's word.
+            && (!properties.TryGetValue("seed", out var seed) || seed == plan.FineTune.Seed.ToString(CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>The seeds of --ensemble-seeds: distinct, other than --seed, and only with the lmindexer system.</summary>
+    internal static IReadOnlyList<int> CheckedEnsembleSeeds(string text, int seed, IReadOnlyList<string> systems)
+    {
+        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var seeds = new List<int>();
+        foreach (var part in parts)
+        {
+            if (!int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value))
+                throw new CliUsageException($"--ensemble-seeds takes comma-separated integers, got '{part}'.");
+            if (value == seed || seeds.Contains(value))
+                throw new CliUsageException($"--ensemble-seeds repeats seed {value}; each member needs its own (--seed is {seed}).");
+            seeds.Add(value);
+        }
+        if (seeds.Count > 0 && !systems.Contains("lmindexer"))
+            throw new CliUsageException("--ensemble-seeds ensembles the lmindexer system; add it to --systems.");
+        return seeds;
     }
 
     private static List<GenerativeExample> Limit(IReadOnlyList<GenerativeExample> examples, int limit) =>

@@ -160,6 +160,8 @@ public static class GenerativeTraining
                     ["validationLimit"] = Invariant(plan.FineTune.ValidationLimit),
                     ["bestMetric"] = report.BestMetric.ToString("F5", CultureInfo.InvariantCulture),
                     ["beams"] = Invariant(plan.FineTune.Evaluation.Beams),
+                    // Initial weights and batch order: what tells an ensemble's members apart.
+                    ["seed"] = Invariant(plan.FineTune.Seed),
                     // Fine-tuning time only (this process's part when resumed); benchmarks overwrite it with their own clock.
                     ["trainSeconds"] = report.Seconds.ToString("F0", CultureInfo.InvariantCulture),
                 },
