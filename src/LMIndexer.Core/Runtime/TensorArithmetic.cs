@@ -30,46 +30,22 @@ public static class TensorArithmetic
     public static Tensor Plus(this Tensor left, Tensor right) => left.add(right, One);
 
     /// <summary><c>left + right</c>; an integer keeps an integer tensor integral.</summary>
-    public static Tensor Plus(this Tensor left, long right)
-    {
-        using var value = right.ToScalar();
-        return left.add(value, One);
-    }
+    public static Tensor Plus(this Tensor left, long right) => Apply(left, right, static (x, v) => x.add(v, One));
 
     /// <summary><c>left + right</c>.</summary>
-    public static Tensor Plus(this Tensor left, double right)
-    {
-        using var value = right.ToScalar();
-        return left.add(value, One);
-    }
+    public static Tensor Plus(this Tensor left, double right) => Apply(left, right, static (x, v) => x.add(v, One));
 
     /// <summary><c>left − right</c>; an integer keeps an integer tensor integral.</summary>
-    public static Tensor Minus(this Tensor left, long right)
-    {
-        using var value = right.ToScalar();
-        return left.sub(value);
-    }
+    public static Tensor Minus(this Tensor left, long right) => Apply(left, right, static (x, v) => x.sub(v));
 
     /// <summary><c>left · right</c>; an integer keeps an integer tensor integral.</summary>
-    public static Tensor Times(this Tensor left, long right)
-    {
-        using var value = right.ToScalar();
-        return left.mul(value);
-    }
+    public static Tensor Times(this Tensor left, long right) => Apply(left, right, static (x, v) => x.mul(v));
 
     /// <summary><c>left · right</c>.</summary>
-    public static Tensor Times(this Tensor left, double right)
-    {
-        using var value = right.ToScalar();
-        return left.mul(value);
-    }
+    public static Tensor Times(this Tensor left, double right) => Apply(left, right, static (x, v) => x.mul(v));
 
     /// <summary><c>left / right</c> (true division).</summary>
-    public static Tensor Over(this Tensor left, double right)
-    {
-        using var value = right.ToScalar();
-        return left.div(value);
-    }
+    public static Tensor Over(this Tensor left, double right) => Apply(left, right, static (x, v) => x.div(v));
 
     /// <summary><c>left − right</c>, the number on the left (PyTorch's <c>rsub</c>).</summary>
     public static Tensor SubtractedFrom(this Tensor right, double left)
@@ -80,32 +56,16 @@ public static class TensorArithmetic
     }
 
     /// <summary>Elements below <paramref name="bound"/>.</summary>
-    public static Tensor Below(this Tensor tensor, long bound)
-    {
-        using var value = bound.ToScalar();
-        return tensor.lt(value);
-    }
+    public static Tensor Below(this Tensor tensor, long bound) => Apply(tensor, bound, static (x, v) => x.lt(v));
 
     /// <summary>Elements above <paramref name="bound"/>.</summary>
-    public static Tensor Above(this Tensor tensor, long bound)
-    {
-        using var value = bound.ToScalar();
-        return tensor.gt(value);
-    }
+    public static Tensor Above(this Tensor tensor, long bound) => Apply(tensor, bound, static (x, v) => x.gt(v));
 
     /// <summary>Elements equal to <paramref name="value"/>.</summary>
-    public static Tensor EqualTo(this Tensor tensor, long value)
-    {
-        using var scalar = value.ToScalar();
-        return tensor.eq(scalar);
-    }
+    public static Tensor EqualTo(this Tensor tensor, long value) => Apply(tensor, value, static (x, v) => x.eq(v));
 
     /// <summary>Elements other than <paramref name="value"/>.</summary>
-    public static Tensor OtherThan(this Tensor tensor, long value)
-    {
-        using var scalar = value.ToScalar();
-        return tensor.ne(scalar);
-    }
+    public static Tensor OtherThan(this Tensor tensor, long value) => Apply(tensor, value, static (x, v) => x.ne(v));
 
     /// <summary><paramref name="value"/> where <paramref name="mask"/> holds, the tensor elsewhere.</summary>
     public static Tensor FilledWhere(this Tensor tensor, Tensor mask, long value)
@@ -115,24 +75,25 @@ public static class TensorArithmetic
     }
 
     /// <summary>Elements raised to <paramref name="floor"/> where they are below it.</summary>
-    public static Tensor AtLeast(this Tensor tensor, double floor)
-    {
-        using var value = floor.ToScalar();
-        return tensor.clamp_min(value);
-    }
+    public static Tensor AtLeast(this Tensor tensor, double floor) => Apply(tensor, floor, static (x, v) => x.clamp_min(v));
 
     /// <summary>Elements raised to <paramref name="floor"/> where they are below it; integer tensors stay integral.</summary>
-    public static Tensor AtLeast(this Tensor tensor, long floor)
-    {
-        using var value = floor.ToScalar();
-        return tensor.clamp_min(value);
-    }
+    public static Tensor AtLeast(this Tensor tensor, long floor) => Apply(tensor, floor, static (x, v) => x.clamp_min(v));
 
     /// <summary>Elements lowered to <paramref name="ceiling"/> where they are above it; integer tensors stay integral.</summary>
-    public static Tensor AtMost(this Tensor tensor, long ceiling)
+    public static Tensor AtMost(this Tensor tensor, long ceiling) => Apply(tensor, ceiling, static (x, v) => x.clamp_max(v));
+
+    // The number lives as a Scalar until the operation has returned.
+    private static Tensor Apply(Tensor tensor, long number, Func<Tensor, Scalar, Tensor> operation)
     {
-        using var value = ceiling.ToScalar();
-        return tensor.clamp_max(value);
+        using var scalar = number.ToScalar();
+        return operation(tensor, scalar);
+    }
+
+    private static Tensor Apply(Tensor tensor, double number, Func<Tensor, Scalar, Tensor> operation)
+    {
+        using var scalar = number.ToScalar();
+        return operation(tensor, scalar);
     }
 
     /// <summary><c>torch.arange(start, stop)</c> as int64.</summary>
