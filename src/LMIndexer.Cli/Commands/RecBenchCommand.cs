@@ -162,8 +162,7 @@ public static class RecBenchCommand
                 if (result.GetValue(reuse) && Reusable(servingPath, indexPath, basePlan))
                 {
                     using var serving = ServingBundle.Load(servingPath, TorchRuntime.Device);
-                    var source = new HistorySource(serving.Bundle.Tokenizer, catalog.Items.ToDictionary(i => i.ItemId, StringComparer.Ordinal), serving.Table, serving.Source);
-                    var reusedTest = Limit(RecommendationTask.Build(catalog, serving.Table, source).Test, limit);
+                    var reusedTest = TestSet(serving);
                     var reusedResult = ProgressBar.Run($"rec {folder} test", reusedTest.Count,
                         progress => GenerativeEvaluator.Evaluate(serving.Bundle.Model, reusedTest, serving.Tables, evaluation, progress, cancellation));
                     var properties = serving.Bundle.Manifest.Properties;
@@ -193,6 +192,13 @@ public static class RecBenchCommand
                 return new(testResult, trainSeconds, $"best step {outcome.Report.BestStep}", outcome.Report.Validations);
             }
 
+            // The test users as a saved bundle's IDs and history source encode them.
+            List<GenerativeExample> TestSet(ServingBundle serving)
+            {
+                var source = new HistorySource(serving.Bundle.Tokenizer, catalog.Items.ToDictionary(i => i.ItemId, StringComparer.Ordinal), serving.Table, serving.Source);
+                return Limit(RecommendationTask.Build(catalog, serving.Table, source).Test, limit);
+            }
+
             // The saved recommenders of <out-dir>/<folders> decoded together; their training time adds up.
             RankingBenchResult Ensemble(string system, IReadOnlyList<string> folders)
             {
@@ -200,8 +206,7 @@ public static class RecBenchCommand
                 try
                 {
                     var first = members[0];
-                    var source = new HistorySource(first.Bundle.Tokenizer, catalog.Items.ToDictionary(i => i.ItemId, StringComparer.Ordinal), first.Table, first.Source);
-                    var test = Limit(RecommendationTask.Build(catalog, first.Table, source).Test, limit);
+                    var test = TestSet(first);
                     var ensembled = ProgressBar.Run($"rec {system}×{members.Count} test", test.Count,
                         progress => GenerativeEvaluator.Evaluate([.. members.Select(m => m.Bundle.Model)], test, first.Tables, evaluation, progress, cancellation));
                     AnsiConsole.Write(RecCommands.MetricsTable($"{system}×{members.Count} test", ensembled));

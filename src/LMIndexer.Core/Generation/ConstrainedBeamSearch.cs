@@ -86,6 +86,13 @@ public static class ConstrainedBeamSearch
         var perRequest = 1;
         for (var depth = 0; depth < trie.Length; depth++)
         {
+            // Without the cache every step re-decodes the whole prefix; it is the same for every model.
+            Tensor? request = null, prefix = null;
+            if (!useKvCache)
+            {
+                request = TensorArithmetic.Range(requests, device).repeat_interleave(perRequest); // [rows]
+                prefix = torch.cat([TensorArithmetic.Full(request.shape[0], 1, config.DecoderStartTokenId, ScalarType.Int64, device), tokens], 1);
+            }
             Tensor? sum = null;                                                         // [rows, vocab]
             for (var m = 0; m < models.Count; m++)
             {
@@ -96,9 +103,7 @@ public static class ConstrainedBeamSearch
                 }
                 else
                 {
-                    var request = TensorArithmetic.Range(requests, device).repeat_interleave(perRequest); // [rows]
-                    var prefix = torch.cat([TensorArithmetic.Full(request.shape[0], 1, config.DecoderStartTokenId, ScalarType.Int64, device), tokens], 1);
-                    hidden = models[m].Decode(prefix, encoded[m].index_select(0, request), mask.index_select(0, request)); // [rows, depth + 1, d_model]
+                    hidden = models[m].Decode(prefix!, encoded[m].index_select(0, request!), mask.index_select(0, request!)); // [rows, depth + 1, d_model]
                     hidden = hidden.narrow(1, hidden.shape[1] - 1, 1);                  // [rows, 1, d_model]
                 }
                 var modelLogProbs = models[m].LmLogits(hidden)[.., -1].to(ScalarType.Float32).log_softmax(-1); // [rows, vocab]
@@ -133,11 +138,11 @@ public static class ConstrainedBeamSearch
                 // their −∞ score keeps them out of the results.
                 nodes = chosen.AtLeast(trie.DepthStart[depth + 1]);
             }
-            tokens = torch.cat([tokens.index_select(0, rows), token.view(-1, 1).Plus(first)], 1); // [requests·keep, depth+1]
+            next = token.view(-1, 1).Plus(first);                                      // [requests·keep, 1] vocabulary ids
+            tokens = torch.cat([tokens.index_select(0, rows), next], 1);               // [requests·keep, depth+1]
             foreach (var cache in caches)
                 cache.ReorderSelf(rows);
             scores = top;
-            next = token.view(-1, 1).Plus(first);
             perRequest = keep;
         }
         return Collect(trie, scores, constrained ? nodes : null, tokens, requests, perRequest);
