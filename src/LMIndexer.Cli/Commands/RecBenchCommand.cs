@@ -202,9 +202,11 @@ public static class RecBenchCommand
             // The saved recommenders of <out-dir>/<folders> decoded together; their training time adds up.
             RankingBenchResult Ensemble(string system, IReadOnlyList<string> folders)
             {
-                var members = folders.Select(f => ServingBundle.Load(Path.Combine(result.GetValue(outDir)!.FullName, f), TorchRuntime.Device)).ToList();
+                var members = new List<ServingBundle>();
                 try
                 {
+                    foreach (var folder in folders)
+                        members.Add(ServingBundle.Load(Path.Combine(result.GetValue(outDir)!.FullName, folder), TorchRuntime.Device));
                     var first = members[0];
                     var test = TestSet(first);
                     var ensembled = ProgressBar.Run($"rec {system}×{members.Count} test", test.Count,
