@@ -25,6 +25,24 @@ public sealed class SasRecTests
     }
 
     [Fact]
+    public void Next_item_loss_over_real_positions_equals_full_cross_entropy_ignoring_padding()
+    {
+        torch.manual_seed(2);
+        using var model = new SasRecModel(new SasRecConfig { ItemCount = 30, MaxLength = 7, Dropout = 0 });
+        using var scope = NewDisposeScope();
+        var inputs = torch.tensor(new long[] { 0, 0, 0, 4, 5, 6, 7, 0, 0, 0, 0, 0, 2, 9, 1, 3, 8, 11, 12, 13, 14 }, [3, 7]);
+        var targets = torch.tensor(new long[] { 0, 0, 0, 5, 6, 7, 8, 0, 0, 0, 0, 0, 9, 30, 3, 8, 11, 12, 13, 14, 15 }, [3, 7]);
+        var packed = SasRecTrainer.NextItemLoss(model, inputs, targets);
+        var packedGradient = torch.autograd.grad([packed], [.. model.parameters()]);
+        var logits = model.Scores(model.Encode(inputs));                                  // [3, 7, 31]
+        var full = nn.functional.cross_entropy(logits.view(-1, 31), targets.view(-1), ignore_index: 0);
+        var fullGradient = torch.autograd.grad([full], [.. model.parameters()]);
+        Assert.Equal(full.item<float>(), packed.item<float>(), 5);
+        for (var i = 0; i < fullGradient.Count; i++)
+            Assert.True((fullGradient[i] - packedGradient[i]).abs().max().item<float>() < 1e-5f, $"gradient {i} differs");
+    }
+
+    [Fact]
     public void Trained_sasrec_beats_popularity_on_the_same_split()
     {
         var catalog = SyntheticCatalogGenerator.Generate(new SyntheticCatalogOptions { Items = 200, Users = 700, Seed = 3, MinSequenceLength = 6, MaxSequenceLength = 12 });
