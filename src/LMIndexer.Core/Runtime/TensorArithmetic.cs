@@ -15,7 +15,7 @@ namespace LMIndexer.Core.Runtime;
 /// to be true</c> from <c>c10::Scalar::toFloat</c>, or, had the memory been reused, a silently wrong
 /// value. Four threads doing <c>t + 1e-6</c> and <c>t + u</c> beside a collecting thread failed 60
 /// times in 800k pairs; the same additions through these helpers, none. <c>BannedSymbols.txt</c> keeps
-/// the hazardous overloads and conversions out of this project; these are their replacements. Each
+/// the hazardous overloads and conversions out of every project; these are their replacements. Each
 /// helper holds its Scalar in a <c>using</c> local, alive until the native call has returned.
 /// </remarks>
 public static class TensorArithmetic

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using LMIndexer.Core.Checkpoints;
 using TorchSharp;
+using LMIndexer.Core.Runtime;
 using static TorchSharp.torch;
 
 namespace LMIndexer.Core.Tests.Checkpoints;
@@ -19,7 +20,7 @@ public sealed class SafeTensorsTests
             ["f32"] = torch.randn(3, 4),
             ["bf16"] = torch.randn(5).to(ScalarType.BFloat16),
             ["f16"] = torch.randn(2, 2).to(ScalarType.Float16),
-            ["i64"] = torch.arange(7, dtype: ScalarType.Int64),
+            ["i64"] = TensorArithmetic.Range(7, torch.CPU),
             ["scalar"] = torch.tensor(3.5f),
             ["empty"] = torch.zeros(0, 3),
         };

@@ -2,6 +2,7 @@ using LMIndexer.Core.Generation;
 using LMIndexer.Core.Model;
 using LMIndexer.Core.Training;
 using TorchSharp;
+using LMIndexer.Core.Runtime;
 using static TorchSharp.torch;
 
 namespace LMIndexer.Core.Tests.Generation;
@@ -18,7 +19,7 @@ public sealed class ConstrainedBeamSearchTests
         using (torch.no_grad())
         {
             foreach (var p in model.parameters())
-                p.mul_(3);
+                p.copy_(p.Times(3));
         }
         model.eval();
         return model;

@@ -2,6 +2,7 @@ using LMIndexer.Core.Evaluation;
 using LMIndexer.Core.Indexing;
 using LMIndexer.Core.Indexing.Baselines;
 using TorchSharp;
+using LMIndexer.Core.Runtime;
 using static TorchSharp.torch;
 
 namespace LMIndexer.Core.Tests.Indexing;
@@ -12,12 +13,12 @@ public sealed class BaselineIndexerTests
     private static (Tensor Points, int[] Groups, int[] SubGroups) Planted()
     {
         torch.manual_seed(21);
-        var groupCenters = torch.randn(4, 12) * 12;
-        var subOffsets = torch.randn(4, 3, 12) * 3;
+        var groupCenters = torch.randn(4, 12).Times(12);
+        var subOffsets = torch.randn(4, 3, 12).Times(3);
         var groups = Enumerable.Range(0, 240).Select(i => i % 4).ToArray();
         var subGroups = Enumerable.Range(0, 240).Select(i => (i / 4) % 3).ToArray();
-        var rows = groups.Zip(subGroups).Select(g => groupCenters[g.First] + subOffsets[g.First, g.Second]).ToArray();
-        var points = torch.stack(rows) + torch.randn(240, 12) * 0.3;
+        var rows = groups.Zip(subGroups).Select(g => groupCenters[g.First].Plus(subOffsets[g.First, g.Second])).ToArray();
+        var points = torch.stack(rows).Plus(torch.randn(240, 12).Times(0.3));
         return (points, groups, subGroups);
     }
 

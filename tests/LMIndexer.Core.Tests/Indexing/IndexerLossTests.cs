@@ -1,6 +1,7 @@
 using LMIndexer.Core.Indexing;
 using LMIndexer.Core.Model;
 using TorchSharp;
+using LMIndexer.Core.Runtime;
 using static TorchSharp.torch;
 
 namespace LMIndexer.Core.Tests.Indexing;
@@ -16,7 +17,7 @@ public sealed class IndexerLossTests
         var full = torch.randn(2, 5, 8).requires_grad_(true);
         var selected = full.detach().clone().requires_grad_(true);
 
-        var expected = T5Model.SequenceLoss(full.matmul(embedding.t()) * 0.25, labels);
+        var expected = T5Model.SequenceLoss(full.matmul(embedding.t()).Times(0.25), labels);
         var actual = IndexerLoss.LabelledRowsLoss(selected, embedding, labels, 0.25);
         expected.backward();
         actual.backward();

@@ -1,6 +1,7 @@
 using LMIndexer.Core.Evaluation;
 using LMIndexer.Core.Indexing;
 using TorchSharp;
+using LMIndexer.Core.Runtime;
 using static TorchSharp.torch;
 
 namespace LMIndexer.Core.Tests.Indexing;
@@ -12,9 +13,9 @@ public sealed class KMeansTests
     {
         torch.manual_seed(8);
         using var scope = NewDisposeScope();
-        var centers = torch.randn(6, 16) * 10;                                   // [6, 16], far apart
+        var centers = torch.randn(6, 16).Times(10);                                   // [6, 16], far apart
         var truth = Enumerable.Range(0, 600).Select(i => i % 6).ToArray();
-        var points = centers.index_select(0, torch.tensor(truth.Select(t => (long)t).ToArray())) + torch.randn(600, 16);
+        var points = centers.index_select(0, torch.tensor(truth.Select(t => (long)t).ToArray())).Plus(torch.randn(600, 16));
         var result = KMeans.Fit(points, 6, new KMeansOptions { Restarts = 3, Seed = 1 });
         Assert.Equal(1.0, ClusteringMetrics.AdjustedMutualInformation(truth, result.Assignments), 6);
         Assert.Equal(new long[] { 6, 16 }, result.Centroids.shape);

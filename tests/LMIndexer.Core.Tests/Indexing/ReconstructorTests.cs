@@ -2,6 +2,7 @@ using LMIndexer.Core.Indexing;
 using LMIndexer.Core.Model;
 using LMIndexer.Core.Text;
 using TorchSharp;
+using LMIndexer.Core.Runtime;
 using static TorchSharp.torch;
 
 namespace LMIndexer.Core.Tests.Indexing;
@@ -35,7 +36,7 @@ public sealed class ReconstructorTests
             var z = torch.zeros(16, 1, config.DModel);                                // an uninformative ID
             var context = torch.cat([z, text], 1);                                    // [16, 14, d]
             var hidden = reconstructor.Forward(z.expand(16, 14, config.DModel), context, batch.Visible);
-            var logits = hidden.matmul(embedding.weight!.t()) / Math.Sqrt(config.DModel);
+            var logits = hidden.matmul(embedding.weight!.t()).Over(Math.Sqrt(config.DModel));
             var loss = T5Model.SequenceLoss(logits, batch.Labels);
             optimizer.zero_grad();
             loss.backward();

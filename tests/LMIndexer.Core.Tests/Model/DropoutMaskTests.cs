@@ -1,5 +1,6 @@
 using LMIndexer.Core.Model;
 using TorchSharp;
+using LMIndexer.Core.Runtime;
 using static TorchSharp.torch;
 
 namespace LMIndexer.Core.Tests.Model;
@@ -20,7 +21,7 @@ public sealed class DropoutMaskTests
         using var wide = mask.to(ScalarType.Float32);
         var kept = wide.mean().item<float>();
         Assert.InRange(kept, 1 - rate - 0.003, 1 - rate + 0.003);
-        Assert.Equal(mask.numel(), (wide.eq(0) | wide.eq(1)).sum().item<long>());
+        Assert.Equal(mask.numel(), (wide.EqualTo(0) | wide.EqualTo(1)).sum().item<long>());
         // No pattern across positions: the first and second halves keep the same share.
         Assert.InRange(wide.narrow(0, 0, 500).mean().item<float>() - wide.narrow(0, 500, 500).mean().item<float>(), -0.004, 0.004);
     }
@@ -47,9 +48,9 @@ public sealed class DropoutMaskTests
         using var y = TrainOnlyDropout.Apply(x, 0.1, training: true);
         using var wide = y.detach().to(ScalarType.Float32);
         Assert.InRange(wide.mean().item<float>(), 0.99, 1.01);
-        var dropped = wide.eq(0).to(ScalarType.Float32).mean().item<float>();
+        var dropped = wide.EqualTo(0).to(ScalarType.Float32).mean().item<float>();
         Assert.InRange(dropped, 0.09, 0.11);
-        var kept = wide.masked_select(wide.ne(0));
+        var kept = wide.masked_select(wide.OtherThan(0));
         Assert.InRange(kept.min().item<float>(), 1.10f, 1.12f);
         Assert.Equal(kept.min().item<float>(), kept.max().item<float>());
 

@@ -1,5 +1,6 @@
 using LMIndexer.Core.Model;
 using TorchSharp;
+using LMIndexer.Core.Runtime;
 using static TorchSharp.torch;
 
 namespace LMIndexer.Core.Tests.Model;
@@ -95,7 +96,7 @@ public sealed class T5ModelTests
         using var scope = NewDisposeScope();
         var hidden = torch.randn(1, 1, 64);
         var logits = model.LmLogits(hidden);
-        var manual = hidden.matmul(model.Shared.weight!.t()) / Math.Sqrt(64);
+        var manual = hidden.matmul(model.Shared.weight!.t()).Over(Math.Sqrt(64));
         Assert.True((logits - manual).abs().max().item<float>() < 1e-5f);
     }
 

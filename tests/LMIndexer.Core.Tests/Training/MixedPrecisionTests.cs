@@ -1,6 +1,7 @@
 using LMIndexer.Core.Training;
 using TorchSharp;
 using Linear = TorchSharp.Modules.Linear;
+using LMIndexer.Core.Runtime;
 using static TorchSharp.torch;
 
 namespace LMIndexer.Core.Tests.Training;
@@ -51,7 +52,7 @@ public sealed class MixedPrecisionTests
             {
                 using var scope = NewDisposeScope();
                 optimizer.ZeroGrad();
-                model.forward(torch.ones(4, 8, dtype: ScalarType.BFloat16)).to(ScalarType.Float32).square().mean().backward();
+                model.forward(torch.ones(4, 8, dtype: ScalarType.BFloat16)).to(ScalarType.Float32).pow(TensorArithmetic.Two).mean().backward();
                 optimizer.Update();
             }
         }
@@ -67,8 +68,8 @@ public sealed class MixedPrecisionTests
     {
         var line = nn.Linear(1, 1);
         using var noGrad = torch.no_grad();
-        line.weight!.fill_(1.0);
-        line.bias!.fill_(0.0);
+        line.weight!.fill_(TensorArithmetic.One);
+        line.bias!.fill_(TensorArithmetic.Zero);
         return line;
     }
 
@@ -80,7 +81,7 @@ public sealed class MixedPrecisionTests
             using var scope = NewDisposeScope();
             var x = torch.ones(4, 1, dtype: line.weight!.dtype);
             optimizer.ZeroGrad();
-            (line.forward(x) - x * 0.5).to(ScalarType.Float32).square().mean().backward();
+            (line.forward(x) - x.Times(0.5)).to(ScalarType.Float32).pow(TensorArithmetic.Two).mean().backward();
             optimizer.Update();
         }
     }

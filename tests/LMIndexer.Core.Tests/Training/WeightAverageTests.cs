@@ -1,4 +1,6 @@
+using LMIndexer.Core.Runtime;
 using LMIndexer.Core.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace LMIndexer.Core.Tests.Training;
@@ -13,7 +15,8 @@ public sealed class WeightAverageTests
         var live = new Dictionary<string, Tensor> { ["w"] = weight, ["n"] = count };
         using var average = new WeightAverage(live, decay: 0.5);
         weight.copy_(tensor(new[] { 10f, 0f }));
-        count.fill_(8);
+        using (var eight = 8.ToScalar())
+            count.fill_(eight);
 
         // Update 1: d = min(0.5, 1/10) = 0.1 → mostly the new weights.
         Assert.Equal(0.1, average.NextDecay, 12);
@@ -32,7 +35,8 @@ public sealed class WeightAverageTests
         Assert.Equal(8, average.Updates);
         // The average owns copies: the live weights moving does not move it.
         var before = average.Weights["w"].data<float>().ToArray();
-        weight.fill_(-100);
+        using (var far = (-100).ToScalar())
+            weight.fill_(far);
         Assert.Equal(before, average.Weights["w"].data<float>().ToArray());
     }
 
@@ -44,13 +48,13 @@ public sealed class WeightAverageTests
         using var straight = new WeightAverage(live, decay: 0.9);
         for (var step = 0; step < 5; step++)
         {
-            weight.add_(1);
+            weight.add_(TensorArithmetic.One, TensorArithmetic.One);
             straight.Update(live);
         }
         using var resumed = new WeightAverage(straight.Weights, decay: 0.9, updates: straight.Updates);
         for (var step = 0; step < 5; step++)
         {
-            weight.add_(1);
+            weight.add_(TensorArithmetic.One, TensorArithmetic.One);
             straight.Update(live);
             resumed.Update(live);
         }
