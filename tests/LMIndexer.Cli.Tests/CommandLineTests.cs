@@ -15,6 +15,7 @@ public sealed class CommandLineTests
     [InlineData("rec train --data {tmp} --index {tmp} --out {tmp}/r", "needs items.jsonl and sequences.tsv")]
     [InlineData("rec eval --data /nonexistent --bundle {tmp}", "needs items.jsonl and sequences.tsv")]
     [InlineData("rec bench --systems popularity,bogus", "Unknown system 'bogus'")]
+    [InlineData("rec bench --systems sasrec --sasrec-eval-every 0", "--sasrec-eval-every must be at least 1")]
     [InlineData("index drift {tmp}/a.tsv {tmp}/b.tsv", "does not exist")]
     [InlineData("index bench --methods kmeans-tree", "Give either --data or --corpus")]
     [InlineData("index bench --data {tmp}/missing", "does not exist")]
@@ -188,17 +189,22 @@ public sealed class CommandLineTests
         Assert.Equal(2, wrongKind.ExitCode);
         Assert.Contains("not a serving bundle", wrongKind.Error, StringComparison.Ordinal);
 
-        // The count baselines of the benchmark need only the ID table's item set.
-        var bench = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(2), "rec", "bench", "--data", "cat", "--index-dir", "bench", "--systems", "popularity,markov",
-            "--validation-limit", "100", "--docs", "report", "--name", "rec-docs", "--threads", "2");
+        // The count baselines and SASRec need only the ID table's item set.
+        var bench = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(2), "rec", "bench", "--data", "cat", "--index-dir", "bench", "--systems", "popularity,markov,sasrec",
+            "--sasrec-steps", "40", "--sasrec-eval-every", "20", "--validation-limit", "100", "--docs", "report", "--name", "rec-docs", "--threads", "2");
         Assert.True(bench.ExitCode == 0, bench.Error);
         Assert.Contains("best of validations on 100 users", File.ReadAllText(Path.Combine(temp.Path, "report", "benchmarks.md")), StringComparison.Ordinal);
         using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "report", "bench", "rec-docs.json")));
         var systems = json.RootElement.GetProperty("rows").EnumerateArray()
             .Where(r => r.GetProperty("metric").GetString() == "recall@10")
             .ToDictionary(r => r.GetProperty("system").GetString()!, r => r.GetProperty("value").GetDouble());
-        Assert.Equal(["markov", "popularity"], systems.Keys.Order());
+        Assert.Equal(["markov", "popularity", "sasrec"], systems.Keys.Order());
         Assert.All(systems.Values, v => Assert.InRange(v, 0, 1));
+        // SASRec's validation curve (every --sasrec-eval-every steps) is in the report, as the seq2seq systems' is.
+        var sasrecCurve = json.RootElement.GetProperty("rows").EnumerateArray()
+            .Where(r => r.GetProperty("system").GetString() == "sasrec" && r.GetProperty("metric").GetString()!.StartsWith("validation_ndcg@10_step_", StringComparison.Ordinal))
+            .Select(r => r.GetProperty("metric").GetString()).ToList();
+        Assert.Equal(["validation_ndcg@10_step_20", "validation_ndcg@10_step_40"], sasrecCurve);
         // rec eval's baseline columns rank the same test users as the benchmark's rows.
         Assert.Equal(systems["markov"], report.GetProperty("markov").GetProperty("recall@10").GetDouble(), tolerance: 1e-4);
         Assert.Equal(systems["popularity"], report.GetProperty("popularity").GetProperty("recall@10").GetDouble(), tolerance: 1e-4);

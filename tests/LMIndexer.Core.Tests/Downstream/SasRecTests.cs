@@ -42,6 +42,16 @@ public sealed class SasRecTests
             Assert.True((fullGradient[i] - packedGradient[i]).abs().max().item<float>() < 1e-5f, $"gradient {i} differs");
     }
 
+    [Theory]
+    [InlineData(0, 100)]
+    [InlineData(300, 0)]
+    public void Settings_that_cannot_train_are_refused(int steps, int evalEvery)
+    {
+        var catalog = SyntheticCatalogGenerator.Generate(new SyntheticCatalogOptions { Items = 20, Users = 30, Seed = 3 });
+        var itemIds = catalog.Items.Select(i => i.ItemId).ToList();
+        Assert.Throws<ArgumentException>(() => SasRecTrainer.Train(catalog, itemIds, new SasRecOptions { Steps = steps, EvalEvery = evalEvery }));
+    }
+
     [Fact]
     public void Trained_sasrec_beats_popularity_on_the_same_split()
     {

@@ -18,6 +18,15 @@ public sealed record SasRecOptions
     public int ValidationLimit { get; init; } = 2048;
     public int Seed { get; init; } = 42;
     public SasRecConfig? Model { get; init; }
+
+    /// <summary>Throws <see cref="ArgumentException"/> for settings that cannot train.</summary>
+    public void Validate()
+    {
+        if (Steps < 1 || BatchSize < 1 || EvalEvery < 1 || ValidationLimit < 1)
+            throw new ArgumentException("SASRec needs at least one step, example, validation interval step and validation user.");
+        if (!(LearningRate > 0))
+            throw new ArgumentException($"SASRec's learning rate must be positive, got {LearningRate}.");
+    }
 }
 
 /// <summary>A trained SASRec with its item vocabulary.</summary>
@@ -36,6 +45,8 @@ public static class SasRecTrainer
     public static SasRecOutcome Train(Catalog catalog, IReadOnlyList<string> itemIds, SasRecOptions options, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         var index = itemIds.Select((id, i) => (id, i)).ToDictionary(p => p.id, p => p.i + 1, StringComparer.Ordinal);
         var config = options.Model ?? new SasRecConfig { ItemCount = itemIds.Count };
         var sequences = catalog.Users.Select(u => u.ItemIds.Where(index.ContainsKey).Select(id => index[id]).ToArray()).ToList();
