@@ -2,8 +2,8 @@ using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
 using LMIndexer.Core.Checkpoints;
-using TorchSharp;
 using LMIndexer.Core.Runtime;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace LMIndexer.Core.Tests.Checkpoints;

@@ -1,8 +1,8 @@
 using LMIndexer.Core.Generation;
 using LMIndexer.Core.Model;
+using LMIndexer.Core.Runtime;
 using LMIndexer.Core.Training;
 using TorchSharp;
-using LMIndexer.Core.Runtime;
 using static TorchSharp.torch;
 
 namespace LMIndexer.Core.Tests.Generation;

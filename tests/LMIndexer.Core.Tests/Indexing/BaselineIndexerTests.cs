@@ -1,8 +1,8 @@
 using LMIndexer.Core.Evaluation;
 using LMIndexer.Core.Indexing;
 using LMIndexer.Core.Indexing.Baselines;
-using TorchSharp;
 using LMIndexer.Core.Runtime;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace LMIndexer.Core.Tests.Indexing;

@@ -1,7 +1,7 @@
 using LMIndexer.Core.Evaluation;
 using LMIndexer.Core.Indexing;
-using TorchSharp;
 using LMIndexer.Core.Runtime;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace LMIndexer.Core.Tests.Indexing;

@@ -1,8 +1,8 @@
 using LMIndexer.Core.Indexing;
 using LMIndexer.Core.Model;
+using LMIndexer.Core.Runtime;
 using LMIndexer.Core.Text;
 using TorchSharp;
-using LMIndexer.Core.Runtime;
 using static TorchSharp.torch;
 
 namespace LMIndexer.Core.Tests.Indexing;

@@ -1,6 +1,6 @@
 using LMIndexer.Core.Model;
-using TorchSharp;
 using LMIndexer.Core.Runtime;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace LMIndexer.Core.Tests.Model;

@@ -1,7 +1,7 @@
+using LMIndexer.Core.Runtime;
 using LMIndexer.Core.Training;
 using TorchSharp;
 using Linear = TorchSharp.Modules.Linear;
-using LMIndexer.Core.Runtime;
 using static TorchSharp.torch;
 
 namespace LMIndexer.Core.Tests.Training;
