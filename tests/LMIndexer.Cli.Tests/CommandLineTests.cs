@@ -15,7 +15,7 @@ public sealed class CommandLineTests
     [InlineData("rec train --data {tmp} --index {tmp} --out {tmp}/r", "needs items.jsonl and sequences.tsv")]
     [InlineData("rec eval --data /nonexistent --bundle {tmp}", "needs items.jsonl and sequences.tsv")]
     [InlineData("rec bench --systems popularity,bogus", "Unknown system 'bogus'")]
-    [InlineData("rec bench --systems sasrec --sasrec-eval-every 0", "--sasrec-eval-every must be at least 1")]
+    [InlineData("rec bench --systems sasrec --sasrec-eval-every 0", "--sasrec-eval-every and --sasrec-max-length must be at least 1")]
     [InlineData("index drift {tmp}/a.tsv {tmp}/b.tsv", "does not exist")]
     [InlineData("index bench --methods kmeans-tree", "Give either --data or --corpus")]
     [InlineData("index bench --data {tmp}/missing", "does not exist")]
@@ -191,9 +191,11 @@ public sealed class CommandLineTests
 
         // The count baselines and SASRec need only the ID table's item set.
         var bench = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(2), "rec", "bench", "--data", "cat", "--index-dir", "bench", "--systems", "popularity,markov,sasrec",
-            "--sasrec-steps", "40", "--sasrec-eval-every", "20", "--validation-limit", "100", "--docs", "report", "--name", "rec-docs", "--threads", "2");
+            "--sasrec-steps", "40", "--sasrec-eval-every", "20", "--sasrec-max-length", "5", "--validation-limit", "100", "--docs", "report", "--name", "rec-docs", "--threads", "2");
         Assert.True(bench.ExitCode == 0, bench.Error);
-        Assert.Contains("best of validations on 100 users", File.ReadAllText(Path.Combine(temp.Path, "report", "benchmarks.md")), StringComparison.Ordinal);
+        var benchMarkdown = File.ReadAllText(Path.Combine(temp.Path, "report", "benchmarks.md"));
+        Assert.Contains("best of validations on 100 users", benchMarkdown, StringComparison.Ordinal);
+        Assert.Contains("last 5 items, full-softmax CE", benchMarkdown, StringComparison.Ordinal);
         using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "report", "bench", "rec-docs.json")));
         var systems = json.RootElement.GetProperty("rows").EnumerateArray()
             .Where(r => r.GetProperty("metric").GetString() == "recall@10")

@@ -31,6 +31,7 @@ public static class RecBenchCommand
         var systems = new Option<string>("--systems") { Description = "Comma-separated: popularity, markov (item-to-item transitions), lmindexer, rqvae, random, sasrec.", DefaultValueFactory = _ => string.Join(',', KnownSystems) };
         var sasrecSteps = new Option<int>("--sasrec-steps") { Description = "SASRec training steps (batch 128).", DefaultValueFactory = _ => 4000 };
         var sasrecEvalEvery = new Option<int>("--sasrec-eval-every") { Description = "SASRec validation interval in steps; the best validated weights are kept.", DefaultValueFactory = _ => 500 };
+        var sasrecMaxLength = new Option<int>("--sasrec-max-length") { Description = "Most recent items SASRec reads (Kang & McAuley use 50 on Amazon data).", DefaultValueFactory = _ => 50 };
         var reuse = new Option<bool>("--reuse") { Description = "Evaluate serving bundles already in --out-dir (trained with the same steps, source, windows, dropout and regularisers) instead of retraining them." };
         var steps = new Option<int>("--steps") { Description = "Fine-tuning steps per seq2seq system.", DefaultValueFactory = _ => 3000 };
         var batch = new Option<int>("--batch-size") { Description = "Examples per step.", DefaultValueFactory = _ => 32 };
@@ -65,7 +66,7 @@ public static class RecBenchCommand
         };
         var command = new Command("bench", "Recommendation benchmark: LMIndexer IDs vs popularity, rq-VAE IDs and random IDs on one split, written to docs/benchmarks.md.")
         {
-            data, indexDir, outDir, systems, steps, batch, lr, warmup, dropout, evalEvery, validationLimit, windows, source, itemTokens, sourceTokens, testLimit, docs, name, sasrecSteps, sasrecEvalEvery, reuse,
+            data, indexDir, outDir, systems, steps, batch, lr, warmup, dropout, evalEvery, validationLimit, windows, source, itemTokens, sourceTokens, testLimit, docs, name, sasrecSteps, sasrecEvalEvery, sasrecMaxLength, reuse,
             freshModel, modelSize, weightDecay, labelSmoothing, weightAverage, decay, ensembleSeeds,
         };
         common.AddTo(command);
@@ -75,8 +76,8 @@ public static class RecBenchCommand
             if (chosen.FirstOrDefault(s => !KnownSystems.Contains(s)) is { } unknown)
                 throw new CliUsageException($"Unknown system '{unknown}'; expected {string.Join(", ", KnownSystems)}.");
             var freshSize = FineTuneCommandOptions.CheckedModelSize(result.GetValue(modelSize), result.GetValue(freshModel));
-            if (chosen.Contains("sasrec") && (result.GetValue(sasrecSteps) < 1 || result.GetValue(sasrecEvalEvery) < 1))
-                throw new CliUsageException("--sasrec-steps and --sasrec-eval-every must be at least 1.");
+            if (chosen.Contains("sasrec") && (result.GetValue(sasrecSteps) < 1 || result.GetValue(sasrecEvalEvery) < 1 || result.GetValue(sasrecMaxLength) < 1))
+                throw new CliUsageException("--sasrec-steps, --sasrec-eval-every and --sasrec-max-length must be at least 1.");
             var extraSeeds = CheckedEnsembleSeeds(result.GetValue(ensembleSeeds)!, result.GetValue(common.Seed), chosen);
             var fineTune = FineTuneCommandOptions.WithRegularisers(
                 BenchFineTuning.Options(result.GetValue(steps), result.GetValue(batch), result.GetValue(lr), result.GetValue(evalEvery), result.GetValue(common.Seed),
@@ -135,12 +136,18 @@ public static class RecBenchCommand
                 {
                     var table = lmindexerTable.Value;
                     using var sasrec = TrainingProgressView.Run("sasrec", result.GetValue(sasrecSteps), progress => Core.Downstream.Baselines.SasRecTrainer.Train(catalog, table.ItemIds,
-                        new Core.Downstream.Baselines.SasRecOptions { Steps = result.GetValue(sasrecSteps), EvalEvery = result.GetValue(sasrecEvalEvery), Seed = result.GetValue(common.Seed) }, progress, cancellation));
+                        new Core.Downstream.Baselines.SasRecOptions
+                        {
+                            Steps = result.GetValue(sasrecSteps),
+                            EvalEvery = result.GetValue(sasrecEvalEvery),
+                            Seed = result.GetValue(common.Seed),
+                            Model = new Core.Downstream.Baselines.SasRecConfig { ItemCount = table.ItemIds.Count, MaxLength = result.GetValue(sasrecMaxLength) },
+                        }, progress, cancellation));
                     var sasrecTest = Core.Downstream.Baselines.SasRecTrainer.TestExamples(catalog, table.ItemIds);
                     if (limit > 0)
                         sasrecTest = [.. sasrecTest.Take(limit)];
                     var evaluated = Core.Downstream.Baselines.SasRecTrainer.Evaluate(sasrec.Model, sasrecTest, evaluation.Cutoffs);
-                    results[system] = new(evaluated, sasrec.Seconds, $"d 64, 2 layers, full-softmax CE; best step {sasrec.BestStep}", sasrec.Validations);
+                    results[system] = new(evaluated, sasrec.Seconds, $"d 64, 2 layers, last {sasrec.Model.Config.MaxLength} items, full-softmax CE; best step {sasrec.BestStep}", sasrec.Validations);
                     AnsiConsole.Write(RecCommands.MetricsTable("sasrec test", evaluated));
                     continue;
                 }
