@@ -195,6 +195,7 @@ public sealed class CommandLineTests
         Assert.True(bench.ExitCode == 0, bench.Error);
         var benchMarkdown = File.ReadAllText(Path.Combine(temp.Path, "report", "benchmarks.md"));
         Assert.DoesNotContain("Every seq2seq system", benchMarkdown, StringComparison.Ordinal);   // no seq2seq system ran
+        Assert.Contains("Sequential recommendation on `cat`", benchMarkdown, StringComparison.Ordinal);
         Assert.Contains("last 5 items, full-softmax CE", benchMarkdown, StringComparison.Ordinal);
         using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "report", "bench", "rec-docs.json")));
         var systems = json.RootElement.GetProperty("rows").EnumerateArray()
