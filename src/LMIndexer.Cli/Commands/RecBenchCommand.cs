@@ -79,6 +79,9 @@ public static class RecBenchCommand
             if (chosen.Contains("sasrec") && (result.GetValue(sasrecSteps) < 1 || result.GetValue(sasrecEvalEvery) < 1 || result.GetValue(sasrecMaxLength) < 1))
                 throw new CliUsageException("--sasrec-steps, --sasrec-eval-every and --sasrec-max-length must be at least 1.");
             var extraSeeds = CheckedEnsembleSeeds(result.GetValue(ensembleSeeds)!, result.GetValue(common.Seed), chosen);
+            // Each further seed's bundle folder and row, and the row of the seeds decoded together.
+            static string SeedFolder(int seed) => $"lmindexer-seed{seed}";
+            var ensembleRow = $"lmindexer×{extraSeeds.Count + 1}";
             var fineTune = FineTuneCommandOptions.WithRegularisers(
                 BenchFineTuning.Options(result.GetValue(steps), result.GetValue(batch), result.GetValue(lr), result.GetValue(evalEvery), result.GetValue(common.Seed),
                     result.GetValue(warmup), result.GetValue(validationLimit), FineTuneCommandOptions.CheckedDecay(result.GetValue(decay)!)),
@@ -155,12 +158,12 @@ public static class RecBenchCommand
                 if (system == "lmindexer" && extraSeeds.Count > 0)
                 {
                     foreach (var seed in extraSeeds)
-                        results[$"{system}-seed{seed}"] = Seq2Seq(system, $"{system}-seed{seed}", plan with { FineTune = plan.FineTune with { Seed = seed } }, indexPath);
-                    results[$"{system}×{extraSeeds.Count + 1}"] = Ensemble(system, [system, .. extraSeeds.Select(seed => $"{system}-seed{seed}")]);
+                        results[SeedFolder(seed)] = Seq2Seq(system, SeedFolder(seed), plan with { FineTune = plan.FineTune with { Seed = seed } }, indexPath);
+                    results[ensembleRow] = Ensemble(system, [system, .. extraSeeds.Select(SeedFolder)]);
                 }
             }
             var reported = chosen.SelectMany(s => s == "lmindexer" && extraSeeds.Count > 0
-                ? [s, .. extraSeeds.Select(seed => $"{s}-seed{seed}"), $"{s}×{extraSeeds.Count + 1}"]
+                ? [s, .. extraSeeds.Select(SeedFolder), ensembleRow]
                 : new[] { s }).ToArray();
             Report(result, catalog, reported, results, plan, clock.Elapsed.TotalSeconds, limit);
             return Task.FromResult(0);
