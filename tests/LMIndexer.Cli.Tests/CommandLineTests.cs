@@ -146,6 +146,10 @@ public sealed class CommandLineTests
         Assert.Equal((2, "lmindexer: --label-smoothing must be in [0, 1), got 1."), (badSmoothing.ExitCode, badSmoothing.Error.Trim()));
         var badAverage = CliProcess.Run(temp.Path, Quick, "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec", "--weight-average", "1");
         Assert.Equal((2, "lmindexer: --weight-average must be in [0, 1), got 1."), (badAverage.ExitCode, badAverage.Error.Trim()));
+        var badHistoryDropout = CliProcess.Run(temp.Path, Quick, "rec", "bench", "--data", "cat", "--index-dir", "bench", "--source", "ids", "--history-dropout", "1");
+        Assert.Equal((2, "lmindexer: --history-dropout must be in [0, 1), got 1."), (badHistoryDropout.ExitCode, badHistoryDropout.Error.Trim()));
+        var textHistoryDropout = CliProcess.Run(temp.Path, Quick, "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec", "--history-dropout", "0.2");
+        Assert.Equal((2, "lmindexer: --history-dropout needs --source ids (items are found by their ID tokens), not titles."), (textHistoryDropout.ExitCode, textHistoryDropout.Error.Trim()));
         var badSchedule = CliProcess.Run(temp.Path, Quick, "rec", "bench", "--data", "cat", "--index-dir", "bench", "--decay", "step");
         Assert.Equal((2, "lmindexer: Unknown --decay 'step'; expected linear or cosine."), (badSchedule.ExitCode, badSchedule.Error.Trim()));
         var sizeWithoutFresh = CliProcess.Run(temp.Path, Quick, "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec", "--model-size", "mini");

@@ -55,6 +55,19 @@ public sealed class FineTuneCommandOptions
     /// <summary><c>--weight-average</c>, shared with the benchmarks that fine-tune.</summary>
     internal static Option<double> WeightAverageOption() => new("--weight-average") { Description = "Decay of a moving average of the weights that is validated, kept and served in place of the last weights, in [0, 1) (default 0: off, the reference; 0.999 averages about the last thousand steps)." };
 
+    /// <summary><c>--history-dropout</c>, for <c>rec train</c> and <c>rec bench</c> (search and retrieval sources are queries, not histories).</summary>
+    internal static Option<double> HistoryDropoutOption() => new("--history-dropout") { Description = "With --source ids: the chance that each history item but the newest is left out of a training source, drawn afresh every time, in [0, 1) (default 0: off, the reference)." };
+
+    /// <summary>A <c>--history-dropout</c> value, refused out of range or without ID sources before any data is read.</summary>
+    internal static FineTuneOptions WithHistoryDropout(FineTuneOptions options, double probability, SourceMode mode)
+    {
+        if (probability is < 0 or >= 1)
+            throw new CliUsageException($"--history-dropout must be in [0, 1), got {probability}.");
+        if (probability > 0 && mode != SourceMode.Ids)
+            throw new CliUsageException($"--history-dropout needs --source ids (items are found by their ID tokens), not {HistorySourceOptions.ModeName(mode)}.");
+        return options with { HistoryDropout = probability };
+    }
+
     /// <summary><c>--decay</c>, shared with the benchmarks that fine-tune.</summary>
     internal static Option<string> DecayOption() => new("--decay") { Description = "Learning-rate decay after warm-up: linear (the reference) or cosine.", DefaultValueFactory = _ => "linear" };
 

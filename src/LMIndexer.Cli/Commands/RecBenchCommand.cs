@@ -58,6 +58,7 @@ public static class RecBenchCommand
         var labelSmoothing = FineTuneCommandOptions.LabelSmoothingOption();
         var weightAverage = FineTuneCommandOptions.WeightAverageOption();
         var decay = FineTuneCommandOptions.DecayOption();
+        var historyDropout = FineTuneCommandOptions.HistoryDropoutOption();
         var ensembleSeeds = new Option<string>("--ensemble-seeds")
         {
             Description = "Further seeds of the LMIndexer recommender, comma-separated: each is trained like the first (or reused from <out-dir>/lmindexer-seed<N>), "
@@ -67,7 +68,7 @@ public static class RecBenchCommand
         var command = new Command("bench", "Recommendation benchmark: LMIndexer IDs vs popularity, rq-VAE IDs and random IDs on one split, written to docs/benchmarks.md.")
         {
             data, indexDir, outDir, systems, steps, batch, lr, warmup, dropout, evalEvery, validationLimit, windows, source, itemTokens, sourceTokens, testLimit, docs, name, sasrecSteps, sasrecEvalEvery, sasrecMaxLength, reuse,
-            freshModel, modelSize, weightDecay, labelSmoothing, weightAverage, decay, ensembleSeeds,
+            freshModel, modelSize, weightDecay, labelSmoothing, weightAverage, decay, historyDropout, ensembleSeeds,
         };
         common.AddTo(command);
         command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
@@ -86,15 +87,16 @@ public static class RecBenchCommand
                 BenchFineTuning.Options(result.GetValue(steps), result.GetValue(batch), result.GetValue(lr), result.GetValue(evalEvery), result.GetValue(common.Seed),
                     result.GetValue(warmup), result.GetValue(validationLimit), FineTuneCommandOptions.CheckedDecay(result.GetValue(decay)!)),
                 result.GetValue(weightDecay), result.GetValue(labelSmoothing), result.GetValue(weightAverage));
-            var catalog = RecCommands.LoadCatalog(result.GetValue(data)!);
-            common.InitializeRuntime(result);
-            var clock = Stopwatch.StartNew();
             var sourceOptions = new HistorySourceOptions
             {
                 Mode = HistorySourceOptions.ParseMode(result.GetValue(source)!),
                 MaxSourceTokens = result.GetValue(sourceTokens),
                 MaxItemTokens = result.GetValue(itemTokens),
             };
+            fineTune = FineTuneCommandOptions.WithHistoryDropout(fineTune, result.GetValue(historyDropout), sourceOptions.Mode);
+            var catalog = RecCommands.LoadCatalog(result.GetValue(data)!);
+            common.InitializeRuntime(result);
+            var clock = Stopwatch.StartNew();
             var plan = new GenerativePlan
             {
                 Source = sourceOptions,
@@ -277,7 +279,8 @@ public static class RecBenchCommand
     private static string RegularisersText(GenerativePlan plan) =>
         (plan.FineTune.Optimizer.WeightDecay > 0 ? string.Create(CultureInfo.InvariantCulture, $", weight decay {plan.FineTune.Optimizer.WeightDecay:G3}") : "")
         + (plan.FineTune.LabelSmoothing > 0 ? string.Create(CultureInfo.InvariantCulture, $", label smoothing {plan.FineTune.LabelSmoothing:G3}") : "")
-        + (plan.FineTune.WeightAverage > 0 ? string.Create(CultureInfo.InvariantCulture, $", a moving average of the weights (decay {plan.FineTune.WeightAverage:G4}) validated and kept") : "");
+        + (plan.FineTune.WeightAverage > 0 ? string.Create(CultureInfo.InvariantCulture, $", a moving average of the weights (decay {plan.FineTune.WeightAverage:G4}) validated and kept") : "")
+        + (plan.FineTune.HistoryDropout > 0 ? string.Create(CultureInfo.InvariantCulture, $", history items but the newest dropped with p {plan.FineTune.HistoryDropout:G3}") : "");
 
     private static string WindowsText(GenerativePlan plan) =>
         plan.Windows == TrainingWindows.AllPrefixes ? "every prefix of every training sequence" : $"{plan.Passes} sampled windows per user";

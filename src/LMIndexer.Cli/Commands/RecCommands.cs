@@ -55,7 +55,8 @@ public static class RecCommands
         var itemTokens = ItemTokensOption();
         var windows = WindowsOption();
         var passes = new Option<int>("--passes") { Description = "Sampled windows per user with --windows reference.", DefaultValueFactory = _ => 5 };
-        var command = new Command("train", "Fine-tune an index bundle into a recommender and write a serving bundle; reports test metrics.") { data, source, itemTokens, windows, passes };
+        var historyDropout = FineTuneCommandOptions.HistoryDropoutOption();
+        var command = new Command("train", "Fine-tune an index bundle into a recommender and write a serving bundle; reports test metrics.") { data, source, itemTokens, windows, passes, historyDropout };
         tune.AddTo(command);
         common.AddTo(command);
         command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
@@ -68,6 +69,7 @@ public static class RecCommands
                 MaxItemTokens = result.GetValue(itemTokens),
             }) with
             { Windows = windowMode, Passes = result.GetValue(passes) };
+            plan = plan with { FineTune = FineTuneCommandOptions.WithHistoryDropout(plan.FineTune, result.GetValue(historyDropout), plan.Source.Mode) };
             common.InitializeRuntime(result);
             var output = result.GetValue(tune.Output)!.FullName;
             using var outcome = TrainingProgressView.Run("rec", plan.FineTune.Steps,

@@ -25,6 +25,12 @@ public sealed record FineTuneOptions
     /// </summary>
     public double WeightAverage { get; init; }
 
+    /// <summary>
+    /// Recommendation with ID sources: the chance that each history item but the newest is left out
+    /// of a training source (0: off, the reference). See <see cref="HistoryItemDropout"/>.
+    /// </summary>
+    public double HistoryDropout { get; init; }
+
     /// <summary>Validate (and keep the best weights) every this many steps; 0 validates only at the end.</summary>
     public int EvalEvery { get; init; } = 500;
 
@@ -54,6 +60,8 @@ public sealed record FineTuneOptions
             throw new ArgumentException($"Label smoothing must be in [0, 1), got {LabelSmoothing}.");
         if (WeightAverage is < 0 or >= 1)
             throw new ArgumentException($"The weight average's decay must be in [0, 1), got {WeightAverage}.");
+        if (HistoryDropout is < 0 or >= 1)
+            throw new ArgumentException($"History dropout must be in [0, 1), got {HistoryDropout}.");
         if (Optimizer.WeightDecay < 0)
             throw new ArgumentException($"Weight decay cannot be negative, got {Optimizer.WeightDecay}.");
         if (Evaluation.Beams < 1)

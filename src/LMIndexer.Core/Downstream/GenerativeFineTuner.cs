@@ -31,6 +31,7 @@ public static class GenerativeFineTuner
         IReadOnlyList<GenerativeExample> validation,
         TrieTables trie,
         FineTuneOptions options,
+        Func<int, bool>? sourceItemStart = null,
         IProgress<TrainingProgress>? progress = null,
         CancellationToken cancellationToken = default)
     {
@@ -38,6 +39,9 @@ public static class GenerativeFineTuner
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        if (options.HistoryDropout > 0 && sourceItemStart is null)
+            throw new ArgumentException("History dropout needs to know where the source's items start.", nameof(sourceItemStart));
+        var historyDropout = options.HistoryDropout > 0 ? new HistoryItemDropout(options.HistoryDropout, sourceItemStart!) : null;
         var rows = train.SelectMany(e => e.Targets.Select(t => (e.Source, Target: t))).ToArray();
         if (rows.Length == 0)
             throw new ArgumentException("There are no training examples.", nameof(train));
@@ -92,10 +96,12 @@ public static class GenerativeFineTuner
                     torch.manual_seed(options.Seed + step);
                 var sources = new List<int[]>(options.BatchSize);
                 var targets = new List<int[]>(options.BatchSize);
+                // Seeded by step, so a resumed run drops the same items as the uninterrupted one.
+                var dropping = historyDropout is null ? null : new Random(unchecked((options.Seed * 1_000_003) + step));
                 for (var b = 0; b < options.BatchSize; b++)
                 {
                     var (source, target) = rows[Next()];
-                    sources.Add(source);
+                    sources.Add(historyDropout is null ? source : historyDropout.Apply(source, dropping!));
                     targets.Add([.. itemIdTokens[target], CatalogTokenizer.EosId]);
                 }
                 lastLoss = optimizer.TrainSeq2SeqStep(model, sources, targets, options.LabelSmoothing);   // targets: ID tokens + </s>

@@ -4,6 +4,7 @@ using LMIndexer.Core.Data;
 using LMIndexer.Core.Generation;
 using LMIndexer.Core.Indexing;
 using LMIndexer.Core.Model;
+using LMIndexer.Core.Text;
 using LMIndexer.Core.Training;
 using TorchSharp;
 
@@ -96,6 +97,8 @@ public static class GenerativeTraining
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(buildData);
+        if (plan.FineTune.HistoryDropout > 0 && plan.Source.Mode != SourceMode.Ids)
+            throw new ArgumentException($"History dropout needs ID sources (--source ids), not {HistorySourceOptions.ModeName(plan.Source.Mode)}.");
         var tablePath = Path.Combine(indexBundleDirectory, SemanticIdTable.FileName);
         if (!File.Exists(tablePath))
             throw new FileNotFoundException($"{indexBundleDirectory} has no {SemanticIdTable.FileName}; pass an index bundle ('lmindexer index train').", tablePath);
@@ -132,7 +135,7 @@ public static class GenerativeTraining
             var trie = IdTrie.FromTable(table, bundle.Tokenizer);
             var idTokens = table.Ids.Select(id => IdTrie.IdTokens(id, bundle.Tokenizer)).ToList();
             using var tables = new TrieTables(trie, Runtime.TorchRuntime.Device);
-            var report = GenerativeFineTuner.Train(model, idTokens, data.Train, data.Validation, tables, plan.FineTune, progress, cancellationToken);
+            var report = GenerativeFineTuner.Train(model, idTokens, data.Train, data.Validation, tables, plan.FineTune, SourceItemStart(plan, bundle.Tokenizer), progress, cancellationToken);
             var manifest = new BundleManifest
             {
                 Version = plan.Version,
@@ -177,6 +180,20 @@ public static class GenerativeTraining
         }
     }
 
+    /// <summary>
+    /// Where history items start in the plan's sources, for <see cref="FineTuneOptions.HistoryDropout"/>:
+    /// an ID source (checked at the start of <see cref="Run"/>) opens every item with a first-position
+    /// ID token. Text sources have no such mark.
+    /// </summary>
+    private static Func<int, bool>? SourceItemStart(GenerativePlan plan, CatalogTokenizer tokenizer)
+    {
+        if (plan.FineTune.HistoryDropout == 0)
+            return null;
+        var first = tokenizer.IdTokenOffset(0);
+        var count = tokenizer.IdPositionSizes[0];
+        return token => token >= first && token < first + count;
+    }
+
     /// <summary>Uniform random learned codes of the same shape as <paramref name="table"/>, with fresh counters.</summary>
     public static SemanticIdTable RandomIds(SemanticIdTable table, IReadOnlyList<int> positionSizes, int seed)
     {
@@ -199,12 +216,13 @@ public static class GenerativeTraining
         ["labelSmoothing"] = options.LabelSmoothing.ToString(CultureInfo.InvariantCulture),
         ["weightAverage"] = options.WeightAverage.ToString(CultureInfo.InvariantCulture),
         ["decay"] = options.Optimizer.Decay.ToString().ToLowerInvariant(),
+        ["historyDropout"] = options.HistoryDropout.ToString(CultureInfo.InvariantCulture),
     };
 
     /// <summary>What an <see cref="OptimizerProperties"/> entry missing from an older manifest stood for.</summary>
     public static string? UnrecordedOptimizerProperty(string key) => key switch
     {
-        "weightDecay" or "labelSmoothing" or "weightAverage" => "0",
+        "weightDecay" or "labelSmoothing" or "weightAverage" or "historyDropout" => "0",
         "decay" => "linear",
         _ => null,
     };

@@ -75,13 +75,16 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
     }
 
     [Theory]
-    [InlineData(false, 0)]
-    [InlineData(true, 0)]       // bf16 compute: the checkpoint must hold the fp32 masters, not the rounded weights
-    [InlineData(false, 0.99)]   // the weight average is checkpointed and resumed with its update count
-    public void Interrupted_fine_tuning_resumes_and_ends_where_an_uninterrupted_run_ends(bool bfloat16, double weightAverage)
+    [InlineData(false, 0, 0)]
+    [InlineData(true, 0, 0)]       // bf16 compute: the checkpoint must hold the fp32 masters, not the rounded weights
+    [InlineData(false, 0.99, 0)]   // the weight average is checkpointed and resumed with its update count
+    [InlineData(false, 0, 0.3)]    // history dropout draws the same items after a resume
+    public void Interrupted_fine_tuning_resumes_and_ends_where_an_uninterrupted_run_ends(bool bfloat16, double weightAverage, double historyDropout)
     {
-        var checkpoint = System.IO.Path.Combine(fixture.Path, $"resume-checkpoint-{bfloat16}-{weightAverage}");
-        var plan = Plan(200, checkpoint) with { FineTune = Plan(200, checkpoint).FineTune with { EvalEvery = 50, ValidationLimit = 16, BFloat16 = bfloat16, WeightAverage = weightAverage } };
+        var checkpoint = System.IO.Path.Combine(fixture.Path, $"resume-checkpoint-{bfloat16}-{weightAverage}-{historyDropout}");
+        var plan = Plan(200, checkpoint) with { FineTune = Plan(200, checkpoint).FineTune with { EvalEvery = 50, ValidationLimit = 16, BFloat16 = bfloat16, WeightAverage = weightAverage, HistoryDropout = historyDropout } };
+        if (historyDropout > 0)
+            plan = plan with { Source = IdSource };
         using var cancel = new CancellationTokenSource();
         var progress = new SynchronousProgress(p =>
         {
@@ -102,6 +105,28 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
             Assert.Equal(TorchSharp.torch.ScalarType.Float32, b[name].dtype);
             Assert.Equal(0f, (tensor - b[name]).abs().max().item<float>());
         }
+    }
+
+    private static readonly HistorySourceOptions IdSource = new() { Mode = SourceMode.Ids, MaxSourceTokens = 16 };
+
+    [Fact]
+    public void History_dropout_changes_what_an_id_source_trains_on_is_recorded_and_needs_id_sources()
+    {
+        GenerativePlan Dropping(double probability) => Plan(60) with
+        {
+            Source = IdSource,
+            FineTune = Plan(60).FineTune with { EvalEvery = 0, ValidationLimit = 0, HistoryDropout = probability },
+        };
+        using var whole = RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, Dropping(0));
+        using var dropped = RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, Dropping(0.5));
+
+        Assert.True(MaxDifference(whole, dropped) > 1e-4f, "the same seed trained on other sources ends elsewhere");
+        Assert.Equal("0.5", dropped.Bundle.Manifest.Properties["historyDropout"]);
+        Assert.Equal("0", whole.Bundle.Manifest.Properties["historyDropout"]);
+        // Evaluation sources are never augmented.
+        Assert.Equal(whole.Data.Test.Select(e => e.Source), dropped.Data.Test.Select(e => e.Source));
+        var text = Assert.Throws<ArgumentException>(() => RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, Dropping(0.5) with { Source = Plan(1).Source }));
+        Assert.Contains("needs ID sources", text.Message, StringComparison.Ordinal);
     }
 
     [Fact]
