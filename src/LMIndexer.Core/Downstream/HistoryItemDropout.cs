@@ -6,7 +6,7 @@ namespace LMIndexer.Core.Downstream;
 /// Training-time augmentation of ID-token histories: every history item but the newest is left out
 /// of the source with a fixed probability, drawn afresh each time the example is batched. The
 /// all-prefixes recipe shows each training prefix to the network about fifty times (100k steps × 64
-/// over ~130k Beauty prefixes); left whole, the six-item window is memorised as one pattern. The
+/// over ~131k Beauty prefixes); left whole, the six-item window can be memorised as one pattern. The
 /// newest item is always kept because it carries most of the next-item signal (the transition
 /// baseline ranks from it alone). Validation and test sources are never augmented.
 /// </summary>
