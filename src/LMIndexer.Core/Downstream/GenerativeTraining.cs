@@ -182,17 +182,11 @@ public static class GenerativeTraining
 
     /// <summary>
     /// Where history items start in the plan's sources, for <see cref="FineTuneOptions.HistoryDropout"/>:
-    /// an ID source (checked at the start of <see cref="Run"/>) opens every item with a first-position
-    /// ID token. Text sources have no such mark.
+    /// an ID source opens every item with a first-position ID token. Text sources have no such mark
+    /// (history dropout on them is refused at the start of <see cref="Run"/>).
     /// </summary>
-    private static Func<int, bool>? SourceItemStart(GenerativePlan plan, CatalogTokenizer tokenizer)
-    {
-        if (plan.FineTune.HistoryDropout == 0)
-            return null;
-        var first = tokenizer.IdTokenOffset(0);
-        var count = tokenizer.IdPositionSizes[0];
-        return token => token >= first && token < first + count;
-    }
+    private static Func<int, bool>? SourceItemStart(GenerativePlan plan, CatalogTokenizer tokenizer) =>
+        plan.Source.Mode == SourceMode.Ids ? token => tokenizer.TryParseIdToken(token, out var position, out _) && position == 0 : null;
 
     /// <summary>Uniform random learned codes of the same shape as <paramref name="table"/>, with fresh counters.</summary>
     public static SemanticIdTable RandomIds(SemanticIdTable table, IReadOnlyList<int> positionSizes, int seed)
