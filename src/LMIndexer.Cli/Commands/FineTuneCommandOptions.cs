@@ -27,13 +27,14 @@ public sealed class FineTuneCommandOptions
     public Option<double> WeightDecay { get; } = WeightDecayOption();
     public Option<double> LabelSmoothing { get; } = LabelSmoothingOption();
     public Option<double> WeightAverage { get; } = WeightAverageOption();
+    public Option<bool> GroupByLength { get; } = GroupByLengthOption();
     public Option<bool> RandomIds { get; } = new("--random-ids") { Description = "Ablation: random IDs of the same shape instead of the bundle's." };
     public Option<string> Version { get; } = new("--version") { Description = "Version label of the serving bundle.", DefaultValueFactory = _ => "v1" };
     public Option<DirectoryInfo?> CheckpointDir { get; } = new("--checkpoint-dir") { Description = "Resumable checkpoint (default: <out>.checkpoint; removed on success)." };
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Index, Output, Steps, BatchSize, LearningRate, WarmupRatio, Decay, EvalEvery, ValidationLimit, Beams, MaxSourceTokens, BFloat16, FreshModel, ModelSize, Dropout, WeightDecay, LabelSmoothing, WeightAverage, RandomIds, Version, CheckpointDir })
+        foreach (var option in new Option[] { Index, Output, Steps, BatchSize, LearningRate, WarmupRatio, Decay, EvalEvery, ValidationLimit, Beams, MaxSourceTokens, BFloat16, FreshModel, ModelSize, Dropout, WeightDecay, LabelSmoothing, WeightAverage, GroupByLength, RandomIds, Version, CheckpointDir })
             command.Options.Add(option);
     }
 
@@ -54,6 +55,9 @@ public sealed class FineTuneCommandOptions
 
     /// <summary><c>--weight-average</c>, shared with the benchmarks that fine-tune.</summary>
     internal static Option<double> WeightAverageOption() => new("--weight-average") { Description = "Decay of a moving average of the weights that is validated, kept and served in place of the last weights, in [0, 1) (default 0: off, the reference; 0.999 averages about the last thousand steps)." };
+
+    /// <summary><c>--group-by-length</c>, shared with the benchmarks that fine-tune.</summary>
+    internal static Option<bool> GroupByLengthOption() => new("--group-by-length") { Description = "Batch training sources of similar length together (sorted within groups of 50 shuffled batches), so long sources pad only their own batches: faster with long histories (default: off, uniform batches, the reference)." };
 
     /// <summary><c>--history-dropout</c>, for <c>rec train</c> and <c>rec bench</c> (search and retrieval sources are queries, not histories).</summary>
     internal static Option<double> HistoryDropoutOption() => new("--history-dropout") { Description = "With --source ids: the chance that each history item but the newest is left out of a training source, drawn afresh every time, in [0, 1) (default 0: off, the reference)." };
@@ -133,6 +137,7 @@ public sealed class FineTuneCommandOptions
                 ValidationLimit = result.GetValue(ValidationLimit),
                 Evaluation = new EvaluationOptions { Beams = result.GetValue(Beams) },
                 BFloat16 = result.GetValue(BFloat16),
+                GroupByLength = result.GetValue(GroupByLength),
                 Seed = seed,
                 CheckpointDirectory = CheckpointDirectory(result),
             }, result.GetValue(WeightDecay), result.GetValue(LabelSmoothing), result.GetValue(WeightAverage)),

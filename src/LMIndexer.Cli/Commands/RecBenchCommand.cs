@@ -59,6 +59,7 @@ public static class RecBenchCommand
         var weightAverage = FineTuneCommandOptions.WeightAverageOption();
         var decay = FineTuneCommandOptions.DecayOption();
         var historyDropout = FineTuneCommandOptions.HistoryDropoutOption();
+        var groupByLength = FineTuneCommandOptions.GroupByLengthOption();
         var ensembleSeeds = new Option<string>("--ensemble-seeds")
         {
             Description = "Further seeds of the LMIndexer recommender, comma-separated: each is trained like the first (or reused from <out-dir>/lmindexer-seed<N>), "
@@ -68,7 +69,7 @@ public static class RecBenchCommand
         var command = new Command("bench", "Recommendation benchmark: LMIndexer IDs vs popularity, rq-VAE IDs and random IDs on one split, written to docs/benchmarks.md.")
         {
             data, indexDir, outDir, systems, steps, batch, lr, warmup, dropout, evalEvery, validationLimit, windows, source, itemTokens, sourceTokens, testLimit, docs, name, sasrecSteps, sasrecEvalEvery, sasrecMaxLength, reuse,
-            freshModel, modelSize, weightDecay, labelSmoothing, weightAverage, decay, historyDropout, ensembleSeeds,
+            freshModel, modelSize, weightDecay, labelSmoothing, weightAverage, decay, historyDropout, groupByLength, ensembleSeeds,
         };
         common.AddTo(command);
         command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
@@ -93,7 +94,7 @@ public static class RecBenchCommand
                 MaxSourceTokens = result.GetValue(sourceTokens),
                 MaxItemTokens = result.GetValue(itemTokens),
             };
-            fineTune = FineTuneCommandOptions.WithHistoryDropout(fineTune, result.GetValue(historyDropout), sourceOptions.Mode);
+            fineTune = FineTuneCommandOptions.WithHistoryDropout(fineTune, result.GetValue(historyDropout), sourceOptions.Mode) with { GroupByLength = result.GetValue(groupByLength) };
             var catalog = RecCommands.LoadCatalog(result.GetValue(data)!);
             common.InitializeRuntime(result);
             var clock = Stopwatch.StartNew();
@@ -283,7 +284,8 @@ public static class RecBenchCommand
         + (plan.FineTune.HistoryDropout > 0 ? string.Create(CultureInfo.InvariantCulture, $", history items but the newest dropped with p {plan.FineTune.HistoryDropout:G3}") : "");
 
     private static string WindowsText(GenerativePlan plan) =>
-        plan.Windows == TrainingWindows.AllPrefixes ? "every prefix of every training sequence" : $"{plan.Passes} sampled windows per user";
+        (plan.Windows == TrainingWindows.AllPrefixes ? "every prefix of every training sequence" : $"{plan.Passes} sampled windows per user")
+        + (plan.FineTune.GroupByLength ? " in batches grouped by source length" : "");
 
     private static bool Reusable(string servingPath, string indexPath, GenerativePlan plan)
     {

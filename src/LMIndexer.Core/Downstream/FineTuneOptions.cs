@@ -31,6 +31,12 @@ public sealed record FineTuneOptions
     /// </summary>
     public double HistoryDropout { get; init; }
 
+    /// <summary>
+    /// Batch sources of similar length together (see <see cref="LengthGroupedOrder"/>; off: every
+    /// batch a uniform draw, the reference). Long sources then pad short ones only in their own batches.
+    /// </summary>
+    public bool GroupByLength { get; init; }
+
     /// <summary>Validate (and keep the best weights) every this many steps; 0 validates only at the end.</summary>
     public int EvalEvery { get; init; } = 500;
 

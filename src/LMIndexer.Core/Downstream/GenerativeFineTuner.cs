@@ -75,6 +75,8 @@ public static class GenerativeFineTuner
             if (cursor >= order.Length)
             {
                 random.Shuffle(order);
+                if (options.GroupByLength)
+                    LengthGroupedOrder.Arrange(order, row => rows[row].Source.Length, options.BatchSize);
                 cursor = 0;
             }
             return order[cursor++];

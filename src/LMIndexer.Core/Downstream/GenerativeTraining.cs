@@ -211,6 +211,7 @@ public static class GenerativeTraining
         ["weightAverage"] = options.WeightAverage.ToString(CultureInfo.InvariantCulture),
         ["decay"] = options.Optimizer.Decay.ToString().ToLowerInvariant(),
         ["historyDropout"] = options.HistoryDropout.ToString(CultureInfo.InvariantCulture),
+        ["groupByLength"] = options.GroupByLength ? "true" : "false",
     };
 
     /// <summary>What an <see cref="OptimizerProperties"/> entry missing from an older manifest stood for.</summary>
@@ -218,6 +219,7 @@ public static class GenerativeTraining
     {
         "weightDecay" or "labelSmoothing" or "weightAverage" or "historyDropout" => "0",
         "decay" => "linear",
+        "groupByLength" => "false",
         _ => null,
     };
 
