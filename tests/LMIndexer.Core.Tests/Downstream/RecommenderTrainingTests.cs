@@ -75,14 +75,21 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
     }
 
     [Theory]
-    [InlineData(false, 0, 0)]
-    [InlineData(true, 0, 0)]       // bf16 compute: the checkpoint must hold the fp32 masters, not the rounded weights
-    [InlineData(false, 0.99, 0)]   // the weight average is checkpointed and resumed with its update count
-    [InlineData(false, 0, 0.3)]    // history dropout draws the same items after a resume
-    public void Interrupted_fine_tuning_resumes_and_ends_where_an_uninterrupted_run_ends(bool bfloat16, double weightAverage, double historyDropout)
+    [InlineData(false, 0, 0, false)]
+    [InlineData(true, 0, 0, false)]       // bf16 compute: the checkpoint must hold the fp32 masters, not the rounded weights
+    [InlineData(false, 0.99, 0, false)]   // the weight average is checkpointed and resumed with its update count
+    [InlineData(false, 0, 0.3, false)]    // history dropout draws the same items after a resume
+    [InlineData(false, 0, 0.3, true)]     // length-grouped batches are replayed as they were
+    public void Interrupted_fine_tuning_resumes_and_ends_where_an_uninterrupted_run_ends(bool bfloat16, double weightAverage, double historyDropout, bool groupByLength)
     {
-        var checkpoint = System.IO.Path.Combine(fixture.Path, $"resume-checkpoint-{bfloat16}-{weightAverage}-{historyDropout}");
-        var plan = Plan(200, checkpoint) with { FineTune = Plan(200, checkpoint).FineTune with { EvalEvery = 50, ValidationLimit = 16, BFloat16 = bfloat16, WeightAverage = weightAverage, HistoryDropout = historyDropout } };
+        var checkpoint = System.IO.Path.Combine(fixture.Path, $"resume-checkpoint-{bfloat16}-{weightAverage}-{historyDropout}-{groupByLength}");
+        var plan = Plan(200, checkpoint) with
+        {
+            FineTune = Plan(200, checkpoint).FineTune with
+            {
+                EvalEvery = 50, ValidationLimit = 16, BFloat16 = bfloat16, WeightAverage = weightAverage, HistoryDropout = historyDropout, GroupByLength = groupByLength,
+            },
+        };
         if (historyDropout > 0)
             plan = plan with { Source = IdSource };
         using var cancel = new CancellationTokenSource();
@@ -127,6 +134,19 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
         Assert.Equal(whole.Data.Test.Select(e => e.Source), dropped.Data.Test.Select(e => e.Source));
         var text = Assert.Throws<ArgumentException>(() => RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, Dropping(0.5) with { Source = Plan(1).Source }));
         Assert.Contains("needs ID sources", text.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Length_grouped_batches_change_the_batches_and_are_recorded()
+    {
+        GenerativePlan Grouped(bool group) => Plan(60) with { FineTune = Plan(60).FineTune with { EvalEvery = 0, ValidationLimit = 0, GroupByLength = group } };
+        using var uniform = RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, Grouped(false));
+        using var grouped = RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, Grouped(true));
+
+        Assert.True(MaxDifference(uniform, grouped) > 1e-4f, "the same seed batched another way ends elsewhere");
+        Assert.Equal("true", grouped.Bundle.Manifest.Properties["groupByLength"]);
+        Assert.Equal("false", uniform.Bundle.Manifest.Properties["groupByLength"]);
+        Assert.Equal("false", GenerativeTraining.UnrecordedOptimizerProperty("groupByLength"));
     }
 
     [Fact]
