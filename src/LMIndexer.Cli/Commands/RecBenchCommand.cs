@@ -20,7 +20,10 @@ namespace LMIndexer.Cli.Commands;
 /// </summary>
 public static class RecBenchCommand
 {
-    private static readonly string[] KnownSystems = ["popularity", "markov", "lmindexer", "rqvae", "random", "sasrec"];
+    /// <summary>The systems that fine-tune the seq2seq network, each on its own IDs; the others are baselines.</summary>
+    private static readonly string[] Seq2SeqSystems = ["lmindexer", "rqvae", "random"];
+
+    private static readonly string[] KnownSystems = ["popularity", "markov", .. Seq2SeqSystems, "sasrec"];
 
     public static Command Create()
     {
@@ -157,6 +160,7 @@ public static class RecBenchCommand
                     AnsiConsole.Write(RecCommands.MetricsTable("sasrec test", evaluated));
                     continue;
                 }
+                Debug.Assert(Seq2SeqSystems.Contains(system), $"{system} is neither a baseline nor a seq2seq system");
                 results[system] = Seq2Seq(system, system, plan, indexPath);
                 if (system == "lmindexer" && extraSeeds.Count > 0)
                 {
@@ -245,7 +249,7 @@ public static class RecBenchCommand
             var testUsers = results.Values.First().Test.Examples;
             var commandLine = "lmindexer " + string.Join(" ", result.Tokens.Select(t => t.Value));
             // The seq2seq recipe is described only when a seq2seq system ran: a SASRec-only run trains none.
-            var seq2seq = chosen.Any(system => system is "lmindexer" or "rqvae" or "random");
+            var seq2seq = chosen.Any(Seq2SeqSystems.Contains);
             string Seq2SeqText() => string.Create(CultureInfo.InvariantCulture,
                 $" Every seq2seq system {NetworkText(plan, result.GetValue(indexDir)!.FullName)} for {plan.FineTune.Steps} steps × {plan.FineTune.BatchSize} (lr {plan.FineTune.Optimizer.LearningRate:G3}, {WarmupText(plan)}{plan.FineTune.Optimizer.Decay.ToString().ToLowerInvariant()} decay, dropout {(plan.Dropout is { } rate ? rate.ToString("G2", CultureInfo.InvariantCulture) : "as the bundle")}{RegularisersText(plan)}, best of validations on {plan.FineTune.ValidationLimit:N0} users every {plan.FineTune.EvalEvery} steps), {WindowsText(plan)}, source `{HistorySourceOptions.ModeName(plan.Source.Mode)}` ≤ {plan.Source.MaxSourceTokens} tokens; only the IDs differ (`random` = random codes of the LMIndexer table's shape).");
             BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, wall, rows,
