@@ -87,7 +87,12 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
         {
             FineTune = Plan(200, checkpoint).FineTune with
             {
-                EvalEvery = 50, ValidationLimit = 16, BFloat16 = bfloat16, WeightAverage = weightAverage, HistoryDropout = historyDropout, GroupByLength = groupByLength,
+                EvalEvery = 50,
+                ValidationLimit = 16,
+                BFloat16 = bfloat16,
+                WeightAverage = weightAverage,
+                HistoryDropout = historyDropout,
+                GroupByLength = groupByLength,
             },
         };
         if (historyDropout > 0)
