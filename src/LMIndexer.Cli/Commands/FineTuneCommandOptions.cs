@@ -60,15 +60,15 @@ public sealed class FineTuneCommandOptions
     internal static Option<bool> GroupByLengthOption() => new("--group-by-length") { Description = "Batch training sources of similar length together (sorted within groups of 50 shuffled batches), so long sources pad only their own batches: faster with long histories (default: off, uniform batches, the reference)." };
 
     /// <summary><c>--history-dropout</c>, for <c>rec train</c> and <c>rec bench</c> (search and retrieval sources are queries, not histories).</summary>
-    internal static Option<double> HistoryDropoutOption() => new("--history-dropout") { Description = "With --source ids: the chance that each history item but the newest is left out of a training source, drawn afresh every time, in [0, 1) (default 0: off, the reference)." };
+    internal static Option<double> HistoryDropoutOption() => new("--history-dropout") { Description = "With --source ids or ids+items: the chance that each history item but the newest is left out of a training source, drawn afresh every time, in [0, 1) (default 0: off, the reference)." };
 
     /// <summary>A <c>--history-dropout</c> value, refused out of range or without ID sources before any data is read.</summary>
     internal static FineTuneOptions WithHistoryDropout(FineTuneOptions options, double probability, SourceMode mode)
     {
         if (probability is < 0 or >= 1)
             throw new CliUsageException($"--history-dropout must be in [0, 1), got {probability}.");
-        if (probability > 0 && mode != SourceMode.Ids)
-            throw new CliUsageException($"--history-dropout needs --source ids (items are found by their ID tokens), not {HistorySourceOptions.ModeName(mode)}.");
+        if (probability > 0 && !HistorySourceOptions.ReadsIds(mode))
+            throw new CliUsageException($"--history-dropout needs --source ids or ids+items (items are found by their ID tokens), not {HistorySourceOptions.ModeName(mode)}.");
         return options with { HistoryDropout = probability };
     }
 

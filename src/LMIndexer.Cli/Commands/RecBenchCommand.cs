@@ -275,7 +275,7 @@ public static class RecBenchCommand
         return shape is null
             ? "trains the same fresh network"
             : string.Create(CultureInfo.InvariantCulture,
-                $"trains the same fresh network ({plan.FreshModelSize ?? "the index bundle's shape"}: d_model {shape.DModel}, d_ff {shape.DFf}, {shape.NumLayers} + {shape.NumDecoderLayers} layers{(plan.IdsOnlyVocabulary ? ", a vocabulary of ID tokens only" : "")})");
+                $"trains the same fresh network ({plan.FreshModelSize ?? "the index bundle's shape"}: d_model {shape.DModel}, d_ff {shape.DFf}, {shape.NumLayers} + {shape.NumDecoderLayers} layers{(plan.IdsOnlyVocabulary ? ", a vocabulary of ID tokens only" : "")}{(plan.Source.Mode == SourceMode.IdsAndItems ? ", plus an encoder vector per catalog item" : "")})");
     }
 
     private static string WarmupText(GenerativePlan plan) =>

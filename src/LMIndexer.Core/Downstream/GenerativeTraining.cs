@@ -50,7 +50,7 @@ public sealed record GenerativePlan
     /// sources never sees text, and its untrained text rows would only cost time in the LM head
     /// (on Beauty 10,590 of the tiny model's 11,148 rows).
     /// </summary>
-    public bool IdsOnlyVocabulary => FreshModel && Source.Mode == SourceMode.Ids;
+    public bool IdsOnlyVocabulary => FreshModel && HistorySourceOptions.ReadsIds(Source.Mode);
 
     /// <summary>The vocabulary as serving manifests record it; bundles from before it was recorded read as the default.</summary>
     public string VocabularyName => IdsOnlyVocabulary ? "ids" : DefaultVocabularyName;
@@ -97,8 +97,10 @@ public static class GenerativeTraining
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(buildData);
-        if (plan.FineTune.HistoryDropout > 0 && plan.Source.Mode != SourceMode.Ids)
-            throw new ArgumentException($"History dropout needs ID sources (--source ids), not {HistorySourceOptions.ModeName(plan.Source.Mode)}.");
+        if (plan.FineTune.HistoryDropout > 0 && !HistorySourceOptions.ReadsIds(plan.Source.Mode))
+            throw new ArgumentException($"History dropout needs ID sources (--source ids or ids+items), not {HistorySourceOptions.ModeName(plan.Source.Mode)}.");
+        if (plan.Source.Mode == SourceMode.IdsAndItems && !plan.FreshModel)
+            throw new ArgumentException("Item tokens (--source ids+items) need a fresh network (--fresh-model): the index bundle's network has no item vectors.");
         var tablePath = Path.Combine(indexBundleDirectory, SemanticIdTable.FileName);
         if (!File.Exists(tablePath))
             throw new FileNotFoundException($"{indexBundleDirectory} has no {SemanticIdTable.FileName}; pass an index bundle ('lmindexer index train').", tablePath);
@@ -116,7 +118,12 @@ public static class GenerativeTraining
                 torch.manual_seed(plan.FineTune.Seed);
                 var tokenizer = plan.IdsOnlyVocabulary ? bundle.Tokenizer.WithoutText() : bundle.Tokenizer;
                 var shape = plan.FreshModelSize is null ? bundle.Model.Config : T5Config.Preset(plan.FreshModelSize, tokenizer.VocabSize);
-                model = new T5Model(shape with { VocabSize = tokenizer.VocabSize, DropoutRate = plan.Dropout ?? bundle.Model.Config.DropoutRate });
+                model = new T5Model(shape with
+                {
+                    VocabSize = tokenizer.VocabSize,
+                    DropoutRate = plan.Dropout ?? bundle.Model.Config.DropoutRate,
+                    SourceItemCount = plan.Source.Mode == SourceMode.IdsAndItems ? table.Count : 0,
+                });
                 bundle.Dispose();
                 bundle = new ModelBundle(model, tokenizer, bundle.Manifest);
             }
@@ -186,7 +193,7 @@ public static class GenerativeTraining
     /// (history dropout on them is refused at the start of <see cref="Run"/>).
     /// </summary>
     private static Func<int, bool>? SourceItemStart(GenerativePlan plan, CatalogTokenizer tokenizer) =>
-        plan.Source.Mode == SourceMode.Ids ? token => tokenizer.TryParseIdToken(token, out var position, out _) && position == 0 : null;
+        HistorySourceOptions.ReadsIds(plan.Source.Mode) ? token => tokenizer.TryParseIdToken(token, out var position, out _) && position == 0 : null;
 
     /// <summary>Uniform random learned codes of the same shape as <paramref name="table"/>, with fresh counters.</summary>
     public static SemanticIdTable RandomIds(SemanticIdTable table, IReadOnlyList<int> positionSizes, int seed)
@@ -235,7 +242,7 @@ public static class RecommenderTraining
         var items = catalog.Items.ToDictionary(i => i.ItemId, StringComparer.Ordinal);
         return GenerativeTraining.Run(indexBundleDirectory, plan, "recommendation", DataHash(catalog), (bundle, table) =>
         {
-            var source = new HistorySource(bundle.Tokenizer, items, table, plan.Source);
+            var source = new HistorySource(bundle.Tokenizer, items, table, plan.Source with { ItemTokenCount = bundle.Model.Config.SourceItemCount });
             return RecommendationTask.Build(catalog, table, source, plan.Windows, plan.Passes, plan.FineTune.Seed);
         }, progress, cancellationToken);
     }

@@ -19,6 +19,12 @@ public enum SourceMode
 
     /// <summary>ID tokens followed by the title, per item.</summary>
     IdsAndTitles,
+
+    /// <summary>
+    /// ID tokens followed by an item token (the item's own learned vector,
+    /// <see cref="Model.T5Config.SourceItemCount"/>), per item: ID sources with SASRec's item-level memory.
+    /// </summary>
+    IdsAndItems,
 }
 
 /// <summary>Options of <see cref="HistorySource"/>.</summary>
@@ -32,13 +38,24 @@ public sealed record HistorySourceOptions
     /// <summary>Text tokens kept per history item.</summary>
     public int MaxItemTokens { get; init; } = 32;
 
+    /// <summary>
+    /// With <see cref="SourceMode.IdsAndItems"/>: how many of the ID table's items (the first, in its
+    /// order) have item tokens — the model's <see cref="Model.T5Config.SourceItemCount"/>. Items that
+    /// joined the table later are read by their ID tokens alone.
+    /// </summary>
+    public int ItemTokenCount { get; init; }
+
+    /// <summary>Whether sources are built from ID tokens (so an item's start can be found in them).</summary>
+    public static bool ReadsIds(SourceMode mode) => mode is SourceMode.Ids or SourceMode.IdsAndItems;
+
     public static SourceMode ParseMode(string text) => text.ToLowerInvariant() switch
     {
         "text" => SourceMode.Text,
         "titles" => SourceMode.Titles,
         "ids" => SourceMode.Ids,
         "ids+titles" => SourceMode.IdsAndTitles,
-        _ => throw new ArgumentException($"Unknown source '{text}'; expected text, titles, ids or ids+titles."),
+        "ids+items" => SourceMode.IdsAndItems,
+        _ => throw new ArgumentException($"Unknown source '{text}'; expected text, titles, ids, ids+titles or ids+items."),
     };
 
     public static string ModeName(SourceMode mode) => mode switch
@@ -46,6 +63,7 @@ public sealed record HistorySourceOptions
         SourceMode.Text => "text",
         SourceMode.Titles => "titles",
         SourceMode.Ids => "ids",
+        SourceMode.IdsAndItems => "ids+items",
         _ => "ids+titles",
     };
 
@@ -55,6 +73,8 @@ public sealed record HistorySourceOptions
             throw new ArgumentException($"The source budget must be at least 2 tokens, got {MaxSourceTokens}.");
         if (MaxItemTokens < 1)
             throw new ArgumentException($"Tokens per item must be at least 1, got {MaxItemTokens}.");
+        if (ItemTokenCount < 0)
+            throw new ArgumentException($"The item token count must not be negative, got {ItemTokenCount}.");
     }
 }
 
@@ -75,7 +95,7 @@ public sealed class HistorySource
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        if (options.Mode is SourceMode.Ids or SourceMode.IdsAndTitles && table is null)
+        if (options.Mode is SourceMode.Ids or SourceMode.IdsAndTitles or SourceMode.IdsAndItems && table is null)
             throw new ArgumentException($"Source mode {options.Mode} needs the ID table.");
         this.tokenizer = tokenizer;
         this.items = items;
@@ -143,9 +163,19 @@ public sealed class HistorySource
             SourceMode.Text => tokenizer.Encode(ItemTextBuilder.Build(item), Options.MaxItemTokens),
             SourceMode.Titles => tokenizer.Encode(item.Title ?? ItemTextBuilder.Build(item), Options.MaxItemTokens),
             SourceMode.Ids => id is null ? [] : IdTrie.IdTokens(id, tokenizer),
+            // The item token follows the ID: an item still starts at its first-position ID token,
+            // which is where history dropout looks for item boundaries.
+            SourceMode.IdsAndItems => id is null ? [] : [.. IdTrie.IdTokens(id, tokenizer), .. ItemToken(itemId)],
             _ => id is null ? [] : [.. IdTrie.IdTokens(id, tokenizer), .. tokenizer.Encode(item.Title ?? "", Options.MaxItemTokens)],
         };
         return Remember(itemId, tokens);
+    }
+
+    /// <summary>The item's own token, above the vocabulary; none for items the model has no vector for.</summary>
+    private int[] ItemToken(string itemId)
+    {
+        var index = table!.IndexOf(itemId);
+        return index >= 0 && index < Options.ItemTokenCount ? [tokenizer.VocabSize + index] : [];
     }
 
     private int[] Remember(string itemId, int[] tokens)

@@ -29,6 +29,7 @@ public sealed class ServingBundle : IDisposable
             Mode = HistorySourceOptions.ParseMode(properties.GetValueOrDefault("source", "titles")),
             MaxSourceTokens = int.Parse(properties.GetValueOrDefault("maxSourceTokens", "128"), CultureInfo.InvariantCulture),
             MaxItemTokens = int.Parse(properties.GetValueOrDefault("maxItemTokens", "32"), CultureInfo.InvariantCulture),
+            ItemTokenCount = bundle.Model.Config.SourceItemCount,
         };
     }
 

@@ -45,6 +45,9 @@ public sealed class SemanticIdTable
 
     public long[]? Find(string itemId) => index.TryGetValue(itemId, out var i) ? Ids[i] : null;
 
+    /// <summary>The item's row in the table, or −1.</summary>
+    public int IndexOf(string itemId) => index.TryGetValue(itemId, out var i) ? i : -1;
+
     /// <summary>Appends the collision counter to learned codes.</summary>
     public static SemanticIdTable WithCounters(IReadOnlyList<string> itemIds, IReadOnlyList<long[]> learned)
     {

@@ -29,6 +29,14 @@ public sealed record T5Config
     /// <summary>Tied input/output embedding; the LM head then rescales by d_model^-0.5 as T5 does.</summary>
     public bool TieWordEmbeddings { get; init; } = true;
 
+    /// <summary>
+    /// Encoder-only item embeddings: source tokens from <see cref="VocabSize"/> up to
+    /// <see cref="VocabSize"/> + this count stand for catalog items, one learned vector each. They
+    /// give a recommender reading ID sources SASRec's item-level memory (what tends to follow this
+    /// very item) without growing the decoder's vocabulary or LM head. 0: none (every bundle before it).
+    /// </summary>
+    public int SourceItemCount { get; init; }
+
     public int PadTokenId { get; init; }
     public int EosTokenId { get; init; } = 1;
     public int DecoderStartTokenId { get; init; }
@@ -113,5 +121,7 @@ public sealed record T5Config
             throw new ArgumentException("Relative attention needs at least 2 buckets and a max distance of at least 2.");
         if (DropoutRate is < 0 or >= 1)
             throw new ArgumentException($"Dropout rate {DropoutRate} must be in [0, 1).");
+        if (SourceItemCount < 0)
+            throw new ArgumentException($"Source item count {SourceItemCount} must not be negative.");
     }
 }

@@ -18,6 +18,7 @@ public sealed class T5Model : NamedModule
     private readonly T5Stack encoder;
     private readonly T5Stack decoder;
     private readonly Linear? lmHead;
+    private readonly Embedding? sourceItems;
 
     public T5Model(T5Config config) : base(nameof(T5Model))
     {
@@ -34,6 +35,11 @@ public sealed class T5Model : NamedModule
             lmHead = nn.Linear(config.DModel, config.VocabSize, hasBias: false);
             register_module("lm_head", lmHead);
         }
+        if (config.SourceItemCount > 0)
+        {
+            sourceItems = nn.Embedding(config.SourceItemCount, config.DModel);
+            register_module("source_items", sourceItems);
+        }
         T5Initializer.Initialize(this);
     }
 
@@ -42,11 +48,27 @@ public sealed class T5Model : NamedModule
     public T5Stack Encoder => encoder;
     public T5Stack Decoder => decoder;
     public Linear? LmHead => lmHead;
+    public Embedding? SourceItems => sourceItems;
 
     public Tensor Embed(Tensor tokenIds) => shared.forward(tokenIds); // [batch, len, d_model]
 
     /// <summary>Encodes token ids with a [batch, len] keep-mask. // [batch, len, d_model]</summary>
-    public Tensor Encode(Tensor inputIds, Tensor attentionMask) => encoder.Forward(Embed(inputIds), attentionMask);
+    public Tensor Encode(Tensor inputIds, Tensor attentionMask) => encoder.Forward(EmbedSource(inputIds), attentionMask);
+
+    /// <summary>
+    /// Source embeddings: tokens below the vocabulary size read the shared table, tokens above it
+    /// the item table (<see cref="T5Config.SourceItemCount"/>). // [batch, len, d_model]
+    /// </summary>
+    public Tensor EmbedSource(Tensor tokenIds)
+    {
+        if (sourceItems is null)
+            return Embed(tokenIds);
+        // One lookup in the two tables stacked: [vocab + items, d_model]. Gradients reach both.
+        using var stacked = torch.cat([shared.weight!, sourceItems.weight!], 0);
+        using var flat = tokenIds.reshape(-1);
+        using var rows = stacked.index_select(0, flat);                              // [batch·len, d_model]
+        return rows.reshape([.. tokenIds.shape, Config.DModel]);                     // [batch, len, d_model]
+    }
 
     /// <summary>Encodes precomputed input embeddings (e.g. with ID vectors spliced in).</summary>
     public Tensor EncodeEmbeddings(Tensor inputsEmbeds, Tensor attentionMask) => encoder.Forward(inputsEmbeds, attentionMask);

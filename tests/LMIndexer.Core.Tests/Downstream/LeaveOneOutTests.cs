@@ -79,5 +79,19 @@ public sealed class LeaveOneOutTests
         var ids = new HistorySource(tokenizer, byId, table, new HistorySourceOptions { Mode = SourceMode.Ids });
         Assert.Equal("<id_0_1><id_1_2><id_2_1>. <id_0_3><id_1_0><id_2_0>", tokenizer.Decode(ids.Encode(["b", "c"])[..^1]));
         Assert.Throws<ArgumentException>(() => new HistorySource(tokenizer, byId, null, new HistorySourceOptions { Mode = SourceMode.Ids }));
+
+        // Item tokens sit above the vocabulary, one per table row, after the item's ID; rows past the
+        // model's item count (items added after training) are read by their IDs alone.
+        var items2 = new HistorySource(tokenizer, byId, table, new HistorySourceOptions { Mode = SourceMode.IdsAndItems, ItemTokenCount = 2 });
+        var withItems = items2.Encode(["a", "b", "c"]);
+        var idsOnly = ids.Encode(["a", "b", "c"]);
+        var separator = tokenizer.Encode(". ");
+        int[] expected = [.. idsOnly[..3], .. separator, .. idsOnly[(3 + separator.Length)..(6 + separator.Length)], tokenizer.VocabSize + 1, .. separator,
+            .. idsOnly[(6 + 2 * separator.Length)..^1], tokenizer.VocabSize + 0, CatalogTokenizer.EosId];
+        Assert.Equal(expected, withItems);
+        Assert.Equal(SourceMode.IdsAndItems, HistorySourceOptions.ParseMode(HistorySourceOptions.ModeName(SourceMode.IdsAndItems)));
+        Assert.True(HistorySourceOptions.ReadsIds(SourceMode.IdsAndItems));
+        Assert.False(HistorySourceOptions.ReadsIds(SourceMode.IdsAndTitles));
+        Assert.Throws<ArgumentException>(() => new HistorySourceOptions { ItemTokenCount = -1 }.Validate());
     }
 }

@@ -254,6 +254,47 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
             $"recommender recall@10 {model.Metrics["recall@10"]:F4} should beat popularity {popularity.Metrics["recall@10"]:F4}");
     }
 
+    [Fact]
+    public void A_fresh_model_reading_item_tokens_learns_a_vector_per_item_and_serves_them_from_its_bundle()
+    {
+        var plan = Plan(300) with
+        {
+            FreshModel = true,
+            Dropout = 0,
+            Source = new HistorySourceOptions { Mode = SourceMode.IdsAndItems, MaxSourceTokens = 21 },
+            FineTune = Plan(300).FineTune with { HistoryDropout = 0.2 },
+        };
+        using var outcome = RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, plan);
+        var tokenizer = outcome.Bundle.Tokenizer;
+        var config = outcome.Bundle.Model.Config;
+        Assert.Equal(outcome.Table.Count, config.SourceItemCount);
+        Assert.Equal("ids+items", outcome.Bundle.Manifest.Properties["source"]);
+        // Every item of a source is its ID tokens then its own token, above the vocabulary.
+        Assert.All(outcome.Data.Test, example =>
+        {
+            var items = example.Source.Where(t => t >= tokenizer.VocabSize).ToList();
+            Assert.NotEmpty(items);
+            Assert.All(items, t => Assert.InRange(t, tokenizer.VocabSize, tokenizer.VocabSize + config.SourceItemCount - 1));
+            var starts = example.Source.Count(t => tokenizer.TryParseIdToken(t, out var position, out _) && position == 0);
+            Assert.Equal(starts, items.Count + (example.Source[^2] < tokenizer.VocabSize ? 1 : 0));
+        });
+
+        var directory = System.IO.Path.Combine(fixture.Path, "serving-items");
+        outcome.Save(directory);
+        using var serving = ServingBundle.Load(directory);
+        Assert.Equal(config.SourceItemCount, serving.Bundle.Model.Config.SourceItemCount);
+        Assert.Equal(config.SourceItemCount, serving.Source.ItemTokenCount);
+        Assert.Equal(0f, (serving.Bundle.Model.SourceItems!.weight! - outcome.Bundle.Model.SourceItems!.weight!).abs().max().item<float>());
+        var options = new EvaluationOptions { Beams = 20 };
+        var model = GenerativeEvaluator.Evaluate(serving.Bundle.Model, outcome.Data.Test, serving.Tables, options);
+        var popularity = GenerativeEvaluator.EvaluateRanking(outcome.Data.Test, _ => outcome.Data.Popularity, options);
+        Assert.True(model.Metrics["recall@10"] > popularity.Metrics["recall@10"],
+            $"recommender recall@10 {model.Metrics["recall@10"]:F4} should beat popularity {popularity.Metrics["recall@10"]:F4}");
+
+        var text = Assert.Throws<ArgumentException>(() => RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, plan with { FreshModel = false }));
+        Assert.Contains("--fresh-model", text.Message, StringComparison.Ordinal);
+    }
+
     private sealed class SynchronousProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress value) => report(value);

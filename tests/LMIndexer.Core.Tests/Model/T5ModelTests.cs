@@ -76,6 +76,32 @@ public sealed class T5ModelTests
     }
 
     [Fact]
+    public void Source_item_tokens_read_their_own_vectors_and_leave_the_vocabulary_and_lm_head_alone()
+    {
+        torch.manual_seed(7);
+        using var model = new T5Model(T5Config.Tiny(vocabSize: 50) with { SourceItemCount = 3 });
+        model.eval();
+        using var scope = NewDisposeScope();
+        Assert.Equal(new long[] { 3, 64 }, model.SourceItems!.weight!.shape);
+        var tokens = torch.tensor(new long[] { 4, 50, 4, 52 }).reshape(2, 2);         // token 4, then item 0 or item 2
+        var embedded = model.EmbedSource(tokens);                                      // [2, 2, 64]
+        Assert.Equal(0f, (embedded[.., 0] - model.Shared.weight![4]).abs().max().item<float>());
+        Assert.Equal(0f, (embedded[0, 1] - model.SourceItems.weight![0]).abs().max().item<float>());
+        Assert.Equal(0f, (embedded[1, 1] - model.SourceItems.weight![2]).abs().max().item<float>());
+
+        // Only the items read get gradient; the LM head still scores the 50 vocabulary tokens.
+        var mask = torch.ones(2, 2, dtype: ScalarType.Int64);
+        var logits = model.Forward(tokens, mask, torch.zeros(2, 1, dtype: ScalarType.Int64));
+        Assert.Equal(new long[] { 2, 1, 50 }, logits.shape);
+        logits.sum().backward();
+        var grad = model.SourceItems.weight!.grad!;
+        Assert.True(grad[0].abs().sum().item<float>() > 0);
+        Assert.Equal(0f, grad[1].abs().sum().item<float>());
+        Assert.True(grad[2].abs().sum().item<float>() > 0);
+        Assert.Throws<ArgumentException>(() => new T5Model(T5Config.Tiny(vocabSize: 50) with { SourceItemCount = -1 }));
+    }
+
+    [Fact]
     public void Relative_position_buckets_match_hugging_face_formula()
     {
         // Values from HF's _relative_position_bucket (num_buckets 32, max_distance 128).
