@@ -148,7 +148,8 @@ public static class RecCommands
 
     /// <summary>
     /// The extra bundles of <c>rec eval --ensemble</c>: recommenders over the same ID table, source
-    /// and vocabulary as <paramref name="primary"/>, or a one-line usage error naming the mismatch.
+    /// and vocabulary as <paramref name="primary"/> (plain ID sources may join an <c>ids+items</c>
+    /// primary of the same items), or a one-line usage error naming the mismatch.
     /// </summary>
     private static List<ServingBundle> LoadEnsemble(ServingBundle primary, IReadOnlyList<DirectoryInfo> directories)
     {
@@ -161,7 +162,7 @@ public static class RecCommands
                 members.Add(member);
                 var mismatch = member.Task != "recommendation" ? $"a {member.Task} bundle"
                     : !member.Table.ItemIds.SequenceEqual(primary.Table.ItemIds) || !member.Table.Ids.Zip(primary.Table.Ids).All(p => p.First.SequenceEqual(p.Second)) ? "other semantic IDs"
-                    : member.Source != primary.Source ? "another history source"
+                    : !member.Source.Reads(primary.Source, primary.Table.Ids[0].Length) ? "another history source"
                     : member.Bundle.Model.Config.VocabSize != primary.Bundle.Model.Config.VocabSize ? "another vocabulary"
                     : null;
                 if (mismatch is not null)

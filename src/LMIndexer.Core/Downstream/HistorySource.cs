@@ -67,6 +67,20 @@ public sealed record HistorySourceOptions
         _ => "ids+titles",
     };
 
+    /// <summary>
+    /// Whether a recommender trained on these sources reads <paramref name="other"/>'s as it was
+    /// trained to: the same options, or plain ID sources whose budget holds exactly the items of
+    /// <paramref name="other"/>'s ID-and-item sources (it reads them without the item tokens, as
+    /// ensembles decode). <paramref name="idLength"/>: tokens per ID.
+    /// </summary>
+    public bool Reads(HistorySourceOptions other, int idLength)
+    {
+        ArgumentNullException.ThrowIfNull(other);
+        return this == other
+            || (Mode == SourceMode.Ids && other.Mode == SourceMode.IdsAndItems
+                && (long)(MaxSourceTokens - 1) * (idLength + 1) == (long)(other.MaxSourceTokens - 1) * idLength);
+    }
+
     public void Validate()
     {
         if (MaxSourceTokens < 2)

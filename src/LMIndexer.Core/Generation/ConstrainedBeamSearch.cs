@@ -77,8 +77,12 @@ public static class ConstrainedBeamSearch
         var config = models[0].Config;
         var device = models[0].Shared.weight!.device;
         var requests = sources.Count;
-        var (ids, mask) = TokenBatch.Pad(sources, config.PadTokenId, device);         // [requests, src]
-        var encoded = models.Select(m => m.Encode(ids, mask)).ToArray();               // per model: [requests, src, d_model]
+        // Each model reads the source tokens it has rows for: a plain `ids` recommender in an
+        // ensemble with an `ids+items` one reads the same histories without the item tokens.
+        var batches = models.Select(ReadableLimit).Distinct()
+            .ToDictionary(limit => limit, limit => TokenBatch.Pad(Readable(sources, limit), config.PadTokenId, device)); // [requests, src] each
+        var masks = models.Select(m => batches[ReadableLimit(m)].Mask).ToArray();
+        var encoded = models.Select(m => m.Encode(batches[ReadableLimit(m)].Ids, batches[ReadableLimit(m)].Mask)).ToArray(); // per model: [requests, src, d_model]
         var next = TensorArithmetic.Full(requests, 1, config.DecoderStartTokenId, ScalarType.Int64, device); // [rows, 1]
         var scores = torch.zeros(requests, 1, dtype: ScalarType.Float32, device: device); // [requests, beamsPerRequest]
         var nodes = torch.zeros(requests, dtype: ScalarType.Int64, device: device);    // [rows] trie node of each beam
@@ -99,11 +103,11 @@ public static class ConstrainedBeamSearch
                 Tensor hidden;
                 if (useKvCache)
                 {
-                    hidden = models[m].Decode(next, encoded[m], mask, caches[m]);       // [rows, 1, d_model]
+                    hidden = models[m].Decode(next, encoded[m], masks[m], caches[m]);   // [rows, 1, d_model]
                 }
                 else
                 {
-                    hidden = models[m].Decode(prefix!, encoded[m].index_select(0, request!), mask.index_select(0, request!)); // [rows, depth + 1, d_model]
+                    hidden = models[m].Decode(prefix!, encoded[m].index_select(0, request!), masks[m].index_select(0, request!)); // [rows, depth + 1, d_model]
                     hidden = hidden.narrow(1, hidden.shape[1] - 1, 1);                  // [rows, 1, d_model]
                 }
                 var modelLogProbs = models[m].LmLogits(hidden)[.., -1].to(ScalarType.Float32).log_softmax(-1); // [rows, vocab]
@@ -147,6 +151,12 @@ public static class ConstrainedBeamSearch
         }
         return Collect(trie, scores, constrained ? nodes : null, tokens, requests, perRequest);
     }
+
+    /// <summary>Source tokens below this are ones the model has embeddings for (vocabulary, then its item vectors).</summary>
+    private static int ReadableLimit(T5Model model) => model.Config.VocabSize + model.Config.SourceItemCount;
+
+    private static IReadOnlyList<int[]> Readable(IReadOnlyList<int[]> sources, int limit) =>
+        sources.All(source => source.All(token => token < limit)) ? sources : [.. sources.Select(source => source.Where(token => token < limit).ToArray())];
 
     private static RankedItem[][] Collect(IdTrie trie, Tensor scores, Tensor? leaves, Tensor tokens, int requests, int perRequest)
     {

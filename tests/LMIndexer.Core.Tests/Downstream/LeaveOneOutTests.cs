@@ -93,5 +93,14 @@ public sealed class LeaveOneOutTests
         Assert.True(HistorySourceOptions.ReadsIds(SourceMode.IdsAndItems));
         Assert.False(HistorySourceOptions.ReadsIds(SourceMode.IdsAndTitles));
         Assert.Throws<ArgumentException>(() => new HistorySourceOptions { ItemTokenCount = -1 }.Validate());
+
+        // Six items of three-token IDs: 19 tokens plain, 25 with item tokens (and the closing </s>).
+        var plain = new HistorySourceOptions { Mode = SourceMode.Ids, MaxSourceTokens = 19 };
+        var withItemTokens = new HistorySourceOptions { Mode = SourceMode.IdsAndItems, MaxSourceTokens = 25, ItemTokenCount = 3 };
+        Assert.True(plain.Reads(withItemTokens, idLength: 3));
+        Assert.True(withItemTokens.Reads(withItemTokens, idLength: 3));
+        Assert.False(withItemTokens.Reads(plain, idLength: 3));
+        Assert.False((plain with { MaxSourceTokens = 16 }).Reads(withItemTokens, idLength: 3));
+        Assert.False((plain with { Mode = SourceMode.Titles }).Reads(withItemTokens, idLength: 3));
     }
 }

@@ -137,6 +137,36 @@ public sealed class ConstrainedBeamSearchTests
     }
 
     [Fact]
+    public void An_ensemble_member_without_item_vectors_reads_the_sources_without_item_tokens()
+    {
+        var random = new Random(41);
+        using var plain = RandomModel(41);
+        torch.manual_seed(42);
+        using var withItems = new T5Model(T5Config.Tiny(Vocab) with { SourceItemCount = 5 });
+        withItems.eval();
+        var ids = RandomIds(24, random);
+        using var tables = new TrieTables(IdTrie.Build(ids));
+        var stripped = RandomSources(4, random);
+        // An item token after every third token, as an ids+items history follows each ID with one.
+        var sources = stripped.Select(source => source.SelectMany((token, i) => i % 3 == 2 ? [token, Vocab + random.Next(5)] : new[] { token }).ToArray()).ToList();
+        Assert.Contains(sources, source => source.Any(token => token >= Vocab));
+
+        Assert.Equal(
+            ConstrainedBeamSearch.Search(plain, stripped, tables, beams: 5).Select(r => r.Select(x => (x.Item, x.Score))),
+            ConstrainedBeamSearch.Search(plain, sources, tables, beams: 5).Select(r => r.Select(x => (x.Item, x.Score))));
+        foreach (var useKvCache in new[] { true, false })
+        {
+            var results = ConstrainedBeamSearch.Search([withItems, plain], sources, tables, beams: ids.Count, useKvCache);
+            for (var r = 0; r < sources.Count; r++)
+            {
+                var a = ExactScores(withItems, sources[r], ids);
+                var b = ExactScores(plain, stripped[r], ids);
+                Assert.All(results[r], item => Assert.True(Math.Abs((a[item.Item] + b[item.Item]) / 2 - item.Score) < 1e-3, $"item {item.Item}: {item.Score}"));
+            }
+        }
+    }
+
+    [Fact]
     public void Kv_cache_search_equals_recompute()
     {
         var random = new Random(8);
