@@ -15,7 +15,7 @@ internal static class T5Initializer
         using var noGrad = torch.no_grad();
         model.Shared.weight!.normal_(0, 1.0);
         model.LmHead?.weight.normal_(0, 1.0);
-        // Item vectors sum into nothing: they stand beside token vectors in the source, at their scale.
+        // Item vectors stand beside token vectors in the source, so they start at the same scale.
         model.SourceItems?.weight!.normal_(0, 1.0);
         foreach (var stack in new[] { model.Encoder, model.Decoder })
         {
