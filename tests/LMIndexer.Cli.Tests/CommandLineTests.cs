@@ -149,7 +149,9 @@ public sealed class CommandLineTests
         var badHistoryDropout = CliProcess.Run(temp.Path, Quick, "rec", "bench", "--data", "cat", "--index-dir", "bench", "--source", "ids", "--history-dropout", "1");
         Assert.Equal((2, "lmindexer: --history-dropout must be in [0, 1), got 1."), (badHistoryDropout.ExitCode, badHistoryDropout.Error.Trim()));
         var textHistoryDropout = CliProcess.Run(temp.Path, Quick, "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec", "--history-dropout", "0.2");
-        Assert.Equal((2, "lmindexer: --history-dropout needs --source ids (items are found by their ID tokens), not titles."), (textHistoryDropout.ExitCode, textHistoryDropout.Error.Trim()));
+        Assert.Equal((2, "lmindexer: --history-dropout needs --source ids or ids+items (items are found by their ID tokens), not titles."), (textHistoryDropout.ExitCode, textHistoryDropout.Error.Trim()));
+        var itemsWithoutFresh = CliProcess.Run(temp.Path, Quick, "rec", "bench", "--data", "cat", "--index-dir", "bench", "--source", "ids+items");
+        Assert.Equal((2, "lmindexer: --source ids+items needs --fresh-model (the index bundle's network has no item vectors)."), (itemsWithoutFresh.ExitCode, itemsWithoutFresh.Error.Trim()));
         var badSchedule = CliProcess.Run(temp.Path, Quick, "rec", "bench", "--data", "cat", "--index-dir", "bench", "--decay", "step");
         Assert.Equal((2, "lmindexer: Unknown --decay 'step'; expected linear or cosine."), (badSchedule.ExitCode, badSchedule.Error.Trim()));
         var sizeWithoutFresh = CliProcess.Run(temp.Path, Quick, "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec", "--model-size", "mini");

@@ -72,6 +72,13 @@ public sealed class FineTuneCommandOptions
         return options with { HistoryDropout = probability };
     }
 
+    /// <summary>Refuses <c>--source ids+items</c> without <c>--fresh-model</c> before any data is read.</summary>
+    internal static void CheckItemSource(SourceMode mode, bool freshModel)
+    {
+        if (mode == SourceMode.IdsAndItems && !freshModel)
+            throw new CliUsageException("--source ids+items needs --fresh-model (the index bundle's network has no item vectors).");
+    }
+
     /// <summary><c>--decay</c>, shared with the benchmarks that fine-tune.</summary>
     internal static Option<string> DecayOption() => new("--decay") { Description = "Learning-rate decay after warm-up: linear (the reference) or cosine.", DefaultValueFactory = _ => "linear" };
 
@@ -144,6 +151,7 @@ public sealed class FineTuneCommandOptions
         };
         plan.FineTune.Validate();
         plan.Source.Validate();
+        CheckItemSource(plan.Source.Mode, plan.FreshModel);
         return plan;
     }
 }

@@ -98,6 +98,7 @@ public static class RecBenchCommand
                 MaxItemTokens = result.GetValue(itemTokens),
             };
             fineTune = FineTuneCommandOptions.WithHistoryDropout(fineTune, result.GetValue(historyDropout), sourceOptions.Mode) with { GroupByLength = result.GetValue(groupByLength) };
+            FineTuneCommandOptions.CheckItemSource(sourceOptions.Mode, result.GetValue(freshModel));
             var catalog = RecCommands.LoadCatalog(result.GetValue(data)!);
             common.InitializeRuntime(result);
             var clock = Stopwatch.StartNew();
