@@ -82,8 +82,8 @@ public sealed class LeaveOneOutTests
 
         // Item tokens sit above the vocabulary, one per table row, after the item's ID; rows past the
         // model's item count (items added after training) are read by their IDs alone.
-        var items2 = new HistorySource(tokenizer, byId, table, new HistorySourceOptions { Mode = SourceMode.IdsAndItems, ItemTokenCount = 2 });
-        var withItems = items2.Encode(["a", "b", "c"]);
+        var itemSource = new HistorySource(tokenizer, byId, table, new HistorySourceOptions { Mode = SourceMode.IdsAndItems, ItemTokenCount = 2 });
+        var withItems = itemSource.Encode(["a", "b", "c"]);
         var idsOnly = ids.Encode(["a", "b", "c"]);
         var separator = tokenizer.Encode(". ");
         int[] expected = [.. idsOnly[..3], .. separator, .. idsOnly[(3 + separator.Length)..(6 + separator.Length)], tokenizer.VocabSize + 1, .. separator,
