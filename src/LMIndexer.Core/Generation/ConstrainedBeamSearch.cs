@@ -80,9 +80,10 @@ public static class ConstrainedBeamSearch
         // Each model reads the source tokens it has rows for: a plain `ids` recommender in an
         // ensemble with an `ids+items` one reads the same histories without the item tokens.
         var batches = models.Select(ReadableLimit).Distinct()
-            .ToDictionary(limit => limit, limit => TokenBatch.Pad(Readable(sources, limit), config.PadTokenId, device)); // [requests, src] each
-        var masks = models.Select(m => batches[ReadableLimit(m)].Mask).ToArray();
-        var encoded = models.Select(m => m.Encode(batches[ReadableLimit(m)].Ids, batches[ReadableLimit(m)].Mask)).ToArray(); // per model: [requests, src, d_model]
+            .ToDictionary(limit => limit, limit => TokenBatch.Pad(Readable(sources, limit), config.PadTokenId, device));
+        var views = models.Select(m => batches[ReadableLimit(m)]).ToArray();           // per model: [requests, src] ids and mask
+        var masks = views.Select(view => view.Mask).ToArray();
+        var encoded = models.Select((m, i) => m.Encode(views[i].Ids, views[i].Mask)).ToArray(); // per model: [requests, src, d_model]
         var next = TensorArithmetic.Full(requests, 1, config.DecoderStartTokenId, ScalarType.Int64, device); // [rows, 1]
         var scores = torch.zeros(requests, 1, dtype: ScalarType.Float32, device: device); // [requests, beamsPerRequest]
         var nodes = torch.zeros(requests, dtype: ScalarType.Int64, device: device);    // [rows] trie node of each beam
