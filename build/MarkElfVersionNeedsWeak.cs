@@ -68,6 +68,9 @@ public class MarkElfVersionNeedsWeak : Task
             }
             if (changed > 0)
             {
+                // The output file may be a link into the package cache (symbolic or hard): writing
+                // through it would patch the cache for every project. Unlink it and write our own.
+                File.Delete(path);
                 File.WriteAllBytes(path, bytes);
                 Log.LogMessage(MessageImportance.Normal, $"{path}: marked {changed} version need(s) weak");
             }
