@@ -150,6 +150,10 @@ public sealed class CommandLineTests
         Assert.Equal((2, "lmindexer: --history-dropout must be in [0, 1), got 1."), (badHistoryDropout.ExitCode, badHistoryDropout.Error.Trim()));
         var textHistoryDropout = CliProcess.Run(temp.Path, Quick, "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec", "--history-dropout", "0.2");
         Assert.Equal((2, "lmindexer: --history-dropout needs --source ids or ids+items (items are found by their ID tokens), not titles."), (textHistoryDropout.ExitCode, textHistoryDropout.Error.Trim()));
+        var idsItemDropout = CliProcess.Run(temp.Path, Quick, "rec", "bench", "--data", "cat", "--index-dir", "bench", "--source", "ids", "--item-dropout", "0.3");
+        Assert.Equal((2, "lmindexer: --item-dropout needs --source ids+items (it drops item tokens), not ids."), (idsItemDropout.ExitCode, idsItemDropout.Error.Trim()));
+        var badItemDropout = CliProcess.Run(temp.Path, Quick, "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec", "--source", "ids+items", "--fresh-model", "--item-dropout", "1");
+        Assert.Equal((2, "lmindexer: --item-dropout must be in [0, 1), got 1."), (badItemDropout.ExitCode, badItemDropout.Error.Trim()));
         var itemsWithoutFresh = CliProcess.Run(temp.Path, Quick, "rec", "bench", "--data", "cat", "--index-dir", "bench", "--source", "ids+items");
         Assert.Equal((2, "lmindexer: --source ids+items needs --fresh-model (the index bundle's network has no item vectors)."), (itemsWithoutFresh.ExitCode, itemsWithoutFresh.Error.Trim()));
         var badSchedule = CliProcess.Run(temp.Path, Quick, "rec", "bench", "--data", "cat", "--index-dir", "bench", "--decay", "step");

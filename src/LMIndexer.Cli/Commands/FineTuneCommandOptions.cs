@@ -72,6 +72,19 @@ public sealed class FineTuneCommandOptions
         return options with { HistoryDropout = probability };
     }
 
+    /// <summary><c>--item-dropout</c>, for <c>rec train</c> and <c>rec bench</c> with <c>--source ids+items</c>.</summary>
+    internal static Option<double> ItemDropoutOption() => new("--item-dropout") { Description = "With --source ids+items: the chance that each history item's own token (its item vector) is left out of a training source, its ID tokens kept, drawn afresh every time, in [0, 1) (default 0: off)." };
+
+    /// <summary>An <c>--item-dropout</c> value, refused out of range or without item tokens before any data is read.</summary>
+    internal static FineTuneOptions WithItemDropout(FineTuneOptions options, double probability, SourceMode mode)
+    {
+        if (probability is < 0 or >= 1)
+            throw new CliUsageException($"--item-dropout must be in [0, 1), got {probability}.");
+        if (probability > 0 && mode != SourceMode.IdsAndItems)
+            throw new CliUsageException($"--item-dropout needs --source ids+items (it drops item tokens), not {HistorySourceOptions.ModeName(mode)}.");
+        return options with { ItemDropout = probability };
+    }
+
     /// <summary>Refuses <c>--source ids+items</c> without <c>--fresh-model</c> before any data is read.</summary>
     internal static void CheckItemSource(SourceMode mode, bool freshModel)
     {

@@ -62,6 +62,7 @@ public static class RecBenchCommand
         var weightAverage = FineTuneCommandOptions.WeightAverageOption();
         var decay = FineTuneCommandOptions.DecayOption();
         var historyDropout = FineTuneCommandOptions.HistoryDropoutOption();
+        var itemDropout = FineTuneCommandOptions.ItemDropoutOption();
         var groupByLength = FineTuneCommandOptions.GroupByLengthOption();
         var ensembleSeeds = new Option<string>("--ensemble-seeds")
         {
@@ -72,7 +73,7 @@ public static class RecBenchCommand
         var command = new Command("bench", "Recommendation benchmark: LMIndexer IDs vs popularity, rq-VAE IDs and random IDs on one split, written to docs/benchmarks.md.")
         {
             data, indexDir, outDir, systems, steps, batch, lr, warmup, dropout, evalEvery, validationLimit, windows, source, itemTokens, sourceTokens, testLimit, docs, name, sasrecSteps, sasrecEvalEvery, sasrecMaxLength, reuse,
-            freshModel, modelSize, weightDecay, labelSmoothing, weightAverage, decay, historyDropout, groupByLength, ensembleSeeds,
+            freshModel, modelSize, weightDecay, labelSmoothing, weightAverage, decay, historyDropout, itemDropout, groupByLength, ensembleSeeds,
         };
         common.AddTo(command);
         command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
@@ -98,6 +99,7 @@ public static class RecBenchCommand
                 MaxItemTokens = result.GetValue(itemTokens),
             };
             fineTune = FineTuneCommandOptions.WithHistoryDropout(fineTune, result.GetValue(historyDropout), sourceOptions.Mode) with { GroupByLength = result.GetValue(groupByLength) };
+            fineTune = FineTuneCommandOptions.WithItemDropout(fineTune, result.GetValue(itemDropout), sourceOptions.Mode);
             FineTuneCommandOptions.CheckItemSource(sourceOptions.Mode, result.GetValue(freshModel));
             var catalog = RecCommands.LoadCatalog(result.GetValue(data)!);
             common.InitializeRuntime(result);
@@ -286,7 +288,8 @@ public static class RecBenchCommand
         (plan.FineTune.Optimizer.WeightDecay > 0 ? string.Create(CultureInfo.InvariantCulture, $", weight decay {plan.FineTune.Optimizer.WeightDecay:G3}") : "")
         + (plan.FineTune.LabelSmoothing > 0 ? string.Create(CultureInfo.InvariantCulture, $", label smoothing {plan.FineTune.LabelSmoothing:G3}") : "")
         + (plan.FineTune.WeightAverage > 0 ? string.Create(CultureInfo.InvariantCulture, $", a moving average of the weights (decay {plan.FineTune.WeightAverage:G4}) validated and kept") : "")
-        + (plan.FineTune.HistoryDropout > 0 ? string.Create(CultureInfo.InvariantCulture, $", history items but the newest dropped with p {plan.FineTune.HistoryDropout:G3}") : "");
+        + (plan.FineTune.HistoryDropout > 0 ? string.Create(CultureInfo.InvariantCulture, $", history items but the newest dropped with p {plan.FineTune.HistoryDropout:G3}") : "")
+        + (plan.FineTune.ItemDropout > 0 ? string.Create(CultureInfo.InvariantCulture, $", item vectors dropped with p {plan.FineTune.ItemDropout:G3}") : "");
 
     private static string WindowsText(GenerativePlan plan) =>
         (plan.Windows == TrainingWindows.AllPrefixes ? "every prefix of every training sequence" : $"{plan.Passes} sampled windows per user")

@@ -56,7 +56,8 @@ public static class RecCommands
         var windows = WindowsOption();
         var passes = new Option<int>("--passes") { Description = "Sampled windows per user with --windows reference.", DefaultValueFactory = _ => 5 };
         var historyDropout = FineTuneCommandOptions.HistoryDropoutOption();
-        var command = new Command("train", "Fine-tune an index bundle into a recommender and write a serving bundle; reports test metrics.") { data, source, itemTokens, windows, passes, historyDropout };
+        var itemDropout = FineTuneCommandOptions.ItemDropoutOption();
+        var command = new Command("train", "Fine-tune an index bundle into a recommender and write a serving bundle; reports test metrics.") { data, source, itemTokens, windows, passes, historyDropout, itemDropout };
         tune.AddTo(command);
         common.AddTo(command);
         command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
@@ -69,7 +70,11 @@ public static class RecCommands
                 MaxItemTokens = result.GetValue(itemTokens),
             }) with
             { Windows = windowMode, Passes = result.GetValue(passes) };
-            plan = plan with { FineTune = FineTuneCommandOptions.WithHistoryDropout(plan.FineTune, result.GetValue(historyDropout), plan.Source.Mode) };
+            plan = plan with
+            {
+                FineTune = FineTuneCommandOptions.WithItemDropout(
+                    FineTuneCommandOptions.WithHistoryDropout(plan.FineTune, result.GetValue(historyDropout), plan.Source.Mode), result.GetValue(itemDropout), plan.Source.Mode),
+            };
             common.InitializeRuntime(result);
             var output = result.GetValue(tune.Output)!.FullName;
             using var outcome = TrainingProgressView.Run("rec", plan.FineTune.Steps,

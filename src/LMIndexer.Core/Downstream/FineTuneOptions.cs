@@ -32,6 +32,13 @@ public sealed record FineTuneOptions
     public double HistoryDropout { get; init; }
 
     /// <summary>
+    /// Recommendation with <c>ids+items</c> sources: the chance that each history item's own token
+    /// (its item vector) is left out of a training source, its ID tokens kept (0: off). See
+    /// <see cref="ItemVectorDropout"/>.
+    /// </summary>
+    public double ItemDropout { get; init; }
+
+    /// <summary>
     /// Batch sources of similar length together (see <see cref="LengthGroupedOrder"/>; off: every
     /// batch a uniform draw, the reference). Long sources then pad short ones only in their own batches.
     /// </summary>
@@ -68,6 +75,8 @@ public sealed record FineTuneOptions
             throw new ArgumentException($"The weight average's decay must be in [0, 1), got {WeightAverage}.");
         if (HistoryDropout is < 0 or >= 1)
             throw new ArgumentException($"History dropout must be in [0, 1), got {HistoryDropout}.");
+        if (ItemDropout is < 0 or >= 1)
+            throw new ArgumentException($"Item-vector dropout must be in [0, 1), got {ItemDropout}.");
         if (Optimizer.WeightDecay < 0)
             throw new ArgumentException($"Weight decay cannot be negative, got {Optimizer.WeightDecay}.");
         if (Evaluation.Beams < 1)

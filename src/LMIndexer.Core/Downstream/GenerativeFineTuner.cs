@@ -42,6 +42,9 @@ public static class GenerativeFineTuner
         if (options.HistoryDropout > 0 && sourceItemStart is null)
             throw new ArgumentException("History dropout needs to know where the source's items start.", nameof(sourceItemStart));
         var historyDropout = options.HistoryDropout > 0 ? new HistoryItemDropout(options.HistoryDropout, sourceItemStart!) : null;
+        if (options.ItemDropout > 0 && model.Config.SourceItemCount == 0)
+            throw new ArgumentException("Item-vector dropout needs a network with item vectors (--source ids+items).", nameof(options));
+        var itemDropout = options.ItemDropout > 0 ? new ItemVectorDropout(options.ItemDropout, model.Config.VocabSize) : null;
         var rows = train.SelectMany(e => e.Targets.Select(t => (e.Source, Target: t))).ToArray();
         if (rows.Length == 0)
             throw new ArgumentException("There are no training examples.", nameof(train));
@@ -99,11 +102,15 @@ public static class GenerativeFineTuner
                 var sources = new List<int[]>(options.BatchSize);
                 var targets = new List<int[]>(options.BatchSize);
                 // Seeded by step, so a resumed run drops the same items as the uninterrupted one.
-                var dropping = historyDropout is null ? null : new Random(unchecked((options.Seed * 1_000_003) + step));
+                var dropping = historyDropout is null && itemDropout is null ? null : new Random(unchecked((options.Seed * 1_000_003) + step));
                 for (var b = 0; b < options.BatchSize; b++)
                 {
                     var (source, target) = rows[Next()];
-                    sources.Add(historyDropout is null ? source : historyDropout.Apply(source, dropping!));
+                    if (historyDropout is not null)
+                        source = historyDropout.Apply(source, dropping!);
+                    if (itemDropout is not null)
+                        source = itemDropout.Apply(source, dropping!);
+                    sources.Add(source);
                     targets.Add([.. itemIdTokens[target], CatalogTokenizer.EosId]);
                 }
                 lastLoss = optimizer.TrainSeq2SeqStep(model, sources, targets, options.LabelSmoothing);   // targets: ID tokens + </s>

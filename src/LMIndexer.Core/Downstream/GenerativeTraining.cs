@@ -99,6 +99,8 @@ public static class GenerativeTraining
         ArgumentNullException.ThrowIfNull(buildData);
         if (plan.FineTune.HistoryDropout > 0 && !HistorySourceOptions.ReadsIds(plan.Source.Mode))
             throw new ArgumentException($"History dropout needs ID sources (--source ids or ids+items), not {HistorySourceOptions.ModeName(plan.Source.Mode)}.");
+        if (plan.FineTune.ItemDropout > 0 && plan.Source.Mode != SourceMode.IdsAndItems)
+            throw new ArgumentException($"Item-vector dropout needs item tokens (--source ids+items), not {HistorySourceOptions.ModeName(plan.Source.Mode)}.");
         if (plan.Source.Mode == SourceMode.IdsAndItems && !plan.FreshModel)
             throw new ArgumentException("Item tokens (--source ids+items) need a fresh network (--fresh-model): the index bundle's network has no item vectors.");
         var tablePath = Path.Combine(indexBundleDirectory, SemanticIdTable.FileName);
@@ -218,13 +220,14 @@ public static class GenerativeTraining
         ["weightAverage"] = options.WeightAverage.ToString(CultureInfo.InvariantCulture),
         ["decay"] = options.Optimizer.Decay.ToString().ToLowerInvariant(),
         ["historyDropout"] = options.HistoryDropout.ToString(CultureInfo.InvariantCulture),
+        ["itemDropout"] = options.ItemDropout.ToString(CultureInfo.InvariantCulture),
         ["groupByLength"] = options.GroupByLength ? "true" : "false",
     };
 
     /// <summary>What an <see cref="OptimizerProperties"/> entry missing from an older manifest stood for.</summary>
     public static string? UnrecordedOptimizerProperty(string key) => key switch
     {
-        "weightDecay" or "labelSmoothing" or "weightAverage" or "historyDropout" => "0",
+        "weightDecay" or "labelSmoothing" or "weightAverage" or "historyDropout" or "itemDropout" => "0",
         "decay" => "linear",
         "groupByLength" => "false",
         _ => null,

@@ -287,6 +287,26 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
         Assert.Contains("--fresh-model", text.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Item_vector_dropout_changes_what_an_item_source_trains_on_is_recorded_and_needs_item_tokens()
+    {
+        GenerativePlan Dropping(double probability) => Plan(60) with
+        {
+            FreshModel = true,
+            Source = new HistorySourceOptions { Mode = SourceMode.IdsAndItems, MaxSourceTokens = 21 },
+            FineTune = Plan(60).FineTune with { EvalEvery = 0, ValidationLimit = 0, ItemDropout = probability },
+        };
+        using var whole = RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, Dropping(0));
+        using var dropped = RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, Dropping(0.5));
+
+        Assert.True(MaxDifference(whole, dropped) > 1e-4f, "the same seed trained on other sources ends elsewhere");
+        Assert.Equal("0.5", dropped.Bundle.Manifest.Properties["itemDropout"]);
+        Assert.Equal("0", whole.Bundle.Manifest.Properties["itemDropout"]);
+        Assert.Equal(whole.Data.Test.Select(e => e.Source), dropped.Data.Test.Select(e => e.Source));
+        var ids = Assert.Throws<ArgumentException>(() => RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, Dropping(0.5) with { Source = IdSource }));
+        Assert.Contains("--source ids+items", ids.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>The saved bundle, decoded on the test users, ranks above popularity (Recall@10).</summary>
     private static void AssertServedRecommenderBeatsPopularity(ServingBundle serving, TaskData data)
     {
