@@ -122,23 +122,32 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
     private static readonly HistorySourceOptions IdSource = new() { Mode = SourceMode.Ids, MaxSourceTokens = 16 };
 
     [Fact]
-    public void History_dropout_changes_what_an_id_source_trains_on_is_recorded_and_needs_id_sources()
+    public void History_dropout_changes_what_an_id_source_trains_on_is_recorded_and_needs_id_sources() =>
+        AssertTrainingAugmentation(
+            probability => Plan(60) with
+            {
+                Source = IdSource,
+                FineTune = Plan(60).FineTune with { EvalEvery = 0, ValidationLimit = 0, HistoryDropout = probability },
+            },
+            "historyDropout", Plan(1).Source, "needs ID sources");
+
+    /// <summary>
+    /// A source augmentation at p 0.5 trains the same seed to other weights, is recorded in the
+    /// manifest under <paramref name="property"/>, leaves the evaluation sources whole, and is
+    /// refused on <paramref name="unsupportedSource"/>.
+    /// </summary>
+    private void AssertTrainingAugmentation(Func<double, GenerativePlan> dropping, string property, HistorySourceOptions unsupportedSource, string refusal)
     {
-        GenerativePlan Dropping(double probability) => Plan(60) with
-        {
-            Source = IdSource,
-            FineTune = Plan(60).FineTune with { EvalEvery = 0, ValidationLimit = 0, HistoryDropout = probability },
-        };
-        using var whole = RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, Dropping(0));
-        using var dropped = RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, Dropping(0.5));
+        using var whole = RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, dropping(0));
+        using var dropped = RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, dropping(0.5));
 
         Assert.True(MaxDifference(whole, dropped) > 1e-4f, "the same seed trained on other sources ends elsewhere");
-        Assert.Equal("0.5", dropped.Bundle.Manifest.Properties["historyDropout"]);
-        Assert.Equal("0", whole.Bundle.Manifest.Properties["historyDropout"]);
+        Assert.Equal("0.5", dropped.Bundle.Manifest.Properties[property]);
+        Assert.Equal("0", whole.Bundle.Manifest.Properties[property]);
         // Evaluation sources are never augmented.
         Assert.Equal(whole.Data.Test.Select(e => e.Source), dropped.Data.Test.Select(e => e.Source));
-        var text = Assert.Throws<ArgumentException>(() => RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, Dropping(0.5) with { Source = Plan(1).Source }));
-        Assert.Contains("needs ID sources", text.Message, StringComparison.Ordinal);
+        var refused = Assert.Throws<ArgumentException>(() => RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, dropping(0.5) with { Source = unsupportedSource }));
+        Assert.Contains(refusal, refused.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -288,24 +297,15 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
     }
 
     [Fact]
-    public void Item_vector_dropout_changes_what_an_item_source_trains_on_is_recorded_and_needs_item_tokens()
-    {
-        GenerativePlan Dropping(double probability) => Plan(60) with
-        {
-            FreshModel = true,
-            Source = new HistorySourceOptions { Mode = SourceMode.IdsAndItems, MaxSourceTokens = 21 },
-            FineTune = Plan(60).FineTune with { EvalEvery = 0, ValidationLimit = 0, ItemDropout = probability },
-        };
-        using var whole = RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, Dropping(0));
-        using var dropped = RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, Dropping(0.5));
-
-        Assert.True(MaxDifference(whole, dropped) > 1e-4f, "the same seed trained on other sources ends elsewhere");
-        Assert.Equal("0.5", dropped.Bundle.Manifest.Properties["itemDropout"]);
-        Assert.Equal("0", whole.Bundle.Manifest.Properties["itemDropout"]);
-        Assert.Equal(whole.Data.Test.Select(e => e.Source), dropped.Data.Test.Select(e => e.Source));
-        var ids = Assert.Throws<ArgumentException>(() => RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, Dropping(0.5) with { Source = IdSource }));
-        Assert.Contains("--source ids+items", ids.Message, StringComparison.Ordinal);
-    }
+    public void Item_vector_dropout_changes_what_an_item_source_trains_on_is_recorded_and_needs_item_tokens() =>
+        AssertTrainingAugmentation(
+            probability => Plan(60) with
+            {
+                FreshModel = true,
+                Source = new HistorySourceOptions { Mode = SourceMode.IdsAndItems, MaxSourceTokens = 21 },
+                FineTune = Plan(60).FineTune with { EvalEvery = 0, ValidationLimit = 0, ItemDropout = probability },
+            },
+            "itemDropout", IdSource, "needs item tokens (--source ids+items)");
 
     /// <summary>The saved bundle, decoded on the test users, ranks above popularity (Recall@10).</summary>
     private static void AssertServedRecommenderBeatsPopularity(ServingBundle serving, TaskData data)
