@@ -63,7 +63,7 @@ public sealed class FineTuneCommandOptions
     internal static Option<double> HistoryDropoutOption() => new("--history-dropout") { Description = "With --source ids or ids+items: the chance that each history item but the newest is left out of a training source, drawn afresh every time, in [0, 1) (default 0: off, the reference)." };
 
     /// <summary>A <c>--history-dropout</c> value, refused out of range or without ID sources before any data is read.</summary>
-    internal static FineTuneOptions WithHistoryDropout(FineTuneOptions options, double probability, SourceMode mode)
+    private static FineTuneOptions WithHistoryDropout(FineTuneOptions options, double probability, SourceMode mode)
     {
         if (probability is < 0 or >= 1)
             throw new CliUsageException($"--history-dropout must be in [0, 1), got {probability}.");
@@ -76,7 +76,7 @@ public sealed class FineTuneCommandOptions
     internal static Option<double> ItemDropoutOption() => new("--item-dropout") { Description = "With --source ids+items: the chance that each history item's own token (its item vector) is left out of a training source, its ID tokens kept, drawn afresh every time, in [0, 1) (default 0: off)." };
 
     /// <summary>An <c>--item-dropout</c> value, refused out of range or without item tokens before any data is read.</summary>
-    internal static FineTuneOptions WithItemDropout(FineTuneOptions options, double probability, SourceMode mode)
+    private static FineTuneOptions WithItemDropout(FineTuneOptions options, double probability, SourceMode mode)
     {
         if (probability is < 0 or >= 1)
             throw new CliUsageException($"--item-dropout must be in [0, 1), got {probability}.");
@@ -84,6 +84,14 @@ public sealed class FineTuneCommandOptions
             throw new CliUsageException($"--item-dropout needs --source ids+items (it drops item tokens), not {HistorySourceOptions.ModeName(mode)}.");
         return options with { ItemDropout = probability };
     }
+
+    /// <summary>
+    /// <c>--history-dropout</c> and <c>--item-dropout</c> together, as <c>rec train</c> and
+    /// <c>rec bench</c> take them: each checked as <see cref="WithHistoryDropout"/> and
+    /// <see cref="WithItemDropout"/> check it, history dropout first.
+    /// </summary>
+    internal static FineTuneOptions WithSourceDropout(FineTuneOptions options, double historyDropout, double itemDropout, SourceMode mode) =>
+        WithItemDropout(WithHistoryDropout(options, historyDropout, mode), itemDropout, mode);
 
     /// <summary>Refuses <c>--source ids+items</c> without <c>--fresh-model</c> before any data is read.</summary>
     internal static void CheckItemSource(SourceMode mode, bool freshModel)

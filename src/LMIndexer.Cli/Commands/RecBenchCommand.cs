@@ -98,8 +98,7 @@ public static class RecBenchCommand
                 MaxSourceTokens = result.GetValue(sourceTokens),
                 MaxItemTokens = result.GetValue(itemTokens),
             };
-            fineTune = FineTuneCommandOptions.WithHistoryDropout(fineTune, result.GetValue(historyDropout), sourceOptions.Mode) with { GroupByLength = result.GetValue(groupByLength) };
-            fineTune = FineTuneCommandOptions.WithItemDropout(fineTune, result.GetValue(itemDropout), sourceOptions.Mode);
+            fineTune = FineTuneCommandOptions.WithSourceDropout(fineTune, result.GetValue(historyDropout), result.GetValue(itemDropout), sourceOptions.Mode) with { GroupByLength = result.GetValue(groupByLength) };
             FineTuneCommandOptions.CheckItemSource(sourceOptions.Mode, result.GetValue(freshModel));
             var catalog = RecCommands.LoadCatalog(result.GetValue(data)!);
             common.InitializeRuntime(result);

@@ -70,11 +70,7 @@ public static class RecCommands
                 MaxItemTokens = result.GetValue(itemTokens),
             }) with
             { Windows = windowMode, Passes = result.GetValue(passes) };
-            plan = plan with
-            {
-                FineTune = FineTuneCommandOptions.WithItemDropout(
-                    FineTuneCommandOptions.WithHistoryDropout(plan.FineTune, result.GetValue(historyDropout), plan.Source.Mode), result.GetValue(itemDropout), plan.Source.Mode),
-            };
+            plan = plan with { FineTune = FineTuneCommandOptions.WithSourceDropout(plan.FineTune, result.GetValue(historyDropout), result.GetValue(itemDropout), plan.Source.Mode) };
             common.InitializeRuntime(result);
             var output = result.GetValue(tune.Output)!.FullName;
             using var outcome = TrainingProgressView.Run("rec", plan.FineTune.Steps,
