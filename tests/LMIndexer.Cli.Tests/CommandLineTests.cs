@@ -154,6 +154,10 @@ public sealed class CommandLineTests
         Assert.Equal((2, "lmindexer: --item-dropout needs --source ids+items (it drops item tokens), not ids."), (idsItemDropout.ExitCode, idsItemDropout.Error.Trim()));
         var badItemDropout = CliProcess.Run(temp.Path, Quick, "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec", "--source", "ids+items", "--fresh-model", "--item-dropout", "1");
         Assert.Equal((2, "lmindexer: --item-dropout must be in [0, 1), got 1."), (badItemDropout.ExitCode, badItemDropout.Error.Trim()));
+        var idsItemInit = CliProcess.Run(temp.Path, Quick, "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec", "--source", "ids", "--item-init", "ids");
+        Assert.Equal((2, "lmindexer: --item-init needs --source ids+items (it sets item vectors), not ids."), (idsItemInit.ExitCode, idsItemInit.Error.Trim()));
+        var badItemInit = CliProcess.Run(temp.Path, Quick, "rec", "bench", "--data", "cat", "--index-dir", "bench", "--source", "ids+items", "--fresh-model", "--item-init", "mean");
+        Assert.Equal((2, "lmindexer: Unknown --item-init 'mean'; expected random, ids, zero."), (badItemInit.ExitCode, badItemInit.Error.Trim()));
         var itemsWithoutFresh = CliProcess.Run(temp.Path, Quick, "rec", "bench", "--data", "cat", "--index-dir", "bench", "--source", "ids+items");
         Assert.Equal((2, "lmindexer: --source ids+items needs --fresh-model (the index bundle's network has no item vectors)."), (itemsWithoutFresh.ExitCode, itemsWithoutFresh.Error.Trim()));
         var badSchedule = CliProcess.Run(temp.Path, Quick, "rec", "bench", "--data", "cat", "--index-dir", "bench", "--decay", "step");

@@ -93,6 +93,23 @@ public sealed class FineTuneCommandOptions
     internal static FineTuneOptions WithSourceDropout(FineTuneOptions options, double historyDropout, double itemDropout, SourceMode mode) =>
         WithItemDropout(WithHistoryDropout(options, historyDropout, mode), itemDropout, mode);
 
+    /// <summary><c>--item-init</c>, shared by <c>rec train</c> and <c>rec bench</c>.</summary>
+    internal static Option<string> ItemInitOption() => new("--item-init")
+    {
+        Description = "With --source ids+items: where the item vectors start: random (N(0, 1), as token vectors), ids (the mean of the item's learned ID-token vectors) or zero.",
+        DefaultValueFactory = _ => ItemVectorInitializer.Name(ItemVectorInit.Random),
+    };
+
+    /// <summary>An <c>--item-init</c> value, refused when unknown or without item tokens before any data is read.</summary>
+    internal static ItemVectorInit CheckedItemInit(string name, SourceMode mode)
+    {
+        var init = ItemVectorInitializer.Parse(name.ToLowerInvariant())
+            ?? throw new CliUsageException($"Unknown --item-init '{name}'; expected {string.Join(", ", Enum.GetValues<ItemVectorInit>().Select(ItemVectorInitializer.Name))}.");
+        if (init != ItemVectorInit.Random && mode != SourceMode.IdsAndItems)
+            throw new CliUsageException($"--item-init needs --source ids+items (it sets item vectors), not {HistorySourceOptions.ModeName(mode)}.");
+        return init;
+    }
+
     /// <summary>Refuses <c>--source ids+items</c> without <c>--fresh-model</c> before any data is read.</summary>
     internal static void CheckItemSource(SourceMode mode, bool freshModel)
     {

@@ -63,6 +63,7 @@ public static class RecBenchCommand
         var decay = FineTuneCommandOptions.DecayOption();
         var historyDropout = FineTuneCommandOptions.HistoryDropoutOption();
         var itemDropout = FineTuneCommandOptions.ItemDropoutOption();
+        var itemInit = FineTuneCommandOptions.ItemInitOption();
         var groupByLength = FineTuneCommandOptions.GroupByLengthOption();
         var ensembleSeeds = new Option<string>("--ensemble-seeds")
         {
@@ -73,7 +74,7 @@ public static class RecBenchCommand
         var command = new Command("bench", "Recommendation benchmark: LMIndexer IDs vs popularity, rq-VAE IDs and random IDs on one split, written to docs/benchmarks.md.")
         {
             data, indexDir, outDir, systems, steps, batch, lr, warmup, dropout, evalEvery, validationLimit, windows, source, itemTokens, sourceTokens, testLimit, docs, name, sasrecSteps, sasrecEvalEvery, sasrecMaxLength, reuse,
-            freshModel, modelSize, weightDecay, labelSmoothing, weightAverage, decay, historyDropout, itemDropout, groupByLength, ensembleSeeds,
+            freshModel, modelSize, weightDecay, labelSmoothing, weightAverage, decay, historyDropout, itemDropout, itemInit, groupByLength, ensembleSeeds,
         };
         common.AddTo(command);
         command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
@@ -100,6 +101,7 @@ public static class RecBenchCommand
             };
             fineTune = FineTuneCommandOptions.WithSourceDropout(fineTune, result.GetValue(historyDropout), result.GetValue(itemDropout), sourceOptions.Mode) with { GroupByLength = result.GetValue(groupByLength) };
             FineTuneCommandOptions.CheckItemSource(sourceOptions.Mode, result.GetValue(freshModel));
+            var vectorInit = FineTuneCommandOptions.CheckedItemInit(result.GetValue(itemInit)!, sourceOptions.Mode);
             var catalog = RecCommands.LoadCatalog(result.GetValue(data)!);
             common.InitializeRuntime(result);
             var clock = Stopwatch.StartNew();
@@ -111,6 +113,7 @@ public static class RecBenchCommand
                 FreshModel = result.GetValue(freshModel),
                 FreshModelSize = freshSize,
                 FineTune = fineTune,
+                ItemInit = vectorInit,
             };
             var evaluation = plan.FineTune.Evaluation;
             var results = new Dictionary<string, RankingBenchResult>();
@@ -288,7 +291,13 @@ public static class RecBenchCommand
         + (plan.FineTune.LabelSmoothing > 0 ? string.Create(CultureInfo.InvariantCulture, $", label smoothing {plan.FineTune.LabelSmoothing:G3}") : "")
         + (plan.FineTune.WeightAverage > 0 ? string.Create(CultureInfo.InvariantCulture, $", a moving average of the weights (decay {plan.FineTune.WeightAverage:G4}) validated and kept") : "")
         + (plan.FineTune.HistoryDropout > 0 ? string.Create(CultureInfo.InvariantCulture, $", history items but the newest dropped with p {plan.FineTune.HistoryDropout:G3}") : "")
-        + (plan.FineTune.ItemDropout > 0 ? string.Create(CultureInfo.InvariantCulture, $", item vectors dropped with p {plan.FineTune.ItemDropout:G3}") : "");
+        + (plan.FineTune.ItemDropout > 0 ? string.Create(CultureInfo.InvariantCulture, $", item vectors dropped with p {plan.FineTune.ItemDropout:G3}") : "")
+        + plan.ItemInit switch
+        {
+            ItemVectorInit.Ids => ", item vectors initialised from their IDs' token vectors",
+            ItemVectorInit.Zero => ", item vectors initialised at zero",
+            _ => "",
+        };
 
     private static string WindowsText(GenerativePlan plan) =>
         (plan.Windows == TrainingWindows.AllPrefixes ? "every prefix of every training sequence" : $"{plan.Passes} sampled windows per user")
@@ -316,6 +325,8 @@ public static class RecBenchCommand
             && properties.GetValueOrDefault("validationLimit", BenchFineTuning.DefaultValidationLimit.ToString(CultureInfo.InvariantCulture))
                 == plan.FineTune.ValidationLimit.ToString(CultureInfo.InvariantCulture)
             && properties.GetValueOrDefault("freshModel", "false") == (plan.FreshModel ? "true" : "false")
+            // Bundles from before the initialisation was recorded started from random item vectors.
+            && properties.GetValueOrDefault("itemInit", ItemVectorInitializer.Name(ItemVectorInit.Random)) == ItemVectorInitializer.Name(plan.ItemInit)
             && properties.GetValueOrDefault("vocabulary", GenerativePlan.DefaultVocabularyName) == plan.VocabularyName
             // The shape decides, not the preset's name: a bundle trained at the same sizes is the same network.
             && (plan.FreshModelSize is not { } size

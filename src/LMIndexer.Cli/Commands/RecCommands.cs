@@ -57,7 +57,8 @@ public static class RecCommands
         var passes = new Option<int>("--passes") { Description = "Sampled windows per user with --windows reference.", DefaultValueFactory = _ => 5 };
         var historyDropout = FineTuneCommandOptions.HistoryDropoutOption();
         var itemDropout = FineTuneCommandOptions.ItemDropoutOption();
-        var command = new Command("train", "Fine-tune an index bundle into a recommender and write a serving bundle; reports test metrics.") { data, source, itemTokens, windows, passes, historyDropout, itemDropout };
+        var itemInit = FineTuneCommandOptions.ItemInitOption();
+        var command = new Command("train", "Fine-tune an index bundle into a recommender and write a serving bundle; reports test metrics.") { data, source, itemTokens, windows, passes, historyDropout, itemDropout, itemInit };
         tune.AddTo(command);
         common.AddTo(command);
         command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
@@ -70,7 +71,11 @@ public static class RecCommands
                 MaxItemTokens = result.GetValue(itemTokens),
             }) with
             { Windows = windowMode, Passes = result.GetValue(passes) };
-            plan = plan with { FineTune = FineTuneCommandOptions.WithSourceDropout(plan.FineTune, result.GetValue(historyDropout), result.GetValue(itemDropout), plan.Source.Mode) };
+            plan = plan with
+            {
+                FineTune = FineTuneCommandOptions.WithSourceDropout(plan.FineTune, result.GetValue(historyDropout), result.GetValue(itemDropout), plan.Source.Mode),
+                ItemInit = FineTuneCommandOptions.CheckedItemInit(result.GetValue(itemInit)!, plan.Source.Mode),
+            };
             common.InitializeRuntime(result);
             var output = result.GetValue(tune.Output)!.FullName;
             using var outcome = TrainingProgressView.Run("rec", plan.FineTune.Steps,

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -223,6 +224,13 @@ public static class GenerativeFineTuner
             sha.AppendData(Encoding.UTF8.GetBytes($"{string.Join(',', source)}>{target}\n"));
         foreach (var tokens in itemIdTokens)
             sha.AppendData(Encoding.UTF8.GetBytes(string.Join(',', tokens) + "\n"));
+        // Item vectors may start other than the seed draws them (ItemVectorInit): a checkpoint
+        // trained from other starting vectors restarts.
+        if (model.SourceItems?.weight is { } items)
+        {
+            using var cpu = items.detach().to(ScalarType.Float32).cpu();
+            sha.AppendData(MemoryMarshal.AsBytes(cpu.data<float>().ToArray().AsSpan()));
+        }
         return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 }

@@ -45,6 +45,9 @@ public sealed record GenerativePlan
 
     public IdSource Ids { get; init; } = IdSource.Bundle;
 
+    /// <summary>With <see cref="SourceMode.IdsAndItems"/>: where the fresh network's item vectors start.</summary>
+    public ItemVectorInit ItemInit { get; init; } = ItemVectorInit.Random;
+
     /// <summary>
     /// Whether the network's vocabulary is the ID tokens alone: a fresh network reading ID
     /// sources never sees text, and its untrained text rows would only cost time in the LM head
@@ -101,6 +104,8 @@ public static class GenerativeTraining
             throw new ArgumentException($"History dropout needs ID sources (--source ids or ids+items), not {HistorySourceOptions.ModeName(plan.Source.Mode)}.");
         if (plan.FineTune.ItemDropout > 0 && plan.Source.Mode != SourceMode.IdsAndItems)
             throw new ArgumentException($"Item-vector dropout needs item tokens (--source ids+items), not {HistorySourceOptions.ModeName(plan.Source.Mode)}.");
+        if (plan.ItemInit != ItemVectorInit.Random && plan.Source.Mode != SourceMode.IdsAndItems)
+            throw new ArgumentException($"Item-vector initialisation needs item tokens (--source ids+items), not {HistorySourceOptions.ModeName(plan.Source.Mode)}.");
         if (plan.Source.Mode == SourceMode.IdsAndItems && !plan.FreshModel)
             throw new ArgumentException("Item tokens (--source ids+items) need a fresh network (--fresh-model): the index bundle's network has no item vectors.");
         var tablePath = Path.Combine(indexBundleDirectory, SemanticIdTable.FileName);
@@ -143,6 +148,7 @@ public static class GenerativeTraining
             var data = buildData(bundle, table);
             var trie = IdTrie.FromTable(table, bundle.Tokenizer);
             var idTokens = table.Ids.Select(id => IdTrie.IdTokens(id, bundle.Tokenizer)).ToList();
+            ItemVectorInitializer.Apply(model, idTokens, plan.ItemInit);
             using var tables = new TrieTables(trie, Runtime.TorchRuntime.Device);
             var report = GenerativeFineTuner.Train(model, idTokens, data.Train, data.Validation, tables, plan.FineTune, SourceItemStart(plan, bundle.Tokenizer), progress, cancellationToken);
             var manifest = new BundleManifest
@@ -163,6 +169,7 @@ public static class GenerativeTraining
                     // Where new catalog items get their IDs from (serving assigns them with the indexer).
                     ["indexer"] = plan.Ids == IdSource.Random ? "" : Path.GetFullPath(indexBundleDirectory),
                     ["freshModel"] = plan.FreshModel ? "true" : "false",
+                    ["itemInit"] = ItemVectorInitializer.Name(plan.ItemInit),
                     ["modelSize"] = plan.FreshModelSize ?? "",
                     ["vocabulary"] = plan.VocabularyName,
                     ["dropout"] = model.Config.DropoutRate.ToString(CultureInfo.InvariantCulture),

@@ -1,8 +1,10 @@
 using LMIndexer.Core.Data;
 using LMIndexer.Core.Data.Synthetic;
 using LMIndexer.Core.Downstream;
+using LMIndexer.Core.Generation;
 using LMIndexer.Core.Indexing;
 using LMIndexer.Core.Training;
+using TorchSharp;
 
 namespace LMIndexer.Core.Tests.Downstream;
 
@@ -306,6 +308,41 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
                 FineTune = Plan(60).FineTune with { EvalEvery = 0, ValidationLimit = 0, ItemDropout = probability },
             },
             "itemDropout", IdSource, "needs item tokens (--source ids+items)");
+
+    [Fact]
+    public void Item_vectors_start_from_their_ids_when_asked_which_is_recorded_and_needs_item_tokens()
+    {
+        GenerativePlan Items(ItemVectorInit init) => Plan(1) with
+        {
+            FreshModel = true,
+            Source = new HistorySourceOptions { Mode = SourceMode.IdsAndItems, MaxSourceTokens = 21 },
+            FineTune = Plan(1).FineTune with { EvalEvery = 0, ValidationLimit = 0 },
+            ItemInit = init,
+        };
+        using var drawn = RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, Items(ItemVectorInit.Random));
+        using var fromIds = RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, Items(ItemVectorInit.Ids));
+
+        Assert.Equal("ids", fromIds.Bundle.Manifest.Properties["itemInit"]);
+        Assert.Equal("random", drawn.Bundle.Manifest.Properties["itemInit"]);
+        // One optimizer step moves no weight far: the item vectors are still about their IDs' mean.
+        Assert.True(DistanceFromIdMeans(fromIds) < 0.05f, $"{DistanceFromIdMeans(fromIds)}");
+        Assert.True(DistanceFromIdMeans(drawn) > 0.5f, $"{DistanceFromIdMeans(drawn)}");
+        var refused = Assert.Throws<ArgumentException>(() => RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, Items(ItemVectorInit.Zero) with { Source = IdSource }));
+        Assert.Contains("initialisation needs item tokens (--source ids+items)", refused.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>The largest distance of an item vector from the mean of its learned ID-token vectors.</summary>
+    private static float DistanceFromIdMeans(GenerativeOutcome outcome)
+    {
+        var model = outcome.Bundle.Model;
+        var learned = outcome.Table.Ids[0].Length - 1;
+        var tokens = outcome.Table.Ids.SelectMany(id => IdTrie.IdTokens(id, outcome.Bundle.Tokenizer).Take(learned).Select(t => (long)t)).ToArray();
+        using var index = torch.tensor(tokens);
+        using var rows = model.Shared.weight!.detach().index_select(0, index);
+        using var means = rows.reshape(outcome.Table.Count, learned, -1).mean([1]);
+        using var gap = (model.SourceItems!.weight!.detach() - means).abs().max();
+        return gap.item<float>();
+    }
 
     /// <summary>The saved bundle, decoded on the test users, ranks above popularity (Recall@10).</summary>
     private static void AssertServedRecommenderBeatsPopularity(ServingBundle serving, TaskData data)
