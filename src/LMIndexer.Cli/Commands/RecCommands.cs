@@ -63,7 +63,6 @@ public static class RecCommands
         common.AddTo(command);
         command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
         {
-            var catalog = LoadCatalog(result.GetValue(data)!);
             var windowMode = ParseWindows(result.GetValue(windows)!);
             var plan = tune.Build(result, result.GetValue(common.Seed), new HistorySourceOptions
             {
@@ -76,6 +75,8 @@ public static class RecCommands
                 FineTune = FineTuneCommandOptions.WithSourceDropout(plan.FineTune, result.GetValue(historyDropout), result.GetValue(itemDropout), plan.Source.Mode),
                 ItemInit = FineTuneCommandOptions.CheckedItemInit(result.GetValue(itemInit)!, plan.Source.Mode),
             };
+            // Every option is checked before the catalog is read: a usage error costs no load.
+            var catalog = LoadCatalog(result.GetValue(data)!);
             common.InitializeRuntime(result);
             var output = result.GetValue(tune.Output)!.FullName;
             using var outcome = TrainingProgressView.Run("rec", plan.FineTune.Steps,
