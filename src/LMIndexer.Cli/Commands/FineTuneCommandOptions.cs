@@ -110,6 +110,22 @@ public sealed class FineTuneCommandOptions
         return init;
     }
 
+    /// <summary><c>--dense-loss</c>, for <c>rec train</c> and <c>rec bench</c> with <c>--source ids+items</c>.</summary>
+    internal static Option<double> DenseLossOption() => new("--dense-loss")
+    {
+        Description = "With --source ids+items: train a dense item head beside the ID tokens (LIGER's hybrid) with this weight on its full-softmax loss over all items; the recommender then ranks the beam's items and the head's best items by both scores (default 0: no head).",
+    };
+
+    /// <summary>A <c>--dense-loss</c> weight, refused when negative or without item vectors before any data is read.</summary>
+    internal static FineTuneOptions WithDenseLoss(FineTuneOptions options, double weight, SourceMode mode)
+    {
+        if (weight < 0 || !double.IsFinite(weight))
+            throw new CliUsageException($"--dense-loss must be a number of at least 0, got {weight}.");
+        if (weight > 0 && mode != SourceMode.IdsAndItems)
+            throw new CliUsageException($"--dense-loss needs --source ids+items (the head scores item vectors), not {HistorySourceOptions.ModeName(mode)}.");
+        return options with { DenseLoss = weight };
+    }
+
     /// <summary>Refuses <c>--source ids+items</c> without <c>--fresh-model</c> before any data is read.</summary>
     internal static void CheckItemSource(SourceMode mode, bool freshModel)
     {

@@ -64,6 +64,7 @@ public static class RecBenchCommand
         var historyDropout = FineTuneCommandOptions.HistoryDropoutOption();
         var itemDropout = FineTuneCommandOptions.ItemDropoutOption();
         var itemInit = FineTuneCommandOptions.ItemInitOption();
+        var denseLoss = FineTuneCommandOptions.DenseLossOption();
         var groupByLength = FineTuneCommandOptions.GroupByLengthOption();
         var ensembleSeeds = new Option<string>("--ensemble-seeds")
         {
@@ -74,7 +75,7 @@ public static class RecBenchCommand
         var command = new Command("bench", "Recommendation benchmark: LMIndexer IDs vs popularity, rq-VAE IDs and random IDs on one split, written to docs/benchmarks.md.")
         {
             data, indexDir, outDir, systems, steps, batch, lr, warmup, dropout, evalEvery, validationLimit, windows, source, itemTokens, sourceTokens, testLimit, docs, name, sasrecSteps, sasrecEvalEvery, sasrecMaxLength, reuse,
-            freshModel, modelSize, weightDecay, labelSmoothing, weightAverage, decay, historyDropout, itemDropout, itemInit, groupByLength, ensembleSeeds,
+            freshModel, modelSize, weightDecay, labelSmoothing, weightAverage, decay, historyDropout, itemDropout, itemInit, denseLoss, groupByLength, ensembleSeeds,
         };
         common.AddTo(command);
         command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
@@ -100,6 +101,7 @@ public static class RecBenchCommand
                 MaxItemTokens = result.GetValue(itemTokens),
             };
             fineTune = FineTuneCommandOptions.WithSourceDropout(fineTune, result.GetValue(historyDropout), result.GetValue(itemDropout), sourceOptions.Mode) with { GroupByLength = result.GetValue(groupByLength) };
+            fineTune = FineTuneCommandOptions.WithDenseLoss(fineTune, result.GetValue(denseLoss), sourceOptions.Mode);
             FineTuneCommandOptions.CheckItemSource(sourceOptions.Mode, result.GetValue(freshModel));
             var vectorInit = FineTuneCommandOptions.CheckedItemInit(result.GetValue(itemInit)!, sourceOptions.Mode);
             var catalog = RecCommands.LoadCatalog(result.GetValue(data)!);
@@ -297,7 +299,8 @@ public static class RecBenchCommand
             ItemVectorInit.Ids => ", item vectors initialised from their IDs' token vectors",
             ItemVectorInit.Zero => ", item vectors initialised at zero",
             _ => "",
-        };
+        }
+        + (plan.FineTune.DenseLoss > 0 ? string.Create(CultureInfo.InvariantCulture, $", a dense item head trained beside the IDs (loss weight {plan.FineTune.DenseLoss:G3}) and items ranked by both (hybrid)") : "");
 
     private static string WindowsText(GenerativePlan plan) =>
         (plan.Windows == TrainingWindows.AllPrefixes ? "every prefix of every training sequence" : $"{plan.Passes} sampled windows per user")

@@ -3,6 +3,7 @@ using System.Globalization;
 using LMIndexer.Cli.Console;
 using LMIndexer.Core.Data;
 using LMIndexer.Core.Downstream;
+using LMIndexer.Core.Generation;
 using LMIndexer.Core.Runtime;
 using Spectre.Console;
 
@@ -58,7 +59,8 @@ public static class RecCommands
         var historyDropout = FineTuneCommandOptions.HistoryDropoutOption();
         var itemDropout = FineTuneCommandOptions.ItemDropoutOption();
         var itemInit = FineTuneCommandOptions.ItemInitOption();
-        var command = new Command("train", "Fine-tune an index bundle into a recommender and write a serving bundle; reports test metrics.") { data, source, itemTokens, windows, passes, historyDropout, itemDropout, itemInit };
+        var denseLoss = FineTuneCommandOptions.DenseLossOption();
+        var command = new Command("train", "Fine-tune an index bundle into a recommender and write a serving bundle; reports test metrics.") { data, source, itemTokens, windows, passes, historyDropout, itemDropout, itemInit, denseLoss };
         tune.AddTo(command);
         common.AddTo(command);
         command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
@@ -72,7 +74,9 @@ public static class RecCommands
             { Windows = windowMode, Passes = result.GetValue(passes) };
             plan = plan with
             {
-                FineTune = FineTuneCommandOptions.WithSourceDropout(plan.FineTune, result.GetValue(historyDropout), result.GetValue(itemDropout), plan.Source.Mode),
+                FineTune = FineTuneCommandOptions.WithDenseLoss(
+                    FineTuneCommandOptions.WithSourceDropout(plan.FineTune, result.GetValue(historyDropout), result.GetValue(itemDropout), plan.Source.Mode),
+                    result.GetValue(denseLoss), plan.Source.Mode),
                 ItemInit = FineTuneCommandOptions.CheckedItemInit(result.GetValue(itemInit)!, plan.Source.Mode),
             };
             // Every option is checked before the catalog is read: a usage error costs no load.
@@ -112,7 +116,12 @@ public static class RecCommands
             Description = "Another serving bundle of the same IDs and source (once per bundle): beams are scored by the mean log-probability of all the models.",
             DefaultValueFactory = _ => [],
         };
-        var command = new Command("eval", "Full-ranking Recall/NDCG/MAP/MRR @5 and @10 of a serving bundle on the leave-one-out split.") { data, bundle, split, beams, batch, limit, report, ensemble };
+        var ranking = new Option<string?>("--ranking")
+        {
+            Description = $"How items are ranked: {RankingModes.NamesText} (dense and hybrid need bundles trained with --dense-loss; default: hybrid for those, generative otherwise).",
+        };
+        var denseWeight = new Option<double>("--dense-weight") { Description = "--ranking hybrid: the weight of the dense log-probability beside the ID's sequence log-probability.", DefaultValueFactory = _ => 1 };
+        var command = new Command("eval", "Full-ranking Recall/NDCG/MAP/MRR @5 and @10 of a serving bundle on the leave-one-out split.") { data, bundle, split, beams, batch, limit, report, ensemble, ranking, denseWeight };
         common.AddTo(command);
         command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
         {
@@ -120,6 +129,11 @@ public static class RecCommands
             var which = result.GetValue(split)!;
             if (which is not ("test" or "validation"))
                 throw new CliUsageException($"Unknown --split '{which}'; expected test or validation.");
+            var rankingMode = result.GetValue(ranking) is { } rankingName
+                ? RankingModes.Parse(rankingName.ToLowerInvariant()) ?? throw new CliUsageException($"Unknown --ranking '{rankingName}'; expected {RankingModes.NamesText}.")
+                : (RankingMode?)null;
+            if (result.GetValue(denseWeight) is var weight && (weight < 0 || !double.IsFinite(weight)))
+                throw new CliUsageException($"--dense-weight must be a number of at least 0, got {weight}.");
             common.InitializeRuntime(result);
             using var serving = ServingBundle.Load(result.GetValue(bundle)!.FullName, TorchRuntime.Device);
             if (serving.Task != "recommendation")
@@ -129,12 +143,20 @@ public static class RecCommands
             var examples = which == "test" ? taskData.Test : taskData.Validation;
             if (result.GetValue(limit) > 0)
                 examples = [.. examples.Take(result.GetValue(limit))];
-            var options = new EvaluationOptions { Beams = result.GetValue(beams), BatchSize = result.GetValue(batch) };
             var members = LoadEnsemble(serving, result.GetValue(ensemble)!);
             try
             {
                 var models = (IReadOnlyList<Core.Model.T5Model>)[serving.Bundle.Model, .. members.Select(m => m.Bundle.Model)];
-                var evaluation = ProgressBar.Run($"rec eval ({which}{(members.Count > 0 ? $", {models.Count} models" : "")})", examples.Count,
+                if (rankingMode is RankingMode.Dense or RankingMode.Hybrid && models.Any(m => !m.Config.DenseItemHead))
+                    throw new CliUsageException($"--ranking {RankingModes.Name(rankingMode.Value)} needs bundles with a dense item head (trained with --dense-loss).");
+                var options = new EvaluationOptions
+                {
+                    Beams = result.GetValue(beams),
+                    BatchSize = result.GetValue(batch),
+                    Ranking = rankingMode ?? RankingModes.DefaultFor(models),
+                    DenseWeight = result.GetValue(denseWeight),
+                };
+                var evaluation = ProgressBar.Run($"rec eval ({which}, {RankingModes.Name(options.Ranking!.Value)}{(members.Count > 0 ? $", {models.Count} models" : "")})", examples.Count,
                     progress => GenerativeEvaluator.Evaluate(models, examples, serving.Tables, options, progress, cancellation));
                 var popularity = GenerativeEvaluator.EvaluateRanking(examples, _ => taskData.Popularity, options);
                 var markov = MarkovBaseline(catalog, serving.Table, which, result.GetValue(limit), options);

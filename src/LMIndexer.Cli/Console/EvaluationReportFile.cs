@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using LMIndexer.Core.Downstream;
 using LMIndexer.Core.Evaluation;
+using LMIndexer.Core.Generation;
 
 namespace LMIndexer.Cli.Console;
 
@@ -26,6 +27,9 @@ public static class EvaluationReportFile
                 ["batchSize"] = options.BatchSize,
                 ["cutoffs"] = new JsonArray([.. options.Cutoffs.Select(c => (JsonNode)c)]),
                 ["definition"] = options.Definition.ToString(),
+                // Null: the networks' default (hybrid with a dense item head, generative without).
+                ["ranking"] = options.Ranking is { } ranking ? RankingModes.Name(ranking) : null,
+                ["denseWeight"] = options.DenseWeight,
                 ["source"] = HistorySourceOptions.ModeName(serving.Source.Mode),
                 ["maxSourceTokens"] = serving.Source.MaxSourceTokens,
                 ["model"] = JsonSerializer.SerializeToNode(serving.Bundle.Manifest.Properties),

@@ -39,6 +39,12 @@ public sealed record FineTuneOptions
     public double ItemDropout { get; init; }
 
     /// <summary>
+    /// Weight of the dense item head's loss (<see cref="Model.T5Config.DenseItemHead"/>): a
+    /// full-softmax cross-entropy over every item, added to the ID tokens' loss (0: no head).
+    /// </summary>
+    public double DenseLoss { get; init; }
+
+    /// <summary>
     /// Batch sources of similar length together (see <see cref="LengthGroupedOrder"/>; off: every
     /// batch a uniform draw, the reference). Long sources then pad short ones only in their own batches.
     /// </summary>
@@ -77,6 +83,8 @@ public sealed record FineTuneOptions
             throw new ArgumentException($"History dropout must be in [0, 1), got {HistoryDropout}.");
         if (ItemDropout is < 0 or >= 1)
             throw new ArgumentException($"Item-vector dropout must be in [0, 1), got {ItemDropout}.");
+        if (DenseLoss < 0 || !double.IsFinite(DenseLoss))
+            throw new ArgumentException($"The dense loss weight must be a finite number of at least 0, got {DenseLoss}.");
         if (Optimizer.WeightDecay < 0)
             throw new ArgumentException($"Weight decay cannot be negative, got {Optimizer.WeightDecay}.");
         if (Evaluation.Beams < 1)

@@ -17,6 +17,12 @@ public sealed record EvaluationOptions
     public IReadOnlyList<int> Cutoffs { get; init; } = [5, 10];
 
     public MetricDefinition Definition { get; init; } = MetricDefinition.Reference;
+
+    /// <summary>How items are ranked; null: the networks' default (<see cref="RankingModes.DefaultFor"/>).</summary>
+    public RankingMode? Ranking { get; init; }
+
+    /// <summary>Hybrid ranking: the dense log-probability's weight beside the sequence log-probability.</summary>
+    public double DenseWeight { get; init; } = 1;
 }
 
 /// <summary>Mean ranking metrics of a run and how long it took.</summary>
@@ -27,7 +33,8 @@ public sealed record EvaluationResult(IReadOnlyDictionary<string, double> Metric
 
 /// <summary>
 /// Full-ranking evaluation as the reference: every example's constrained beams, ranked by beam
-/// order (unique items), scored against its relevant items.
+/// order (unique items), scored against its relevant items. Networks with a dense item head rank
+/// as <see cref="EvaluationOptions.Ranking"/> says (<see cref="ItemRanker"/>).
 /// </summary>
 public static class GenerativeEvaluator
 {
@@ -44,6 +51,7 @@ public static class GenerativeEvaluator
         ArgumentNullException.ThrowIfNull(examples);
         var accumulator = new RankingAccumulator(options.Cutoffs, options.Definition);
         var clock = Stopwatch.StartNew();
+        var ranking = options.Ranking ?? RankingModes.DefaultFor(models);
         var wasTraining = models.Select(m => m.training).ToArray();
         foreach (var model in models)
             model.eval();
@@ -53,7 +61,7 @@ public static class GenerativeEvaluator
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var batch = examples.Skip(start).Take(options.BatchSize).ToList();
-                var ranked = ConstrainedBeamSearch.Search(models, [.. batch.Select(e => e.Source)], trie, options.Beams);
+                var ranked = ItemRanker.Rank(models, [.. batch.Select(e => e.Source)], trie, options.Beams, ranking, options.DenseWeight);
                 for (var i = 0; i < batch.Count; i++)
                     accumulator.Add([.. ranked[i].Select(r => r.Item)], batch[i].Targets.ToHashSet());
                 progress?.Report(Math.Min(examples.Count, start + batch.Count));

@@ -46,6 +46,10 @@ public static class GenerativeFineTuner
         if (options.ItemDropout > 0 && model.Config.SourceItemCount == 0)
             throw new ArgumentException("Item-vector dropout needs a network with item vectors (--source ids+items).", nameof(options));
         var itemDropout = options.ItemDropout > 0 ? new ItemVectorDropout(options.ItemDropout, model.Config.VocabSize) : null;
+        if ((options.DenseLoss > 0) != model.Config.DenseItemHead)
+            throw new ArgumentException(model.Config.DenseItemHead
+                ? "The network has a dense item head; it needs a dense loss weight above 0 to train it."
+                : "A dense loss needs a network with a dense item head (T5Config.DenseItemHead).", nameof(options));
         var rows = train.SelectMany(e => e.Targets.Select(t => (e.Source, Target: t))).ToArray();
         if (rows.Length == 0)
             throw new ArgumentException("There are no training examples.", nameof(train));
@@ -102,6 +106,7 @@ public static class GenerativeFineTuner
                     torch.manual_seed(options.Seed + step);
                 var sources = new List<int[]>(options.BatchSize);
                 var targets = new List<int[]>(options.BatchSize);
+                var items = new List<int>(options.BatchSize);
                 // Seeded by step, so a resumed run drops the same items as the uninterrupted one.
                 var dropping = historyDropout is null && itemDropout is null ? null : new Random(unchecked((options.Seed * 1_000_003) + step));
                 for (var b = 0; b < options.BatchSize; b++)
@@ -113,8 +118,11 @@ public static class GenerativeFineTuner
                         source = itemDropout.Apply(source, dropping!);
                     sources.Add(source);
                     targets.Add([.. itemIdTokens[target], CatalogTokenizer.EosId]);
+                    items.Add(target);
                 }
-                lastLoss = optimizer.TrainSeq2SeqStep(model, sources, targets, options.LabelSmoothing);   // targets: ID tokens + </s>
+                // targets: ID tokens + </s>; items: the same targets as rows of the item-vector table
+                lastLoss = optimizer.TrainSeq2SeqStep(model, sources, targets, options.LabelSmoothing,
+                    options.DenseLoss > 0 ? new DenseItemTargets(items, options.DenseLoss) : null);
                 average?.Update(liveWeights);
                 if (double.IsNaN(first))
                     first = lastLoss;

@@ -106,6 +106,8 @@ public static class GenerativeTraining
             throw new ArgumentException($"Item-vector dropout needs item tokens (--source ids+items), not {HistorySourceOptions.ModeName(plan.Source.Mode)}.");
         if (plan.ItemInit != ItemVectorInit.Random && plan.Source.Mode != SourceMode.IdsAndItems)
             throw new ArgumentException($"Item-vector initialisation needs item tokens (--source ids+items), not {HistorySourceOptions.ModeName(plan.Source.Mode)}.");
+        if (plan.FineTune.DenseLoss > 0 && plan.Source.Mode != SourceMode.IdsAndItems)
+            throw new ArgumentException($"A dense item head scores item vectors (--source ids+items), not {HistorySourceOptions.ModeName(plan.Source.Mode)}.");
         if (plan.Source.Mode == SourceMode.IdsAndItems && !plan.FreshModel)
             throw new ArgumentException("Item tokens (--source ids+items) need a fresh network (--fresh-model): the index bundle's network has no item vectors.");
         var tablePath = Path.Combine(indexBundleDirectory, SemanticIdTable.FileName);
@@ -130,6 +132,7 @@ public static class GenerativeTraining
                     VocabSize = tokenizer.VocabSize,
                     DropoutRate = plan.Dropout ?? bundle.Model.Config.DropoutRate,
                     SourceItemCount = plan.Source.Mode == SourceMode.IdsAndItems ? table.Count : 0,
+                    DenseItemHead = plan.FineTune.DenseLoss > 0,
                 });
                 bundle.Dispose();
                 bundle = new ModelBundle(model, tokenizer, bundle.Manifest);
@@ -228,13 +231,14 @@ public static class GenerativeTraining
         ["decay"] = options.Optimizer.Decay.ToString().ToLowerInvariant(),
         ["historyDropout"] = options.HistoryDropout.ToString(CultureInfo.InvariantCulture),
         ["itemDropout"] = options.ItemDropout.ToString(CultureInfo.InvariantCulture),
+        ["denseLoss"] = options.DenseLoss.ToString(CultureInfo.InvariantCulture),
         ["groupByLength"] = options.GroupByLength ? "true" : "false",
     };
 
     /// <summary>What an <see cref="OptimizerProperties"/> entry missing from an older manifest stood for.</summary>
     public static string? UnrecordedOptimizerProperty(string key) => key switch
     {
-        "weightDecay" or "labelSmoothing" or "weightAverage" or "historyDropout" or "itemDropout" => "0",
+        "weightDecay" or "labelSmoothing" or "weightAverage" or "historyDropout" or "itemDropout" or "denseLoss" => "0",
         "decay" => "linear",
         "groupByLength" => "false",
         _ => null,

@@ -106,6 +106,31 @@ public sealed class IdTrie
         return new IdTrie(length, sequences.Count, offsets, [.. tokens], [.. children], [.. depthStart], leafItem);
     }
 
+    /// <summary>
+    /// Every item's token sequence, by item (the sequences <see cref="Build"/> was given), read back
+    /// from the edges: what a caller scoring chosen items needs instead of decoding them.
+    /// </summary>
+    public int[][] ItemTokens()
+    {
+        var result = new int[ItemCount][];
+        var path = new int[Length];
+        void Walk(int node, int depth)
+        {
+            if (depth == Length)
+            {
+                result[LeafItem[node]] = [.. path];
+                return;
+            }
+            for (var e = Offsets[node]; e < Offsets[node + 1]; e++)
+            {
+                path[depth] = Tokens[e];
+                Walk(Children[e], depth + 1);
+            }
+        }
+        Walk(Root, 0);
+        return result;
+    }
+
     /// <summary>The trie of a table's IDs as the tokenizer's ID tokens (position p → <c>&lt;id_p_k&gt;</c>).</summary>
     public static IdTrie FromTable(SemanticIdTable table, CatalogTokenizer tokenizer)
     {

@@ -18,6 +18,7 @@ public sealed class TrieTables : IDisposable
     {
         ArgumentNullException.ThrowIfNull(trie);
         Trie = trie;
+        ItemTokens = trie.ItemTokens();
         children = new Tensor[trie.Length];
         FirstToken = new int[trie.Length];
         Width = new int[trie.Length];
@@ -40,6 +41,9 @@ public sealed class TrieTables : IDisposable
     }
 
     public IdTrie Trie { get; }
+
+    /// <summary>[items][length] each item's ID tokens (<see cref="IdTrie.ItemTokens"/>), for scoring chosen items.</summary>
+    public IReadOnlyList<int[]> ItemTokens { get; }
 
     /// <summary>First vocabulary id of the tokens allowed at each depth.</summary>
     public int[] FirstToken { get; }

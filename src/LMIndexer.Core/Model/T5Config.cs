@@ -37,6 +37,15 @@ public sealed record T5Config
     /// </summary>
     public int SourceItemCount { get; init; }
 
+    /// <summary>
+    /// A dense item head beside the ID tokens (LIGER's hybrid, Yang et al. 2024): the decoder's
+    /// first-step state, projected, scored against the item vectors of <see cref="SourceItemCount"/>
+    /// (tied, as SASRec ties its input and output item embeddings). It lets a recommender rank the
+    /// beam's items, and items the beam missed, by item-level similarity as well as by their IDs.
+    /// Needs item vectors. False: none (every bundle before it).
+    /// </summary>
+    public bool DenseItemHead { get; init; }
+
     public int PadTokenId { get; init; }
     public int EosTokenId { get; init; } = 1;
     public int DecoderStartTokenId { get; init; }
@@ -123,5 +132,7 @@ public sealed record T5Config
             throw new ArgumentException($"Dropout rate {DropoutRate} must be in [0, 1).");
         if (SourceItemCount < 0)
             throw new ArgumentException($"Source item count {SourceItemCount} must not be negative.");
+        if (DenseItemHead && SourceItemCount == 0)
+            throw new ArgumentException("A dense item head scores item vectors; it needs a source item count above 0.");
     }
 }

@@ -31,6 +31,13 @@ internal static class T5Initializer
         }
     }
 
+    /// <summary>The dense item head: unit-scale first-step states map to unit-scale queries.</summary>
+    public static void InitializeDenseHead(T5Model model)
+    {
+        using var noGrad = torch.no_grad();
+        model.DenseHead?.weight.normal_(0, Math.Pow(model.Config.DModel, -0.5));
+    }
+
     private static void InitAttention(T5Attention attention, T5Config c)
     {
         attention.Query.weight.normal_(0, Math.Pow(c.DModel * c.DKv, -0.5));

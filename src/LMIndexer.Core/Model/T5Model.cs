@@ -19,6 +19,7 @@ public sealed class T5Model : NamedModule
     private readonly T5Stack decoder;
     private readonly Linear? lmHead;
     private readonly Embedding? sourceItems;
+    private Linear? denseHead;
 
     public T5Model(T5Config config) : base(nameof(T5Model))
     {
@@ -41,6 +42,14 @@ public sealed class T5Model : NamedModule
             register_module("source_items", sourceItems);
         }
         T5Initializer.Initialize(this);
+        if (config.DenseItemHead)
+        {
+            // Built after every other weight is drawn (its constructor draws too), so at one seed
+            // a network with the head differs from one without by the head alone: paired runs.
+            denseHead = nn.Linear(config.DModel, config.DModel, hasBias: false);
+            register_module("dense_head", denseHead);
+            T5Initializer.InitializeDenseHead(this);
+        }
     }
 
     public T5Config Config { get; }
@@ -49,6 +58,7 @@ public sealed class T5Model : NamedModule
     public T5Stack Decoder => decoder;
     public Linear? LmHead => lmHead;
     public Embedding? SourceItems => sourceItems;
+    public Linear? DenseHead => denseHead;
 
     public Tensor Embed(Tensor tokenIds) => shared.forward(tokenIds); // [batch, len, d_model]
 
@@ -91,6 +101,20 @@ public sealed class T5Model : NamedModule
             return lmHead.forward(decoderHidden);
         var scaled = decoderHidden.Times(Math.Pow(Config.DModel, -0.5));
         return scaled.matmul(shared.weight!.t());
+    }
+
+    /// <summary>
+    /// Dense item scores (<see cref="T5Config.DenseItemHead"/>): the decoder's first-step state,
+    /// projected, dotted with every item vector and rescaled by d_model^-0.5 as the tied LM head
+    /// is, so that scores start at unit scale. // [batch, items]
+    /// </summary>
+    public Tensor DenseItemLogits(Tensor firstStepHidden)
+    {
+        if (denseHead is null || sourceItems is null)
+            throw new InvalidOperationException("The network has no dense item head (T5Config.DenseItemHead).");
+        using var query = denseHead.forward(firstStepHidden);                           // [batch, d_model]
+        using var scores = query.matmul(sourceItems.weight!.t());                      // [batch, items]
+        return scores.Times(Math.Pow(Config.DModel, -0.5));
     }
 
     /// <summary>Full teacher-forced forward. // [batch, tgt, vocab]</summary>

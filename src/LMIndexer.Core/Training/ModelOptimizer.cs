@@ -1,8 +1,12 @@
+using LMIndexer.Core.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace LMIndexer.Core.Training;
+
+/// <summary>The dense item head's part of a seq2seq step: each example's target item and the loss weight.</summary>
+public sealed record DenseItemTargets(IReadOnlyList<int> Items, double Weight);
 
 /// <summary>
 /// AdamW + schedule + gradient clipping over a fixed set of trainable parameters, optionally through
@@ -67,7 +71,11 @@ public sealed class ModelOptimizer : IDisposable
     /// backward, clipped update. Returns the loss.
     /// </summary>
     /// <param name="labelSmoothing">Mass spread uniformly over the vocabulary in the targets (0: none).</param>
-    public float TrainSeq2SeqStep(Model.T5Model model, IReadOnlyList<int[]> sources, IReadOnlyList<int[]> targets, double labelSmoothing = 0)
+    /// <param name="dense">
+    /// With a dense item head: each example's target item and the weight of the head's full-softmax
+    /// cross-entropy over all items, added to the ID tokens' loss (LIGER trains both at once).
+    /// </param>
+    public float TrainSeq2SeqStep(Model.T5Model model, IReadOnlyList<int[]> sources, IReadOnlyList<int[]> targets, double labelSmoothing = 0, DenseItemTargets? dense = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         using var scope = NewDisposeScope();
@@ -75,8 +83,17 @@ public sealed class ModelOptimizer : IDisposable
         var (ids, mask) = TokenBatch.Pad(sources, Text.CatalogTokenizer.PadId, device);   // [batch, src]
         var labels = TokenBatch.PadLabels(targets, device);                                 // [batch, tgt]
         ZeroGrad();
-        var logits = model.Forward(ids, mask, model.ShiftRight(labels));                   // [batch, tgt, vocab]
-        var loss = Model.T5Model.SequenceLoss(logits, labels, labelSmoothing);
+        var encoded = model.Encode(ids, mask);                                              // [batch, src, d_model]
+        var hidden = model.Decode(model.ShiftRight(labels), encoded, mask);                 // [batch, tgt, d_model]
+        var loss = Model.T5Model.SequenceLoss(model.LmLogits(hidden), labels, labelSmoothing);
+        if (dense is not null)
+        {
+            if (dense.Items.Count != targets.Count)
+                throw new ArgumentException($"{dense.Items.Count} dense targets for {targets.Count} examples.", nameof(dense));
+            var items = torch.tensor(dense.Items.Select(i => (long)i).ToArray(), device: device);              // [batch]
+            var itemLogits = model.DenseItemLogits(hidden[.., 0]).to(ScalarType.Float32);                        // [batch, items]
+            loss = loss.Plus(nn.functional.cross_entropy(itemLogits, items).Times(dense.Weight));
+        }
         loss.backward();
         Update();
         return loss.item<float>();

@@ -194,7 +194,9 @@ public sealed class InferenceEngine : IDisposable
             swap.EnterReadLock();
             try
             {
-                var ranked = ConstrainedBeamSearch.Search(bundle.Bundle.Model, [.. batch.Select(r => r.Source)], tables, beams);
+                // A network with a dense item head ranks as it was validated: hybrid (ItemRanker).
+                var model = bundle.Bundle.Model;
+                var ranked = ItemRanker.Rank([model], [.. batch.Select(r => r.Source)], tables, beams, RankingModes.DefaultFor([model]));
                 for (var i = 0; i < batch.Count; i++)
                 {
                     var ids = ranked[i].Take(batch[i].Beams).Select(r => new GeneratedId([.. table.Ids[r.Item]], r.Score)).ToList();

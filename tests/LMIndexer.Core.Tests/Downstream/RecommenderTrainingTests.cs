@@ -331,6 +331,42 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
         Assert.Contains("initialisation needs item tokens (--source ids+items)", refused.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_dense_item_head_trains_beside_the_ids_is_recorded_and_serves_hybrid_from_its_bundle()
+    {
+        var plan = Plan(300) with
+        {
+            FreshModel = true,
+            Dropout = 0,
+            Source = new HistorySourceOptions { Mode = SourceMode.IdsAndItems, MaxSourceTokens = 21 },
+            FineTune = Plan(300).FineTune with { DenseLoss = 1 },
+        };
+        using var outcome = RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, plan);
+        Assert.True(outcome.Bundle.Model.Config.DenseItemHead);
+        Assert.Equal("1", outcome.Bundle.Manifest.Properties["denseLoss"]);
+
+        var directory = System.IO.Path.Combine(fixture.Path, "serving-dense");
+        outcome.Save(directory);
+        using var serving = ServingBundle.Load(directory);
+        Assert.True(serving.Bundle.Model.Config.DenseItemHead);
+        Assert.Equal(0f, (serving.Bundle.Model.DenseHead!.weight - outcome.Bundle.Model.DenseHead!.weight).abs().max().item<float>());
+        // The default ranking of a network with a head is hybrid; the head alone has learned to rank too.
+        AssertServedRecommenderBeatsPopularity(serving, outcome.Data);
+        var options = new EvaluationOptions { Beams = 20, Ranking = RankingMode.Dense };
+        var dense = GenerativeEvaluator.Evaluate(serving.Bundle.Model, outcome.Data.Test, serving.Tables, options);
+        var popularity = GenerativeEvaluator.EvaluateRanking(outcome.Data.Test, _ => outcome.Data.Popularity, options);
+        Assert.True(dense.Metrics["recall@10"] > popularity.Metrics["recall@10"], $"dense {dense.Metrics["recall@10"]:F4}, popularity {popularity.Metrics["recall@10"]:F4}");
+
+        // A head without its loss would serve untrained scores; a loss without a head has nothing to train.
+        using var tables = new TrieTables(outcome.Trie);
+        var untrained = Assert.Throws<ArgumentException>(() => GenerativeFineTuner.Train(outcome.Bundle.Model, [], [], [], tables, plan.FineTune with { DenseLoss = 0 }));
+        Assert.Contains("needs a dense loss weight above 0", untrained.Message, StringComparison.Ordinal);
+        using var headless = new LMIndexer.Core.Model.T5Model(outcome.Bundle.Model.Config with { DenseItemHead = false });
+        Assert.Throws<ArgumentException>(() => GenerativeFineTuner.Train(headless, [], [], [], tables, plan.FineTune));
+        var ids = Assert.Throws<ArgumentException>(() => RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, plan with { Source = IdSource }));
+        Assert.Contains("dense item head scores item vectors (--source ids+items)", ids.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>The largest distance of an item vector from the mean of its learned ID-token vectors.</summary>
     private static float DistanceFromIdMeans(GenerativeOutcome outcome)
     {

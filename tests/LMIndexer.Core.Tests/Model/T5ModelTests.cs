@@ -102,6 +102,34 @@ public sealed class T5ModelTests
     }
 
     [Fact]
+    public void Dense_item_head_scores_every_item_vector_and_leaves_every_other_weight_as_drawn_without_it()
+    {
+        torch.manual_seed(9);
+        using var plain = new T5Model(T5Config.Tiny(vocabSize: 50) with { SourceItemCount = 5 });
+        torch.manual_seed(9);
+        using var headed = new T5Model(T5Config.Tiny(vocabSize: 50) with { SourceItemCount = 5, DenseItemHead = true });
+        headed.eval();
+        using var scope = NewDisposeScope();
+
+        // The head is drawn last: at one seed the two networks differ by the head alone (paired runs).
+        var plainWeights = plain.state_dict();
+        var headedWeights = headed.state_dict();
+        Assert.Equal(["dense_head.weight"], headedWeights.Keys.Except(plainWeights.Keys));
+        foreach (var (name, weight) in plainWeights)
+            Assert.Equal(weight.data<float>().ToArray(), headedWeights[name].data<float>().ToArray());
+
+        // Scores are (W·h)·e_item / √d for every item vector.
+        var hidden = torch.randn(2, 64);                                               // [batch, d_model]
+        var scores = headed.DenseItemLogits(hidden);                                   // [batch, items]
+        Assert.Equal(new long[] { 2, 5 }, scores.shape);
+        var expected = headed.DenseHead!.forward(hidden).matmul(headed.SourceItems!.weight!.t()).Times(1 / 8.0);
+        Assert.True((scores - expected).abs().max().item<float>() < 1e-5f);
+
+        Assert.Throws<InvalidOperationException>(() => plain.DenseItemLogits(hidden));
+        Assert.Throws<ArgumentException>(() => new T5Model(T5Config.Tiny(vocabSize: 50) with { DenseItemHead = true }));
+    }
+
+    [Fact]
     public void Relative_position_buckets_match_hugging_face_formula()
     {
         // Values from HF's _relative_position_bucket (num_buckets 32, max_distance 128).

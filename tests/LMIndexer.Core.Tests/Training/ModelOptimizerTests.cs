@@ -1,3 +1,4 @@
+using LMIndexer.Core.Model;
 using LMIndexer.Core.Training;
 using TorchSharp;
 using Parameter = TorchSharp.Modules.Parameter;
@@ -8,6 +9,35 @@ namespace LMIndexer.Core.Tests.Training;
 public sealed class ModelOptimizerTests
 {
     private static readonly OptimizerOptions Constant = new() { LearningRate = 0.1, WarmupRatio = 0, Decay = LearningRateDecay.Constant, MaxGradNorm = 0 };
+
+    [Fact]
+    public void A_seq2seq_step_with_dense_targets_adds_the_weighted_full_softmax_loss_over_items()
+    {
+        torch.manual_seed(4);
+        using var model = new T5Model(T5Config.Tiny(vocabSize: 50) with { SourceItemCount = 6, DenseItemHead = true, DropoutRate = 0 });
+        int[][] sources = [[5, 6, 51], [7, 8, 9, 53]];
+        int[][] targets = [[10, 11, 1], [12, 13, 1]];
+        int[] items = [1, 4];
+        double idLoss, denseLoss;
+        using (var noGrad = torch.no_grad())
+        using (var scope = NewDisposeScope())
+        {
+            var (ids, mask) = TokenBatch.Pad(sources, 0);
+            var labels = TokenBatch.PadLabels(targets);
+            var hidden = model.Decode(model.ShiftRight(labels), model.Encode(ids, mask), mask);
+            idLoss = T5Model.SequenceLoss(model.LmLogits(hidden), labels).item<float>();
+            denseLoss = nn.functional.cross_entropy(model.DenseItemLogits(hidden[.., 0]), torch.tensor(new long[] { 1, 4 })).item<float>();
+        }
+        using var optimizer = new ModelOptimizer(model.parameters(), Constant, totalSteps: 1);
+
+        // The returned loss is the one the step was taken on, before the update.
+        var loss = optimizer.TrainSeq2SeqStep(model, sources, targets, dense: new DenseItemTargets(items, 0.5));
+
+        Assert.Equal(idLoss + (0.5 * denseLoss), loss, 4);
+        Assert.True(denseLoss > 0.5, $"{denseLoss}");
+        Assert.True(model.DenseHead!.weight.grad is { } grad && grad.abs().sum().item<float>() > 0, "the head is trained");
+        Assert.Throws<ArgumentException>(() => optimizer.TrainSeq2SeqStep(model, sources, targets, dense: new DenseItemTargets([1], 1)));
+    }
 
     [Fact]
     public void Weight_decay_shrinks_matrices_and_leaves_layer_norm_scales_alone()

@@ -1,0 +1,135 @@
+using LMIndexer.Core.Model;
+using LMIndexer.Core.Runtime;
+using LMIndexer.Core.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LMIndexer.Core.Generation;
+
+/// <summary>
+/// Ranks items for a batch of sources in a <see cref="RankingMode"/>. Generative is
+/// <see cref="ConstrainedBeamSearch"/>. Dense and hybrid need networks with a dense item head
+/// (<see cref="T5Config.DenseItemHead"/>); an ensemble's log-probabilities are the means of its
+/// members', as in beam search. Item numbers are the trie's, which are the item-vector rows (both
+/// follow the ID table). Deterministic: ties go to the lower item number.
+/// </summary>
+public static class ItemRanker
+{
+    /// <summary>Ranked items per source, best first, at most <paramref name="count"/>.</summary>
+    /// <param name="count">Items returned per source; in hybrid mode also the beam width and the dense head's candidates.</param>
+    /// <param name="denseWeight">Hybrid: the weight of the dense log-probability beside the sequence log-probability.</param>
+    public static RankedItem[][] Rank(IReadOnlyList<T5Model> models, IReadOnlyList<int[]> sources, TrieTables tables, int count, RankingMode mode, double denseWeight = 1)
+    {
+        ArgumentNullException.ThrowIfNull(models);
+        ArgumentNullException.ThrowIfNull(sources);
+        ArgumentNullException.ThrowIfNull(tables);
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        if (mode == RankingMode.Generative)
+            return ConstrainedBeamSearch.Search(models, sources, tables, count);
+        if (models.Count == 0)
+            throw new ArgumentException("At least one model is needed.", nameof(models));
+        if (models.Any(m => !m.Config.DenseItemHead || m.Config.SourceItemCount != tables.Trie.ItemCount))
+            throw new ArgumentException($"{RankingModes.Name(mode)} ranking needs networks with a dense item head over the trie's {tables.Trie.ItemCount} items.", nameof(models));
+        if (!double.IsFinite(denseWeight) || denseWeight < 0)
+            throw new ArgumentOutOfRangeException(nameof(denseWeight), denseWeight, "The dense weight must be a finite number of at least 0.");
+        if (sources.Count == 0)
+            return [];
+        var beams = mode == RankingMode.Hybrid ? ConstrainedBeamSearch.Search(models, sources, tables, count) : null;
+        using var noGrad = torch.no_grad();
+        using var scope = NewDisposeScope();
+        var device = models[0].Shared.weight!.device;
+        var (ids, mask) = TokenBatch.Pad(sources, models[0].Config.PadTokenId, device);   // [requests, src]
+        var encoded = models.Select(m => m.Encode(ids, mask)).ToArray();                  // per model: [requests, src, d_model]
+        var dense = MeanDenseLogProbs(models, encoded, mask);                              // [requests, items]
+        var take = (int)Math.Min(count, dense.shape[1]);
+        var (topScores, topItems) = dense.topk(take, dim: 1);                              // [requests, take]
+        var topScoreValues = topScores.cpu().data<float>().ToArray();
+        var topItemValues = topItems.cpu().data<long>().ToArray();
+        if (beams is null)
+        {
+            return [.. Enumerable.Range(0, sources.Count).Select(r => Enumerable.Range(0, take)
+                .Select(k => new RankedItem((int)topItemValues[r * take + k], topScoreValues[r * take + k]))
+                .OrderByDescending(x => x.Score).ThenBy(x => x.Item).ToArray())];
+        }
+
+        // The beam's items have their sequence log-probabilities; the dense head's best items that
+        // the beam missed are scored by teacher forcing their IDs, the same full-vocabulary sum.
+        var sequence = new Dictionary<int, float>[sources.Count];
+        var missing = new List<(int Request, int Item)>();
+        for (var r = 0; r < sources.Count; r++)
+        {
+            sequence[r] = beams[r].ToDictionary(x => x.Item, x => x.Score);
+            for (var k = 0; k < take; k++)
+            {
+                var item = (int)topItemValues[r * take + k];
+                if (!sequence[r].ContainsKey(item))
+                    missing.Add((r, item));
+            }
+        }
+        var scored = SequenceLogProbs(models, encoded, mask, tables, missing);
+        for (var i = 0; i < missing.Count; i++)
+            sequence[missing[i].Request][missing[i].Item] = scored[i];
+
+        var candidates = sequence.SelectMany((items, r) => items.Keys.Select(item => (long)(r * dense.shape[1] + item))).ToArray();
+        using var flat = torch.tensor(candidates, device: device);
+        var denseValues = dense.reshape(-1).index_select(0, flat).cpu().data<float>().ToArray();
+        var results = new RankedItem[sources.Count][];
+        var next = 0;
+        for (var r = 0; r < sources.Count; r++)
+        {
+            var ranked = new List<RankedItem>(sequence[r].Count);
+            foreach (var (item, logProb) in sequence[r])
+                ranked.Add(new RankedItem(item, (float)(logProb + (denseWeight * denseValues[next++]))));
+            results[r] = [.. ranked.OrderByDescending(x => x.Score).ThenBy(x => x.Item).Take(count)];
+        }
+        return results;
+    }
+
+    /// <summary>Each request's dense log-probability of every item, averaged over the models. // [requests, items]</summary>
+    private static Tensor MeanDenseLogProbs(IReadOnlyList<T5Model> models, Tensor[] encoded, Tensor mask)
+    {
+        Tensor? sum = null;
+        for (var m = 0; m < models.Count; m++)
+        {
+            var start = TensorArithmetic.Full(encoded[m].shape[0], 1, models[m].Config.DecoderStartTokenId, ScalarType.Int64, encoded[m].device); // [requests, 1]
+            var first = models[m].Decode(start, encoded[m], mask)[.., 0];                                           // [requests, d_model]
+            var logProbs = models[m].DenseItemLogits(first).to(ScalarType.Float32).log_softmax(-1);               // [requests, items]
+            sum = sum is null ? logProbs : sum.Plus(logProbs);
+        }
+        return models.Count == 1 ? sum! : sum!.Over(models.Count);
+    }
+
+    /// <summary>
+    /// Sequence log-probabilities of (request, item) pairs by teacher forcing the items' ID tokens,
+    /// summed over the full vocabulary's log-softmax as beam search scores, averaged over models.
+    /// </summary>
+    private static float[] SequenceLogProbs(IReadOnlyList<T5Model> models, Tensor[] encoded, Tensor mask, TrieTables tables, IReadOnlyList<(int Request, int Item)> pairs)
+    {
+        if (pairs.Count == 0)
+            return [];
+        var itemTokens = tables.ItemTokens;
+        var length = tables.Trie.Length;
+        var device = encoded[0].device;
+        var flatTokens = new long[pairs.Count * length];
+        for (var i = 0; i < pairs.Count; i++)
+        {
+            for (var t = 0; t < length; t++)
+                flatTokens[i * length + t] = itemTokens[pairs[i].Item][t];
+        }
+        var targets = torch.tensor(flatTokens, [pairs.Count, length], device: device);              // [pairs, length]
+        var rows = torch.tensor(pairs.Select(p => (long)p.Request).ToArray(), device: device);          // [pairs]
+        var rowMask = mask.index_select(0, rows);                                                         // [pairs, src]
+        Tensor? sum = null;
+        foreach (var (model, memory) in models.Zip(encoded))
+        {
+            var start = TensorArithmetic.Full(pairs.Count, 1, model.Config.DecoderStartTokenId, ScalarType.Int64, device);
+            var inputs = torch.cat([start, targets[.., ..^1]], 1);                                      // [pairs, length]
+            var hidden = model.Decode(inputs, memory.index_select(0, rows), rowMask);                    // [pairs, length, d_model]
+            var logProbs = model.LmLogits(hidden).to(ScalarType.Float32).log_softmax(-1);               // [pairs, length, vocab]
+            var total = logProbs.gather(2, targets.unsqueeze(2)).squeeze(2).sum(1);                     // [pairs]
+            sum = sum is null ? total : sum.Plus(total);
+        }
+        var mean = models.Count == 1 ? sum! : sum!.Over(models.Count);
+        return mean.cpu().data<float>().ToArray();
+    }
+}

@@ -1,0 +1,181 @@
+using LMIndexer.Core.Generation;
+using LMIndexer.Core.Model;
+using LMIndexer.Core.Runtime;
+using LMIndexer.Core.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LMIndexer.Core.Tests.Generation;
+
+public sealed class ItemRankerTests
+{
+    private const int Vocab = 60;
+
+    private static readonly List<int[]> Ids = DistinctIds(40, new Random(5));
+
+    private static List<int[]> DistinctIds(int count, Random random)
+    {
+        var seen = new HashSet<string>();
+        var ids = new List<int[]>();
+        while (ids.Count < count)
+        {
+            int[] id = [10 + random.Next(6), 20 + random.Next(6), 30 + random.Next(4)];
+            if (seen.Add(string.Join(',', id)))
+                ids.Add(id);
+        }
+        return ids;
+    }
+
+    private static T5Model HeadModel(long seed, bool denseHead = true)
+    {
+        torch.manual_seed(seed);
+        var model = new T5Model(T5Config.Tiny(Vocab) with { SourceItemCount = Ids.Count, DenseItemHead = denseHead });
+        // Larger weights than the initialiser's so that scores differ sharply.
+        using (torch.no_grad())
+        {
+            foreach (var p in model.parameters())
+                p.copy_(p.Times(3));
+        }
+        model.eval();
+        return model;
+    }
+
+    /// <summary>Sources of vocabulary tokens and item tokens (<see cref="Vocab"/> + item).</summary>
+    private static List<int[]> Sources(int count, Random random) =>
+        [.. Enumerable.Range(0, count).Select(_ => Enumerable.Range(0, 3 + random.Next(8))
+            .Select(_ => random.Next(3) == 0 ? Vocab + random.Next(Ids.Count) : 4 + random.Next(Vocab - 4)).ToArray())];
+
+    /// <summary>Every item's dense log-probability for one source, from one plain forward pass.</summary>
+    private static float[] DenseLogProbs(T5Model model, int[] source)
+    {
+        using var noGrad = torch.no_grad();
+        using var scope = NewDisposeScope();
+        var (input, mask) = TokenBatch.Pad([source], 0);
+        var hidden = model.Decode(TensorArithmetic.Full(1, 1, model.Config.DecoderStartTokenId, ScalarType.Int64, input.device), model.Encode(input, mask), mask);
+        return model.DenseItemLogits(hidden[.., 0]).log_softmax(-1)[0].data<float>().ToArray();
+    }
+
+    /// <summary>Every item's sequence log-probability for one source, by teacher forcing all IDs at once.</summary>
+    private static float[] SequenceLogProbs(T5Model model, int[] source)
+    {
+        using var noGrad = torch.no_grad();
+        using var scope = NewDisposeScope();
+        var (input, mask) = TokenBatch.Pad([.. Ids.Select(_ => source)], 0);
+        var labels = TokenBatch.PadLabels(Ids);
+        var logProbs = model.Forward(input, mask, model.ShiftRight(labels)).log_softmax(-1); // [items, len, vocab]
+        return logProbs.gather(2, labels.unsqueeze(2)).squeeze(2).sum(1).data<float>().ToArray();
+    }
+
+    /// <summary>
+    /// Equal to float32 rounding: batches padded to other lengths sum in another order, and these
+    /// sharpened networks' log-probabilities reach −100.
+    /// </summary>
+    private static void AssertClose(double expected, double actual) =>
+        Assert.True(Math.Abs(expected - actual) <= 1e-4 * Math.Max(1, Math.Abs(expected)), $"expected {expected}, got {actual}");
+
+    [Fact]
+    public void Dense_ranking_is_the_heads_log_probability_order_over_every_item()
+    {
+        var random = new Random(21);
+        using var model = HeadModel(21);
+        using var tables = new TrieTables(IdTrie.Build(Ids));
+        var sources = Sources(5, random);
+
+        var ranked = ItemRanker.Rank([model], sources, tables, 8, RankingMode.Dense);
+
+        for (var r = 0; r < sources.Count; r++)
+        {
+            var dense = DenseLogProbs(model, sources[r]);
+            var expected = Enumerable.Range(0, Ids.Count).OrderByDescending(i => dense[i]).ThenBy(i => i).Take(8).ToArray();
+            Assert.Equal(expected, ranked[r].Select(x => x.Item));
+            Assert.All(ranked[r], x => AssertClose(dense[x.Item], x.Score));
+        }
+    }
+
+    [Theory]
+    [InlineData(31, 1.0)]
+    [InlineData(32, 0.5)]
+    public void Hybrid_ranks_the_beam_and_the_dense_candidates_by_exact_sequence_plus_weighted_dense_log_probability(int seed, double weight)
+    {
+        var random = new Random(seed);
+        using var model = HeadModel(seed);
+        using var tables = new TrieTables(IdTrie.Build(Ids));
+        var sources = Sources(6, random);
+        const int count = 6;
+
+        var ranked = ItemRanker.Rank([model], sources, tables, count, RankingMode.Hybrid, weight);
+        var beams = ConstrainedBeamSearch.Search(model, sources, tables, count);
+
+        for (var r = 0; r < sources.Count; r++)
+        {
+            var dense = DenseLogProbs(model, sources[r]);
+            var sequence = SequenceLogProbs(model, sources[r]);
+            var denseTop = Enumerable.Range(0, Ids.Count).OrderByDescending(i => dense[i]).Take(count);
+            var candidates = beams[r].Select(x => x.Item).Union(denseTop).ToList();
+            var expected = candidates.OrderByDescending(i => sequence[i] + (weight * dense[i])).Take(count).ToArray();
+
+            Assert.Equal(count, ranked[r].Length);
+            Assert.Equal(expected, ranked[r].Select(x => x.Item));
+            Assert.All(ranked[r], x => AssertClose(sequence[x.Item] + (weight * dense[x.Item]), x.Score));
+        }
+    }
+
+    [Fact]
+    public void Generative_ranking_is_the_constrained_beam_search_and_needs_no_head()
+    {
+        var random = new Random(41);
+        using var model = HeadModel(41, denseHead: false);
+        using var tables = new TrieTables(IdTrie.Build(Ids));
+        var sources = Sources(4, random);
+
+        var ranked = ItemRanker.Rank([model], sources, tables, 5, RankingMode.Generative);
+        var beams = ConstrainedBeamSearch.Search(model, sources, tables, 5);
+
+        Assert.Equal(beams.Select(b => b.Select(x => x.Item).ToArray()), ranked.Select(b => b.Select(x => x.Item).ToArray()));
+        Assert.Equal(RankingMode.Generative, RankingModes.DefaultFor([model]));
+    }
+
+    [Fact]
+    public void An_ensembles_dense_ranking_is_the_mean_of_its_members_log_probabilities()
+    {
+        var random = new Random(51);
+        using var first = HeadModel(51);
+        using var second = HeadModel(52);
+        using var tables = new TrieTables(IdTrie.Build(Ids));
+        var sources = Sources(3, random);
+
+        var ranked = ItemRanker.Rank([first, second], sources, tables, 5, RankingMode.Dense);
+
+        for (var r = 0; r < sources.Count; r++)
+        {
+            var mean = DenseLogProbs(first, sources[r]).Zip(DenseLogProbs(second, sources[r]), (a, b) => (a + b) / 2).ToArray();
+            Assert.Equal(Enumerable.Range(0, Ids.Count).OrderByDescending(i => mean[i]).Take(5), ranked[r].Select(x => x.Item));
+        }
+        Assert.Equal(RankingMode.Hybrid, RankingModes.DefaultFor([first, second]));
+    }
+
+    [Fact]
+    public void Dense_and_hybrid_ranking_refuse_networks_without_a_head_or_of_another_item_count()
+    {
+        using var plain = HeadModel(61, denseHead: false);
+        using var tables = new TrieTables(IdTrie.Build(Ids));
+        using var other = new TrieTables(IdTrie.Build(Ids[..30]));
+        using var headed = HeadModel(62);
+        int[][] sources = [[5, 6, 7]];
+
+        Assert.Throws<ArgumentException>(() => ItemRanker.Rank([plain], sources, tables, 5, RankingMode.Dense));
+        Assert.Throws<ArgumentException>(() => ItemRanker.Rank([headed, plain], sources, tables, 5, RankingMode.Hybrid));
+        Assert.Throws<ArgumentException>(() => ItemRanker.Rank([headed], sources, other, 5, RankingMode.Hybrid));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ItemRanker.Rank([headed], sources, tables, 5, RankingMode.Hybrid, denseWeight: -1));
+        Assert.Equal(RankingMode.Generative, RankingModes.DefaultFor([headed, plain]));
+    }
+
+    [Fact]
+    public void Ranking_names_round_trip()
+    {
+        foreach (var mode in Enum.GetValues<RankingMode>())
+            Assert.Equal(mode, RankingModes.Parse(RankingModes.Name(mode)));
+        Assert.Null(RankingModes.Parse("sparse"));
+        Assert.Equal("generative, dense, hybrid", RankingModes.NamesText);
+    }
+}
