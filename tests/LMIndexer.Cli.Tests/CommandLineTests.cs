@@ -158,6 +158,10 @@ public sealed class CommandLineTests
         Assert.Equal((2, "lmindexer: --item-init needs --source ids+items (it sets item vectors), not ids."), (idsItemInit.ExitCode, idsItemInit.Error.Trim()));
         var badItemInit = CliProcess.Run(temp.Path, Quick, "rec", "bench", "--data", "cat", "--index-dir", "bench", "--source", "ids+items", "--fresh-model", "--item-init", "mean");
         Assert.Equal((2, "lmindexer: Unknown --item-init 'mean'; expected random, ids, zero."), (badItemInit.ExitCode, badItemInit.Error.Trim()));
+        var idsDenseLoss = CliProcess.Run(temp.Path, Quick, "rec", "bench", "--data", "cat", "--index-dir", "bench", "--source", "ids", "--dense-loss", "0.5");
+        Assert.Equal((2, "lmindexer: --dense-loss needs --source ids+items (the head scores item vectors), not ids."), (idsDenseLoss.ExitCode, idsDenseLoss.Error.Trim()));
+        var badDenseLoss = CliProcess.Run(temp.Path, Quick, "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec", "--source", "ids+items", "--fresh-model", "--dense-loss", "-1");
+        Assert.Equal((2, "lmindexer: --dense-loss must be a number of at least 0, got -1."), (badDenseLoss.ExitCode, badDenseLoss.Error.Trim()));
         var itemsWithoutFresh = CliProcess.Run(temp.Path, Quick, "rec", "bench", "--data", "cat", "--index-dir", "bench", "--source", "ids+items");
         Assert.Equal((2, "lmindexer: --source ids+items needs --fresh-model (the index bundle's network has no item vectors)."), (itemsWithoutFresh.ExitCode, itemsWithoutFresh.Error.Trim()));
         var badSchedule = CliProcess.Run(temp.Path, Quick, "rec", "bench", "--data", "cat", "--index-dir", "bench", "--decay", "step");
@@ -198,6 +202,14 @@ public sealed class CommandLineTests
         var mismatched = CliProcess.Run(temp.Path, Quick, "rec", "eval", "--data", "cat", "--bundle", "rec", "--ensemble", "rec-other", "--threads", "2");
         Assert.Equal(2, mismatched.ExitCode);
         Assert.Contains("another history source", mismatched.Error, StringComparison.Ordinal);
+
+        Assert.Equal("generative", report.GetProperty("config").GetProperty("ranking").GetString());
+        var badRanking = CliProcess.Run(temp.Path, Quick, "rec", "eval", "--data", "cat", "--bundle", "rec", "--ranking", "sparse");
+        Assert.Equal((2, "lmindexer: Unknown --ranking 'sparse'; expected generative, dense, hybrid."), (badRanking.ExitCode, badRanking.Error.Trim()));
+        var badDenseWeight = CliProcess.Run(temp.Path, Quick, "rec", "eval", "--data", "cat", "--bundle", "rec", "--dense-weight", "-1");
+        Assert.Equal((2, "lmindexer: --dense-weight must be a number of at least 0, got -1."), (badDenseWeight.ExitCode, badDenseWeight.Error.Trim()));
+        var headless = CliProcess.Run(temp.Path, Quick, "rec", "eval", "--data", "cat", "--bundle", "rec", "--ranking", "dense", "--threads", "2");
+        Assert.Equal((2, "lmindexer: --ranking dense needs bundles with a dense item head (trained with --dense-loss)."), (headless.ExitCode, headless.Error.Trim()));
 
         var wrongKind = CliProcess.Run(temp.Path, Quick, "rec", "eval", "--data", "cat", "--bundle", "bench/lmindexer");
         Assert.Equal(2, wrongKind.ExitCode);
@@ -253,6 +265,21 @@ public sealed class CommandLineTests
             var refused = CliProcess.Run(temp.Path, Quick, "rec", "bench", "--data", "cat", "--index-dir", "bench", "--systems", systemsList, "--ensemble-seeds", value);
             Assert.Equal(2, refused.ExitCode);
             Assert.Contains(message, refused.Error, StringComparison.Ordinal);
+        }
+
+        // A dense item head: its bundle ranks hybrid by default, and dense or generative when asked.
+        var dense = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec-dense",
+            "--source", "ids+items", "--fresh-model", "--dense-loss", "1", "--steps", "30", "--eval-every", "15", "--validation-limit", "16", "--beams", "5", "--threads", "2");
+        Assert.True(dense.ExitCode == 0, dense.Error);
+        foreach (var (ranking, expected) in new[] { (null, "hybrid"), ("dense", "dense"), ("generative", "generative") })
+        {
+            string[] args = ["rec", "eval", "--data", "cat", "--bundle", "rec-dense", "--beams", "10", "--report", $"dense-{expected}.json", "--threads", "2", "--limit", "40"];
+            var ranked = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(2), ranking is null ? args : [.. args, "--ranking", ranking]);
+            Assert.True(ranked.ExitCode == 0, ranked.Error);
+            Assert.Contains($"rec eval (test, {expected})", ranked.Output, StringComparison.Ordinal);
+            var config = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, $"dense-{expected}.json"))).RootElement.GetProperty("config");
+            Assert.Equal(expected, config.GetProperty("ranking").GetString());
+            Assert.Equal("1", config.GetProperty("model").GetProperty("denseLoss").GetString());
         }
     }
 
