@@ -11,7 +11,9 @@ namespace LMIndexer.Core.Generation;
 /// <see cref="ConstrainedBeamSearch"/>. Dense and hybrid need networks with a dense item head
 /// (<see cref="T5Config.DenseItemHead"/>); an ensemble's log-probabilities are the means of its
 /// members', as in beam search. Item numbers are the trie's, which are the item-vector rows (both
-/// follow the ID table). Deterministic: ties go to the lower item number.
+/// follow the ID table); items added to the trie after training have no vector, so dense ranking
+/// leaves them out and hybrid ranking scores them by their IDs with a uniform dense term.
+/// Deterministic: ties go to the lower item number.
 /// </summary>
 public static class ItemRanker
 {
@@ -28,8 +30,10 @@ public static class ItemRanker
             return ConstrainedBeamSearch.Search(models, sources, tables, count);
         if (models.Count == 0)
             throw new ArgumentException("At least one model is needed.", nameof(models));
-        if (models.Any(m => !m.Config.DenseItemHead || m.Config.SourceItemCount != tables.Trie.ItemCount))
-            throw new ArgumentException($"{RankingModes.Name(mode)} ranking needs networks with a dense item head over the trie's {tables.Trie.ItemCount} items.", nameof(models));
+        // Items added to the trie after training (serving's new items) come after the item vectors' rows.
+        var vectors = models[0].Config.SourceItemCount;
+        if (models.Any(m => !m.Config.DenseItemHead || m.Config.SourceItemCount != vectors) || vectors > tables.Trie.ItemCount)
+            throw new ArgumentException($"{RankingModes.Name(mode)} ranking needs networks with a dense item head over the same items, at most the trie's {tables.Trie.ItemCount}.", nameof(models));
         if (!double.IsFinite(denseWeight) || denseWeight < 0)
             throw new ArgumentOutOfRangeException(nameof(denseWeight), denseWeight, "The dense weight must be a finite number of at least 0.");
         if (sources.Count == 0)
@@ -70,7 +74,10 @@ public static class ItemRanker
         for (var i = 0; i < missing.Count; i++)
             sequence[missing[i].Request][missing[i].Item] = scored[i];
 
-        var candidates = sequence.SelectMany((items, r) => items.Keys.Select(item => (long)(r * dense.shape[1] + item))).ToArray();
+        // An item without a vector (added after training) is one the head knows nothing of: it
+        // gets the uniform log-probability, and its ID's sequence log-probability decides.
+        var uniform = -Math.Log(vectors);
+        var candidates = sequence.SelectMany((items, r) => items.Keys.Where(item => item < vectors).Select(item => (long)(r * vectors + item))).ToArray();
         using var flat = torch.tensor(candidates, device: device);
         var denseValues = dense.reshape(-1).index_select(0, flat).cpu().data<float>().ToArray();
         var results = new RankedItem[sources.Count][];
@@ -79,7 +86,7 @@ public static class ItemRanker
         {
             var ranked = new List<RankedItem>(sequence[r].Count);
             foreach (var (item, logProb) in sequence[r])
-                ranked.Add(new RankedItem(item, (float)(logProb + (denseWeight * denseValues[next++]))));
+                ranked.Add(new RankedItem(item, (float)(logProb + (denseWeight * (item < vectors ? denseValues[next++] : uniform)))));
             results[r] = [.. ranked.OrderByDescending(x => x.Score).ThenBy(x => x.Item).Take(count)];
         }
         return results;

@@ -26,10 +26,10 @@ public sealed class ItemRankerTests
         return ids;
     }
 
-    private static T5Model HeadModel(long seed, bool denseHead = true)
+    private static T5Model HeadModel(long seed, bool denseHead = true, int? vectors = null)
     {
         torch.manual_seed(seed);
-        var model = new T5Model(T5Config.Tiny(Vocab) with { SourceItemCount = Ids.Count, DenseItemHead = denseHead });
+        var model = new T5Model(T5Config.Tiny(Vocab) with { SourceItemCount = vectors ?? Ids.Count, DenseItemHead = denseHead });
         // Larger weights than the initialiser's so that scores differ sharply.
         using (torch.no_grad())
         {
@@ -40,10 +40,10 @@ public sealed class ItemRankerTests
         return model;
     }
 
-    /// <summary>Sources of vocabulary tokens and item tokens (<see cref="Vocab"/> + item).</summary>
-    private static List<int[]> Sources(int count, Random random) =>
+    /// <summary>Sources of vocabulary tokens and tokens of the first <paramref name="vectors"/> items (<see cref="Vocab"/> + item).</summary>
+    private static List<int[]> Sources(int count, Random random, int? vectors = null) =>
         [.. Enumerable.Range(0, count).Select(_ => Enumerable.Range(0, 3 + random.Next(8))
-            .Select(_ => random.Next(3) == 0 ? Vocab + random.Next(Ids.Count) : 4 + random.Next(Vocab - 4)).ToArray())];
+            .Select(_ => random.Next(3) == 0 ? Vocab + random.Next(vectors ?? Ids.Count) : 4 + random.Next(Vocab - 4)).ToArray())];
 
     /// <summary>Every item's dense log-probability for one source, from one plain forward pass.</summary>
     private static float[] DenseLogProbs(T5Model model, int[] source)
@@ -121,6 +121,30 @@ public sealed class ItemRankerTests
     }
 
     [Fact]
+    public void Items_added_after_training_are_ranked_by_their_ids_with_a_uniform_dense_term()
+    {
+        // The network has vectors for the first 30 items; serving added the last 10 to the trie.
+        const int vectors = 30;
+        var random = new Random(71);
+        using var model = HeadModel(71, vectors: vectors);
+        using var tables = new TrieTables(IdTrie.Build(Ids));
+        var sources = Sources(6, random, vectors);   // an added item has no token of its own in a source
+
+        var dense = ItemRanker.Rank([model], sources, tables, 12, RankingMode.Dense);
+        var hybrid = ItemRanker.Rank([model], sources, tables, Ids.Count, RankingMode.Hybrid);
+
+        Assert.All(dense, ranked => Assert.All(ranked, x => Assert.InRange(x.Item, 0, vectors - 1)));
+        var beams = ConstrainedBeamSearch.Search(model, sources, tables, Ids.Count);
+        for (var r = 0; r < sources.Count; r++)
+        {
+            var sequence = SequenceLogProbs(model, sources[r]);
+            // Every item is in the exhaustive beam; the added ones are scored as the head's uniform guess.
+            Assert.Equal(beams[r].Select(x => x.Item).Order(), hybrid[r].Select(x => x.Item).Order());
+            Assert.All(hybrid[r].Where(x => x.Item >= vectors), x => AssertClose(sequence[x.Item] - Math.Log(vectors), x.Score));
+        }
+    }
+
+    [Fact]
     public void Generative_ranking_is_the_constrained_beam_search_and_needs_no_head()
     {
         var random = new Random(41);
@@ -155,17 +179,19 @@ public sealed class ItemRankerTests
     }
 
     [Fact]
-    public void Dense_and_hybrid_ranking_refuse_networks_without_a_head_or_of_another_item_count()
+    public void Dense_and_hybrid_ranking_refuse_networks_without_a_head_or_with_other_items()
     {
         using var plain = HeadModel(61, denseHead: false);
         using var tables = new TrieTables(IdTrie.Build(Ids));
-        using var other = new TrieTables(IdTrie.Build(Ids[..30]));
+        using var fewer = new TrieTables(IdTrie.Build(Ids[..30]));
         using var headed = HeadModel(62);
         int[][] sources = [[5, 6, 7]];
 
         Assert.Throws<ArgumentException>(() => ItemRanker.Rank([plain], sources, tables, 5, RankingMode.Dense));
         Assert.Throws<ArgumentException>(() => ItemRanker.Rank([headed, plain], sources, tables, 5, RankingMode.Hybrid));
-        Assert.Throws<ArgumentException>(() => ItemRanker.Rank([headed], sources, other, 5, RankingMode.Hybrid));
+        Assert.Throws<ArgumentException>(() => ItemRanker.Rank([headed], sources, fewer, 5, RankingMode.Hybrid));   // vectors for items the trie lacks
+        using var otherCount = HeadModel(63, vectors: 35);
+        Assert.Throws<ArgumentException>(() => ItemRanker.Rank([headed, otherCount], sources, tables, 5, RankingMode.Dense));
         Assert.Throws<ArgumentOutOfRangeException>(() => ItemRanker.Rank([headed], sources, tables, 5, RankingMode.Hybrid, denseWeight: -1));
         Assert.Equal(RankingMode.Generative, RankingModes.DefaultFor([headed, plain]));
     }
