@@ -2,6 +2,7 @@ using System.CommandLine;
 using LMIndexer.Cli.Console;
 using LMIndexer.Core.Downstream;
 using LMIndexer.Core.Model;
+using LMIndexer.Core.Runtime;
 using LMIndexer.Core.Training;
 
 namespace LMIndexer.Cli.Commands;
@@ -104,7 +105,7 @@ public sealed class FineTuneCommandOptions
     internal static ItemVectorInit CheckedItemInit(string name, SourceMode mode)
     {
         var init = ItemVectorInitializer.Parse(name.ToLowerInvariant())
-            ?? throw new CliUsageException($"Unknown --item-init '{name}'; expected {string.Join(", ", Enum.GetValues<ItemVectorInit>().Select(ItemVectorInitializer.Name))}.");
+            ?? throw new CliUsageException($"Unknown --item-init '{name}'; expected {OptionSpelling.NamesText<ItemVectorInit>()}.");
         if (init != ItemVectorInit.Random && mode != SourceMode.IdsAndItems)
             throw new CliUsageException($"--item-init needs --source ids+items (it sets item vectors), not {HistorySourceOptions.ModeName(mode)}.");
         return init;

@@ -1,4 +1,5 @@
 using LMIndexer.Core.Model;
+using LMIndexer.Core.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -25,11 +26,10 @@ public enum ItemVectorInit
 public static class ItemVectorInitializer
 {
     /// <summary>The option's spelling on the command line and in serving manifests.</summary>
-    public static string Name(ItemVectorInit init) => init.ToString().ToLowerInvariant();
+    public static string Name(ItemVectorInit init) => OptionSpelling.Name(init);
 
     /// <summary>Parses <see cref="Name"/>'s spelling; null for an unknown one.</summary>
-    public static ItemVectorInit? Parse(string name) =>
-        Enum.GetValues<ItemVectorInit>().Cast<ItemVectorInit?>().FirstOrDefault(init => Name(init!.Value) == name);
+    public static ItemVectorInit? Parse(string name) => OptionSpelling.Parse<ItemVectorInit>(name);
 
     /// <summary>
     /// Overwrites <paramref name="model"/>'s item vectors. <paramref name="idTokens"/> holds each

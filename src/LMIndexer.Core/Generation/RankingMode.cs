@@ -1,4 +1,5 @@
 using LMIndexer.Core.Model;
+using LMIndexer.Core.Runtime;
 
 namespace LMIndexer.Core.Generation;
 
@@ -22,14 +23,13 @@ public enum RankingMode
 public static class RankingModes
 {
     /// <summary>The spelling on the command line and in reports.</summary>
-    public static string Name(RankingMode mode) => mode.ToString().ToLowerInvariant();
+    public static string Name(RankingMode mode) => OptionSpelling.Name(mode);
 
     /// <summary>Parses <see cref="Name"/>'s spelling; null for an unknown one.</summary>
-    public static RankingMode? Parse(string name) =>
-        Enum.GetValues<RankingMode>().Cast<RankingMode?>().FirstOrDefault(mode => Name(mode!.Value) == name);
+    public static RankingMode? Parse(string name) => OptionSpelling.Parse<RankingMode>(name);
 
     /// <summary>The names, as a sentence lists them.</summary>
-    public static string NamesText { get; } = string.Join(", ", Enum.GetValues<RankingMode>().Select(Name));
+    public static string NamesText { get; } = OptionSpelling.NamesText<RankingMode>();
 
     /// <summary>Hybrid for networks with a dense item head (all of an ensemble), generative otherwise.</summary>
     public static RankingMode DefaultFor(IReadOnlyList<T5Model> models)

@@ -25,7 +25,7 @@ public sealed class ConstrainedBeamSearchTests
         return model;
     }
 
-    private static List<int[]> RandomIds(int count, Random random)
+    internal static List<int[]> RandomIds(int count, Random random)
     {
         var seen = new HashSet<string>();
         var ids = new List<int[]>();
@@ -42,7 +42,7 @@ public sealed class ConstrainedBeamSearchTests
         [.. Enumerable.Range(0, count).Select(_ => Enumerable.Range(0, 3 + random.Next(8)).Select(_ => 4 + random.Next(Vocab - 4)).ToArray())];
 
     /// <summary>Every item's exact sequence log-probability by one teacher-forced forward pass.</summary>
-    private static float[] ExactScores(T5Model model, int[] source, IReadOnlyList<int[]> ids)
+    internal static float[] ExactScores(T5Model model, int[] source, IReadOnlyList<int[]> ids)
     {
         using var noGrad = torch.no_grad();
         using var scope = NewDisposeScope();

@@ -11,20 +11,7 @@ public sealed class ItemRankerTests
 {
     private const int Vocab = 60;
 
-    private static readonly List<int[]> Ids = DistinctIds(40, new Random(5));
-
-    private static List<int[]> DistinctIds(int count, Random random)
-    {
-        var seen = new HashSet<string>();
-        var ids = new List<int[]>();
-        while (ids.Count < count)
-        {
-            int[] id = [10 + random.Next(6), 20 + random.Next(6), 30 + random.Next(4)];
-            if (seen.Add(string.Join(',', id)))
-                ids.Add(id);
-        }
-        return ids;
-    }
+    private static readonly List<int[]> Ids = ConstrainedBeamSearchTests.RandomIds(40, new Random(5));
 
     private static T5Model HeadModel(long seed, bool denseHead = true, int? vectors = null)
     {
@@ -56,15 +43,7 @@ public sealed class ItemRankerTests
     }
 
     /// <summary>Every item's sequence log-probability for one source, by teacher forcing all IDs at once.</summary>
-    private static float[] SequenceLogProbs(T5Model model, int[] source)
-    {
-        using var noGrad = torch.no_grad();
-        using var scope = NewDisposeScope();
-        var (input, mask) = TokenBatch.Pad([.. Ids.Select(_ => source)], 0);
-        var labels = TokenBatch.PadLabels(Ids);
-        var logProbs = model.Forward(input, mask, model.ShiftRight(labels)).log_softmax(-1); // [items, len, vocab]
-        return logProbs.gather(2, labels.unsqueeze(2)).squeeze(2).sum(1).data<float>().ToArray();
-    }
+    private static float[] SequenceLogProbs(T5Model model, int[] source) => ConstrainedBeamSearchTests.ExactScores(model, source, Ids);
 
     /// <summary>
     /// Equal to float32 rounding: batches padded to other lengths sum in another order, and these
