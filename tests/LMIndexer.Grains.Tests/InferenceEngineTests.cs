@@ -1,6 +1,9 @@
 using LMIndexer.Abstractions;
+using LMIndexer.Core.Data;
 using LMIndexer.Core.Downstream;
+using LMIndexer.Core.Generation;
 using LMIndexer.Grains.Inference;
+using LMIndexer.Grains.Items;
 using LMIndexer.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
 
@@ -47,6 +50,35 @@ public sealed class InferenceEngineTests
         Assert.Equal(1, added);
         Assert.Equal(before + 1, engine.ItemCount);
         Assert.All(results, r => Assert.Equal(5, r.Ids.Count));
+    }
+
+    [Fact]
+    public async Task A_bundle_with_a_dense_item_head_serves_hybrid_rankings_and_items_added_after_training()
+    {
+        var serving = ServingBundle.Load(TestServingBundle.DenseDirectory);
+        var model = serving.Bundle.Model;
+        Assert.True(model.Config.DenseItemHead);
+        var history = (IReadOnlyList<ItemRecord>)[.. TestServingBundle.Records.Take(3)];
+        // The source as the engine encodes it.
+        var source = new HistorySource(serving.Bundle.Tokenizer, new Dictionary<string, CatalogItem>(), serving.Table, serving.Source).Encode([.. history.Select(h => h.ToCatalogItem())]);
+        var expected = ItemRanker.Rank([model], [source], serving.Tables, 10, RankingMode.Hybrid)[0];
+        var table = serving.Table;
+        using var engine = new InferenceEngine(serving, new InferenceOptions { Workers = 1 }, NullLogger.Instance);
+
+        var served = await engine.GenerateAsync(history, 10);
+
+        // The same items and scores as hybrid ranking (to float rounding: the worker runs on its own thread count).
+        Assert.Equal(expected.Select(r => string.Join(',', table.Ids[r.Item])), served.Ids.Select(g => string.Join(',', g.Codes)));
+        Assert.All(expected.Zip(served.Ids), pair => Assert.Equal(pair.First.Score, pair.Second.Score, tolerance: 1e-4));
+
+        // An item added after training has no vector: it is still ranked, by its ID.
+        var existing = table.Ids[0];
+        var codes = existing.ToArray();
+        codes[^1] = table.Ids.Where(id => id.Take(id.Length - 1).SequenceEqual(existing.Take(existing.Length - 1))).Max(id => id[^1]) + 1;
+        Assert.Equal(1, engine.AddItems([new PrefixEntry(codes, "ADDED-1")]));
+        var everything = await engine.GenerateAsync(history, engine.ItemCount);
+        var added = Assert.Single(everything.Ids, g => g.Codes.SequenceEqual(codes));
+        Assert.True(double.IsFinite(added.Score));
     }
 
     private static async Task<GenerationResult[]> GenerateAllAsync(InferenceOptions options, IReadOnlyList<IReadOnlyList<ItemRecord>> histories, int expectedWorkers)

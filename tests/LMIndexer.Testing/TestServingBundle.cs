@@ -18,6 +18,7 @@ public static class TestServingBundle
 {
     private static readonly Lazy<(Catalog Catalog, string Root)> Built = new(Build);
     private static readonly Lazy<string> IndexedBuilt = new(BuildIndexed);
+    private static readonly Lazy<string> DenseBuilt = new(BuildDense);
 
     /// <summary>
     /// A serving bundle (version <c>a1</c>) fine-tuned from a real LMIndexer index of the same
@@ -55,6 +56,12 @@ public static class TestServingBundle
     /// <summary>items.jsonl and sequences.tsv of the catalog.</summary>
     public static string CatalogDirectory => Path.Combine(Built.Value.Root, "catalog");
 
+    /// <summary>
+    /// A serving bundle (version <c>d1</c>) of a fresh network reading item tokens, with a dense item
+    /// head (<c>--dense-loss</c>): one that serving ranks hybrid.
+    /// </summary>
+    public static string DenseDirectory => DenseBuilt.Value;
+
     public static IReadOnlyList<ItemRecord> Records => [.. Catalog.Items.Select(i => i.ToRecord())];
 
     private static string BuildIndexed()
@@ -86,6 +93,20 @@ public static class TestServingBundle
             Version = "a1",
         });
         var serving = Path.Combine(root, "serving-a1");
+        outcome.Save(serving);
+        return serving;
+    }
+
+    private static string BuildDense()
+    {
+        using var outcome = RecommenderTraining.Run(Catalog, Path.Combine(Built.Value.Root, "index"), new GenerativePlan
+        {
+            FreshModel = true,
+            Source = new HistorySourceOptions { Mode = SourceMode.IdsAndItems, MaxSourceTokens = 21 },
+            FineTune = new FineTuneOptions { Steps = 20, EvalEvery = 0, ValidationLimit = 8, DenseLoss = 1, Evaluation = new EvaluationOptions { Beams = 5 }, Optimizer = new OptimizerOptions { LearningRate = 3e-3 } },
+            Version = "d1",
+        });
+        var serving = Path.Combine(Built.Value.Root, "serving-d1");
         outcome.Save(serving);
         return serving;
     }
