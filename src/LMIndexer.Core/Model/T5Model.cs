@@ -19,7 +19,7 @@ public sealed class T5Model : NamedModule
     private readonly T5Stack decoder;
     private readonly Linear? lmHead;
     private readonly Embedding? sourceItems;
-    private Linear? denseHead;
+    private readonly Linear? denseHead;
 
     public T5Model(T5Config config) : base(nameof(T5Model))
     {
