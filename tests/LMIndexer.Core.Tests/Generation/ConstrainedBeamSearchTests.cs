@@ -9,12 +9,14 @@ namespace LMIndexer.Core.Tests.Generation;
 
 public sealed class ConstrainedBeamSearchTests
 {
-    private const int Vocab = 60;
+    internal const int Vocab = 60;
 
-    private static T5Model RandomModel(long seed)
+    /// <summary>A tiny network at <paramref name="seed"/>, reshaped by <paramref name="shape"/>, with sharpened weights.</summary>
+    internal static T5Model RandomModel(long seed, Func<T5Config, T5Config>? shape = null)
     {
         torch.manual_seed(seed);
-        var model = new T5Model(T5Config.Tiny(Vocab));
+        var config = T5Config.Tiny(Vocab);
+        var model = new T5Model(shape is null ? config : shape(config));
         // Larger weights than the initialiser's so that token probabilities differ sharply.
         using (torch.no_grad())
         {

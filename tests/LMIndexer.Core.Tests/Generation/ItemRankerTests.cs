@@ -9,23 +9,12 @@ namespace LMIndexer.Core.Tests.Generation;
 
 public sealed class ItemRankerTests
 {
-    private const int Vocab = 60;
+    private const int Vocab = ConstrainedBeamSearchTests.Vocab;   // the networks are its RandomModel
 
     private static readonly List<int[]> Ids = ConstrainedBeamSearchTests.RandomIds(40, new Random(5));
 
-    private static T5Model HeadModel(long seed, bool denseHead = true, int? vectors = null)
-    {
-        torch.manual_seed(seed);
-        var model = new T5Model(T5Config.Tiny(Vocab) with { SourceItemCount = vectors ?? Ids.Count, DenseItemHead = denseHead });
-        // Larger weights than the initialiser's so that scores differ sharply.
-        using (torch.no_grad())
-        {
-            foreach (var p in model.parameters())
-                p.copy_(p.Times(3));
-        }
-        model.eval();
-        return model;
-    }
+    private static T5Model HeadModel(long seed, bool denseHead = true, int? vectors = null) =>
+        ConstrainedBeamSearchTests.RandomModel(seed, config => config with { SourceItemCount = vectors ?? Ids.Count, DenseItemHead = denseHead });
 
     /// <summary>Sources of vocabulary tokens and tokens of the first <paramref name="vectors"/> items (<see cref="Vocab"/> + item).</summary>
     private static List<int[]> Sources(int count, Random random, int? vectors = null) =>
