@@ -9,8 +9,6 @@ root.Subcommands.Add(RecCommands.Create());
 root.Subcommands.Add(QueryCommands.Search());
 root.Subcommands.Add(QueryCommands.Retrieval());
 root.Subcommands.Add(BackfillCommands.Create());
-root.Subcommands.Add(LoadCommand.Create());
 root.Subcommands.Add(ApiKeyCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
-root.Subcommands.Add(ServeBenchCommand.Create());
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -4,12 +4,19 @@ using System.Diagnostics;
 
 namespace LMIndexer.Cli.Tests;
 
-/// <summary>Runs the built <c>lmindexer</c> as a child process, as a user would.</summary>
+/// <summary>Runs the built <c>lmindexer</c> (or the lab's <c>lmindexer-bench</c>) as a child process, as a user would.</summary>
 internal static class CliProcess
 {
+    public const string Tool = "lmindexer";
+    public const string BenchTool = "lmindexer-bench";
+
     public sealed record Result(int ExitCode, string Output, string Error);
 
-    public static Result Run(string workingDirectory, TimeSpan timeout, params string[] args)
+    public static Result Run(string workingDirectory, TimeSpan timeout, params string[] args) => Run(Tool, workingDirectory, timeout, args);
+
+    public static Result RunBench(string workingDirectory, TimeSpan timeout, params string[] args) => Run(BenchTool, workingDirectory, timeout, args);
+
+    public static Result Run(string tool, string workingDirectory, TimeSpan timeout, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -17,7 +24,7 @@ internal static class CliProcess
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "lmindexer.dll"));
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, tool + ".dll"));
         foreach (var arg in args)
             info.ArgumentList.Add(arg);
         info.Environment["OMP_NUM_THREADS"] = "2";
@@ -27,7 +34,7 @@ internal static class CliProcess
         if (!process.WaitForExit(timeout))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"lmindexer {string.Join(' ', args)} ran past {timeout}.");
+            throw new TimeoutException($"{tool} {string.Join(' ', args)} ran past {timeout}.");
         }
         return new Result(process.ExitCode, output.Result, error.Result);
     }

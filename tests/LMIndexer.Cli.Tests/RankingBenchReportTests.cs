@@ -1,4 +1,4 @@
-using LMIndexer.Cli.Commands;
+using LMIndexer.Bench.Commands;
 using LMIndexer.Core.Downstream;
 
 namespace LMIndexer.Cli.Tests;

@@ -3,6 +3,7 @@ using LMIndexer.Core.Data;
 using LMIndexer.Core.Data.Synthetic;
 using LMIndexer.Core.Downstream;
 using LMIndexer.Core.Indexing;
+using LMIndexer.Research.Indexing;
 using LMIndexer.Core.Training;
 using LMIndexer.Grains.Items;
 
@@ -118,7 +119,7 @@ public static class TestServingBundle
         CatalogFiles.Save(Path.Combine(root, "catalog"), catalog);
         var indexing = SemanticIndexing.Run(catalog, new IndexingPlan
         {
-            Method = IndexingMethod.KMeansTree,
+            Baseline = new KMeansTreeCodeAssigner(),
             ModelSize = "tiny",
             PretrainSteps = 10,
             Indexer = new SemanticIndexerOptions { CodebookSize = 8, CounterSize = 32, MaxTokens = 32 },

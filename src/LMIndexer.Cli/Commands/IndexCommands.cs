@@ -9,27 +9,32 @@ using Spectre.Console;
 
 namespace LMIndexer.Cli.Commands;
 
-/// <summary><c>lmindexer index train|eval</c>: learn semantic IDs and report their quality.</summary>
+/// <summary>
+/// ID-learning methods beyond LMIndexer that <c>index train --method</c> offers: the research tool
+/// passes its baselines; the product has none.
+/// </summary>
+public sealed record IndexingMethods(string Names, Func<string, IEmbeddingCodeAssigner?> Parse);
+
+/// <summary><c>lmindexer index train|assign|eval|drift</c>: learn semantic IDs and report their quality.</summary>
 public static class IndexCommands
 {
-    public static Command Create()
+    public static Command Create(IndexingMethods? methods = null)
     {
         var index = new Command("index", "Learn semantic item IDs (LMIndexer) and evaluate them.");
-        index.Subcommands.Add(Train());
+        index.Subcommands.Add(Train(methods));
         index.Subcommands.Add(Assign());
         index.Subcommands.Add(Eval());
         index.Subcommands.Add(Drift());
-        index.Subcommands.Add(IndexBenchCommand.Create());
         return index;
     }
 
-    private static Command Train()
+    private static Command Train(IndexingMethods? methods)
     {
         var common = new CommonOptions();
         var items = new Option<FileInfo?>("--items") { Description = "items.jsonl of the catalog to index." };
         var corpus = new Option<DirectoryInfo?>("--corpus") { Description = "Or a Cranfield-style corpus directory (docs.jsonl …): index its documents for retrieval." };
         var output = new Option<DirectoryInfo>("--out", "-o") { Description = "Bundle directory to write (model, codebooks, ids.tsv, stats.json).", Required = true };
-        var method = new Option<string>("--method") { Description = "lmindexer, or a baseline on the same text encoder: rqvae, kmeans-tree.", DefaultValueFactory = _ => "lmindexer" };
+        var method = new Option<string>("--method") { Description = $"{methods?.Names}: LMIndexer or a baseline on the same text encoder.", DefaultValueFactory = _ => SemanticIndexing.LMIndexerMethod };
         var size = new Option<string>("--size") { Description = $"Model size when starting from scratch: {T5Config.PresetNamesText}.", DefaultValueFactory = _ => T5Config.DefaultSizeName };
         var baseBundle = new Option<DirectoryInfo?>("--base") { Description = "Start from this pretrained bundle instead of pretraining here." };
         var pretrainSteps = new Option<int>("--pretrain-steps") { Description = "Denoising pretraining steps when starting from scratch (0 skips).", DefaultValueFactory = _ => 200 };
@@ -47,14 +52,16 @@ public static class IndexCommands
         var checkpointDir = new Option<DirectoryInfo?>("--checkpoint-dir") { Description = "Stage checkpoints for resuming an interrupted run (default: <out>.checkpoint; removed on success)." };
         var command = new Command("train", "Train the semantic indexer on a catalog and write an indexer bundle.")
         {
-            items, corpus, output, method, size, baseBundle, pretrainSteps, positions, lr, warmupLr,
+            items, corpus, output, size, baseBundle, pretrainSteps, positions, lr, warmupLr,
             noWarmup, noContrastive, noCommitment, reconLayers, maskRatio, leak, version, checkpointDir,
         };
+        if (methods is not null)
+            command.Options.Add(method);
         core.AddTo(command);
         common.AddTo(command);
         command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
         {
-            var indexingMethod = SemanticIndexing.ParseMethod(result.GetValue(method)!);
+            var baseline = methods is null ? null : ParseMethod(methods, result.GetValue(method)!);
             var ratio = result.GetValue(maskRatio);
             var options = core.Build(result, result.GetValue(common.Seed)) with
             {
@@ -75,7 +82,7 @@ public static class IndexCommands
             var plan = new IndexingPlan
             {
                 Indexer = options,
-                Method = indexingMethod,
+                Baseline = baseline,
                 ModelSize = result.GetValue(size)!,
                 BaseBundle = result.GetValue(baseBundle)?.FullName,
                 PretrainSteps = result.GetValue(pretrainSteps),
@@ -92,6 +99,18 @@ public static class IndexCommands
             return Task.FromResult(0);
         }));
         return command;
+    }
+
+    private static IEmbeddingCodeAssigner? ParseMethod(IndexingMethods methods, string name)
+    {
+        try
+        {
+            return methods.Parse(name);
+        }
+        catch (ArgumentException)
+        {
+            throw new CliUsageException($"Unknown --method '{name}'; expected {methods.Names}.");
+        }
     }
 
     internal static Catalog ReadCatalogToIndex(FileInfo? itemsFile, DirectoryInfo? corpusDirectory)
@@ -206,7 +225,7 @@ public static class IndexCommands
     {
         var o = plan.Indexer;
         var pretrain = plan.BaseBundle is null ? plan.PretrainSteps : 0;
-        if (plan.Method != IndexingMethod.LMIndexer)
+        if (plan.Baseline is not null)
             return Math.Max(1, pretrain);
         return pretrain + ProgressiveIndexerTrainer.PlannedSteps(o, items);
     }

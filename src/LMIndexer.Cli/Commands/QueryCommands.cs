@@ -11,8 +11,7 @@ namespace LMIndexer.Cli.Commands;
 
 /// <summary>
 /// <c>lmindexer search train|eval</c> (query → product ID, proxy queries from the catalog) and
-/// <c>lmindexer retrieval train|eval</c> (query → document ID on a Cranfield-style corpus), and
-/// <c>bench</c> for each.
+/// <c>lmindexer retrieval train|eval</c> (query → document ID on a Cranfield-style corpus).
 /// </summary>
 public static class QueryCommands
 {
@@ -35,11 +34,11 @@ public static class QueryCommands
         var group = new Command(spec.Name, spec.Description);
         group.Subcommands.Add(Train(spec));
         group.Subcommands.Add(Eval(spec));
-        group.Subcommands.Add(spec.Name == "search"
-            ? QueryBenchCommand.Create(spec.Name, DataOption(spec), LoadSearchBench, "search-beauty")
-            : QueryBenchCommand.Create(spec.Name, DataOption(spec), LoadRetrievalBench, "retrieval-cranfield"));
         return group;
     }
+
+    /// <summary>The data option of <paramref name="task"/> (search: <c>--items</c>, retrieval: <c>--corpus</c>).</summary>
+    public static Option<FileSystemInfo> DataOption(string task) => DataOption(task == SearchSpec.Name ? SearchSpec : RetrievalSpec);
 
     private static Option<FileSystemInfo> DataOption(TaskSpec spec) => new(spec.Name == "search" ? "--items" : "--corpus")
     {
@@ -116,30 +115,14 @@ public static class QueryCommands
         return command;
     }
 
-    private static QueryCorpus LoadSearchBench(FileSystemInfo file, int seed)
-    {
-        var items = ReadItems(file);
-        return new QueryCorpus(file is FileInfo { Directory: { } folder } ? folder.Name : file.Name, ProxySearchQueries.Build(items, seed), items.ToDictionary(i => i.ItemId, ItemTextBuilder.Build, StringComparer.Ordinal),
-            "proxy queries from leaf category, brand and title words; test queries use held-out title words",
-            (index, plan, progress, cancellation) => QueryTraining.Search(items, index, plan, itemTextQueries: false, progress, cancellation));
-    }
-
-    private static QueryCorpus LoadRetrievalBench(FileSystemInfo directory, int seed)
-    {
-        var corpus = ReadCorpus(directory);
-        return new QueryCorpus(directory.Name, RetrievalQueries.Build(corpus, seed), RetrievalQueries.DocumentQueries(corpus).ToDictionary(q => q.ItemId, q => q.Query, StringComparer.Ordinal),
-            "queries split 70/10/20, every relevant document a target, the documents' own texts as extra training queries",
-            (index, plan, progress, cancellation) => QueryTraining.Retrieval(corpus, index, plan, documentQueries: true, progress, cancellation));
-    }
-
-    private static List<CatalogItem> ReadItems(FileSystemInfo file)
+    public static List<CatalogItem> ReadItems(FileSystemInfo file)
     {
         if (!file.Exists)
             throw new CliUsageException($"{file.FullName} does not exist.");
         return CatalogFiles.ReadItems(file.FullName);
     }
 
-    private static RetrievalCorpus ReadCorpus(FileSystemInfo directory)
+    public static RetrievalCorpus ReadCorpus(FileSystemInfo directory)
     {
         if (!Directory.Exists(directory.FullName))
             throw new CliUsageException($"{directory.FullName} does not exist.");

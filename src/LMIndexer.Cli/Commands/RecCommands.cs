@@ -4,20 +4,26 @@ using LMIndexer.Cli.Console;
 using LMIndexer.Core.Data;
 using LMIndexer.Core.Downstream;
 using LMIndexer.Core.Generation;
+using LMIndexer.Core.Indexing;
 using LMIndexer.Core.Runtime;
 using Spectre.Console;
 
 namespace LMIndexer.Cli.Commands;
 
-/// <summary><c>lmindexer rec train|eval|bench</c>: generative sequential recommendation.</summary>
+/// <summary>How a ranking baseline scores one split's users (the first <c>limit</c> when positive) beside the model.</summary>
+public delegate EvaluationResult BaselineEvaluation(Catalog catalog, SemanticIdTable table, string split, int limit, EvaluationOptions options);
+
+/// <summary>A ranking baseline reported beside the model: the research tool adds its own (popularity is always there).</summary>
+public sealed record RankingBaseline(string Name, BaselineEvaluation Evaluate);
+
+/// <summary><c>lmindexer rec train|eval</c>: generative sequential recommendation.</summary>
 public static class RecCommands
 {
-    public static Command Create()
+    public static Command Create(params RankingBaseline[] baselines)
     {
         var rec = new Command("rec", "Generative sequential recommendation: history → the next item's semantic ID.");
-        rec.Subcommands.Add(Train());
-        rec.Subcommands.Add(Eval());
-        rec.Subcommands.Add(RecBenchCommand.Create());
+        rec.Subcommands.Add(Train(baselines));
+        rec.Subcommands.Add(Eval(baselines));
         return rec;
     }
 
@@ -47,7 +53,7 @@ public static class RecCommands
         return CatalogFiles.Load(directory.FullName);
     }
 
-    private static Command Train()
+    private static Command Train(IReadOnlyList<RankingBaseline> baselines)
     {
         var common = new CommonOptions();
         var tune = new FineTuneCommandOptions();
@@ -94,14 +100,14 @@ public static class RecCommands
             var test = ProgressBar.Run("rec test", outcome.Data.Test.Count,
                 progress => GenerativeEvaluator.Evaluate(outcome.Bundle.Model, outcome.Data.Test, trie, testOptions, progress, cancellation));
             AnsiConsole.Write(MetricsTable("test", test,
-                ("popularity", GenerativeEvaluator.EvaluateRanking(outcome.Data.Test, _ => outcome.Data.Popularity, testOptions)),
-                ("markov", MarkovBaseline(catalog, outcome.Table, "test", 0, testOptions))));
+                [("popularity", GenerativeEvaluator.EvaluateRanking(outcome.Data.Test, _ => outcome.Data.Popularity, testOptions)),
+                 .. baselines.Select(b => (b.Name, b.Evaluate(catalog, outcome.Table, "test", 0, testOptions)))]));
             return Task.FromResult(0);
         }));
         return command;
     }
 
-    private static Command Eval()
+    private static Command Eval(IReadOnlyList<RankingBaseline> baselines)
     {
         var common = new CommonOptions();
         var data = DataOption();
@@ -158,11 +164,15 @@ public static class RecCommands
                 };
                 var evaluation = ProgressBar.Run($"rec eval ({which}, {RankingModes.Name(options.Ranking!.Value)}{(members.Count > 0 ? $", {models.Count} models" : "")})", examples.Count,
                     progress => GenerativeEvaluator.Evaluate(models, examples, serving.Tables, options, progress, cancellation));
-                var popularity = GenerativeEvaluator.EvaluateRanking(examples, _ => taskData.Popularity, options);
-                var markov = MarkovBaseline(catalog, serving.Table, which, result.GetValue(limit), options);
-                AnsiConsole.Write(MetricsTable(which, evaluation, ("popularity", popularity), ("markov", markov)));
+                var baselineResults = new Dictionary<string, EvaluationResult>(StringComparer.Ordinal)
+                {
+                    ["popularity"] = GenerativeEvaluator.EvaluateRanking(examples, _ => taskData.Popularity, options),
+                };
+                foreach (var baseline in baselines)
+                    baselineResults[baseline.Name] = baseline.Evaluate(catalog, serving.Table, which, result.GetValue(limit), options);
+                AnsiConsole.Write(MetricsTable(which, evaluation, [.. baselineResults.Select(kv => (kv.Key, kv.Value))]));
                 if (result.GetValue(report) is { } reportFile)
-                    EvaluationReportFile.Write(reportFile.FullName, serving, which, options, evaluation, new Dictionary<string, EvaluationResult> { ["popularity"] = popularity, ["markov"] = markov },
+                    EvaluationReportFile.Write(reportFile.FullName, serving, which, options, evaluation, baselineResults,
                         [.. result.GetValue(ensemble)!.Select(d => d.FullName)]);
             }
             finally
@@ -205,23 +215,6 @@ public static class RecCommands
                 member.Dispose();
             throw;
         }
-    }
-
-    /// <summary>
-    /// The item-to-item transition chain on the same users as the model (the first
-    /// <paramref name="limit"/> when positive): the bar a recommender has to clear on data where the
-    /// last item carries most of the next-item signal.
-    /// </summary>
-    private static EvaluationResult MarkovBaseline(Catalog catalog, Core.Indexing.SemanticIdTable table, string split, int limit, EvaluationOptions options)
-    {
-        var itemIndex = table.ItemIds.Select((id, i) => (id, i)).ToDictionary(p => p.id, p => p.i, StringComparer.Ordinal);
-        var leaveOneOut = LeaveOneOut.Split(catalog.Users);
-        var examples = RecommendationTask.ItemIndexExamples(split == "test" ? leaveOneOut.Test : leaveOneOut.Validation, itemIndex);
-        if (limit > 0)
-            examples = [.. examples.Take(limit)];
-        var transitions = Core.Downstream.Baselines.ItemTransitionRanker.Fit(catalog.Users, itemIndex);
-        var depth = options.Cutoffs.Max();
-        return GenerativeEvaluator.EvaluateRanking(examples, e => transitions.Rank(e.Source, depth), options);
     }
 
     internal static Table MetricsTable(string title, EvaluationResult result, params (string Name, EvaluationResult Result)[] baselines)

@@ -9,6 +9,9 @@ public static class CliErrors
     public const int UserError = 2;
     public const int Interrupted = 130;
 
+    // The lab's tool runs these commands too; each names itself in its messages.
+    private static readonly string Tool = System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name ?? "lmindexer";
+
     public static int Run(Func<int> action) => RunAsync(() => Task.FromResult(action())).GetAwaiter().GetResult();
 
     public static async Task<int> RunAsync(Func<Task<int>> action)
@@ -19,12 +22,12 @@ public static class CliErrors
         }
         catch (OperationCanceledException)
         {
-            System.Console.Error.WriteLine("lmindexer: interrupted");
+            System.Console.Error.WriteLine($"{Tool}: interrupted");
             return Interrupted;
         }
         catch (Exception e) when (IsUserError(e))
         {
-            System.Console.Error.WriteLine($"lmindexer: {e.Message.Split('\n', 2)[0].Trim()}");
+            System.Console.Error.WriteLine($"{Tool}: {e.Message.Split('\n', 2)[0].Trim()}");
             return UserError;
         }
     }

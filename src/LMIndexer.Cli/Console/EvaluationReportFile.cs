@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using LMIndexer.Core.Downstream;
 using LMIndexer.Core.Evaluation;
 using LMIndexer.Core.Generation;
+using LMIndexer.Core.Runtime;
 
 namespace LMIndexer.Cli.Console;
 
@@ -20,7 +21,7 @@ public static class EvaluationReportFile
             ["bundleVersion"] = serving.Version,
             ["split"] = split,
             ["date"] = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
-            ["machine"] = BenchmarkReport.Machine(),
+            ["machine"] = MachineDescription.Current(),
             ["config"] = new JsonObject
             {
                 ["beams"] = options.Beams,

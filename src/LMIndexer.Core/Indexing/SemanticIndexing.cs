@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.Json;
 using LMIndexer.Core.Checkpoints;
 using LMIndexer.Core.Data;
-using LMIndexer.Core.Indexing.Baselines;
 using LMIndexer.Core.Model;
 using LMIndexer.Core.Text;
 using LMIndexer.Core.Training;
@@ -11,24 +10,11 @@ using static TorchSharp.torch;
 
 namespace LMIndexer.Core.Indexing;
 
-/// <summary>How IDs are learned: the method, or a baseline on the same text encoder.</summary>
-public enum IndexingMethod
-{
-    LMIndexer,
-
-    /// <summary>Residual-quantisation VAE over mean-pooled encoder embeddings (TIGER).</summary>
-    RqVae,
-
-    /// <summary>Hierarchical k-means over the same embeddings (the reference's "tree" baseline).</summary>
-    KMeansTree,
-}
-
 /// <summary>Where the indexer's backbone comes from and how it is prepared.</summary>
 public sealed record IndexingPlan
 {
-    public IndexingMethod Method { get; init; } = IndexingMethod.LMIndexer;
-
-    public RqVaeOptions RqVae { get; init; } = new();
+    /// <summary>Null trains LMIndexer; otherwise a baseline assigns the codes from the backbone's pooled embeddings.</summary>
+    public IEmbeddingCodeAssigner? Baseline { get; init; }
 
     public SemanticIndexerOptions Indexer { get; init; } = new();
 
@@ -70,7 +56,7 @@ public static class SemanticIndexing
 
         IndexerTrainingResult training;
         Tensor[] codebooks;
-        if (plan.Method == IndexingMethod.LMIndexer)
+        if (plan.Baseline is null)
         {
             // Not disposed as a whole: the T5 submodule lives on in the bundle.
             var indexer = new SemanticIndexerModel(t5, tokenizer, options.Positions, options.CodebookSize, options.ReconstructorLayers);
@@ -82,9 +68,7 @@ public static class SemanticIndexing
         else
         {
             using var embeddings = ItemEmbeddings.Encode(t5, itemTokens);
-            var codes = plan.Method == IndexingMethod.RqVae
-                ? RqVaeIndexer.Assign(embeddings, options.Positions, options.CodebookSize, plan.RqVae with { Seed = options.Seed }, options.KMeans, cancellationToken)
-                : KMeansTreeIndexer.Assign(embeddings, options.Positions, options.CodebookSize, options.KMeans);
+            var codes = plan.Baseline.Assign(embeddings, options, cancellationToken);
             training = new IndexerTrainingResult(codes, codes, [], []);
             codebooks = [];
         }
@@ -106,12 +90,12 @@ public static class SemanticIndexing
         var manifest = new BundleManifest
         {
             Version = plan.Version,
-            Kind = plan.Method == IndexingMethod.LMIndexer ? "indexer" : "indexer-baseline",
+            Kind = plan.Baseline is null ? "indexer" : "indexer-baseline",
             Config = finalModel.Config,
             TrainingDataHash = textsHash,
             Properties = new Dictionary<string, string>
             {
-                ["method"] = MethodName(plan.Method),
+                ["method"] = plan.Baseline?.Method ?? LMIndexerMethod,
                 ["positions"] = options.Positions.ToString(CultureInfo.InvariantCulture),
                 ["codebookSize"] = options.CodebookSize.ToString(CultureInfo.InvariantCulture),
                 ["counterSize"] = counterSize.ToString(CultureInfo.InvariantCulture),
@@ -136,20 +120,8 @@ public static class SemanticIndexing
         });
     }
 
-    public static string MethodName(IndexingMethod method) => method switch
-    {
-        IndexingMethod.RqVae => "rqvae",
-        IndexingMethod.KMeansTree => "kmeans-tree",
-        _ => "lmindexer",
-    };
-
-    public static IndexingMethod ParseMethod(string name) => name.ToLowerInvariant() switch
-    {
-        "lmindexer" => IndexingMethod.LMIndexer,
-        "rqvae" or "rq-vae" => IndexingMethod.RqVae,
-        "kmeans-tree" or "tree" => IndexingMethod.KMeansTree,
-        _ => throw new ArgumentException($"Unknown method '{name}'; expected lmindexer, rqvae or kmeans-tree."),
-    };
+    /// <summary>The manifest's <c>method</c> for IDs this product trains.</summary>
+    public const string LMIndexerMethod = "lmindexer";
 
     /// <summary>Reads a <c>stats.json</c> written by <see cref="Save"/>.</summary>
     public static IndexStats ReadStats(string path) =>

@@ -3,6 +3,7 @@ using LMIndexer.Core.Data.Synthetic;
 using LMIndexer.Core.Downstream;
 using LMIndexer.Core.Generation;
 using LMIndexer.Core.Indexing;
+using LMIndexer.Research.Indexing;
 using LMIndexer.Core.Training;
 using TorchSharp;
 
@@ -18,7 +19,7 @@ public sealed class RecommenderFixture : IDisposable
         Catalog = SyntheticCatalogGenerator.Generate(new SyntheticCatalogOptions { Items = 200, Users = 700, Seed = 3, MinSequenceLength = 6, MaxSequenceLength = 12 });
         var plan = new IndexingPlan
         {
-            Method = IndexingMethod.KMeansTree,
+            Baseline = new KMeansTreeCodeAssigner(),
             ModelSize = "tiny",
             PretrainSteps = 20,
             Indexer = new SemanticIndexerOptions { CodebookSize = 8, CounterSize = 64, MaxTokens = 32 },

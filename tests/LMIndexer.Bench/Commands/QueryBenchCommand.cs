@@ -1,0 +1,165 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using LMIndexer.Cli.Console;
+using LMIndexer.Core.Checkpoints;
+using LMIndexer.Core.Data;
+using LMIndexer.Core.Downstream;
+using LMIndexer.Research.Recommendation;
+using LMIndexer.Research.Search;
+using LMIndexer.Core.Evaluation;
+using LMIndexer.Core.Generation;
+using LMIndexer.Core.Indexing;
+using LMIndexer.Core.Runtime;
+using LMIndexer.Core.Text;
+using LMIndexer.Core.Training;
+using Spectre.Console;
+using LMIndexer.Bench.Reporting;
+using LMIndexer.Cli.Commands;
+
+namespace LMIndexer.Bench.Commands;
+
+/// <summary>
+/// <c>lmindexer-bench search bench</c> and <c>lmindexer-bench retrieval bench</c>: the same queries, the same
+/// fine-tuning budget, LMIndexer IDs against rq-VAE IDs, random IDs and BM25 in one run, into
+/// the bench results. The index bundles come from <c>lmindexer-bench index bench</c> on the same items.
+/// </summary>
+public static class QueryBenchCommand
+{
+    private static readonly string[] KnownSystems = ["bm25", "lmindexer", "rqvae", "random"];
+
+    /// <param name="task">search or retrieval.</param>
+    /// <param name="data">The task's data option (items file or corpus directory).</param>
+    public static Command Create(string task, Option<FileSystemInfo> data, Func<FileSystemInfo, int, QueryCorpus> load, string defaultName)
+    {
+        var common = new CommonOptions();
+        var indexDir = new Option<DirectoryInfo>("--index-dir") { Description = "Directory holding the index bundles lmindexer/ and rqvae/ of the same items ('lmindexer-bench index bench').", Required = true };
+        var outDir = new Option<DirectoryInfo?>("--out-dir") { Description = "Where the serving bundles are written (default: <index-dir>/" + task + ")." };
+        var systems = new Option<string>("--systems") { Description = "Comma-separated: " + string.Join(", ", KnownSystems) + ".", DefaultValueFactory = _ => string.Join(',', KnownSystems) };
+        var steps = new Option<int>("--steps") { Description = "Fine-tuning steps per seq2seq system.", DefaultValueFactory = _ => 2000 };
+        var batch = new Option<int>("--batch-size") { Description = "Examples per step.", DefaultValueFactory = _ => 32 };
+        var lr = new Option<double>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => 1e-3 };
+        var evalEvery = new Option<int>("--eval-every") { Description = "Validation interval (steps).", DefaultValueFactory = _ => 500 };
+        var sourceTokens = new Option<int>("--max-source-tokens") { Description = "Query budget in tokens, </s> included.", DefaultValueFactory = _ => 128 };
+        var docs = BenchmarkReport.DirectoryOption();
+        var name = new Option<string>("--name") { Description = "Benchmark section name.", DefaultValueFactory = _ => defaultName };
+        var command = new Command("bench", $"{task} benchmark: LMIndexer IDs vs rq-VAE IDs, random IDs and BM25 on one query split, recorded in the bench results.")
+        {
+            data, indexDir, outDir, systems, steps, batch, lr, evalEvery, sourceTokens, docs, name,
+        };
+        common.AddTo(command);
+        command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
+        {
+            var chosen = result.GetValue(systems)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (chosen.FirstOrDefault(s => !KnownSystems.Contains(s)) is { } unknown)
+                throw new CliUsageException($"Unknown system '{unknown}'; expected {string.Join(", ", KnownSystems)}.");
+            var root = result.GetValue(indexDir)!.FullName;
+            // BM25 ranks the items of the first index bundle in use (they all hold the same items).
+            var lexicalIndex = chosen.Where(s => s != "bm25").Select(IndexName).FirstOrDefault() ?? "lmindexer";
+            foreach (var index in chosen.Where(s => s != "bm25").Select(IndexName).Append(lexicalIndex).Distinct())
+            {
+                if (!File.Exists(Path.Combine(root, index, SemanticIdTable.FileName)))
+                    throw new CliUsageException($"{Path.Combine(root, index)} is not an index bundle; build it with 'lmindexer-bench index bench' first.");
+            }
+            var seed = result.GetValue(common.Seed);
+            var corpus = load(result.GetValue(data)!, seed);
+            common.InitializeRuntime(result);
+            var clock = Stopwatch.StartNew();
+            var plan = new GenerativePlan
+            {
+                Source = new HistorySourceOptions { MaxSourceTokens = result.GetValue(sourceTokens) },
+                FineTune = BenchFineTuning.Options(result.GetValue(steps), result.GetValue(batch), result.GetValue(lr), result.GetValue(evalEvery), seed),
+            };
+            var evaluation = plan.FineTune.Evaluation;
+            plan.FineTune.Validate();
+            plan.Source.Validate();
+            var outRoot = result.GetValue(outDir)?.FullName ?? Path.Combine(root, task);
+            var results = new Dictionary<string, RankingBenchResult>();
+            foreach (var system in chosen)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                if (system == "bm25")
+                {
+                    results[system] = new(Lexical(corpus, Path.Combine(root, lexicalIndex), plan, evaluation), 0, "k1 1.2, b 0.75 over the tokenizer's tokens");
+                    AnsiConsole.Write(RecCommands.MetricsTable("bm25 test", results[system].Test));
+                    continue;
+                }
+                var systemPlan = plan with
+                {
+                    Ids = system == "random" ? IdSource.Random : IdSource.Bundle,
+                    Version = system,
+                    FineTune = plan.FineTune with { CheckpointDirectory = Path.Combine(outRoot, system + ".checkpoint") },
+                };
+                var trainClock = Stopwatch.StartNew();
+                using var outcome = TrainingProgressView.Run($"{task} {system}", systemPlan.FineTune.Steps,
+                    progress => corpus.Train(Path.Combine(root, IndexName(system)), systemPlan, progress, cancellation));
+                var trainSeconds = trainClock.Elapsed.TotalSeconds;
+                outcome.Save(Path.Combine(outRoot, system));
+                GenerativeFineTuner.DeleteCheckpoint(systemPlan.FineTune.CheckpointDirectory!);
+                using var trie = new TrieTables(outcome.Trie, TorchRuntime.Device);
+                var test = ProgressBar.Run($"{task} {system} test", outcome.Data.Test.Count,
+                    progress => GenerativeEvaluator.Evaluate(outcome.Bundle.Model, outcome.Data.Test, trie, evaluation, progress, cancellation));
+                results[system] = new(test, trainSeconds, $"best step {outcome.Report.BestStep}; {outcome.Data.Train.Count:N0} training rows", outcome.Report.Validations);
+                AnsiConsole.Write(RecCommands.MetricsTable($"{system} test", test));
+            }
+            Report(result, corpus, chosen, results, plan, clock.Elapsed.TotalSeconds);
+            return Task.FromResult(0);
+        }));
+
+        void Report(ParseResult result, QueryCorpus corpus, string[] chosen, Dictionary<string, RankingBenchResult> results, GenerativePlan plan, double wall)
+        {
+            var (rows, table, ratios) = RankingBenchReport.Build(chosen, results, "queries", ["recall@10", "ndcg@10"]);
+            var commandLine = "lmindexer-bench " + string.Join(" ", result.Tokens.Select(t => t.Value));
+            var testQueries = results.Values.First().Test.Examples;
+            BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, wall, rows,
+                string.Create(CultureInfo.InvariantCulture,
+                    $"Generative {task} on `{corpus.Dataset}` ({corpus.Items:N0} items, {testQueries:N0} test queries; {corpus.Description}), full ranking with 20 trie-constrained beams. Every seq2seq system fine-tunes its index bundle's network for {plan.FineTune.Steps} steps × {plan.FineTune.BatchSize} (lr {plan.FineTune.Optimizer.LearningRate:G3}, linear decay, best of validations every {plan.FineTune.EvalEvery} steps), queries ≤ {plan.Source.MaxSourceTokens} tokens; `random` = random codes of the LMIndexer table's shape; `bm25` ranks the same items for the same test queries."),
+                table,
+                ratios.TrimEnd());
+            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"benchmark written to {result.GetValue(docs)!.FullName} in {wall / 60:F1} min");
+        }
+
+        return command;
+    }
+
+    private static string IndexName(string system) => system == "random" ? "lmindexer" : system;
+
+    /// <summary>BM25 over the items' texts for the test queries that the seq2seq systems answer.</summary>
+    public static QueryCorpus LoadSearchBench(FileSystemInfo file, int seed)
+    {
+        var items = QueryCommands.ReadItems(file);
+        return new QueryCorpus(file is FileInfo { Directory: { } folder } ? folder.Name : file.Name, ProxySearchQueries.Build(items, seed), items.ToDictionary(i => i.ItemId, ItemTextBuilder.Build, StringComparer.Ordinal),
+            "proxy queries from leaf category, brand and title words; test queries use held-out title words",
+            (index, plan, progress, cancellation) => QueryTraining.Search(items, index, plan, itemTextQueries: false, progress, cancellation));
+    }
+
+    public static QueryCorpus LoadRetrievalBench(FileSystemInfo directory, int seed)
+    {
+        var corpus = QueryCommands.ReadCorpus(directory);
+        return new QueryCorpus(directory.Name, RetrievalQueries.Build(corpus, seed), RetrievalQueries.DocumentQueries(corpus).ToDictionary(q => q.ItemId, q => q.Query, StringComparer.Ordinal),
+            "queries split 70/10/20, every relevant document a target, the documents' own texts as extra training queries",
+            (index, plan, progress, cancellation) => QueryTraining.Retrieval(corpus, index, plan, documentQueries: true, progress, cancellation));
+    }
+
+    private static EvaluationResult Lexical(QueryCorpus corpus, string indexBundle, GenerativePlan plan, EvaluationOptions evaluation)
+    {
+        var table = SemanticIdTable.Load(Path.Combine(indexBundle, SemanticIdTable.FileName));
+        var tokenizer = CatalogTokenizer.Load(Path.Combine(indexBundle, ModelBundle.TokenizerFile));
+        var test = QueryTask.Build(corpus.Split, table, tokenizer, plan.Source.MaxSourceTokens).Test;
+        var ranker = new Bm25Ranker([.. table.ItemIds.Select(id => tokenizer.Encode(corpus.Texts[id]))]);
+        var top = evaluation.Cutoffs.Max();
+        return GenerativeEvaluator.EvaluateRanking(test, example => ranker.Rank(example.Source, top), evaluation);
+    }
+}
+
+/// <summary>What a query benchmark needs of its data: the split, the items' texts and how to train on it.</summary>
+public sealed record QueryCorpus(
+    string Dataset,
+    QuerySplit Split,
+    IReadOnlyDictionary<string, string> Texts,
+    string Description,
+    Func<string, GenerativePlan, IProgress<TrainingProgress>?, CancellationToken, GenerativeOutcome> Train)
+{
+    public int Items => Texts.Count;
+}

@@ -1,0 +1,365 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using LMIndexer.Cli.Console;
+using LMIndexer.Core.Data;
+using LMIndexer.Research.Recommendation;
+using LMIndexer.Core.Downstream;
+using LMIndexer.Core.Evaluation;
+using LMIndexer.Core.Generation;
+using LMIndexer.Core.Model;
+using LMIndexer.Core.Runtime;
+using LMIndexer.Core.Training;
+using Spectre.Console;
+using LMIndexer.Bench.Reporting;
+using LMIndexer.Cli.Commands;
+
+namespace LMIndexer.Bench.Commands;
+
+/// <summary>
+/// <c>lmindexer-bench rec bench</c>: the recommendation benchmark — the same split, the same fine-tuning
+/// budget, LMIndexer IDs against popularity, rq-VAE IDs and random IDs — into the bench results.
+/// </summary>
+public static class RecBenchCommand
+{
+    /// <summary>The systems that fine-tune the seq2seq network, each on its own IDs; the others are baselines.</summary>
+    private static readonly string[] Seq2SeqSystems = ["lmindexer", "rqvae", "random"];
+
+    private static readonly string[] KnownSystems = ["popularity", "markov", .. Seq2SeqSystems, "sasrec"];
+
+    public static Command Create()
+    {
+        var common = new CommonOptions();
+        var data = new Option<DirectoryInfo>("--data", "-d") { Description = "Catalog with items.jsonl and sequences.tsv.", DefaultValueFactory = _ => new DirectoryInfo("../shared/data/amazon-beauty") };
+        var indexDir = new Option<DirectoryInfo>("--index-dir") { Description = "Directory holding the index bundles lmindexer/ and rqvae/ ('lmindexer-bench index bench').", DefaultValueFactory = _ => new DirectoryInfo("data/bench") };
+        var outDir = new Option<DirectoryInfo>("--out-dir") { Description = "Where the serving bundles are written.", DefaultValueFactory = _ => new DirectoryInfo("data/bench/rec") };
+        var systems = new Option<string>("--systems") { Description = "Comma-separated: popularity, markov (item-to-item transitions), lmindexer, rqvae, random, sasrec.", DefaultValueFactory = _ => string.Join(',', KnownSystems) };
+        var sasrecSteps = new Option<int>("--sasrec-steps") { Description = "SASRec training steps (batch 128).", DefaultValueFactory = _ => 4000 };
+        var sasrecEvalEvery = new Option<int>("--sasrec-eval-every") { Description = "SASRec validation interval in steps; the best validated weights are kept.", DefaultValueFactory = _ => 500 };
+        var sasrecMaxLength = new Option<int>("--sasrec-max-length") { Description = "Most recent items SASRec reads (Kang & McAuley use 50 on Amazon data).", DefaultValueFactory = _ => 50 };
+        var reuse = new Option<bool>("--reuse") { Description = "Evaluate serving bundles already in --out-dir (trained with the same steps, source, windows, dropout and regularisers) instead of retraining them." };
+        var steps = new Option<int>("--steps") { Description = "Fine-tuning steps per seq2seq system.", DefaultValueFactory = _ => 3000 };
+        var batch = new Option<int>("--batch-size") { Description = "Examples per step.", DefaultValueFactory = _ => 32 };
+        var lr = new Option<double>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => 1e-3 };
+        var warmup = new Option<double>("--warmup-ratio") { Description = "Fraction of steps for linear warm-up (the reference: 0).", DefaultValueFactory = _ => 0 };
+        var dropout = new Option<double?>("--dropout") { Description = "Dropout while fine-tuning (default: the index bundle's, 0.1)." };
+        var windows = RecCommands.WindowsOption();
+        var evalEvery = new Option<int>("--eval-every") { Description = "Validation interval (steps).", DefaultValueFactory = _ => 1000 };
+        var source = RecCommands.SourceOption();
+        var itemTokens = RecCommands.ItemTokensOption();
+        var sourceTokens = new Option<int>("--max-source-tokens") { Description = "Source budget in tokens.", DefaultValueFactory = _ => 96 };
+        var validationLimit = new Option<int>("--validation-limit")
+        {
+            // 512 users hold about five NDCG@10 hits on Beauty, too few to tell checkpoints apart.
+            Description = "Validation users per evaluation; more make the kept checkpoint less a matter of chance.",
+            DefaultValueFactory = _ => BenchFineTuning.DefaultValidationLimit,
+        };
+        var testLimit = new Option<int>("--test-limit") { Description = "Evaluate the first N test users only (0: all).", DefaultValueFactory = _ => 0 };
+        var docs = BenchmarkReport.DirectoryOption();
+        var name = new Option<string>("--name") { Description = "Benchmark section name.", DefaultValueFactory = _ => "rec-beauty" };
+        var freshModel = FineTuneCommandOptions.FreshModelOption();
+        var modelSize = FineTuneCommandOptions.ModelSizeOption();
+        var weightDecay = FineTuneCommandOptions.WeightDecayOption();
+        var labelSmoothing = FineTuneCommandOptions.LabelSmoothingOption();
+        var weightAverage = FineTuneCommandOptions.WeightAverageOption();
+        var decay = FineTuneCommandOptions.DecayOption();
+        var historyDropout = FineTuneCommandOptions.HistoryDropoutOption();
+        var itemDropout = FineTuneCommandOptions.ItemDropoutOption();
+        var itemInit = FineTuneCommandOptions.ItemInitOption();
+        var denseLoss = FineTuneCommandOptions.DenseLossOption();
+        var groupByLength = FineTuneCommandOptions.GroupByLengthOption();
+        var ensembleSeeds = new Option<string>("--ensemble-seeds")
+        {
+            Description = "Further seeds of the LMIndexer recommender, comma-separated: each is trained like the first (or reused from <out-dir>/lmindexer-seed<N>), "
+                + "and the ensemble of all of them (beams scored by their mean log-probability) is reported as lmindexer×K.",
+            DefaultValueFactory = _ => "",
+        };
+        var command = new Command("bench", "Recommendation benchmark: LMIndexer IDs vs popularity, rq-VAE IDs and random IDs on one split, recorded in the bench results.")
+        {
+            data, indexDir, outDir, systems, steps, batch, lr, warmup, dropout, evalEvery, validationLimit, windows, source, itemTokens, sourceTokens, testLimit, docs, name, sasrecSteps, sasrecEvalEvery, sasrecMaxLength, reuse,
+            freshModel, modelSize, weightDecay, labelSmoothing, weightAverage, decay, historyDropout, itemDropout, itemInit, denseLoss, groupByLength, ensembleSeeds,
+        };
+        common.AddTo(command);
+        command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
+        {
+            var chosen = result.GetValue(systems)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (chosen.FirstOrDefault(s => !KnownSystems.Contains(s)) is { } unknown)
+                throw new CliUsageException($"Unknown system '{unknown}'; expected {string.Join(", ", KnownSystems)}.");
+            var freshSize = FineTuneCommandOptions.CheckedModelSize(result.GetValue(modelSize), result.GetValue(freshModel));
+            if (chosen.Contains("sasrec") && (result.GetValue(sasrecSteps) < 1 || result.GetValue(sasrecEvalEvery) < 1 || result.GetValue(sasrecMaxLength) < 1))
+                throw new CliUsageException("--sasrec-steps, --sasrec-eval-every and --sasrec-max-length must be at least 1.");
+            var extraSeeds = CheckedEnsembleSeeds(result.GetValue(ensembleSeeds)!, result.GetValue(common.Seed), chosen);
+            // Each further seed's bundle folder and row, and the row of the seeds decoded together.
+            static string SeedFolder(int seed) => $"lmindexer-seed{seed}";
+            var ensembleRow = $"lmindexer×{extraSeeds.Count + 1}";
+            var fineTune = FineTuneCommandOptions.WithRegularisers(
+                BenchFineTuning.Options(result.GetValue(steps), result.GetValue(batch), result.GetValue(lr), result.GetValue(evalEvery), result.GetValue(common.Seed),
+                    result.GetValue(warmup), result.GetValue(validationLimit), FineTuneCommandOptions.CheckedDecay(result.GetValue(decay)!)),
+                result.GetValue(weightDecay), result.GetValue(labelSmoothing), result.GetValue(weightAverage));
+            var sourceOptions = new HistorySourceOptions
+            {
+                Mode = HistorySourceOptions.ParseMode(result.GetValue(source)!),
+                MaxSourceTokens = result.GetValue(sourceTokens),
+                MaxItemTokens = result.GetValue(itemTokens),
+            };
+            fineTune = FineTuneCommandOptions.WithSourceDropout(fineTune, result.GetValue(historyDropout), result.GetValue(itemDropout), sourceOptions.Mode) with { GroupByLength = result.GetValue(groupByLength) };
+            fineTune = FineTuneCommandOptions.WithDenseLoss(fineTune, result.GetValue(denseLoss), sourceOptions.Mode);
+            FineTuneCommandOptions.CheckItemSource(sourceOptions.Mode, result.GetValue(freshModel));
+            var vectorInit = FineTuneCommandOptions.CheckedItemInit(result.GetValue(itemInit)!, sourceOptions.Mode);
+            var catalog = RecCommands.LoadCatalog(result.GetValue(data)!);
+            common.InitializeRuntime(result);
+            var clock = Stopwatch.StartNew();
+            var plan = new GenerativePlan
+            {
+                Source = sourceOptions,
+                Windows = RecCommands.ParseWindows(result.GetValue(windows)!),
+                Dropout = FineTuneCommandOptions.CheckedDropout(result.GetValue(dropout)),
+                FreshModel = result.GetValue(freshModel),
+                FreshModelSize = freshSize,
+                FineTune = fineTune,
+                ItemInit = vectorInit,
+            };
+            var evaluation = plan.FineTune.Evaluation;
+            var results = new Dictionary<string, RankingBenchResult>();
+            // Popularity and SASRec rank the LMIndexer table's items, so every system sees one item set.
+            var lmindexerTable = new Lazy<Core.Indexing.SemanticIdTable>(() => Core.Indexing.SemanticIdTable.Load(
+                Path.Combine(result.GetValue(indexDir)!.FullName, "lmindexer", Core.Indexing.SemanticIdTable.FileName)));
+            var limit = result.GetValue(testLimit);
+            foreach (var system in chosen)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                var indexName = system == "random" ? "lmindexer" : system;
+                var indexPath = Path.Combine(result.GetValue(indexDir)!.FullName, indexName);
+                if (system is "popularity" or "markov")
+                {
+                    var table = lmindexerTable.Value;
+                    var itemIndex = table.ItemIds.Select((id, i) => (id, i)).ToDictionary(p => p.id, p => p.i, StringComparer.Ordinal);
+                    // Count-based baselines read the history as item indices instead of tokens.
+                    var test = RecommendationTask.ItemIndexExamples(LeaveOneOut.Split(catalog.Users).Test, itemIndex);
+                    if (system == "popularity")
+                    {
+                        var popular = RecommendationTask.Popularity(catalog.Users, itemIndex);
+                        results[system] = new(GenerativeEvaluator.EvaluateRanking(Limit(test, limit), _ => popular, evaluation), 0, "training-split counts");
+                    }
+                    else
+                    {
+                        var transitions = ItemTransitionRanker.Fit(catalog.Users, itemIndex);
+                        var depth = evaluation.Cutoffs.Max();
+                        results[system] = new(GenerativeEvaluator.EvaluateRanking(Limit(test, limit), e => transitions.Rank(e.Source, depth), evaluation), 0,
+                            "last item's training-split successors, then popularity");
+                    }
+                    continue;
+                }
+                if (system == "sasrec")
+                {
+                    var table = lmindexerTable.Value;
+                    using var sasrec = TrainingProgressView.Run("sasrec", result.GetValue(sasrecSteps), progress => SasRecTrainer.Train(catalog, table.ItemIds,
+                        new SasRecOptions
+                        {
+                            Steps = result.GetValue(sasrecSteps),
+                            EvalEvery = result.GetValue(sasrecEvalEvery),
+                            Seed = result.GetValue(common.Seed),
+                            Model = new SasRecConfig { ItemCount = table.ItemIds.Count, MaxLength = result.GetValue(sasrecMaxLength) },
+                        }, progress, cancellation));
+                    var sasrecTest = SasRecTrainer.TestExamples(catalog, table.ItemIds);
+                    if (limit > 0)
+                        sasrecTest = [.. sasrecTest.Take(limit)];
+                    var evaluated = SasRecTrainer.Evaluate(sasrec.Model, sasrecTest, evaluation.Cutoffs);
+                    results[system] = new(evaluated, sasrec.Seconds, $"d 64, 2 layers, last {sasrec.Model.Config.MaxLength} items, full-softmax CE; best step {sasrec.BestStep}", sasrec.Validations);
+                    AnsiConsole.Write(RecCommands.MetricsTable("sasrec test", evaluated));
+                    continue;
+                }
+                Debug.Assert(Seq2SeqSystems.Contains(system), $"{system} is neither a baseline nor a seq2seq system");
+                results[system] = Seq2Seq(system, system, plan, indexPath);
+                if (system == "lmindexer" && extraSeeds.Count > 0)
+                {
+                    foreach (var seed in extraSeeds)
+                        results[SeedFolder(seed)] = Seq2Seq(system, SeedFolder(seed), plan with { FineTune = plan.FineTune with { Seed = seed } }, indexPath);
+                    results[ensembleRow] = Ensemble(system, [system, .. extraSeeds.Select(SeedFolder)]);
+                }
+            }
+            var reported = chosen.SelectMany(s => s == "lmindexer" && extraSeeds.Count > 0
+                ? [s, .. extraSeeds.Select(SeedFolder), ensembleRow]
+                : new[] { s }).ToArray();
+            Report(result, catalog, reported, results, plan, clock.Elapsed.TotalSeconds, limit);
+            return Task.FromResult(0);
+
+            // One seq2seq recommender on the system's IDs, trained into <out-dir>/<folder> or, with --reuse, evaluated from there.
+            RankingBenchResult Seq2Seq(string system, string folder, GenerativePlan basePlan, string indexPath)
+            {
+                var servingPath = Path.Combine(result.GetValue(outDir)!.FullName, folder);
+                if (result.GetValue(reuse) && Reusable(servingPath, indexPath, basePlan))
+                {
+                    using var serving = ServingBundle.Load(servingPath, TorchRuntime.Device);
+                    var reusedTest = TestSet(serving);
+                    var reusedResult = ProgressBar.Run($"rec {folder} test", reusedTest.Count,
+                        progress => GenerativeEvaluator.Evaluate(serving.Bundle.Model, reusedTest, serving.Tables, evaluation, progress, cancellation));
+                    var properties = serving.Bundle.Manifest.Properties;
+                    AnsiConsole.Write(RecCommands.MetricsTable($"{folder} test", reusedResult));
+                    return new(reusedResult, double.Parse(properties.GetValueOrDefault("trainSeconds", "0"), CultureInfo.InvariantCulture), $"best step {properties.GetValueOrDefault("bestStep", "?")} (bundle reused)");
+                }
+                if (!Directory.Exists(indexPath))
+                    throw new CliUsageException($"{indexPath} does not exist; build the index bundles with 'lmindexer-bench index bench' first.");
+                var systemPlan = basePlan with
+                {
+                    Ids = system == "random" ? IdSource.Random : IdSource.Bundle,
+                    Version = system,
+                    FineTune = basePlan.FineTune with { CheckpointDirectory = Path.Combine(result.GetValue(outDir)!.FullName, folder + ".checkpoint") },
+                };
+                var trainClock = Stopwatch.StartNew();
+                using var outcome = TrainingProgressView.Run($"rec {folder}", systemPlan.FineTune.Steps,
+                    progress => RecommenderTraining.Run(catalog, indexPath, systemPlan, progress, cancellation));
+                var trainSeconds = trainClock.Elapsed.TotalSeconds;
+                outcome.Bundle.Manifest.Properties["trainSeconds"] = trainSeconds.ToString("F0", CultureInfo.InvariantCulture);
+                outcome.Save(servingPath);
+                GenerativeFineTuner.DeleteCheckpoint(systemPlan.FineTune.CheckpointDirectory!);
+                using var trie = new TrieTables(outcome.Trie, TorchRuntime.Device);
+                var testSet = Limit(outcome.Data.Test, limit);
+                var testResult = ProgressBar.Run($"rec {folder} test", testSet.Count,
+                    progress => GenerativeEvaluator.Evaluate(outcome.Bundle.Model, testSet, trie, evaluation, progress, cancellation));
+                AnsiConsole.Write(RecCommands.MetricsTable($"{folder} test", testResult));
+                return new(testResult, trainSeconds, $"best step {outcome.Report.BestStep}", outcome.Report.Validations);
+            }
+
+            // The test users as a saved bundle's IDs and history source encode them.
+            List<GenerativeExample> TestSet(ServingBundle serving)
+            {
+                var source = new HistorySource(serving.Bundle.Tokenizer, catalog.Items.ToDictionary(i => i.ItemId, StringComparer.Ordinal), serving.Table, serving.Source);
+                return Limit(RecommendationTask.Build(catalog, serving.Table, source).Test, limit);
+            }
+
+            // The saved recommenders of <out-dir>/<folders> decoded together; their training time adds up.
+            RankingBenchResult Ensemble(string system, IReadOnlyList<string> folders)
+            {
+                var members = new List<ServingBundle>();
+                try
+                {
+                    foreach (var folder in folders)
+                        members.Add(ServingBundle.Load(Path.Combine(result.GetValue(outDir)!.FullName, folder), TorchRuntime.Device));
+                    var first = members[0];
+                    var test = TestSet(first);
+                    var ensembled = ProgressBar.Run($"rec {system}×{members.Count} test", test.Count,
+                        progress => GenerativeEvaluator.Evaluate([.. members.Select(m => m.Bundle.Model)], test, first.Tables, evaluation, progress, cancellation));
+                    AnsiConsole.Write(RecCommands.MetricsTable($"{system}×{members.Count} test", ensembled));
+                    var seconds = members.Sum(m => double.Parse(m.Bundle.Manifest.Properties.GetValueOrDefault("trainSeconds", "0"), CultureInfo.InvariantCulture));
+                    return new(ensembled, seconds, $"the {members.Count} seeds above, beams scored by their mean log-probability");
+                }
+                finally
+                {
+                    foreach (var member in members)
+                        member.Dispose();
+                }
+            }
+        }));
+
+        void Report(ParseResult result, Catalog catalog, string[] chosen, Dictionary<string, RankingBenchResult> results, GenerativePlan plan, double wall, int limit)
+        {
+            var (rows, table, ratios) = RankingBenchReport.Build(chosen, results, "users", ["recall@5", "ndcg@5"]);
+            var testUsers = results.Values.First().Test.Examples;
+            var commandLine = "lmindexer-bench " + string.Join(" ", result.Tokens.Select(t => t.Value));
+            // The seq2seq recipe is described only when a seq2seq system ran: a SASRec-only run trains none.
+            var seq2seq = chosen.Any(Seq2SeqSystems.Contains);
+            string Seq2SeqText() => string.Create(CultureInfo.InvariantCulture,
+                $" Every seq2seq system {NetworkText(plan, result.GetValue(indexDir)!.FullName)} for {plan.FineTune.Steps} steps × {plan.FineTune.BatchSize} (lr {plan.FineTune.Optimizer.LearningRate:G3}, {WarmupText(plan)}{plan.FineTune.Optimizer.Decay.ToString().ToLowerInvariant()} decay, dropout {(plan.Dropout is { } rate ? rate.ToString("G2", CultureInfo.InvariantCulture) : "as the bundle")}{RegularisersText(plan)}, best of validations on {plan.FineTune.ValidationLimit:N0} users every {plan.FineTune.EvalEvery} steps), {WindowsText(plan)}, source `{HistorySourceOptions.ModeName(plan.Source.Mode)}` ≤ {plan.Source.MaxSourceTokens} tokens; only the IDs differ (`random` = random codes of the LMIndexer table's shape).");
+            BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, wall, rows,
+                string.Create(CultureInfo.InvariantCulture,
+                    $"{(seq2seq ? "Generative sequential" : "Sequential")} recommendation on `{result.GetValue(data)!.Name}` ({catalog.Items.Count:N0} items, {catalog.Users.Count:N0} users), leave-one-out, {testUsers:N0} test users{(limit > 0 ? " (limited)" : "")}, full ranking{(seq2seq ? " with 20 trie-constrained beams" : "")}.{(seq2seq ? Seq2SeqText() : "")}"),
+                table,
+                ratios + "Paper (t5-base, 8 GPUs, 15k steps × 32): LMIndexer Recall@5 .0415 / NDCG@5 .0262; TIGER .0454 / .0321.");
+            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"benchmark written to {result.GetValue(docs)!.FullName} in {wall / 60:F1} min");
+        }
+
+        return command;
+    }
+
+    private static string NetworkText(GenerativePlan plan, string indexDirectory)
+    {
+        var manifest = Path.Combine(indexDirectory, "lmindexer");
+        var baseConfig = File.Exists(Path.Combine(manifest, Core.Checkpoints.ModelBundle.ManifestFile))
+            ? Core.Checkpoints.ModelBundle.ReadManifest(manifest).Config
+            : null;
+        if (!plan.FreshModel)
+            return $"fine-tunes the same base network (d_model {baseConfig?.DModel.ToString(CultureInfo.InvariantCulture) ?? "?"})";
+        var shape = plan.FreshModelSize is { } size ? T5Config.Preset(size, baseConfig?.VocabSize ?? 1) : baseConfig;
+        return shape is null
+            ? "trains the same fresh network"
+            : string.Create(CultureInfo.InvariantCulture,
+                $"trains the same fresh network ({plan.FreshModelSize ?? "the index bundle's shape"}: d_model {shape.DModel}, d_ff {shape.DFf}, {shape.NumLayers} + {shape.NumDecoderLayers} layers{(plan.IdsOnlyVocabulary ? ", a vocabulary of ID tokens only" : "")}{(plan.Source.Mode == SourceMode.IdsAndItems ? ", plus an encoder vector per catalog item" : "")})");
+    }
+
+    private static string WarmupText(GenerativePlan plan) =>
+        plan.FineTune.Optimizer.WarmupRatio > 0 ? string.Create(CultureInfo.InvariantCulture, $"{plan.FineTune.Optimizer.WarmupRatio:P0} warm-up, ") : "";
+
+    private static string RegularisersText(GenerativePlan plan) =>
+        (plan.FineTune.Optimizer.WeightDecay > 0 ? string.Create(CultureInfo.InvariantCulture, $", weight decay {plan.FineTune.Optimizer.WeightDecay:G3}") : "")
+        + (plan.FineTune.LabelSmoothing > 0 ? string.Create(CultureInfo.InvariantCulture, $", label smoothing {plan.FineTune.LabelSmoothing:G3}") : "")
+        + (plan.FineTune.WeightAverage > 0 ? string.Create(CultureInfo.InvariantCulture, $", a moving average of the weights (decay {plan.FineTune.WeightAverage:G4}) validated and kept") : "")
+        + (plan.FineTune.HistoryDropout > 0 ? string.Create(CultureInfo.InvariantCulture, $", history items but the newest dropped with p {plan.FineTune.HistoryDropout:G3}") : "")
+        + (plan.FineTune.ItemDropout > 0 ? string.Create(CultureInfo.InvariantCulture, $", item vectors dropped with p {plan.FineTune.ItemDropout:G3}") : "")
+        + plan.ItemInit switch
+        {
+            ItemVectorInit.Ids => ", item vectors initialised from their IDs' token vectors",
+            ItemVectorInit.Zero => ", item vectors initialised at zero",
+            _ => "",
+        }
+        + (plan.FineTune.DenseLoss > 0 ? string.Create(CultureInfo.InvariantCulture, $", a dense item head trained beside the IDs (loss weight {plan.FineTune.DenseLoss:G3}) and items ranked by both (hybrid)") : "");
+
+    private static string WindowsText(GenerativePlan plan) =>
+        (plan.Windows == TrainingWindows.AllPrefixes ? "every prefix of every training sequence" : $"{plan.Passes} sampled windows per user")
+        + (plan.FineTune.GroupByLength ? " in batches grouped by source length" : "");
+
+    private static bool Reusable(string servingPath, string indexPath, GenerativePlan plan)
+    {
+        if (!File.Exists(Path.Combine(servingPath, Core.Checkpoints.ModelBundle.ManifestFile)))
+            return false;
+        var manifest = Core.Checkpoints.ModelBundle.ReadManifest(servingPath);
+        var properties = manifest.Properties;
+        // Without --dropout the run trains at the index bundle's rate; bundles from before the
+        // override was recorded were trained at that rate too.
+        var indexDropout = File.Exists(Path.Combine(indexPath, Core.Checkpoints.ModelBundle.ManifestFile))
+            ? Core.Checkpoints.ModelBundle.ReadManifest(indexPath).Config.DropoutRate
+            : double.NaN;
+        var dropout = (plan.Dropout ?? indexDropout).ToString(CultureInfo.InvariantCulture);
+        return properties.GetValueOrDefault("steps") == plan.FineTune.Steps.ToString(CultureInfo.InvariantCulture)
+            && GenerativeTraining.OptimizerProperties(plan.FineTune).All(setting =>
+                (properties.TryGetValue(setting.Key, out var recorded) ? recorded : GenerativeTraining.UnrecordedOptimizerProperty(setting.Key)) == setting.Value)
+            && properties.GetValueOrDefault("source") == HistorySourceOptions.ModeName(plan.Source.Mode)
+            && properties.GetValueOrDefault("maxSourceTokens") == plan.Source.MaxSourceTokens.ToString(CultureInfo.InvariantCulture)
+            && properties.GetValueOrDefault("windows") == plan.Windows.ToString()
+            // Bundles from before the limit was recorded were selected on the bench's 512 users.
+            && properties.GetValueOrDefault("validationLimit", BenchFineTuning.DefaultValidationLimit.ToString(CultureInfo.InvariantCulture))
+                == plan.FineTune.ValidationLimit.ToString(CultureInfo.InvariantCulture)
+            && properties.GetValueOrDefault("freshModel", "false") == (plan.FreshModel ? "true" : "false")
+            // Bundles from before the initialisation was recorded started from random item vectors.
+            && properties.GetValueOrDefault("itemInit", ItemVectorInitializer.Name(ItemVectorInit.Random)) == ItemVectorInitializer.Name(plan.ItemInit)
+            && properties.GetValueOrDefault("vocabulary", GenerativePlan.DefaultVocabularyName) == plan.VocabularyName
+            // The shape decides, not the preset's name: a bundle trained at the same sizes is the same network.
+            && (plan.FreshModelSize is not { } size
+                || manifest.Config with { DropoutRate = 0 } == T5Config.Preset(size, manifest.Config.VocabSize) with { DropoutRate = 0 })
+            && properties.GetValueOrDefault("dropout", indexDropout.ToString(CultureInfo.InvariantCulture)) == dropout
+            // Bundles from before the seed was recorded are taken at their folder's word.
+            && (!properties.TryGetValue("seed", out var seed) || seed == plan.FineTune.Seed.ToString(CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>The seeds of --ensemble-seeds: distinct, other than --seed, and only with the lmindexer system.</summary>
+    internal static IReadOnlyList<int> CheckedEnsembleSeeds(string text, int seed, IReadOnlyList<string> systems)
+    {
+        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var seeds = new List<int>();
+        foreach (var part in parts)
+        {
+            if (!int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value))
+                throw new CliUsageException($"--ensemble-seeds takes comma-separated integers, got '{part}'.");
+            if (value == seed || seeds.Contains(value))
+                throw new CliUsageException($"--ensemble-seeds repeats seed {value}; each member needs its own (--seed is {seed}).");
+            seeds.Add(value);
+        }
+        if (seeds.Count > 0 && !systems.Contains("lmindexer"))
+            throw new CliUsageException("--ensemble-seeds ensembles the lmindexer system; add it to --systems.");
+        return seeds;
+    }
+
+    private static List<GenerativeExample> Limit(IReadOnlyList<GenerativeExample> examples, int limit) =>
+        limit > 0 ? [.. examples.Take(limit)] : [.. examples];
+}

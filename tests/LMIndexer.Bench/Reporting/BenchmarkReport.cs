@@ -1,0 +1,107 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using LMIndexer.Core.Runtime;
+
+namespace LMIndexer.Bench.Reporting;
+
+/// <summary>One measured value of a benchmark (system × metric).</summary>
+public sealed record BenchmarkRow(string System, string Metric, double Value);
+
+/// <summary>
+/// Writes a benchmark the way the project records them: <c>results/&lt;name&gt;.json</c>
+/// (overwritten by a run of the same name) and one dated section of the experiment log
+/// <c>experiments.md</c> (replaced by a run of the same name). The current-best tables in
+/// <c>docs/benchmarks.md</c> are chosen by hand from these, never written by a run.
+/// </summary>
+public static class BenchmarkReport
+{
+    public const string ResultsFolder = "results";
+    public const string ExperimentLog = "experiments.md";
+
+    /// <summary>The bench project's folder, where <c>results/</c> and the experiment log live.</summary>
+    public static Option<DirectoryInfo> DirectoryOption() => new("--results")
+    {
+        Description = "Folder holding results/ (one JSON per run) and experiments.md.",
+        DefaultValueFactory = _ => new DirectoryInfo("tests/LMIndexer.Bench"),
+    };
+
+    public static void Write(string benchDirectory, string name, string command, double wallSeconds, IReadOnlyList<BenchmarkRow> rows, string description, string markdownTable, string interpretation)
+    {
+        var date = DateTimeOffset.UtcNow;
+        var machine = Machine();
+        var git = GitRevision();
+        var json = new JsonObject
+        {
+            ["benchmark"] = name,
+            ["command"] = command,
+            ["date"] = date.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+            ["machine"] = machine,
+            ["git"] = git,
+            ["wall_seconds"] = Math.Round(wallSeconds),
+            ["rows"] = new JsonArray([.. rows.Where(r => double.IsFinite(r.Value)).Select(r => (JsonNode)new JsonObject { ["system"] = r.System, ["metric"] = r.Metric, ["value"] = Math.Round(r.Value, 4) })]),
+        };
+        Directory.CreateDirectory(Path.Combine(benchDirectory, ResultsFolder));
+        File.WriteAllText(Path.Combine(benchDirectory, ResultsFolder, $"{name}.json"), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+
+        var section = new StringBuilder();
+        section.Append("## ").AppendLine(name).AppendLine();
+        section.AppendLine(description).AppendLine();
+        section.Append("- command: `").Append(command).AppendLine("`");
+        section.AppendLine(CultureInfo.InvariantCulture, $"- machine: {machine}; date: {date:yyyy-MM-dd}; git: {git}; wall time: {wallSeconds:F0} s");
+        section.AppendLine();
+        section.AppendLine(markdownTable.TrimEnd()).AppendLine();
+        section.AppendLine(interpretation);
+        ReplaceSection(Path.Combine(benchDirectory, ExperimentLog), name, section.ToString());
+    }
+
+    /// <summary>Keeps one section per benchmark, replacing it on each run.</summary>
+    public static void ReplaceSection(string path, string name, string section)
+    {
+        var header = $"## {name}";
+        var text = File.Exists(path)
+            ? File.ReadAllText(path)
+            : "# Experiment log\n\nWhat was run and what it gave, one section per run name, rewritten by the command it names. Machine-readable copies are in `results/`.\n";
+        var start = text.IndexOf(header + "\n", StringComparison.Ordinal);
+        if (start < 0)
+        {
+            text = text.TrimEnd() + "\n\n" + section;
+        }
+        else
+        {
+            var end = text.IndexOf("\n## ", start + header.Length, StringComparison.Ordinal);
+            text = text[..start] + section.TrimEnd() + "\n" + (end < 0 ? string.Empty : text[end..]);
+        }
+        File.WriteAllText(path, text.TrimEnd() + "\n");
+    }
+
+    public static string Machine() => MachineDescription.Current();
+
+    /// <summary>
+    /// The commit the running code was built from: the SDK stamps it into the informational version
+    /// (<c>1.0.0+&lt;sha&gt;</c>), so a binary copied out of the checkout still names its source. The
+    /// working directory's HEAD only when the stamp is missing.
+    /// </summary>
+    public static string GitRevision()
+    {
+        var stamped = typeof(BenchmarkReport).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion;
+        var plus = stamped?.IndexOf('+', StringComparison.Ordinal) ?? -1;
+        if (stamped is not null && plus >= 0 && stamped.Length - plus > 7)
+            return stamped.Substring(plus + 1, 7);
+        try
+        {
+            using var process = Process.Start(new ProcessStartInfo("git", "rev-parse --short HEAD") { RedirectStandardOutput = true, RedirectStandardError = true })!;
+            var output = process.StandardOutput.ReadToEnd().Trim();
+            process.WaitForExit();
+            return process.ExitCode == 0 ? output : "unknown";
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return "unknown";
+        }
+    }
+}
