@@ -89,6 +89,16 @@ public sealed class BackfillApiTests(HostFixture host) : IClassFixture<HostFixtu
         Assert.Contains("is not registered", notReady.Error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Backfilling_the_version_being_served_is_a_409_conflict_across_the_grain_boundary()
+    {
+        // The refusal is thrown inside the backfill grain: the conflict type must survive Orleans' serialisation.
+        using var served = await AdminAsync(HttpMethod.Post, "/api/admin/backfills", $$"""{"bundlePath":{{JsonSerializer.Serialize(TestServingBundle.Directory)}},"jobId":"again-v1"}""");
+        Assert.Equal(HttpStatusCode.Conflict, served.StatusCode);
+        var problem = await served.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Contains("is being served", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+    }
+
     private static string Items(JsonElement result) =>
         string.Join(',', result.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("itemId").GetString()));
 

@@ -89,7 +89,7 @@ public sealed class BackfillGrain(
         var versions = GrainFactory.GetGrain<IIndexVersionGrain>(0);
         var registry = await versions.GetAsync();
         if (manifest.Version == registry.Active || manifest.Version == registry.ActiveSearch)
-            throw new InvalidOperationException($"Version '{manifest.Version}' is being served; a retrained index needs a new version name.");
+            throw new DomainConflictException($"Version '{manifest.Version}' is being served; a retrained index needs a new version name.");
         await versions.RegisterAsync(manifest.Version, path, table.Count, IndexPublisher.TaskOf(manifest), ready: false);
         state.State = new BackfillState
         {

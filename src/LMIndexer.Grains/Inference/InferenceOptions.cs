@@ -11,8 +11,7 @@ public sealed class InferenceOptions
     /// <summary>
     /// How long the first request of a batch waits for company when nothing else is queued. 0 (the
     /// default): an idle worker starts at once, and requests that arrive while a batch decodes form
-    /// the next batch — measured on the small model, 0 beat 5 ms at every rate (p50 at 25 req/s
-    /// 38 vs 70 ms) and under saturation (91 vs 76 requests/s).
+    /// the next batch, which beat waiting at every measured rate (docs/decisions/005-inference-batching.md).
     /// </summary>
     public double MaxWaitMilliseconds { get; set; }
 
@@ -20,8 +19,7 @@ public sealed class InferenceOptions
     /// Decoding threads per loaded model, each running its own batches. 0 (the default): one on a
     /// GPU, otherwise one per <see cref="ThreadsPerWorker"/> cores. On a CPU several single-threaded
     /// workers beat one worker with many intra-op threads: an OpenMP parallel region waits for its
-    /// slowest thread, and in a busy host one of them is always descheduled (measured on 2 cores:
-    /// in-host beam search 25–32 ms with 1 thread vs 37–62 ms with 2).
+    /// slowest thread, and in a busy host one of them is always descheduled (docs/decisions/005-inference-batching.md).
     /// </summary>
     public int Workers { get; set; }
 

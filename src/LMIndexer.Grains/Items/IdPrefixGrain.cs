@@ -90,7 +90,7 @@ public sealed class IdPrefixGrain([PersistentState("prefix", StorageNames.Defaul
         while (taken.Contains(next))
             next++;
         if (next >= counterSize)
-            throw new InvalidOperationException($"The collision counter range ({counterSize}) is exhausted for ID prefix {string.Join('-', learnedCodes)}; retrain the index with a larger counter.");
+            throw new DomainConflictException($"The collision counter range ({counterSize}) is exhausted for ID prefix {string.Join('-', learnedCodes)}; retrain the index with a larger counter.");
         long[] codes = [.. learnedCodes, next];
         state.State.Items[Key(codes)] = itemId;
         state.State.Allocated.Add(Key(codes));

@@ -37,7 +37,7 @@ public sealed class IndexVersionGrain(
         if (task is not ("recommendation" or "search"))
             throw new ArgumentException($"Only recommendation and search bundles can be served, not '{task}'.", nameof(task));
         if (!ready && (version == Registry.Active || version == Registry.ActiveSearch))
-            throw new InvalidOperationException($"Version '{version}' is being served; a retrained index needs a new version name.");
+            throw new DomainConflictException($"Version '{version}' is being served; a retrained index needs a new version name.");
         var info = new IndexVersionInfo(version, bundlePath, DateTimeOffset.UtcNow, items, task, ready);
         Registry.Versions.RemoveAll(v => v.Version == version);
         Registry.Versions.Add(info);
@@ -61,7 +61,7 @@ public sealed class IndexVersionGrain(
         var info = Registry.Versions.FirstOrDefault(v => v.Version == version)
             ?? throw new ArgumentException($"Index version '{version}' is not registered.", nameof(version));
         if (!info.Ready)
-            throw new InvalidOperationException($"Index version '{version}' cannot be activated before its backfill has completed.");
+            throw new DomainConflictException($"Index version '{version}' cannot be activated before its backfill has completed.");
         // Warm-up first: the switch must not hand users to a model that is still loading.
         await Task.WhenAll(Enumerable.Range(0, inference.Value.Replicas).Select(r => GrainFactory.GetGrain<IIndexerInferenceGrain>($"{version}/{r}").WarmUpAsync()));
         if (info.Task == "search")
@@ -93,7 +93,7 @@ public sealed class IndexVersionGrain(
 
     public async Task<string> RollbackAsync()
     {
-        var previous = Registry.Previous ?? throw new InvalidOperationException("There is no previous version to roll back to.");
+        var previous = Registry.Previous ?? throw new DomainConflictException("There is no previous version to roll back to.");
         (Registry.Previous, Registry.Active) = (Registry.Active, previous);
         await writer.WriteAsync(state);
         logger.LogInformation("Rolled back to version {Version}", previous);

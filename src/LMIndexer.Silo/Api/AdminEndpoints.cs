@@ -80,7 +80,7 @@ public static class AdminEndpoints
     private static async Task<IdDriftReport> DriftAsync(string version, string? from, IGrainFactory grains)
     {
         var registry = await grains.GetGrain<IIndexVersionGrain>(0).GetAsync();
-        var baseline = from ?? registry.Active ?? throw new InvalidOperationException("No version is active; name one with ?from=.");
+        var baseline = from ?? registry.Active ?? throw new DomainConflictException("No version is active; name one with ?from=.");
         IndexVersionInfo Find(string name) => registry.Versions.FirstOrDefault(v => v.Version == name)
             ?? throw new KeyNotFoundException($"Index version '{name}' is not registered.");
         var (older, newer) = (Find(baseline), Find(version));

@@ -1,3 +1,4 @@
+using LMIndexer.Abstractions;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 
@@ -5,8 +6,9 @@ namespace LMIndexer.Silo.Api;
 
 /// <summary>
 /// Every failure leaves as RFC 9457 problem details: invalid input 400 (with the bad fields),
-/// unknown things 404, state conflicts 409, a cluster that cannot serve yet 503, anything else 500
-/// without internals.
+/// unknown things 404, conflicts with the cluster's state 409 (<see cref="DomainConflictException"/>
+/// only: any other invalid operation is a server fault), a cluster that cannot serve yet 503,
+/// anything else 500 without internals.
 /// </summary>
 public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<ProblemMapping> logger) : IExceptionHandler
 {
@@ -22,13 +24,13 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });
     }
 
-    private static (int Status, string Title, string? Detail) Classify(Exception exception) => exception switch
+    internal static (int Status, string Title, string? Detail) Classify(Exception exception) => exception switch
     {
         ValidationException => (StatusCodes.Status400BadRequest, "Invalid request", null),
         BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == StatusCodes.Status415UnsupportedMediaType ? "Unsupported media type" : "Invalid request", bad.Message),
         ArgumentException argument => (StatusCodes.Status400BadRequest, "Invalid request", argument.Message.Split(" (Parameter", 2)[0]),
         KeyNotFoundException missing => (StatusCodes.Status404NotFound, "Not found", missing.Message),
-        InvalidOperationException conflict => (StatusCodes.Status409Conflict, "Conflict", conflict.Message),
+        DomainConflictException conflict => (StatusCodes.Status409Conflict, "Conflict", conflict.Message),
         OrleansException orleans => (StatusCodes.Status503ServiceUnavailable, "Service unavailable", orleans.Message),
         TimeoutException => (StatusCodes.Status503ServiceUnavailable, "Service unavailable", "The cluster did not answer in time."),
         _ => (StatusCodes.Status500InternalServerError, "Internal error", "The server failed; see its log."),

@@ -32,7 +32,7 @@ public static class SearchEndpoints
         InputValidation.Count(errors, take, 100);
         InputValidation.ThrowIfAny(errors);
         var version = await grains.GetGrain<IIndexVersionGrain>(0).GetActiveSearchAsync()
-            ?? throw new InvalidOperationException("No search version is active: publish a search serving bundle ('lmindexer search train') and activate it.");
+            ?? throw new DomainConflictException("No search version is active: publish a search serving bundle ('lmindexer search train') and activate it.");
         var generated = await grains.GetGrain<IIndexerInferenceGrain>($"{version}/0").SearchAsync(q!, Math.Max(take, inference.Value.Beams));
         var resolved = await IdResolution.ResolveAsync(grains, generated);
         var hits = generated.Ids.Zip(resolved).Where(p => p.Second is not null).DistinctBy(p => p.Second).Take(take).ToList();
