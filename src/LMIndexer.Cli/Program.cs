@@ -2,6 +2,8 @@ using System.CommandLine;
 using LMIndexer.Cli.Commands;
 
 var root = new RootCommand("lmindexer — learn semantic item IDs from text (LMIndexer) and serve generative recommendations.");
+root.Subcommands.Add(TrainCommand.Create());
+root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(DataCommands.Create());
 root.Subcommands.Add(ModelCommands.Create());
 root.Subcommands.Add(IndexCommands.Create());

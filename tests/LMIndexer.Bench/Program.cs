@@ -13,7 +13,7 @@ var index = IndexCommands.Create(new IndexingMethods(BaselineIndexers.Names, Bas
 index.Subcommands.Add(IndexBenchCommand.Create());
 root.Subcommands.Add(index);
 
-var rec = RecCommands.Create(new RankingBaseline("markov", MarkovBaseline.Evaluate));
+var rec = RecCommands.Create(researchOptions: true, new RankingBaseline("markov", MarkovBaseline.Evaluate));
 rec.Subcommands.Add(RecBenchCommand.Create());
 root.Subcommands.Add(rec);
 

@@ -43,6 +43,19 @@ public sealed class CommandLineTests
         Assert.Equal(1, result.ExitCode);   // System.CommandLine's exit code for an unknown command or option
     }
 
+    [Theory]
+    [InlineData("train")]
+    [InlineData("rec train")]
+    [InlineData("serve")]
+    public void Product_training_commands_show_at_most_15_options_the_rest_live_in_recipes(string command)
+    {
+        using var temp = new TempDirectory();
+        var help = CliProcess.Run(temp.Path, Quick, [.. command.Split(' '), "--help"]);
+        Assert.Equal(0, help.ExitCode);
+        var options = help.Output.Split("Options:")[1].Split('\n').Count(l => l.TrimStart().StartsWith('-'));
+        Assert.InRange(options, 3, 15);
+    }
+
     private static void AssertOneLineUsageError(string tool, string commandLine, string expected)
     {
         using var temp = new TempDirectory();
@@ -136,13 +149,26 @@ public sealed class CommandLineTests
         Assert.Contains("Serve from the embedded Orleans cluster", first.Output, StringComparison.Ordinal);
         Assert.Matches(@"http://127\.0\.0\.1:\d+/widget\?user=", first.Output);
         Assert.Contains("(index demo-v1)", first.Output, StringComparison.Ordinal);
-        Assert.True(File.Exists(Path.Combine(temp.Path, "demo", "indexer", "ids.tsv")));
-        Assert.Equal(120, File.ReadAllLines(Path.Combine(temp.Path, "demo", "indexer", "ids.tsv")).Length);
-        Assert.True(File.Exists(Path.Combine(temp.Path, "demo", "serving", "trie.bin")));
+        Assert.True(File.Exists(Path.Combine(temp.Path, "demo", "model", "indexer", "ids.tsv")));
+        Assert.Equal(120, File.ReadAllLines(Path.Combine(temp.Path, "demo", "model", "indexer", "ids.tsv")).Length);
+        Assert.True(File.Exists(Path.Combine(temp.Path, "demo", "model", "serving", "trie.bin")));
+        Assert.Matches(@"validation ndcg@10 \d\.\d{4} at step \d+ \(popularity \d\.\d{4}\)", first.Output);
+        // The demo trains the shipped demo recipe, its flags written into it.
+        using (var manifest = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "demo", "model", "serving", "manifest.json"))))
+        {
+            using var recipe = System.Text.Json.JsonDocument.Parse(manifest.RootElement.GetProperty("properties").GetProperty("recipe").GetString()!);
+            Assert.Equal("demo", recipe.RootElement.GetProperty("name").GetString());
+            Assert.Equal(20, recipe.RootElement.GetProperty("recommender").GetProperty("fineTune").GetProperty("steps").GetInt32());
+        }
 
         var second = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(2), [.. args.Append("--no-serve")]);
         Assert.Equal(0, second.ExitCode);
         Assert.Equal(4, second.Output.Split("reusing").Length - 1);
+
+        // Another --rec-steps changes the recommender stage only: the catalog, pretraining and IDs are reused.
+        var third = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(3), [.. args.Select((a, i) => i > 0 && args[i - 1] == "--rec-steps" ? "12" : a).Append("--no-serve")]);
+        Assert.True(third.ExitCode == 0, third.Error);
+        Assert.Equal(3, third.Output.Split("reusing").Length - 1);
     }
 
     [Fact]
@@ -153,45 +179,47 @@ public sealed class CommandLineTests
         var index = CliProcess.RunBench(temp.Path, TimeSpan.FromMinutes(3), "index", "train", "--items", "cat/items.jsonl", "--out", "bench/lmindexer", "--method", "kmeans-tree",
             "--size", "tiny", "--pretrain-steps", "5", "--codebook-size", "8", "--threads", "2");
         Assert.True(index.ExitCode == 0, index.Error);
-        var bad = CliProcess.Run(temp.Path, Quick, "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec", "--source", "pictures");
+        var bad = CliProcess.RunBench(temp.Path, Quick, "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec", "--source", "pictures");
         Assert.Equal(2, bad.ExitCode);
         Assert.Contains("Unknown source 'pictures'", bad.Error, StringComparison.Ordinal);
-        var badDropout = CliProcess.Run(temp.Path, Quick, "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec", "--dropout", "1.5");
+        var badDropout = CliProcess.RunBench(temp.Path, Quick, "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec", "--dropout", "1.5");
         Assert.Equal(2, badDropout.ExitCode);
         Assert.Contains("--dropout must be in [0, 1)", badDropout.Error, StringComparison.Ordinal);
-        var badDecay = CliProcess.Run(temp.Path, Quick, "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec", "--weight-decay", "-0.1");
-        Assert.Equal((2, "lmindexer: --weight-decay cannot be negative, got -0.1."), (badDecay.ExitCode, badDecay.Error.Trim()));
+        var badDecay = CliProcess.RunBench(temp.Path, Quick, "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec", "--weight-decay", "-0.1");
+        Assert.Equal((2, "lmindexer-bench: --weight-decay cannot be negative, got -0.1."), (badDecay.ExitCode, badDecay.Error.Trim()));
         var badSmoothing = CliProcess.RunBench(temp.Path, Quick, "rec", "bench", "--data", "cat", "--index-dir", "bench", "--label-smoothing", "1");
         Assert.Equal((2, "lmindexer-bench: --label-smoothing must be in [0, 1), got 1."), (badSmoothing.ExitCode, badSmoothing.Error.Trim()));
-        var badAverage = CliProcess.Run(temp.Path, Quick, "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec", "--weight-average", "1");
-        Assert.Equal((2, "lmindexer: --weight-average must be in [0, 1), got 1."), (badAverage.ExitCode, badAverage.Error.Trim()));
+        var badAverage = CliProcess.RunBench(temp.Path, Quick, "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec", "--weight-average", "1");
+        Assert.Equal((2, "lmindexer-bench: --weight-average must be in [0, 1), got 1."), (badAverage.ExitCode, badAverage.Error.Trim()));
         var badHistoryDropout = CliProcess.RunBench(temp.Path, Quick, "rec", "bench", "--data", "cat", "--index-dir", "bench", "--source", "ids", "--history-dropout", "1");
         Assert.Equal((2, "lmindexer-bench: --history-dropout must be in [0, 1), got 1."), (badHistoryDropout.ExitCode, badHistoryDropout.Error.Trim()));
-        var textHistoryDropout = CliProcess.Run(temp.Path, Quick, "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec", "--history-dropout", "0.2");
-        Assert.Equal((2, "lmindexer: --history-dropout needs --source ids or ids+items (items are found by their ID tokens), not titles."), (textHistoryDropout.ExitCode, textHistoryDropout.Error.Trim()));
+        var textHistoryDropout = CliProcess.RunBench(temp.Path, Quick, "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec", "--history-dropout", "0.2");
+        Assert.Equal((2, "lmindexer-bench: --history-dropout needs --source ids or ids+items (items are found by their ID tokens), not titles."), (textHistoryDropout.ExitCode, textHistoryDropout.Error.Trim()));
         var idsItemDropout = CliProcess.RunBench(temp.Path, Quick, "rec", "bench", "--data", "cat", "--index-dir", "bench", "--source", "ids", "--item-dropout", "0.3");
         Assert.Equal((2, "lmindexer-bench: --item-dropout needs --source ids+items (it drops item tokens), not ids."), (idsItemDropout.ExitCode, idsItemDropout.Error.Trim()));
-        var badItemDropout = CliProcess.Run(temp.Path, Quick, "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec", "--source", "ids+items", "--fresh-model", "--item-dropout", "1");
-        Assert.Equal((2, "lmindexer: --item-dropout must be in [0, 1), got 1."), (badItemDropout.ExitCode, badItemDropout.Error.Trim()));
-        var idsItemInit = CliProcess.Run(temp.Path, Quick, "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec", "--source", "ids", "--item-init", "ids");
-        Assert.Equal((2, "lmindexer: --item-init needs --source ids+items (it sets item vectors), not ids."), (idsItemInit.ExitCode, idsItemInit.Error.Trim()));
+        var badItemDropout = CliProcess.RunBench(temp.Path, Quick, "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec", "--source", "ids+items", "--fresh-model", "--item-dropout", "1");
+        Assert.Equal((2, "lmindexer-bench: --item-dropout must be in [0, 1), got 1."), (badItemDropout.ExitCode, badItemDropout.Error.Trim()));
+        var idsItemInit = CliProcess.RunBench(temp.Path, Quick, "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec", "--source", "ids", "--item-init", "ids");
+        Assert.Equal((2, "lmindexer-bench: --item-init needs --source ids+items (it sets item vectors), not ids."), (idsItemInit.ExitCode, idsItemInit.Error.Trim()));
         var badItemInit = CliProcess.RunBench(temp.Path, Quick, "rec", "bench", "--data", "cat", "--index-dir", "bench", "--source", "ids+items", "--fresh-model", "--item-init", "mean");
         Assert.Equal((2, "lmindexer-bench: Unknown --item-init 'mean'; expected random, ids, zero."), (badItemInit.ExitCode, badItemInit.Error.Trim()));
         var idsDenseLoss = CliProcess.RunBench(temp.Path, Quick, "rec", "bench", "--data", "cat", "--index-dir", "bench", "--source", "ids", "--dense-loss", "0.5");
         Assert.Equal((2, "lmindexer-bench: --dense-loss needs --source ids+items (the head scores item vectors), not ids."), (idsDenseLoss.ExitCode, idsDenseLoss.Error.Trim()));
-        var badDenseLoss = CliProcess.Run(temp.Path, Quick, "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec", "--source", "ids+items", "--fresh-model", "--dense-loss", "-1");
-        Assert.Equal((2, "lmindexer: --dense-loss must be a number of at least 0, got -1."), (badDenseLoss.ExitCode, badDenseLoss.Error.Trim()));
+        var badDenseLoss = CliProcess.RunBench(temp.Path, Quick, "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec", "--source", "ids+items", "--fresh-model", "--dense-loss", "-1");
+        Assert.Equal((2, "lmindexer-bench: --dense-loss must be a number of at least 0, got -1."), (badDenseLoss.ExitCode, badDenseLoss.Error.Trim()));
         var itemsWithoutFresh = CliProcess.RunBench(temp.Path, Quick, "rec", "bench", "--data", "cat", "--index-dir", "bench", "--source", "ids+items");
         Assert.Equal((2, "lmindexer-bench: --source ids+items needs --fresh-model (the index bundle's network has no item vectors)."), (itemsWithoutFresh.ExitCode, itemsWithoutFresh.Error.Trim()));
         var badSchedule = CliProcess.RunBench(temp.Path, Quick, "rec", "bench", "--data", "cat", "--index-dir", "bench", "--decay", "step");
         Assert.Equal((2, "lmindexer-bench: Unknown --decay 'step'; expected linear or cosine."), (badSchedule.ExitCode, badSchedule.Error.Trim()));
-        var sizeWithoutFresh = CliProcess.Run(temp.Path, Quick, "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec", "--model-size", "mini");
-        Assert.Equal((2, "lmindexer: --model-size needs --fresh-model: the index bundle's weights have the bundle's shape."), (sizeWithoutFresh.ExitCode, sizeWithoutFresh.Error.Trim()));
+        var sizeWithoutFresh = CliProcess.RunBench(temp.Path, Quick, "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec", "--model-size", "mini");
+        Assert.Equal((2, "lmindexer-bench: --model-size needs --fresh-model: the index bundle's weights have the bundle's shape."), (sizeWithoutFresh.ExitCode, sizeWithoutFresh.Error.Trim()));
         var unknownSize = CliProcess.RunBench(temp.Path, Quick, "rec", "bench", "--data", "cat", "--index-dir", "bench", "--fresh-model", "--model-size", "huge");
         Assert.Equal((2, "lmindexer-bench: Unknown --model-size 'huge'; expected tiny, mini, small, base."), (unknownSize.ExitCode, unknownSize.Error.Trim()));
 
-        var train = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec",
-            "--steps", "30", "--eval-every", "15", "--validation-limit", "16", "--beams", "5", "--threads", "2");
+        // The product's rec train reads the recipe's recommender settings.
+        var train = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec", "--recipe", "demo",
+            "--set", "recommender.fineTune.steps=30", "--set", "recommender.fineTune.evalEvery=15", "--set", "recommender.fineTune.validationLimit=16",
+            "--set", "recommender.fineTune.evaluation.beams=5", "--set", "recommender.source.maxSourceTokens=128", "--set", "recommender.source.maxItemTokens=32", "--threads", "2");
         Assert.True(train.ExitCode == 0, train.Error);
         Assert.Contains("recall@10", train.Output, StringComparison.Ordinal);
         Assert.Contains("popularity", train.Output, StringComparison.Ordinal);
@@ -289,7 +317,7 @@ public sealed class CommandLineTests
         }
 
         // A dense item head: its bundle ranks hybrid by default, and dense or generative when asked.
-        var dense = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec-dense",
+        var dense = CliProcess.RunBench(temp.Path, TimeSpan.FromMinutes(3), "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec-dense",
             "--source", "ids+items", "--fresh-model", "--dense-loss", "1", "--steps", "30", "--eval-every", "15", "--validation-limit", "16", "--beams", "5", "--threads", "2");
         Assert.True(dense.ExitCode == 0, dense.Error);
         foreach (var (ranking, expected) in new[] { (null, "hybrid"), ("dense", "dense"), ("generative", "generative") })

@@ -7,6 +7,7 @@ using LMIndexer.Core.Data.Synthetic;
 using LMIndexer.Core.Generation;
 using LMIndexer.Core.Indexing;
 using LMIndexer.Core.Model;
+using LMIndexer.Core.Recipes;
 using LMIndexer.Core.Text;
 using LMIndexer.Core.Training;
 using Spectre.Console;
@@ -14,8 +15,9 @@ using Spectre.Console;
 namespace LMIndexer.Cli.Commands;
 
 /// <summary>
-/// <c>lmindexer demo</c>: the README's main job. It generates the synthetic catalog, pretrains the
-/// model on it, learns semantic IDs, fine-tunes the generative recommender, then starts the
+/// <c>lmindexer demo</c>: the README's main job. It generates the synthetic catalog, then runs the
+/// training pipeline with the demo recipe stage by stage (pretraining, semantic IDs, the
+/// generative recommender), showing what each stage learnt, then starts the
 /// embedded Orleans cluster with the API and widget, replays the users' events and serves until
 /// Ctrl+C. Artefacts are reused on later runs unless <c>--fresh</c>.
 /// </summary>
@@ -46,42 +48,48 @@ public static class DemoCommand
             ModelCommands.Positive(result.GetValue(recSteps), "--rec-steps");
             if (result.GetValue(port) is < 0 or > 65535)
                 throw new CliUsageException($"--port must be between 0 and 65535, got {result.GetValue(port)}.");
+            // The demo trains the shipped demo recipe; its flags are overrides of it.
+            var recipe = RecipeFile.Parse(ShippedRecipes.Read("demo"),
+            [
+                $"seed={result.GetValue(common.Seed)}",
+                $"pretrain.modelSize={result.GetValue(size)}",
+                $"pretrain.denoising.steps={result.GetValue(steps)}",
+                $"recommender.fineTune.steps={result.GetValue(recSteps)}",
+                $"recommender.fineTune.evalEvery={Math.Max(1, result.GetValue(recSteps) / 3)}",
+            ]);
             common.InitializeRuntime(result);
             var root = result.GetValue(work)!.FullName;
             var catalogDir = Path.Combine(root, "catalog");
-            var bundleDir = Path.Combine(root, "pretrained");
-            var indexDir = Path.Combine(root, "indexer");
+            var modelDir = Path.Combine(root, "model");
             if (result.GetValue(fresh) && Directory.Exists(root))
                 Directory.Delete(root, recursive: true);
 
             AnsiConsole.Write(new Rule("[bold]1. Synthetic catalog[/]").LeftJustified());
             var catalog = LoadOrGenerate(catalogDir, new SyntheticCatalogOptions { Items = result.GetValue(items), Users = result.GetValue(users), Seed = result.GetValue(common.Seed) });
-            var catalogHash = ModelBundle.HashOf(catalog.Items.Select(ItemTextBuilder.Build));
             AnsiConsole.Write(DataCommands.StatsTable(catalog));
+            var runner = new TrainCommand.ProgressStageRunner();
 
             AnsiConsole.Write(new Rule("[bold]2. Pretrain the text model[/]").LeftJustified());
-            var bundle = LoadOrPretrain(bundleDir, catalog, catalogHash, new PretrainingPlan
+            TrainingPipeline.Run(catalog, recipe, modelDir, runner, TrainingPipeline.PretrainStage, catalogDir, cancellation);
+            using (var bundle = ModelBundle.Load(Path.Combine(modelDir, TrainingPipeline.PretrainedFolder)))
             {
-                ModelSize = result.GetValue(size)!,
-                Denoising = new DenoisingOptions { Steps = result.GetValue(steps), Seed = result.GetValue(common.Seed) },
-            }, cancellation);
-            using (bundle)
-            {
-                AnsiConsole.Write(ModelCommands.ManifestTable(bundle.Manifest, bundle.Tokenizer, new FileInfo(Path.Combine(bundleDir, ModelBundle.WeightsFile)).Length));
+                AnsiConsole.Write(ModelCommands.ManifestTable(bundle.Manifest, bundle.Tokenizer, new FileInfo(Path.Combine(modelDir, TrainingPipeline.PretrainedFolder, ModelBundle.WeightsFile)).Length));
                 AnsiConsole.Write(new Rule("[bold]3. What the model learnt: fill in masked item text[/]").LeftJustified());
                 ShowInfilling(bundle, catalog);
             }
 
             AnsiConsole.Write(new Rule("[bold]4. Learn semantic IDs (LMIndexer)[/]").LeftJustified());
-            var table = LoadOrIndex(indexDir, bundleDir, catalog, catalogHash, result.GetValue(common.Seed), cancellation);
-            ShowIdGroups(table, catalog);
+            var run = TrainingPipeline.Run(catalog, recipe, modelDir, runner, TrainingPipeline.IndexStage, catalogDir, cancellation);
+            AnsiConsole.Write(IndexCommands.StatsTable(SemanticIndexing.ReadStats(Path.Combine(run.IndexerDirectory, SemanticIndexing.StatsFile))));
+            ShowIdGroups(SemanticIdTable.Load(Path.Combine(run.IndexerDirectory, SemanticIdTable.FileName)), catalog);
 
             AnsiConsole.Write(new Rule("[bold]5. Fine-tune the generative recommender[/]").LeftJustified());
-            var servingDir = DemoServing.LoadOrFineTune(Path.Combine(root, "serving"), indexDir, catalog, result.GetValue(recSteps), result.GetValue(common.Seed), cancellation);
+            run = TrainingPipeline.Run(catalog, recipe, modelDir, runner, catalogDirectory: catalogDir, cancellationToken: cancellation);
+            TrainCommand.WriteValidation(run);
             if (result.GetValue(noServe))
                 return 0;
             AnsiConsole.Write(new Rule("[bold]6. Serve from the embedded Orleans cluster[/]").LeftJustified());
-            return await DemoServing.ServeAsync(servingDir, catalogDir, catalog, result.GetValue(port), result.GetValue(exitAfterStart), cancellation);
+            return await DemoServing.ServeAsync(run.ServingDirectory, catalogDir, catalog, result.GetValue(port), result.GetValue(exitAfterStart), cancellation);
         }));
         return command;
     }
@@ -97,43 +105,6 @@ public static class DemoCommand
         CatalogFiles.Save(directory, catalog);
         AnsiConsole.MarkupLineInterpolated($"generated {directory}");
         return catalog;
-    }
-
-    private static ModelBundle LoadOrPretrain(string directory, Catalog catalog, string catalogHash, PretrainingPlan plan, CancellationToken cancellation)
-    {
-        if (ModelBundle.IsTrainedOn(directory, catalogHash))
-        {
-            AnsiConsole.MarkupLineInterpolated($"reusing {directory}");
-            return ModelBundle.Load(directory);
-        }
-        var (bundle, report) = TrainingProgressView.Run("pretrain", plan.Denoising.Steps, progress => CatalogPretraining.Run(catalog, plan, progress, cancellation));
-        bundle.Save(directory);
-        AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
-            $"loss {report.FirstLoss:F3} → {report.FinalLoss:F3} in {report.Seconds:F0} s ({report.SequencesPerSecond:F1} seq/s)");
-        return bundle;
-    }
-
-    private static SemanticIdTable LoadOrIndex(string directory, string baseBundle, Catalog catalog, string catalogHash, int seed, CancellationToken cancellation)
-    {
-        var tablePath = Path.Combine(directory, SemanticIdTable.FileName);
-        if (File.Exists(tablePath) && ModelBundle.IsTrainedOn(directory, catalogHash))
-        {
-            AnsiConsole.MarkupLineInterpolated($"reusing {directory}");
-            AnsiConsole.Write(IndexCommands.StatsTable(SemanticIndexing.ReadStats(Path.Combine(directory, SemanticIndexing.StatsFile))));
-            return SemanticIdTable.Load(tablePath);
-        }
-        // A quick configuration: 32 codes per position, two epochs per stage.
-        var plan = new IndexingPlan
-        {
-            BaseBundle = baseBundle,
-            Version = "demo",
-            Indexer = new SemanticIndexerOptions { CodebookSize = 32, CounterSize = 32, WarmupEpochs = 2, ContinuousEpochs = 2, CodebookEpochs = 2, Seed = seed },
-        };
-        var outcome = TrainingProgressView.Run("index", IndexCommands.EstimateSteps(catalog.Items.Count, plan), p => SemanticIndexing.Run(catalog, plan, p, cancellation));
-        SemanticIndexing.Save(outcome, directory);
-        outcome.Bundle.Dispose();
-        AnsiConsole.Write(IndexCommands.StatsTable(outcome.Stats));
-        return outcome.Table;
     }
 
     private static void ShowIdGroups(SemanticIdTable table, Catalog catalog)

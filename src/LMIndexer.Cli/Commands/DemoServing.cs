@@ -10,43 +10,9 @@ using Spectre.Console;
 
 namespace LMIndexer.Cli.Commands;
 
-/// <summary>The demo's second half: fine-tune the recommender, start the embedded cluster, replay events, serve.</summary>
+/// <summary>The demo's serving half: start the embedded cluster, replay events, show a recommendation, serve.</summary>
 internal static class DemoServing
 {
-    /// <summary>A serving bundle for the demo catalog, reused when it was trained on the same sequences and index.</summary>
-    public static string LoadOrFineTune(string directory, string indexDirectory, Catalog catalog, int steps, int seed, CancellationToken cancellation)
-    {
-        var dataHash = RecommenderTraining.DataHash(catalog);
-        var indexVersion = ModelBundle.ReadManifest(indexDirectory).Created.ToString("O", CultureInfo.InvariantCulture);
-        if (ModelBundle.IsTrainedOn(directory, dataHash) && ModelBundle.ReadManifest(directory).Properties.GetValueOrDefault("indexCreated") == indexVersion)
-        {
-            AnsiConsole.MarkupLineInterpolated($"reusing {directory}");
-            return directory;
-        }
-        var plan = new GenerativePlan
-        {
-            Source = new HistorySourceOptions { Mode = SourceMode.Titles, MaxSourceTokens = 64, MaxItemTokens = 12 },
-            Windows = TrainingWindows.AllPrefixes,
-            Version = "demo-v1",
-            FineTune = new FineTuneOptions
-            {
-                Steps = steps,
-                BatchSize = 32,
-                EvalEvery = Math.Max(1, steps / 3),
-                ValidationLimit = 256,
-                Evaluation = new EvaluationOptions { Beams = 10 },
-                Optimizer = new OptimizerOptions { LearningRate = 3e-3, WarmupRatio = 0.05 },
-                Seed = seed,
-            },
-        };
-        using var outcome = TrainingProgressView.Run("recommender", steps, p => RecommenderTraining.Run(catalog, indexDirectory, plan, p, cancellation));
-        outcome.Bundle.Manifest.Properties["indexCreated"] = indexVersion;
-        outcome.Save(directory);
-        AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
-            $"validation {plan.FineTune.SelectionMetric} {outcome.Report.BestMetric:F4} (popularity {GenerativeEvaluator.EvaluateRanking(outcome.Data.Validation.Take(plan.FineTune.ValidationLimit).ToList(), _ => outcome.Data.Popularity, plan.FineTune.Evaluation).Metrics[plan.FineTune.SelectionMetric]:F4}) after {steps} steps");
-        return directory;
-    }
-
     /// <summary>Starts the embedded cluster with the API and widget, replays the catalog's events, prints the URLs and serves until stopped.</summary>
     public static async Task<int> ServeAsync(string servingDirectory, string catalogDirectory, Catalog catalog, int port, bool exitAfterStart, CancellationToken cancellation)
     {
@@ -81,18 +47,31 @@ internal static class DemoServing
         var recent = string.Join(" → ", sampleUser.ItemIds.TakeLast(4).SkipLast(1).Select(id => byId.TryGetValue(id, out var i) ? i.Title : id));
         AnsiConsole.MarkupLineInterpolated($"[grey]their latest items: {recent}[/]");
 
-        var urls = new Table().AddColumn("what").AddColumn("url");
-        urls.AddRow("widget", Markup.Escape($"{address}/widget?user={sampleUser.UserId}"));
-        urls.AddRow("API reference", Markup.Escape($"{address}/docs"));
-        urls.AddRow("OpenAPI document", Markup.Escape($"{address}/openapi/v1.json"));
-        urls.AddRow("Orleans dashboard", Markup.Escape($"{address}/dashboard"));
-        urls.AddRow("health", Markup.Escape($"{address}/health"));
-        AnsiConsole.Write(urls);
+        AnsiConsole.Write(UrlTable(address, sampleUser.UserId));
         if (exitAfterStart)
         {
             await app.StopAsync(CancellationToken.None);
             return 0;
         }
+        await ServeUntilStoppedAsync(app, cancellation);
+        return 0;
+    }
+
+    /// <summary>Where the widget, API reference, OpenAPI document, dashboard and health check are.</summary>
+    public static Table UrlTable(string address, string sampleUserId)
+    {
+        var urls = new Table().AddColumn("what").AddColumn("url");
+        urls.AddRow("widget", Markup.Escape($"{address}/widget?user={sampleUserId}"));
+        urls.AddRow("API reference", Markup.Escape($"{address}/docs"));
+        urls.AddRow("OpenAPI document", Markup.Escape($"{address}/openapi/v1.json"));
+        urls.AddRow("Orleans dashboard", Markup.Escape($"{address}/dashboard"));
+        urls.AddRow("health", Markup.Escape($"{address}/health"));
+        return urls;
+    }
+
+    /// <summary>Serves until Ctrl+C, then stops the host.</summary>
+    public static async Task ServeUntilStoppedAsync(Microsoft.AspNetCore.Builder.WebApplication app, CancellationToken cancellation)
+    {
         AnsiConsole.MarkupLine("Serving. Press [bold]Ctrl+C[/] to stop.");
         try
         {
@@ -103,6 +82,5 @@ internal static class DemoServing
             AnsiConsole.MarkupLine("stopping…");
         }
         await app.StopAsync(CancellationToken.None);
-        return 0;
     }
 }

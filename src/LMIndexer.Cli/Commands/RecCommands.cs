@@ -19,10 +19,14 @@ public sealed record RankingBaseline(string Name, BaselineEvaluation Evaluate);
 /// <summary><c>lmindexer rec train|eval</c>: generative sequential recommendation.</summary>
 public static class RecCommands
 {
-    public static Command Create(params RankingBaseline[] baselines)
+    /// <param name="researchOptions">
+    /// The lab's <c>rec train</c>: every fine-tuning setting as its own flag. The product's takes a
+    /// recipe and <c>--set</c> overrides instead, so its help stays short.
+    /// </param>
+    public static Command Create(bool researchOptions = false, params RankingBaseline[] baselines)
     {
         var rec = new Command("rec", "Generative sequential recommendation: history → the next item's semantic ID.");
-        rec.Subcommands.Add(Train(baselines));
+        rec.Subcommands.Add(researchOptions ? Train(baselines) : RecipeTrain(baselines));
         rec.Subcommands.Add(Eval(baselines));
         return rec;
     }
@@ -88,23 +92,60 @@ public static class RecCommands
             // Every option is checked before the catalog is read: a usage error costs no load.
             var catalog = LoadCatalog(result.GetValue(data)!);
             common.InitializeRuntime(result);
-            var output = result.GetValue(tune.Output)!.FullName;
-            using var outcome = TrainingProgressView.Run("rec", plan.FineTune.Steps,
-                progress => RecommenderTraining.Run(catalog, result.GetValue(tune.Index)!.FullName, plan, progress, cancellation));
-            outcome.Save(output);
-            GenerativeFineTuner.DeleteCheckpoint(tune.CheckpointDirectory(result));
-            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
-                $"{outcome.Data.Train.Count} training examples; best validation {plan.FineTune.SelectionMetric} {outcome.Report.BestMetric:F4} at step {outcome.Report.BestStep}; bundle: {output}");
-            using var trie = new Core.Generation.TrieTables(outcome.Trie, TorchRuntime.Device);
-            var testOptions = plan.FineTune.Evaluation with { Beams = 20, BatchSize = 64 };
-            var test = ProgressBar.Run("rec test", outcome.Data.Test.Count,
-                progress => GenerativeEvaluator.Evaluate(outcome.Bundle.Model, outcome.Data.Test, trie, testOptions, progress, cancellation));
-            AnsiConsole.Write(MetricsTable("test", test,
-                [("popularity", GenerativeEvaluator.EvaluateRanking(outcome.Data.Test, _ => outcome.Data.Popularity, testOptions)),
-                 .. baselines.Select(b => (b.Name, b.Evaluate(catalog, outcome.Table, "test", 0, testOptions)))]));
+            TrainAndTest(catalog, result.GetValue(tune.Index)!.FullName, plan, result.GetValue(tune.Output)!.FullName, tune.CheckpointDirectory(result), baselines, cancellation);
             return Task.FromResult(0);
         }));
         return command;
+    }
+
+    /// <summary>
+    /// <c>lmindexer rec train</c>: the recipe's recommender settings (<c>--recipe</c>, <c>--set
+    /// recommender.…</c>) fine-tuned on an index bundle; the lab's twin has a flag per setting.
+    /// </summary>
+    private static Command RecipeTrain(IReadOnlyList<RankingBaseline> baselines)
+    {
+        var common = new CommonOptions();
+        var data = DataOption();
+        var index = new Option<DirectoryInfo>("--index", "-i") { Description = "Index bundle whose IDs to fine-tune on ('lmindexer index train', or a train output's indexer/).", Required = true };
+        var output = new Option<DirectoryInfo>("--out", "-o") { Description = "Serving bundle directory to write (model, tokenizer, ids.tsv, trie.bin).", Required = true };
+        var recipe = TrainCommand.RecipeOption();
+        var set = TrainCommand.SetOption();
+        var checkpointDir = new Option<DirectoryInfo?>("--checkpoint-dir") { Description = "Resumable checkpoint (default: <out>.checkpoint; removed on success)." };
+        var command = new Command("train", "Fine-tune an index bundle into a recommender with a recipe's recommender settings; writes a serving bundle and reports test metrics.")
+        {
+            data, index, output, recipe, set, checkpointDir,
+        };
+        common.AddTo(command);
+        command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
+        {
+            var plan = TrainCommand.ReadRecipe(result, recipe, set, common).Resolved().Recommender;
+            var catalog = LoadCatalog(result.GetValue(data)!);
+            common.InitializeRuntime(result);
+            var outputDirectory = result.GetValue(output)!.FullName;
+            var checkpoint = result.GetValue(checkpointDir)?.FullName ?? outputDirectory.TrimEnd(Path.DirectorySeparatorChar) + ".checkpoint";
+            TrainAndTest(catalog, result.GetValue(index)!.FullName, plan, outputDirectory, checkpoint, baselines, cancellation);
+            return Task.FromResult(0);
+        }));
+        return command;
+    }
+
+    /// <summary>Fine-tunes (resuming from <paramref name="checkpoint"/>), saves the serving bundle and prints its test metrics beside the baselines'.</summary>
+    private static void TrainAndTest(Catalog catalog, string indexDirectory, GenerativePlan plan, string output, string checkpoint, IReadOnlyList<RankingBaseline> baselines, CancellationToken cancellation)
+    {
+        plan = plan with { FineTune = plan.FineTune with { CheckpointDirectory = checkpoint } };
+        using var outcome = TrainingProgressView.Run("rec", plan.FineTune.Steps,
+            progress => RecommenderTraining.Run(catalog, indexDirectory, plan, progress, cancellation));
+        outcome.Save(output);
+        GenerativeFineTuner.DeleteCheckpoint(checkpoint);
+        AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+            $"{outcome.Data.Train.Count} training examples; best validation {plan.FineTune.SelectionMetric} {outcome.Report.BestMetric:F4} at step {outcome.Report.BestStep}; bundle: {output}");
+        using var trie = new Core.Generation.TrieTables(outcome.Trie, TorchRuntime.Device);
+        var testOptions = plan.FineTune.Evaluation with { Beams = 20, BatchSize = 64 };
+        var test = ProgressBar.Run("rec test", outcome.Data.Test.Count,
+            progress => GenerativeEvaluator.Evaluate(outcome.Bundle.Model, outcome.Data.Test, trie, testOptions, progress, cancellation));
+        AnsiConsole.Write(MetricsTable("test", test,
+            [("popularity", GenerativeEvaluator.EvaluateRanking(outcome.Data.Test, _ => outcome.Data.Popularity, testOptions)),
+             .. baselines.Select(b => (b.Name, b.Evaluate(catalog, outcome.Table, "test", 0, testOptions)))]));
     }
 
     private static Command Eval(IReadOnlyList<RankingBaseline> baselines)

@@ -1,3 +1,4 @@
+using LMIndexer.Core.Recipes;
 using LMIndexer.Core.Training;
 
 namespace LMIndexer.Core.Downstream;
@@ -69,28 +70,45 @@ public sealed record FineTuneOptions
     /// <summary>Where to keep the resumable checkpoint (weights, optimizer moments, progress); none when null.</summary>
     public string? CheckpointDirectory { get; init; }
 
+    /// <summary>Every invalid field (camelCase names, as in recipe files).</summary>
+    public IEnumerable<OptionError> Errors()
+    {
+        if (Steps < 1)
+            yield return new("steps", $"steps must be at least 1, got {Steps}");
+        if (BatchSize < 1)
+            yield return new("batchSize", $"batch size must be at least 1, got {BatchSize}");
+        if (EvalEvery < 0)
+            yield return new("evalEvery", $"the evaluation interval cannot be negative, got {EvalEvery}");
+        if (ValidationLimit < 0)
+            yield return new("validationLimit", $"the validation limit cannot be negative, got {ValidationLimit}");
+        if (LabelSmoothing is < 0 or >= 1)
+            yield return new("labelSmoothing", $"Label smoothing must be in [0, 1), got {LabelSmoothing}");
+        if (WeightAverage is < 0 or >= 1)
+            yield return new("weightAverage", $"The weight average's decay must be in [0, 1), got {WeightAverage}");
+        if (HistoryDropout is < 0 or >= 1)
+            yield return new("historyDropout", $"History dropout must be in [0, 1), got {HistoryDropout}");
+        if (ItemDropout is < 0 or >= 1)
+            yield return new("itemDropout", $"Item-vector dropout must be in [0, 1), got {ItemDropout}");
+        if (DenseLoss < 0 || !double.IsFinite(DenseLoss))
+            yield return new("denseLoss", $"The dense loss weight must be a finite number of at least 0, got {DenseLoss}");
+        if (Optimizer.LearningRate <= 0 || !double.IsFinite(Optimizer.LearningRate))
+            yield return new("optimizer.learningRate", $"the learning rate must be a positive number, got {Optimizer.LearningRate}");
+        if (Optimizer.WeightDecay < 0)
+            yield return new("optimizer.weightDecay", $"Weight decay cannot be negative, got {Optimizer.WeightDecay}");
+        if (Optimizer.WarmupRatio is < 0 or > 1)
+            yield return new("optimizer.warmupRatio", $"the warm-up ratio must be in [0, 1], got {Optimizer.WarmupRatio}");
+        if (Evaluation.Beams < 1)
+            yield return new("evaluation.beams", "At least one beam is needed");
+        if (!Evaluation.Cutoffs.Any(c => SelectionMetric.EndsWith($"@{c}", StringComparison.Ordinal)))
+            yield return new("selectionMetric", $"The selection metric '{SelectionMetric}' is not computed at cutoffs {string.Join(", ", Evaluation.Cutoffs)}");
+    }
+
+    /// <summary>Throws with every invalid field's message.</summary>
     public void Validate()
     {
-        if (Steps < 1 || BatchSize < 1)
-            throw new ArgumentException("Steps and batch size must be at least 1.");
-        if (EvalEvery < 0 || ValidationLimit < 0)
-            throw new ArgumentException("The evaluation interval and validation limit cannot be negative.");
-        if (LabelSmoothing is < 0 or >= 1)
-            throw new ArgumentException($"Label smoothing must be in [0, 1), got {LabelSmoothing}.");
-        if (WeightAverage is < 0 or >= 1)
-            throw new ArgumentException($"The weight average's decay must be in [0, 1), got {WeightAverage}.");
-        if (HistoryDropout is < 0 or >= 1)
-            throw new ArgumentException($"History dropout must be in [0, 1), got {HistoryDropout}.");
-        if (ItemDropout is < 0 or >= 1)
-            throw new ArgumentException($"Item-vector dropout must be in [0, 1), got {ItemDropout}.");
-        if (DenseLoss < 0 || !double.IsFinite(DenseLoss))
-            throw new ArgumentException($"The dense loss weight must be a finite number of at least 0, got {DenseLoss}.");
-        if (Optimizer.WeightDecay < 0)
-            throw new ArgumentException($"Weight decay cannot be negative, got {Optimizer.WeightDecay}.");
-        if (Evaluation.Beams < 1)
-            throw new ArgumentException("At least one beam is needed.");
-        if (!Evaluation.Cutoffs.Any(c => SelectionMetric.EndsWith($"@{c}", StringComparison.Ordinal)))
-            throw new ArgumentException($"The selection metric '{SelectionMetric}' is not computed at cutoffs {string.Join(", ", Evaluation.Cutoffs)}.");
+        var errors = Errors().ToList();
+        if (errors.Count > 0)
+            throw new ArgumentException(string.Join("; ", errors.Select(e => e.Message)) + ".");
     }
 }
 

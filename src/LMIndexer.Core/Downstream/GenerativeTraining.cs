@@ -1,3 +1,4 @@
+using LMIndexer.Core.Recipes;
 using System.Globalization;
 using LMIndexer.Core.Checkpoints;
 using LMIndexer.Core.Data;
@@ -51,7 +52,7 @@ public sealed record GenerativePlan
     /// <summary>
     /// Whether the network's vocabulary is the ID tokens alone: a fresh network reading ID
     /// sources never sees text, and its untrained text rows would only cost time in the LM head
-    /// (on Beauty 10,590 of the tiny model's 11,148 rows).
+    /// (docs/decisions/006-ids-only-vocabulary.md).
     /// </summary>
     public bool IdsOnlyVocabulary => FreshModel && HistorySourceOptions.ReadsIds(Source.Mode);
 
@@ -62,14 +63,38 @@ public sealed record GenerativePlan
 
     /// <summary>
     /// Dropout while fine-tuning; null keeps the index bundle's rate (T5's 0.1). Most of the
-    /// next-item signal is item-to-item transitions, which the model has to memorise rather than
-    /// generalise from the IDs' semantics, and dropout slows memorising down: on 4,066 Beauty
-    /// transitions the tiny model's loss fell to 1.08 in 47 epochs without dropout, to only 1.84 in
-    /// 94 epochs with 0.1.
+    /// next-item signal is item-to-item transitions, which the model has to memorise, and dropout
+    /// slows memorising down (docs/decisions/002-fine-tuning-dropout.md).
     /// </summary>
     public double? Dropout { get; init; }
 
     public string Version { get; init; } = "v1";
+
+    /// <summary>Every invalid field and combination (camelCase paths, as in recipe files).</summary>
+    public IEnumerable<OptionError> Errors()
+    {
+        foreach (var error in Source.Errors())
+            yield return error with { Field = "source." + error.Field };
+        foreach (var error in FineTune.Errors())
+            yield return error with { Field = "fineTune." + error.Field };
+        var mode = HistorySourceOptions.ModeName(Source.Mode);
+        if (FineTune.HistoryDropout > 0 && !HistorySourceOptions.ReadsIds(Source.Mode))
+            yield return new("fineTune.historyDropout", $"History dropout needs ID sources (ids or ids+items), not {mode}");
+        if (FineTune.ItemDropout > 0 && Source.Mode != SourceMode.IdsAndItems)
+            yield return new("fineTune.itemDropout", $"Item-vector dropout needs item tokens (source ids+items), not {mode}");
+        if (ItemInit != ItemVectorInit.Random && Source.Mode != SourceMode.IdsAndItems)
+            yield return new("itemInit", $"Item-vector initialisation needs item tokens (source ids+items), not {mode}");
+        if (FineTune.DenseLoss > 0 && Source.Mode != SourceMode.IdsAndItems)
+            yield return new("fineTune.denseLoss", $"A dense item head scores item vectors (source ids+items), not {mode}");
+        if (Source.Mode == SourceMode.IdsAndItems && !FreshModel)
+            yield return new("freshModel", "Item tokens (source ids+items) need a fresh network: the index bundle's network has no item vectors");
+        if (FreshModelSize is not null && !T5Config.PresetNames.Contains(FreshModelSize, StringComparer.Ordinal))
+            yield return new("freshModelSize", $"unknown preset '{FreshModelSize}'; expected {T5Config.PresetNamesText}");
+        if (Passes < 1)
+            yield return new("passes", $"at least one window per user is needed, got {Passes}");
+        if (Dropout is < 0 or >= 1)
+            yield return new("dropout", $"dropout must be in [0, 1), got {Dropout}");
+    }
 }
 
 /// <summary>Examples of one generative task over an ID table.</summary>
@@ -100,16 +125,9 @@ public static class GenerativeTraining
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(buildData);
-        if (plan.FineTune.HistoryDropout > 0 && !HistorySourceOptions.ReadsIds(plan.Source.Mode))
-            throw new ArgumentException($"History dropout needs ID sources (--source ids or ids+items), not {HistorySourceOptions.ModeName(plan.Source.Mode)}.");
-        if (plan.FineTune.ItemDropout > 0 && plan.Source.Mode != SourceMode.IdsAndItems)
-            throw new ArgumentException($"Item-vector dropout needs item tokens (--source ids+items), not {HistorySourceOptions.ModeName(plan.Source.Mode)}.");
-        if (plan.ItemInit != ItemVectorInit.Random && plan.Source.Mode != SourceMode.IdsAndItems)
-            throw new ArgumentException($"Item-vector initialisation needs item tokens (--source ids+items), not {HistorySourceOptions.ModeName(plan.Source.Mode)}.");
-        if (plan.FineTune.DenseLoss > 0 && plan.Source.Mode != SourceMode.IdsAndItems)
-            throw new ArgumentException($"A dense item head scores item vectors (--source ids+items), not {HistorySourceOptions.ModeName(plan.Source.Mode)}.");
-        if (plan.Source.Mode == SourceMode.IdsAndItems && !plan.FreshModel)
-            throw new ArgumentException("Item tokens (--source ids+items) need a fresh network (--fresh-model): the index bundle's network has no item vectors.");
+        var errors = plan.Errors().ToList();
+        if (errors.Count > 0)
+            throw new ArgumentException(string.Join("; ", errors.Select(e => e.Message)) + ".");
         var tablePath = Path.Combine(indexBundleDirectory, SemanticIdTable.FileName);
         if (!File.Exists(tablePath))
             throw new FileNotFoundException($"{indexBundleDirectory} has no {SemanticIdTable.FileName}; pass an index bundle ('lmindexer index train').", tablePath);

@@ -4,11 +4,9 @@ namespace LMIndexer.Core.Downstream;
 
 /// <summary>
 /// Training-time augmentation of ID-token histories: every history item but the newest is left out
-/// of the source with a fixed probability, drawn afresh each time the example is batched. The
-/// all-prefixes recipe shows each training prefix to the network about fifty times (100k steps × 64
-/// over ~131k Beauty prefixes); left whole, the six-item window can be memorised as one pattern. The
-/// newest item is always kept because it carries most of the next-item signal (the transition
-/// baseline ranks from it alone). Validation and test sources are never augmented.
+/// of the source with a fixed probability, drawn afresh each time the example is batched, so that a
+/// window seen many times cannot be memorised as one pattern. The newest item is always kept because
+/// it carries most of the next-item signal (docs/decisions/004-source-dropouts.md). Validation and test sources are never augmented.
 /// </summary>
 public sealed class HistoryItemDropout
 {

@@ -1,3 +1,4 @@
+using LMIndexer.Core.Recipes;
 using LMIndexer.Core.Data;
 using LMIndexer.Core.Generation;
 using LMIndexer.Core.Indexing;
@@ -81,14 +82,22 @@ public sealed record HistorySourceOptions
                 && (long)(MaxSourceTokens - 1) * (idLength + 1) == (long)(other.MaxSourceTokens - 1) * idLength);
     }
 
-    public void Validate()
+    /// <summary>Every invalid field (camelCase names, as in recipe files).</summary>
+    public IEnumerable<OptionError> Errors()
     {
         if (MaxSourceTokens < 2)
-            throw new ArgumentException($"The source budget must be at least 2 tokens, got {MaxSourceTokens}.");
+            yield return new("maxSourceTokens", $"The source budget must be at least 2 tokens, got {MaxSourceTokens}");
         if (MaxItemTokens < 1)
-            throw new ArgumentException($"Tokens per item must be at least 1, got {MaxItemTokens}.");
+            yield return new("maxItemTokens", $"Tokens per item must be at least 1, got {MaxItemTokens}");
         if (ItemTokenCount < 0)
-            throw new ArgumentException($"The item token count must not be negative, got {ItemTokenCount}.");
+            yield return new("itemTokenCount", $"The item token count must not be negative, got {ItemTokenCount}");
+    }
+
+    public void Validate()
+    {
+        var errors = Errors().ToList();
+        if (errors.Count > 0)
+            throw new ArgumentException(string.Join("; ", errors.Select(e => e.Message)) + ".");
     }
 }
 

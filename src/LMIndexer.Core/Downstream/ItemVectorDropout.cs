@@ -4,10 +4,9 @@ namespace LMIndexer.Core.Downstream;
 /// Training-time augmentation of <c>ids+items</c> sources: each history item's own token (its
 /// learned item vector, <see cref="SourceMode.IdsAndItems"/>) is left out with a fixed probability,
 /// drawn afresh each time the example is batched, while the item's ID tokens stay. Item vectors let
-/// the network memorise item-to-item transitions item by item; measured on Beauty, a network with
-/// them overfits (training loss 1.3 against 1.8 without) and ranks below one without. Dropping the
-/// vector makes it predict from the shared ID tokens as well, so what it learns carries to items it
-/// has seen rarely. The newest item's vector may be dropped too: it is the one most easily
+/// the network memorise item-to-item transitions item by item and overfit; dropping the vector makes
+/// it predict from the shared ID tokens as well, so what it learns carries to items it has seen
+/// rarely (docs/decisions/004-source-dropouts.md). The newest item's vector may be dropped too: it is the one most easily
 /// memorised. Validation and test sources are never augmented.
 /// </summary>
 public sealed class ItemVectorDropout

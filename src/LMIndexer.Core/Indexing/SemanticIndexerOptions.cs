@@ -1,3 +1,4 @@
+using LMIndexer.Core.Recipes;
 using LMIndexer.Core.Training;
 
 namespace LMIndexer.Core.Indexing;
@@ -85,18 +86,40 @@ public sealed record SemanticIndexerOptions
     public KMeansOptions KMeans { get; init; } = new();
     public int Seed { get; init; } = 42;
 
-    public void Validate()
+    /// <summary>Every invalid field (camelCase names, as in recipe files).</summary>
+    public IEnumerable<OptionError> Errors()
     {
         if (Positions < 1)
-            throw new ArgumentException($"At least one learned ID position is needed, got {Positions}.");
-        if (CodebookSize < 2 || CounterSize < 1)
-            throw new ArgumentException($"Codebook size must be at least 2 and the counter size at least 1 (got {CodebookSize}, {CounterSize}).");
-        if (MaxTokens < 4 || BatchSize < 2 || ReconstructorLayers < 1 || HardNegatives < 0)
-            throw new ArgumentException("max tokens ≥ 4, batch size ≥ 2, reconstructor layers ≥ 1 and hard negatives ≥ 0 are required.");
-        if (MaskRatioFirst is < 0 or >= 1 || MaskRatioLater is < 0 or >= 1)
-            throw new ArgumentException("Mask ratios must be in [0, 1).");
-        if (WarmupEpochs < 0 || ContinuousEpochs < 0 || CodebookEpochs < 0 || LaterContinuousEpochs < 0)
-            throw new ArgumentException("Stage epochs cannot be negative.");
+            yield return new("positions", $"at least one learned ID position is needed, got {Positions}");
+        if (CodebookSize < 2)
+            yield return new("codebookSize", $"codebook size must be at least 2, got {CodebookSize}");
+        if (CounterSize < 1)
+            yield return new("counterSize", $"the counter size must be at least 1, got {CounterSize}");
+        if (MaxTokens < 4)
+            yield return new("maxTokens", $"max tokens ≥ 4 is required, got {MaxTokens}");
+        if (BatchSize < 2)
+            yield return new("batchSize", $"batch size ≥ 2 is required, got {BatchSize}");
+        if (ReconstructorLayers < 1)
+            yield return new("reconstructorLayers", $"reconstructor layers ≥ 1 is required, got {ReconstructorLayers}");
+        if (HardNegatives < 0)
+            yield return new("hardNegatives", $"hard negatives ≥ 0 is required, got {HardNegatives}");
+        if (MaskRatioFirst is < 0 or >= 1)
+            yield return new("maskRatioFirst", $"mask ratios must be in [0, 1), got {MaskRatioFirst}");
+        if (MaskRatioLater is < 0 or >= 1)
+            yield return new("maskRatioLater", $"mask ratios must be in [0, 1), got {MaskRatioLater}");
+        foreach (var (name, epochs) in new[] { ("warmupEpochs", WarmupEpochs), ("continuousEpochs", ContinuousEpochs), ("codebookEpochs", CodebookEpochs), ("laterContinuousEpochs", LaterContinuousEpochs) })
+        {
+            if (epochs < 0)
+                yield return new(name, $"Stage epochs cannot be negative, got {epochs}");
+        }
+    }
+
+    /// <summary>Throws with every invalid field's message.</summary>
+    public void Validate()
+    {
+        var errors = Errors().ToList();
+        if (errors.Count > 0)
+            throw new ArgumentException(string.Join("; ", errors.Select(e => e.Message)) + ".");
     }
 
     /// <summary>Vocabulary ranges the tokenizer must reserve: K per learned position, then the counter.</summary>

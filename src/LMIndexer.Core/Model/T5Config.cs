@@ -51,13 +51,8 @@ public sealed record T5Config
     public int DecoderStartTokenId { get; init; }
 
     /// <summary>
-    /// The size that commands start from when none is named. Tiny: on the 2-core reference machine
-    /// the whole Beauty ID pipeline (pretraining + LMIndexer, 3 epochs per stage) takes 24 minutes at
-    /// tiny, while small, even in bf16, trains the position stages 3–5× slower per item (measured
-    /// in the two runs: position 1 about 47 against 160–236 items/s, position 2 about 20 against
-    /// 81–97), fits only 2 epochs into an hour, and its IDs came out worse (c1 AMI 0.517 against
-    /// tiny's 0.550; docs/benchmarks.md). Larger machines should pass <c>--size small</c> with
-    /// <c>--bf16</c>.
+    /// The size that commands start from when none is named: on two CPU cores tiny learns better IDs
+    /// within the budget than small (docs/decisions/001-default-model-size.md).
     /// </summary>
     public const string DefaultSizeName = "tiny";
 
@@ -75,10 +70,7 @@ public sealed record T5Config
 
     /// <summary>
     /// d_model 128, 4 heads × 32, d_ff 1024, 2 + 2 layers: the step between tiny and small for
-    /// recommenders trained fresh on ID sources. On the 2-core reference machine (2026-12-01) it
-    /// fine-tuned at about 460 Beauty examples/s against tiny's 800 and small's 155 (batch 64,
-    /// 20-token ID sources), and in 20k steps it ranked below fresh tiny (Recall@5 .0190 against
-    /// .0263; docs/benchmarks.md, rec-beauty-ids-fresh-mini): width is not what Beauty lacks here.
+    /// recommenders trained fresh on ID sources (docs/decisions/001-default-model-size.md).
     /// </summary>
     public static T5Config Mini(int vocabSize) => Tiny(vocabSize) with { DModel = 128, DKv = 32, DFf = 1024 };
 

@@ -91,8 +91,8 @@ public sealed class CatalogTokenizer
 
     /// <summary>
     /// A copy with the specials and the ID tokens only, for a network that reads and writes nothing
-    /// but IDs: on Beauty the text rows are 95 % of a tiny model's vocabulary (10,590 of 11,148),
-    /// so without them the tied LM head and the embedding's optimizer state shrink twentyfold.
+    /// but IDs: without the text rows, most of a catalog model's vocabulary, the tied LM head and the
+    /// embedding's optimizer state shrink many times (docs/decisions/006-ids-only-vocabulary.md).
     /// </summary>
     public CatalogTokenizer WithoutText() => new([], idPositionSizes);
 

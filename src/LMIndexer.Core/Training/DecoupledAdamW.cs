@@ -10,13 +10,9 @@ namespace LMIndexer.Core.Training;
 /// TorchSharp's, written so that every <see cref="Scalar"/> outlives the native call that reads it.
 /// </summary>
 /// <remarks>
-/// TorchSharp 0.107's managed AdamW passes doubles to <c>mul_</c>, <c>add_</c> and <c>addcdiv_</c>
-/// through implicit <see cref="Scalar"/> conversions. Nothing holds those temporaries once their
-/// handle is read, so a garbage collection during the native call can run their finalizers and free
-/// the Scalar while libtorch still reads it. That is the likely end of a Beauty fine-tuning run at
-/// step ~64k (<c>Expected false to be true</c> from <c>c10::Scalar::toDouble</c> inside <c>AdamW.step</c>;
-/// dotnet/TorchSharp#1496 tracks the implicit conversions). Here each Scalar is a <c>using</c> local,
-/// alive until its last use; the constant ones are made once per step instead of once per parameter.
+/// TorchSharp's managed AdamW creates implicit Scalars that a collection can free while libtorch
+/// still reads them (docs/decisions/003-decoupled-adamw.md); here each is a <c>using</c> local, and
+/// the constant ones are made once per step instead of once per parameter.
 /// </remarks>
 public sealed class DecoupledAdamW : IDisposable
 {

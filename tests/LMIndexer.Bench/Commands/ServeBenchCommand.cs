@@ -29,7 +29,7 @@ public static class ServeBenchCommand
     public static Command Create()
     {
         var common = new CommonOptions();
-        var bundle = new Option<DirectoryInfo>("--bundle", "-b") { Description = "Serving bundle.", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("data", "demo", "serving")) };
+        var bundle = new Option<DirectoryInfo>("--bundle", "-b") { Description = "Serving bundle.", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("data", "demo", "model", "serving")) };
         var data = new Option<DirectoryInfo>("--data", "-d") { Description = "Catalog with items.jsonl and sequences.tsv (histories for the load).", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("data", "demo", "catalog")) };
         var rates = new Option<string>("--rates") { Description = "Fixed request rates (requests/s), comma-separated.", DefaultValueFactory = _ => "10,25,50" };
         var seconds = new Option<int>("--seconds") { Description = "Seconds per rate (the load stops by itself).", DefaultValueFactory = _ => 10 };

@@ -296,7 +296,7 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
         AssertServedRecommenderBeatsPopularity(serving, outcome.Data);
 
         var text = Assert.Throws<ArgumentException>(() => RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, plan with { FreshModel = false }));
-        Assert.Contains("--fresh-model", text.Message, StringComparison.Ordinal);
+        Assert.Contains("need a fresh network", text.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -308,7 +308,7 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
                 Source = new HistorySourceOptions { Mode = SourceMode.IdsAndItems, MaxSourceTokens = 21 },
                 FineTune = Plan(60).FineTune with { EvalEvery = 0, ValidationLimit = 0, ItemDropout = probability },
             },
-            "itemDropout", IdSource, "needs item tokens (--source ids+items)");
+            "itemDropout", IdSource, "needs item tokens (source ids+items)");
 
     [Fact]
     public void Item_vectors_start_from_their_ids_when_asked_which_is_recorded_and_needs_item_tokens()
@@ -329,7 +329,7 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
         Assert.True(DistanceFromIdMeans(fromIds) < 0.05f, $"{DistanceFromIdMeans(fromIds)}");
         Assert.True(DistanceFromIdMeans(drawn) > 0.5f, $"{DistanceFromIdMeans(drawn)}");
         var refused = Assert.Throws<ArgumentException>(() => RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, Items(ItemVectorInit.Zero) with { Source = IdSource }));
-        Assert.Contains("initialisation needs item tokens (--source ids+items)", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("initialisation needs item tokens (source ids+items)", refused.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -365,7 +365,7 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
         using var headless = new LMIndexer.Core.Model.T5Model(outcome.Bundle.Model.Config with { DenseItemHead = false });
         Assert.Throws<ArgumentException>(() => GenerativeFineTuner.Train(headless, [], [], [], tables, plan.FineTune));
         var ids = Assert.Throws<ArgumentException>(() => RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, plan with { Source = IdSource }));
-        Assert.Contains("dense item head scores item vectors (--source ids+items)", ids.Message, StringComparison.Ordinal);
+        Assert.Contains("dense item head scores item vectors (source ids+items)", ids.Message, StringComparison.Ordinal);
     }
 
     /// <summary>The largest distance of an item vector from the mean of its learned ID-token vectors.</summary>
