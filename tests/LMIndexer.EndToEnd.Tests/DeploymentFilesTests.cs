@@ -6,6 +6,7 @@ using LMIndexer.Grains.Inference;
 using LMIndexer.Grains.Users;
 using LMIndexer.Grains.Versions;
 using LMIndexer.Silo.Hosting;
+using LMIndexer.Silo.Hosting.Options;
 using LMIndexer.Storage.LiteDb;
 using LMIndexer.Storage.MongoDB;
 using YamlDotNet.RepresentationModel;
@@ -24,11 +25,11 @@ public sealed class DeploymentFilesTests
     /// <summary>Configuration sections → the classes that bind them.</summary>
     private static readonly Dictionary<string, Type> Sections = new(StringComparer.OrdinalIgnoreCase)
     {
-        ["Cluster"] = typeof(ClusterSettings),
-        ["Torch"] = typeof(TorchSettings),
-        ["Serving"] = typeof(ServingSettings),
-        ["Admin"] = typeof(AdminSettings),
-        ["Storage"] = typeof(StorageSettings),
+        ["Cluster"] = typeof(SiloClusterOptions),
+        ["Torch"] = typeof(TorchOptions),
+        ["Serving"] = typeof(ServingOptions),
+        ["Admin"] = typeof(AdminOptions),
+        ["Storage"] = typeof(StorageOptions),
         ["Storage:MongoDB"] = typeof(MongoDBStorageOptions),
         ["Storage:LiteDb"] = typeof(LiteDbStorageOptions),
         ["Inference"] = typeof(InferenceOptions),

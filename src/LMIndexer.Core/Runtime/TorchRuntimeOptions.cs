@@ -24,7 +24,8 @@ public sealed record TorchRuntimeOptions
     };
 }
 
-/// <summary>Numeric precision for model weights and activations.</summary>
+/// <summary>Numeric precision for model weights and activations (configuration spells it <c>float32</c> or <c>bf16</c>).</summary>
+[System.ComponentModel.TypeConverter(typeof(ComputePrecisionConverter))]
 public enum ComputePrecision
 {
     Float32,
@@ -32,3 +33,17 @@ public enum ComputePrecision
     /// <summary>bfloat16: 2.3–2.6× faster matmul on AVX-512 BF16 CPUs; there is no autocast.</summary>
     BFloat16,
 }
+
+/// <summary>Lets configuration binding read the spellings users write (<c>bf16</c>, <c>fp32</c>) as well as the names.</summary>
+public sealed class ComputePrecisionConverter : System.ComponentModel.EnumConverter
+{
+    public ComputePrecisionConverter() : base(typeof(ComputePrecision))
+    {
+    }
+
+    public override object? ConvertFrom(System.ComponentModel.ITypeDescriptorContext? context, System.Globalization.CultureInfo? culture, object value) =>
+        value is string text && !Enum.TryParse<ComputePrecision>(text, ignoreCase: true, out _)
+            ? TorchRuntimeOptions.ParsePrecision(text)
+            : base.ConvertFrom(context, culture, value);
+}
+

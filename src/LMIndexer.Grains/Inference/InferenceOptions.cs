@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+
 namespace LMIndexer.Grains.Inference;
 
 /// <summary>Inference settings of a silo (section <c>Inference</c>).</summary>
@@ -40,4 +42,30 @@ public sealed class InferenceOptions
 
     /// <summary>Requests waiting beyond this are refused (back-pressure) instead of queueing forever.</summary>
     public int MaxQueueLength { get; set; } = 4096;
+}
+
+/// <summary>Rejects inference settings that cannot work, at start-up.</summary>
+public sealed class InferenceOptionsValidator : IValidateOptions<InferenceOptions>
+{
+    public ValidateOptionsResult Validate(string? name, InferenceOptions options)
+    {
+        var errors = new List<string>();
+        if (options.MaxBatchSize < 1)
+            errors.Add($"Inference:MaxBatchSize must be at least 1 (got {options.MaxBatchSize}).");
+        if (options.MaxWaitMilliseconds < 0)
+            errors.Add($"Inference:MaxWaitMilliseconds cannot be negative (got {options.MaxWaitMilliseconds}).");
+        if (options.Workers < 0)
+            errors.Add($"Inference:Workers cannot be negative (got {options.Workers}; 0 picks one per core group).");
+        if (options.ThreadsPerWorker < 0)
+            errors.Add($"Inference:ThreadsPerWorker cannot be negative (got {options.ThreadsPerWorker}; 0 picks 1 on a CPU).");
+        if (options.Replicas < 1)
+            errors.Add($"Inference:Replicas must be at least 1 (got {options.Replicas}).");
+        if (options.Beams < 1)
+            errors.Add($"Inference:Beams must be at least 1 (got {options.Beams}).");
+        if (options.TimeoutMilliseconds < 1)
+            errors.Add($"Inference:TimeoutMilliseconds must be at least 1 (got {options.TimeoutMilliseconds}).");
+        if (options.MaxQueueLength < 1)
+            errors.Add($"Inference:MaxQueueLength must be at least 1 (got {options.MaxQueueLength}).");
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
 }

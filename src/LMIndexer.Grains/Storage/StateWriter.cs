@@ -80,3 +80,15 @@ public sealed class StateWriter
         }
     }
 }
+
+/// <summary>Rejects retry settings that cannot work, at start-up.</summary>
+public sealed class StateWriteOptionsValidator : IValidateOptions<StateWriteOptions>
+{
+    public ValidateOptionsResult Validate(string? name, StateWriteOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.MaxRetries is < 0 or > 10 || options.FirstDelayMilliseconds < 1
+            ? ValidateOptionsResult.Fail($"StateWrites: MaxRetries must be 0-10 and FirstDelayMilliseconds at least 1 (got {options.MaxRetries}, {options.FirstDelayMilliseconds}).")
+            : ValidateOptionsResult.Success;
+    }
+}

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+
 namespace LMIndexer.Grains.Users;
 
 /// <summary>How users keep history and get recommendations (section <c>Recommendations</c>).</summary>
@@ -16,4 +18,22 @@ public sealed class RecommendationOptions
 
     /// <summary>Most items one request may ask for.</summary>
     public int MaxCount { get; set; } = 100;
+}
+
+/// <summary>Rejects recommendation settings that cannot work, at start-up.</summary>
+public sealed class RecommendationOptionsValidator : IValidateOptions<RecommendationOptions>
+{
+    public ValidateOptionsResult Validate(string? name, RecommendationOptions options)
+    {
+        var errors = new List<string>();
+        if (options.HistoryLength < 1)
+            errors.Add($"Recommendations:HistoryLength must be at least 1 (got {options.HistoryLength}).");
+        if (options.SeenLength < 1)
+            errors.Add($"Recommendations:SeenLength must be at least 1 (got {options.SeenLength}).");
+        if (options.EventIdMemory < 1)
+            errors.Add($"Recommendations:EventIdMemory must be at least 1 (got {options.EventIdMemory}).");
+        if (options.MaxCount < 1)
+            errors.Add($"Recommendations:MaxCount must be at least 1 (got {options.MaxCount}).");
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
 }

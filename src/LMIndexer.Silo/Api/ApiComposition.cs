@@ -1,3 +1,4 @@
+using LMIndexer.Silo.Hosting.Options;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using LMIndexer.Silo.Hosting;
@@ -16,7 +17,7 @@ public static class ApiComposition
     public static IServiceCollection AddLMIndexerApi(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        var telemetry = configuration.GetSection(TelemetrySettings.Section).Get<TelemetrySettings>() ?? new TelemetrySettings();
+        var telemetry = configuration.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>() ?? new TelemetryOptions();
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase)));
         services.AddProblemDetails();
         services.AddExceptionHandler<ProblemMapping>();

@@ -1,3 +1,4 @@
+using LMIndexer.Silo.Hosting.Options;
 using LMIndexer.Abstractions;
 using LMIndexer.Core.Data;
 using LMIndexer.Grains.Items;
@@ -10,7 +11,7 @@ namespace LMIndexer.Silo.Hosting;
 /// At start-up, loads the configured catalog into the item grains and publishes and activates the
 /// configured serving bundle, so that one command brings up a host that answers.
 /// </summary>
-public sealed class ServingBootstrap(IGrainFactory grains, IOptions<ServingSettings> settings, ILogger<ServingBootstrap> logger) : BackgroundService
+public sealed class ServingBootstrap(IGrainFactory grains, IOptions<ServingOptions> settings, ILogger<ServingBootstrap> logger) : BackgroundService
 {
     private readonly TaskCompletionSource ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

@@ -1,6 +1,7 @@
 using LMIndexer.Core.Runtime;
 using LMIndexer.Grains;
 using LMIndexer.Grains.Placement;
+using LMIndexer.Silo.Hosting.Options;
 using LMIndexer.Silo.Api;
 using LMIndexer.Silo.Security;
 using Orleans.Dashboard;
@@ -14,21 +15,21 @@ public static class SiloHosting
     {
         ArgumentNullException.ThrowIfNull(builder);
         var configuration = builder.Configuration;
-        var cluster = configuration.GetSection(ClusterSettings.Section).Get<ClusterSettings>() ?? new ClusterSettings();
-        if (cluster.Role is not (SiloRoles.Gpu or SiloRoles.Cpu))
-            throw new InvalidOperationException($"Cluster:Role must be '{SiloRoles.Gpu}' or '{SiloRoles.Cpu}', not '{cluster.Role}'.");
-        var torch = configuration.GetSection(TorchSettings.Section).Get<TorchSettings>() ?? new TorchSettings();
+        var services = builder.Services;
+        var cluster = services.AddValidatedOptions<SiloClusterOptions, SiloClusterOptionsValidator>(configuration, SiloClusterOptions.Section);
+        var torch = services.AddValidatedOptions<TorchOptions, TorchOptionsValidator>(configuration, TorchOptions.Section);
+        var storage = services.AddValidatedOptions<StorageOptions, StorageOptionsValidator>(configuration, StorageOptions.Section);
+        services.AddValidatedOptions<ServingOptions, ServingOptionsValidator>(configuration, ServingOptions.Section);
+        services.Configure<AdminOptions>(configuration.GetSection(AdminOptions.Section));
         // A process that embeds the silo (the CLI's demo) may have set the runtime up already.
         if (!TorchRuntime.IsInitialized)
-            TorchRuntime.Initialize(new TorchRuntimeOptions { Device = torch.Device, Threads = torch.Threads, Precision = TorchRuntimeOptions.ParsePrecision(torch.Precision) });
+            TorchRuntime.Initialize(new TorchRuntimeOptions { Device = torch.Device, Threads = torch.Threads, Precision = torch.Precision });
 
-        builder.Services.Configure<ServingSettings>(configuration.GetSection(ServingSettings.Section));
-        builder.Services.Configure<AdminSettings>(configuration.GetSection(AdminSettings.Section));
         builder.UseOrleans(silo =>
         {
             silo.AddLMIndexerClustering(cluster, configuration);
-            silo.AddLMIndexerStorage(configuration);
-            silo.AddLMIndexerGrains(configuration, new Dictionary<string, string> { [SiloRoles.MetadataKey] = cluster.Role });
+            silo.AddLMIndexerStorage(storage, configuration);
+            silo.AddLMIndexerGrains(configuration, new Dictionary<string, string> { [SiloRoles.MetadataKey] = cluster.RoleMetadata });
             silo.AddDashboard();
             silo.AddActivityPropagation();   // traces follow requests from HTTP into grain calls
         });

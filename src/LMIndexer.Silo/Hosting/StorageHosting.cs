@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.NetworkInformation;
 using System.Net.Sockets;
 using LMIndexer.Grains;
+using LMIndexer.Silo.Hosting.Options;
 using LMIndexer.Storage.LiteDb;
 using LMIndexer.Storage.MongoDB;
 using Orleans.Configuration;
@@ -15,57 +16,56 @@ namespace LMIndexer.Silo.Hosting;
 /// </summary>
 public static class StorageHosting
 {
-    public static ISiloBuilder AddLMIndexerClustering(this ISiloBuilder silo, ClusterSettings cluster, IConfiguration configuration)
+    public static ISiloBuilder AddLMIndexerClustering(this ISiloBuilder silo, SiloClusterOptions cluster, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(silo);
         ArgumentNullException.ThrowIfNull(cluster);
-        switch (cluster.Clustering.ToLowerInvariant())
+        switch (cluster.Clustering)
         {
-            case "localhost":
+            case ClusteringKind.Localhost:
                 silo.UseLocalhostClustering(cluster.SiloPort, cluster.GatewayPort, serviceId: cluster.ServiceId, clusterId: cluster.ClusterId);
                 break;
-            case "mongodb":
+            case ClusteringKind.MongoDB:
                 silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (cluster.ClusterId, cluster.ServiceId));
                 var address = string.IsNullOrWhiteSpace(cluster.AdvertisedAddress) ? FirstNonLoopbackAddress() : ResolveAddress(cluster.AdvertisedAddress);
                 silo.ConfigureEndpoints(address, cluster.SiloPort, cluster.GatewayPort, listenOnAnyHostAddress: true);
                 silo.UseMongoDBClustering(MongoSection(configuration).Bind);
                 break;
             default:
-                throw new InvalidOperationException($"Cluster:Clustering '{cluster.Clustering}' is not one of Localhost, MongoDB.");
+                throw new ArgumentOutOfRangeException(nameof(cluster), cluster.Clustering, "Cluster:Clustering is validated at start-up.");
         }
         return silo;
     }
 
-    public static ISiloBuilder AddLMIndexerStorage(this ISiloBuilder silo, IConfiguration configuration)
+    public static ISiloBuilder AddLMIndexerStorage(this ISiloBuilder silo, StorageOptions storage, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(silo);
+        ArgumentNullException.ThrowIfNull(storage);
         ArgumentNullException.ThrowIfNull(configuration);
-        var storage = configuration.GetSection(StorageSettings.Section).Get<StorageSettings>() ?? new StorageSettings();
-        switch (storage.Provider.ToLowerInvariant())
+        switch (storage.Provider)
         {
-            case "memory":
+            case StorageProvider.Memory:
                 silo.AddMemoryGrainStorage(StorageNames.Default);
                 silo.UseInMemoryReminderService();
                 break;
-            case "litedb":
-                var liteDb = configuration.GetSection($"{StorageSettings.Section}:{LiteDbStorageOptions.Section}");
+            case StorageProvider.LiteDb:
+                var liteDb = configuration.GetSection($"{StorageOptions.Section}:{LiteDbStorageOptions.Section}");
                 silo.AddLiteDbGrainStorage(StorageNames.Default, liteDb.Bind);
                 silo.UseLiteDbReminderService(liteDb.Bind);
                 break;
-            case "mongodb":
+            case StorageProvider.MongoDB:
                 var mongo = MongoSection(configuration);
                 silo.AddMongoDBGrainStorage(StorageNames.Default, mongo.Bind);
                 silo.UseMongoDBReminders(mongo.Bind);
                 break;
             default:
-                throw new InvalidOperationException(
-                    $"Storage:Provider '{storage.Provider}' is not one of {StorageProviders.LiteDb}, {StorageProviders.MongoDB}, {StorageProviders.Memory}.");
+                throw new ArgumentOutOfRangeException(nameof(storage), storage.Provider, "Storage:Provider is validated at start-up.");
         }
         return silo;
     }
 
     private static IConfigurationSection MongoSection(IConfiguration configuration) =>
-        configuration.GetSection($"{StorageSettings.Section}:{MongoDBStorageOptions.Section}");
+        configuration.GetSection($"{StorageOptions.Section}:{MongoDBStorageOptions.Section}");
 
     private static IPAddress ResolveAddress(string host) =>
         IPAddress.TryParse(host, out var address) ? address

@@ -1,3 +1,4 @@
+using LMIndexer.Silo.Hosting.Options;
 using System.Security.Cryptography;
 using System.Text;
 using LMIndexer.Silo.Hosting;
@@ -31,7 +32,7 @@ public sealed class ApiKeys
 
     private readonly List<(string Name, byte[] Hash, HashSet<string> Scopes)> keys = [];
 
-    public ApiKeys(IOptions<SecuritySettings> security, IOptions<AdminSettings> admin)
+    public ApiKeys(IOptions<SecurityOptions> security, IOptions<AdminOptions> admin)
     {
         ArgumentNullException.ThrowIfNull(security);
         ArgumentNullException.ThrowIfNull(admin);

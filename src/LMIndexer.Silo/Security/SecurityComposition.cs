@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
+using LMIndexer.Silo.Hosting.Options;
 using Microsoft.AspNetCore.RateLimiting;
 
 namespace LMIndexer.Silo.Security;
@@ -13,11 +14,7 @@ public static class SecurityComposition
     public static WebApplicationBuilder AddLMIndexerSecurity(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var section = builder.Configuration.GetSection(SecuritySettings.Section);
-        var settings = section.Get<SecuritySettings>() ?? new SecuritySettings();
-        if (settings.PermitsPerSecond < 0 || settings.Burst < 0 || settings.MaxRequestBodyBytes < 1024)
-            throw new InvalidOperationException("Security: PermitsPerSecond and Burst cannot be negative, MaxRequestBodyBytes must be at least 1024.");
-        builder.Services.Configure<SecuritySettings>(section);
+        var settings = builder.Services.AddValidatedOptions<SecurityOptions, SecurityOptionsValidator>(builder.Configuration, SecurityOptions.Section);
         builder.Services.AddSingleton<ApiKeys>();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = settings.MaxRequestBodyBytes);
         builder.Services.AddRateLimiter(limiter =>

@@ -11,6 +11,7 @@ using LMIndexer.Bench.Load;
 using LMIndexer.Core.Evaluation;
 using LMIndexer.Grains;
 using LMIndexer.Silo.Hosting;
+using LMIndexer.Silo.Hosting.Options;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -103,8 +104,8 @@ public static class StorageBenchCommand
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         builder.UseOrleans(silo =>
         {
-            silo.AddLMIndexerClustering(new ClusterSettings { SiloPort = FreePort(), GatewayPort = FreePort(), ClusterId = "bench-" + Guid.NewGuid().ToString("N")[..8] }, configuration);
-            silo.AddLMIndexerStorage(configuration);
+            silo.AddLMIndexerClustering(new SiloClusterOptions { SiloPort = FreePort(), GatewayPort = FreePort(), ClusterId = "bench-" + Guid.NewGuid().ToString("N")[..8] }, configuration);
+            silo.AddLMIndexerStorage(configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new StorageOptions(), configuration);
             silo.AddLMIndexerGrains(configuration, new Dictionary<string, string> { ["role"] = "cpu" });
         });
         using var host = builder.Build();
