@@ -71,11 +71,14 @@ public sealed class TrainCommandTests
         Assert.Equal(42, recipe.RootElement.GetProperty("indexer").GetProperty("seed").GetInt32());   // the recipe's seed, written into every stage
 
         // A changed recipe retrains from the first stage it touches, and reuses the ones before.
-        var changed = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(3), ["train", "--catalog", "cat", "--out", "resumed", .. Small, "--set", "recommender.fineTune.steps=12"]);
+        // It also adds product search, a stage of its own on the same IDs.
+        var changed = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(3), ["train", "--catalog", "cat", "--out", "resumed", .. Small, "--set", "recommender.fineTune.steps=12",
+            "--set", """search={"source": {"maxSourceTokens": 24}, "fineTune": {"steps": 8, "evalEvery": 8, "validationLimit": 16}}"""]);
         Assert.True(changed.ExitCode == 0, changed.Error);
         Assert.Contains("pretrain: reusing", changed.Output, StringComparison.Ordinal);
         Assert.Contains("index: reusing", changed.Output, StringComparison.Ordinal);
         Assert.DoesNotContain("recommender: reusing", changed.Output, StringComparison.Ordinal);
+        Assert.True(File.Exists(Path.Combine(temp.Path, "resumed", "search", "trie.bin")), changed.Output);
         Assert.Matches(@"validation ndcg@10 \d\.\d{4} at step \d+ \(popularity \d\.\d{4}\)", changed.Output);
         using (var retrained = JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "resumed", "serving", "manifest.json"))))
         {

@@ -30,15 +30,18 @@ public static class ServeCommand
                 ?? TrainingPipeline.ReadRun(root)?.Catalog
                 ?? throw new CliUsageException($"{root} does not say which catalog it was trained on; pass --catalog.");
             var loaded = RecCommands.LoadCatalog(new DirectoryInfo(catalogDirectory));
+            var search = Path.Combine(Path.GetDirectoryName(serving)!, TrainingPipeline.SearchFolder);
             var defaults = new Dictionary<string, string?>
             {
+                // A train output's search model serves /api/search beside the recommender.
+                ["Serving:SearchBundlePath"] = File.Exists(Path.Combine(search, ServingBundle.TrieFile)) ? search : null,
                 ["Storage:Provider"] = "LiteDb",
                 ["Storage:LiteDb:ConnectionString"] = $"Filename={Path.Combine(Path.GetDirectoryName(serving)!, "cluster.db")}",
             };
             // Explicit silo settings in the environment are the operator's choice; keep them.
             foreach (var key in defaults.Keys.ToList())
             {
-                if (Environment.GetEnvironmentVariable(key.Replace(":", "__", StringComparison.Ordinal)) is not null)
+                if (defaults[key] is null || Environment.GetEnvironmentVariable(key.Replace(":", "__", StringComparison.Ordinal)) is not null)
                     defaults.Remove(key);
             }
             var (app, address) = await EmbeddedHost.StartAsync(serving, catalogDirectory, result.GetValue(port), cancellation, defaults);

@@ -45,6 +45,8 @@ public static class TrainCommand
             }
             WriteValidation(run);
             AnsiConsole.MarkupLineInterpolated($"serving bundle: {run.ServingDirectory}");
+            if (run.StagesRun.Contains(TrainingPipeline.SearchStage) || Directory.Exists(Path.Combine(outputDirectory, TrainingPipeline.SearchFolder)))
+                AnsiConsole.MarkupLineInterpolated($"search bundle: {Path.Combine(outputDirectory, TrainingPipeline.SearchFolder)}");
             AnsiConsole.MarkupLineInterpolated($"serve it: lmindexer serve --bundle {outputDirectory}");
             return Task.FromResult(0);
         }));

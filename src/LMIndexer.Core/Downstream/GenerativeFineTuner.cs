@@ -44,7 +44,7 @@ public static class GenerativeFineTuner
             throw new ArgumentException("History dropout needs to know where the source's items start.", nameof(sourceItemStart));
         var historyDropout = options.HistoryDropout > 0 ? new HistoryItemDropout(options.HistoryDropout, sourceItemStart!) : null;
         if (options.ItemDropout > 0 && model.Config.SourceItemCount == 0)
-            throw new ArgumentException("Item-vector dropout needs a network with item vectors (--source ids+items).", nameof(options));
+            throw new ArgumentException("Item-vector dropout needs a network with item vectors (source ids+items).", nameof(options));
         var itemDropout = options.ItemDropout > 0 ? new ItemVectorDropout(options.ItemDropout, model.Config.VocabSize) : null;
         if ((options.DenseLoss > 0) != model.Config.DenseItemHead)
             throw new ArgumentException(model.Config.DenseItemHead

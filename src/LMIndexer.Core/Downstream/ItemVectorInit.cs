@@ -41,7 +41,7 @@ public static class ItemVectorInitializer
         ArgumentNullException.ThrowIfNull(idTokens);
         if (init == ItemVectorInit.Random)
             return;
-        var items = model.SourceItems?.weight ?? throw new ArgumentException("The network has no item vectors (--source ids+items).", nameof(model));
+        var items = model.SourceItems?.weight ?? throw new ArgumentException("The network has no item vectors (source ids+items).", nameof(model));
         if (idTokens.Count != items.shape[0])
             throw new ArgumentException($"{idTokens.Count} IDs for {items.shape[0]} item vectors.", nameof(idTokens));
         using var noGrad = torch.no_grad();

@@ -26,7 +26,7 @@ public static class ProgressiveIndexerTrainer
     {
         options.Validate();
         if (itemTokens.Count < options.CodebookSize)
-            throw new ArgumentException($"{itemTokens.Count} items cannot fill a codebook of {options.CodebookSize} codes; use a smaller --codebook-size.");
+            throw new ArgumentException($"{itemTokens.Count} items cannot fill a codebook of {options.CodebookSize} codes; use a smaller codebook size.");
         var fingerprint = IndexerCheckpoint.Fingerprint(options, itemTokens);
         var state = checkpoint?.TryResume(model, fingerprint)
             ?? new IndexerProgressState(fingerprint, [], [.. itemTokens.Select(_ => new long[options.Positions])], [], []);

@@ -27,7 +27,8 @@ public sealed record TrainingRun(string ServingDirectory, string IndexerDirector
 public sealed record RecommenderValidation(string Metric, double Model, int BestStep, double Popularity);
 
 /// <summary>
-/// <c>lmindexer train</c>: catalog → pretrained text model → semantic IDs → recommender, each stage
+/// <c>lmindexer train</c>: catalog → pretrained text model → semantic IDs → recommender (and product
+/// search when the recipe has it and the items have titles), each stage
 /// saved atomically under the output folder. A rerun after a crash reuses every finished stage and
 /// resumes the unfinished one from its checkpoint, so it ends with the bundle an uninterrupted run
 /// writes; a rerun with a changed recipe retrains from the first stage the change touches. The
@@ -38,9 +39,11 @@ public static class TrainingPipeline
     public const string PretrainStage = "pretrain";
     public const string IndexStage = "index";
     public const string RecommenderStage = "recommender";
-    public static readonly IReadOnlyList<string> Stages = [PretrainStage, IndexStage, RecommenderStage];
+    public const string SearchStage = "search";
+    public static readonly IReadOnlyList<string> Stages = [PretrainStage, IndexStage, RecommenderStage, SearchStage];
 
     public const string ServingFolder = "serving";
+    public const string SearchFolder = "search";
     public const string IndexerFolder = "indexer";
     public const string PretrainedFolder = "pretrained";
     public const string RunFile = "run.json";
@@ -114,23 +117,53 @@ public static class TrainingPipeline
         if (stopAfter == IndexStage)
             return new TrainingRun(serving, indexer, ran, Complete: false);
 
+        RecommenderValidation? validation = null;
         if (IsDone(serving, fingerprints[2]))
         {
             runner.Reused(RecommenderStage, serving);
-            return new TrainingRun(serving, indexer, ran, Complete: true);
         }
-        var fineTune = recipe.Recommender.FineTune with { CheckpointDirectory = CheckpointFor(root, RecommenderStage, fingerprints[2]) };
-        var recommender = recipe.Recommender with { FineTune = fineTune };
-        using var trained = runner.Run(RecommenderStage, fineTune.Steps, p => RecommenderTraining.Run(catalog, indexer, recommender, p, cancellationToken));
-        trained.Bundle.Manifest.Properties[StageProperty] = fingerprints[2];
-        trained.Bundle.Manifest.Properties["recipe"] = recipeJson;
-        trained.Save(serving);
-        DeleteCheckpoint(fineTune.CheckpointDirectory);
-        ran.Add(RecommenderStage);
-        var validationUsers = fineTune.ValidationLimit > 0 ? [.. trained.Data.Validation.Take(fineTune.ValidationLimit)] : trained.Data.Validation;
-        var popularity = GenerativeEvaluator.EvaluateRanking(validationUsers, _ => trained.Data.Popularity, fineTune.Evaluation).Metrics[fineTune.SelectionMetric];
-        return new TrainingRun(serving, indexer, ran, Complete: true,
-            new RecommenderValidation(fineTune.SelectionMetric, trained.Report.BestMetric, trained.Report.BestStep, popularity));
+        else
+        {
+            var fineTune = recipe.Recommender.FineTune with { CheckpointDirectory = CheckpointFor(root, RecommenderStage, fingerprints[2]) };
+            var recommender = recipe.Recommender with { FineTune = fineTune };
+            using var trained = runner.Run(RecommenderStage, fineTune.Steps, p => RecommenderTraining.Run(catalog, indexer, recommender, p, cancellationToken));
+            trained.Bundle.Manifest.Properties[StageProperty] = fingerprints[2];
+            trained.Bundle.Manifest.Properties["recipe"] = recipeJson;
+            trained.Save(serving);
+            DeleteCheckpoint(fineTune.CheckpointDirectory);
+            ran.Add(RecommenderStage);
+            var validationUsers = fineTune.ValidationLimit > 0 ? [.. trained.Data.Validation.Take(fineTune.ValidationLimit)] : trained.Data.Validation;
+            var popularity = GenerativeEvaluator.EvaluateRanking(validationUsers, _ => trained.Data.Popularity, fineTune.Evaluation).Metrics[fineTune.SelectionMetric];
+            validation = new RecommenderValidation(fineTune.SelectionMetric, trained.Report.BestMetric, trained.Report.BestStep, popularity);
+        }
+        if (stopAfter == RecommenderStage || !TrainsSearch(recipe, catalog))
+            return new TrainingRun(serving, indexer, ran, Complete: true, validation);
+
+        var search = Path.Combine(root, SearchFolder);
+        if (IsDone(search, fingerprints[3]))
+        {
+            runner.Reused(SearchStage, search);
+        }
+        else
+        {
+            var fineTune = recipe.Search!.FineTune with { CheckpointDirectory = CheckpointFor(root, SearchStage, fingerprints[3]) };
+            var plan = recipe.Search with { FineTune = fineTune };
+            using var trained = runner.Run(SearchStage, fineTune.Steps, p => QueryTraining.Search(catalog.Items, indexer, plan, itemTextQueries: false, p, cancellationToken));
+            trained.Bundle.Manifest.Properties[StageProperty] = fingerprints[3];
+            trained.Bundle.Manifest.Properties["recipe"] = recipeJson;
+            trained.Save(search);
+            DeleteCheckpoint(fineTune.CheckpointDirectory);
+            ran.Add(SearchStage);
+        }
+        return new TrainingRun(serving, indexer, ran, Complete: true, validation);
+    }
+
+    /// <summary>Search is trained when the recipe has it and the items have titles to build queries from.</summary>
+    public static bool TrainsSearch(TrainingRecipe recipe, Catalog catalog)
+    {
+        ArgumentNullException.ThrowIfNull(recipe);
+        ArgumentNullException.ThrowIfNull(catalog);
+        return recipe.Search is not null && catalog.Items.Any(i => !string.IsNullOrWhiteSpace(i.Title));
     }
 
     /// <summary>The resolved recipe a finished (or interrupted) run recorded, or null when the folder holds none.</summary>
@@ -153,7 +186,8 @@ public static class TrainingPipeline
         var pretrain = Hash(PretrainStage, Json(recipe.Pretrain), Json(recipe.Indexer.IdPositionSizes()), recipe.Indexer.MaxTokens.ToString(System.Globalization.CultureInfo.InvariantCulture), texts);
         var index = Hash(IndexStage, pretrain, Json(recipe.Indexer), recipe.Recommender.Version);
         var recommender = Hash(RecommenderStage, index, Json(recipe.Recommender), RecommenderTraining.DataHash(catalog));
-        return [pretrain, index, recommender];
+        var search = Hash(SearchStage, index, Json(recipe.Search), texts);
+        return [pretrain, index, recommender, search];
     }
 
     private static bool IsDone(string bundleDirectory, string fingerprint) =>

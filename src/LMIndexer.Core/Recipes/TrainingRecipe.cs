@@ -30,12 +30,19 @@ public sealed record TrainingRecipe
 
     public GenerativePlan Recommender { get; init; } = new();
 
+    /// <summary>
+    /// Product search (query → item ID) on the same IDs, trained when the catalog's items have
+    /// titles; null leaves search out. Queries are built from item fields (<see cref="Downstream.ProxySearchQueries"/>).
+    /// </summary>
+    public GenerativePlan? Search { get; init; }
+
     /// <summary>The recipe with its seed written into every stage, as the stages will run it.</summary>
     public TrainingRecipe Resolved() => this with
     {
         Pretrain = Pretrain with { Denoising = Pretrain.Denoising with { Seed = Seed } },
         Indexer = Indexer with { Seed = Seed },
         Recommender = Recommender with { FineTune = Recommender.FineTune with { Seed = Seed, CheckpointDirectory = null } },
+        Search = Search is null ? null : Search with { FineTune = Search.FineTune with { Seed = Seed, CheckpointDirectory = null } },
     };
 
     /// <summary>Every invalid field, each with its path in the recipe file.</summary>
@@ -52,6 +59,8 @@ public sealed record TrainingRecipe
             errors.Add(new("pretrain.denoising.maskRatio", $"must be in (0, 1), got {Pretrain.Denoising.MaskRatio}"));
         errors.AddRange(Indexer.Errors().Select(e => e with { Field = "indexer." + e.Field }));
         errors.AddRange(Recommender.Errors().Select(e => e with { Field = "recommender." + e.Field }));
+        if (Search is not null)
+            errors.AddRange(Search.Errors().Select(e => e with { Field = "search." + e.Field }));
         return errors;
     }
 
