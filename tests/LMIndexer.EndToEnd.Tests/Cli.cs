@@ -2,13 +2,17 @@ using System.Diagnostics;
 
 namespace LMIndexer.EndToEnd.Tests;
 
-/// <summary>Runs the built <c>lmindexer</c> against the test host, as an operator would.</summary>
+/// <summary>Runs the built <c>lmindexer</c> (or the lab's <c>lmindexer-bench</c>) against the test host, as an operator would.</summary>
 internal static class Cli
 {
-    public static async Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args)
+    public static Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args) => RunToolAsync("lmindexer", args);
+
+    public static Task<(int ExitCode, string Output, string Error)> RunBenchAsync(params string[] args) => RunToolAsync("lmindexer-bench", args);
+
+    private static async Task<(int ExitCode, string Output, string Error)> RunToolAsync(string tool, string[] args)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "lmindexer.dll"));
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, tool + ".dll"));
         foreach (var arg in args)
             info.ArgumentList.Add(arg);
         info.Environment["COLUMNS"] = "200";   // tables on one line each
@@ -23,7 +27,7 @@ internal static class Cli
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"lmindexer {string.Join(' ', args)} ran past 90 s.");
+            throw new TimeoutException($"{tool} {string.Join(' ', args)} ran past 90 s.");
         }
         return (process.ExitCode, await output, await error);
     }
