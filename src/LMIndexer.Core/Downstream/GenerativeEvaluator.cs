@@ -25,10 +25,15 @@ public sealed record EvaluationOptions
     public double DenseWeight { get; init; } = 1;
 }
 
-/// <summary>Mean ranking metrics of a run and how long it took.</summary>
+/// <summary>
+/// Mean ranking metrics of a run, how long it took, and each example's value of every metric (in
+/// example order) for paired comparisons between systems on the same examples.
+/// </summary>
 public sealed record EvaluationResult(IReadOnlyDictionary<string, double> Metrics, int Examples, double Seconds)
 {
     public double ExamplesPerSecond => Examples / Math.Max(Seconds, 1e-9);
+
+    public IReadOnlyDictionary<string, double[]> PerExample { get; init; } = new Dictionary<string, double[]>();
 }
 
 /// <summary>
@@ -75,7 +80,7 @@ public static class GenerativeEvaluator
                     models[m].train();
             }
         }
-        return new EvaluationResult(accumulator.Means(), accumulator.Count, clock.Elapsed.TotalSeconds);
+        return new EvaluationResult(accumulator.Means(), accumulator.Count, clock.Elapsed.TotalSeconds) { PerExample = accumulator.PerQuery() };
     }
 
     /// <summary>Metrics of a fixed ranking for every example (the popularity baseline).</summary>
@@ -85,6 +90,6 @@ public static class GenerativeEvaluator
         var clock = Stopwatch.StartNew();
         foreach (var example in examples)
             accumulator.Add(rank(example), example.Targets.ToHashSet());
-        return new EvaluationResult(accumulator.Means(), accumulator.Count, clock.Elapsed.TotalSeconds);
+        return new EvaluationResult(accumulator.Means(), accumulator.Count, clock.Elapsed.TotalSeconds) { PerExample = accumulator.PerQuery() };
     }
 }

@@ -12,6 +12,9 @@ public static class ClusteringMetrics
         where TA : notnull where TB : notnull =>
         MutualInformation(Contingency.Build(labelsTrue, labelsPred));
 
+    /// <summary>The gap between 1 and the next double (numpy's <c>finfo(float64).eps</c>, 2.22e-16).</summary>
+    public static readonly double MachineEpsilon = Math.BitIncrement(1.0) - 1.0;
+
     /// <summary>Adjusted mutual information, arithmetic mean normalisation (sklearn's default).</summary>
     public static double AdjustedMutualInformation<TA, TB>(IReadOnlyList<TA> labelsTrue, IReadOnlyList<TB> labelsPred)
         where TA : notnull where TB : notnull
@@ -24,8 +27,8 @@ public static class ClusteringMetrics
         var emi = ExpectedMutualInformation(table);
         var normalizer = (Entropy(table.RowSums, table.Total) + Entropy(table.ColumnSums, table.Total)) / 2;
         var denominator = normalizer - emi;
-        // Same guard as sklearn against a zero denominator.
-        denominator = denominator < 0 ? Math.Min(denominator, -double.Epsilon) : Math.Max(denominator, double.Epsilon);
+        // sklearn's guard against a zero denominator: numpy's machine epsilon, not the smallest double.
+        denominator = denominator < 0 ? Math.Min(denominator, -MachineEpsilon) : Math.Max(denominator, MachineEpsilon);
         return (mi - emi) / denominator;
     }
 

@@ -17,8 +17,9 @@ public enum MetricDefinition
 public readonly record struct RankingScores(double Recall, double Ndcg, double Map, double Mrr, double Precision, double Hit);
 
 /// <summary>
-/// Ranking metrics over a ranked prediction list (duplicates already collapsed) and a set of
-/// relevant items, as <c>metrics.py::evaluate_rec</c> in the reference defines them.
+/// Ranking metrics over a ranked prediction list (duplicates collapsed first: a repeated item is
+/// refused, since it would count one hit twice) and a set of relevant items, as
+/// <c>metrics.py::evaluate_rec</c> in the reference defines them.
 /// </summary>
 public static class RankingMetrics
 {
@@ -29,6 +30,8 @@ public static class RankingMetrics
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
         if (relevant.Count == 0)
             throw new ArgumentException("A query needs at least one relevant item.", nameof(relevant));
+        if (new HashSet<T>(ranked).Count != ranked.Count)
+            throw new ArgumentException("The ranked list repeats an item; collapse duplicates first (Deduplicate).", nameof(ranked));
 
         var cutoff = Math.Min(k, ranked.Count);
         var hits = 0;
@@ -76,13 +79,22 @@ public sealed class RankingAccumulator
     private readonly int[] cutoffs;
     private readonly MetricDefinition definition;
     private readonly double[,] sums;
+    private readonly List<double>[,] perQuery;
 
     public RankingAccumulator(IEnumerable<int> cutoffs, MetricDefinition definition = MetricDefinition.Reference)
     {
         this.cutoffs = [.. cutoffs];
         this.definition = definition;
         sums = new double[this.cutoffs.Length, 6];
+        perQuery = new List<double>[this.cutoffs.Length, 6];
+        for (var c = 0; c < this.cutoffs.Length; c++)
+        {
+            for (var m = 0; m < 6; m++)
+                perQuery[c, m] = [];
+        }
     }
+
+    private static readonly string[] Names = ["recall", "ndcg", "map", "mrr", "precision", "hit"];
 
     public int Count { get; private set; }
 
@@ -91,12 +103,12 @@ public sealed class RankingAccumulator
         for (var c = 0; c < cutoffs.Length; c++)
         {
             var s = RankingMetrics.Score(ranked, relevant, cutoffs[c], definition);
-            sums[c, 0] += s.Recall;
-            sums[c, 1] += s.Ndcg;
-            sums[c, 2] += s.Map;
-            sums[c, 3] += s.Mrr;
-            sums[c, 4] += s.Precision;
-            sums[c, 5] += s.Hit;
+            double[] values = [s.Recall, s.Ndcg, s.Map, s.Mrr, s.Precision, s.Hit];
+            for (var m = 0; m < values.Length; m++)
+            {
+                sums[c, m] += values[m];
+                perQuery[c, m].Add(values[m]);
+            }
         }
         Count++;
     }
@@ -104,12 +116,23 @@ public sealed class RankingAccumulator
     /// <summary>Mean metrics keyed like <c>recall@5</c>, <c>ndcg@10</c>.</summary>
     public IReadOnlyDictionary<string, double> Means()
     {
-        var names = new[] { "recall", "ndcg", "map", "mrr", "precision", "hit" };
         var result = new SortedDictionary<string, double>(StringComparer.Ordinal);
         for (var c = 0; c < cutoffs.Length; c++)
         {
-            for (var m = 0; m < names.Length; m++)
-                result[$"{names[m]}@{cutoffs[c]}"] = Count == 0 ? 0 : sums[c, m] / Count;
+            for (var m = 0; m < Names.Length; m++)
+                result[$"{Names[m]}@{cutoffs[c]}"] = Count == 0 ? 0 : sums[c, m] / Count;
+        }
+        return result;
+    }
+
+    /// <summary>Each query's value, in the order added, keyed like <see cref="Means"/>: what paired tests resample.</summary>
+    public IReadOnlyDictionary<string, double[]> PerQuery()
+    {
+        var result = new SortedDictionary<string, double[]>(StringComparer.Ordinal);
+        for (var c = 0; c < cutoffs.Length; c++)
+        {
+            for (var m = 0; m < Names.Length; m++)
+                result[$"{Names[m]}@{cutoffs[c]}"] = [.. perQuery[c, m]];
         }
         return result;
     }

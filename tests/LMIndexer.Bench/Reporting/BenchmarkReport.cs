@@ -9,8 +9,28 @@ using LMIndexer.Core.Runtime;
 
 namespace LMIndexer.Bench.Reporting;
 
-/// <summary>One measured value of a benchmark (system × metric).</summary>
-public sealed record BenchmarkRow(string System, string Metric, double Value);
+/// <summary>
+/// One measured value of a benchmark (system × metric): a mean over <see cref="N"/> seeds with its
+/// <see cref="Sd"/>, or a paired difference (<c>A-minus-B</c>) with its 95 % interval.
+/// </summary>
+public sealed record BenchmarkRow(string System, string Metric, double Value)
+{
+    public double? Sd { get; init; }
+
+    public int? N { get; init; }
+
+    public double? CiLow { get; init; }
+
+    public double? CiHigh { get; init; }
+
+    /// <summary>A row of a figure over seeds.</summary>
+    public static BenchmarkRow OverSeeds(string system, string metric, Research.Protocol.SeedSummary summary) =>
+        new(system, metric, summary.Mean) { Sd = summary.Sd, N = summary.N };
+
+    /// <summary>A paired difference row, <c>a-minus-b</c>.</summary>
+    public static BenchmarkRow Difference(string a, string b, string metric, Research.Protocol.PairedInterval interval) =>
+        new($"{a}-minus-{b}", metric, interval.Difference) { CiLow = interval.Low, CiHigh = interval.High };
+}
 
 /// <summary>
 /// Writes a benchmark the way the project records them: <c>results/&lt;name&gt;.json</c>
@@ -30,7 +50,8 @@ public static class BenchmarkReport
         DefaultValueFactory = _ => new DirectoryInfo("tests/LMIndexer.Bench"),
     };
 
-    public static void Write(string benchDirectory, string name, string command, double wallSeconds, IReadOnlyList<BenchmarkRow> rows, string description, string markdownTable, string interpretation)
+    public static void Write(string benchDirectory, string name, string command, double wallSeconds, IReadOnlyList<BenchmarkRow> rows, string description, string markdownTable, string interpretation,
+        Research.Protocol.ProtocolRecord? protocol = null)
     {
         var date = DateTimeOffset.UtcNow;
         var machine = Machine();
@@ -43,8 +64,10 @@ public static class BenchmarkReport
             ["machine"] = machine,
             ["git"] = git,
             ["wall_seconds"] = Math.Round(wallSeconds),
-            ["rows"] = new JsonArray([.. rows.Where(r => double.IsFinite(r.Value)).Select(r => (JsonNode)new JsonObject { ["system"] = r.System, ["metric"] = r.Metric, ["value"] = Math.Round(r.Value, 4) })]),
+            ["rows"] = new JsonArray([.. rows.Where(r => double.IsFinite(r.Value)).Select(RowJson)]),
         };
+        if (protocol is not null)
+            json["protocol"] = ProtocolJson(protocol);
         Directory.CreateDirectory(Path.Combine(benchDirectory, ResultsFolder));
         File.WriteAllText(Path.Combine(benchDirectory, ResultsFolder, $"{name}.json"), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
 
@@ -58,6 +81,31 @@ public static class BenchmarkReport
         section.AppendLine(interpretation);
         ReplaceSection(Path.Combine(benchDirectory, ExperimentLog), name, section.ToString());
     }
+
+    private static JsonNode RowJson(BenchmarkRow row)
+    {
+        var json = new JsonObject { ["system"] = row.System, ["metric"] = row.Metric, ["value"] = Math.Round(row.Value, 4) };
+        if (row.Sd is { } sd)
+            json["sd"] = Math.Round(sd, 4);
+        if (row.N is { } n)
+            json["n"] = n;
+        if (row.CiLow is { } low)
+            json["ci_low"] = Math.Round(low, 4);
+        if (row.CiHigh is { } high)
+            json["ci_high"] = Math.Round(high, 4);
+        return json;
+    }
+
+    /// <summary>The format's <c>protocol</c> block, with what was chosen and the validation figures behind it.</summary>
+    public static JsonObject ProtocolJson(Research.Protocol.ProtocolRecord protocol) => new()
+    {
+        ["selected_on"] = protocol.SelectedOn,
+        ["test_decodes"] = protocol.TestDecodes,
+        ["seeds"] = new JsonArray([.. protocol.Seeds.Select(s => (JsonNode)s)]),
+        ["metric"] = protocol.Metric,
+        ["choice"] = protocol.Choice,
+        ["validation"] = new JsonObject([.. protocol.Candidates.Select(c => KeyValuePair.Create(c.Candidate, (JsonNode?)Math.Round(c.Validation, 4)))]),
+    };
 
     /// <summary>Keeps one section per benchmark, replacing it on each run.</summary>
     public static void ReplaceSection(string path, string name, string section)

@@ -45,6 +45,13 @@ public sealed class ClusteringMetricsTests
     }
 
     [Fact]
+    public void The_zero_denominator_guard_is_numpys_machine_epsilon()
+    {
+        Assert.Equal(2.220446049250313e-16, ClusteringMetrics.MachineEpsilon);
+        Assert.Equal(1.0, 1.0 + ClusteringMetrics.MachineEpsilon / 2);   // half of it is lost next to 1, as numpy's eps defines
+    }
+
+    [Fact]
     public void Perplexity_is_the_effective_number_of_codes()
     {
         Assert.Equal(4.0, ClusteringMetrics.Perplexity([0, 1, 2, 3, 0, 1, 2, 3]), 10);

@@ -75,6 +75,27 @@ public sealed class RankingMetricsTests
     }
 
     [Fact]
+    public void Per_query_values_are_kept_in_order_and_average_to_the_means()
+    {
+        var acc = new RankingAccumulator([5]);
+        acc.Add(["x", "a"], new HashSet<string> { "x" });
+        acc.Add(["a", "b", "c", "d", "e", "x"], new HashSet<string> { "x" });
+        acc.Add(["a", "x"], new HashSet<string> { "x" });
+        var perQuery = acc.PerQuery();
+        Assert.Equal([1.0, 0.0, 1.0], perQuery["recall@5"]);
+        Assert.Equal([1.0, 0.0, 0.5], perQuery["mrr@5"]);
+        foreach (var (metric, mean) in acc.Means())
+            Assert.Equal(mean, perQuery[metric].Average(), Tolerance);
+    }
+
+    [Fact]
+    public void A_ranked_list_that_repeats_an_item_is_refused_rather_than_counted_twice()
+    {
+        var error = Assert.Throws<ArgumentException>(() => RankingMetrics.Score(["x", "a", "x"], new HashSet<string> { "x", "y" }, 5));
+        Assert.Contains("repeats an item", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Deduplicate_keeps_first_occurrence()
     {
         Assert.Equal(["b", "a", "c"], RankingMetrics.Deduplicate(["b", "a", "b", "c", "a"]));

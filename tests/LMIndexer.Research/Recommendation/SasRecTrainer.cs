@@ -177,7 +177,7 @@ public static class SasRecTrainer
         }
         if (wasTraining)
             model.train();
-        return new EvaluationResult(accumulator.Means(), accumulator.Count, clock.Elapsed.TotalSeconds);
+        return new EvaluationResult(accumulator.Means(), accumulator.Count, clock.Elapsed.TotalSeconds) { PerExample = accumulator.PerQuery() };
     }
 
     /// <summary>The last <paramref name="length"/> items of each sequence, left-padded with 0. // [batch, length]</summary>
