@@ -104,12 +104,7 @@ public sealed record FineTuneOptions
     }
 
     /// <summary>Throws with every invalid field's message.</summary>
-    public void Validate()
-    {
-        var errors = Errors().ToList();
-        if (errors.Count > 0)
-            throw new ArgumentException(string.Join("; ", errors.Select(e => e.Message)) + ".");
-    }
+    public void Validate() => OptionErrors.ThrowIfAny(Errors());
 }
 
 /// <summary>One validation during fine-tuning.</summary>

@@ -125,9 +125,7 @@ public static class GenerativeTraining
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(buildData);
-        var errors = plan.Errors().ToList();
-        if (errors.Count > 0)
-            throw new ArgumentException(string.Join("; ", errors.Select(e => e.Message)) + ".");
+        OptionErrors.ThrowIfAny(plan.Errors());
         var tablePath = Path.Combine(indexBundleDirectory, SemanticIdTable.FileName);
         if (!File.Exists(tablePath))
             throw new FileNotFoundException($"{indexBundleDirectory} has no {SemanticIdTable.FileName}; pass an index bundle ('lmindexer index train').", tablePath);

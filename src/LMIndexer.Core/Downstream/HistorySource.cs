@@ -93,12 +93,7 @@ public sealed record HistorySourceOptions
             yield return new("itemTokenCount", $"The item token count must not be negative, got {ItemTokenCount}");
     }
 
-    public void Validate()
-    {
-        var errors = Errors().ToList();
-        if (errors.Count > 0)
-            throw new ArgumentException(string.Join("; ", errors.Select(e => e.Message)) + ".");
-    }
+    public void Validate() => OptionErrors.ThrowIfAny(Errors());
 }
 
 /// <summary>

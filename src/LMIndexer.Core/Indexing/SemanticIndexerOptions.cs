@@ -115,12 +115,7 @@ public sealed record SemanticIndexerOptions
     }
 
     /// <summary>Throws with every invalid field's message.</summary>
-    public void Validate()
-    {
-        var errors = Errors().ToList();
-        if (errors.Count > 0)
-            throw new ArgumentException(string.Join("; ", errors.Select(e => e.Message)) + ".");
-    }
+    public void Validate() => OptionErrors.ThrowIfAny(Errors());
 
     /// <summary>Vocabulary ranges the tokenizer must reserve: K per learned position, then the counter.</summary>
     public int[] IdPositionSizes() => [.. Enumerable.Repeat(CodebookSize, Positions), CounterSize];

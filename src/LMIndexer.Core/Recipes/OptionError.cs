@@ -12,3 +12,14 @@ public sealed class RecipeException(IReadOnlyList<OptionError> errors)
 {
     public IReadOnlyList<OptionError> Errors { get; } = errors;
 }
+
+/// <summary>The one way an option record refuses itself: every error's message in one exception.</summary>
+public static class OptionErrors
+{
+    public static void ThrowIfAny(IEnumerable<OptionError> errors)
+    {
+        var messages = errors.Select(e => e.Message).ToList();
+        if (messages.Count > 0)
+            throw new ArgumentException(string.Join("; ", messages) + ".");
+    }
+}
