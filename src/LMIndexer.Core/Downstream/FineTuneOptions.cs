@@ -91,8 +91,8 @@ public sealed record FineTuneOptions
             yield return new("itemDropout", $"Item-vector dropout must be in [0, 1), got {ItemDropout}");
         if (DenseLoss < 0 || !double.IsFinite(DenseLoss))
             yield return new("denseLoss", $"The dense loss weight must be a finite number of at least 0, got {DenseLoss}");
-        if (Optimizer.LearningRate <= 0 || !double.IsFinite(Optimizer.LearningRate))
-            yield return new("optimizer.learningRate", $"the learning rate must be a positive number, got {Optimizer.LearningRate}");
+        if (Optimizer.LearningRate < 0 || !double.IsFinite(Optimizer.LearningRate))
+            yield return new("optimizer.learningRate", $"the learning rate must be a finite number of at least 0, got {Optimizer.LearningRate}");
         if (Optimizer.WeightDecay < 0)
             yield return new("optimizer.weightDecay", $"Weight decay cannot be negative, got {Optimizer.WeightDecay}");
         if (Optimizer.WarmupRatio is < 0 or > 1)
