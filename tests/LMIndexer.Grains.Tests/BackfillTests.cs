@@ -59,7 +59,7 @@ public sealed class BackfillTests
         var started = await grains.GetGrain<IBackfillGrain>("job-v2").StartAsync(TestServingBundle.Version2Directory);
         Assert.Equal(BackfillStatus.Running, started.Status);
         Assert.Equal(TestServingBundle.Records.Count, started.Total);
-        var early = await Assert.ThrowsAsync<InvalidOperationException>(() => versions.ActivateAsync("v2"));
+        var early = await Assert.ThrowsAsync<DomainConflictException>(() => versions.ActivateAsync("v2"));
         Assert.Contains("backfill", early.Message, StringComparison.OrdinalIgnoreCase);
 
         var done = await BackfillFlow.WaitAsync(grains, "job-v2", TimeSpan.FromSeconds(60));
@@ -111,7 +111,7 @@ public sealed class BackfillTests
         Assert.InRange(cancelled.Done, 16, cancelled.Total - 1);
         await Task.Delay(300);
         Assert.Equal(cancelled.Done, (await job.GetProgressAsync())!.Done);   // nothing runs after a cancel
-        await Assert.ThrowsAsync<InvalidOperationException>(() => cluster.Client.GetGrain<IIndexVersionGrain>(0).ActivateAsync("v2"));
+        await Assert.ThrowsAsync<DomainConflictException>(() => cluster.Client.GetGrain<IIndexVersionGrain>(0).ActivateAsync("v2"));
 
         var resumed = await job.StartAsync(TestServingBundle.Version2Directory);
         Assert.Equal(BackfillStatus.Running, resumed.Status);
@@ -122,7 +122,7 @@ public sealed class BackfillTests
         await BackfillFlow.AssertFullyWrittenAsync(cluster.Client, TestServingBundle.Version2Directory, "v2");
 
         await Assert.ThrowsAsync<ArgumentException>(() => job.StartAsync(TestServingBundle.Directory));   // a job id is for one bundle
-        await Assert.ThrowsAsync<InvalidOperationException>(() => cluster.Client.GetGrain<IBackfillGrain>("job-active").StartAsync(TestServingBundle.Directory));   // v1 is served
+        await Assert.ThrowsAsync<DomainConflictException>(() => cluster.Client.GetGrain<IBackfillGrain>("job-active").StartAsync(TestServingBundle.Directory));   // v1 is served
     }
 
     [Fact]

@@ -182,7 +182,11 @@ public sealed class ConstrainedBeamSearchTests
         {
             Assert.Equal(recomputed[r].Select(x => x.Item), cached[r].Select(x => x.Item));
             for (var i = 0; i < cached[r].Length; i++)
-                Assert.True(Math.Abs(recomputed[r][i].Score - cached[r][i].Score) < 1e-4);
+            {
+                // allclose: float32 sums of ~50 nats differ in the last digits between the cached and recomputed attention shapes.
+                var (expected, actual) = (recomputed[r][i].Score, cached[r][i].Score);
+                Assert.True(Math.Abs(expected - actual) <= 1e-4 + 1e-5 * Math.Abs(expected), $"{expected} vs {actual}");
+            }
         }
     }
 
