@@ -159,7 +159,7 @@ public static class TrainingPipeline
     }
 
     /// <summary>Search is trained when the recipe has it and the items have titles to build queries from.</summary>
-    public static bool TrainsSearch(TrainingRecipe recipe, Catalog catalog)
+    private static bool TrainsSearch(TrainingRecipe recipe, Catalog catalog)
     {
         ArgumentNullException.ThrowIfNull(recipe);
         ArgumentNullException.ThrowIfNull(catalog);
