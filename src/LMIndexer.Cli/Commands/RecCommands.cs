@@ -116,6 +116,7 @@ public static class RecCommands
             data, index, output, recipe, set, checkpointDir,
         };
         common.AddTo(command);
+        common.Seed.Description = TrainCommand.RecipeSeedDescription;
         command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
         {
             var plan = TrainCommand.ReadRecipe(result, recipe, set, common).Resolved().Recommender;

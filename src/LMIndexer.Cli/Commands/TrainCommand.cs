@@ -27,6 +27,7 @@ public static class TrainCommand
             catalog, recipe, set, output, stopAfter,
         };
         common.AddTo(command);
+        common.Seed.Description = RecipeSeedDescription;
         command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
         {
             var parsed = ReadRecipe(result, recipe, set, common);
@@ -52,6 +53,9 @@ public static class TrainCommand
         }));
         return command;
     }
+
+    /// <summary>What <c>--seed</c> means where a recipe is read: given, it replaces the recipe's seed.</summary>
+    public const string RecipeSeedDescription = "Replaces the recipe's seed (every stage uses it); without it the recipe's own seed applies.";
 
     public static Option<string> RecipeOption() => new("--recipe", "-r")
     {
