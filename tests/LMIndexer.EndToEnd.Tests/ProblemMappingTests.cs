@@ -14,5 +14,7 @@ public sealed class ProblemMappingTests
         var fault = ProblemMapping.Classify(new InvalidOperationException("Collection was modified; enumeration operation may not execute."));
         Assert.Equal(StatusCodes.Status500InternalServerError, fault.Status);
         Assert.DoesNotContain("Collection", fault.Detail, StringComparison.Ordinal);
+        var busy = ProblemMapping.Classify(new CapacityExceededException("The inference queue of version v1 is full (1 requests); retry later."));
+        Assert.Equal(StatusCodes.Status503ServiceUnavailable, busy.Status);
     }
 }

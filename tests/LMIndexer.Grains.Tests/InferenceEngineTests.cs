@@ -81,6 +81,30 @@ public sealed class InferenceEngineTests
         Assert.True(double.IsFinite(added.Score));
     }
 
+    [Fact]
+    public async Task A_full_queue_refuses_with_a_capacity_error_and_still_answers_what_it_took()
+    {
+        using var engine = new InferenceEngine(ServingBundle.Load(TestServingBundle.Directory), new InferenceOptions { Workers = 1, MaxBatchSize = 1, MaxQueueLength = 1 }, NullLogger.Instance);
+        var history = (IReadOnlyList<ItemRecord>)[.. TestServingBundle.Records.Take(3)];
+        var taken = new List<Task<GenerationResult>>();
+        var refused = 0;
+        // Enqueueing is synchronous and decoding takes milliseconds: 50 requests at once overflow a queue of one.
+        for (var i = 0; i < 50; i++)
+        {
+            try
+            {
+                taken.Add(engine.GenerateAsync(history, 5));
+            }
+            catch (CapacityExceededException e)
+            {
+                refused++;
+                Assert.Contains("is full", e.Message, StringComparison.Ordinal);
+            }
+        }
+        Assert.InRange(refused, 1, 49);
+        Assert.All(await Task.WhenAll(taken), result => Assert.NotEmpty(result.Ids));
+    }
+
     private static async Task<GenerationResult[]> GenerateAllAsync(InferenceOptions options, IReadOnlyList<IReadOnlyList<ItemRecord>> histories, int expectedWorkers)
     {
         using var engine = new InferenceEngine(ServingBundle.Load(TestServingBundle.Directory), options, NullLogger.Instance);

@@ -137,7 +137,7 @@ public sealed class InferenceEngine : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(beams, 1);
         var request = new Request(encode(), beams, new TaskCompletionSource<GenerationResult>(TaskCreationOptions.RunContinuationsAsynchronously), Stopwatch.GetTimestamp());
         if (!queue.TryAdd(request))
-            throw new InvalidOperationException($"The inference queue of version {Version} is full ({options.MaxQueueLength} requests); retry later.");
+            throw new CapacityExceededException($"The inference queue of version {Version} is full ({options.MaxQueueLength} requests); retry later.");
         Interlocked.Increment(ref requests);
         RequestCounter.Add(1);
         return request.Completion.Task;

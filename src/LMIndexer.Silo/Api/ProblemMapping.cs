@@ -18,6 +18,8 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
         if (status >= 500)
             logger.LogError(exception, "Request {Path} failed", httpContext.Request.Path);
         httpContext.Response.StatusCode = status;
+        if (exception is CapacityExceededException)
+            httpContext.Response.Headers.RetryAfter = "1";
         ProblemDetails problem = exception is ValidationException validation
             ? new HttpValidationProblemDetails(validation.Errors) { Status = status, Title = title }
             : new ProblemDetails { Status = status, Title = title, Detail = detail };
@@ -31,6 +33,7 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
         ArgumentException argument => (StatusCodes.Status400BadRequest, "Invalid request", argument.Message.Split(" (Parameter", 2)[0]),
         KeyNotFoundException missing => (StatusCodes.Status404NotFound, "Not found", missing.Message),
         DomainConflictException conflict => (StatusCodes.Status409Conflict, "Conflict", conflict.Message),
+        CapacityExceededException busy => (StatusCodes.Status503ServiceUnavailable, "Service unavailable", busy.Message),
         OrleansException orleans => (StatusCodes.Status503ServiceUnavailable, "Service unavailable", orleans.Message),
         TimeoutException => (StatusCodes.Status503ServiceUnavailable, "Service unavailable", "The cluster did not answer in time."),
         _ => (StatusCodes.Status500InternalServerError, "Internal error", "The server failed; see its log."),
