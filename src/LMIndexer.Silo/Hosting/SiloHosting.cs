@@ -16,10 +16,10 @@ public static class SiloHosting
         ArgumentNullException.ThrowIfNull(builder);
         var configuration = builder.Configuration;
         var services = builder.Services;
-        var cluster = services.AddValidatedOptions<SiloClusterOptions, SiloClusterOptionsValidator>(configuration, SiloClusterOptions.Section);
-        var torch = services.AddValidatedOptions<TorchOptions, TorchOptionsValidator>(configuration, TorchOptions.Section);
-        var storage = services.AddValidatedOptions<StorageOptions, StorageOptionsValidator>(configuration, StorageOptions.Section);
-        services.AddValidatedOptions<ServingOptions, ServingOptionsValidator>(configuration, ServingOptions.Section);
+        var cluster = services.AddAndReadValidatedOptions<SiloClusterOptions, SiloClusterOptionsValidator>(configuration, SiloClusterOptions.Section);
+        var torch = services.AddAndReadValidatedOptions<TorchOptions, TorchOptionsValidator>(configuration, TorchOptions.Section);
+        var storage = services.AddAndReadValidatedOptions<StorageOptions, StorageOptionsValidator>(configuration, StorageOptions.Section);
+        services.AddAndReadValidatedOptions<ServingOptions, ServingOptionsValidator>(configuration, ServingOptions.Section);
         services.Configure<AdminOptions>(configuration.GetSection(AdminOptions.Section));
         // A process that embeds the silo (the CLI's demo) may have set the runtime up already.
         if (!TorchRuntime.IsInitialized)

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
-using LMIndexer.Silo.Hosting.Options;
+using LMIndexer.Grains;
 using Microsoft.AspNetCore.RateLimiting;
 
 namespace LMIndexer.Silo.Security;
@@ -14,7 +14,7 @@ public static class SecurityComposition
     public static WebApplicationBuilder AddLMIndexerSecurity(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var settings = builder.Services.AddValidatedOptions<SecurityOptions, SecurityOptionsValidator>(builder.Configuration, SecurityOptions.Section);
+        var settings = builder.Services.AddAndReadValidatedOptions<SecurityOptions, SecurityOptionsValidator>(builder.Configuration, SecurityOptions.Section);
         builder.Services.AddSingleton<ApiKeys>();
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxRequestBodySize = settings.MaxRequestBodyBytes);
         builder.Services.AddRateLimiter(limiter =>
