@@ -24,6 +24,7 @@ var retrieval = QueryCommands.Retrieval();
 retrieval.Subcommands.Add(QueryBenchCommand.Create("retrieval", QueryCommands.DataOption("retrieval"), QueryBenchCommand.LoadRetrievalBench, "retrieval-cranfield"));
 root.Subcommands.Add(retrieval);
 
+root.Subcommands.Add(EncoderBenchCommand.Create());
 root.Subcommands.Add(ServeBenchCommand.Create());
 root.Subcommands.Add(BackfillBenchCommand.Create());
 root.Subcommands.Add(StorageBenchCommand.Create());

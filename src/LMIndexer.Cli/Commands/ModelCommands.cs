@@ -49,9 +49,10 @@ public static class ModelCommands
         var maxTokens = new Option<int>("--max-tokens") { Description = "Text tokens kept per item.", DefaultValueFactory = _ => 64 };
         var lr = new Option<double>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => 1e-3 };
         var bf16 = new Option<bool>("--bf16") { Description = "Train in bfloat16 with fp32 master weights (about 2× faster from the small size up)." };
+        var encoder = new Option<string>("--encoder") { Description = $"The encoder the IDs will be learned on ({Core.Encoders.TextEncoders.NamesText}): its subword vocabulary becomes the model's.", DefaultValueFactory = _ => Core.Encoders.TextEncoders.T5Scratch };
         var command = new Command("pretrain", "Pretrain a from-scratch T5 on catalog text (text infilling) and save a bundle.")
         {
-            catalog, output, size, steps, batch, maxTokens, lr, bf16,
+            catalog, output, size, steps, batch, maxTokens, lr, bf16, encoder,
         };
         common.AddTo(command);
         command.SetAction(result => CliErrors.Run(() =>
@@ -60,10 +61,13 @@ public static class ModelCommands
             Positive(result.GetValue(batch), "--batch-size");
             if (result.GetValue(maxTokens) < 4)
                 throw new CliUsageException("--max-tokens must be at least 4.");
+            if (!Core.Encoders.TextEncoders.IsKnown(result.GetValue(encoder)!))
+                throw new CliUsageException($"Unknown --encoder '{result.GetValue(encoder)}'; expected {Core.Encoders.TextEncoders.NamesText}.");
             common.InitializeRuntime(result);
             var data = CatalogFiles.Load(result.GetValue(catalog)!.FullName);
             var plan = new PretrainingPlan
             {
+                Encoder = result.GetValue(encoder)!,
                 ModelSize = result.GetValue(size)!,
                 MaxTokens = result.GetValue(maxTokens),
                 Denoising = new DenoisingOptions

@@ -1,3 +1,4 @@
+using LMIndexer.Core.Encoders;
 using LMIndexer.Core.Runtime;
 using LMIndexer.Core.Model;
 using LMIndexer.Core.Text;
@@ -19,7 +20,8 @@ public sealed class SemanticIndexerModel : NamedModule
     private readonly ModuleList<CodebookQuantizer> codebooks;
     private readonly Reconstructor reconstructor;
 
-    public SemanticIndexerModel(T5Model t5, CatalogTokenizer tokenizer, int positions, int codebookSize, int reconstructorLayers)
+    /// <param name="sourceEncoder">A pretrained encoder read instead of the T5 encoder; null reads with T5's own.</param>
+    public SemanticIndexerModel(T5Model t5, CatalogTokenizer tokenizer, int positions, int codebookSize, int reconstructorLayers, PretrainedSourceEncoder? sourceEncoder = null)
         : base(nameof(SemanticIndexerModel))
     {
         if (t5.Config.VocabSize != tokenizer.VocabSize)
@@ -35,7 +37,17 @@ public sealed class SemanticIndexerModel : NamedModule
         register_module("t5", t5);
         register_module("codebooks", codebooks);
         register_module("reconstructor", reconstructor);
+        if (sourceEncoder is not null)
+        {
+            if (sourceEncoder.Projected != t5.Config.DModel)
+                throw new ArgumentException($"The source encoder projects to {sourceEncoder.Projected}; the decoder is {t5.Config.DModel} wide.", nameof(sourceEncoder));
+            SourceEncoder = sourceEncoder;
+            register_module("source_encoder", sourceEncoder);
+        }
     }
+
+    /// <summary>The pretrained encoder the decoder reads, or null when it reads the T5 encoder.</summary>
+    public PretrainedSourceEncoder? SourceEncoder { get; }
 
     public T5Model T5 => t5;
     public CatalogTokenizer Tokenizer { get; }
@@ -51,7 +63,7 @@ public sealed class SemanticIndexerModel : NamedModule
     /// </summary>
     public (Tensor Last, Tensor All) DecoderStates(Tensor ids, Tensor mask, Tensor prefixCodes)
     {
-        var encoded = t5.Encode(ids, mask);                                          // [batch, src, d_model]
+        var encoded = SourceEncoder?.Encode(ids, mask) ?? t5.Encode(ids, mask);     // [batch, src, d_model]
         var decoderInput = DecoderInput(prefixCodes, ids.device);                    // [batch, t]
         var all = t5.Decode(decoderInput, encoded, mask);                            // [batch, t, d_model]
         return (all[.., -1], all);
@@ -86,6 +98,13 @@ public sealed class SemanticIndexerModel : NamedModule
     {
         foreach (var p in t5.parameters())
             p.requires_grad = backbone;
+        if (SourceEncoder is not null)
+        {
+            // The T5 encoder is not read: it keeps its pretrained weights for the downstream models.
+            foreach (var p in t5.Encoder.parameters())
+                p.requires_grad = false;
+            SourceEncoder.SetTrainable(backbone);
+        }
         foreach (var p in codebooks.parameters())
             p.requires_grad = codebook;
         foreach (var p in reconstructor.parameters())

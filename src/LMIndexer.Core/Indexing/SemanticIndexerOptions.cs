@@ -86,6 +86,16 @@ public sealed record SemanticIndexerOptions
     public KMeansOptions KMeans { get; init; } = new();
     public int Seed { get; init; } = 42;
 
+    /// <summary>
+    /// The text encoder the IDs are learned on: <c>t5-scratch</c> (the backbone's own encoder) or a
+    /// packaged pretrained one (<c>minilm</c>, <c>arctic-xs</c>) under the same decoder, codebooks and
+    /// reconstructor.
+    /// </summary>
+    public string Encoder { get; init; } = Encoders.TextEncoders.T5Scratch;
+
+    /// <summary>Top layers of a pretrained encoder that fine-tune; 0 keeps it frozen (its states are then computed once per item).</summary>
+    public int EncoderTrainableLayers { get; init; }
+
     /// <summary>Every invalid field (camelCase names, as in recipe files).</summary>
     public IEnumerable<OptionError> Errors()
     {
@@ -107,6 +117,12 @@ public sealed record SemanticIndexerOptions
             yield return new("maskRatioFirst", $"mask ratios must be in [0, 1), got {MaskRatioFirst}");
         if (MaskRatioLater is < 0 or >= 1)
             yield return new("maskRatioLater", $"mask ratios must be in [0, 1), got {MaskRatioLater}");
+        if (!Encoders.TextEncoders.IsKnown(Encoder))
+            yield return new("encoder", $"unknown encoder '{Encoder}'; expected {Encoders.TextEncoders.NamesText}");
+        else if (Encoders.TextEncoders.Package(Encoder) is { } package && EncoderTrainableLayers > package.Config.NumHiddenLayers)
+            yield return new("encoderTrainableLayers", $"{Encoder} has {package.Config.NumHiddenLayers} layers, got {EncoderTrainableLayers} to train");
+        if (EncoderTrainableLayers < 0)
+            yield return new("encoderTrainableLayers", $"trainable encoder layers cannot be negative, got {EncoderTrainableLayers}");
         foreach (var (name, epochs) in new[] { ("warmupEpochs", WarmupEpochs), ("continuousEpochs", ContinuousEpochs), ("codebookEpochs", CodebookEpochs), ("laterContinuousEpochs", LaterContinuousEpochs) })
         {
             if (epochs < 0)

@@ -34,7 +34,9 @@ public sealed record IndexingPlan
 }
 
 /// <summary>The artefacts of an indexing run.</summary>
-public sealed record IndexingOutcome(ModelBundle Bundle, SemanticIdTable Table, IndexStats Stats, IndexerTrainingResult Training, Tensor[] Codebooks);
+/// <param name="SourceEncoderWeights">The trained part of a pretrained source encoder (empty for t5-scratch and the baselines).</param>
+public sealed record IndexingOutcome(ModelBundle Bundle, SemanticIdTable Table, IndexStats Stats, IndexerTrainingResult Training, Tensor[] Codebooks,
+    IReadOnlyDictionary<string, Tensor> SourceEncoderWeights);
 
 /// <summary>
 /// Catalog → (pretrained) T5 → progressive LMIndexer training → collision counters → a bundle whose
@@ -44,6 +46,7 @@ public static class SemanticIndexing
 {
     public const string CodebooksFile = "codebooks.safetensors";
     public const string StatsFile = "stats.json";
+    public const string SourceEncoderFile = "source-encoder.safetensors";
 
     public static IndexingOutcome Run(Catalog catalog, IndexingPlan plan, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -53,21 +56,32 @@ public static class SemanticIndexing
         var textsHash = ModelBundle.HashOf(texts);
         var (t5, tokenizer) = Backbone(texts, textsHash, plan, progress, cancellationToken);
         var itemTokens = texts.Select(t => tokenizer.EncodeWithEos(t, options.MaxTokens)).ToList();
+        var package = Encoders.TextEncoders.Package(options.Encoder);
 
         IndexerTrainingResult training;
         Tensor[] codebooks;
+        var sourceEncoderWeights = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         if (plan.Baseline is null)
         {
+            torch.manual_seed(options.Seed);
+            var sourceEncoder = package is null ? null : new Encoders.PretrainedSourceEncoder(package, tokenizer, t5.Config.DModel, options.EncoderTrainableLayers);
             // Not disposed as a whole: the T5 submodule lives on in the bundle.
-            var indexer = new SemanticIndexerModel(t5, tokenizer, options.Positions, options.CodebookSize, options.ReconstructorLayers);
+            var indexer = new SemanticIndexerModel(t5, tokenizer, options.Positions, options.CodebookSize, options.ReconstructorLayers, sourceEncoder);
             var checkpoint = plan.CheckpointDirectory is null ? null : new IndexerCheckpoint(plan.CheckpointDirectory);
             training = ProgressiveIndexerTrainer.Train(indexer, itemTokens, options, progress, checkpoint, cancellationToken);
             codebooks = [.. Enumerable.Range(1, options.Positions).Select(p => indexer.Codebook(p).Embed.detach().clone())];
             indexer.Reconstructor.Dispose();
+            if (sourceEncoder is not null)
+            {
+                foreach (var (name, weight) in sourceEncoder.TrainedWeights())
+                    sourceEncoderWeights[name] = weight.detach().clone();
+                sourceEncoder.Dispose();
+            }
         }
         else
         {
-            using var embeddings = ItemEmbeddings.Encode(t5, itemTokens);
+            // The baselines cluster sentence vectors: the pretrained encoder's (TIGER's recipe) or the backbone's pooled states.
+            using var embeddings = package is null ? ItemEmbeddings.Encode(t5, itemTokens) : SentenceEmbeddings(package, texts, cancellationToken);
             var codes = plan.Baseline.Assign(embeddings, options, cancellationToken);
             training = new IndexerTrainingResult(codes, codes, [], []);
             codebooks = [];
@@ -103,21 +117,34 @@ public static class SemanticIndexing
                 ["reconstructorLayers"] = options.ReconstructorLayers.ToString(CultureInfo.InvariantCulture),
                 ["seed"] = options.Seed.ToString(CultureInfo.InvariantCulture),
                 ["replicateReferenceLeak"] = options.ReplicateReferenceLeak ? "true" : "false",
+                ["encoder"] = options.Encoder,
+                ["encoderTrainableLayers"] = options.EncoderTrainableLayers.ToString(CultureInfo.InvariantCulture),
             },
         };
         finalModel.eval();
-        return new IndexingOutcome(new ModelBundle(finalModel, finalTokenizer, manifest), table, stats, training, codebooks);
+        return new IndexingOutcome(new ModelBundle(finalModel, finalTokenizer, manifest), table, stats, training, codebooks, sourceEncoderWeights);
     }
 
     /// <summary>Writes the bundle with its codebooks, ID table and stats.</summary>
     public static void Save(IndexingOutcome outcome, string directory)
     {
-        outcome.Bundle.Save(directory, new Dictionary<string, Action<string>>
+        var files = new Dictionary<string, Action<string>>
         {
             [CodebooksFile] = path => SafeTensors.Save(path, outcome.Codebooks.Select((c, i) => (Name: $"codebook.{i + 1}", c)).ToDictionary(x => x.Name, x => x.c)),
             [SemanticIdTable.FileName] = outcome.Table.Save,
             [StatsFile] = path => File.WriteAllText(path, JsonSerializer.Serialize(outcome.Stats, IndexJson.Default.IndexStats)),
-        });
+        };
+        if (outcome.SourceEncoderWeights.Count > 0)
+            files[SourceEncoderFile] = path => SafeTensors.Save(path, outcome.SourceEncoderWeights);
+        outcome.Bundle.Save(directory, files);
+    }
+
+    /// <summary>Unit sentence vectors of the item texts from a packaged pretrained encoder. // [items, hidden]</summary>
+    public static Tensor SentenceEmbeddings(Encoders.PretrainedEncoderPackage package, IReadOnlyList<string> texts, CancellationToken cancellationToken)
+    {
+        using var encoder = new Encoders.OnnxSentenceEncoder(package, threads: torch.get_num_threads());
+        var vectors = encoder.Embed(texts, cancellationToken: cancellationToken);
+        return torch.tensor(vectors.SelectMany(v => v).ToArray(), [vectors.Length, encoder.Dimension]);
     }
 
     /// <summary>The manifest's <c>method</c> for IDs this product trains.</summary>
@@ -144,9 +171,12 @@ public static class SemanticIndexing
         IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
         var sizes = plan.Indexer.IdPositionSizes();
+        var encoding = Encoders.TextEncoders.BaseEncodingFor(plan.Indexer.Encoder);
         if (plan.BaseBundle is not null)
         {
             using var bundle = ModelBundle.Load(plan.BaseBundle);
+            if (bundle.Tokenizer.Base.Name != encoding.Name)
+                throw new ArgumentException($"{plan.BaseBundle} tokenizes with {bundle.Tokenizer.Base.Name}; the {plan.Indexer.Encoder} encoder reads {encoding.Name}: pretrain the base for this encoder.");
             return VocabularyResizer.WithIdPositions(bundle.Model, bundle.Tokenizer, sizes);
         }
         // A pretrained backbone left by an interrupted run of the same data is reused.
@@ -154,10 +184,11 @@ public static class SemanticIndexing
         if (saved is not null && ModelBundle.IsTrainedOn(saved, textsHash))
         {
             using var bundle = ModelBundle.Load(saved);
-            return VocabularyResizer.WithIdPositions(bundle.Model, bundle.Tokenizer, sizes);
+            if (bundle.Tokenizer.Base.Name == encoding.Name)
+                return VocabularyResizer.WithIdPositions(bundle.Model, bundle.Tokenizer, sizes);
         }
         torch.manual_seed(plan.Indexer.Seed);
-        var tokenizer = CatalogTokenizer.Build(texts, sizes);
+        var tokenizer = CatalogTokenizer.Build(texts, sizes, baseEncoding: encoding);
         var model = new T5Model(T5Config.Preset(plan.ModelSize, tokenizer.VocabSize));
         if (plan.PretrainSteps > 0)
         {

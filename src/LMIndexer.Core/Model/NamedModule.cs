@@ -21,3 +21,11 @@ public abstract class NamedModule<TInput, TResult>(string name) : nn.Module<TInp
     {
     }
 }
+
+/// <inheritdoc cref="NamedModule"/>
+public abstract class NamedModule<TInput1, TInput2, TResult>(string name) : nn.Module<TInput1, TInput2, TResult>(name)
+{
+    protected override void RegisterComponents()
+    {
+    }
+}

@@ -87,6 +87,7 @@ public static class TrainingPipeline
                 MaxTokens = recipe.Indexer.MaxTokens,
                 IdPositionSizes = recipe.Indexer.IdPositionSizes(),
                 Denoising = recipe.Pretrain.Denoising with { MaxTokens = recipe.Indexer.MaxTokens },
+                Encoder = recipe.Indexer.Encoder,
             };
             var (bundle, _) = runner.Run(PretrainStage, plan.Denoising.Steps, p => CatalogPretraining.Run(catalog, plan, p, cancellationToken));
             using (bundle)
@@ -183,7 +184,11 @@ public static class TrainingPipeline
         static string Hash(params string[] parts) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\n", parts))))[..16].ToLowerInvariant();
         string Json<T>(T value) => JsonSerializer.Serialize(value, RecipeFile.Options);
         var texts = ModelBundle.HashOf(catalog.Items.Select(ItemTextBuilder.Build));
-        var pretrain = Hash(PretrainStage, Json(recipe.Pretrain), Json(recipe.Indexer.IdPositionSizes()), recipe.Indexer.MaxTokens.ToString(System.Globalization.CultureInfo.InvariantCulture), texts);
+        string[] pretrainParts = [PretrainStage, Json(recipe.Pretrain), Json(recipe.Indexer.IdPositionSizes()), recipe.Indexer.MaxTokens.ToString(System.Globalization.CultureInfo.InvariantCulture), texts];
+        // The encoder fixes the backbone's vocabulary; t5-scratch adds nothing, so that its runs keep their fingerprints.
+        if (recipe.Indexer.Encoder != Encoders.TextEncoders.T5Scratch)
+            pretrainParts = [.. pretrainParts, Encoders.TextEncoders.BaseEncodingFor(recipe.Indexer.Encoder).Name];
+        var pretrain = Hash(pretrainParts);
         var index = Hash(IndexStage, pretrain, Json(recipe.Indexer), recipe.Recommender.Version);
         var recommender = Hash(RecommenderStage, index, Json(recipe.Recommender), RecommenderTraining.DataHash(catalog));
         var search = Hash(SearchStage, index, Json(recipe.Search), texts);

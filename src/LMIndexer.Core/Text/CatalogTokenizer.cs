@@ -5,8 +5,9 @@ using Microsoft.ML.Tokenizers;
 namespace LMIndexer.Core.Text;
 
 /// <summary>
-/// cl100k BPE with its ids remapped onto a compact vocabulary of the tokens a catalog actually
-/// uses. A 100k-row embedding would dominate a small model; a catalog uses a few thousand tokens.
+/// A subword encoding (cl100k BPE, or a pretrained encoder's WordPiece: <see cref="BaseEncoding"/>)
+/// with its ids remapped onto a compact vocabulary of the tokens a catalog actually uses. A
+/// 100k-row embedding would dominate a small model; a catalog uses a few thousand tokens.
 /// Layout: <c>&lt;pad&gt;=0, &lt;/s&gt;=1, &lt;unk&gt;=2, &lt;mask&gt;=3</c>, then the corpus tokens, then one
 /// contiguous range of <c>&lt;id_p_k&gt;</c> tokens per ID position p.
 /// </summary>
@@ -22,19 +23,18 @@ public sealed class CatalogTokenizer
     public const int SpecialCount = 4;
     private const string FormatName = "lmindexer-catalog-tokenizer/2";
 
-    // cl100k's pre-tokenizer never emits more tokens than input characters; beyond this many
+    // Neither base encoding emits more tokens than input characters; beyond this many
     // characters per wanted token the tail cannot survive truncation, so it is not encoded at all.
     private const int MaxCharsPerToken = 32;
 
-    private static readonly Lazy<TiktokenTokenizer> Cl100k = new(() => TiktokenTokenizer.CreateForEncoding("cl100k_base"));
-
-    private readonly int[] baseIds;                 // compact - SpecialCount → cl100k id
-    private readonly Dictionary<int, int> toCompact; // cl100k id → compact id
+    private readonly int[] baseIds;                 // compact - SpecialCount → base id
+    private readonly Dictionary<int, int> toCompact; // base id → compact id
     private readonly int[] idPositionSizes;
     private readonly int[] idPositionOffsets;
 
-    private CatalogTokenizer(int[] baseIds, int[] idPositionSizes)
+    private CatalogTokenizer(BaseEncoding baseEncoding, int[] baseIds, int[] idPositionSizes)
     {
+        Base = baseEncoding;
         this.baseIds = baseIds;
         this.idPositionSizes = idPositionSizes;
         toCompact = new Dictionary<int, int>(baseIds.Length);
@@ -49,6 +49,12 @@ public sealed class CatalogTokenizer
         }
         VocabSize = offset;
     }
+
+    /// <summary>The subword encoding the text tokens come from.</summary>
+    public BaseEncoding Base { get; }
+
+    /// <summary>The base encoding's id of text token <paramref name="compactId"/>.</summary>
+    public int BaseId(int compactId) => baseIds[compactId - SpecialCount];
 
     /// <summary>Rows the embedding needs: specials + text tokens + every ID token.</summary>
     public int VocabSize { get; }
@@ -66,27 +72,28 @@ public sealed class CatalogTokenizer
     /// Builds the vocabulary from a corpus: tokens seen at least <paramref name="minCount"/> times,
     /// most frequent first, at most <paramref name="maxTextTokens"/> of them.
     /// </summary>
-    public static CatalogTokenizer Build(IEnumerable<string> corpus, IReadOnlyList<int> idPositionSizes, int minCount = 1, int maxTextTokens = int.MaxValue)
+    public static CatalogTokenizer Build(IEnumerable<string> corpus, IReadOnlyList<int> idPositionSizes, int minCount = 1, int maxTextTokens = int.MaxValue, BaseEncoding? baseEncoding = null)
     {
         ArgumentNullException.ThrowIfNull(corpus);
         ValidateIdSizes(idPositionSizes);
+        baseEncoding ??= BaseEncoding.Cl100k;
         var counts = new Dictionary<int, int>();
         foreach (var text in corpus)
         {
-            foreach (var id in Cl100k.Value.EncodeToIds(text ?? string.Empty))
+            foreach (var id in baseEncoding.EncodeToIds(text ?? string.Empty))
                 counts[id] = counts.GetValueOrDefault(id) + 1;
         }
         var kept = counts.Where(kv => kv.Value >= minCount)
             .OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key)
             .Take(maxTextTokens).Select(kv => kv.Key).ToArray();
-        return new CatalogTokenizer(kept, [.. idPositionSizes]);
+        return new CatalogTokenizer(baseEncoding, kept, [.. idPositionSizes]);
     }
 
     /// <summary>A copy with other ID position sizes (e.g. a counter range grown to fit a large group).</summary>
     public CatalogTokenizer WithIdPositions(IReadOnlyList<int> sizes)
     {
         ValidateIdSizes(sizes);
-        return new CatalogTokenizer(baseIds, [.. sizes]);
+        return new CatalogTokenizer(Base, baseIds, [.. sizes]);
     }
 
     /// <summary>
@@ -94,7 +101,7 @@ public sealed class CatalogTokenizer
     /// but IDs: without the text rows, most of a catalog model's vocabulary, the tied LM head and the
     /// embedding's optimizer state shrink many times (docs/decisions/006-ids-only-vocabulary.md).
     /// </summary>
-    public CatalogTokenizer WithoutText() => new([], idPositionSizes);
+    public CatalogTokenizer WithoutText() => new(Base, [], idPositionSizes);
 
     /// <summary>Text → compact ids, without <c>&lt;/s&gt;</c>, at most <paramref name="maxTokens"/>.</summary>
     public int[] Encode(string text, int maxTokens = int.MaxValue)
@@ -105,7 +112,7 @@ public sealed class CatalogTokenizer
         var budget = (long)maxTokens * MaxCharsPerToken;
         if (text.Length > budget)
             text = text[..(int)budget];
-        var ids = Cl100k.Value.EncodeToIds(text);
+        var ids = Base.EncodeToIds(text);
         var count = Math.Min(ids.Count, maxTokens);
         var result = new int[count];
         for (var i = 0; i < count; i++)
@@ -133,7 +140,7 @@ public sealed class CatalogTokenizer
         {
             if (run.Count == 0)
                 return;
-            builder.Append(Cl100k.Value.Decode(run));
+            builder.Append(Base.Decode(run));
             run.Clear();
         }
         foreach (var id in ids)
@@ -190,7 +197,7 @@ public sealed class CatalogTokenizer
     /// <summary>Writes the vocabulary as JSON.</summary>
     public void Save(string path)
     {
-        var file = new TokenizerFile(FormatName, "cl100k_base", baseIds, idPositionSizes);
+        var file = new TokenizerFile(FormatName, Base.Name, baseIds, idPositionSizes);
         File.WriteAllText(path, JsonSerializer.Serialize(file, TokenizerJson.Default.TokenizerFile));
     }
 
@@ -201,10 +208,17 @@ public sealed class CatalogTokenizer
             ?? throw new InvalidDataException($"{path}: empty tokenizer file.");
         if (file.Format != FormatName)
             throw new InvalidDataException($"{path}: unsupported tokenizer format '{file.Format}', expected '{FormatName}'.");
-        if (file.Base != "cl100k_base")
-            throw new InvalidDataException($"{path}: unsupported base encoding '{file.Base}'.");
+        BaseEncoding baseEncoding;
+        try
+        {
+            baseEncoding = BaseEncoding.Named(file.Base);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}", e);
+        }
         ValidateIdSizes(file.IdPositionSizes);
-        return new CatalogTokenizer(file.BaseTokenIds, file.IdPositionSizes);
+        return new CatalogTokenizer(baseEncoding, file.BaseTokenIds, file.IdPositionSizes);
     }
 
     private static void ValidateIdSizes(IReadOnlyList<int> sizes)

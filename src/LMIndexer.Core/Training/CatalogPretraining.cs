@@ -20,6 +20,9 @@ public sealed record PretrainingPlan
     public int MaxTokens { get; init; } = 64;
 
     public DenoisingOptions Denoising { get; init; } = new();
+
+    /// <summary>The text encoder the IDs will be learned on: its subword vocabulary is the model's (<see cref="Encoders.TextEncoders"/>).</summary>
+    public string Encoder { get; init; } = Encoders.TextEncoders.T5Scratch;
 }
 
 /// <summary>Catalog → compact tokenizer → T5 → denoising pretraining → bundle.</summary>
@@ -31,7 +34,7 @@ public static class CatalogPretraining
         if (catalog.Items.Count == 0)
             throw new ArgumentException("The catalog has no items.");
         var texts = catalog.Items.Select(ItemTextBuilder.Build).ToList();
-        var tokenizer = CatalogTokenizer.Build(texts, plan.IdPositionSizes);
+        var tokenizer = CatalogTokenizer.Build(texts, plan.IdPositionSizes, baseEncoding: Encoders.TextEncoders.BaseEncodingFor(plan.Encoder));
         var encoded = texts.Select(t => tokenizer.Encode(t, plan.MaxTokens)).Where(t => t.Length > 0).ToList();
         torch.manual_seed(plan.Denoising.Seed);
         var config = T5Config.Preset(plan.ModelSize, tokenizer.VocabSize);

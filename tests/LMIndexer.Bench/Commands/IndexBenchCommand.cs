@@ -6,7 +6,9 @@ using LMIndexer.Cli.Console;
 using LMIndexer.Core.Checkpoints;
 using LMIndexer.Core.Data;
 using LMIndexer.Core.Evaluation;
+using LMIndexer.Core.Encoders;
 using LMIndexer.Core.Indexing;
+using LMIndexer.Research.Protocol;
 using LMIndexer.Research.Indexing;
 using LMIndexer.Core.Model;
 using LMIndexer.Core.Text;
@@ -35,10 +37,11 @@ public static class IndexBenchCommand
         var size = new Option<string>("--size") { Description = $"Model size: {T5Config.PresetNamesText}.", DefaultValueFactory = _ => T5Config.DefaultSizeName };
         var pretrainSteps = new Option<int>("--pretrain-steps") { Description = "Shared denoising pretraining steps.", DefaultValueFactory = _ => 1000 };
         var baseBundle = new Option<DirectoryInfo?>("--base") { Description = "Reuse this pretrained bundle (of the same items) instead of pretraining." };
+        var seedsOption = new Option<string?>("--seeds") { Description = "Comma-separated ID-learning seeds, each method run once per seed (mean ± sd over them); default: --seed alone." };
         var indexer = new IndexerCoreOptions();
         var command = new Command("bench", "Benchmark LMIndexer against rq-VAE and k-means-tree IDs on real data (AMI, perplexity, collisions, time).")
         {
-            data, corpus, name, work, docs, methods, size, pretrainSteps, baseBundle,
+            data, corpus, name, work, docs, methods, size, pretrainSteps, baseBundle, seedsOption,
         };
         indexer.AddTo(command);
         common.AddTo(command);
@@ -51,6 +54,7 @@ public static class IndexBenchCommand
                 throw new CliUsageException("Give either --data or --corpus.");
             var options = indexer.Build(result, result.GetValue(common.Seed));
             options.Validate();
+            var seeds = ParseSeeds(result.GetValue(seedsOption)) ?? [options.Seed];
             var source = result.GetValue(data) ?? result.GetValue(corpus)!;
             var catalog = result.GetValue(data) is { } catalogDirectory
                 ? (catalogDirectory.Exists ? CatalogFiles.Load(catalogDirectory.FullName) : throw new CliUsageException($"{catalogDirectory.FullName} does not exist."))
@@ -68,6 +72,7 @@ public static class IndexBenchCommand
                     MaxTokens = options.MaxTokens,
                     IdPositionSizes = options.IdPositionSizes(),
                     Denoising = new DenoisingOptions { Steps = result.GetValue(pretrainSteps), BatchSize = options.BatchSize, Seed = options.Seed, BFloat16 = options.BFloat16 },
+                    Encoder = options.Encoder,
                 };
                 var (pretrained, _) = TrainingProgressView.Run("pretrain", pretrainPlan.Denoising.Steps, p => CatalogPretraining.Run(catalog, pretrainPlan, p, cancellation));
                 using (pretrained)
@@ -81,40 +86,43 @@ public static class IndexBenchCommand
             if (result.GetValue(baseBundle) is null)
                 rows.Add(new("pretrain", "seconds", pretrainSeconds));
             var table = new StringBuilder();
+            var spread = seeds.Count > 1 ? " (mean ± sd over seeds)" : "";
             table.AppendLine(labelled
-                ? "| method | AMI c1 (full path) | AMI c1 (level 2) | AMI c1 (level 1) | AMI c1c2 (full path) | perplexity c1 / c2 | collision rate | largest group | seconds |"
-                : "| method | perplexity c1 / c2 | collision rate | largest group | seconds |");
+                ? $"| system | AMI c1 (full path){spread} | AMI c1 (level 2) | AMI c1 (level 1) | AMI c1c2 (full path) | perplexity c1 / c2 | collision rate | largest group | seconds |"
+                : $"| system | perplexity c1 / c2{spread} | collision rate | largest group | seconds |");
             table.AppendLine(labelled ? "|---|---:|---:|---:|---:|---:|---:|---:|---:|" : "|---|---:|---:|---:|---:|");
             foreach (var method in selected)
             {
-                var methodName = BaselineIndexers.NameOf(method);
-                var methodClock = Stopwatch.StartNew();
-                var plan = new IndexingPlan { Indexer = options, Baseline = method, BaseBundle = basePath, Version = methodName };
-                var outcome = TrainingProgressView.Run(methodName, IndexCommands.EstimateSteps(catalog.Items.Count, plan), p => SemanticIndexing.Run(catalog, plan, p, cancellation));
-                SemanticIndexing.Save(outcome, Path.Combine(root, methodName));
-                outcome.Bundle.Dispose();
-                var seconds = methodClock.Elapsed.TotalSeconds;
-                var s = outcome.Stats;
-                foreach (var (label, metric) in new[] { ("full", "ami"), ("level-2", "ami-level-2"), ("level-1", "ami-level-1") })
+                // Rows name the encoder the IDs were learned on: lmindexer-minilm, rqvae-t5-scratch, …
+                var system = $"{BaselineIndexers.NameOf(method)}-{options.Encoder}";
+                // Bundles of t5-scratch keep the method's name: rec and retrieval bench find them in --index-dir by it.
+                var folder = options.Encoder == TextEncoders.T5Scratch ? BaselineIndexers.NameOf(method) : system;
+                var runs = new List<(IndexStats Stats, double Seconds)>();
+                foreach (var seed in seeds)
                 {
-                    if (s.AmiFirstCode.TryGetValue(label, out var ami))
-                        rows.Add(new(methodName, metric, ami));
+                    var run = seeds.Count > 1 ? $"{folder}-seed{seed}" : folder;
+                    var methodClock = Stopwatch.StartNew();
+                    // The seed drives k-means too (codebook initialisation, the tree's splits), not only training.
+                    var plan = new IndexingPlan { Indexer = options with { Seed = seed, KMeans = options.KMeans with { Seed = seed } }, Baseline = method, BaseBundle = basePath, Version = run };
+                    var outcome = TrainingProgressView.Run(run, IndexCommands.EstimateSteps(catalog.Items.Count, plan), p => SemanticIndexing.Run(catalog, plan, p, cancellation));
+                    SemanticIndexing.Save(outcome, Path.Combine(root, run));
+                    outcome.Bundle.Dispose();
+                    runs.Add((outcome.Stats, methodClock.Elapsed.TotalSeconds));
+                    AnsiConsole.Write(IndexCommands.StatsTable(outcome.Stats));
                 }
-                if (s.AmiFirstTwoCodes.TryGetValue("full", out var pair))
-                    rows.Add(new(methodName, "ami-c1c2", pair));
-                for (var p = 0; p < s.LearnedPositions; p++)
-                    rows.Add(new(methodName, $"perplexity-c{p + 1}", s.Perplexity[p]));
-                for (var p = 0; p < s.PrefixDiversity.Length; p++)
-                    rows.Add(new(methodName, $"prefix-diversity-c{p + 2}", s.PrefixDiversity[p]));
-                rows.Add(new(methodName, "collision-rate", s.CollisionRate));
-                rows.Add(new(methodName, "largest-group", s.LargestGroup));
-                rows.Add(new(methodName, "seconds", seconds));
-                var perplexity = string.Join(" / ", s.Perplexity.Select(x => x.ToString("F1", CultureInfo.InvariantCulture)));
+                var metrics = runs.Select(r => Metrics(r.Stats, r.Seconds)).ToList();
+                var summaries = metrics[0].Keys
+                    .Where(metric => metrics.All(m => m.ContainsKey(metric)))
+                    .ToDictionary(metric => metric, metric => SeedSummary.Of([.. metrics.Select(m => m[metric])]), StringComparer.Ordinal);
+                rows.AddRange(summaries.Select(kv => BenchmarkRow.OverSeeds(system, kv.Key, kv.Value)));
+                string Cell(string metric, string format) => summaries.TryGetValue(metric, out var x)
+                    ? x.Mean.ToString(format, CultureInfo.InvariantCulture) + (x.N > 1 ? " ± " + x.Sd.ToString(format, CultureInfo.InvariantCulture) : "")
+                    : "–";
+                var perplexity = string.Join(" / ", Enumerable.Range(1, runs[0].Stats.LearnedPositions).Select(p => Cell($"perplexity-c{p}", "F1")));
+                var collision = string.Create(CultureInfo.InvariantCulture, $"{summaries["collision-rate"].Mean:P1}");
                 table.AppendLine(labelled
-                    ? string.Create(CultureInfo.InvariantCulture,
-                        $"| {methodName} | {s.AmiFirstCode["full"]:F4} | {s.AmiFirstCode["level-2"]:F4} | {s.AmiFirstCode["level-1"]:F4} | {pair:F4} | {perplexity} | {s.CollisionRate:P1} | {s.LargestGroup} | {seconds:F0} |")
-                    : string.Create(CultureInfo.InvariantCulture, $"| {methodName} | {perplexity} | {s.CollisionRate:P1} | {s.LargestGroup} | {seconds:F0} |"));
-                AnsiConsole.Write(IndexCommands.StatsTable(s));
+                    ? $"| {system} | {Cell("ami", "F4")} | {Cell("ami-level-2", "F4")} | {Cell("ami-level-1", "F4")} | {Cell("ami-c1c2", "F4")} | {perplexity} | {collision} | {Cell("largest-group", "F0")} | {Cell("seconds", "F0")} |"
+                    : $"| {system} | {perplexity} | {collision} | {Cell("largest-group", "F0")} | {Cell("seconds", "F0")} |");
             }
             var commandLine = "lmindexer-bench " + string.Join(" ", result.Tokens.Select(t => t.Value));
             var pretrainTime = result.GetValue(baseBundle) is null
@@ -122,12 +130,50 @@ public static class IndexBenchCommand
                 : "";
             BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, clock.Elapsed.TotalSeconds, rows,
                 string.Create(CultureInfo.InvariantCulture,
-                    $"Semantic IDs for {catalog.Items.Count:N0} items of `{source.Name}`: LMIndexer and baselines on the same `{baseManifest.Config.DModel}`-wide text model (shared pretrained bundle: {baseManifest.Properties.GetValueOrDefault("steps", "?")} denoising steps{pretrainTime}), K = {options.CodebookSize}, 2 learned positions + counter, {stageEpochs} epoch(s) per LMIndexer stage ({options.ContinuousEpochsAt(2)} for the continuous stage of position 2), {(options.BFloat16 ? "bf16 with fp32 master weights" : "fp32")}. {(labelled ? "AMI labels: the first category path (`full`, as the reference), its first 2 levels and its first level." : "The items carry no category labels, so there is no AMI.")}"),
+                    $"Semantic IDs for {catalog.Items.Count:N0} items of `{source.Name}`, learned on the `{options.Encoder}` encoder ({(options.Encoder == TextEncoders.T5Scratch ? "the backbone's own" : $"pretrained, {options.EncoderTrainableLayers} top layer(s) fine-tuned; the baselines cluster its sentence vectors")}), seeds {string.Join(", ", seeds)}: LMIndexer and baselines on the same `{baseManifest.Config.DModel}`-wide text model (shared pretrained bundle: {baseManifest.Properties.GetValueOrDefault("steps", "?")} denoising steps{pretrainTime}), K = {options.CodebookSize}, 2 learned positions + counter, {stageEpochs} epoch(s) per LMIndexer stage ({options.ContinuousEpochsAt(2)} for the continuous stage of position 2), {(options.BFloat16 ? "bf16 with fp32 master weights" : "fp32")}. {(labelled ? "AMI labels: the first category path (`full`, as the reference), its first 2 levels and its first level." : "The items carry no category labels, so there is no AMI.")}"),
                 table.ToString(),
                 labelled ? "Paper (Beauty, t5-base, 8 GPUs): LMIndexer AMI .3563, rq-VAE .2654." : "Without labels, the IDs are compared by code usage and by how much the collision counter must carry.");
             AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"benchmark written to {result.GetValue(docs)!.FullName} in {clock.Elapsed.TotalMinutes:F1} min");
             return Task.FromResult(0);
         }));
         return command;
+    }
+
+    /// <summary>What a run reports, by metric name.</summary>
+    private static Dictionary<string, double> Metrics(IndexStats s, double seconds)
+    {
+        var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var (label, metric) in new[] { ("full", "ami"), ("level-2", "ami-level-2"), ("level-1", "ami-level-1") })
+        {
+            if (s.AmiFirstCode.TryGetValue(label, out var ami))
+                metrics[metric] = ami;
+        }
+        if (s.AmiFirstTwoCodes.TryGetValue("full", out var pair))
+            metrics["ami-c1c2"] = pair;
+        for (var p = 0; p < s.LearnedPositions; p++)
+            metrics[$"perplexity-c{p + 1}"] = s.Perplexity[p];
+        for (var p = 0; p < s.PrefixDiversity.Length; p++)
+            metrics[$"prefix-diversity-c{p + 2}"] = s.PrefixDiversity[p];
+        metrics["collision-rate"] = s.CollisionRate;
+        metrics["largest-group"] = s.LargestGroup;
+        metrics["seconds"] = seconds;
+        return metrics;
+    }
+
+    /// <summary>The distinct seeds of --seeds, or null when it is not given.</summary>
+    private static List<int>? ParseSeeds(string? text)
+    {
+        if (text is null)
+            return null;
+        var seeds = new List<int>();
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out var seed))
+                throw new CliUsageException($"--seeds takes comma-separated integers, got '{part}'.");
+            if (seeds.Contains(seed))
+                throw new CliUsageException($"--seeds repeats seed {seed}.");
+            seeds.Add(seed);
+        }
+        return seeds.Count > 0 ? seeds : throw new CliUsageException("--seeds names no seed.");
     }
 }

@@ -3,13 +3,12 @@ using LMIndexer.Core.Data.Synthetic;
 using LMIndexer.Core.Downstream;
 using LMIndexer.Core.Generation;
 using LMIndexer.Core.Indexing;
-using LMIndexer.Research.Indexing;
 using LMIndexer.Core.Training;
 using TorchSharp;
 
 namespace LMIndexer.Core.Tests.Downstream;
 
-/// <summary>One small index bundle shared by the recommender tests (k-means-tree IDs: quick to build).</summary>
+/// <summary>One small index bundle shared by the recommender tests (LMIndexer on the packaged pretrained encoder at the smallest budgets: quick to build, and IDs that follow the categories).</summary>
 public sealed class RecommenderFixture : IDisposable
 {
     private readonly TempDirectory temp = new();
@@ -19,10 +18,15 @@ public sealed class RecommenderFixture : IDisposable
         Catalog = SyntheticCatalogGenerator.Generate(new SyntheticCatalogOptions { Items = 200, Users = 700, Seed = 3, MinSequenceLength = 6, MaxSequenceLength = 12 });
         var plan = new IndexingPlan
         {
-            Baseline = new KMeansTreeCodeAssigner(),
             ModelSize = "tiny",
             PretrainSteps = 20,
-            Indexer = new SemanticIndexerOptions { CodebookSize = 8, CounterSize = 64, MaxTokens = 32 },
+            Indexer = new SemanticIndexerOptions
+            {
+                CodebookSize = 8, CounterSize = 64, MaxTokens = 32,
+                WarmupEpochs = 1, ContinuousEpochs = 1, CodebookEpochs = 1,
+                Encoder = "minilm",
+                KMeans = new KMeansOptions { Restarts = 2, MaxIterations = 50 },
+            },
         };
         var outcome = SemanticIndexing.Run(Catalog, plan);
         IndexDirectory = System.IO.Path.Combine(temp.Path, "index");

@@ -23,13 +23,17 @@ public sealed class SemanticIndexingPipelineTests
         KMeans = new KMeansOptions { Restarts = 2, MaxIterations = 50 },
     };
 
-    [Fact]
-    public void Trained_bundle_reassigns_exactly_the_saved_ids_and_ids_are_unique()
+    [Theory]
+    [InlineData("t5-scratch", 0)]
+    [InlineData("minilm", 1)]   // the packaged pretrained encoder, its top layer fine-tuned: saved and reloaded with the bundle
+    public void Trained_bundle_reassigns_exactly_the_saved_ids_and_ids_are_unique(string encoder, int trainableLayers)
     {
         using var temp = new TempDirectory();
         var catalog = SyntheticCatalogGenerator.Generate(new SyntheticCatalogOptions { Items = 96, Users = 5, Seed = 4 });
-        var plan = new IndexingPlan { Indexer = FastOptions, ModelSize = "tiny", PretrainSteps = 5 };
+        var plan = new IndexingPlan { Indexer = FastOptions with { Encoder = encoder, EncoderTrainableLayers = trainableLayers }, ModelSize = "tiny", PretrainSteps = 5 };
         var outcome = SemanticIndexing.Run(catalog, plan);
+        Assert.Equal(encoder == "t5-scratch" ? "cl100k_base" : "wordpiece:minilm", outcome.Bundle.Tokenizer.Base.Name);
+        Assert.Equal(encoder, outcome.Bundle.Manifest.Properties["encoder"]);
         var directory = Path.Combine(temp.Path, "indexer");
         SemanticIndexing.Save(outcome, directory);
         outcome.Bundle.Dispose();
@@ -60,6 +64,7 @@ public sealed class SemanticIndexingPipelineTests
         Assert.Equal(groupSize, twinId[2]);                                                       // the next free counter
         Assert.Equal(97, grown.Count);
 
+        Assert.Equal(encoder != "t5-scratch", File.Exists(Path.Combine(directory, SemanticIndexing.SourceEncoderFile)));
         var stats = SemanticIndexing.ReadStats(Path.Combine(directory, SemanticIndexing.StatsFile));
         Assert.Equal(96, stats.Items);
         Assert.Contains("full", stats.AmiFirstCode.Keys);
