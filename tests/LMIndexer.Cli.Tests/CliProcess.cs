@@ -4,17 +4,14 @@ using System.Diagnostics;
 
 namespace LMIndexer.Cli.Tests;
 
-/// <summary>Runs the built <c>lmindexer</c> (or the lab's <c>lmindexer-bench</c>) as a child process, as a user would.</summary>
+/// <summary>Runs the built <c>lmindexer</c> as a child process, as a user would.</summary>
 internal static class CliProcess
 {
     public const string Tool = "lmindexer";
-    public const string BenchTool = "lmindexer-bench";
 
     public sealed record Result(int ExitCode, string Output, string Error);
 
     public static Result Run(string workingDirectory, TimeSpan timeout, params string[] args) => Run(Tool, workingDirectory, timeout, args);
-
-    public static Result RunBench(string workingDirectory, TimeSpan timeout, params string[] args) => Run(BenchTool, workingDirectory, timeout, args);
 
     public static Result Run(string tool, string workingDirectory, TimeSpan timeout, params string[] args)
     {

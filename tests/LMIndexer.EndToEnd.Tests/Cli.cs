@@ -2,12 +2,10 @@ using System.Diagnostics;
 
 namespace LMIndexer.EndToEnd.Tests;
 
-/// <summary>Runs the built <c>lmindexer</c> (or the lab's <c>lmindexer-bench</c>) against the test host, as an operator would.</summary>
+/// <summary>Runs the built <c>lmindexer</c> against the test host, as an operator would.</summary>
 internal static class Cli
 {
     public static Task<(int ExitCode, string Output, string Error)> RunAsync(params string[] args) => RunToolAsync("lmindexer", args);
-
-    public static Task<(int ExitCode, string Output, string Error)> RunBenchAsync(params string[] args) => RunToolAsync("lmindexer-bench", args);
 
     private static async Task<(int ExitCode, string Output, string Error)> RunToolAsync(string tool, string[] args)
     {

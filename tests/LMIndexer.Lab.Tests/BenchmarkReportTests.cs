@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using LMIndexer.Bench.Reporting;
 
-namespace LMIndexer.Cli.Tests;
+namespace LMIndexer.Lab.Tests;
 
 public sealed class BenchmarkReportTests
 {

@@ -1,7 +1,7 @@
 using LMIndexer.Bench.Commands;
 using LMIndexer.Core.Downstream;
 
-namespace LMIndexer.Cli.Tests;
+namespace LMIndexer.Lab.Tests;
 
 public sealed class RankingBenchReportTests
 {

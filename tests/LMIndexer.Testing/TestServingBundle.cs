@@ -3,14 +3,13 @@ using LMIndexer.Core.Data;
 using LMIndexer.Core.Data.Synthetic;
 using LMIndexer.Core.Downstream;
 using LMIndexer.Core.Indexing;
-using LMIndexer.Research.Indexing;
 using LMIndexer.Core.Training;
 using LMIndexer.Grains.Items;
 
 namespace LMIndexer.Testing;
 
 /// <summary>
-/// A small serving bundle trained once per test process: synthetic catalog → k-means-tree IDs on a
+/// A small serving bundle trained once per test process: synthetic catalog → tiny-budget LMIndexer IDs on a
 /// tiny pretrained model → a few fine-tuning steps. Quality does not matter to the tests that use
 /// it; that every part of the bundle is real does. Written under the temp directory with the
 /// catalog files beside it (<see cref="CatalogDirectory"/>).
@@ -119,10 +118,14 @@ public static class TestServingBundle
         CatalogFiles.Save(Path.Combine(root, "catalog"), catalog);
         var indexing = SemanticIndexing.Run(catalog, new IndexingPlan
         {
-            Baseline = new KMeansTreeCodeAssigner(),
             ModelSize = "tiny",
             PretrainSteps = 10,
-            Indexer = new SemanticIndexerOptions { CodebookSize = 8, CounterSize = 32, MaxTokens = 32 },
+            Indexer = new SemanticIndexerOptions
+            {
+                CodebookSize = 8, CounterSize = 32, MaxTokens = 32,
+                WarmupEpochs = 1, ContinuousEpochs = 1, CodebookEpochs = 1,
+                KMeans = new KMeansOptions { Restarts = 2, MaxIterations = 50 },
+            },
         });
         var index = Path.Combine(root, "index");
         SemanticIndexing.Save(indexing, index);

@@ -5,7 +5,7 @@ using LMIndexer.Core.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace LMIndexer.Core.Tests.Research;
+namespace LMIndexer.Lab.Tests.Research;
 
 public sealed class BaselineIndexerTests
 {

@@ -1,7 +1,7 @@
 using LMIndexer.Research.Search;
 using LMIndexer.Core.Text;
 
-namespace LMIndexer.Core.Tests.Research;
+namespace LMIndexer.Lab.Tests.Research;
 
 public sealed class Bm25RankerTests
 {

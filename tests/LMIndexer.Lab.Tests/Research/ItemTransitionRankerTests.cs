@@ -2,7 +2,7 @@ using LMIndexer.Core.Data;
 using LMIndexer.Core.Downstream;
 using LMIndexer.Research.Recommendation;
 
-namespace LMIndexer.Core.Tests.Research;
+namespace LMIndexer.Lab.Tests.Research;
 
 public sealed class ItemTransitionRankerTests
 {

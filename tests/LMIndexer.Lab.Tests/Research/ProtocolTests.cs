@@ -1,6 +1,6 @@
 using LMIndexer.Research.Protocol;
 
-namespace LMIndexer.Core.Tests.Research;
+namespace LMIndexer.Lab.Tests.Research;
 
 public sealed class ProtocolTests
 {

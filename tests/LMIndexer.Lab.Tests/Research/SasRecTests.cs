@@ -4,7 +4,7 @@ using LMIndexer.Research.Recommendation;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace LMIndexer.Core.Tests.Research;
+namespace LMIndexer.Lab.Tests.Research;
 
 public sealed class SasRecTests
 {
