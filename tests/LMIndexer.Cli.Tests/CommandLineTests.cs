@@ -16,6 +16,9 @@ public sealed class CommandLineTests
     [InlineData("index drift {tmp}/a.tsv {tmp}/b.tsv", "does not exist")]
     [InlineData("index train --items {tmp}/missing.jsonl --out {tmp}/x --epochs -2", "Stage epochs cannot be negative")]
     [InlineData("demo --rec-steps 0", "--rec-steps must be positive")]
+    [InlineData("index train --items {tmp}/missing.jsonl --out {tmp}/x --encoder bert-huge", "unknown encoder 'bert-huge'; expected t5-scratch, minilm, arctic-xs")]
+    [InlineData("index train --items {tmp}/missing.jsonl --out {tmp}/x --encoder minilm --encoder-trainable-layers 7", "minilm has 6 layers, got 7 to train")]
+    [InlineData("model pretrain --catalog {tmp} --out {tmp}/b --encoder bert-huge", "Unknown --encoder 'bert-huge'")]
     public void Bad_input_gives_one_line_and_exit_code_2(string commandLine, string expected) =>
         AssertOneLineUsageError(CliProcess.Tool, commandLine, expected);
     [Theory]

