@@ -7,9 +7,11 @@ public sealed class TrainCommandTests
     private static readonly TimeSpan Quick = TimeSpan.FromMinutes(1);
 
     /// <summary>The demo recipe shrunk to seconds: the same stages, tiny budgets.</summary>
+    // IDs learned on the packaged pretrained encoder: the resumed and the straight run must agree
+    // through it too, and serve reads its WordPiece tokenizer.
     private static readonly string[] Small =
     [
-        "--recipe", "demo", "--set", "pretrain.denoising.steps=4", "--set", "indexer.codebookSize=8", "--set", "indexer.counterSize=32",
+        "--recipe", "demo", "--set", "indexer.encoder=minilm", "--set", "pretrain.denoising.steps=4", "--set", "indexer.codebookSize=8", "--set", "indexer.counterSize=32",
         "--set", "indexer.maxTokens=16", "--set", "indexer.warmupEpochs=1", "--set", "indexer.continuousEpochs=1", "--set", "indexer.codebookEpochs=1",
         "--set", "recommender.fineTune.steps=8", "--set", "recommender.fineTune.evalEvery=4", "--set", "recommender.fineTune.validationLimit=16",
         "--threads", "2",
@@ -69,6 +71,9 @@ public sealed class TrainCommandTests
         Assert.Equal("demo", recipe.RootElement.GetProperty("name").GetString());
         Assert.Equal(8, recipe.RootElement.GetProperty("recommender").GetProperty("fineTune").GetProperty("steps").GetInt32());
         Assert.Equal(42, recipe.RootElement.GetProperty("indexer").GetProperty("seed").GetInt32());   // the recipe's seed, written into every stage
+        Assert.Equal("minilm", recipe.RootElement.GetProperty("indexer").GetProperty("encoder").GetString());
+        Assert.True(File.Exists(Path.Combine(temp.Path, "resumed", "indexer", "source-encoder.safetensors")));
+        Assert.Contains("wordpiece:minilm", File.ReadAllText(Path.Combine(temp.Path, "resumed", "serving", "tokenizer.json")), StringComparison.Ordinal);
 
         // A changed recipe retrains from the first stage it touches, and reuses the ones before.
         // It also adds product search, a stage of its own on the same IDs.
