@@ -129,5 +129,10 @@ public sealed class BackfillApiTests(HostFixture host) : IClassFixture<HostFixtu
         return await host.Http.SendAsync(request);
     }
 
-    private static Task<(int ExitCode, string Output, string Error)> CliAsync(params string[] args) => Cli.RunAsync(args);
+    // The host runs in this process: the tool is waited for off the test's thread.
+    private static async Task<(int ExitCode, string Output, string Error)> CliAsync(params string[] args)
+    {
+        var result = await Task.Run(() => ToolProcess.Run("lmindexer", Path.GetTempPath(), TimeSpan.FromSeconds(90), args));
+        return (result.ExitCode, result.Output, result.Error);
+    }
 }

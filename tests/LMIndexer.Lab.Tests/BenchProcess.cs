@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using LMIndexer.Core.Runtime;
+using LMIndexer.Testing;
 
 namespace LMIndexer.Lab.Tests;
 
@@ -11,38 +11,16 @@ internal static class LabTestRuntime
     internal static void Initialize() => TorchRuntime.Initialize(new TorchRuntimeOptions { Threads = 2 });
 }
 
-/// <summary>Runs the built <c>lmindexer-bench</c> (or the product's <c>lmindexer</c>) as a child process, as a researcher would.</summary>
+/// <summary>The lab's tool (and the product's, for catalogs) as a researcher runs them.</summary>
 internal static class BenchProcess
 {
     public const string Tool = "lmindexer-bench";
-    public const string ProductTool = "lmindexer";
 
-    public sealed record Result(int ExitCode, string Output, string Error);
+    public static ToolProcess.Result Run(string workingDirectory, TimeSpan timeout, params string[] args) => ToolProcess.Run(Tool, workingDirectory, timeout, args);
 
-    public static Result Run(string workingDirectory, TimeSpan timeout, params string[] args) => RunTool(Tool, workingDirectory, timeout, args);
+    public static ToolProcess.Result RunProduct(string workingDirectory, TimeSpan timeout, params string[] args) => ToolProcess.Run("lmindexer", workingDirectory, timeout, args);
 
-    public static Result RunProduct(string workingDirectory, TimeSpan timeout, params string[] args) => RunTool(ProductTool, workingDirectory, timeout, args);
-
-    public static async Task<Result> RunAsync(TimeSpan timeout, params string[] args) => await Task.Run(() => RunTool(Tool, Path.GetTempPath(), timeout, args));
-
-    private static Result RunTool(string tool, string workingDirectory, TimeSpan timeout, string[] args)
-    {
-        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, tool + ".dll"));
-        foreach (var arg in args)
-            info.ArgumentList.Add(arg);
-        info.Environment["OMP_NUM_THREADS"] = "2";
-        info.Environment["COLUMNS"] = "200";   // tables on one line each
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{tool} {string.Join(' ', args)} ran past {timeout}.");
-        }
-        return new Result(process.ExitCode, output.Result, error.Result);
-    }
+    public static Task<ToolProcess.Result> RunAsync(TimeSpan timeout, params string[] args) => Task.Run(() => Run(Path.GetTempPath(), timeout, args));
 }
 
 /// <summary>A temporary directory removed after the test.</summary>
