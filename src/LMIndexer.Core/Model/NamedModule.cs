@@ -29,3 +29,9 @@ public abstract class NamedModule<TInput1, TInput2, TResult>(string name) : nn.M
     {
     }
 }
+
+/// <summary>A module that only names its children: a level of Hugging Face's nesting with no computation of its own, kept so that state-dict names match.</summary>
+internal sealed class NamedContainer(string name) : NamedModule(name)
+{
+    public void Add(string childName, nn.Module child) => register_module(childName, child);
+}

@@ -18,10 +18,10 @@ public sealed class BertLayer : NamedModule<Tensor, Tensor, Tensor>
         intermediate = nn.Linear(config.HiddenSize, config.IntermediateSize);
         output = new BertDenseNorm(config, config.IntermediateSize);
         // Hugging Face's nesting, so that state-dict names equal the checkpoint's (attention.self.query.weight, …).
-        var attention = new Container("BertAttention");
+        var attention = new NamedContainer("BertAttention");
         attention.Add("self", selfAttention);
         attention.Add("output", attentionOutput);
-        var intermediateContainer = new Container("BertIntermediate");
+        var intermediateContainer = new NamedContainer("BertIntermediate");
         intermediateContainer.Add("dense", intermediate);
         register_module("attention", attention);
         register_module("intermediate", intermediateContainer);
@@ -37,11 +37,5 @@ public sealed class BertLayer : NamedModule<Tensor, Tensor, Tensor>
         using var projected = intermediate.forward(afterAttention);
         using var activated = nn.functional.gelu(projected);                                                 // exact (erf) GELU, as BERT
         return output.forward(activated, afterAttention);                                                    // [batch, tokens, hidden]
-    }
-
-    /// <summary>A module that only names its children (Hugging Face's BertAttention and BertIntermediate hold no computation of their own here).</summary>
-    private sealed class Container(string name) : NamedModule(name)
-    {
-        public void Add(string childName, nn.Module child) => register_module(childName, child);
     }
 }

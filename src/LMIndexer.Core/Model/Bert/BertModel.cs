@@ -21,7 +21,7 @@ public sealed class BertModel : NamedModule<Tensor, Tensor, Tensor>
         Config = config;
         embeddings = new BertEmbeddings(config);
         layers = new ModuleList<BertLayer>([.. Enumerable.Range(0, config.NumHiddenLayers).Select(_ => new BertLayer(config))]);
-        var encoder = new LayerStack();
+        var encoder = new NamedContainer("BertEncoder");
         encoder.Add("layer", layers);
         register_module("embeddings", embeddings);
         register_module("encoder", encoder);
@@ -72,10 +72,5 @@ public sealed class BertModel : NamedModule<Tensor, Tensor, Tensor>
     {
         var keep = attentionMask.to_type(ScalarType.Float32).unsqueeze(1).unsqueeze(2);
         return keep.SubtractedFrom(1.0).Times(float.MinValue);
-    }
-
-    private sealed class LayerStack() : NamedModule("BertEncoder")
-    {
-        public void Add(string childName, nn.Module child) => register_module(childName, child);
     }
 }
