@@ -13,8 +13,9 @@ namespace LMIndexer.Core.Encoders;
 /// (compact ids of a WordPiece-based <see cref="CatalogTokenizer"/>) are read by the pretrained
 /// model as [CLS] text [SEP], and its states, projected to the decoder's width, are what the T5
 /// decoder cross-attends to. Only the top <see cref="TrainableLayers"/> layers, the projection and
-/// its norm train; the states below them never change, so each item's are computed once and kept
-/// (an epoch then costs the decoder and the top layers only).
+/// its norm train; the states below them never change, so in training each item's are computed
+/// once and kept (<see cref="KeepsFrozenStates"/>: an epoch then costs the decoder and the top
+/// layers only).
 /// </summary>
 public sealed class PretrainedSourceEncoder : NamedModule
 {
@@ -61,6 +62,13 @@ public sealed class PretrainedSourceEncoder : NamedModule
     public PretrainedEncoderPackage Package { get; }
 
     public int TrainableLayers { get; }
+
+    /// <summary>
+    /// Whether the frozen layers' states are kept per token row. On for training, which reads every
+    /// item once per epoch; off (the default) for assignment in a long-running host, where new
+    /// texts would otherwise pile up.
+    /// </summary>
+    public bool KeepsFrozenStates { get; set; }
 
     /// <summary>The width states are projected to (the decoder's d_model).</summary>
     public long Projected => projection.weight!.shape[0];
@@ -122,6 +130,11 @@ public sealed class PretrainedSourceEncoder : NamedModule
 
     private Tensor FrozenStates(Tensor ids, Tensor mask, Tensor wordPieces, Tensor bertMask)
     {
+        if (!KeepsFrozenStates)
+        {
+            using var noGrad = no_grad();
+            return bert.ForwardTo(wordPieces, bertMask, frozenLayers);                                                                 // [batch, n + 1, 384]
+        }
         var lengths = mask.sum(1).data<long>().ToArray();
         var rows = ids.data<long>().ToArray();
         var width = (int)ids.shape[1];

@@ -64,7 +64,8 @@ public static class SemanticIndexing
         if (plan.Baseline is null)
         {
             torch.manual_seed(options.Seed);
-            var sourceEncoder = package is null ? null : new Encoders.PretrainedSourceEncoder(package, tokenizer, t5.Config.DModel, options.EncoderTrainableLayers);
+            var sourceEncoder = package is null ? null
+                : new Encoders.PretrainedSourceEncoder(package, tokenizer, t5.Config.DModel, options.EncoderTrainableLayers) { KeepsFrozenStates = true };
             // Not disposed as a whole: the T5 submodule lives on in the bundle.
             var indexer = new SemanticIndexerModel(t5, tokenizer, options.Positions, options.CodebookSize, options.ReconstructorLayers, sourceEncoder);
             var checkpoint = plan.CheckpointDirectory is null ? null : new IndexerCheckpoint(plan.CheckpointDirectory);

@@ -95,7 +95,7 @@ public sealed class PretrainedEncoderTests
             Assert.Equal(wordPiece.Encode(Titles[i])[1..^1], mapped);
         }
 
-        using var encoder = new PretrainedSourceEncoder(package, tokenizer, dModel: 64, trainableLayers: 1);
+        using var encoder = new PretrainedSourceEncoder(package, tokenizer, dModel: 64, trainableLayers: 1) { KeepsFrozenStates = true };
         var trainable = encoder.TrainableNamedParameters().Select(p => p.Name).ToList();
         Assert.All(trainable, name => Assert.True(name.StartsWith("bert.encoder.layer.5.", StringComparison.Ordinal) || name.StartsWith("projection", StringComparison.Ordinal) || name.StartsWith("norm", StringComparison.Ordinal), name));
         Assert.Contains("bert.encoder.layer.5.attention.self.query.weight", trainable);
@@ -109,6 +109,10 @@ public sealed class PretrainedEncoderTests
         Assert.Equal([rows.Count, ids.shape[1], 64L], batched.shape);
         var again = encoder.Encode(ids, mask);                                                               // from the kept frozen states
         Assert.True(allclose(batched, again, rtol: 0, atol: 1e-6));
+        encoder.KeepsFrozenStates = false;
+        var direct = encoder.Encode(ids, mask);                                                              // as a host assigning new items reads them
+        var real = mask.unsqueeze(2).to_type(ScalarType.Float32);                                            // padding's states differ and are never read
+        Assert.True(allclose(batched.mul(real), direct.mul(real), rtol: 0, atol: 1e-5));
         var (oneIds, oneMask) = Core.Training.TokenBatch.Pad([rows[^1]], CatalogTokenizer.PadId, CPU);
         var alone = encoder.Encode(oneIds, oneMask);                                                         // no padding around it
         Assert.True(allclose(alone[0], batched[^1, ..rows[^1].Length], rtol: 0, atol: 1e-4), "padding in a batch does not change a row's states");
