@@ -102,7 +102,7 @@ public sealed class ItemIdAssigner(ILogger<ItemIdAssigner> logger) : IDisposable
                 loaded = new Loaded(indexer, table, maxTokens, indexer.Bundle.Tokenizer.IdPositionSizes[^1], reserved);
             }
         }
-        catch (Exception e) when (e is InvalidDataException or IOException)
+        catch (Exception e) when (e is InvalidDataException or IOException or Core.Encoders.PretrainedEncoderException)
         {
             logger.LogWarning("Version {Version}: its indexer cannot assign IDs to new items: {Message}", version.Version, e.Message);
         }
