@@ -37,11 +37,12 @@ public static class IndexBenchCommand
         var size = new Option<string>("--size") { Description = $"Model size: {T5Config.PresetNamesText}.", DefaultValueFactory = _ => T5Config.DefaultSizeName };
         var pretrainSteps = new Option<int>("--pretrain-steps") { Description = "Shared denoising pretraining steps.", DefaultValueFactory = _ => 1000 };
         var baseBundle = new Option<DirectoryInfo?>("--base") { Description = "Reuse this pretrained bundle (of the same items) instead of pretraining." };
+        var reuse = new Option<bool>("--reuse") { Description = "Read runs whose bundles a run of the same settings already wrote under --work instead of training them again (seeds add up across invocations)." };
         var seedsOption = new Option<string?>("--seeds") { Description = "Comma-separated ID-learning seeds, each method run once per seed (mean ± sd over them); default: --seed alone." };
         var indexer = new IndexerCoreOptions();
         var command = new Command("bench", "Benchmark LMIndexer against rq-VAE and k-means-tree IDs on real data (AMI, perplexity, collisions, time).")
         {
-            data, corpus, name, work, docs, methods, size, pretrainSteps, baseBundle, seedsOption,
+            data, corpus, name, work, docs, methods, size, pretrainSteps, baseBundle, seedsOption, reuse,
         };
         indexer.AddTo(command);
         common.AddTo(command);
@@ -100,13 +101,22 @@ public static class IndexBenchCommand
                 var runs = new List<(IndexStats Stats, double Seconds)>();
                 foreach (var seed in seeds)
                 {
-                    var run = seeds.Count > 1 ? $"{folder}-seed{seed}" : folder;
-                    var methodClock = Stopwatch.StartNew();
+                    // With --seeds every run is named by its seed, so that runs of other invocations are found again.
+                    var run = result.GetValue(seedsOption) is null ? folder : $"{folder}-seed{seed}";
+                    var runDirectory = Path.Combine(root, run);
                     // The seed drives k-means too (codebook initialisation, the tree's splits), not only training.
                     var plan = new IndexingPlan { Indexer = options with { Seed = seed, KMeans = options.KMeans with { Seed = seed } }, Baseline = method, BaseBundle = basePath, Version = run };
+                    if (result.GetValue(reuse) && RunRecord.Read(runDirectory, plan) is { } earlier)
+                    {
+                        AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"{run}: reusing the bundle in {runDirectory} ({earlier.Seconds:F0} s when trained)");
+                        runs.Add((SemanticIndexing.ReadStats(Path.Combine(runDirectory, SemanticIndexing.StatsFile)), earlier.Seconds));
+                        continue;
+                    }
+                    var methodClock = Stopwatch.StartNew();
                     var outcome = TrainingProgressView.Run(run, IndexCommands.EstimateSteps(catalog.Items.Count, plan), p => SemanticIndexing.Run(catalog, plan, p, cancellation));
-                    SemanticIndexing.Save(outcome, Path.Combine(root, run));
+                    SemanticIndexing.Save(outcome, runDirectory);
                     outcome.Bundle.Dispose();
+                    RunRecord.Write(runDirectory, plan, methodClock.Elapsed.TotalSeconds);
                     runs.Add((outcome.Stats, methodClock.Elapsed.TotalSeconds));
                     AnsiConsole.Write(IndexCommands.StatsTable(outcome.Stats));
                 }
@@ -175,5 +185,29 @@ public static class IndexBenchCommand
             seeds.Add(seed);
         }
         return seeds.Count > 0 ? seeds : throw new CliUsageException("--seeds names no seed.");
+    }
+
+    /// <summary>
+    /// What a finished run was trained with and how long it took, beside its bundle: <c>--reuse</c>
+    /// takes the bundle only when the settings are the same, so a changed flag trains again.
+    /// </summary>
+    private sealed record RunRecord(string Settings, double Seconds)
+    {
+        private const string FileName = "bench-run.json";
+
+        public static void Write(string directory, IndexingPlan plan, double seconds) =>
+            File.WriteAllText(Path.Combine(directory, FileName), System.Text.Json.JsonSerializer.Serialize(new RunRecord(SettingsOf(plan), seconds)));
+
+        public static RunRecord? Read(string directory, IndexingPlan plan)
+        {
+            var path = Path.Combine(directory, FileName);
+            if (!File.Exists(path) || !File.Exists(Path.Combine(directory, SemanticIndexing.StatsFile)))
+                return null;
+            var record = System.Text.Json.JsonSerializer.Deserialize<RunRecord>(File.ReadAllText(path));
+            return record is not null && record.Settings == SettingsOf(plan) ? record : null;
+        }
+
+        private static string SettingsOf(IndexingPlan plan) =>
+            System.Text.Json.JsonSerializer.Serialize(plan.Indexer, Core.Recipes.RecipeFile.Options) + "|" + (plan.Baseline?.Method ?? SemanticIndexing.LMIndexerMethod) + "|" + plan.BaseBundle;
     }
 }
