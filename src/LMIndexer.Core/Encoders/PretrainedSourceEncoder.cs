@@ -15,7 +15,7 @@ namespace LMIndexer.Core.Encoders;
 /// decoder cross-attends to. Only the top <see cref="TrainableLayers"/> layers, the projection and
 /// its norm train; the states below them never change, so in training each item's are computed
 /// once and kept (<see cref="KeepsFrozenStates"/>: an epoch then costs the decoder and the top
-/// layers only).
+/// layers only; docs/decisions/007-pretrained-encoder.md).
 /// </summary>
 public sealed class PretrainedSourceEncoder : NamedModule
 {
