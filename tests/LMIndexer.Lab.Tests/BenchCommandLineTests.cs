@@ -157,6 +157,7 @@ public sealed class BenchCommandLineTests
             .ToDictionary(r => (r.GetProperty("system").GetString(), r.GetProperty("metric").GetString()), r => r.GetProperty("value").GetDouble());
         Assert.True(rows[("bm25", "mrr@10")] >= 0.75, $"BM25 ranks the document with the query's topic and case number first: MRR@10 {rows[("bm25", "mrr@10")]}");
         Assert.InRange(rows[("rqvae", "recall@10")], 0, 1);
+        Assert.True(rows.ContainsKey(("dense-minilm-minus-bm25", "ndcg@10")), "a paired difference against BM25 is recorded");
         Assert.True(rows[("dense-minilm", "recall@10")] >= 0.5, $"the pretrained encoder finds the query's topic among 24 documents: recall@10 {rows[("dense-minilm", "recall@10")]}");
         Assert.True(File.Exists(Path.Combine(temp.Path, "bench", "retrieval", "rqvae", "trie.bin")));
         var missingIndex = BenchProcess.Run(temp.Path, Quick, "retrieval", "bench", "--corpus", "corpus", "--index-dir", "bench", "--systems", "lmindexer");

@@ -1,3 +1,4 @@
+using LMIndexer.Research.Protocol;
 using TorchSharp;
 using LMIndexer.Core.Retrieval;
 using LMIndexer.Core.Encoders;
@@ -127,6 +128,7 @@ public static class QueryBenchCommand
         void Report(ParseResult result, QueryCorpus corpus, string[] chosen, Dictionary<string, RankingBenchResult> results, GenerativePlan plan, double wall)
         {
             var (rows, table, ratios) = RankingBenchReport.Build(chosen, results, "queries", ["recall@10", "ndcg@10"]);
+            ratios += PairedAgainstBm25(results, rows);
             var commandLine = "lmindexer-bench " + string.Join(" ", result.Tokens.Select(t => t.Value));
             var testQueries = results.Values.First().Test.Examples;
             BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, wall, rows,
@@ -138,6 +140,27 @@ public static class QueryBenchCommand
         }
 
         return command;
+    }
+
+    /// <summary>
+    /// Each system's NDCG@10 minus BM25's on the same test queries, with a 95 % paired bootstrap
+    /// interval over the queries (rows <c>SYSTEM-minus-bm25</c>); systems ranked on other queries are left out.
+    /// </summary>
+    private static string PairedAgainstBm25(IReadOnlyDictionary<string, RankingBenchResult> results, List<BenchmarkRow> rows)
+    {
+        const string metric = "ndcg@10";
+        if (!results.TryGetValue("bm25", out var bm25) || !bm25.Test.PerExample.TryGetValue(metric, out var baseline))
+            return "";
+        var lines = new StringBuilder();
+        foreach (var (system, result) in results.Where(r => r.Key != "bm25"))
+        {
+            if (!result.Test.PerExample.TryGetValue(metric, out var values) || values.Length != baseline.Length)
+                continue;
+            var interval = PairedBootstrap.Difference(values, baseline);
+            rows.Add(BenchmarkRow.Difference(system, "bm25", metric, interval));
+            lines.AppendLine(CultureInfo.InvariantCulture, $"- {system} − bm25, NDCG@10 over the same {values.Length:N0} test queries: {interval.Difference:+0.0000;-0.0000} (95 % paired bootstrap {interval.Low:+0.0000;-0.0000} … {interval.High:+0.0000;-0.0000}).");
+        }
+        return lines.Length == 0 ? "" : "\n\n" + lines.ToString().TrimEnd();
     }
 
     private static string IndexName(string system) => system == "random" ? "lmindexer" : system;
