@@ -14,7 +14,7 @@ namespace LMIndexer.Grains;
 public static class LMIndexerSiloExtensions
 {
     /// <summary>
-    /// Options (<c>Inference</c>, <c>Recommendations</c>, <c>Backfill</c>, <c>Versions</c>), the per-silo inference engines, GPU
+    /// Options (<c>Inference</c>, <c>Recommendations</c>, <c>Backfill</c>, <c>Versions</c>, <c>Search</c>), the per-silo inference engines, GPU
     /// placement and silo metadata (the role comes from <c>Orleans:Metadata:role</c>, or
     /// <paramref name="metadata"/> when given).
     /// </summary>
@@ -28,7 +28,10 @@ public static class LMIndexerSiloExtensions
         services.AddValidatedOptions<BackfillOptions, BackfillOptionsValidator>(configuration, BackfillOptions.Section);
         services.AddValidatedOptions<IndexVersionOptions, IndexVersionOptionsValidator>(configuration, IndexVersionOptions.Section);
         services.AddValidatedOptions<Storage.StateWriteOptions, Storage.StateWriteOptionsValidator>(configuration, Storage.StateWriteOptions.Section);
+        services.AddValidatedOptions<Search.SearchOptions, Search.SearchOptionsValidator>(configuration, Search.SearchOptions.Section);
         services.AddSingleton<Storage.StateWriter>();
+        services.AddSingleton<Search.ItemTextEmbedder>();
+        services.AddSingleton<Search.CatalogSearch>();
         services.AddOptions<GpuPlacementOptions>().Configure<IOptions<InferenceOptions>>((placement, inference) => placement.FallbackToAnySilo = inference.Value.FallbackToAnySilo);
         services.AddSingleton<InferenceEngineRegistry>();
         services.AddSingleton<Items.ItemIdAssigner>();

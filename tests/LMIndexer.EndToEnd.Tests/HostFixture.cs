@@ -101,5 +101,15 @@ public sealed class RateLimitedHostFixture : HostFixture
     };
 }
 
+/// <summary>The same host with the search version's generative ranking weighed into search (by default it is not).</summary>
+public class GenerativeSearchHostFixture : HostFixture
+{
+    protected override IReadOnlyDictionary<string, string?> Overrides => new Dictionary<string, string?>
+    {
+        ["Search:GenerativeWeight"] = "1",
+        ["Search:GenerativeTimeoutMilliseconds"] = "30000",
+    };
+}
+
 [CollectionDefinition(nameof(HostCollection))]
 public sealed class HostCollection : ICollectionFixture<HostFixture>;

@@ -40,6 +40,8 @@ public sealed class ClusterFixture : IAsyncLifetime
                 ["Inference:MaxWaitMilliseconds"] = "2",
                 ["Recommendations:HistoryLength"] = "6",
                 ["Backfill:ReminderPeriod"] = "00:00:02",
+                // BM25 alone: the packaged encoder's dense search is tested on the real host.
+                ["Search:Encoder"] = "none",
             };
             foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
                 values[key] = value;

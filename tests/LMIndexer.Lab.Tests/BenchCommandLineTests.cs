@@ -149,7 +149,7 @@ public sealed class BenchCommandLineTests
             "--pretrain-steps", "5", "--codebook-size", "4", "--work", "bench", "--results", "report", "--name", "index-docs", "--threads", "2");
         Assert.True(indexBench.ExitCode == 0, indexBench.Error);
         Assert.Contains("no AMI", File.ReadAllText(Path.Combine(temp.Path, "report", "experiments.md")), StringComparison.Ordinal);
-        var retrievalBench = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "retrieval", "bench", "--corpus", "corpus", "--index-dir", "bench", "--systems", "bm25,rqvae,dense-minilm",
+        var retrievalBench = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "retrieval", "bench", "--corpus", "corpus", "--index-dir", "bench", "--systems", "bm25,rqvae,dense-minilm,hybrid",
             "--steps", "10", "--eval-every", "10", "--results", "report", "--name", "retrieval-docs", "--threads", "2");
         Assert.True(retrievalBench.ExitCode == 0, retrievalBench.Error);
         using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "report", "results", "retrieval-docs.json")));
@@ -159,6 +159,10 @@ public sealed class BenchCommandLineTests
         Assert.InRange(rows[("rqvae", "recall@10")], 0, 1);
         Assert.True(rows.ContainsKey(("dense-minilm-minus-bm25", "ndcg@10")), "a paired difference against BM25 is recorded");
         Assert.True(rows[("dense-minilm", "recall@10")] >= 0.5, $"the pretrained encoder finds the query's topic among 24 documents: recall@10 {rows[("dense-minilm", "recall@10")]}");
+        // The hybrid's encoder and weight come from validation queries: every point of its grid is recorded.
+        Assert.Equal(16, rows.Keys.Count(k => k.Item1 == "hybrid" && k.Item2!.StartsWith("validation_ndcg@10_", StringComparison.Ordinal)));
+        Assert.True(rows[("hybrid", "validation_ndcg@10_minilm_w0")] >= 0, "weight 0 is BM25 alone");
+        Assert.True(rows[("hybrid", "mrr@10")] >= 0.5, $"the fusion keeps BM25's first places: MRR@10 {rows[("hybrid", "mrr@10")]}");
         Assert.True(File.Exists(Path.Combine(temp.Path, "bench", "retrieval", "rqvae", "trie.bin")));
         var missingIndex = BenchProcess.Run(temp.Path, Quick, "retrieval", "bench", "--corpus", "corpus", "--index-dir", "bench", "--systems", "lmindexer");
         Assert.Equal(2, missingIndex.ExitCode);

@@ -18,10 +18,13 @@ public sealed class ItemGrain([PersistentState("item", StorageNames.Default)] IP
         ArgumentNullException.ThrowIfNull(record);
         if (record.ItemId != this.GetPrimaryKeyString())
             throw new ArgumentException($"Record '{record.ItemId}' sent to item grain '{this.GetPrimaryKeyString()}'.", nameof(record));
-        if (state.State.Record == record)
-            return;
-        state.State.Record = record;
-        await writer.WriteAsync(state);
+        if (state.State.Record != record)
+        {
+            state.State.Record = record;
+            await writer.WriteAsync(state);
+        }
+        // Also for an unchanged record: a retry after a failed search update must reach the index (it skips unchanged texts).
+        await GrainFactory.GetGrain<ICatalogSearchGrain>(Search.CatalogSearchShards.Of(record.ItemId)).UpsertAsync([record]);
     }
 
     public Task<ItemRecord?> GetAsync() => Task.FromResult(state.State.Record);

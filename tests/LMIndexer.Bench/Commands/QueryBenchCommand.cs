@@ -11,7 +11,6 @@ using LMIndexer.Core.Checkpoints;
 using LMIndexer.Core.Data;
 using LMIndexer.Core.Downstream;
 using LMIndexer.Research.Recommendation;
-using LMIndexer.Research.Search;
 using LMIndexer.Core.Evaluation;
 using LMIndexer.Core.Generation;
 using LMIndexer.Core.Indexing;
@@ -31,12 +30,15 @@ namespace LMIndexer.Bench.Commands;
 /// </summary>
 public static class QueryBenchCommand
 {
-    private static readonly string[] KnownSystems = ["bm25", "lmindexer", "rqvae", "random", .. PretrainedEncoderPackage.All.Select(p => DensePrefix + p.Name)];
+    private static readonly string[] KnownSystems = ["bm25", "lmindexer", "rqvae", "random", .. PretrainedEncoderPackage.All.Select(p => DensePrefix + p.Name), Hybrid];
+
+    // BM25 and a dense encoder fused by reciprocal rank, the encoder and weight chosen on validation: what /api/search serves.
+    private const string Hybrid = "hybrid";
 
     // Dense retrieval (the paper's dual-encoder baseline) with a packaged encoder used as it is.
     private const string DensePrefix = "dense-";
 
-    private static bool NeedsNoModel(string system) => system == "bm25" || system.StartsWith(DensePrefix, StringComparison.Ordinal);
+    private static bool NeedsNoModel(string system) => system is "bm25" or Hybrid || system.StartsWith(DensePrefix, StringComparison.Ordinal);
 
     /// <param name="task">search or retrieval.</param>
     /// <param name="data">The task's data option (items file or corpus directory).</param>
@@ -85,22 +87,19 @@ public static class QueryBenchCommand
             plan.Source.Validate();
             var outRoot = result.GetValue(outDir)?.FullName ?? Path.Combine(root, task);
             var results = new Dictionary<string, RankingBenchResult>();
+            var validationRows = new List<BenchmarkRow>();
+            using var textRankers = new TextQueryRankers(corpus,
+                SemanticIdTable.Load(Path.Combine(root, lexicalIndex, SemanticIdTable.FileName)),
+                CatalogTokenizer.Load(Path.Combine(root, lexicalIndex, ModelBundle.TokenizerFile)), plan.Source.MaxSourceTokens);
             foreach (var system in chosen)
             {
                 cancellation.ThrowIfCancellationRequested();
-                if (system == "bm25")
+                if (NeedsNoModel(system))
                 {
-                    results[system] = new(Lexical(corpus, Path.Combine(root, lexicalIndex), plan, evaluation), 0, "k1 1.2, b 0.75 over the tokenizer's tokens");
-                    AnsiConsole.Write(RecCommands.MetricsTable("bm25 test", results[system].Test));
-                    continue;
-                }
-                if (system.StartsWith(DensePrefix, StringComparison.Ordinal))
-                {
-                    var package = PretrainedEncoderPackage.Named(system[DensePrefix.Length..]);
-                    var denseClock = Stopwatch.StartNew();
-                    var dense = Dense(corpus, Path.Combine(root, lexicalIndex), plan, evaluation, package, cancellation);
-                    results[system] = new(dense, denseClock.Elapsed.TotalSeconds, $"{package.Name} sentence vectors as they are, exact inner-product top-k");
-                    AnsiConsole.Write(RecCommands.MetricsTable($"{system} test", dense));
+                    var textClock = Stopwatch.StartNew();
+                    var (textTest, note) = TextSystem(system, textRankers, evaluation, validationRows, cancellation);
+                    results[system] = new(textTest, textClock.Elapsed.TotalSeconds, note);
+                    AnsiConsole.Write(RecCommands.MetricsTable($"{system} test", textTest));
                     continue;
                 }
                 var systemPlan = plan with
@@ -121,19 +120,20 @@ public static class QueryBenchCommand
                 results[system] = new(test, trainSeconds, $"best step {outcome.Report.BestStep}; {outcome.Data.Train.Count:N0} training rows", outcome.Report.Validations);
                 AnsiConsole.Write(RecCommands.MetricsTable($"{system} test", test));
             }
-            Report(result, corpus, chosen, results, plan, clock.Elapsed.TotalSeconds);
+            Report(result, corpus, chosen, results, validationRows, plan, clock.Elapsed.TotalSeconds);
             return Task.FromResult(0);
         }));
 
-        void Report(ParseResult result, QueryCorpus corpus, string[] chosen, Dictionary<string, RankingBenchResult> results, GenerativePlan plan, double wall)
+        void Report(ParseResult result, QueryCorpus corpus, string[] chosen, Dictionary<string, RankingBenchResult> results, List<BenchmarkRow> validationRows, GenerativePlan plan, double wall)
         {
             var (rows, table, ratios) = RankingBenchReport.Build(chosen, results, "queries", ["recall@10", "ndcg@10"]);
+            rows.AddRange(validationRows);
             ratios += PairedAgainstBm25(results, rows);
             var commandLine = "lmindexer-bench " + string.Join(" ", result.Tokens.Select(t => t.Value));
             var testQueries = results.Values.First().Test.Examples;
             BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, wall, rows,
                 string.Create(CultureInfo.InvariantCulture,
-                    $"Generative {task} on `{corpus.Dataset}` ({corpus.Items:N0} items, {testQueries:N0} test queries; {corpus.Description}), full ranking with 20 trie-constrained beams. Every seq2seq system fine-tunes its index bundle's network for {plan.FineTune.Steps} steps × {plan.FineTune.BatchSize} (lr {plan.FineTune.Optimizer.LearningRate:G3}, linear decay, best of validations every {plan.FineTune.EvalEvery} steps), queries ≤ {plan.Source.MaxSourceTokens} tokens; `random` = random codes of the LMIndexer table's shape; `bm25` ranks the same items for the same test queries; `dense-*` embeds items and queries with a packaged sentence encoder, untuned, and ranks by inner product."),
+                    $"Generative {task} on `{corpus.Dataset}` ({corpus.Items:N0} items, {testQueries:N0} test queries; {corpus.Description}), full ranking with 20 trie-constrained beams. Every seq2seq system fine-tunes its index bundle's network for {plan.FineTune.Steps} steps × {plan.FineTune.BatchSize} (lr {plan.FineTune.Optimizer.LearningRate:G3}, linear decay, best of validations every {plan.FineTune.EvalEvery} steps), queries ≤ {plan.Source.MaxSourceTokens} tokens; `random` = random codes of the LMIndexer table's shape; `bm25` is word BM25 over the same items and test queries; `dense-*` embeds items and queries with a packaged sentence encoder, untuned, and ranks by inner product; `hybrid` fuses BM25 and one dense ranking by reciprocal rank, encoder and weight chosen on the validation queries (see its note)."),
                 table,
                 ratios.TrimEnd());
             AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"benchmark written to {result.GetValue(docs)!.FullName} in {wall / 60:F1} min");
@@ -182,37 +182,34 @@ public static class QueryBenchCommand
             (index, plan, progress, cancellation) => QueryTraining.Retrieval(corpus, index, plan, documentQueries: true, progress, cancellation));
     }
 
-    /// <summary>The items' and the test queries' sentence vectors from a packaged encoder, ranked by inner product.</summary>
-    private static EvaluationResult Dense(QueryCorpus corpus, string indexBundle, GenerativePlan plan, EvaluationOptions evaluation, PretrainedEncoderPackage package, CancellationToken cancellationToken)
+    /// <summary>A system that ranks from text alone, scored on the test queries; the hybrid's choice is made on validation first.</summary>
+    /// <param name="validationRows">Receives the hybrid's validation grid (<c>validation_ndcg@10_ENCODER_wWEIGHT</c>), so that a default chosen across data sets can be recomputed from the results.</param>
+    private static (EvaluationResult Test, string Note) TextSystem(string system, TextQueryRankers rankers, EvaluationOptions evaluation, List<BenchmarkRow> validationRows, CancellationToken cancellationToken)
     {
-        var table = SemanticIdTable.Load(Path.Combine(indexBundle, SemanticIdTable.FileName));
-        var tokenizer = CatalogTokenizer.Load(Path.Combine(indexBundle, ModelBundle.TokenizerFile));
-        var test = QueryTask.Build(corpus.Split, table, tokenizer, plan.Source.MaxSourceTokens).Test;
-        // The test examples group queries by their tokens: find each group's text again.
-        string Key(IEnumerable<int> tokens) => string.Join(',', tokens);
-        var texts = corpus.Split.Test
-            .GroupBy(p => Key(tokenizer.EncodeWithEos(p.Query, plan.Source.MaxSourceTokens)), StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => g.First().Query, StringComparer.Ordinal);
-        using var encoder = new OnnxSentenceEncoder(package, torch.get_num_threads());
-        var items = ProgressBar.Run($"dense-{package.Name} items", table.Count,
-            progress => encoder.Embed([.. table.ItemIds.Select(id => corpus.Texts[id])], progress: progress, cancellationToken: cancellationToken));
-        var queries = encoder.Embed([.. test.Select(e => package.QueryPrefix + texts[Key(e.Source)])], cancellationToken: cancellationToken);
-        using var index = new ExactVectorIndex(items);
-        var top = index.Search(queries, evaluation.Cutoffs.Max());
-        var position = new Dictionary<GenerativeExample, int>(ReferenceEqualityComparer.Instance);
-        for (var i = 0; i < test.Count; i++)
-            position[test[i]] = i;
-        return GenerativeEvaluator.EvaluateRanking(test, example => top[position[example]], evaluation);
-    }
-
-    private static EvaluationResult Lexical(QueryCorpus corpus, string indexBundle, GenerativePlan plan, EvaluationOptions evaluation)
-    {
-        var table = SemanticIdTable.Load(Path.Combine(indexBundle, SemanticIdTable.FileName));
-        var tokenizer = CatalogTokenizer.Load(Path.Combine(indexBundle, ModelBundle.TokenizerFile));
-        var test = QueryTask.Build(corpus.Split, table, tokenizer, plan.Source.MaxSourceTokens).Test;
-        var ranker = new Bm25Ranker([.. table.ItemIds.Select(id => tokenizer.Encode(corpus.Texts[id]))]);
-        var top = evaluation.Cutoffs.Max();
-        return GenerativeEvaluator.EvaluateRanking(test, example => ranker.Rank(example.Source, top), evaluation);
+        if (system == "bm25")
+            return (TextQueryRankers.Evaluate(rankers.Test, rankers.Bm25(rankers.Test), evaluation), "word BM25 (k1 1.2, b 0.75), the served search's lexical ranker");
+        if (system.StartsWith(DensePrefix, StringComparison.Ordinal))
+        {
+            var package = PretrainedEncoderPackage.Named(system[DensePrefix.Length..]);
+            return (TextQueryRankers.Evaluate(rankers.Test, rankers.Dense(package, rankers.Test, cancellationToken), evaluation),
+                $"{package.Name} sentence vectors as they are, exact inner-product top-k");
+        }
+        const string metric = "ndcg@10";
+        var validationBm25 = rankers.Bm25(rankers.Validation);
+        var tried = new List<(PretrainedEncoderPackage Package, double Weight, double Score)>();
+        foreach (var package in PretrainedEncoderPackage.All)
+        {
+            var validationDense = rankers.Dense(package, rankers.Validation, cancellationToken);
+            foreach (var weight in TextQueryRankers.DenseWeights)
+                tried.Add((package, weight, TextQueryRankers.Evaluate(rankers.Validation, TextQueryRankers.Fuse(validationBm25, validationDense, weight), evaluation).Metrics[metric]));
+        }
+        validationRows.AddRange(tried.Select(t => new BenchmarkRow(Hybrid, string.Create(CultureInfo.InvariantCulture, $"validation_{metric}_{t.Package.Name}_w{t.Weight:G3}"), t.Score)));
+        // Ties go to the earlier entry: the smaller encoder, then the smaller dense weight.
+        var best = tried.Aggregate((a, b) => b.Score > a.Score ? b : a);
+        var test = TextQueryRankers.Fuse(rankers.Bm25(rankers.Test), rankers.Dense(best.Package, rankers.Test, cancellationToken), best.Weight);
+        var grid = string.Join("; ", tried.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Package.Name} w {t.Weight:G3}: {t.Score:F4}")));
+        return (TextQueryRankers.Evaluate(rankers.Test, test, evaluation),
+            string.Create(CultureInfo.InvariantCulture, $"RRF (k {RankFusion.DefaultK}) of word BM25 (weight 1) and {best.Package.Name} (weight {best.Weight:G3}), chosen on {rankers.Validation.Count:N0} validation queries by {metric} ({grid})"));
     }
 }
 

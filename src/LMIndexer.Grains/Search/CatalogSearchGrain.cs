@@ -1,0 +1,111 @@
+using LMIndexer.Abstractions;
+using LMIndexer.Core.Retrieval;
+using LMIndexer.Core.Text;
+using LMIndexer.Grains.Items;
+using Microsoft.Extensions.Logging;
+
+namespace LMIndexer.Grains.Search;
+
+/// <summary>Persistent state of <see cref="CatalogSearchGrain"/>: the ids it indexes (their texts live in the item grains).</summary>
+[GenerateSerializer]
+public sealed class CatalogSearchState
+{
+    [Id(0)] public HashSet<string> ItemIds { get; set; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>
+/// One shard of the catalog's search index. The index itself is in memory, rebuilt from the item
+/// grains on activation; only the id list is stored, so an update of a known item costs no write.
+/// Item vectors are embedded in batches: on a short timer, and before any dense search, so an item
+/// is rankable from the first request after its upsert.
+/// </summary>
+[KeepAlive]
+public sealed class CatalogSearchGrain(
+    [PersistentState("catalog-search", StorageNames.Default)] IPersistentState<CatalogSearchState> state,
+    Storage.StateWriter writer,
+    ItemTextEmbedder embedder,
+    ILogger<CatalogSearchGrain> logger) : Grain, ICatalogSearchGrain
+{
+    private static readonly TimeSpan EmbedInterval = TimeSpan.FromMilliseconds(250);
+    private const int LoadBatch = 256;
+
+    private readonly Bm25Index<string> lexical = new();
+    private readonly Dictionary<string, string> texts = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, float[]> vectors = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> pending = new(StringComparer.Ordinal);   // id → text awaiting its vector
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var ids = state.State.ItemIds.ToList();
+        foreach (var chunk in ids.Chunk(LoadBatch))
+        {
+            var records = await Task.WhenAll(chunk.Select(id => GrainFactory.GetGrain<IItemGrain>(id).GetAsync()));
+            Index([.. records.OfType<ItemRecord>()]);
+        }
+        if (embedder.Enabled)
+        {
+            EmbedPending();
+            this.RegisterGrainTimer(() => { EmbedPending(); return Task.CompletedTask; }, new GrainTimerCreationOptions(EmbedInterval, EmbedInterval) { Interleave = false });
+        }
+        if (ids.Count > 0)
+            logger.LogInformation("Search shard {Shard} indexed {Items} items", this.GetPrimaryKeyLong(), texts.Count);
+        await base.OnActivateAsync(cancellationToken);
+    }
+
+    public async Task UpsertAsync(IReadOnlyList<ItemRecord> records)
+    {
+        ArgumentNullException.ThrowIfNull(records);
+        var shard = this.GetPrimaryKeyLong();
+        if (records.FirstOrDefault(r => CatalogSearchShards.Of(r.ItemId) != shard) is { } stray)
+            throw new ArgumentException($"Item '{stray.ItemId}' belongs to search shard {CatalogSearchShards.Of(stray.ItemId)}, not {shard}.", nameof(records));
+        Index(records);
+        var before = state.State.ItemIds.Count;
+        state.State.ItemIds.UnionWith(records.Select(r => r.ItemId));
+        if (state.State.ItemIds.Count != before)
+            await writer.WriteAsync(state);
+    }
+
+    public Task<CatalogSearchHits> SearchAsync(CatalogQuery query)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var lexicalHits = query.Terms.Count == 0 ? [] : lexical.Search(query.Terms, query.Candidates);
+        IReadOnlyList<(string Key, double Score)> denseHits = [];
+        if (query.Vector is not null && embedder.Enabled)
+        {
+            EmbedPending();
+            if (vectors.Count > 0)
+                denseHits = VectorTopK.Search(query.Vector, vectors, query.Candidates);
+        }
+        return Task.FromResult(new CatalogSearchHits(
+            [.. lexicalHits.Select(h => new ScoredItem(h.Key, h.Score))],
+            [.. denseHits.Select(h => new ScoredItem(h.Key, h.Score))]));
+    }
+
+    public Task<int> CountAsync() => Task.FromResult(texts.Count);
+
+    private void Index(IReadOnlyList<ItemRecord> records)
+    {
+        foreach (var record in records)
+        {
+            var text = ItemTextBuilder.Build(record.ToCatalogItem());
+            if (texts.TryGetValue(record.ItemId, out var known) && known == text)
+                continue;   // the same text again (a restart's catalog load): nothing to redo
+            texts[record.ItemId] = text;
+            lexical.Upsert(record.ItemId, SearchTextAnalyzer.Terms(text));
+            if (embedder.Enabled)
+                pending[record.ItemId] = text;
+        }
+    }
+
+    // Synchronous on purpose: no other call of this grain runs in between, so searches never see half a batch.
+    private void EmbedPending()
+    {
+        if (pending.Count == 0)
+            return;
+        var batch = pending.ToList();
+        var embedded = embedder.EmbedItems([.. batch.Select(p => p.Value)]);
+        for (var i = 0; i < batch.Count; i++)
+            vectors[batch[i].Key] = embedded[i];
+        pending.Clear();
+    }
+}

@@ -1,0 +1,52 @@
+using LMIndexer.Core.Encoders;
+using Microsoft.Extensions.Options;
+
+namespace LMIndexer.Grains.Search;
+
+/// <summary>How <c>/api/search</c> ranks (section <c>Search</c>).</summary>
+public sealed class SearchOptions
+{
+    public const string Section = "Search";
+
+    /// <summary>The packaged sentence encoder of dense ranking (<c>minilm</c>, <c>arctic-xs</c>), or <c>none</c> for BM25 alone.</summary>
+    public string Encoder { get; set; } = "arctic-xs";
+
+    /// <summary>BM25's weight in the reciprocal-rank fusion.</summary>
+    public double LexicalWeight { get; set; } = 1;
+
+    /// <summary>Dense ranking's weight in the fusion.</summary>
+    public double DenseWeight { get; set; } = 1;
+
+    /// <summary>The active search version's generative ranking's weight in the fusion (0: not asked).</summary>
+    public double GenerativeWeight { get; set; }
+
+    /// <summary>How long the generative model may take before the answer goes out without it, marked degraded.</summary>
+    public int GenerativeTimeoutMilliseconds { get; set; } = 300;
+
+    /// <summary>Candidates each ranker gives the fusion.</summary>
+    public int Candidates { get; set; } = 100;
+
+    public bool HasEncoder => !string.Equals(Encoder, "none", StringComparison.OrdinalIgnoreCase);
+}
+
+/// <summary>Rejects search settings that cannot work, at start-up.</summary>
+public sealed class SearchOptionsValidator : IValidateOptions<SearchOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SearchOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var errors = new List<string>();
+        if (options.HasEncoder && !PretrainedEncoderPackage.All.Any(p => p.Name == options.Encoder))
+            errors.Add($"Search:Encoder must be none or one of {string.Join(", ", PretrainedEncoderPackage.All.Select(p => p.Name))} (got '{options.Encoder}').");
+        foreach (var (weight, label) in new[] { (options.LexicalWeight, "LexicalWeight"), (options.DenseWeight, "DenseWeight"), (options.GenerativeWeight, "GenerativeWeight") })
+        {
+            if (weight < 0 || !double.IsFinite(weight))
+                errors.Add($"Search:{label} must be a finite number ≥ 0 (got {weight}).");
+        }
+        if (options.GenerativeTimeoutMilliseconds is < 1 or > 60_000)
+            errors.Add($"Search:GenerativeTimeoutMilliseconds must be 1-60000 (got {options.GenerativeTimeoutMilliseconds}).");
+        if (options.Candidates is < 1 or > 1000)
+            errors.Add($"Search:Candidates must be 1-1000 (got {options.Candidates}).");
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

@@ -1,0 +1,99 @@
+using System.Globalization;
+using LMIndexer.Cli.Console;
+using LMIndexer.Core.Downstream;
+using LMIndexer.Core.Encoders;
+using LMIndexer.Core.Evaluation;
+using LMIndexer.Core.Indexing;
+using LMIndexer.Core.Retrieval;
+using LMIndexer.Core.Text;
+using TorchSharp;
+
+namespace LMIndexer.Bench.Commands;
+
+/// <summary>
+/// The query benchmarks' systems that rank from text without fine-tuning: word BM25 (what
+/// <c>/api/search</c> serves with no model), a packaged sentence encoder used as it is, and their
+/// reciprocal-rank fusion with weights chosen on the validation queries. Examples are the same
+/// grouped queries the seq2seq systems are scored on.
+/// </summary>
+public sealed class TextQueryRankers : IDisposable
+{
+    // Candidates each ranker gives the fusion: far beyond the cut-offs scored, as the served search does.
+    public const int Candidates = 100;
+
+    /// <summary>Dense weights (BM25's is 1) tried on validation; 0 is BM25 alone, ∞ (<see cref="double.PositiveInfinity"/>) dense alone.</summary>
+    public static readonly double[] DenseWeights = [0, 0.1, 0.25, 0.5, 1, 2, 4, double.PositiveInfinity];
+
+    private readonly QueryCorpus corpus;
+    private readonly SemanticIdTable table;
+    private readonly Bm25Index<string> lexical = new();
+    private readonly Dictionary<string, int> itemIndex = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (OnnxSentenceEncoder Encoder, ExactVectorIndex Items)> dense = [];
+
+    public TextQueryRankers(QueryCorpus corpus, SemanticIdTable table, CatalogTokenizer tokenizer, int maxSourceTokens)
+    {
+        this.corpus = corpus;
+        this.table = table;
+        var data = QueryTask.Build(corpus.Split, table, tokenizer, maxSourceTokens);
+        // The examples group queries by their tokens: find each group's text again.
+        string Key(IEnumerable<int> tokens) => string.Join(',', tokens);
+        var texts = corpus.Split.Validation.Concat(corpus.Split.Test)
+            .GroupBy(p => Key(tokenizer.EncodeWithEos(p.Query, maxSourceTokens)), StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.First().Query, StringComparer.Ordinal);
+        Validation = [.. data.Validation.Select(e => (e, texts[Key(e.Source)]))];
+        Test = [.. data.Test.Select(e => (e, texts[Key(e.Source)]))];
+        for (var i = 0; i < table.Count; i++)
+        {
+            itemIndex[table.ItemIds[i]] = i;
+            lexical.Upsert(table.ItemIds[i], SearchTextAnalyzer.Terms(corpus.Texts[table.ItemIds[i]]));
+        }
+    }
+
+    public IReadOnlyList<(GenerativeExample Example, string Text)> Validation { get; }
+
+    public IReadOnlyList<(GenerativeExample Example, string Text)> Test { get; }
+
+    /// <summary>Word BM25, k1 1.2, b 0.75. // item indices, best first</summary>
+    public int[][] Bm25(IReadOnlyList<(GenerativeExample Example, string Text)> queries) =>
+        [.. queries.Select(q => lexical.Search(SearchTextAnalyzer.Terms(q.Text), Candidates).Select(h => itemIndex[h.Key]).ToArray())];
+
+    /// <summary>Inner-product top-k of the package's sentence vectors, queries with its query prefix. // item indices, best first</summary>
+    public int[][] Dense(PretrainedEncoderPackage package, IReadOnlyList<(GenerativeExample Example, string Text)> queries, CancellationToken cancellationToken)
+    {
+        if (!dense.TryGetValue(package.Name, out var model))
+        {
+            var encoder = new OnnxSentenceEncoder(package, torch.get_num_threads());
+            var vectors = ProgressBar.Run($"dense-{package.Name} items", table.Count,
+                progress => encoder.Embed([.. table.ItemIds.Select(id => corpus.Texts[id])], progress: progress, cancellationToken: cancellationToken));
+            dense[package.Name] = model = (encoder, new ExactVectorIndex(vectors));
+        }
+        var embedded = model.Encoder.Embed([.. queries.Select(q => package.QueryPrefix + q.Text)], cancellationToken: cancellationToken);
+        return model.Items.Search(embedded, Candidates);
+    }
+
+    /// <summary>Reciprocal-rank fusion of two rankings per query (weights: BM25 1, dense <paramref name="denseWeight"/>). // item indices</summary>
+    public static int[][] Fuse(int[][] bm25, int[][] denseRanking, double denseWeight) =>
+        [.. bm25.Select((lexicalRanking, q) => double.IsPositiveInfinity(denseWeight) ? denseRanking[q]
+            : RankFusion.Reciprocal(
+                [new([.. lexicalRanking.Select(i => i.ToString(CultureInfo.InvariantCulture))], 1),
+                 new([.. denseRanking[q].Select(i => i.ToString(CultureInfo.InvariantCulture))], denseWeight)], Candidates)
+                .Select(f => int.Parse(f.Key, CultureInfo.InvariantCulture)).ToArray())];
+
+    /// <summary>Scores rankings given per query, in the order of <paramref name="queries"/>.</summary>
+    public static EvaluationResult Evaluate(IReadOnlyList<(GenerativeExample Example, string Text)> queries, int[][] rankings, EvaluationOptions options)
+    {
+        var position = new Dictionary<GenerativeExample, int>(ReferenceEqualityComparer.Instance);
+        for (var i = 0; i < queries.Count; i++)
+            position[queries[i].Example] = i;
+        return GenerativeEvaluator.EvaluateRanking([.. queries.Select(q => q.Example)], example => rankings[position[example]], options);
+    }
+
+    public void Dispose()
+    {
+        foreach (var (encoder, items) in dense.Values)
+        {
+            encoder.Dispose();
+            items.Dispose();
+        }
+    }
+}
