@@ -30,7 +30,7 @@ root.Subcommands.Add(BackfillBenchCommand.Create());
 root.Subcommands.Add(StorageBenchCommand.Create());
 root.Subcommands.Add(LoadCommand.Create());
 
-var micro = new Command("micro", "BenchmarkDotNet micro-benchmarks and probes: beam, training, dropout, latency BUNDLE DATA, indexer-breakdown BUNDLE [fp32|bf16], breakdown.")
+var micro = new Command("micro", "BenchmarkDotNet micro-benchmarks and probes: beam, training, dropout, latency BUNDLE DATA, indexer-breakdown BUNDLE [fp32|bf16], indexer-probe BUNDLE DATA, breakdown.")
 {
     new Argument<string[]>("args") { Arity = ArgumentArity.ZeroOrMore },
 };

@@ -73,6 +73,11 @@ public sealed class RecommendationLoad
     public static (string Kind, HttpRequestMessage Request) RecommendationRequest(string user, int count = 10) =>
         (Recommend, new HttpRequestMessage(HttpMethod.Get, $"/api/users/{Uri.EscapeDataString(user)}/recommendations?count={count}"));
 
+    public const string Search = "search";
+
+    public static (string Kind, HttpRequestMessage Request) SearchRequest(string query, int count = 10) =>
+        (Search, new HttpRequestMessage(HttpMethod.Get, $"/api/search?q={Uri.EscapeDataString(query)}&count={count}"));
+
     public static (string Kind, HttpRequestMessage Request) EventRequest(string user, string item, string eventId) =>
         (Event, new HttpRequestMessage(HttpMethod.Post, "/api/events")
         {

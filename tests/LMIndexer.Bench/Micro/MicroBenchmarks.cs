@@ -31,6 +31,11 @@ public static class MicroBenchmarks
             IndexerStepBreakdown.Run(args[1], args.ElementAtOrDefault(2) ?? "fp32");
             return;
         }
+        if (filter == "indexer-probe")
+        {
+            IndexerRepresentationProbe.Run(args[1], args[2]);
+            return;
+        }
         if (filter == "breakdown")
         {
             StepBreakdown.Run();
