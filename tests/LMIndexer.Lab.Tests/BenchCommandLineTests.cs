@@ -12,6 +12,7 @@ public sealed class BenchCommandLineTests
     [InlineData("index bench --data {tmp}/missing", "does not exist")]
     [InlineData("index bench --data {tmp}/missing --later-continuous-epochs -1", "Stage epochs cannot be negative")]
     [InlineData("retrieval bench --corpus {tmp} --index-dir {tmp} --systems bm25,bogus", "Unknown system 'bogus'")]
+    [InlineData("retrieval bench --corpus {tmp} --index-dir {tmp} --systems hybrid --hybrid bert:1", "--hybrid: expected ENCODER:WEIGHT")]
     [InlineData("serve --rates 10,fast", "'fast' is not a rate")]
     [InlineData("index train --items {tmp}/missing.jsonl --out {tmp}/x --method bogus", "Unknown --method 'bogus'")]
     [InlineData("index bench --data {tmp} --seeds 1,2,1", "--seeds repeats seed 1")]

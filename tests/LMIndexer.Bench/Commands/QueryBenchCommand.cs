@@ -53,11 +53,12 @@ public static class QueryBenchCommand
         var lr = new Option<double>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => 1e-3 };
         var evalEvery = new Option<int>("--eval-every") { Description = "Validation interval (steps).", DefaultValueFactory = _ => 500 };
         var sourceTokens = new Option<int>("--max-source-tokens") { Description = "Query budget in tokens, </s> included.", DefaultValueFactory = _ => 128 };
+        var hybridChoice = new Option<string?>("--hybrid") { Description = "ENCODER:WEIGHT fixes the hybrid's dense encoder and weight (what /api/search serves) instead of choosing them on this run's validation queries; that encoder's validation grid is still recorded." };
         var docs = BenchmarkReport.DirectoryOption();
         var name = new Option<string>("--name") { Description = "Benchmark section name.", DefaultValueFactory = _ => defaultName };
         var command = new Command("bench", $"{task} benchmark: LMIndexer IDs vs rq-VAE IDs, random IDs and BM25 on one query split, recorded in the bench results.")
         {
-            data, indexDir, outDir, systems, steps, batch, lr, evalEvery, sourceTokens, docs, name,
+            data, indexDir, outDir, systems, steps, batch, lr, evalEvery, sourceTokens, hybridChoice, docs, name,
         };
         common.AddTo(command);
         command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
@@ -65,6 +66,7 @@ public static class QueryBenchCommand
             var chosen = result.GetValue(systems)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             if (chosen.FirstOrDefault(s => !KnownSystems.Contains(s)) is { } unknown)
                 throw new CliUsageException($"Unknown system '{unknown}'; expected {string.Join(", ", KnownSystems)}.");
+            var fixedHybrid = ParseHybrid(result.GetValue(hybridChoice));
             var root = result.GetValue(indexDir)!.FullName;
             // BM25 ranks the items of the first index bundle in use (they all hold the same items).
             var lexicalIndex = chosen.Where(s => !NeedsNoModel(s)).Select(IndexName).FirstOrDefault() ?? "lmindexer";
@@ -97,7 +99,7 @@ public static class QueryBenchCommand
                 if (NeedsNoModel(system))
                 {
                     var textClock = Stopwatch.StartNew();
-                    var (textTest, note) = TextSystem(system, textRankers, evaluation, validationRows, cancellation);
+                    var (textTest, note) = TextSystem(system, textRankers, evaluation, validationRows, fixedHybrid, cancellation);
                     results[system] = new(textTest, textClock.Elapsed.TotalSeconds, note);
                     AnsiConsole.Write(RecCommands.MetricsTable($"{system} test", textTest));
                     continue;
@@ -163,6 +165,17 @@ public static class QueryBenchCommand
         return lines.Length == 0 ? "" : "\n\n" + lines.ToString().TrimEnd();
     }
 
+    private static (PretrainedEncoderPackage Package, double Weight)? ParseHybrid(string? value)
+    {
+        if (value is null)
+            return null;
+        var parts = value.Split(':');
+        if (parts.Length != 2 || !PretrainedEncoderPackage.All.Any(p => p.Name == parts[0])
+            || !double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var weight) || weight < 0)
+            throw new CliUsageException($"--hybrid: expected ENCODER:WEIGHT with ENCODER one of {string.Join(", ", PretrainedEncoderPackage.All.Select(p => p.Name))} and WEIGHT ≥ 0, got '{value}'.");
+        return (PretrainedEncoderPackage.Named(parts[0]), weight);
+    }
+
     private static string IndexName(string system) => system == "random" ? "lmindexer" : system;
 
     /// <summary>BM25 over the items' texts for the test queries that the seq2seq systems answer.</summary>
@@ -184,7 +197,9 @@ public static class QueryBenchCommand
 
     /// <summary>A system that ranks from text alone, scored on the test queries; the hybrid's choice is made on validation first.</summary>
     /// <param name="validationRows">Receives the hybrid's validation grid (<c>validation_ndcg@10_ENCODER_wWEIGHT</c>), so that a default chosen across data sets can be recomputed from the results.</param>
-    private static (EvaluationResult Test, string Note) TextSystem(string system, TextQueryRankers rankers, EvaluationOptions evaluation, List<BenchmarkRow> validationRows, CancellationToken cancellationToken)
+    /// <param name="fixedHybrid">The hybrid's encoder and weight given on the command line; null chooses them on validation.</param>
+    private static (EvaluationResult Test, string Note) TextSystem(string system, TextQueryRankers rankers, EvaluationOptions evaluation, List<BenchmarkRow> validationRows,
+        (PretrainedEncoderPackage Package, double Weight)? fixedHybrid, CancellationToken cancellationToken)
     {
         if (system == "bm25")
             return (TextQueryRankers.Evaluate(rankers.Test, rankers.Bm25(rankers.Test), evaluation), "word BM25 (k1 1.2, b 0.75), the served search's lexical ranker");
@@ -197,7 +212,7 @@ public static class QueryBenchCommand
         const string metric = "ndcg@10";
         var validationBm25 = rankers.Bm25(rankers.Validation);
         var tried = new List<(PretrainedEncoderPackage Package, double Weight, double Score)>();
-        foreach (var package in PretrainedEncoderPackage.All)
+        foreach (var package in fixedHybrid is { } fixedChoice ? [fixedChoice.Package] : PretrainedEncoderPackage.All)
         {
             var validationDense = rankers.Dense(package, rankers.Validation, cancellationToken);
             foreach (var weight in TextQueryRankers.DenseWeights)
@@ -206,10 +221,16 @@ public static class QueryBenchCommand
         validationRows.AddRange(tried.Select(t => new BenchmarkRow(Hybrid, string.Create(CultureInfo.InvariantCulture, $"validation_{metric}_{t.Package.Name}_w{t.Weight:G3}"), t.Score)));
         // Ties go to the earlier entry: the smaller encoder, then the smaller dense weight.
         var best = tried.Aggregate((a, b) => b.Score > a.Score ? b : a);
+        var how = string.Create(CultureInfo.InvariantCulture, $"chosen on {rankers.Validation.Count:N0} validation queries by {metric}");
+        if (fixedHybrid is { } given)
+        {
+            best = (given.Package, given.Weight, double.NaN);
+            how = string.Create(CultureInfo.InvariantCulture, $"fixed by --hybrid ({rankers.Validation.Count:N0} validation queries scored by {metric}, not used)");
+        }
         var test = TextQueryRankers.Fuse(rankers.Bm25(rankers.Test), rankers.Dense(best.Package, rankers.Test, cancellationToken), best.Weight);
         var grid = string.Join("; ", tried.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Package.Name} w {t.Weight:G3}: {t.Score:F4}")));
         return (TextQueryRankers.Evaluate(rankers.Test, test, evaluation),
-            string.Create(CultureInfo.InvariantCulture, $"RRF (k {RankFusion.DefaultK}) of word BM25 (weight 1) and {best.Package.Name} (weight {best.Weight:G3}), chosen on {rankers.Validation.Count:N0} validation queries by {metric} ({grid})"));
+            string.Create(CultureInfo.InvariantCulture, $"RRF (k {RankFusion.DefaultK}) of word BM25 (weight 1) and {best.Package.Name} (weight {best.Weight:G3}), {how} ({grid})"));
     }
 }
 
