@@ -21,6 +21,11 @@ public interface IItemGrain : IGrainWithStringKey
 {
     Task UpsertAsync(ItemRecord record);
 
+    /// <summary>
+    /// Interleaves with a running upsert: the search shard that the upsert calls may be waking up and
+    /// reading its items, this one included, and would otherwise wait on it forever.
+    /// </summary>
+    [AlwaysInterleave]
     Task<ItemRecord?> GetAsync();
 
     Task<ItemDetails?> GetDetailsAsync();

@@ -31,6 +31,13 @@ public sealed class LiteDbRestartTests
                 Assert.Equal(["item-0", "item-1", "item-2", "item-3", "item-4"], (await user.GetHistoryAsync()).Select(h => h.ItemId));
                 Assert.False((await user.RecordAsync(new UserEvent("e3", "u1", "item-3", EventType.View, DateTimeOffset.UtcNow))).Recorded);   // still known
                 Assert.Equal(4.5m, (await cluster.Client.GetGrain<IItemGrain>("item-0").GetAsync())!.Price);
+
+                // A restarted host loads its catalog again: the item's search shard wakes up inside the
+                // item's own upsert and reads the items it indexed, this one included.
+                await cluster.Client.GetGrain<IItemGrain>("item-0").UpsertAsync(new ItemRecord("item-0", "Peony lip balm", Price: 4.5m));
+                var shard = cluster.Client.GetGrain<ICatalogSearchGrain>(LMIndexer.Grains.Search.CatalogSearchShards.Of("item-0"));
+                Assert.Equal(["item-0"], (await shard.SearchAsync(new CatalogQuery(["peony"], null, 5))).Lexical.Select(h => h.ItemId));
+                Assert.Empty((await shard.SearchAsync(new CatalogQuery(["rose"], null, 5))).Lexical);
             }
         }
         finally
@@ -46,7 +53,8 @@ public sealed class LiteDbRestartTests
         {
             silo.AddLiteDbGrainStorage(StorageNames.Default, o => o.ConnectionString = $"Filename={file}");
             silo.UseLiteDbReminderService(o => o.ConnectionString = $"Filename={file}");
-            silo.AddLMIndexerGrains(new ConfigurationBuilder().Build(), new Dictionary<string, string> { ["role"] = "cpu" });
+            var settings = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Search:Encoder"] = "none" }).Build();
+            silo.AddLMIndexerGrains(settings, new Dictionary<string, string> { ["role"] = "cpu" });
         });
         var cluster = builder.Build();
         await cluster.DeployAsync();
