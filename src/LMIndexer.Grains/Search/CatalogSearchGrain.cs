@@ -59,10 +59,19 @@ public sealed class CatalogSearchGrain(
         if (records.FirstOrDefault(r => CatalogSearchShards.Of(r.ItemId) != shard) is { } stray)
             throw new ArgumentException($"Item '{stray.ItemId}' belongs to search shard {CatalogSearchShards.Of(stray.ItemId)}, not {shard}.", nameof(records));
         Index(records);
-        var before = state.State.ItemIds.Count;
-        state.State.ItemIds.UnionWith(records.Select(r => r.ItemId));
-        if (state.State.ItemIds.Count != before)
+        var added = records.Select(r => r.ItemId).Where(state.State.ItemIds.Add).ToList();
+        if (added.Count == 0)
+            return;
+        try
+        {
             await writer.WriteAsync(state);
+        }
+        catch
+        {
+            // Unsaved ids must not look saved: the caller's retry has to write them again.
+            state.State.ItemIds.ExceptWith(added);
+            throw;
+        }
     }
 
     public Task<CatalogSearchHits> SearchAsync(CatalogQuery query)
