@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using LMIndexer.Abstractions;
+using LMIndexer.Core.Indexing;
 using LMIndexer.Grains.Placement;
 using LMIndexer.Grains.Versions;
 using LMIndexer.Testing;
@@ -10,10 +11,10 @@ namespace LMIndexer.Grains.Tests;
 /// <summary>Backfill, warm-up-gated activation, rollback and retention on a real in-process cluster.</summary>
 public sealed class BackfillTests
 {
-    private static async Task<InProcessTestCluster> StartAsync(Dictionary<string, string?> settings)
+    private static async Task<InProcessTestCluster> StartAsync(Dictionary<string, string?> settings, Action<ISiloBuilder>? storage = null)
     {
         _ = TestServingBundle.Directory;
-        var cluster = ClusterFixture.Build(1, _ => SiloRoles.Gpu, fallback: true, settings: settings);
+        var cluster = ClusterFixture.Build(1, _ => SiloRoles.Gpu, fallback: true, settings: settings, storage: storage);
         await cluster.DeployAsync();
         var grains = cluster.Client;
         await Task.WhenAll(TestServingBundle.Records.Select(r => grains.GetGrain<IItemGrain>(r.ItemId).UpsertAsync(r)));
@@ -126,6 +127,35 @@ public sealed class BackfillTests
     }
 
     [Fact]
+    public async Task A_batch_whose_write_failed_is_not_counted_and_starting_again_writes_every_item()
+    {
+        await using var cluster = await StartAsync(
+            new() { ["Backfill:BatchSize"] = "16", ["Backfill:MaxAttempts"] = "1", ["StateWrites:MaxRetries"] = "0" }, StorageFaultTests.FaultyStorage);
+        var grains = cluster.Client;
+        var table = SemanticIdTable.Load(Path.Combine(TestServingBundle.Version2Directory, SemanticIdTable.FileName));
+        const int failingRow = 40;   // in the third batch, rows 32-47
+        Assert.True(table.Count > 48, "the test bundle has more than three batches");
+        var failing = grains.GetGrain<IItemGrain>(table.ItemIds[failingRow]);
+        await grains.GetGrain<IStorageFaultGrain>("item").AddFaultOnWrite(failing.GetGrainId(), new IOException("disk full"));
+
+        var job = grains.GetGrain<IBackfillGrain>("job-faulty");
+        await job.StartAsync(TestServingBundle.Version2Directory);
+        var failed = await BackfillFlow.WaitAsync(grains, "job-faulty", TimeSpan.FromSeconds(60));
+        Assert.Equal(BackfillStatus.Failed, failed.Status);
+        Assert.Equal(32, failed.Done);                                   // the two batches written, not the one that failed
+        Assert.Contains("disk full", failed.LastError);
+        Assert.DoesNotContain((await failing.GetDetailsAsync())!.SemanticIds, s => s.Version == "v2");   // an unsaved ID does not look saved
+        await Assert.ThrowsAsync<DomainConflictException>(() => grains.GetGrain<IIndexVersionGrain>(0).ActivateAsync("v2"));
+
+        Assert.Equal(BackfillStatus.Running, (await job.StartAsync(TestServingBundle.Version2Directory)).Status);
+        var done = await BackfillFlow.WaitAsync(grains, "job-faulty", TimeSpan.FromSeconds(60));
+        Assert.Equal((BackfillStatus.Completed, done.Total), (done.Status, done.Done));
+        // What storage holds, not what the activations remember.
+        await grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        await BackfillFlow.AssertFullyWrittenAsync(grains, TestServingBundle.Version2Directory, "v2");
+    }
+
+    [Fact]
     public async Task Activation_beyond_the_retention_limit_retires_the_oldest_version_and_its_state()
     {
         await using var cluster = await StartAsync(new() { ["Versions:Retain"] = "2" });
@@ -136,6 +166,7 @@ public sealed class BackfillTests
             var bundle = TestServingBundle.MovedVersion(version, shift);
             await grains.GetGrain<IBackfillGrain>("job-" + version).StartAsync(bundle);
             Assert.Equal(BackfillStatus.Completed, (await BackfillFlow.WaitAsync(grains, "job-" + version, TimeSpan.FromSeconds(60))).Status);
+            await BackfillFlow.AssertFullyWrittenAsync(grains, bundle, version);
             var activation = await versions.ActivateAsync(version);
             Assert.Equal(version == "r3" ? ["v1"] : Array.Empty<string>(), activation.Retired);
         }

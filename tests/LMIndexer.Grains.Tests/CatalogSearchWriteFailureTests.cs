@@ -47,9 +47,15 @@ public sealed class CatalogSearchWriteFailureTests
         {
             if (states.TryGetValue((stateName, grainId), out var saved))
             {
-                grainState.State = (T)saved;
+                grainState.State = (T)Copy(saved);
                 grainState.RecordExists = true;
                 grainState.ETag = "1";
+            }
+            else
+            {
+                grainState.State = Activator.CreateInstance<T>();
+                grainState.RecordExists = false;
+                grainState.ETag = null;
             }
             return Task.CompletedTask;
         }
@@ -58,15 +64,16 @@ public sealed class CatalogSearchWriteFailureTests
         {
             if (stateName == Refuse)
                 throw new IOException($"writes of '{stateName}' are refused");
-            // A copy, as a real store keeps its own: later changes in the grain must not reach it unsaved.
-            object copy = grainState.State is CatalogSearchState search
-                ? new CatalogSearchState { ItemIds = new HashSet<string>(search.ItemIds, StringComparer.Ordinal) }
-                : grainState.State!;
-            states[(stateName, grainId)] = copy;
+            states[(stateName, grainId)] = Copy(grainState.State!);
             grainState.RecordExists = true;
             grainState.ETag = "1";
             return Task.CompletedTask;
         }
+
+        /// <summary>A copy, as a real store keeps its own: changes in the grain must not reach it unsaved, nor the store's reach the grain.</summary>
+        private static object Copy(object state) => state is CatalogSearchState search
+            ? new CatalogSearchState { ItemIds = new HashSet<string>(search.ItemIds, StringComparer.Ordinal) }
+            : state;
 
         public Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
         {

@@ -7,7 +7,8 @@ namespace LMIndexer.Grains.Tests;
 
 public sealed class StorageFaultTests
 {
-    private static readonly Action<ISiloBuilder> FaultyStorage = silo => silo
+    /// <summary>Memory storage whose writes fail when a test says so (<see cref="IStorageFaultGrain"/>, keyed by state name).</summary>
+    internal static readonly Action<ISiloBuilder> FaultyStorage = silo => silo
         .AddFaultInjectionMemoryStorage(StorageNames.Default, (Action<Orleans.Configuration.MemoryGrainStorageOptions>)(_ => { }), (Action<FaultInjectionGrainStorageOptions>)(_ => { }))
         .UseInMemoryReminderService();
 

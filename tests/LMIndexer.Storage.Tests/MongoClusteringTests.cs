@@ -48,10 +48,16 @@ public sealed class MongoClusteringTests(MongoServer server)
         var (row, etag) = Assert.Single(afterInsert.Members);
         Assert.Equal((a.SiloAddress, "silo-11111", 12111), (row.SiloAddress, row.SiloName, row.ProxyPort));
 
+        // Each half of the compare-and-swap alone refuses the update: a stale row etag with the
+        // current table version, and the current row etag with a stale table version.
         row.Status = SiloStatus.Active;
         Assert.False(await table.UpdateRow(row, "wrong-etag", afterInsert.Version.Next()));
+        Assert.False(await table.UpdateRow(row, etag, empty.Version.Next()));
+        Assert.Equal(SiloStatus.Joining, Assert.Single((await table.ReadAll()).Members).Item1.Status);
         Assert.True(await table.UpdateRow(row, etag, afterInsert.Version.Next()));
-        Assert.False(await table.UpdateRow(row, etag, afterInsert.Version.Next()));   // the same etag again: someone changed it
+        var updated = await table.ReadAll();
+        Assert.NotEqual(etag, Assert.Single(updated.Members).Item2);
+        Assert.False(await table.UpdateRow(row, etag, updated.Version.Next()));       // the row's old etag against the current table
         var active = await table.ReadRow(a.SiloAddress);
         Assert.Equal(SiloStatus.Active, Assert.Single(active.Members).Item1.Status);
 

@@ -59,19 +59,12 @@ public sealed class CatalogSearchGrain(
         if (records.FirstOrDefault(r => CatalogSearchShards.Of(r.ItemId) != shard) is { } stray)
             throw new ArgumentException($"Item '{stray.ItemId}' belongs to search shard {CatalogSearchShards.Of(stray.ItemId)}, not {shard}.", nameof(records));
         Index(records);
-        var added = records.Select(r => r.ItemId).Where(state.State.ItemIds.Add).ToList();
-        if (added.Count == 0)
-            return;
-        try
-        {
+        // A failed write puts the id set back as stored, so the caller's retry writes the new ids again.
+        var added = false;
+        foreach (var record in records)
+            added |= state.State.ItemIds.Add(record.ItemId);
+        if (added)
             await writer.WriteAsync(state);
-        }
-        catch
-        {
-            // Unsaved ids must not look saved: the caller's retry has to write them again.
-            state.State.ItemIds.ExceptWith(added);
-            throw;
-        }
     }
 
     public Task<CatalogSearchHits> SearchAsync(CatalogQuery query)

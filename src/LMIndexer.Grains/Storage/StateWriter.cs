@@ -23,7 +23,9 @@ public sealed class StateWriteOptions
 /// Writes grain state, retrying transient storage failures with exponential back-off (Polly), and
 /// lets the last failure surface to the caller, so that nothing acknowledged is unsaved and nothing
 /// unsaved is acknowledged. Etag conflicts are not retried: another activation wrote the state,
-/// and writing again over it would be wrong.
+/// and writing again over it would be wrong. After a write that finally failed, the activation's
+/// state is read back from storage (or, failing that, the activation is dropped): a grain that
+/// skips unchanged values would otherwise take the caller's retry for a no-op and never save it.
 /// </summary>
 public sealed class StateWriter
 {
@@ -34,9 +36,13 @@ public sealed class StateWriter
     private static readonly Counter<long> Failures = Meter.CreateCounter<long>("lmindexer.storage.write_failures");
 
     private readonly ResiliencePipeline pipeline;
+    private readonly ILogger<StateWriter> logger;
+    private readonly IGrainContextAccessor grainContext;
 
-    public StateWriter(IOptions<StateWriteOptions> options, ILogger<StateWriter> logger)
+    public StateWriter(IOptions<StateWriteOptions> options, ILogger<StateWriter> logger, IGrainContextAccessor grainContext)
     {
+        this.logger = logger;
+        this.grainContext = grainContext;
         ArgumentNullException.ThrowIfNull(options);
         var settings = options.Value;
         var builder = new ResiliencePipelineBuilder();
@@ -72,11 +78,26 @@ public sealed class StateWriter
         catch (Exception) when (!cancellationToken.IsCancellationRequested)
         {
             Failures.Add(1);
+            await ForgetUnsavedAsync(state);
             throw;
         }
         finally
         {
             ResilienceContextPool.Shared.Return(context);
+        }
+    }
+
+    /// <summary>Puts the activation's state back to what storage holds, or drops the activation when storage cannot be read either.</summary>
+    private async Task ForgetUnsavedAsync<T>(IPersistentState<T> state)
+    {
+        try
+        {
+            await state.ReadStateAsync();
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning(e, "State could not be read back after a failed write; the activation is dropped");
+            grainContext.GrainContext.Deactivate(new DeactivationReason(DeactivationReasonCode.ApplicationError, "state write and read-back failed"));
         }
     }
 }

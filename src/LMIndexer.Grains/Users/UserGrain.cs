@@ -66,9 +66,8 @@ public sealed class UserGrain(
             }
             catch
             {
-                // Forget the unsaved events, so that the client's retry (same event ids) records
-                // them instead of being told they are duplicates.
-                await state.ReadStateAsync();
+                // The writer put the state back as stored; the sets built from it forget the unsaved
+                // events too, so that the client's retry (same event ids) is not taken for a duplicate.
                 eventIds = null;
                 seen = null;
                 throw;

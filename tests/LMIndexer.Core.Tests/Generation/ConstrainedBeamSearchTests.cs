@@ -44,15 +44,43 @@ public sealed class ConstrainedBeamSearchTests
         [.. Enumerable.Range(0, count).Select(_ => Enumerable.Range(0, 3 + random.Next(8)).Select(_ => 4 + random.Next(Vocab - 4)).ToArray())];
 
     /// <summary>Every item's exact sequence log-probability by one teacher-forced forward pass.</summary>
-    internal static float[] ExactScores(T5Model model, int[] source, IReadOnlyList<int[]> ids)
+    internal static float[] ExactScores(T5Model model, int[] source, IReadOnlyList<int[]> ids) =>
+        [.. StepScores(model, source, ids).Select(steps => steps.Sum())];
+
+    /// <summary>Each code's log-probability given the source and the codes before it, teacher-forced. // [ids][steps]</summary>
+    private static float[][] StepScores(T5Model model, int[] source, IReadOnlyList<int[]> ids)
     {
         using var noGrad = torch.no_grad();
         using var scope = NewDisposeScope();
         var (input, mask) = TokenBatch.Pad([.. ids.Select(_ => source)], 0);
         var labels = TokenBatch.PadLabels(ids);
         var logProbs = model.Forward(input, mask, model.ShiftRight(labels)).log_softmax(-1); // [items, len, vocab]
-        var picked = logProbs.gather(2, labels.unsqueeze(2)).squeeze(2).sum(1);             // [items]
-        return picked.data<float>().ToArray();
+        var picked = logProbs.gather(2, labels.unsqueeze(2)).squeeze(2);                     // [items, len]
+        var values = picked.data<float>().ToArray();
+        var length = (int)picked.shape[1];
+        return [.. Enumerable.Range(0, ids.Count).Select(i => values.AsSpan(i * length, length).ToArray())];
+    }
+
+    /// <summary>
+    /// Beam search over the whole vocabulary written out plainly: every prefix re-decoded by a
+    /// teacher-forced forward pass, no cache, no trie. // [beams] (tokens, score), best first
+    /// </summary>
+    private static List<(int[] Tokens, float Score)> PlainBeamSearch(T5Model model, int[] source, int steps, int beams)
+    {
+        using var noGrad = torch.no_grad();
+        var live = new List<(int[] Tokens, float Score)> { ([], 0f) };
+        for (var step = 0; step < steps; step++)
+        {
+            using var scope = NewDisposeScope();
+            var (input, mask) = TokenBatch.Pad([.. live.Select(_ => source)], 0);
+            var prefixes = torch.tensor(live.SelectMany(b => b.Tokens.Prepend(model.Config.DecoderStartTokenId)).Select(t => (long)t).ToArray(), [live.Count, step + 1]);
+            var logProbs = model.Forward(input, mask, prefixes)[.., -1].log_softmax(-1);         // [live, vocab]
+            var values = logProbs.data<float>().ToArray();
+            var vocab = (int)logProbs.shape[1];
+            live = [.. live.SelectMany((b, i) => Enumerable.Range(0, vocab).Select(t => (Tokens: (int[])[.. b.Tokens, t], Score: b.Score + values[i * vocab + t])))
+                .OrderByDescending(c => c.Score).Take(beams)];
+        }
+        return live;
     }
 
     [Theory]
@@ -191,7 +219,7 @@ public sealed class ConstrainedBeamSearchTests
     }
 
     [Fact]
-    public void Greedy_is_the_one_beam_search_and_deterministic()
+    public void Greedy_follows_the_best_valid_next_code_at_every_step()
     {
         var random = new Random(9);
         using var model = RandomModel(9);
@@ -199,26 +227,51 @@ public sealed class ConstrainedBeamSearchTests
         using var tables = new TrieTables(IdTrie.Build(ids));
         var sources = RandomSources(4, random);
         var greedy = ConstrainedBeamSearch.Greedy(model, sources, tables);
-        var again = ConstrainedBeamSearch.Greedy(model, sources, tables);
-        Assert.Equal(greedy, again);
-        Assert.All(greedy, g => Assert.InRange(g.Item, 0, ids.Count - 1));
+        Assert.Equal(ConstrainedBeamSearch.Search(model, sources, tables, beams: 1).Select(r => r[0]), greedy);
+        for (var r = 0; r < sources.Count; r++)
+        {
+            // IDs that share a prefix share its codes' scores, so the best candidate names the best next code.
+            var steps = StepScores(model, sources[r], ids);
+            var candidates = Enumerable.Range(0, ids.Count).ToList();
+            for (var t = 0; t < ids[0].Length; t++)
+            {
+                var best = candidates.MaxBy(i => steps[i][t]);
+                candidates = [.. candidates.Where(i => ids[i][t] == ids[best][t])];
+            }
+            var expected = Assert.Single(candidates);
+            Assert.Equal(expected, greedy[r].Item);
+            Assert.True(Math.Abs(steps[expected].Sum() - greedy[r].Score) < 1e-3, $"{greedy[r].Score} vs exact {steps[expected].Sum()}");
+        }
     }
 
     [Fact]
-    public void Unconstrained_search_drops_sequences_that_are_not_ids()
+    public void Unconstrained_search_keeps_exactly_the_plain_beams_that_are_ids()
     {
         var random = new Random(10);
         using var model = RandomModel(10);
-        var ids = RandomIds(30, random);
-        using var tables = new TrieTables(IdTrie.Build(ids));
         var sources = RandomSources(3, random);
-        var free = ConstrainedBeamSearch.Unconstrained(model, sources, tables, beams: 10);
-        var constrained = ConstrainedBeamSearch.Search(model, sources, tables, beams: 10);
+        const int beams = 10;
+        var plain = sources.Select(source => PlainBeamSearch(model, source, steps: 3, beams)).ToList();
+        // Some of the plain beams are IDs (ranks 0, 3 and 7 of each request), the rest are not.
+        var ids = RandomIds(30, random);
+        var known = ids.Select(id => string.Join(',', id)).ToHashSet();
+        foreach (var beam in plain.SelectMany(p => new[] { p[0], p[3], p[7] }))
+        {
+            if (known.Add(string.Join(',', beam.Tokens)))
+                ids.Add(beam.Tokens);
+        }
+        using var tables = new TrieTables(IdTrie.Build(ids));
+        var free = ConstrainedBeamSearch.Unconstrained(model, sources, tables, beams);
         for (var r = 0; r < sources.Count; r++)
         {
-            Assert.All(free[r], x => Assert.InRange(x.Item, 0, ids.Count - 1));
-            // A random model rarely emits valid IDs unconstrained; the trie always yields 10.
-            Assert.True(free[r].Length <= constrained[r].Length);
+            var expected = plain[r]
+                .Select(b => (Item: ids.FindIndex(id => id.SequenceEqual(b.Tokens)), b.Score))
+                .Where(b => b.Item >= 0)
+                .ToList();
+            Assert.InRange(expected.Count, 3, beams - 1);
+            Assert.Equal(expected.Select(e => e.Item), free[r].Select(x => x.Item));
+            for (var i = 0; i < expected.Count; i++)
+                Assert.True(Math.Abs(expected[i].Score - free[r][i].Score) < 1e-3, $"{free[r][i].Score} vs plain {expected[i].Score}");
         }
     }
 }
