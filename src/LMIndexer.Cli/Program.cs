@@ -13,4 +13,7 @@ root.Subcommands.Add(QueryCommands.Retrieval());
 root.Subcommands.Add(BackfillCommands.Create());
 root.Subcommands.Add(ApiKeyCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
-return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+// Ctrl+C and SIGTERM cancel the command; it has 10 s (docker stop's grace) to stop its host
+// cleanly before the process is ended, not System.CommandLine's default 2 s.
+var invocation = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(10) };
+return await root.Parse(args).InvokeAsync(invocation).ConfigureAwait(false);

@@ -26,4 +26,71 @@ public static class ToolProcess
         }
         return new Result(process.ExitCode, output.Result, error.Result);
     }
+
+    /// <summary>Starts a tool that keeps running (a server); <paramref name="environment"/> adds variables.</summary>
+    public static Running Start(string tool, string workingDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, tool + ".dll"));
+        foreach (var arg in args)
+            info.ArgumentList.Add(arg);
+        info.Environment["OMP_NUM_THREADS"] = "2";
+        foreach (var (key, value) in environment)
+            info.Environment[key] = value;
+        return new Running(Process.Start(info)!);
+    }
+
+    /// <summary>A running tool; stopped with SIGTERM as docker and systemd stop it, killed on dispose if still running.</summary>
+    public sealed class Running : IDisposable
+    {
+        private readonly Process process;
+        private readonly System.Text.StringBuilder log = new();
+
+        internal Running(Process process)
+        {
+            this.process = process;
+            process.OutputDataReceived += (_, e) => Append(e.Data);
+            process.ErrorDataReceived += (_, e) => Append(e.Data);
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+        }
+
+        /// <summary>What the tool wrote so far, standard output and error interleaved.</summary>
+        public string Output
+        {
+            get
+            {
+                lock (log)
+                    return log.ToString();
+            }
+        }
+
+        public bool HasExited => process.HasExited;
+
+        public int ExitCode => process.ExitCode;
+
+        /// <summary>Sends SIGTERM.</summary>
+        public void Terminate()
+        {
+            using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) } })!;
+            kill.WaitForExit();
+        }
+
+        public bool WaitForExit(TimeSpan timeout) => process.WaitForExit(timeout);
+
+        public void Dispose()
+        {
+            if (!process.HasExited)
+                process.Kill(entireProcessTree: true);
+            process.Dispose();
+        }
+
+        private void Append(string? line)
+        {
+            if (line is null)
+                return;
+            lock (log)
+                log.AppendLine(line);
+        }
+    }
 }

@@ -69,13 +69,16 @@ internal static class DemoServing
         return urls;
     }
 
-    /// <summary>Serves until Ctrl+C, then stops the host.</summary>
+    /// <summary>Serves until Ctrl+C or SIGTERM, then stops the host (within its shutdown timeout).</summary>
     public static async Task ServeUntilStoppedAsync(Microsoft.AspNetCore.Builder.WebApplication app, CancellationToken cancellation)
     {
         AnsiConsole.MarkupLine("Serving. Press [bold]Ctrl+C[/] to stop.");
+        // The host's console lifetime takes SIGTERM (docker stop, systemd) and only signals
+        // ApplicationStopping; nothing would stop the host if this loop did not listen to it.
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellation, app.Lifetime.ApplicationStopping);
         try
         {
-            await Task.Delay(Timeout.Infinite, cancellation);
+            await Task.Delay(Timeout.Infinite, stopping.Token);
         }
         catch (OperationCanceledException)
         {

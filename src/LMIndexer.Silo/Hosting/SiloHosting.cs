@@ -21,6 +21,9 @@ public static class SiloHosting
         var storage = services.AddAndReadValidatedOptions<StorageOptions, StorageOptionsValidator>(configuration, StorageOptions.Section);
         services.AddAndReadValidatedOptions<ServingOptions, ServingOptionsValidator>(configuration, ServingOptions.Section);
         services.Configure<AdminOptions>(configuration.GetSection(AdminOptions.Section));
+        // SIGTERM is followed by SIGKILL after 10 s (docker stop's default): the silo leaves the
+        // cluster and flushes its grains and store within that, or stops waiting.
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(8));
         // A process that embeds the silo (the CLI's demo) may have set the runtime up already.
         if (!TorchRuntime.IsInitialized)
             TorchRuntime.Initialize(new TorchRuntimeOptions { Device = torch.Device, Threads = torch.Threads, Precision = torch.Precision });

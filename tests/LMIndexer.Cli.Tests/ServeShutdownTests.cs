@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using LMIndexer.Testing;
+
+namespace LMIndexer.Cli.Tests;
+
+/// <summary><c>lmindexer serve</c> stopped as docker and systemd stop it: SIGTERM, ten seconds, then SIGKILL.</summary>
+public sealed class ServeShutdownTests
+{
+    private static readonly TimeSpan Grace = TimeSpan.FromSeconds(10);
+
+    [Fact]
+    public async Task Sigterm_stops_serve_within_ten_seconds_and_every_acknowledged_event_is_there_after_a_restart()
+    {
+        using var temp = new TempDirectory();
+        var environment = new Dictionary<string, string> { ["Storage__LiteDb__ConnectionString"] = $"Filename={Path.Combine(temp.Path, "cluster.db")}" };
+        var items = TestServingBundle.Catalog.Items.Take(12).Select(i => i.ItemId).ToList();
+
+        using (var first = StartServe(temp.Path, environment, out var address))
+        {
+            using var http = await WaitUntilHealthyAsync(first, address);
+            for (var i = 0; i < items.Count; i++)
+            {
+                using var response = await http.PostAsJsonAsync("/api/events", new { userId = "stopped-user", itemId = items[i], type = "view", eventId = $"e{i}" });
+                Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            }
+            AssertStopsOnSigterm(first);
+        }
+
+        using var second = StartServe(temp.Path, environment, out var secondAddress);
+        using (var http = await WaitUntilHealthyAsync(second, secondAddress))
+        {
+            var history = await http.GetFromJsonAsync<List<HistoryRow>>("/api/users/stopped-user/history");
+            Assert.Equal(items, history!.Select(h => h.ItemId));
+        }
+        AssertStopsOnSigterm(second);
+    }
+
+    private sealed record HistoryRow(string ItemId);
+
+    private static ToolProcess.Running StartServe(string workingDirectory, Dictionary<string, string> environment, out string address)
+    {
+        var port = TestEnvironment.FreePort();
+        address = $"http://127.0.0.1:{port}";
+        return ToolProcess.Start(CliProcess.Tool, workingDirectory, environment,
+            "serve", "--bundle", TestServingBundle.Directory, "--catalog", TestServingBundle.CatalogDirectory, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    private static async Task<HttpClient> WaitUntilHealthyAsync(ToolProcess.Running serve, string address)
+    {
+        var http = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (true)
+        {
+            Assert.False(serve.HasExited, $"serve exited before it served:\n{serve.Output}");
+            try
+            {
+                // Degraded (still loading the catalog and bundle) answers 200 too; wait for Healthy.
+                if (await http.GetStringAsync("/health") == "Healthy")
+                    return http;
+            }
+            catch (HttpRequestException)
+            {
+                // not listening yet
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"serve was not healthy within two minutes:\n{serve.Output}");
+            await Task.Delay(250);
+        }
+    }
+
+    private static void AssertStopsOnSigterm(ToolProcess.Running serve)
+    {
+        var clock = Stopwatch.StartNew();
+        serve.Terminate();
+        Assert.True(serve.WaitForExit(Grace), $"serve still ran {Grace.TotalSeconds} s after SIGTERM:\n{serve.Output}");
+        Assert.True(serve.ExitCode == 0, $"exit code {serve.ExitCode} after {clock.Elapsed.TotalSeconds:F1} s:\n{serve.Output}");
+    }
+}
