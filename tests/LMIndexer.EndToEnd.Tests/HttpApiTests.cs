@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using LMIndexer.Testing;
 
 namespace LMIndexer.EndToEnd.Tests;
@@ -138,5 +139,15 @@ public sealed class HttpApiTests(HostFixture host)
         Assert.Contains("lmindexer_inference_queue_length", metrics, StringComparison.Ordinal);
         Assert.Contains("lmindexer_inference_queue_wait_seconds_bucket", metrics, StringComparison.Ordinal);
         Assert.Matches("lmindexer_recommendations_total\\{[^}]*answer=\"model\"", metrics);
+        // Every family of ours says what it measures, and latencies fall in buckets from milliseconds to seconds.
+        var families = Regex.Matches(metrics, "^# TYPE (lmindexer_\\w+) ", RegexOptions.Multiline).Select(m => m.Groups[1].Value).ToList();
+        Assert.Contains("lmindexer_inference_batch_seconds", families);
+        foreach (var family in families)
+            Assert.Matches($"(?m)^# HELP {family} \\w", metrics);
+        foreach (var latency in new[] { "lmindexer_inference_batch_seconds", "lmindexer_inference_queue_wait_seconds" })
+        {
+            var edges = Regex.Matches(metrics, latency + "_bucket\\{[^}]*le=\"([^\"]+)\"").Select(m => m.Groups[1].Value).Distinct().ToList();
+            Assert.Equal(["0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "+Inf"], edges);
+        }
     }
 }

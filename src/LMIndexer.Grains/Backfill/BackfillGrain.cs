@@ -45,8 +45,8 @@ public sealed class BackfillGrain(
     private const string ReminderName = "backfill";
 
     private static readonly Meter Meter = new(MeterName);
-    private static readonly Counter<long> ItemsWritten = Meter.CreateCounter<long>("lmindexer.backfill.items");
-    private static readonly Counter<long> BatchErrors = Meter.CreateCounter<long>("lmindexer.backfill.errors");
+    private static readonly Counter<long> ItemsWritten = Meter.CreateCounter<long>("lmindexer.backfill.items", description: "Items whose ID a backfill job wrote, per version.");
+    private static readonly Counter<long> BatchErrors = Meter.CreateCounter<long>("lmindexer.backfill.errors", description: "Backfill batches that failed and were retried, per version.");
 
     private Task? running;
     private CancellationTokenSource? stop;

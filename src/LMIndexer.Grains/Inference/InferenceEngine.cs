@@ -7,6 +7,7 @@ using LMIndexer.Core.Downstream;
 using LMIndexer.Core.Generation;
 using LMIndexer.Core.Indexing;
 using LMIndexer.Grains.Items;
+using LMIndexer.Grains.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace LMIndexer.Grains.Inference;
@@ -25,13 +26,19 @@ public sealed class InferenceEngine : IDisposable
     private static readonly Meter Meter = new(MeterName);
     private static readonly ConcurrentDictionary<InferenceEngine, bool> Live = new();
     private static readonly ObservableGauge<int> QueueGauge = Meter.CreateObservableGauge("lmindexer.inference.queue_length",
-        () => Live.Keys.Select(e => new Measurement<int>(e.QueueLength, new KeyValuePair<string, object?>("version", e.Version))));
-    private static readonly Counter<long> RequestCounter = Meter.CreateCounter<long>("lmindexer.inference.requests");
-    private static readonly Histogram<int> BatchSizes = Meter.CreateHistogram<int>("lmindexer.inference.batch_size");
-    private static readonly Histogram<double> BatchSeconds = Meter.CreateHistogram<double>("lmindexer.inference.batch_seconds", "s");
+        () => Live.Keys.Select(e => new Measurement<int>(e.QueueLength, new KeyValuePair<string, object?>("version", e.Version))),
+        description: "Generation requests waiting for a batch, per served version.");
+    private static readonly Counter<long> RequestCounter = Meter.CreateCounter<long>("lmindexer.inference.requests",
+        description: "Generation requests taken by the inference engine.");
+    private static readonly Histogram<int> BatchSizes = Meter.CreateHistogram<int>("lmindexer.inference.batch_size", unit: null,
+        description: "Requests decoded together in one beam search.",
+        tags: null, advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256] });
+    private static readonly Histogram<double> BatchSeconds = Meter.CreateHistogram<double>("lmindexer.inference.batch_seconds", "s",
+        "Time to decode one batch (encoder, beam search, ranking).", tags: null, advice: LatencyBuckets.Seconds);
 
     /// <summary>From a request's arrival to the start of the beam search that serves it: batching delay plus queueing.</summary>
-    private static readonly Histogram<double> QueueWaitSeconds = Meter.CreateHistogram<double>("lmindexer.inference.queue_wait_seconds", "s");
+    private static readonly Histogram<double> QueueWaitSeconds = Meter.CreateHistogram<double>("lmindexer.inference.queue_wait_seconds", "s",
+        "Time from a request's arrival to the start of the batch that serves it.", tags: null, advice: LatencyBuckets.Seconds);
 
     private readonly ServingBundle bundle;
     // Workers decode under the read lock; swapping in a grown trie takes the write lock, so the

@@ -32,8 +32,8 @@ public sealed class StateWriter
     public const string MeterName = "LMIndexer.Storage";
 
     private static readonly Meter Meter = new(MeterName);
-    private static readonly Counter<long> Retries = Meter.CreateCounter<long>("lmindexer.storage.write_retries");
-    private static readonly Counter<long> Failures = Meter.CreateCounter<long>("lmindexer.storage.write_failures");
+    private static readonly Counter<long> Retries = Meter.CreateCounter<long>("lmindexer.storage.write_retries", description: "Grain state writes retried after a storage failure.");
+    private static readonly Counter<long> Failures = Meter.CreateCounter<long>("lmindexer.storage.write_failures", description: "Grain state writes that failed after their retries.");
 
     private readonly ResiliencePipeline pipeline;
     private readonly ILogger<StateWriter> logger;

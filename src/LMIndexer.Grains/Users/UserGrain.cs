@@ -33,7 +33,8 @@ public sealed class UserGrain(
     private static readonly Meter Meter = new(MeterName);
 
     /// <summary>Answered recommendation requests by how they were answered: model, cold (no history or version), degraded (the model failed).</summary>
-    private static readonly Counter<long> Answers = Meter.CreateCounter<long>("lmindexer.recommendations");
+    private static readonly Counter<long> Answers = Meter.CreateCounter<long>("lmindexer.recommendations",
+        description: "Answered recommendation requests, by answer: model, cold (no history or no served version), degraded (the model failed or timed out).");
 
     private readonly Dictionary<string, ItemRecord> records = new(StringComparer.Ordinal);
     private HashSet<string>? eventIds;
