@@ -62,6 +62,18 @@ public sealed class HttpApiTests(HostFixture host)
     [InlineData("GET", "/api/search?q=serum&count=0", null, "count")]
     [InlineData("GET", "/api/search?q=lip%01balm", null, "q")]
     [InlineData("GET", "/api/search?q=%20%20", null, "q")]
+    [InlineData("GET", "/api/search?q=serum&count=1.5", null, "count")]
+    [InlineData("GET", "/api/users/u1/recommendations?count=abc", null, "count")]
+    [InlineData("GET", "/api/ids/1?limit=0", null, "limit")]
+    [InlineData("GET", "/api/ids/1?version=a%5Cb", null, "version")]
+    [InlineData("GET", "/api/items/..%2F..%2Fetc", null, "itemId")]
+    [InlineData("GET", "/api/users/a%5Cb/history", null, "userId")]
+    [InlineData("POST", "/api/events", """{"userId":123,"itemId":"P1"}""", "userId")]
+    [InlineData("POST", "/api/events", """[{"userId":"u","itemId":"P1"},{"userId":"u","itemId":"P1","time":"yesterday"}]""", "[1].time")]
+    [InlineData("POST", "/api/events", "[1]", "[0]")]
+    [InlineData("PUT", "/api/items", """{"itemId":"X1","title":"Serum","categories":["Hair Care"]}""", "categories[0]")]
+    [InlineData("PUT", "/api/items", """{"itemId":"X1","title":"Serum","price":"cheap"}""", "price")]
+    [InlineData("PUT", "/api/items", """{"itemId":"X1"}""", "title")]
     public async Task Bad_input_is_a_400_problem(string method, string path, string? body, string? field)
     {
         using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = body is null ? null : Json(body) };
@@ -73,6 +85,22 @@ public sealed class HttpApiTests(HostFixture host)
         Assert.Equal(400, problem.GetProperty("status").GetInt32());
         if (field is not null)
             Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), $"no error for '{field}' in {problem}");
+        // Words for a client developer: no .NET type or namespace.
+        Assert.DoesNotMatch(@"LMIndexer\.|System\.|`1", problem.ToString());
+    }
+
+    [Theory]
+    [InlineData("/api/ids/1?version=no-such-version")]
+    [InlineData("/api/items/no-such-item")]
+    [InlineData("/api/admin/versions/no-such-version/activate")]
+    public async Task Unknown_things_are_a_404_problem_everywhere(string path)
+    {
+        using var request = new HttpRequestMessage(path.Contains("activate", StringComparison.Ordinal) ? HttpMethod.Post : HttpMethod.Get, path);
+        request.Headers.Add("X-Api-Key", HostFixture.ApiKey);
+        using var response = await host.Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Contains("no-such", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -81,6 +109,9 @@ public sealed class HttpApiTests(HostFixture host)
         using var response = await host.Http.PostAsync("/api/events", new StringContent("userId=u1", Encoding.UTF8, "text/plain"));
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.True(problem.TryGetProperty("detail", out var detail), problem.ToString());
+        Assert.Contains("application/json", detail.GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -109,6 +140,7 @@ public sealed class HttpApiTests(HostFixture host)
     {
         using var anonymous = await host.Http.GetAsync("/api/admin/versions");
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal("ApiKey header=\"X-Api-Key\"", anonymous.Headers.WwwAuthenticate.ToString());
         using var request = new HttpRequestMessage(HttpMethod.Get, "/api/admin/versions");
         request.Headers.Add("X-Api-Key", HostFixture.ApiKey);
         using var authorized = await host.Http.SendAsync(request);

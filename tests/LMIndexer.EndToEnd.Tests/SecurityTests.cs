@@ -91,6 +91,8 @@ public sealed class RateLimitTests(RateLimitedHostFixture host) : IClassFixture<
             Assert.True(statuses.Count(s => s == HttpStatusCode.OK) >= 2, string.Join(",", statuses));
             Assert.True(limited.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1), $"Retry-After: {limited.Headers.RetryAfter}");
             Assert.Equal("application/problem+json", limited.Content.Headers.ContentType?.MediaType);
+            var problem = await limited.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal("https://tools.ietf.org/html/rfc6585#section-4", problem.GetProperty("type").GetString());
         }
         await Task.Delay(TimeSpan.FromSeconds(2.2));
         using var again = await host.Http.GetAsync("/api/users/rate-user/recommendations?count=3");
@@ -114,5 +116,7 @@ public sealed class RateLimitTests(RateLimitedHostFixture host) : IClassFixture<
         using var response = await host.Http.PostAsync("/api/events", new StringContent(big, Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(("Content too large", "https://tools.ietf.org/html/rfc9110#section-15.5.14"), (problem.GetProperty("title").GetString(), problem.GetProperty("type").GetString()));
     }
 }

@@ -35,5 +35,5 @@ public static class CliErrors
     // Bad files, flags and states are the user's to fix; anything else is a bug and keeps its trace.
     private static bool IsUserError(Exception e) =>
         e is CliUsageException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException
-            or ArgumentException or NotSupportedException or InvalidOperationException or IOException or UnauthorizedAccessException;
+            or ArgumentException or KeyNotFoundException or NotSupportedException or InvalidOperationException or IOException or UnauthorizedAccessException;
 }

@@ -49,7 +49,7 @@ public sealed class IndexVersionGrain(
     {
         var index = Registry.Versions.FindIndex(v => v.Version == version);
         if (index < 0)
-            throw new ArgumentException($"Index version '{version}' is not registered.", nameof(version));
+            throw new KeyNotFoundException($"Index version '{version}' is not registered.");
         if (Registry.Versions[index].Ready)
             return;
         Registry.Versions[index] = Registry.Versions[index] with { Ready = true };
@@ -59,7 +59,7 @@ public sealed class IndexVersionGrain(
     public async Task<ActivationResult> ActivateAsync(string version)
     {
         var info = Registry.Versions.FirstOrDefault(v => v.Version == version)
-            ?? throw new ArgumentException($"Index version '{version}' is not registered.", nameof(version));
+            ?? throw new KeyNotFoundException($"Index version '{version}' is not registered.");
         if (!info.Ready)
             throw new DomainConflictException($"Index version '{version}' cannot be activated before its backfill has completed.");
         // Warm-up first: the switch must not hand users to a model that is still loading.

@@ -19,7 +19,15 @@ public static class ApiComposition
         ArgumentNullException.ThrowIfNull(configuration);
         var telemetry = configuration.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>() ?? new TelemetryOptions();
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase)));
-        services.AddProblemDetails();
+        // Problems the framework writes itself (routing's 415 for a body that is not JSON, unknown
+        // routes, wrong methods) carry no detail; say what to do instead.
+        services.AddProblemDetails(options => options.CustomizeProblemDetails = context => context.ProblemDetails.Detail ??= context.ProblemDetails.Status switch
+        {
+            StatusCodes.Status415UnsupportedMediaType => "Send JSON, with Content-Type: application/json.",
+            StatusCodes.Status404NotFound => "There is no such resource; the API is described at /openapi/v1.json.",
+            StatusCodes.Status405MethodNotAllowed => "This resource does not take that method; the API is described at /openapi/v1.json.",
+            _ => null,
+        });
         services.AddExceptionHandler<ProblemMapping>();
         services.AddOpenApi();
         services.AddSingleton(TimeProvider.System);

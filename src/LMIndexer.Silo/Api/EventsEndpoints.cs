@@ -62,7 +62,7 @@ public static class EventsEndpoints
         }
         catch (JsonException e)
         {
-            throw new BadHttpRequestException($"The body does not match the expected shape: {e.Message}");
+            throw JsonShapeErrors.For<T>(e);
         }
     }
 }

@@ -26,8 +26,9 @@ public static class InputValidation
             errors[field] = ["is required"];
         else if (value.Length > MaxIdLength)
             errors[field] = [$"is longer than {MaxIdLength} characters"];
-        else if (value.Contains('/', StringComparison.Ordinal) || value.Any(char.IsControl))
-            errors[field] = ["may not contain '/' or control characters"];
+        // Checked decoded too: the router leaves %2F encoded in a path segment, so "..%2F..%2Fetc" arrives as it was sent.
+        else if (new[] { value, Uri.UnescapeDataString(value) }.Any(v => v.IndexOfAny(['/', '\\']) >= 0 || v.Any(char.IsControl)))
+            errors[field] = ["may not contain '/', '\\' or control characters, encoded or not"];
     }
 
     public static UserEvent Event(EventDto dto, string prefix, Dictionary<string, string[]> errors, TimeProvider clock)
@@ -66,10 +67,17 @@ public static class InputValidation
         return new ItemRecord(dto.ItemId ?? "", dto.Title, dto.Description, dto.Brand, dto.Price, dto.Categories);
     }
 
-    public static void Count(Dictionary<string, string[]> errors, int count, int max)
+    /// <summary>A whole number between 1 and <paramref name="max"/> from the query string (<paramref name="fallback"/> when absent).</summary>
+    public static int Count(Dictionary<string, string[]> errors, string field, string? raw, int fallback, int max)
     {
-        if (count < 1 || count > max)
-            errors["count"] = [$"must be between 1 and {max}"];
+        if (raw is null)
+            return fallback;
+        if (!int.TryParse(raw, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var count) || count < 1 || count > max)
+        {
+            errors[field] = [$"must be a whole number between 1 and {max}"];
+            return fallback;
+        }
+        return count;
     }
 
     public static void ThrowIfAny(Dictionary<string, string[]> errors)

@@ -51,19 +51,22 @@ public static class ItemsEndpoints
             details.SemanticIds.ToDictionary(s => s.Version, s => s.Codes, StringComparer.Ordinal));
     }
 
-    private static async Task<PrefixItemDto[]> PrefixAsync(long c1, long? c2, string? version, int? limit, IGrainFactory grains)
+    private static async Task<PrefixItemDto[]> PrefixAsync(long c1, long? c2, string? version, string? limit, IGrainFactory grains)
     {
         var errors = new Dictionary<string, string[]>();
         if (c1 < 0)
             errors["c1"] = ["cannot be negative"];
         if (c2 < 0)
             errors["c2"] = ["cannot be negative"];
-        var take = limit ?? 100;
-        InputValidation.Count(errors, take, 1000);
+        var take = InputValidation.Count(errors, "limit", limit, 100, 1000);
         if (version is not null)
             InputValidation.Id(errors, "version", version);
         InputValidation.ThrowIfAny(errors);
-        var resolvedVersion = version ?? await grains.GetGrain<IIndexVersionGrain>(0).GetActiveAsync()
+        var versions = grains.GetGrain<IIndexVersionGrain>(0);
+        // An unknown version is a 404 here as in the admin API, not an empty list.
+        if (version is not null && (await versions.GetAsync()).Versions.All(v => v.Version != version))
+            throw new KeyNotFoundException($"Index version '{version}' is not registered.");
+        var resolvedVersion = version ?? await versions.GetActiveAsync()
             ?? throw new KeyNotFoundException("No index version is active yet.");
         long[] prefix = c2 is null ? [c1] : [c1, c2.Value];
         var entries = await grains.GetGrain<IIdPrefixGrain>($"{resolvedVersion}/{c1}").ListAsync(prefix, take);

@@ -22,14 +22,27 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
             httpContext.Response.Headers.RetryAfter = "1";
         ProblemDetails problem = exception is ValidationException validation
             ? new HttpValidationProblemDetails(validation.Errors) { Status = status, Title = title }
-            : new ProblemDetails { Status = status, Title = title, Detail = detail };
+            : new ProblemDetails { Status = status, Title = title, Detail = detail, Type = TypeOf(status) };
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });
     }
+
+    /// <summary>RFC links for the statuses ASP.NET Core has no default type for.</summary>
+    internal static string? TypeOf(int status) => status switch
+    {
+        StatusCodes.Status413PayloadTooLarge => "https://tools.ietf.org/html/rfc9110#section-15.5.14",
+        StatusCodes.Status429TooManyRequests => "https://tools.ietf.org/html/rfc6585#section-4",
+        _ => null,
+    };
 
     internal static (int Status, string Title, string? Detail) Classify(Exception exception) => exception switch
     {
         ValidationException => (StatusCodes.Status400BadRequest, "Invalid request", null),
-        BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode == StatusCodes.Status415UnsupportedMediaType ? "Unsupported media type" : "Invalid request", bad.Message),
+        BadHttpRequestException bad => (bad.StatusCode, bad.StatusCode switch
+        {
+            StatusCodes.Status415UnsupportedMediaType => "Unsupported media type",
+            StatusCodes.Status413PayloadTooLarge => "Content too large",
+            _ => "Invalid request",
+        }, bad.Message),
         ArgumentException argument => (StatusCodes.Status400BadRequest, "Invalid request", argument.Message.Split(" (Parameter", 2)[0]),
         KeyNotFoundException missing => (StatusCodes.Status404NotFound, "Not found", missing.Message),
         DomainConflictException conflict => (StatusCodes.Status409Conflict, "Conflict", conflict.Message),

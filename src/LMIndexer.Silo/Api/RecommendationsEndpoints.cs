@@ -20,13 +20,14 @@ public static class RecommendationsEndpoints
         return api;
     }
 
-    private static async Task<RecommendationsDto> RecommendAsync(string userId, int? count, IGrainFactory grains)
+    // count is read as text: a number the framework cannot bind would be a 400 that names nothing.
+    private static async Task<RecommendationsDto> RecommendAsync(string userId, string? count, IGrainFactory grains)
     {
         var errors = new Dictionary<string, string[]>();
         InputValidation.Id(errors, "userId", userId);
-        InputValidation.Count(errors, count ?? 10, 100);
+        var take = InputValidation.Count(errors, "count", count, 10, 100);
         InputValidation.ThrowIfAny(errors);
-        return RecommendationsDto.From(await grains.GetGrain<IUserGrain>(userId).RecommendAsync(count ?? 10));
+        return RecommendationsDto.From(await grains.GetGrain<IUserGrain>(userId).RecommendAsync(take));
     }
 
     private static async Task<IReadOnlyList<HistoryEntry>> HistoryAsync(string userId, IGrainFactory grains)

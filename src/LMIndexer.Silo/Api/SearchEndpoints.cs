@@ -18,7 +18,7 @@ public static class SearchEndpoints
         return api;
     }
 
-    private static async Task<RecommendationsDto> SearchAsync(string? q, int? count, IGrainFactory grains, CatalogSearch search, CancellationToken cancellationToken)
+    private static async Task<RecommendationsDto> SearchAsync(string? q, string? count, IGrainFactory grains, CatalogSearch search, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         if (string.IsNullOrWhiteSpace(q))
@@ -27,8 +27,7 @@ public static class SearchEndpoints
             errors["q"] = [$"is longer than {MaxQueryLength} characters"];
         else if (q.Any(char.IsControl))
             errors["q"] = ["contains control characters"];
-        var take = count ?? 10;
-        InputValidation.Count(errors, take, 100);
+        var take = InputValidation.Count(errors, "count", count, 10, 100);
         InputValidation.ThrowIfAny(errors);
         var result = await search.SearchAsync(q!, take, cancellationToken);
         var records = await Task.WhenAll(result.Items.Select(f => grains.GetGrain<IItemGrain>(f.ItemId).GetAsync()));

@@ -82,6 +82,8 @@ public sealed class ApiKeys
     public static Func<EndpointFilterInvocationContext, EndpointFilterDelegate, ValueTask<object?>> Require(string scope) => async (context, next) =>
     {
         var check = context.HttpContext.RequestServices.GetRequiredService<ApiKeys>().Check(context.HttpContext.Request.Headers[Header].ToString(), scope);
+        if (check == ApiKeyCheck.Unauthenticated)
+            context.HttpContext.Response.Headers.WWWAuthenticate = $"ApiKey header=\"{Header}\"";   // RFC 9110: a 401 names its scheme
         return check switch
         {
             ApiKeyCheck.Allowed => await next(context),

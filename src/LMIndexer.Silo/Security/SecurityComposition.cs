@@ -34,7 +34,7 @@ public static class SecurityComposition
             {
                 var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 1;
                 context.HttpContext.Response.Headers.RetryAfter = retryAfter.ToString(CultureInfo.InvariantCulture);
-                await Results.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests",
+                await Results.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many requests", type: Api.ProblemMapping.TypeOf(StatusCodes.Status429TooManyRequests),
                     detail: $"This client is over {settings.PermitsPerSecond} requests per second; retry after {retryAfter} s.").ExecuteAsync(context.HttpContext);
             };
         });
