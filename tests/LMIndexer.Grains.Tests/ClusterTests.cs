@@ -118,7 +118,7 @@ public sealed class ClusterTests(ClusterFixture fixture) : IClassFixture<Cluster
         Assert.Equal("v2", await versions.GetActiveAsync());
         Assert.Equal("v1", await versions.RollbackAsync());
         Assert.Equal("v1", await versions.GetActiveAsync());
-        await Assert.ThrowsAsync<ArgumentException>(() => versions.ActivateAsync("nope"));
+        await Assert.ThrowsAsync<KeyNotFoundException>(() => versions.ActivateAsync("nope"));
         await Assert.ThrowsAsync<ArgumentException>(() => versions.RegisterAsync("a/b", TestServingBundle.Directory, 1));
         await Assert.ThrowsAsync<ArgumentException>(() => versions.RegisterAsync("r1", TestServingBundle.Directory, 1, "retrieval"));
         await versions.RegisterAsync("s1", TestServingBundle.SearchDirectory, 120, "search");
