@@ -29,9 +29,7 @@ public sealed class MongoServer : IAsyncLifetime
             ConnectionString = uri;
             return;
         }
-        var binary = Path.Combine(TestEnvironment.RepositoryRoot(), ".tools", "jongodb", "node_modules", "@jongodb", "memory-server-bin-linux-x64-gnu", "bin", "jongodb");
-        if (!File.Exists(binary))
-            Install(Path.Combine(TestEnvironment.RepositoryRoot(), ".ci", "install-jongodb"));
+        var binary = NpmTools.Ensure(Path.Combine(".tools", "jongodb", "node_modules", "@jongodb", "memory-server-bin-linux-x64-gnu", "bin", "jongodb"), Path.Combine(".ci", "install-jongodb"));
         var port = TestEnvironment.FreePort();
         var info = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add("--host=127.0.0.1");
@@ -57,14 +55,6 @@ public sealed class MongoServer : IAsyncLifetime
             process.Kill(entireProcessTree: true);
         process?.Dispose();
         return Task.CompletedTask;
-    }
-
-    private static void Install(string script)
-    {
-        using var install = Process.Start(new ProcessStartInfo("bash", [script]) { UseShellExecute = false })
-            ?? throw new InvalidOperationException("bash is needed to install the test MongoDB server.");
-        if (!install.WaitForExit(TimeSpan.FromMinutes(3)) || install.ExitCode != 0)
-            throw new InvalidOperationException($"Set MONGODB_URI to a MongoDB server, or install the test server with 'bash {script}' (npm needed).");
     }
 }
 

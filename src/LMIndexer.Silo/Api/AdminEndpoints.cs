@@ -1,4 +1,5 @@
 using LMIndexer.Abstractions;
+using LMIndexer.Silo.Security;
 using LMIndexer.Core.Indexing;
 using LMIndexer.Grains.Versions;
 using LMIndexer.Silo.Hosting;
@@ -10,7 +11,7 @@ public static class AdminEndpoints
 {
     public static RouteGroupBuilder MapAdmin(this RouteGroupBuilder api)
     {
-        var admin = api.MapGroup("/admin").AddEndpointFilter(Security.ApiKeys.Require(Security.ApiScopes.Admin)).DisableRateLimiting();
+        var admin = api.MapGroup("/admin").RequireApiKey(Security.ApiScopes.Admin).DisableRateLimiting();
         admin.MapGet("/versions", async (IGrainFactory grains) => await grains.GetGrain<IIndexVersionGrain>(0).GetAsync())
             .WithName("ListVersions").WithSummary("Registered index versions and the active one.");
         admin.MapPost("/versions", RegisterAsync)
@@ -23,6 +24,7 @@ public static class AdminEndpoints
             .WithName("VersionDrift").WithSummary("How IDs moved from another version (default: the active one) to this one: items that kept c1 / the full ID, the largest moved groups.");
         admin.MapPost("/backfills", StartBackfillAsync)
             .WithName("StartBackfill").WithSummary("Register a retrained serving bundle (on the server's disk) as a version and write its IDs into the live cluster in the background.")
+            .Produces<BackfillProgress>(StatusCodes.Status202Accepted)
             .ProducesValidationProblem();
         admin.MapGet("/backfills/{jobId}", async (string jobId, IGrainFactory grains) =>
                 await grains.GetGrain<IBackfillGrain>(jobId).GetProgressAsync() ?? throw new KeyNotFoundException($"There is no backfill job '{jobId}'."))

@@ -29,7 +29,7 @@ public static class ApiComposition
             _ => null,
         });
         services.AddExceptionHandler<ProblemMapping>();
-        services.AddOpenApi();
+        services.AddOpenApi(options => options.DescribeLMIndexerApi());
         services.AddSingleton(TimeProvider.System);
         services.AddHealthChecks().AddCheck<ServingHealthCheck>("serving");
         // Metrics in Prometheus text format at /metrics (inference queue and batches, recommendations by

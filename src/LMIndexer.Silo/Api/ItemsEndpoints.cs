@@ -1,4 +1,5 @@
 using LMIndexer.Abstractions;
+using LMIndexer.Silo.Security;
 
 namespace LMIndexer.Silo.Api;
 
@@ -8,7 +9,7 @@ public static class ItemsEndpoints
     public static RouteGroupBuilder MapItems(this RouteGroupBuilder api)
     {
         api.MapPut("/items", UpsertAsync)
-            .AddEndpointFilter(Security.ApiKeys.Require(Security.ApiScopes.Catalog))
+            .RequireApiKey(Security.ApiScopes.Catalog)
             .WithName("UpsertItems")
             .WithSummary("Create or update catalog items (one object or an array of up to 1000); needs an X-Api-Key with the catalog scope.")
             .Accepts<ItemDto[]>("application/json")
@@ -19,10 +20,18 @@ public static class ItemsEndpoints
             .WithSummary("An item with its semantic ID in every index version.")
             .Produces<ItemDetailsDto>()
             .ProducesProblem(StatusCodes.Status404NotFound);
-        api.MapGet("/ids/{c1:long}/{c2:long?}", PrefixAsync)
-            .WithName("ListIdPrefix")
-            .WithSummary("Items whose semantic ID starts with c1 (and c2), in the active version or ?version=.")
+        // Two routes, not one with an optional c2: OpenAPI path parameters are always required.
+        api.MapGet("/ids/{c1:long}", (long c1, string? version, string? limit, IGrainFactory grains) => PrefixAsync(c1, null, version, limit, grains))
+            .WithName("ListIdFirstCode")
+            .WithSummary("Items whose semantic ID starts with c1, in the active version or ?version=.")
             .Produces<PrefixItemDto[]>()
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        api.MapGet("/ids/{c1:long}/{c2:long}", PrefixAsync)
+            .WithName("ListIdPrefix")
+            .WithSummary("Items whose semantic ID starts with c1 and c2, in the active version or ?version=.")
+            .Produces<PrefixItemDto[]>()
+            .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound);
         return api;
     }

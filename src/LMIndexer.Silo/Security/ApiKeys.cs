@@ -94,3 +94,19 @@ public sealed class ApiKeys
         };
     };
 }
+
+/// <summary>Endpoint metadata: the API key scope a request needs.</summary>
+public sealed record ApiKeyScope(string Scope);
+
+/// <summary><c>RequireApiKey</c> on endpoints and groups.</summary>
+public static class ApiKeyEndpoints
+{
+    /// <summary>Lets requests through only with a key of <paramref name="scope"/>, and says so in the endpoint's metadata (for the OpenAPI document).</summary>
+    public static TBuilder RequireApiKey<TBuilder>(this TBuilder builder, string scope) where TBuilder : IEndpointConventionBuilder
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.AddEndpointFilter(ApiKeys.Require(scope));
+        builder.WithMetadata(new ApiKeyScope(scope));
+        return builder;
+    }
+}

@@ -1,0 +1,67 @@
+using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
+using LMIndexer.Testing;
+
+namespace LMIndexer.EndToEnd.Tests;
+
+/// <summary>The served OpenAPI document, read as an outside client's tools read it.</summary>
+[Collection(nameof(HostCollection))]
+public sealed class OpenApiContractTests(HostFixture host)
+{
+    [Fact]
+    public async Task The_document_passes_Redocly_lint_with_no_errors()
+    {
+        var redocly = NpmTools.Ensure(Path.Combine(".tools", "redocly", "node_modules", ".bin", "redocly"), Path.Combine(".ci", "install-redocly"));
+        var file = Path.Combine(Path.GetTempPath(), $"lmindexer-openapi-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(file, await host.Http.GetStringAsync("/openapi/v1.json"));
+        try
+        {
+            var info = new ProcessStartInfo(redocly) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetTempPath() };
+            foreach (var arg in new[] { "lint", file, "--format=json" })
+                info.ArgumentList.Add(arg);
+            info.Environment["REDOCLY_TELEMETRY"] = "off";
+            info.Environment["REDOCLY_SUPPRESS_UPDATE_NOTICE"] = "true";
+            using var lint = Process.Start(info)!;
+            var output = lint.StandardOutput.ReadToEndAsync();
+            var error = lint.StandardError.ReadToEndAsync();
+            Assert.True(lint.WaitForExit(TimeSpan.FromMinutes(2)), "redocly lint ran past two minutes");
+            using var report = JsonDocument.Parse(await output);
+            var errors = report.RootElement.GetProperty("problems").EnumerateArray()
+                .Where(p => p.GetProperty("severity").GetString() == "error")
+                .Select(p => $"{p.GetProperty("ruleId").GetString()}: {p.GetProperty("message").GetString()}")
+                .ToList();
+            Assert.True(errors.Count == 0, string.Join('\n', errors) + await error);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
+    public async Task The_document_describes_the_public_api_its_keys_and_its_statuses()
+    {
+        var document = await host.Http.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+        var paths = document.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
+        Assert.All(paths, p => Assert.StartsWith("/api/", p, StringComparison.Ordinal));   // no dashboard, static or health routes
+        Assert.Contains("/api/ids/{c1}", paths);
+        Assert.Contains("/api/ids/{c1}/{c2}", paths);
+        var scheme = document.GetProperty("components").GetProperty("securitySchemes").GetProperty("ApiKey");
+        Assert.Equal(("apiKey", "header", "X-Api-Key"), (scheme.GetProperty("type").GetString(), scheme.GetProperty("in").GetString(), scheme.GetProperty("name").GetString()));
+
+        JsonElement Operation(string path, string method) => document.GetProperty("paths").GetProperty(path).GetProperty(method);
+        static IEnumerable<string> Statuses(JsonElement operation) => operation.GetProperty("responses").EnumerateObject().Select(r => r.Name);
+        var upsert = Operation("/api/items", "put");
+        Assert.Equal("ApiKey", upsert.GetProperty("security")[0].EnumerateObject().Single().Name);
+        Assert.Superset(new HashSet<string> { "200", "400", "401", "403", "413", "415", "429" }, Statuses(upsert).ToHashSet());
+        var events = Operation("/api/events", "post");
+        Assert.Equal(0, events.GetProperty("security").GetArrayLength());   // public
+        Assert.Superset(new HashSet<string> { "202", "400", "413", "415", "429" }, Statuses(events).ToHashSet());
+        Assert.Contains("202", Statuses(Operation("/api/admin/backfills", "post")));
+        Assert.DoesNotContain("429", Statuses(Operation("/api/admin/versions", "get")));   // the admin API is not rate-limited
+        Assert.Contains("404", Statuses(Operation("/api/items/{itemId}", "get")));
+        Assert.All(document.GetProperty("paths").EnumerateObject().SelectMany(p => p.Value.EnumerateObject()),
+            op => Assert.True(op.Value.TryGetProperty("operationId", out _), $"{op.Name} has no operationId"));
+    }
+}
