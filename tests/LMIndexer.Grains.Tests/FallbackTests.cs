@@ -1,4 +1,6 @@
+using System.Diagnostics.Metrics;
 using LMIndexer.Abstractions;
+using LMIndexer.Grains.Items;
 using LMIndexer.Grains.Placement;
 using LMIndexer.Grains.Versions;
 using LMIndexer.Testing;
@@ -38,5 +40,38 @@ public sealed class FallbackTests
         Assert.Null(result.Version);
         Assert.All(result.Items, i => Assert.Equal(RecommendationSource.Popular, i.Source));
         Assert.Equal(popular.Where(id => id != seen).Take(5), result.Items.Select(i => i.ItemId));
+    }
+
+    [Fact]
+    public async Task Events_for_items_the_catalog_does_not_hold_are_counted_and_never_recommended()
+    {
+        _ = TestServingBundle.Directory;
+        await using var cluster = ClusterFixture.Build(1, _ => SiloRoles.Gpu, fallback: true);
+        await cluster.DeployAsync();
+        var grains = cluster.Client;
+        var items = TestServingBundle.Catalog.Items;
+        await Task.WhenAll(items.Take(6).Select(i => grains.GetGrain<IItemGrain>(i.ItemId).UpsertAsync(i.ToRecord())));
+        long unknownEvents = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == "lmindexer.events.unknown_items")
+                l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref unknownEvents, value));
+        listener.Start();
+
+        // The unknown item gets the most weight of all; known items get some.
+        var buyer = grains.GetGrain<IUserGrain>("ghost-buyer");
+        await buyer.RecordBatchAsync([
+            .. Enumerable.Range(0, 3).Select(i => new UserEvent($"g{i}", "ghost-buyer", "ghost-item", EventType.Purchase, DateTimeOffset.UtcNow)),
+            .. items.Take(6).Select((item, i) => new UserEvent($"k{i}", "ghost-buyer", item.ItemId, EventType.View, DateTimeOffset.UtcNow))]);
+        await PopularityWait.ForAsync(grains, [.. items.Take(6).Select(i => i.ItemId)]);
+
+        var result = await grains.GetGrain<IUserGrain>("newcomer").RecommendAsync(10);
+        Assert.Equal(6, result.Items.Count);
+        Assert.DoesNotContain(result.Items, i => i.ItemId == "ghost-item");
+        Assert.All(result.Items, i => Assert.NotNull(i.Item));   // every answer is a catalog item with its details
+        Assert.Equal(3, Interlocked.Read(ref unknownEvents));
     }
 }

@@ -39,7 +39,7 @@ public static class ApiComposition
             .ConfigureResource(resource => resource.AddService("lmindexer-silo"))
             .WithMetrics(metrics =>
             {
-                metrics.AddMeter(Grains.Inference.InferenceEngine.MeterName, Grains.Users.UserGrain.MeterName, Grains.Backfill.BackfillGrain.MeterName,
+                metrics.AddMeter(Grains.Inference.InferenceEngine.MeterName, Grains.Users.UserGrain.MeterName, Grains.Popularity.PopularityGrain.MeterName, Grains.Backfill.BackfillGrain.MeterName,
                         Grains.Storage.StateWriter.MeterName, "Microsoft.Orleans", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
                     .AddPrometheusExporter();
                 if (telemetry.OtlpEndpoint is { Length: > 0 } endpoint)
