@@ -67,5 +67,58 @@ public sealed class ClusteringMetricsTests
         Assert.Equal(0.5 * Math.Log(Math.PI), MathFunctions.LogGamma(0.5), 12);
         Assert.Equal(Math.Log(3628800), MathFunctions.LogGamma(11), 10); // ln(10!)
         Assert.Equal(2.453736570842443, MathFunctions.LogGamma(4.5), 12); // CPython math.lgamma(4.5)
+        // Below 1/2 the reflection formula takes over.
+        Assert.Equal(1.2880225246980772, MathFunctions.LogGamma(0.25), 12);  // CPython math.lgamma(0.25)
+        Assert.Equal(2.2527126517342055, MathFunctions.LogGamma(0.1), 12);   // CPython math.lgamma(0.1)
+        Assert.Throws<ArgumentOutOfRangeException>(() => MathFunctions.LogGamma(0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => MathFunctions.LogGamma(-2.5));
+    }
+
+    [Fact]
+    public void Expected_mutual_information_is_the_mean_over_every_permutation_of_one_labeling()
+    {
+        // A dominant cluster on both sides (rows 4,1,1; columns 4,2): the largest marginals are equal,
+        // and the smallest overlap of the two big clusters is 2, not 1.
+        int[] a = [0, 0, 0, 0, 1, 2];
+        int[] b = [0, 0, 0, 0, 1, 1];
+        var permutations = Permutations([.. Enumerable.Range(0, b.Length)]).ToList();
+        Assert.Equal(720, permutations.Count);
+        var emi = permutations.Average(p => MutualInformation(a, [.. p.Select(i => b[i])]));
+        var normalizer = (ClusteringMetrics.Entropy(a) + ClusteringMetrics.Entropy(b)) / 2;
+        var expected = (MutualInformation(a, b) - emi) / (normalizer - emi);
+        Assert.Equal(expected, ClusteringMetrics.AdjustedMutualInformation(a, b), 10);
+    }
+
+    [Fact]
+    public void Labelings_of_different_lengths_are_refused()
+    {
+        Assert.Throws<ArgumentException>(() => ClusteringMetrics.AdjustedMutualInformation([0, 1, 1], [0, 1]));
+    }
+
+    /// <summary>MI (nats) straight from the joint and marginal frequencies.</summary>
+    private static double MutualInformation(int[] x, int[] y)
+    {
+        double n = x.Length;
+        return x.Zip(y).GroupBy(p => p).Sum(cell =>
+        {
+            var pxy = cell.Count() / n;
+            var px = x.Count(v => v == cell.Key.First) / n;
+            var py = y.Count(v => v == cell.Key.Second) / n;
+            return pxy * Math.Log(pxy / (px * py));
+        });
+    }
+
+    private static IEnumerable<int[]> Permutations(int[] items)
+    {
+        if (items.Length <= 1)
+        {
+            yield return items;
+            yield break;
+        }
+        for (var i = 0; i < items.Length; i++)
+        {
+            foreach (var rest in Permutations([.. items[..i], .. items[(i + 1)..]]))
+                yield return [items[i], .. rest];
+        }
     }
 }

@@ -96,6 +96,26 @@ public sealed class RankingMetricsTests
     }
 
     [Fact]
+    public void Missing_inputs_a_cutoff_below_one_and_a_query_without_relevant_items_are_refused()
+    {
+        var relevant = new HashSet<string> { "x" };
+        Assert.Throws<ArgumentNullException>(() => RankingMetrics.Score(null!, relevant, 5));
+        Assert.Throws<ArgumentNullException>(() => RankingMetrics.Score(["x"], (IReadOnlySet<string>)null!, 5));
+        Assert.Throws<ArgumentOutOfRangeException>(() => RankingMetrics.Score(["x"], relevant, 0));
+        var empty = Assert.Throws<ArgumentException>(() => RankingMetrics.Score(["x"], new HashSet<string>(), 5));
+        Assert.Contains("at least one relevant item", empty.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_accumulator_names_every_metric_at_every_cutoff_and_is_zero_before_any_query()
+    {
+        var acc = new RankingAccumulator([1, 10]);
+        var empty = acc.Means();
+        Assert.Equal(["hit@1", "hit@10", "map@1", "map@10", "mrr@1", "mrr@10", "ndcg@1", "ndcg@10", "precision@1", "precision@10", "recall@1", "recall@10"], empty.Keys);
+        Assert.All(empty.Values, v => Assert.Equal(0.0, v));
+    }
+
+    [Fact]
     public void Deduplicate_keeps_first_occurrence()
     {
         Assert.Equal(["b", "a", "c"], RankingMetrics.Deduplicate(["b", "a", "b", "c", "a"]));
