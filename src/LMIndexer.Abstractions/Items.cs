@@ -1,6 +1,6 @@
 namespace LMIndexer.Abstractions;
 
-/// <summary>A catalog record (the fields the item text is built from).</summary>
+/// <summary>A catalog record: the fields the item text is built from, and the picture shops show.</summary>
 [GenerateSerializer, Immutable]
 public sealed record ItemRecord(
     [property: Id(0)] string ItemId,
@@ -8,7 +8,8 @@ public sealed record ItemRecord(
     [property: Id(2)] string? Description = null,
     [property: Id(3)] string? Brand = null,
     [property: Id(4)] decimal? Price = null,
-    [property: Id(5)] IReadOnlyList<IReadOnlyList<string>>? Categories = null);
+    [property: Id(5)] IReadOnlyList<IReadOnlyList<string>>? Categories = null,
+    [property: Id(6)] string? ImageUrl = null);
 
 /// <summary>An item's semantic ID in one index version: learned codes, then the collision counter.</summary>
 [GenerateSerializer, Immutable]

@@ -16,7 +16,8 @@ public sealed record RecommendedItem(
     [property: Id(0)] string ItemId,
     [property: Id(1)] double Score,
     [property: Id(2)] RecommendationSource Source,
-    [property: Id(3)] ItemRecord? Item);
+    [property: Id(3)] ItemRecord? Item,
+    [property: Id(4)] string? Reason = null);
 
 /// <summary>
 /// Recommendations for a user and the index version that produced them. <see cref="Degraded"/>:

@@ -37,6 +37,7 @@ public sealed class UserGrain(
         description: "Answered recommendation requests, by answer: model, cold (no history or no served version), degraded (the model failed or timed out).");
 
     private readonly Dictionary<string, ItemRecord> records = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, IReadOnlyList<VersionedSemanticId>> semanticIds = new(StringComparer.Ordinal);
     private HashSet<string>? eventIds;
     private HashSet<string>? seen;
 
@@ -112,7 +113,7 @@ public sealed class UserGrain(
         var maxCount = recommendationOptions.Value.MaxCount;
         if (count < 1 || count > maxCount)
             throw new ArgumentOutOfRangeException(nameof(count), count, $"count must be between 1 and {maxCount}.");
-        var chosen = new List<(string ItemId, double Score, RecommendationSource Source)>();
+        var chosen = new List<(string ItemId, double Score, RecommendationSource Source, string? Reason)>();
         var taken = new HashSet<string>(SeenSet, StringComparer.Ordinal);
         string? version = null;
         var degraded = false;
@@ -121,16 +122,19 @@ public sealed class UserGrain(
         {
             try
             {
-                var history = await RecordsAsync([.. state.State.History.Select(h => h.ItemId).Reverse().Distinct(StringComparer.Ordinal).Reverse()]);
+                var historyIds = state.State.History.Select(h => h.ItemId).Reverse().Distinct(StringComparer.Ordinal).Reverse().ToList();
+                await FetchHistoryAsync(historyIds, active);
+                var history = await RecordsAsync(historyIds);
                 var inference = GrainFactory.GetGrain<IIndexerInferenceGrain>($"{active}/{Replica(inferenceOptions.Value.Replicas)}");
                 var beams = Math.Max(inferenceOptions.Value.Beams, count);
                 var generated = await inference.GenerateAsync([.. history], beams).WaitAsync(TimeSpan.FromMilliseconds(inferenceOptions.Value.TimeoutMilliseconds));
                 var resolved = await Items.IdResolution.ResolveAsync(GrainFactory, generated);
                 version = generated.Version;
+                var followed = state.State.History.Select(h => (h, records.GetValueOrDefault(h.ItemId), SemanticIdOf(h.ItemId, generated.Version))).ToList();
                 for (var i = 0; i < generated.Ids.Count && chosen.Count < count; i++)
                 {
                     if (resolved[i] is { } itemId && taken.Add(itemId))
-                        chosen.Add((itemId, generated.Ids[i].Score, RecommendationSource.Model));
+                        chosen.Add((itemId, generated.Ids[i].Score, RecommendationSource.Model, RecommendationReasons.ForGenerated(generated.Ids[i].Codes, followed)));
                 }
             }
             catch (Exception e)
@@ -152,14 +156,30 @@ public sealed class UserGrain(
                 if (chosen.Count >= count)
                     break;
                 if (taken.Add(item.ItemId))
-                    chosen.Add((item.ItemId, item.Score, RecommendationSource.Popular));
+                    chosen.Add((item.ItemId, item.Score, RecommendationSource.Popular, RecommendationReasons.Popular));
             }
         }
         var details = await RecordsAsync([.. chosen.Select(c => c.ItemId)]);
         var byId = details.ToDictionary(d => d.ItemId, StringComparer.Ordinal);
         return new RecommendationResult(this.GetPrimaryKeyString(), version,
-            [.. chosen.Select(c => new RecommendedItem(c.ItemId, c.Score, c.Source, byId.GetValueOrDefault(c.ItemId)))], degraded);
+            [.. chosen.Select(c => new RecommendedItem(c.ItemId, c.Score, c.Source, byId.GetValueOrDefault(c.ItemId), c.Reason))], degraded);
     }
+
+    /// <summary>Records and semantic IDs of history items (the reasons need the IDs), fetched again when they lack the served version.</summary>
+    private async Task FetchHistoryAsync(IReadOnlyList<string> itemIds, string version)
+    {
+        var missing = itemIds.Where(id => !semanticIds.TryGetValue(id, out var ids) || ids.All(s => s.Version != version)).ToList();
+        var fetched = await Task.WhenAll(missing.Select(id => GrainFactory.GetGrain<IItemGrain>(id).GetDetailsAsync()));
+        for (var i = 0; i < missing.Count; i++)
+        {
+            semanticIds[missing[i]] = fetched[i]?.SemanticIds ?? [];
+            if (fetched[i] is { } details)
+                records[missing[i]] = details.Record;
+        }
+    }
+
+    private long[]? SemanticIdOf(string itemId, string version) =>
+        semanticIds.GetValueOrDefault(itemId)?.FirstOrDefault(s => s.Version == version)?.Codes;
 
     /// <summary>Catalog records of items (cached for the activation's lifetime); unknown items are left out.</summary>
     private async Task<List<ItemRecord>> RecordsAsync(IReadOnlyList<string> itemIds)

@@ -16,19 +16,35 @@ public sealed record ItemDto(
     string? Description,
     string? Brand,
     decimal? Price,
-    [property: Description("Category paths, most specific last, e.g. [[\"Beauty\", \"Skin Care\", \"Serums\"]].")] IReadOnlyList<IReadOnlyList<string>>? Categories);
+    [property: Description("Category paths, most specific last, e.g. [[\"Beauty\", \"Skin Care\", \"Serums\"]].")] IReadOnlyList<IReadOnlyList<string>>? Categories,
+    [property: Description("An absolute http(s) URL of the item's picture, shown by the widget.")] string? ImageUrl = null);
 
 /// <summary>How many items were upserted, and how many got a new semantic ID, per index version.</summary>
 public sealed record ItemsAccepted(int Upserted, IReadOnlyDictionary<string, int> IdsAssigned);
 
 /// <summary>A recommended item as the API returns it.</summary>
-public sealed record RecommendedItemDto(string ItemId, double Score, string Source, string? Title, string? Brand, decimal? Price);
+public sealed record RecommendedItemDto(
+    string ItemId,
+    double Score,
+    string Source,
+    string? Title,
+    string? Brand,
+    decimal? Price,
+    string? ImageUrl = null,
+    [property: Description("The item's most specific category.")] string? Category = null,
+    [property: Description("Why it is shown, in words for the shopper, e.g. \"Like Rose night balm, which you viewed\".")] string? Reason = null)
+{
+    public static RecommendedItemDto From(string itemId, double score, string source, ItemRecord? item, string? reason = null) =>
+        new(itemId, score, source, item?.Title, item?.Brand, item?.Price, item?.ImageUrl, MostSpecific(item?.Categories), reason);
+
+    private static string? MostSpecific(IReadOnlyList<IReadOnlyList<string>>? paths) => paths is [{ Count: > 0 } first, ..] ? first[^1] : null;
+}
 
 /// <summary>Recommendations and the index version that produced them (null: popularity only).</summary>
 public sealed record RecommendationsDto(string UserId, string? Version, IReadOnlyList<RecommendedItemDto> Items, bool Degraded)
 {
     public static RecommendationsDto From(RecommendationResult result) => new(result.UserId, result.Version,
-        [.. result.Items.Select(i => new RecommendedItemDto(i.ItemId, Math.Round(i.Score, 4), i.Source == RecommendationSource.Model ? "model" : "popular", i.Item?.Title, i.Item?.Brand, i.Item?.Price))],
+        [.. result.Items.Select(i => RecommendedItemDto.From(i.ItemId, Math.Round(i.Score, 4), i.Source == RecommendationSource.Model ? "model" : "popular", i.Item, i.Reason))],
         result.Degraded);
 }
 

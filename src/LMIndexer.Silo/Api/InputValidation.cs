@@ -16,6 +16,7 @@ public static class InputValidation
     public const int MaxCategoryPaths = 20;
     public const int MaxCategoryDepth = 12;
     public const int MaxCategoryLength = 200;
+    public const int MaxImageUrlLength = 2000;
 
     /// <summary>Event times may run ahead of the server clock by this much (client clocks drift), no more.</summary>
     public static readonly TimeSpan MaxClockSkew = TimeSpan.FromDays(1);
@@ -64,7 +65,9 @@ public static class InputValidation
         {
             errors[$"{prefix}categories"] = [$"at most {MaxCategoryPaths} paths of at most {MaxCategoryDepth} non-empty names of at most {MaxCategoryLength} characters"];
         }
-        return new ItemRecord(dto.ItemId ?? "", dto.Title, dto.Description, dto.Brand, dto.Price, dto.Categories);
+        if (dto.ImageUrl is { } image && (image.Length > MaxImageUrlLength || !Uri.TryCreate(image, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https")))
+            errors[$"{prefix}imageUrl"] = [$"must be an absolute http or https URL of at most {MaxImageUrlLength} characters"];
+        return new ItemRecord(dto.ItemId ?? "", dto.Title, dto.Description, dto.Brand, dto.Price, dto.Categories, dto.ImageUrl);
     }
 
     /// <summary>A whole number between 1 and <paramref name="max"/> from the query string (<paramref name="fallback"/> when absent).</summary>

@@ -56,7 +56,7 @@ public static class ItemsEndpoints
         var details = await grains.GetGrain<IItemGrain>(itemId).GetDetailsAsync()
             ?? throw new KeyNotFoundException($"Item '{itemId}' is not in the catalog.");
         var r = details.Record;
-        return new ItemDetailsDto(new ItemDto(r.ItemId, r.Title, r.Description, r.Brand, r.Price, r.Categories),
+        return new ItemDetailsDto(new ItemDto(r.ItemId, r.Title, r.Description, r.Brand, r.Price, r.Categories, r.ImageUrl),
             details.SemanticIds.ToDictionary(s => s.Version, s => s.Codes, StringComparer.Ordinal));
     }
 

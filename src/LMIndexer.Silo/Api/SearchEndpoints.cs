@@ -32,6 +32,6 @@ public static class SearchEndpoints
         var result = await search.SearchAsync(q!, take, cancellationToken);
         var records = await Task.WhenAll(result.Items.Select(f => grains.GetGrain<IItemGrain>(f.ItemId).GetAsync()));
         return new RecommendationsDto("", result.Version,
-            [.. result.Items.Select((f, i) => new RecommendedItemDto(f.ItemId, Math.Round(f.Score, 6), "search", records[i]?.Title, records[i]?.Brand, records[i]?.Price))], result.Degraded);
+            [.. result.Items.Select((f, i) => RecommendedItemDto.From(f.ItemId, Math.Round(f.Score, 6), "search", records[i]))], result.Degraded);
     }
 }
