@@ -10,7 +10,7 @@ using Microsoft.Extensions.Logging;
 
 namespace LMIndexer.Storage.Tests;
 
-/// <summary>Membership, gateway list and reminders on MongoDB, and a real cluster that uses them.</summary>
+/// <summary>Membership and gateway list on MongoDB, and a real cluster that uses them (reminders: <see cref="ReminderTableConformance"/>).</summary>
 [Collection(nameof(MongoCollection))]
 public sealed class MongoClusteringTests(MongoServer server)
 {
@@ -77,29 +77,6 @@ public sealed class MongoClusteringTests(MongoServer server)
         Assert.True(await table.InsertRow(dead, seen.Version.Next()));
         await table.CleanupDefunctSiloEntries(DateTimeOffset.UtcNow.AddDays(-1));
         Assert.Equal([a.SiloAddress], (await table.ReadAll()).Members.Select(m => m.Item1.SiloAddress));
-    }
-
-    [Fact]
-    public async Task Reminders_are_stored_ranged_by_hash_and_removed_only_with_their_etag()
-    {
-        var table = new MongoReminderTable(Microsoft.Extensions.Options.Options.Create(new ClusterOptions { ServiceId = "svc" }), Options(MongoServer.NewDatabase()));
-        await table.Init();
-        var grain = GrainId.Create("backfill", "job-1");
-        var etag = await table.UpsertRow(new ReminderEntry { GrainId = grain, ReminderName = "backfill", StartAt = DateTime.UtcNow, Period = TimeSpan.FromMinutes(1) });
-        var other = GrainId.Create("backfill", "job-2");
-        await table.UpsertRow(new ReminderEntry { GrainId = other, ReminderName = "backfill", StartAt = DateTime.UtcNow, Period = TimeSpan.FromMinutes(2) });
-
-        var row = await table.ReadRow(grain, "backfill");
-        Assert.Equal((TimeSpan.FromMinutes(1), etag), (row!.Period, row.ETag));
-        Assert.Single((await table.ReadRows(grain)).Reminders);
-        var hash = grain.GetUniformHashCode();
-        Assert.Contains((await table.ReadRows(hash - 1, hash)).Reminders, r => r.GrainId == grain);
-        Assert.DoesNotContain((await table.ReadRows(hash, hash == uint.MaxValue ? 0 : hash + 1)).Reminders, r => r.GrainId == grain);
-        Assert.Equal(2, (await table.ReadRows(0, 0)).Reminders.Count);                // the whole ring
-
-        Assert.False(await table.RemoveRow(grain, "backfill", "stale"));
-        Assert.True(await table.RemoveRow(grain, "backfill", etag!));
-        Assert.Null(await table.ReadRow(grain, "backfill"));
     }
 
     [Fact]

@@ -1,0 +1,117 @@
+using LMIndexer.Storage.LiteDb;
+using LMIndexer.Storage.MongoDB;
+using LMIndexer.Testing;
+using Orleans.Configuration;
+
+namespace LMIndexer.Storage.Tests;
+
+/// <summary>
+/// What every reminder table of the project must do for Orleans: rows by grain, by name and by a
+/// range of the hash ring (wrapping around zero), removal only with the current etag, and rows that
+/// a new table instance on the same store still finds (a restarted silo).
+/// </summary>
+public abstract class ReminderTableConformance
+{
+    protected abstract IReminderTable CreateTable();
+
+    private static ReminderEntry Entry(GrainId grain, string name, TimeSpan period) =>
+        new() { GrainId = grain, ReminderName = name, StartAt = new DateTime(2026, 12, 5, 10, 30, 15, 250, DateTimeKind.Utc), Period = period };
+
+    [Fact]
+    public async Task Rows_are_found_by_grain_by_name_and_by_hash_range_with_their_fields()
+    {
+        var table = CreateTable();
+        await table.StartAsync();
+        var grain = GrainId.Create("backfill", "job-1");
+        var other = GrainId.Create("backfill", "job-2");
+        var etag = await table.UpsertRow(Entry(grain, "backfill", TimeSpan.FromMinutes(1)));
+        await table.UpsertRow(Entry(grain, "second", TimeSpan.FromMinutes(3)));
+        await table.UpsertRow(Entry(other, "backfill", TimeSpan.FromMinutes(2)));
+
+        var row = await table.ReadRow(grain, "backfill");
+        Assert.NotNull(row);
+        Assert.Equal((grain, "backfill", TimeSpan.FromMinutes(1), etag), (row.GrainId, row.ReminderName, row.Period, row.ETag));
+        Assert.Equal(new DateTime(2026, 12, 5, 10, 30, 15, 250, DateTimeKind.Utc), row.StartAt.ToUniversalTime(), TimeSpan.FromMilliseconds(1));
+        Assert.Null(await table.ReadRow(grain, "no-such-reminder"));
+        Assert.Equal(["backfill", "second"], (await table.ReadRows(grain)).Reminders.Select(r => r.ReminderName).Order());
+
+        var hash = grain.GetUniformHashCode();
+        Assert.Contains((await table.ReadRows(hash - 1, hash)).Reminders, r => r.GrainId == grain);                           // (begin, end] holds end
+        Assert.DoesNotContain((await table.ReadRows(hash, hash == uint.MaxValue ? 0 : hash + 1)).Reminders, r => r.GrainId == grain);   // and not begin
+        Assert.Contains((await table.ReadRows(hash == uint.MaxValue ? 0 : hash + 1, hash)).Reminders, r => r.GrainId == grain);      // wrapping around zero
+        Assert.DoesNotContain((await table.ReadRows(hash, hash - 1)).Reminders, r => r.GrainId == grain);
+        Assert.Equal(3, (await table.ReadRows(0, 0)).Reminders.Count);                                                        // the whole ring
+    }
+
+    [Fact]
+    public async Task A_row_is_removed_only_with_its_current_etag_and_survives_a_new_table_instance()
+    {
+        var table = CreateTable();
+        await table.StartAsync();
+        var grain = GrainId.Create("backfill", "job-etag");
+        var first = await table.UpsertRow(Entry(grain, "backfill", TimeSpan.FromMinutes(1)));
+        var second = await table.UpsertRow(Entry(grain, "backfill", TimeSpan.FromMinutes(5)));   // updated: a new etag
+        Assert.NotEqual(first, second);
+
+        var restarted = CreateTable();
+        await restarted.StartAsync();
+        Assert.Equal(TimeSpan.FromMinutes(5), (await restarted.ReadRow(grain, "backfill"))!.Period);
+        Assert.False(await restarted.RemoveRow(grain, "backfill", first!));
+        Assert.False(await restarted.RemoveRow(grain, "backfill", "stale"));
+        Assert.NotNull(await restarted.ReadRow(grain, "backfill"));
+        Assert.True(await restarted.RemoveRow(grain, "backfill", second!));
+        Assert.Null(await table.ReadRow(grain, "backfill"));
+        Assert.False(await table.RemoveRow(grain, "backfill", second!));   // already gone
+    }
+}
+
+public sealed class LiteDbReminderTableConformance : ReminderTableConformance, IDisposable
+{
+    private readonly string file = Path.Combine(Path.GetTempPath(), "lmindexer-tests", $"reminders-{Guid.NewGuid():N}.db");
+    private readonly List<LiteDbReminderTable> tables = [];
+
+    protected override IReminderTable CreateTable()
+    {
+        var table = new LiteDbReminderTable(new LiteDbStorageOptions { ConnectionString = $"Filename={file}" });
+        tables.Add(table);
+        return table;
+    }
+
+    public void Dispose()
+    {
+        foreach (var table in tables)
+            table.Dispose();
+        TestEnvironment.DeleteLiteDb(file);
+    }
+}
+
+[Collection(nameof(MongoCollection))]
+public sealed class MongoReminderTableConformance(MongoServer server) : ReminderTableConformance
+{
+    private readonly string database = MongoServer.NewDatabase();
+
+    protected override IReminderTable CreateTable() => new MongoReminderTable(
+        Microsoft.Extensions.Options.Options.Create(new ClusterOptions { ServiceId = "svc" }),
+        new MongoDBStorageOptions { ConnectionString = server.ConnectionString, Database = database });
+}
+
+public sealed class LiteDbStorageOptionsTests
+{
+    [Theory]
+    [InlineData("", "", "LiteDb:ConnectionString is required.")]
+    [InlineData("Filename=x.db;Connection=sideways", "", "LiteDb:ConnectionString is not valid")]
+    [InlineData("Filename=x.db", "grains-", "LiteDb:CollectionPrefix may hold only letters, digits and '_' (got 'grains-').")]
+    public void Settings_that_cannot_work_are_refused_with_the_setting_named(string connection, string prefix, string expected)
+    {
+        var result = new LiteDbStorageOptionsValidator().Validate(null, new LiteDbStorageOptions { ConnectionString = connection, CollectionPrefix = prefix });
+        Assert.True(result.Failed);
+        Assert.StartsWith(expected, result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_default_settings_and_a_prefix_of_letters_digits_and_underscores_are_accepted()
+    {
+        Assert.True(new LiteDbStorageOptionsValidator().Validate(null, new LiteDbStorageOptions()).Succeeded);
+        Assert.True(new LiteDbStorageOptionsValidator().Validate(null, new LiteDbStorageOptions { CollectionPrefix = "Shop_2" }).Succeeded);
+    }
+}
