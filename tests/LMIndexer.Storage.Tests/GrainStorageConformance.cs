@@ -82,10 +82,14 @@ public abstract class GrainStorageConformance
         first.State!.Count = 2;
         await storage.WriteStateAsync(StateName, grain, first);
         second.State!.Count = 3;
-        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync(StateName, grain, second));
+        var lost = await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync(StateName, grain, second));
+        // The operator's log says which state of which grain, and with which etag.
+        Assert.Contains($"state '{StateName}' of {grain} was written by someone else", lost.Message, StringComparison.Ordinal);
+        Assert.Contains(second.ETag!, lost.Message, StringComparison.Ordinal);
 
         // A second first write (no etag) of an existing record also loses.
-        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync(StateName, grain, new GrainState<SampleState>(new SampleState { Count = 9 })));
+        var again = await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync(StateName, grain, new GrainState<SampleState>(new SampleState { Count = 9 })));
+        Assert.Contains("none", again.Message, StringComparison.Ordinal);
         var read = new GrainState<SampleState>();
         await storage.ReadStateAsync(StateName, grain, read);
         Assert.Equal(2, read.State!.Count);
