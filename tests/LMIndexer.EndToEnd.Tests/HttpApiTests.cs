@@ -73,6 +73,8 @@ public sealed class HttpApiTests(HostFixture host)
     [InlineData("POST", "/api/events", "[1]", "[0]")]
     [InlineData("PUT", "/api/items", """{"itemId":"X1","title":"Serum","categories":["Hair Care"]}""", "categories[0]")]
     [InlineData("PUT", "/api/items", """{"itemId":"X1","title":"Serum","price":"cheap"}""", "price")]
+    [InlineData("PUT", "/api/items", """{"itemId":"X1","title":"Serum","price":"9.5"}""", "price")]
+    [InlineData("PUT", "/api/items", """{"itemId":"X1","title":"Serum","imageUrl":"javascript:alert(1)"}""", "imageUrl")]
     [InlineData("PUT", "/api/items", """{"itemId":"X1"}""", "title")]
     public async Task Bad_input_is_a_400_problem(string method, string path, string? body, string? field)
     {

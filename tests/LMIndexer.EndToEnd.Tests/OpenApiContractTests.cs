@@ -63,5 +63,16 @@ public sealed class OpenApiContractTests(HostFixture host)
         Assert.Contains("404", Statuses(Operation("/api/items/{itemId}", "get")));
         Assert.All(document.GetProperty("paths").EnumerateObject().SelectMany(p => p.Value.EnumerateObject()),
             op => Assert.True(op.Value.TryGetProperty("operationId", out _), $"{op.Name} has no operationId"));
+
+        // Request shapes as lenient as the server: one object or an array, only the fields it needs required,
+        // numbers as numbers, event types as an enum.
+        var body = events.GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("schema");
+        Assert.Equal(["object-ref", "array"], body.GetProperty("oneOf").EnumerateArray().Select(s => s.TryGetProperty("$ref", out _) ? "object-ref" : s.GetProperty("type").GetString()));
+        var schemas = document.GetProperty("components").GetProperty("schemas");
+        Assert.Equal(["userId", "itemId"], schemas.GetProperty("EventDto").GetProperty("required").EnumerateArray().Select(r => r.GetString()));
+        Assert.Equal(["view", "cart", "purchase", "click"], schemas.GetProperty("EventDto").GetProperty("properties").GetProperty("type").GetProperty("enum").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(["itemId"], schemas.GetProperty("ItemDto").GetProperty("required").EnumerateArray().Select(r => r.GetString()));
+        Assert.DoesNotContain("string", schemas.GetProperty("ItemDto").GetProperty("properties").GetProperty("price").GetProperty("type").EnumerateArray().Select(t => t.GetString()));
+        Assert.Equal("string", schemas.GetProperty("EventType").GetProperty("type").GetString());
     }
 }

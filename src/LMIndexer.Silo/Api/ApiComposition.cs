@@ -18,7 +18,12 @@ public static class ApiComposition
     {
         ArgumentNullException.ThrowIfNull(configuration);
         var telemetry = configuration.GetSection(TelemetryOptions.Section).Get<TelemetryOptions>() ?? new TelemetryOptions();
-        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase)));
+        services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+            // Numbers are JSON numbers, in and out (the web default also takes "9.5" and documents number | string).
+            json.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+        });
         // Problems the framework writes itself (routing's 415 for a body that is not JSON, unknown
         // routes, wrong methods) carry no detail; say what to do instead.
         services.AddProblemDetails(options => options.CustomizeProblemDetails = context => context.ProblemDetails.Detail ??= context.ProblemDetails.Status switch

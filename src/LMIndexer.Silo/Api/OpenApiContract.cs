@@ -2,6 +2,7 @@ using LMIndexer.Silo.Security;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.AspNetCore.RateLimiting;
+using System.Text.Json.Nodes;
 using Microsoft.OpenApi;
 
 namespace LMIndexer.Silo.Api;
@@ -15,6 +16,19 @@ public static class OpenApiContract
 {
     public const string ApiKeyScheme = "ApiKey";
     private const string ProblemJson = "application/problem+json";
+
+    private static readonly JsonNode[] EventTypes = [.. Enum.GetNames<LMIndexer.Abstractions.EventType>().Select(n => (JsonNode)n.ToLowerInvariant())];
+
+    /// <summary>Only these fields are required, and they are not null; the others stay optional.</summary>
+    private static void Require(OpenApiSchema schema, params string[] fields)
+    {
+        schema.Required = new HashSet<string>(fields, StringComparer.Ordinal);
+        foreach (var field in fields)
+        {
+            if (schema.Properties?.TryGetValue(field, out var property) == true && property is OpenApiSchema concrete && concrete.Type is { } t)
+                concrete.Type = t & ~JsonSchemaType.Null;
+        }
+    }
 
     public static OpenApiOptions DescribeLMIndexerApi(this OpenApiOptions options)
     {
@@ -43,8 +57,42 @@ public static class OpenApiContract
             document.Tags = new HashSet<OpenApiTag> { new() { Name = "LMIndexer", Description = "Events, recommendations, search, catalog and operations." } };
             return Task.CompletedTask;
         });
+        options.AddSchemaTransformer((schema, context, _) =>
+        {
+            var type = context.JsonTypeInfo.Type;
+            if (type == typeof(EventDto))
+            {
+                Require(schema, "userId", "itemId");
+                schema.Properties!["type"] = new OpenApiSchema { Type = JsonSchemaType.String, Enum = [.. EventTypes], Default = "view", Description = "What the user did; view when left out." };
+                schema.Examples = [new JsonObject { ["userId"] = "u42", ["itemId"] = "B000052YCO", ["type"] = "view" }];
+            }
+            else if (type == typeof(ItemDto))
+            {
+                Require(schema, "itemId");
+                schema.Examples = [new JsonObject { ["itemId"] = "B000052YCO", ["title"] = "Rose night balm", ["brand"] = "Acme", ["price"] = 12.5, ["categories"] = new JsonArray(new JsonArray("Beauty", "Skin Care")) }];
+            }
+            else if (type == typeof(RegisterVersionDto) || type == typeof(StartBackfillDto))
+            {
+                Require(schema, "bundlePath");
+            }
+            else if (type == typeof(RecommendedItemDto))
+            {
+                schema.Properties!["source"] = new OpenApiSchema { Type = JsonSchemaType.String, Enum = [.. new[] { "model", "popular", "search" }.Select(s => (JsonNode)s)] };
+            }
+            else if (type == typeof(LMIndexer.Abstractions.EventType))
+            {
+                schema.Type = JsonSchemaType.String;
+            }
+            return Task.CompletedTask;
+        });
         options.AddOperationTransformer(async (operation, context, cancellationToken) =>
         {
+            // Events and items take one object or an array of up to 1000.
+            if (context.Description.RelativePath is "api/events" or "api/items" && operation.RequestBody?.Content?.TryGetValue("application/json", out var body) == true
+                && body.Schema is { Items: { } one })
+            {
+                body.Schema = new OpenApiSchema { OneOf = [one, new OpenApiSchema { Type = JsonSchemaType.Array, Items = one, MinItems = 1, MaxItems = InputValidation.MaxBatch }] };
+            }
             var metadata = context.Description.ActionDescriptor.EndpointMetadata;
             operation.Responses ??= new OpenApiResponses();
             var problem = await context.GetOrCreateSchemaAsync(typeof(ProblemDetails), cancellationToken: cancellationToken);
