@@ -40,6 +40,51 @@ public sealed class OpenApiContractTests(HostFixture host)
     }
 
     [Fact]
+    public async Task A_TypeScript_client_generated_from_the_document_drives_the_api_and_every_answer_conforms_to_it()
+    {
+        var tsc = NpmTools.Ensure(Path.Combine(".tools", "api-client", "node_modules", ".bin", "tsc"), Path.Combine(".ci", "install-api-client"));
+        var tools = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(tsc)!, "..", ".."));
+        var work = Path.Combine(tools, $"run-{Guid.NewGuid():N}");   // beside node_modules, which the client's imports resolve from
+        Directory.CreateDirectory(work);
+        try
+        {
+            var sources = Path.Combine(TestEnvironment.RepositoryRoot(), "tests", "LMIndexer.EndToEnd.Tests", "ApiClient");
+            foreach (var file in new[] { "client.ts", "tsconfig.json" })
+                File.Copy(Path.Combine(sources, file), Path.Combine(work, file));
+            var document = Path.Combine(work, "openapi.json");
+            await File.WriteAllTextAsync(document, await host.Http.GetStringAsync("/openapi/v1.json"));
+
+            Run(Path.Combine(tools, "node_modules", ".bin", "openapi-typescript"), work, document, "--output", Path.Combine(work, "api.d.ts"));
+            Run(tsc, work, "-p", work);   // the calls type-check against the generated types
+            var output = Run("node", work, Path.Combine(work, "out", "client.js"), host.BaseAddress.ToString().TrimEnd('/'), HostFixture.ApiKey, HostFixture.CatalogKey,
+                document, TestServingBundle.Catalog.Items[3].ItemId);
+            Assert.Matches(@"ok: \d+ responses conform to the document", output);
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    /// <summary>Runs a tool to its end (bounded) and returns its output; a non-zero exit fails the test with everything it wrote.</summary>
+    private static string Run(string tool, string workingDirectory, params string[] args)
+    {
+        var info = new ProcessStartInfo(tool) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args)
+            info.ArgumentList.Add(arg);
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"{Path.GetFileName(tool)} ran past two minutes");
+        }
+        Assert.True(process.ExitCode == 0, $"{Path.GetFileName(tool)} {string.Join(' ', args)} exited {process.ExitCode}:\n{output.Result}\n{error.Result}");
+        return output.Result;
+    }
+
+    [Fact]
     public async Task The_document_describes_the_public_api_its_keys_and_its_statuses()
     {
         var document = await host.Http.GetFromJsonAsync<JsonElement>("/openapi/v1.json");

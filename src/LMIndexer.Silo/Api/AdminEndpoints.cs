@@ -19,21 +19,28 @@ public static class AdminEndpoints
             .ProducesValidationProblem();
         admin.MapPost("/versions/{version}/activate", async (string version, IGrainFactory grains) => await grains.GetGrain<IIndexVersionGrain>(0).ActivateAsync(version))
             .WithName("ActivateVersion")
-            .WithSummary("Serve this version from the next request on, once its backfill is complete (409 before) and its inference grains have warmed up; retires versions beyond the retention limit.");
+            .WithSummary("Serve this version from the next request on, once its backfill is complete (409 before) and its inference grains have warmed up; retires versions beyond the retention limit.")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         admin.MapGet("/versions/{version}/drift", DriftAsync)
-            .WithName("VersionDrift").WithSummary("How IDs moved from another version (default: the active one) to this one: items that kept c1 / the full ID, the largest moved groups.");
+            .WithName("VersionDrift").WithSummary("How IDs moved from another version (default: the active one) to this one: items that kept c1 / the full ID, the largest moved groups.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         admin.MapPost("/backfills", StartBackfillAsync)
             .WithName("StartBackfill").WithSummary("Register a retrained serving bundle (on the server's disk) as a version and write its IDs into the live cluster in the background.")
             .Produces<BackfillProgress>(StatusCodes.Status202Accepted)
-            .ProducesValidationProblem();
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status409Conflict);
         admin.MapGet("/backfills/{jobId}", async (string jobId, IGrainFactory grains) =>
                 await grains.GetGrain<IBackfillGrain>(jobId).GetProgressAsync() ?? throw new KeyNotFoundException($"There is no backfill job '{jobId}'."))
-            .WithName("BackfillProgress").WithSummary("Progress of a backfill job: items done, rate, time left, errors.");
+            .WithName("BackfillProgress").WithSummary("Progress of a backfill job: items done, rate, time left, errors.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         admin.MapPost("/backfills/{jobId}/cancel", async (string jobId, IGrainFactory grains) =>
                 await grains.GetGrain<IBackfillGrain>(jobId).CancelAsync() ?? throw new KeyNotFoundException($"There is no backfill job '{jobId}'."))
-            .WithName("CancelBackfill").WithSummary("Stop a backfill job after its current batch; starting it again resumes from its cursor.");
-        admin.MapPost("/rollback", async (IGrainFactory grains) => Results.Ok(new { active = await grains.GetGrain<IIndexVersionGrain>(0).RollbackAsync() }))
-            .WithName("Rollback").WithSummary("Serve the previously active version again.");
+            .WithName("CancelBackfill").WithSummary("Stop a backfill job after its current batch; starting it again resumes from its cursor.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        admin.MapPost("/rollback", async (IGrainFactory grains) => new RollbackDto(await grains.GetGrain<IIndexVersionGrain>(0).RollbackAsync()))
+            .WithName("Rollback").WithSummary("Serve the previously active version again.")
+            .ProducesProblem(StatusCodes.Status409Conflict);
         return api;
     }
 

@@ -59,3 +59,6 @@ public sealed record RegisterVersionDto(string? BundlePath);
 
 /// <summary>A backfill request: a serving bundle on the server's disk, and optionally the job id (default <c>backfill-{version}</c>).</summary>
 public sealed record StartBackfillDto(string? BundlePath, string? JobId);
+
+/// <summary>The version served after a rollback.</summary>
+public sealed record RollbackDto(string Active);

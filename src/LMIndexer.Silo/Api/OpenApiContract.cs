@@ -63,7 +63,7 @@ public static class OpenApiContract
             if (type == typeof(EventDto))
             {
                 Require(schema, "userId", "itemId");
-                schema.Properties!["type"] = new OpenApiSchema { Type = JsonSchemaType.String, Enum = [.. EventTypes], Default = "view", Description = "What the user did; view when left out." };
+                schema.Properties!["type"] = new OpenApiSchema { Type = JsonSchemaType.String, Enum = [.. EventTypes], Description = "What the user did; view when left out." };   // no schema default: generated clients would make the field required
                 schema.Examples = [new JsonObject { ["userId"] = "u42", ["itemId"] = "B000052YCO", ["type"] = "view" }];
             }
             else if (type == typeof(ItemDto))
@@ -87,6 +87,12 @@ public static class OpenApiContract
         });
         options.AddOperationTransformer(async (operation, context, cancellationToken) =>
         {
+            // count and limit are read as text to name them in errors, but they are whole numbers.
+            foreach (var parameter in (operation.Parameters ?? []).OfType<OpenApiParameter>())
+            {
+                if (parameter.In == ParameterLocation.Query && parameter.Name is "count" or "limit")
+                    parameter.Schema = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int32", Minimum = "1", Maximum = parameter.Name == "limit" ? "1000" : "100" };
+            }
             // Events and items take one object or an array of up to 1000.
             if (context.Description.RelativePath is "api/events" or "api/items" && operation.RequestBody?.Content?.TryGetValue("application/json", out var body) == true
                 && body.Schema is { Items: { } one })
