@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Mutation testing with Stryker.NET, on demand (not in CI: a run takes from minutes to hours).
+# Usage: bash tests/Mutation/stryker.sh evaluation|litedb|mongodb|grains|grains-data [extra stryker flags]
+# Reports go to artifacts/mutation/<target>/reports (HTML and JSON); docs/quality.md summarises them.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+dotnet tool restore >/dev/null
+target="${1:?evaluation, litedb, mongodb, grains or grains-data}"
+shift
+out="$PWD/artifacts/mutation/$target"
+common=(--reporter json --reporter html --reporter cleartext --concurrency 1 --output "$out")
+case "$target" in
+  evaluation)
+    cd tests/LMIndexer.Core.Tests
+    dotnet stryker --project LMIndexer.Core.csproj --mutate "**/Evaluation/*.cs" \
+      --test-case-filter "FullyQualifiedName~LMIndexer.Core.Tests.Evaluation" "${common[@]}" "$@" ;;
+  litedb)
+    cd tests/LMIndexer.Storage.Tests
+    dotnet stryker --project LMIndexer.Storage.LiteDb.csproj "${common[@]}" "$@" ;;
+  mongodb)
+    cd tests/LMIndexer.Storage.Tests
+    dotnet stryker --project LMIndexer.Storage.MongoDB.csproj "${common[@]}" "$@" ;;
+  grains)
+    cd tests/LMIndexer.Grains.Tests
+    dotnet stryker --project LMIndexer.Grains.csproj "${common[@]}" "$@" ;;
+  grains-data)
+    # The code where a silent bug loses data: the backfill job and the state writer, with their tests.
+    cd tests/LMIndexer.Grains.Tests
+    dotnet stryker --project LMIndexer.Grains.csproj --mutate "**/Backfill/BackfillGrain.cs" --mutate "**/Storage/StateWriter.cs" \
+      --test-case-filter "FullyQualifiedName~BackfillTests|FullyQualifiedName~BackfillCrashTests|FullyQualifiedName~StorageFaultTests|FullyQualifiedName~CatalogSearchWriteFailureTests" \
+      "${common[@]}" "$@" ;;
+  *) echo "stryker.sh: unknown target '$target'" >&2; exit 2 ;;
+esac
