@@ -8,21 +8,27 @@ public static class ToolProcess
     public sealed record Result(int ExitCode, string Output, string Error);
 
     /// <exception cref="TimeoutException">The tool ran past <paramref name="timeout"/>; it is killed.</exception>
-    public static Result Run(string tool, string workingDirectory, TimeSpan timeout, params string[] args)
+    public static Result Run(string tool, string workingDirectory, TimeSpan timeout, params string[] args) =>
+        RunExecutable("dotnet", workingDirectory, timeout,
+            new Dictionary<string, string> { ["OMP_NUM_THREADS"] = "2", ["COLUMNS"] = "200" },   // COLUMNS: tables on one line each
+            [Path.Combine(AppContext.BaseDirectory, tool + ".dll"), .. args]);
+
+    /// <summary>Any executable (a test tool from npm, node), run to its end with its output.</summary>
+    /// <exception cref="TimeoutException">It ran past <paramref name="timeout"/>; it is killed.</exception>
+    public static Result RunExecutable(string executable, string workingDirectory, TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, tool + ".dll"));
+        var info = new ProcessStartInfo(executable) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var arg in args)
             info.ArgumentList.Add(arg);
-        info.Environment["OMP_NUM_THREADS"] = "2";
-        info.Environment["COLUMNS"] = "200";   // tables on one line each
+        foreach (var (key, value) in environment)
+            info.Environment[key] = value;
         using var process = Process.Start(info)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         if (!process.WaitForExit(timeout))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{tool} {string.Join(' ', args)} ran past {timeout}.");
+            throw new TimeoutException($"{Path.GetFileName(executable)} {string.Join(' ', args)} ran past {timeout}.");
         }
         return new Result(process.ExitCode, output.Result, error.Result);
     }
