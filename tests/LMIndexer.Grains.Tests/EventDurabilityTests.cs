@@ -25,6 +25,9 @@ public sealed class EventDurabilityTests(ITestOutputHelper output)
             var grains = cluster.Client;
             const int users = 64;
             const int eventsPerUser = 40;
+            // The first four users' items are in the catalog: only catalog items are recommended.
+            await Task.WhenAll(Enumerable.Range(0, 4).SelectMany(u => Enumerable.Range(0, eventsPerUser).Select(e => $"item-{u}-{e}"))
+                .Select(id => grains.GetGrain<IItemGrain>(id).UpsertAsync(new ItemRecord(id, $"Durable item {id}"))));
             var acknowledged = new ConcurrentDictionary<string, ConcurrentBag<string>>();
             var failures = 0;
             var sent = 0;
@@ -77,7 +80,7 @@ public sealed class EventDurabilityTests(ITestOutputHelper output)
             Assert.Equal(users * eventsPerUser, total);   // every event was eventually acknowledged
             Assert.Equal(0, lost);
             // The surviving silo answers from the recovered history: every item counts once, ties
-            // go by id, so durable-0's own items come first in popularity and the seen filter must drop them.
+            // go by id, so durable-0's own items come first among the catalog's and the seen filter must drop them.
             var after = await grains.GetGrain<IUserGrain>("durable-0").RecommendAsync(3);
             Assert.False(after.Degraded);
             Assert.Equal(3, after.Items.Count);

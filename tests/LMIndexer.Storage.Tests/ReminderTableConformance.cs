@@ -94,24 +94,3 @@ public sealed class MongoReminderTableConformance(MongoServer server) : Reminder
         Microsoft.Extensions.Options.Options.Create(new ClusterOptions { ServiceId = "svc" }),
         new MongoDBStorageOptions { ConnectionString = server.ConnectionString, Database = database });
 }
-
-public sealed class LiteDbStorageOptionsTests
-{
-    [Theory]
-    [InlineData("", "", "LiteDb:ConnectionString is required.")]
-    [InlineData("Filename=x.db;Connection=sideways", "", "LiteDb:ConnectionString is not valid")]
-    [InlineData("Filename=x.db", "grains-", "LiteDb:CollectionPrefix may hold only letters, digits and '_' (got 'grains-').")]
-    public void Settings_that_cannot_work_are_refused_with_the_setting_named(string connection, string prefix, string expected)
-    {
-        var result = new LiteDbStorageOptionsValidator().Validate(null, new LiteDbStorageOptions { ConnectionString = connection, CollectionPrefix = prefix });
-        Assert.True(result.Failed);
-        Assert.StartsWith(expected, result.FailureMessage, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void The_default_settings_and_a_prefix_of_letters_digits_and_underscores_are_accepted()
-    {
-        Assert.True(new LiteDbStorageOptionsValidator().Validate(null, new LiteDbStorageOptions()).Succeeded);
-        Assert.True(new LiteDbStorageOptionsValidator().Validate(null, new LiteDbStorageOptions { CollectionPrefix = "Shop_2" }).Succeeded);
-    }
-}
