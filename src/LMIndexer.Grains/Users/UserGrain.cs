@@ -37,7 +37,8 @@ public sealed class UserGrain(
         description: "Answered recommendation requests, by answer: model, cold (no history or no served version), degraded (the model failed or timed out).");
 
     private readonly Dictionary<string, ItemRecord> records = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, IReadOnlyList<VersionedSemanticId>> semanticIds = new(StringComparer.Ordinal);
+    /// <summary>History items' semantic IDs, with the version they were fetched for (an item may have none in it).</summary>
+    private readonly Dictionary<string, (string Version, IReadOnlyList<VersionedSemanticId> Ids)> semanticIds = new(StringComparer.Ordinal);
     private HashSet<string>? eventIds;
     private HashSet<string>? seen;
 
@@ -165,21 +166,21 @@ public sealed class UserGrain(
             [.. chosen.Select(c => new RecommendedItem(c.ItemId, c.Score, c.Source, byId.GetValueOrDefault(c.ItemId), c.Reason))], degraded);
     }
 
-    /// <summary>Records and semantic IDs of history items (the reasons need the IDs), fetched again when they lack the served version.</summary>
+    /// <summary>Records and semantic IDs of history items (the reasons need the IDs), fetched once per item and served version.</summary>
     private async Task FetchHistoryAsync(IReadOnlyList<string> itemIds, string version)
     {
-        var missing = itemIds.Where(id => !semanticIds.TryGetValue(id, out var ids) || ids.All(s => s.Version != version)).ToList();
+        var missing = itemIds.Where(id => !semanticIds.TryGetValue(id, out var cached) || cached.Version != version).ToList();
         var fetched = await Task.WhenAll(missing.Select(id => GrainFactory.GetGrain<IItemGrain>(id).GetDetailsAsync()));
         for (var i = 0; i < missing.Count; i++)
         {
-            semanticIds[missing[i]] = fetched[i]?.SemanticIds ?? [];
+            semanticIds[missing[i]] = (version, fetched[i]?.SemanticIds ?? []);
             if (fetched[i] is { } details)
                 records[missing[i]] = details.Record;
         }
     }
 
     private long[]? SemanticIdOf(string itemId, string version) =>
-        semanticIds.GetValueOrDefault(itemId)?.FirstOrDefault(s => s.Version == version)?.Codes;
+        semanticIds.TryGetValue(itemId, out var cached) ? cached.Ids.FirstOrDefault(s => s.Version == version)?.Codes : null;
 
     /// <summary>Catalog records of items (cached for the activation's lifetime); unknown items are left out.</summary>
     private async Task<List<ItemRecord>> RecordsAsync(IReadOnlyList<string> itemIds)
