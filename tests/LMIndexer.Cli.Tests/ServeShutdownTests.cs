@@ -5,7 +5,7 @@ using LMIndexer.Testing;
 
 namespace LMIndexer.Cli.Tests;
 
-/// <summary><c>lmindexer serve</c> stopped as docker and systemd stop it: SIGTERM, ten seconds, then SIGKILL.</summary>
+/// <summary><c>lmindexer serve</c> and <c>demo</c> stopped as docker and systemd stop them: SIGTERM, ten seconds, then SIGKILL.</summary>
 public sealed class ServeShutdownTests
 {
     private static readonly TimeSpan Grace = TimeSpan.FromSeconds(10);
@@ -35,6 +35,22 @@ public sealed class ServeShutdownTests
             Assert.Equal(items, history!.Select(h => h.ItemId));
         }
         AssertStopsOnSigterm(second);
+    }
+
+    [Fact]
+    public async Task Sigterm_stops_a_serving_demo_within_ten_seconds()
+    {
+        using var temp = new TempDirectory();
+        using var demo = ToolProcess.Start(CliProcess.Tool, temp.Path, new Dictionary<string, string>(),
+            "demo", "--work", "demo", "--items", "120", "--users", "60", "--steps", "20", "--rec-steps", "20", "--threads", "2", "--port", "0");
+        var deadline = DateTime.UtcNow.AddMinutes(5);
+        while (!demo.Output.Contains("Serving. Press", StringComparison.Ordinal))
+        {
+            Assert.False(demo.HasExited, $"the demo exited before it served:\n{demo.Output}");
+            Assert.True(DateTime.UtcNow < deadline, $"the demo did not serve within five minutes:\n{demo.Output}");
+            await Task.Delay(250);
+        }
+        AssertStopsOnSigterm(demo);
     }
 
     private sealed record HistoryRow(string ItemId);
