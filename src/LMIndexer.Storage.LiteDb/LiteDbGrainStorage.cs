@@ -5,8 +5,8 @@ using static LMIndexer.Storage.GrainStorageKeys;
 namespace LMIndexer.Storage.LiteDb;
 
 /// <summary>
-/// Grain storage on LiteDB: one collection per grain type, documents <c>{_id, _etag, _doc}</c>
-/// (the layout of the MongoDB provider), optimistic concurrency on <c>_etag</c>.
+/// Grain storage on LiteDB: one collection per grain type, one document per named state of a grain
+/// (<see cref="GrainStorageKeys"/>, the layout of the MongoDB provider), optimistic concurrency on <c>_etag</c>.
 /// </summary>
 public sealed class LiteDbGrainStorage(string name, LiteDbStorageOptions options) : IGrainStorage, IDisposable
 {
@@ -17,7 +17,7 @@ public sealed class LiteDbGrainStorage(string name, LiteDbStorageOptions options
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
         ArgumentNullException.ThrowIfNull(grainState);
-        var document = await RunAsync(db => Collection(db, grainId).FindById(DocumentId(grainId)));
+        var document = await RunAsync(db => Record(Collection(db, grainId), stateName, grainId));
         if (document is null)
             GrainStates.SetMissing(grainState);
         else
@@ -30,7 +30,8 @@ public sealed class LiteDbGrainStorage(string name, LiteDbStorageOptions options
         var etag = NewETag();
         var document = new BsonDocument
         {
-            [Id] = DocumentId(grainId),
+            [Id] = RecordId(stateName, grainId),
+            [State] = stateName,
             [ETag] = etag,
             [Document] = JsonSerializer.Deserialize(GrainStateJson.Serialize(grainState.State)),
         };
@@ -44,7 +45,7 @@ public sealed class LiteDbGrainStorage(string name, LiteDbStorageOptions options
     {
         ArgumentNullException.ThrowIfNull(grainState);
         await CheckedAsync(stateName, grainId, grainState.ETag, (collection, stored) =>
-            stored is not null && collection.Delete(DocumentId(grainId)));
+            stored is not null && collection.Delete(RecordId(stateName, grainId)));
         GrainStates.SetMissing(grainState);
     }
 
@@ -57,11 +58,28 @@ public sealed class LiteDbGrainStorage(string name, LiteDbStorageOptions options
     private Task<bool> CheckedAsync(string stateName, GrainId grainId, string? expected, Func<ILiteCollection<BsonDocument>, string?, bool> change) => RunAsync(db =>
     {
         var collection = Collection(db, grainId);
-        var stored = collection.FindById(DocumentId(grainId))?[ETag].AsString;
+        var stored = Record(collection, stateName, grainId)?[ETag].AsString;
         if (stored != expected)
             throw Conflict(stateName, grainId, stored, expected);
         return change(collection, stored);
     });
+
+    /// <summary>
+    /// The state's record; a record of the old layout (keyed by the grain alone) is moved to the
+    /// state's key, keeping its etag. Runs on the database thread, so the move cannot race a write.
+    /// </summary>
+    private BsonDocument? Record(ILiteCollection<BsonDocument> collection, string stateName, GrainId grainId)
+    {
+        var recordId = RecordId(stateName, grainId);
+        if (collection.FindById(recordId) is { } record)
+            return record.ContainsKey(State) ? record : throw new InvalidOperationException(LegacyCollision(name, collection.Name, recordId));
+        if (collection.FindById(LegacyRecordId(grainId)) is not { } legacy || legacy.ContainsKey(State))
+            return null;
+        var moved = new BsonDocument { [Id] = recordId, [State] = stateName, [ETag] = legacy[ETag], [Document] = legacy[Document] };
+        collection.Insert(moved);
+        collection.Delete(LegacyRecordId(grainId));
+        return moved;
+    }
 
     private async Task<TResult> RunAsync<TResult>(Func<LiteDatabase, TResult> operation)
     {

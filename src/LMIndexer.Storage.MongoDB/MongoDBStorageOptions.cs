@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using MongoDB.Driver;
 
@@ -17,10 +16,14 @@ public sealed class MongoDBStorageOptions
     /// <summary>Prepended to every collection name (grain types, <c>Membership</c>, <c>Reminders</c>).</summary>
     public string CollectionPrefix { get; set; } = "";
 
-    /// <summary>One client per connection string in the process: clients pool connections and are meant to be shared.</summary>
-    internal IMongoDatabase OpenDatabase() => Clients.GetOrAdd(ConnectionString, c => new MongoClient(c)).GetDatabase(Database);
+    /// <summary>
+    /// How many provider operations of this process use the server at once; more wait in the
+    /// process, in order. 0 (the default) means the connection pool's size (the connection string's
+    /// <c>maxPoolSize</c>, 100 unless set); a larger value is capped there.
+    /// </summary>
+    public int MaxConcurrentOperations { get; set; }
 
-    private static readonly ConcurrentDictionary<string, MongoClient> Clients = new(StringComparer.Ordinal);
+    internal MongoConnection Connect() => MongoConnection.For(this);
 }
 
 /// <summary>Rejects MongoDB settings that cannot work, at start-up.</summary>
@@ -41,6 +44,8 @@ public sealed class MongoDBStorageOptionsValidator : IValidateOptions<MongoDBSto
         }
         if (string.IsNullOrWhiteSpace(options.Database) || options.Database.IndexOfAny(['/', '\\', '.', ' ', '"', '$']) >= 0)
             errors.Add($"MongoDB:Database '{options.Database}' is not a valid database name.");
+        if (options.MaxConcurrentOperations < 0)
+            errors.Add($"MongoDB:MaxConcurrentOperations must be 0 (the pool size) or more (got {options.MaxConcurrentOperations}).");
         if (options.CollectionPrefix.Any(c => !(char.IsAsciiLetterOrDigit(c) || c == '_')))
             errors.Add($"MongoDB:CollectionPrefix may hold only letters, digits and '_' (got '{options.CollectionPrefix}').");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

@@ -7,36 +7,70 @@ using static LMIndexer.Storage.GrainStorageKeys;
 namespace LMIndexer.Storage.MongoDB;
 
 /// <summary>
-/// Grain storage on MongoDB: one collection per grain type, documents <c>{_id, _etag, _doc}</c> as
-/// the community Orleans.Providers.MongoDB lays them out (so existing data can migrate), the state
-/// under <c>_doc</c> as a BSON document from System.Text.Json (see <see cref="GrainStateJson"/>).
-/// Writes are conditional on <c>_id</c> + <c>_etag</c>: a lost race surfaces as
-/// <see cref="InconsistentStateException"/>, never as a silent overwrite.
+/// Grain storage on MongoDB: one collection per grain type, one document per named state of a grain
+/// (<see cref="GrainStorageKeys"/>), the state under <c>_doc</c> as a BSON document from
+/// System.Text.Json (see <see cref="GrainStateJson"/>). Writes are conditional on <c>_id</c> +
+/// <c>_etag</c>: a lost race surfaces as <see cref="InconsistentStateException"/>, never as a
+/// silent overwrite.
 /// </summary>
 public sealed class MongoGrainStorage(string name, MongoDBStorageOptions options) : IGrainStorage
 {
     private static readonly JsonWriterSettings Relaxed = new() { OutputMode = JsonOutputMode.RelaxedExtendedJson };
-    private readonly IMongoDatabase database = options.OpenDatabase();
+    private readonly MongoConnection connection = options.Connect();
+    private IMongoDatabase Database => connection.Client.GetDatabase(options.Database);
 
     public string Name => name;
 
     public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
+        using var lease = await connection.EnterAsync();
         ArgumentNullException.ThrowIfNull(grainState);
-        var document = await Collection(grainId).Find(ById(grainId)).FirstOrDefaultAsync();
+        var document = await ReadRecordAsync(stateName, grainId);
         if (document is null)
             GrainStates.SetMissing(grainState);
         else
             GrainStates.SetLoaded(grainState, document[Document].AsBsonDocument.ToJson(Relaxed), document[ETag].AsString);
     }
 
+    /// <summary>
+    /// The state's record, found with the grain's record of the old layout in one query; an old
+    /// record is moved to the state's key (keeping its etag, so the activation's next write still
+    /// checks against it) and then deleted.
+    /// </summary>
+    private async Task<BsonDocument?> ReadRecordAsync(string stateName, GrainId grainId)
+    {
+        var collection = Collection(grainId);
+        var recordId = RecordId(stateName, grainId);
+        var legacyId = LegacyRecordId(grainId);
+        var found = await collection.Find(Builders<BsonDocument>.Filter.In(Id, new[] { recordId, legacyId })).ToListAsync();
+        if (found.FirstOrDefault(d => d[Id] == recordId) is { } record)
+            return record.Contains(State) ? record : throw new InvalidOperationException(LegacyCollision(name, collection.CollectionNamespace.CollectionName, recordId));
+        if (found.FirstOrDefault(d => d[Id] == legacyId && !d.Contains(State)) is not { } legacy)
+            return null;
+        var moved = new BsonDocument { { Id, recordId }, { State, stateName }, { ETag, legacy[ETag] }, { Document, legacy[Document] } };
+        try
+        {
+            await collection.InsertOneAsync(moved);
+        }
+        catch (Exception e) when (MongoDuplicateKey.Is(e))
+        {
+            // another silo moved it first: its copy is the record
+            return await collection.Find(Builders<BsonDocument>.Filter.Eq(Id, recordId)).FirstOrDefaultAsync();
+        }
+        await collection.DeleteOneAsync(Builders<BsonDocument>.Filter.And(
+            Builders<BsonDocument>.Filter.Eq(Id, legacyId), Builders<BsonDocument>.Filter.Eq(ETag, legacy[ETag]), Builders<BsonDocument>.Filter.Exists(State, false)));
+        return moved;
+    }
+
     public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
+        using var lease = await connection.EnterAsync();
         ArgumentNullException.ThrowIfNull(grainState);
         var etag = NewETag();
         var document = new BsonDocument
         {
-            { Id, DocumentId(grainId) },
+            { Id, RecordId(stateName, grainId) },
+            { State, stateName },
             { ETag, etag },
             { Document, BsonDocument.Parse(GrainStateJson.Serialize(grainState.State)) },
         };
@@ -54,7 +88,7 @@ public sealed class MongoGrainStorage(string name, MongoDBStorageOptions options
         }
         else
         {
-            var result = await collection.ReplaceOneAsync(ByIdAndETag(grainId, grainState.ETag), document);
+            var result = await collection.ReplaceOneAsync(ByIdAndETag(stateName, grainId, grainState.ETag), document);
             if (result.MatchedCount == 0)
                 throw Conflict(stateName, grainId, grainState.ETag, null);
         }
@@ -64,10 +98,11 @@ public sealed class MongoGrainStorage(string name, MongoDBStorageOptions options
 
     public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
     {
+        using var lease = await connection.EnterAsync();
         ArgumentNullException.ThrowIfNull(grainState);
         if (grainState.ETag is not null)
         {
-            var result = await Collection(grainId).DeleteOneAsync(ByIdAndETag(grainId, grainState.ETag));
+            var result = await Collection(grainId).DeleteOneAsync(ByIdAndETag(stateName, grainId, grainState.ETag));
             if (result.DeletedCount == 0)
                 throw Conflict(stateName, grainId, grainState.ETag, null);
         }
@@ -75,12 +110,10 @@ public sealed class MongoGrainStorage(string name, MongoDBStorageOptions options
     }
 
     private IMongoCollection<BsonDocument> Collection(GrainId grainId) =>
-        database.GetCollection<BsonDocument>(GrainStorageKeys.Collection(options.CollectionPrefix, grainId));
+        Database.GetCollection<BsonDocument>(GrainStorageKeys.Collection(options.CollectionPrefix, grainId));
 
-    private static FilterDefinition<BsonDocument> ById(GrainId grainId) => Builders<BsonDocument>.Filter.Eq(Id, DocumentId(grainId));
-
-    private static FilterDefinition<BsonDocument> ByIdAndETag(GrainId grainId, string etag) =>
-        Builders<BsonDocument>.Filter.And(ById(grainId), Builders<BsonDocument>.Filter.Eq(ETag, etag));
+    private static FilterDefinition<BsonDocument> ByIdAndETag(string stateName, GrainId grainId, string etag) =>
+        Builders<BsonDocument>.Filter.And(Builders<BsonDocument>.Filter.Eq(Id, RecordId(stateName, grainId)), Builders<BsonDocument>.Filter.Eq(ETag, etag));
 
     private InconsistentStateException Conflict(string stateName, GrainId grainId, string? expected, Exception? inner) =>
         new($"Storage '{name}': state '{stateName}' of {grainId} was written by someone else (expected etag {expected ?? "none: first write"}){(inner is null ? "" : $": {inner.Message}")}.",

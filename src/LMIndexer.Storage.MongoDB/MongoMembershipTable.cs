@@ -14,14 +14,16 @@ namespace LMIndexer.Storage.MongoDB;
 /// </summary>
 public sealed class MongoMembershipTable(IOptions<ClusterOptions> cluster, MongoDBStorageOptions options) : IMembershipTable
 {
-    private readonly IMongoDatabase database = options.OpenDatabase();
+    private readonly MongoConnection connection = options.Connect();
+    private IMongoDatabase Database => connection.Client.GetDatabase(options.Database);
     private readonly string clusterId = cluster.Value.ClusterId;
 
-    private IMongoCollection<BsonDocument> Tables => database.GetCollection<BsonDocument>(options.CollectionPrefix + "Membership");
-    private IMongoCollection<BsonDocument> Heartbeats => database.GetCollection<BsonDocument>(options.CollectionPrefix + "MembershipAlive");
+    private IMongoCollection<BsonDocument> Tables => Database.GetCollection<BsonDocument>(options.CollectionPrefix + "Membership");
+    private IMongoCollection<BsonDocument> Heartbeats => Database.GetCollection<BsonDocument>(options.CollectionPrefix + "MembershipAlive");
 
     public async Task InitializeMembershipTable(bool tryInitTableVersion)
     {
+        using var lease = await connection.EnterAsync();
         if (!tryInitTableVersion)
             return;
         try
@@ -36,24 +38,29 @@ public sealed class MongoMembershipTable(IOptions<ClusterOptions> cluster, Mongo
 
     public async Task DeleteMembershipTableEntries(string clusterId)
     {
+        using var lease = await connection.EnterAsync();
         await Tables.DeleteOneAsync(Builders<BsonDocument>.Filter.Eq("_id", clusterId));
         await Heartbeats.DeleteManyAsync(Builders<BsonDocument>.Filter.Eq("cluster", clusterId));
     }
 
     public async Task CleanupDefunctSiloEntries(DateTimeOffset beforeDate)
     {
+        using var lease = await connection.EnterAsync();
         for (var attempt = 0; attempt < 5; attempt++)
         {
             var table = await ReadTableAsync();
             if (table is null)
                 return;
             var alive = await HeartbeatsAsync();
-            var defunct = table.Members.Where(m => m.Entry.Status == SiloStatus.Dead && LastSeen(m.Entry, alive) < beforeDate.UtcDateTime).ToList();
+            // Orleans probes only active silos, so one that crashed while joining or shutting down is
+            // never declared dead: every row that is not active counts, as in the ADO.NET provider.
+            var defunct = table.Members.Where(m => m.Entry.Status != SiloStatus.Active && LastSeen(m.Entry, alive) < beforeDate.UtcDateTime).ToList();
             if (defunct.Count == 0)
                 return;
             var members = table.Members.Except(defunct).ToList();
-            // Cleanup does not change the protocol's view of live silos, so the version stays.
-            if (await ReplaceAsync(table.ETag, table.Version, members))
+            // The version moves with the etag: a writer that read the table before the cleanup then
+            // fails its compare-and-swap and rereads, instead of writing the removed rows back.
+            if (await ReplaceAsync(table.ETag, table.Version + 1, members))
             {
                 foreach (var member in defunct)
                     await Heartbeats.DeleteOneAsync(Builders<BsonDocument>.Filter.Eq("_id", HeartbeatId(member.Entry.SiloAddress)));
@@ -70,6 +77,7 @@ public sealed class MongoMembershipTable(IOptions<ClusterOptions> cluster, Mongo
 
     public async Task<MembershipTableData> ReadAll()
     {
+        using var lease = await connection.EnterAsync();
         var table = await ReadTableAsync();
         if (table is null)
             return new MembershipTableData(new TableVersion(0, ""));
@@ -81,23 +89,25 @@ public sealed class MongoMembershipTable(IOptions<ClusterOptions> cluster, Mongo
 
     public async Task<bool> InsertRow(MembershipEntry entry, TableVersion tableVersion)
     {
+        using var lease = await connection.EnterAsync();
         ArgumentNullException.ThrowIfNull(entry);
         ArgumentNullException.ThrowIfNull(tableVersion);
         var table = await ReadTableAsync();
-        if (table is null || table.ETag != tableVersion.VersionEtag || table.Members.Any(m => m.Entry.SiloAddress.Equals(entry.SiloAddress)))
+        if (table is null || !table.IsNext(tableVersion) || table.Members.Any(m => m.Entry.SiloAddress.Equals(entry.SiloAddress)))
             return false;
         var inserted = await ReplaceAsync(table.ETag, tableVersion.Version, [.. table.Members, new Member(entry, GrainStorageKeys.NewETag())]);
         if (inserted)
-            await UpdateIAmAlive(entry);
+            await WriteHeartbeatAsync(entry);
         return inserted;
     }
 
     public async Task<bool> UpdateRow(MembershipEntry entry, string etag, TableVersion tableVersion)
     {
+        using var lease = await connection.EnterAsync();
         ArgumentNullException.ThrowIfNull(entry);
         ArgumentNullException.ThrowIfNull(tableVersion);
         var table = await ReadTableAsync();
-        if (table is null || table.ETag != tableVersion.VersionEtag)
+        if (table is null || !table.IsNext(tableVersion))
             return false;
         var index = table.Members.FindIndex(m => m.Entry.SiloAddress.Equals(entry.SiloAddress));
         if (index < 0 || table.Members[index].ETag != etag)
@@ -109,11 +119,15 @@ public sealed class MongoMembershipTable(IOptions<ClusterOptions> cluster, Mongo
 
     public async Task UpdateIAmAlive(MembershipEntry entry)
     {
+        using var lease = await connection.EnterAsync();
         ArgumentNullException.ThrowIfNull(entry);
-        await Heartbeats.ReplaceOneAsync(Builders<BsonDocument>.Filter.Eq("_id", HeartbeatId(entry.SiloAddress)),
+        await WriteHeartbeatAsync(entry);
+    }
+
+    private Task WriteHeartbeatAsync(MembershipEntry entry) =>
+        Heartbeats.ReplaceOneAsync(Builders<BsonDocument>.Filter.Eq("_id", HeartbeatId(entry.SiloAddress)),
             new BsonDocument { { "_id", HeartbeatId(entry.SiloAddress) }, { "cluster", clusterId }, { "time", entry.IAmAliveTime.ToUniversalTime() } },
             new ReplaceOptions { IsUpsert = true });
-    }
 
     private string HeartbeatId(SiloAddress silo) => $"{clusterId}|{silo.ToParsableString()}";
 
@@ -152,7 +166,15 @@ public sealed class MongoMembershipTable(IOptions<ClusterOptions> cluster, Mongo
         return result.MatchedCount == 1;
     }
 
-    private sealed record Table(int Version, string ETag, List<Member> Members);
+    private sealed record Table(int Version, string ETag, List<Member> Members)
+    {
+        /// <summary>
+        /// A change must carry the etag of the version it read and that version's successor, as
+        /// Orleans' membership protocol and the ADO.NET provider expect; the same etag with the old
+        /// number would rewrite the table without moving its version.
+        /// </summary>
+        public bool IsNext(TableVersion proposed) => proposed.VersionEtag == ETag && proposed.Version == Version + 1;
+    }
 }
 
 /// <summary>A membership row and its etag.</summary>

@@ -10,74 +10,11 @@ using Microsoft.Extensions.Logging;
 
 namespace LMIndexer.Storage.Tests;
 
-/// <summary>Membership and gateway list on MongoDB, and a real cluster that uses them (reminders: <see cref="ReminderTableConformance"/>).</summary>
+/// <summary>A real two-silo cluster on the MongoDB membership table (the table's own contract: LMIndexer.Storage.Conformance.Tests).</summary>
 [Collection(nameof(MongoCollection))]
 public sealed class MongoClusteringTests(MongoServer server)
 {
     private MongoDBStorageOptions Options(string database) => new() { ConnectionString = server.ConnectionString, Database = database };
-
-    private static MembershipEntry Entry(int port, SiloStatus status) => new()
-    {
-        SiloAddress = SiloAddress.New(new IPEndPoint(IPAddress.Loopback, port), 7),
-        Status = status,
-        ProxyPort = port + 1000,
-        HostName = "host",
-        SiloName = $"silo-{port}",
-        RoleName = "gpu",
-        StartTime = DateTime.UtcNow,
-        IAmAliveTime = DateTime.UtcNow,
-        SuspectTimes = [],
-    };
-
-    [Fact]
-    public async Task The_membership_table_is_a_compare_and_swap_table()
-    {
-        var cluster = Microsoft.Extensions.Options.Options.Create(new ClusterOptions { ClusterId = "c1", ServiceId = "s1" });
-        var database = MongoServer.NewDatabase();
-        var table = new MongoMembershipTable(cluster, Options(database));
-        await table.InitializeMembershipTable(true);
-        await table.InitializeMembershipTable(true);   // a second silo starting: no error, no reset
-        var empty = await table.ReadAll();
-        Assert.Empty(empty.Members);
-
-        var a = Entry(11111, SiloStatus.Joining);
-        Assert.True(await table.InsertRow(a, empty.Version.Next()));
-        Assert.False(await table.InsertRow(Entry(22222, SiloStatus.Joining), empty.Version.Next()));   // stale table version
-        var afterInsert = await table.ReadAll();
-        Assert.Equal(1, afterInsert.Version.Version);
-        var (row, etag) = Assert.Single(afterInsert.Members);
-        Assert.Equal((a.SiloAddress, "silo-11111", 12111), (row.SiloAddress, row.SiloName, row.ProxyPort));
-
-        // Each half of the compare-and-swap alone refuses the update: a stale row etag with the
-        // current table version, and the current row etag with a stale table version.
-        row.Status = SiloStatus.Active;
-        Assert.False(await table.UpdateRow(row, "wrong-etag", afterInsert.Version.Next()));
-        Assert.False(await table.UpdateRow(row, etag, empty.Version.Next()));
-        Assert.Equal(SiloStatus.Joining, Assert.Single((await table.ReadAll()).Members).Item1.Status);
-        Assert.True(await table.UpdateRow(row, etag, afterInsert.Version.Next()));
-        var updated = await table.ReadAll();
-        Assert.NotEqual(etag, Assert.Single(updated.Members).Item2);
-        Assert.False(await table.UpdateRow(row, etag, updated.Version.Next()));       // the row's old etag against the current table
-        var active = await table.ReadRow(a.SiloAddress);
-        Assert.Equal(SiloStatus.Active, Assert.Single(active.Members).Item1.Status);
-
-        var later = DateTime.UtcNow.AddMinutes(5);
-        row.IAmAliveTime = later;
-        await table.UpdateIAmAlive(row);
-        var seen = await table.ReadAll();
-        Assert.Equal(2, seen.Version.Version);                                        // heartbeats do not bump the version
-        Assert.Equal(later, seen.Members[0].Item1.IAmAliveTime, TimeSpan.FromMilliseconds(1));
-
-        var gateways = new MongoGatewayListProvider(cluster, Microsoft.Extensions.Options.Options.Create(new GatewayOptions()), Options(database));
-        Assert.Equal([SiloAddress.New(new IPEndPoint(IPAddress.Loopback, 12111), 7).ToGatewayUri()], await gateways.GetGateways());
-
-        // A dead silo that stopped beating long ago is cleaned up; nothing else is.
-        var dead = Entry(33333, SiloStatus.Dead);
-        dead.IAmAliveTime = DateTime.UtcNow.AddDays(-2);
-        Assert.True(await table.InsertRow(dead, seen.Version.Next()));
-        await table.CleanupDefunctSiloEntries(DateTimeOffset.UtcNow.AddDays(-1));
-        Assert.Equal([a.SiloAddress], (await table.ReadAll()).Members.Select(m => m.Item1.SiloAddress));
-    }
 
     [Fact]
     public async Task A_stopped_silo_is_declared_dead_in_the_MongoDB_table_and_the_other_serves_on()

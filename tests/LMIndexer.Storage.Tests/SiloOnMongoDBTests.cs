@@ -49,8 +49,9 @@ public sealed class SiloOnMongoDBTests(MongoServer server)
                 Assert.True(posted.IsSuccessStatusCode, await posted.Content.ReadAsStringAsync());
 
             var db = new MongoClient(server.ConnectionString).GetDatabase(database);
-            var stored = await db.GetCollection<BsonDocument>("user").Find(Builders<BsonDocument>.Filter.Eq("_id", "mongo-user")).FirstOrDefaultAsync();
-            Assert.NotNull(stored);
+            var stored = await db.GetCollection<BsonDocument>("user").Find(Builders<BsonDocument>.Filter.Eq("_id", "user/mongo-user")).FirstOrDefaultAsync();
+            Assert.NotNull(stored);   // the record of state "user" of grain "mongo-user"
+            Assert.Equal("user", stored["_state"].AsString);
             Assert.Equal("item-7", stored["_doc"]["History"][0]["ItemId"].AsString);
             var members = await db.GetCollection<BsonDocument>("Membership").Find(FilterDefinition<BsonDocument>.Empty).ToListAsync();
             Assert.Equal(3, Assert.Single(members)["members"].AsBsonArray.Single()["status"].ToInt32());   // SiloStatus.Active

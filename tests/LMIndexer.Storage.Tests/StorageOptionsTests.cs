@@ -45,6 +45,13 @@ public sealed class MongoDBStorageOptionsTests
         Assert.Equal(2, both.Failures!.Count());
         Assert.DoesNotContain("secret", both.FailureMessage, StringComparison.Ordinal);
         Assert.True(new MongoDBStorageOptionsValidator().Validate(null, new MongoDBStorageOptions()).Succeeded);
-        Assert.True(new MongoDBStorageOptionsValidator().Validate(null, new MongoDBStorageOptions { Database = "shop_2", CollectionPrefix = "Grains_" }).Succeeded);
+        Assert.True(new MongoDBStorageOptionsValidator().Validate(null, new MongoDBStorageOptions { Database = "shop_2", CollectionPrefix = "Grains_", MaxConcurrentOperations = 8 }).Succeeded);
+    }
+
+    [Fact]
+    public void A_negative_operation_bound_is_refused()
+    {
+        var result = new MongoDBStorageOptionsValidator().Validate(null, new MongoDBStorageOptions { MaxConcurrentOperations = -1 });
+        Assert.Equal(["MongoDB:MaxConcurrentOperations must be 0 (the pool size) or more (got -1)."], result.Failures);
     }
 }

@@ -14,12 +14,13 @@ case "$target" in
     cd tests/LMIndexer.Core.Tests
     dotnet stryker --project LMIndexer.Core.csproj --mutate "**/Evaluation/*.cs" \
       --test-case-filter "FullyQualifiedName~LMIndexer.Core.Tests.Evaluation" "${common[@]}" "$@" ;;
-  litedb)
-    cd tests/LMIndexer.Storage.Tests
-    dotnet stryker --project LMIndexer.Storage.LiteDb.csproj "${common[@]}" "$@" ;;
-  mongodb)
-    cd tests/LMIndexer.Storage.Tests
-    dotnet stryker --project LMIndexer.Storage.MongoDB.csproj "${common[@]}" "$@" ;;
+  litedb|mongodb)
+    # The provider's contract (the conformance suite) and a real host on it (the storage tests).
+    project=$([ "$target" = litedb ] && echo LMIndexer.Storage.LiteDb.csproj || echo LMIndexer.Storage.MongoDB.csproj)
+    cd tests/LMIndexer.Storage.Conformance.Tests
+    dotnet stryker --project "$project" \
+      --test-project LMIndexer.Storage.Conformance.Tests.csproj --test-project ../LMIndexer.Storage.Tests/LMIndexer.Storage.Tests.csproj \
+      "${common[@]}" "$@" ;;
   grains)
     cd tests/LMIndexer.Grains.Tests
     dotnet stryker --project LMIndexer.Grains.csproj "${common[@]}" "$@" ;;

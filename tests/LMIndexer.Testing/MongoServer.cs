@@ -1,17 +1,16 @@
-using LMIndexer.Testing;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Xunit;
 
-[assembly: CollectionBehavior(DisableTestParallelization = true)]
-
-namespace LMIndexer.Storage.Tests;
+namespace LMIndexer.Testing;
 
 /// <summary>
 /// The MongoDB server of the tests: <c>MONGODB_URI</c> when set (a real mongod, e.g. from
 /// docker-compose), otherwise the npm wire-protocol server jongodb, started on a free loopback port
 /// from <c>.tools/jongodb</c> (installed there by <c>.ci/install-jongodb</c>, or here when npm is
-/// available). Each test takes a fresh database name.
+/// available). Each test takes a fresh database name. A test project shares one server through an
+/// xUnit collection fixture (<c>[CollectionDefinition]</c> must sit in the test assembly itself).
 /// </summary>
 public sealed class MongoServer : IAsyncLifetime
 {
@@ -57,6 +56,3 @@ public sealed class MongoServer : IAsyncLifetime
         return Task.CompletedTask;
     }
 }
-
-[CollectionDefinition(nameof(MongoCollection))]
-public sealed class MongoCollection : ICollectionFixture<MongoServer>;

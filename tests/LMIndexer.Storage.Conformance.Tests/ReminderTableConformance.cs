@@ -3,7 +3,7 @@ using LMIndexer.Storage.MongoDB;
 using LMIndexer.Testing;
 using Orleans.Configuration;
 
-namespace LMIndexer.Storage.Tests;
+namespace LMIndexer.Storage.Conformance.Tests;
 
 /// <summary>
 /// What every reminder table of the project must do for Orleans: rows by grain, by name and by a
@@ -41,6 +41,46 @@ public abstract class ReminderTableConformance
         Assert.Contains((await table.ReadRows(hash == uint.MaxValue ? 0 : hash + 1, hash)).Reminders, r => r.GrainId == grain);      // wrapping around zero
         Assert.DoesNotContain((await table.ReadRows(hash, hash - 1)).Reminders, r => r.GrainId == grain);
         Assert.Equal(3, (await table.ReadRows(0, 0)).Reminders.Count);                                                        // the whole ring
+    }
+
+    [Fact]
+    public async Task Parallel_upserts_each_land_with_their_own_etag()
+    {
+        var table = CreateTable();
+        await table.StartAsync();
+        var grains = Enumerable.Range(0, 50).Select(i => GrainId.Create("user", $"parallel-{i}")).ToArray();
+        var etags = await Task.WhenAll(grains.Select(g => table.UpsertRow(Entry(g, "refresh", TimeSpan.FromMinutes(1)))));
+        Assert.Equal(grains.Length, etags.Distinct().Count());
+        var rows = (await table.ReadRows(0, 0)).Reminders;
+        Assert.Equal(grains.Select(g => g.ToString()).Order(StringComparer.Ordinal), rows.Select(r => r.GrainId.ToString()).Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>A silo that takes over a share of the ring reads many ranges at once; none may fail for want of connections.</summary>
+    [Fact]
+    public async Task A_thousand_parallel_range_reads_all_answer()
+    {
+        var table = CreateTable();
+        await table.StartAsync();
+        var grains = Enumerable.Range(0, 20).Select(i => GrainId.Create("user", $"range-{i}")).ToArray();
+        foreach (var grain in grains)
+            await table.UpsertRow(Entry(grain, "refresh", TimeSpan.FromMinutes(1)));
+        var hashes = grains.Select(g => g.GetUniformHashCode()).ToArray();
+
+        // Ten slices of the ring, a hundred readers each; together the slices cover the ring exactly once.
+        const uint Slice = uint.MaxValue / 10;
+        var reads = await Task.WhenAll(Enumerable.Range(0, 1000).Select(i =>
+        {
+            var begin = (uint)(i % 10) * Slice;
+            var end = i % 10 == 9 ? 0u : begin + Slice;
+            return table.ReadRows(begin, end);
+        }));
+        for (var slice = 0; slice < 10; slice++)
+        {
+            var begin = (uint)slice * Slice;
+            var expected = hashes.Count(h => h > begin && (slice == 9 ? h > begin || h == 0 : h <= begin + Slice));
+            Assert.All(reads.Where((_, i) => i % 10 == slice), r => Assert.Equal(expected, r.Reminders.Count));
+        }
+        Assert.Equal(grains.Length, reads.Take(10).Sum(r => r.Reminders.Count));
     }
 
     [Fact]
