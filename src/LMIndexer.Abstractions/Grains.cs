@@ -99,6 +99,20 @@ public interface IIndexVersionGrain : IGrainWithIntegerKey
 
     [AlwaysInterleave]
     Task<string?> GetActiveSearchAsync();
+
+    /// <summary>
+    /// Subscribes a silo's cache of the registry to every change, for a minute (subscribe again to
+    /// stay subscribed); returns the registry now. A change returns to its caller only once every
+    /// subscriber has it (or did not answer within a couple of seconds).
+    /// </summary>
+    [AlwaysInterleave]
+    Task<IndexVersionsState> SubscribeAsync(IIndexVersionObserver observer);
+}
+
+/// <summary>A silo's cache of the version registry, told of every change.</summary>
+public interface IIndexVersionObserver : IGrainObserver
+{
+    Task OnVersionsChangedAsync(IndexVersionsState state);
 }
 
 /// <summary>
@@ -129,6 +143,12 @@ public interface IIndexerInferenceGrain : IGrainWithStringKey
     /// <summary>Generates up to <paramref name="beams"/> IDs for a history given oldest first.</summary>
     Task<GenerationResult> GenerateAsync(IReadOnlyList<ItemRecord> history, int beams);
 
+    /// <summary>
+    /// Generates for a history of item ids, oldest first: for versions whose model reads only the
+    /// items' IDs (<see cref="IndexVersionInfo.ItemText"/> false), so no catalog records travel.
+    /// </summary>
+    Task<GenerationResult> GenerateFromItemIdsAsync(IReadOnlyList<string> history, int beams);
+
     /// <summary>Generates IDs for a free-text query (search bundles).</summary>
     Task<GenerationResult> SearchAsync(string query, int beams);
 
@@ -144,8 +164,22 @@ public interface IIndexerInferenceGrain : IGrainWithStringKey
     Task<int> AddItemsAsync(IReadOnlyList<PrefixEntry> entries);
 }
 
-/// <summary>Item popularity from events. Singleton key: 0.</summary>
+/// <summary>Item popularity of the whole cluster, merged from every silo's counts. Singleton key: 0.</summary>
 public interface IPopularityGrain : IGrainWithIntegerKey
+{
+    /// <summary>Adds a silo's counts since its last merge.</summary>
+    Task MergeAsync(IReadOnlyList<ItemEventCount> counts);
+
+    Task<IReadOnlyList<PopularItem>> TopAsync(int count);
+}
+
+/// <summary>
+/// A silo's popularity counter (one local activation per silo, key 0): users hand it their event
+/// weights one-way, it merges them into <see cref="IPopularityGrain"/> every half second, and it
+/// answers the top items from a copy at most a second old, so neither events nor fallbacks wait on
+/// the singleton.
+/// </summary>
+public interface IPopularityCounterGrain : IGrainWithIntegerKey
 {
     [OneWay]
     Task RecordAsync(IReadOnlyList<PopularItem> weights);

@@ -31,3 +31,7 @@ public sealed record PrefixEntry([property: Id(0)] long[] Codes, [property: Id(1
 /// <summary>An item and its popularity score.</summary>
 [GenerateSerializer, Immutable]
 public sealed record PopularItem([property: Id(0)] string ItemId, [property: Id(1)] double Score);
+
+/// <summary>A silo's events for an item since its last popularity merge: their summed weight and how many there were.</summary>
+[GenerateSerializer, Immutable]
+public sealed record ItemEventCount([property: Id(0)] string ItemId, [property: Id(1)] double Weight, [property: Id(2)] int Events);

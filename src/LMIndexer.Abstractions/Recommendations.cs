@@ -30,9 +30,12 @@ public sealed record RecommendationResult(
     [property: Id(2)] IReadOnlyList<RecommendedItem> Items,
     [property: Id(3)] bool Degraded = false);
 
-/// <summary>A generated ID with its beam score, as the inference grain returns it.</summary>
+/// <summary>
+/// A generated ID with its beam score and the item it names in the version that generated it (the
+/// engine decodes against that version's ID table, so no lookup is needed to resolve it).
+/// </summary>
 [GenerateSerializer, Immutable]
-public sealed record GeneratedId([property: Id(0)] long[] Codes, [property: Id(1)] double Score);
+public sealed record GeneratedId([property: Id(0)] long[] Codes, [property: Id(1)] double Score, [property: Id(2)] string ItemId);
 
 /// <summary>An inference answer: the version whose model and trie produced every ID in it.</summary>
 [GenerateSerializer, Immutable]

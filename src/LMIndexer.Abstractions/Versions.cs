@@ -1,8 +1,10 @@
 namespace LMIndexer.Abstractions;
 
 /// <summary>
-/// A registered index version: its serving bundle, when it was registered, and whether every item
-/// grain and prefix grain holds its IDs (<see cref="Ready"/>; a version is activated only then).
+/// A registered index version: its serving bundle, when it was registered, whether every item
+/// grain and prefix grain holds its IDs (<see cref="Ready"/>; a version is activated only then),
+/// and whether its model reads the items' text (<see cref="ItemText"/>; when not, a history is sent
+/// to it as item ids alone).
 /// </summary>
 [GenerateSerializer, Immutable]
 public sealed record IndexVersionInfo(
@@ -11,15 +13,21 @@ public sealed record IndexVersionInfo(
     [property: Id(2)] DateTimeOffset Registered,
     [property: Id(3)] int Items,
     [property: Id(4)] string Task = "recommendation",
-    [property: Id(5)] bool Ready = true);
+    [property: Id(5)] bool Ready = true,
+    [property: Id(6)] bool ItemText = true);
 
-/// <summary>The registry's view: every version, the active recommendation version (and the one before it), the active search version.</summary>
+/// <summary>
+/// The registry's view: every version, the active recommendation version (and the one before it),
+/// the active search version, and the revision (one more at every change, so a silo's cache can
+/// tell an older view from a newer one whatever order they arrive in).
+/// </summary>
 [GenerateSerializer, Immutable]
 public sealed record IndexVersionsState(
     [property: Id(0)] IReadOnlyList<IndexVersionInfo> Versions,
     [property: Id(1)] string? Active,
     [property: Id(2)] string? Previous,
-    [property: Id(3)] string? ActiveSearch = null);
+    [property: Id(3)] string? ActiveSearch = null,
+    [property: Id(4)] long Revision = 0);
 
 /// <summary>Where a backfill job stands.</summary>
 public enum BackfillStatus

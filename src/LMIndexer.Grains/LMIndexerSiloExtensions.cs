@@ -34,6 +34,9 @@ public static class LMIndexerSiloExtensions
         services.AddSingleton<Search.CatalogSearch>();
         services.AddOptions<GpuPlacementOptions>().Configure<IOptions<InferenceOptions>>((placement, inference) => placement.FallbackToAnySilo = inference.Value.FallbackToAnySilo);
         services.AddSingleton<InferenceEngineRegistry>();
+        services.AddSingleton<InferenceRoute>();
+        services.AddSingleton<ServedVersions>();
+        services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(provider => provider.GetRequiredService<ServedVersions>());
         services.AddSingleton<Items.ItemIdAssigner>();
         services.AddSingleton<Items.CatalogIdAssignment>();
         services.AddPlacementDirector<GpuPlacement, GpuPlacementDirector>();

@@ -21,7 +21,10 @@ public sealed class CatalogSearchTests
     private static CatalogSearch Search(IGrainFactory grains, int timeoutMilliseconds = 200, double generativeWeight = 1)
     {
         var options = Options.Create(new SearchOptions { Encoder = "none", GenerativeWeight = generativeWeight, GenerativeTimeoutMilliseconds = timeoutMilliseconds });
-        return new CatalogSearch(grains, options, Options.Create(new InferenceOptions()), new ItemTextEmbedder(options), NullLogger<CatalogSearch>.Instance);
+        var inference = Options.Create(new InferenceOptions());
+        return new CatalogSearch(grains, options, inference, new ItemTextEmbedder(options),
+            new Versions.ServedVersions(grains, NullLogger<Versions.ServedVersions>.Instance), new InferenceRoute(grains, inference, NullLogger<InferenceRoute>.Instance),
+            NullLogger<CatalogSearch>.Instance);
     }
 
     private static async Task<InProcessTestClusterHandle> ClusterWithCatalogAsync()
@@ -56,19 +59,19 @@ public sealed class CatalogSearchTests
         await using var handle = await ClusterWithCatalogAsync();
         var search = Search(handle.Cluster.Client);
 
-        var fused = await search.SearchAsync("gentle", 4, (_, _) => Task.FromResult<(string?, IReadOnlyList<string>)>(("s9", ["S4", "S3"])));
+        var fused = await search.SearchAsync("gentle", 4, (_, _, _, _) => Task.FromResult<(string?, IReadOnlyList<string>)>(("s9", ["S4", "S3"])));
         Assert.Equal("s9", fused.Version);
         Assert.False(fused.Degraded);
         Assert.Equal("S3", fused.Items[0].ItemId);   // second by the model and first or second by BM25
         Assert.Contains("S4", fused.Items.Select(i => i.ItemId));   // only the model names it
 
         var never = new TaskCompletionSource<(string?, IReadOnlyList<string>)>();
-        var slow = await search.SearchAsync("gentle", 4, (_, _) => never.Task);
+        var slow = await search.SearchAsync("gentle", 4, (_, _, _, _) => never.Task);
         Assert.True(slow.Degraded);
         Assert.Null(slow.Version);
         Assert.Equal(["S1", "S3"], slow.Items.Select(i => i.ItemId).Order());
 
-        var failing = await search.SearchAsync("gentle", 4, (_, _) => Task.FromException<(string?, IReadOnlyList<string>)>(new OrleansException("model gone")));
+        var failing = await search.SearchAsync("gentle", 4, (_, _, _, _) => Task.FromException<(string?, IReadOnlyList<string>)>(new OrleansException("model gone")));
         Assert.True(failing.Degraded);
         Assert.Equal(2, failing.Items.Count);
     }

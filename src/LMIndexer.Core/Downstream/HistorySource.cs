@@ -96,6 +96,12 @@ public sealed record HistorySourceOptions
     public void Validate() => OptionErrors.ThrowIfAny(Errors());
 }
 
+public static class SourceModes
+{
+    /// <summary>Whether sources of this mode hold the items' text (title or more), not only their IDs.</summary>
+    public static bool ReadsItemText(this SourceMode mode) => mode is SourceMode.Text or SourceMode.Titles or SourceMode.IdsAndTitles;
+}
+
 /// <summary>
 /// Turns a user's history into source tokens as the reference does: items newest first, joined by
 /// ". ", cut at the source budget, then <c>&lt;/s&gt;</c>. Item tokens are computed once per item.
@@ -164,7 +170,10 @@ public sealed class HistorySource
             if (cache.TryGetValue(itemId, out var cached))
                 return cached;
         }
-        return items.TryGetValue(itemId, out var item) ? ItemTokens(item) : Remember(itemId, []);
+        if (items.TryGetValue(itemId, out var item))
+            return ItemTokens(item);
+        // An item's ID tokens need only its id; its text does need its record.
+        return Options.Mode.ReadsItemText() ? Remember(itemId, []) : ItemTokens(new CatalogItem(itemId, null));
     }
 
     private int[] ItemTokens(CatalogItem item)

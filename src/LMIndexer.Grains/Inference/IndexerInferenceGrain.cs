@@ -45,6 +45,8 @@ public sealed class IndexerInferenceGrain(InferenceEngineRegistry registry, ILoc
 
     public Task<GenerationResult> GenerateAsync(IReadOnlyList<ItemRecord> history, int beams) => Engine.GenerateAsync(history, beams);
 
+    public Task<GenerationResult> GenerateFromItemIdsAsync(IReadOnlyList<string> history, int beams) => Engine.GenerateAsync(history, beams);
+
     public Task<GenerationResult> SearchAsync(string query, int beams) => Engine.SearchAsync(query, beams);
 
     public Task<InferenceStats> GetStatsAsync() => Task.FromResult(Engine.Stats(silo.SiloAddress.ToString()));
@@ -55,7 +57,7 @@ public sealed class IndexerInferenceGrain(InferenceEngineRegistry registry, ILoc
         if (task == "search")
             await Engine.SearchAsync("warm up", 1);
         else
-            await Engine.GenerateAsync([], 1);
+            await Engine.GenerateAsync(Array.Empty<ItemRecord>(), 1);
     }
 
     public async Task<int> AddItemsAsync(IReadOnlyList<PrefixEntry> entries)

@@ -130,6 +130,12 @@ public sealed class InferenceEngine : IDisposable
     public Task<GenerationResult> GenerateAsync(IReadOnlyList<ItemRecord> history, int beams) =>
         Enqueue(() => source.Encode([.. history.Select(h => h.ToCatalogItem())]), beams);
 
+    /// <summary>Queues a history of item ids (oldest first) for generation: versions whose source reads only IDs.</summary>
+    public Task<GenerationResult> GenerateAsync(IReadOnlyList<string> history, int beams) =>
+        bundle.Source.Mode.ReadsItemText()
+            ? throw new InvalidOperationException($"Version {Version} reads the items' text ({HistorySourceOptions.ModeName(bundle.Source.Mode)} sources): send their records.")
+            : Enqueue(() => source.Encode(history), beams);
+
     /// <summary>Queues a free-text query for generation.</summary>
     public Task<GenerationResult> SearchAsync(string query, int beams) =>
         Enqueue(() => source.EncodeQuery(query), beams);
@@ -206,7 +212,7 @@ public sealed class InferenceEngine : IDisposable
                 var ranked = ItemRanker.Rank([model], [.. batch.Select(r => r.Source)], tables, beams, RankingModes.DefaultFor([model]));
                 for (var i = 0; i < batch.Count; i++)
                 {
-                    var ids = ranked[i].Take(batch[i].Beams).Select(r => new GeneratedId([.. table.Ids[r.Item]], r.Score)).ToList();
+                    var ids = ranked[i].Take(batch[i].Beams).Select(r => new GeneratedId([.. table.Ids[r.Item]], r.Score, table.ItemIds[r.Item])).ToList();
                     batch[i].Completion.TrySetResult(new GenerationResult(Version, ids));
                 }
             }

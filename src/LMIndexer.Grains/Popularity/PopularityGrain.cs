@@ -12,7 +12,8 @@ public sealed class PopularityState
 }
 
 /// <summary>
-/// Item popularity from events (singleton, key 0): weighted counts, kept in memory and written at
+/// Item popularity from events (singleton, key 0), merged from the silos' counters
+/// (<see cref="PopularityCounterGrain"/>): weighted counts, kept in memory and written at
 /// most every few seconds so that event ingestion does not pay a storage write per event. Only
 /// items the catalog holds are ranked: an event for an unknown item is counted in
 /// <c>lmindexer.events.unknown_items</c> once its item has been looked up, and the item is looked up
@@ -71,15 +72,16 @@ public sealed class PopularityGrain(
         await base.OnDeactivateAsync(reason, cancellationToken);
     }
 
-    public Task RecordAsync(IReadOnlyList<PopularItem> weights)
+    public Task MergeAsync(IReadOnlyList<ItemEventCount> counts)
     {
-        foreach (var (itemId, weight) in weights)
+        ArgumentNullException.ThrowIfNull(counts);
+        foreach (var (itemId, weight, events) in counts)
         {
             state.State.Scores[itemId] = state.State.Scores.GetValueOrDefault(itemId) + weight;
             if (unknown.Contains(itemId))
-                UnknownItemEvents.Add(1);
+                UnknownItemEvents.Add(events);
             else if (!known.Contains(itemId))
-                pending[itemId] = pending.GetValueOrDefault(itemId) + 1;
+                pending[itemId] = pending.GetValueOrDefault(itemId) + events;
         }
         dirty = true;
         ranked = null;

@@ -1,7 +1,6 @@
 using LMIndexer.Abstractions;
 using LMIndexer.Core.Retrieval;
 using LMIndexer.Grains.Inference;
-using LMIndexer.Grains.Items;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -16,10 +15,17 @@ public sealed record CatalogSearchResult(string? Version, IReadOnlyList<ScoredIt
 /// weighted in. A generative model that has not answered by the deadline (counted from the start of
 /// the request) or that fails is left out, and the answer is marked degraded.
 /// </summary>
-public sealed class CatalogSearch(IGrainFactory grains, IOptions<SearchOptions> options, IOptions<InferenceOptions> inference, ItemTextEmbedder embedder, ILogger<CatalogSearch> logger)
+public sealed class CatalogSearch(
+    IGrainFactory grains,
+    IOptions<SearchOptions> options,
+    IOptions<InferenceOptions> inference,
+    ItemTextEmbedder embedder,
+    Versions.ServedVersions versions,
+    InferenceRoute route,
+    ILogger<CatalogSearch> logger)
 {
-    /// <summary>The active search version's items for a query, best first; no version: (null, none).</summary>
-    public delegate Task<(string? Version, IReadOnlyList<string> ItemIds)> GenerativeRanker(string query, int beams);
+    /// <summary>The active search version's items for a query, best first, by the deadline; no version: (null, none).</summary>
+    public delegate Task<(string? Version, IReadOnlyList<string> ItemIds)> GenerativeRanker(string query, int beams, DateTime deadline, CancellationToken cancellationToken);
 
     public Task<CatalogSearchResult> SearchAsync(string query, int count, CancellationToken cancellationToken = default) =>
         SearchAsync(query, count, GenerateAsync, cancellationToken);
@@ -33,7 +39,7 @@ public sealed class CatalogSearch(IGrainFactory grains, IOptions<SearchOptions> 
         var candidates = Math.Max(settings.Candidates, count);
         var deadline = DateTime.UtcNow.AddMilliseconds(settings.GenerativeTimeoutMilliseconds);
         // The model runs while the shards search.
-        var generative = settings.GenerativeWeight > 0 ? generate(query, Math.Max(count, inference.Value.Beams)) : null;
+        var generative = settings.GenerativeWeight > 0 ? generate(query, Math.Max(count, inference.Value.Beams), deadline, cancellationToken) : null;
         var request = new CatalogQuery(SearchTextAnalyzer.Terms(query), embedder.Enabled && settings.DenseWeight > 0 ? embedder.EmbedQuery(query) : null, candidates);
         var shards = await Task.WhenAll(CatalogSearchShards.All(grains).Select(shard => shard.SearchAsync(request)));
         List<WeightedRanking> rankings =
@@ -68,13 +74,11 @@ public sealed class CatalogSearch(IGrainFactory grains, IOptions<SearchOptions> 
     private static List<string> Best(IEnumerable<ScoredItem> hits, int candidates) =>
         [.. hits.OrderByDescending(h => h.Score).ThenBy(h => h.ItemId, StringComparer.Ordinal).Take(candidates).Select(h => h.ItemId)];
 
-    private async Task<(string? Version, IReadOnlyList<string> ItemIds)> GenerateAsync(string query, int beams)
+    private async Task<(string? Version, IReadOnlyList<string> ItemIds)> GenerateAsync(string query, int beams, DateTime deadline, CancellationToken cancellationToken)
     {
-        var version = await grains.GetGrain<IIndexVersionGrain>(0).GetActiveSearchAsync();
-        if (version is null)
+        if (await versions.ActiveSearchAsync() is not { } version)
             return (null, []);
-        var generated = await grains.GetGrain<IIndexerInferenceGrain>($"{version}/0").SearchAsync(query, beams);
-        var resolved = await IdResolution.ResolveAsync(grains, generated);
-        return (generated.Version, [.. resolved.OfType<string>().Distinct(StringComparer.Ordinal)]);
+        var generated = await route.SearchAsync(version, query, beams, deadline, cancellationToken);
+        return (generated.Version, [.. generated.Ids.Select(g => g.ItemId).Distinct(StringComparer.Ordinal)]);
     }
 }

@@ -1,6 +1,4 @@
 using System.Diagnostics.Metrics;
-using System.IO.Hashing;
-using System.Text;
 using LMIndexer.Abstractions;
 using LMIndexer.Grains.Inference;
 using Microsoft.Extensions.Logging;
@@ -19,13 +17,16 @@ public sealed class UserState
 
 /// <summary>
 /// A user: bounded history, seen set, idempotent event recording, and the recommendation flow
-/// (history → inference → ID resolution → seen filter → popularity padding).
+/// (this silo's view of the active version → inference, which names the items it generated → seen
+/// filter → popularity padding).
 /// </summary>
 public sealed class UserGrain(
     [PersistentState("user", StorageNames.Default)] IPersistentState<UserState> state,
     IOptions<RecommendationOptions> recommendationOptions,
     IOptions<InferenceOptions> inferenceOptions,
     Storage.StateWriter writer,
+    Versions.ServedVersions versions,
+    InferenceRoute inference,
     ILogger<UserGrain> logger) : Grain, IUserGrain
 {
     public const string MeterName = "LMIndexer.Recommendations";
@@ -75,7 +76,7 @@ public sealed class UserGrain(
                 seen = null;
                 throw;
             }
-            await GrainFactory.GetGrain<IPopularityGrain>(0).RecordAsync(weights);
+            await GrainFactory.GetGrain<IPopularityCounterGrain>(0).RecordAsync(weights);
         }
         return new EventReceipt(weights.Count > 0, state.State.History.Count, userEvents.Count - weights.Count);
     }
@@ -118,40 +119,42 @@ public sealed class UserGrain(
         var taken = new HashSet<string>(SeenSet, StringComparer.Ordinal);
         string? version = null;
         var degraded = false;
-        var active = await GrainFactory.GetGrain<IIndexVersionGrain>(0).GetActiveAsync();
-        if (active is not null && state.State.History.Count > 0)
+        var deadline = DateTime.UtcNow.AddMilliseconds(inferenceOptions.Value.TimeoutMilliseconds);
+        string? active = null;
+        try
         {
-            try
+            if (state.State.History.Count > 0 && await versions.ActiveAsync() is { } served)
             {
+                active = served.Version;
                 var historyIds = state.State.History.Select(h => h.ItemId).Reverse().Distinct(StringComparer.Ordinal).Reverse().ToList();
                 await FetchHistoryAsync(historyIds, active);
                 var history = await RecordsAsync(historyIds);
-                var inference = GrainFactory.GetGrain<IIndexerInferenceGrain>($"{active}/{Replica(inferenceOptions.Value.Replicas)}");
                 var beams = Math.Max(inferenceOptions.Value.Beams, count);
-                var generated = await inference.GenerateAsync([.. history], beams).WaitAsync(TimeSpan.FromMilliseconds(inferenceOptions.Value.TimeoutMilliseconds));
-                var resolved = await Items.IdResolution.ResolveAsync(GrainFactory, generated);
+                var generated = await inference.RecommendAsync(served, this.GetPrimaryKeyString(), history, beams, deadline);
                 version = generated.Version;
                 var followed = state.State.History.Select(h => (h, records.GetValueOrDefault(h.ItemId), SemanticIdOf(h.ItemId, generated.Version))).ToList();
-                for (var i = 0; i < generated.Ids.Count && chosen.Count < count; i++)
+                foreach (var generatedId in generated.Ids)
                 {
-                    if (resolved[i] is { } itemId && taken.Add(itemId))
-                        chosen.Add((itemId, generated.Ids[i].Score, RecommendationSource.Model, RecommendationReasons.ForGenerated(generated.Ids[i].Codes, followed)));
+                    if (chosen.Count >= count)
+                        break;
+                    if (taken.Add(generatedId.ItemId))
+                        chosen.Add((generatedId.ItemId, generatedId.Score, RecommendationSource.Model, RecommendationReasons.ForGenerated(generatedId.Codes, followed)));
                 }
             }
-            catch (Exception e)
-            {
-                // Shoppers get popular items rather than an error; the response says so.
-                logger.LogWarning(e, "Recommendations for {User} fall back to popularity: the model of version {Version} did not answer", this.GetPrimaryKeyString(), active);
-                degraded = true;
-                version = null;
-                chosen.Clear();
-                taken = new HashSet<string>(SeenSet, StringComparer.Ordinal);
-            }
+        }
+        catch (Exception e)
+        {
+            // Shoppers get popular items rather than an error; the response says so.
+            logger.LogWarning(e, "Recommendations for {User} fall back to popularity: the model of version {Version} did not answer", this.GetPrimaryKeyString(), active ?? "(unknown)");
+            degraded = true;
+            version = null;
+            chosen.Clear();
+            taken = new HashSet<string>(SeenSet, StringComparer.Ordinal);
         }
         Answers.Add(1, new KeyValuePair<string, object?>("answer", degraded ? "degraded" : version is null ? "cold" : "model"));
         if (chosen.Count < count)
         {
-            var popular = await GrainFactory.GetGrain<IPopularityGrain>(0).TopAsync(count + taken.Count);
+            var popular = await GrainFactory.GetGrain<IPopularityCounterGrain>(0).TopAsync(count + taken.Count);
             foreach (var item in popular)
             {
                 if (chosen.Count >= count)
@@ -194,7 +197,4 @@ public sealed class UserGrain(
         }
         return [.. itemIds.Where(records.ContainsKey).Select(id => records[id])];
     }
-
-    private int Replica(int replicas) =>
-        replicas <= 1 ? 0 : (int)(XxHash32.HashToUInt32(Encoding.UTF8.GetBytes(this.GetPrimaryKeyString())) % (uint)replicas);
 }

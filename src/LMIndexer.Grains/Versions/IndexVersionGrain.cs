@@ -1,4 +1,6 @@
 using LMIndexer.Abstractions;
+using LMIndexer.Core.Checkpoints;
+using LMIndexer.Core.Downstream;
 using LMIndexer.Grains.Inference;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -13,6 +15,7 @@ public sealed class IndexVersionRegistry
     [Id(1)] public string? Active { get; set; }
     [Id(2)] public string? Previous { get; set; }
     [Id(3)] public string? ActiveSearch { get; set; }
+    [Id(4)] public long Revision { get; set; }
 }
 
 /// <summary>
@@ -27,7 +30,54 @@ public sealed class IndexVersionGrain(
     Storage.StateWriter writer,
     ILogger<IndexVersionGrain> logger) : Grain, IIndexVersionGrain
 {
+    private static readonly TimeSpan SubscriptionLifetime = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan NotificationTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>Silo caches and when each last subscribed.</summary>
+    private readonly Dictionary<IIndexVersionObserver, DateTime> subscribers = [];
+
     private IndexVersionRegistry Registry => state.State;
+
+    private IndexVersionsState Snapshot() =>
+        new([.. Registry.Versions], Registry.Active, Registry.Previous, Registry.ActiveSearch, Registry.Revision);
+
+    public Task<IndexVersionsState> SubscribeAsync(IIndexVersionObserver observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        subscribers[observer] = DateTime.UtcNow;
+        return Task.FromResult(Snapshot());
+    }
+
+    /// <summary>Saves a change and tells every silo cache before the change returns to its caller.</summary>
+    private async Task SaveAsync()
+    {
+        Registry.Revision++;
+        await writer.WriteAsync(state);
+        var expired = DateTime.UtcNow - SubscriptionLifetime;
+        foreach (var stale in subscribers.Where(s => s.Value < expired).Select(s => s.Key).ToList())
+            subscribers.Remove(stale);
+        var snapshot = Snapshot();
+        var targets = subscribers.Keys.ToList();
+        var told = await Task.WhenAll(targets.Select(async observer =>
+        {
+            try
+            {
+                await observer.OnVersionsChangedAsync(snapshot).WaitAsync(NotificationTimeout);
+                return true;
+            }
+            catch (Exception e)
+            {
+                // A silo that is gone or slow refreshes from the registry on its own (ServedVersions).
+                logger.LogWarning("A silo's version cache did not take revision {Revision}: {Message}", snapshot.Revision, e.Message);
+                return false;
+            }
+        }));
+        for (var i = 0; i < targets.Count; i++)
+        {
+            if (!told[i])
+                subscribers.Remove(targets[i]);
+        }
+    }
 
     public async Task<IndexVersionInfo> RegisterAsync(string version, string bundlePath, int items, string task = "recommendation", bool ready = true)
     {
@@ -38,10 +88,10 @@ public sealed class IndexVersionGrain(
             throw new ArgumentException($"Only recommendation and search bundles can be served, not '{task}'.", nameof(task));
         if (!ready && (version == Registry.Active || version == Registry.ActiveSearch))
             throw new DomainConflictException($"Version '{version}' is being served; a retrained index needs a new version name.");
-        var info = new IndexVersionInfo(version, bundlePath, DateTimeOffset.UtcNow, items, task, ready);
+        var info = new IndexVersionInfo(version, bundlePath, DateTimeOffset.UtcNow, items, task, ready, ReadsItemText(bundlePath));
         Registry.Versions.RemoveAll(v => v.Version == version);
         Registry.Versions.Add(info);
-        await writer.WriteAsync(state);
+        await SaveAsync();
         return info;
     }
 
@@ -53,7 +103,7 @@ public sealed class IndexVersionGrain(
         if (Registry.Versions[index].Ready)
             return;
         Registry.Versions[index] = Registry.Versions[index] with { Ready = true };
-        await writer.WriteAsync(state);
+        await SaveAsync();
     }
 
     public async Task<ActivationResult> ActivateAsync(string version)
@@ -74,7 +124,7 @@ public sealed class IndexVersionGrain(
             Registry.Active = version;
         }
         var retired = Retire();
-        await writer.WriteAsync(state);
+        await SaveAsync();
         logger.LogInformation("Activated {Task} version {Version}; retired {Retired}", info.Task, version, retired.Count == 0 ? "none" : string.Join(", ", retired.Select(r => r.Version)));
         foreach (var old in retired)
         {
@@ -95,17 +145,34 @@ public sealed class IndexVersionGrain(
     {
         var previous = Registry.Previous ?? throw new DomainConflictException("There is no previous version to roll back to.");
         (Registry.Previous, Registry.Active) = (Registry.Active, previous);
-        await writer.WriteAsync(state);
+        await SaveAsync();
         logger.LogInformation("Rolled back to version {Version}", previous);
         return previous;
     }
 
-    public Task<IndexVersionsState> GetAsync() =>
-        Task.FromResult(new IndexVersionsState([.. Registry.Versions], Registry.Active, Registry.Previous, Registry.ActiveSearch));
+    public Task<IndexVersionsState> GetAsync() => Task.FromResult(Snapshot());
 
     public Task<string?> GetActiveAsync() => Task.FromResult(Registry.Active);
 
     public Task<string?> GetActiveSearchAsync() => Task.FromResult(Registry.ActiveSearch);
+
+    /// <summary>
+    /// Whether the bundle's model reads item text; true when its manifest cannot be read here (the
+    /// bundle may be on the inference silos only), since sending records always works.
+    /// </summary>
+    private bool ReadsItemText(string bundlePath)
+    {
+        try
+        {
+            var source = ModelBundle.ReadManifest(bundlePath).Properties.GetValueOrDefault("source", "titles");
+            return HistorySourceOptions.ParseMode(source).ReadsItemText();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or ArgumentException)
+        {
+            logger.LogInformation("Bundle {Path} is not readable on this silo ({Message}); its model gets item records", bundlePath, e.Message);
+            return true;
+        }
+    }
 
     /// <summary>Drops the oldest versions beyond the retention limit from the registry (never a served one); returns them.</summary>
     private List<IndexVersionInfo> Retire()
