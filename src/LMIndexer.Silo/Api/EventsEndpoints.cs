@@ -18,7 +18,7 @@ public static class EventsEndpoints
         return api;
     }
 
-    private static async Task<IResult> RecordAsync(HttpRequest request, IGrainFactory grains, TimeProvider clock, CancellationToken cancellationToken)
+    private static async Task<IResult> RecordAsync(HttpRequest request, Grains.Users.UserRequests users, TimeProvider clock, CancellationToken cancellationToken)
     {
         var events = await ReadOneOrManyAsync<EventDto>(request, cancellationToken);
         var errors = new Dictionary<string, string[]>();
@@ -26,7 +26,7 @@ public static class EventsEndpoints
         InputValidation.ThrowIfAny(errors);
         // One call (and one state write) per user of the batch, in the order the events came.
         var receipts = await Task.WhenAll(parsed.GroupBy(e => e.UserId, StringComparer.Ordinal)
-            .Select(user => grains.GetGrain<IUserGrain>(user.Key).RecordBatchAsync([.. user])));
+            .Select(user => users.RecordAsync(user.Key, [.. user], cancellationToken)));
         var duplicates = receipts.Sum(r => r.Duplicates);
         return Results.Accepted(value: new EventsAccepted(parsed.Count - duplicates, duplicates));
     }

@@ -21,13 +21,13 @@ public static class RecommendationsEndpoints
     }
 
     // count is read as text: a number the framework cannot bind would be a 400 that names nothing.
-    private static async Task<RecommendationsDto> RecommendAsync(string userId, string? count, IGrainFactory grains)
+    private static async Task<RecommendationsDto> RecommendAsync(string userId, string? count, Grains.Users.UserRequests users, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         InputValidation.Id(errors, "userId", userId);
         var take = InputValidation.Count(errors, "count", count, 10, 100);
         InputValidation.ThrowIfAny(errors);
-        return RecommendationsDto.From(await grains.GetGrain<IUserGrain>(userId).RecommendAsync(take));
+        return RecommendationsDto.From(await users.RecommendAsync(userId, take, cancellationToken));
     }
 
     private static async Task<IReadOnlyList<HistoryEntry>> HistoryAsync(string userId, IGrainFactory grains)

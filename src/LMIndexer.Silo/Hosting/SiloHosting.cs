@@ -33,6 +33,7 @@ public static class SiloHosting
             silo.AddLMIndexerClustering(cluster, configuration);
             silo.AddLMIndexerStorage(storage, configuration);
             silo.AddLMIndexerGrains(configuration, new Dictionary<string, string> { [SiloRoles.MetadataKey] = cluster.RoleMetadata });
+            silo.UseFastFailureDetection();
             silo.AddDashboard();
             silo.AddActivityPropagation();   // traces follow requests from HTTP into grain calls
         });
