@@ -87,6 +87,12 @@ public sealed class CommandLineTests
         var notABundle = CliProcess.Run(temp.Path, Quick, "backfill", "start", temp.Path);
         Assert.Equal(2, notABundle.ExitCode);
         Assert.Contains("manifest.json is missing", notABundle.Error, StringComparison.Ordinal);
+        // A path only the silos see is theirs to read: the CLI goes to the cluster with it.
+        var silosOnly = CliProcess.Run(temp.Path, Quick, "backfill", "start", "/bundles/not-on-this-machine", "--gateway", $"127.0.0.1:{port}");
+        Assert.Equal(2, silosOnly.ExitCode);
+        Assert.StartsWith($"lmindexer: cannot reach the cluster at 127.0.0.1:{port}", silosOnly.Error, StringComparison.Ordinal);
+        var relative = CliProcess.Run(temp.Path, Quick, "backfill", "start", "bundles/v2");
+        Assert.Equal((2, "lmindexer: 'bundles/v2' is not a directory here; give the bundle's absolute path on the silos' disk."), (relative.ExitCode, relative.Error.Trim()));
     }
 
     [Fact]

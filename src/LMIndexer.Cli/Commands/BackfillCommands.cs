@@ -24,21 +24,34 @@ public static class BackfillCommands
     private static Command Start()
     {
         var connection = new ClusterConnection();
-        var bundle = new Argument<DirectoryInfo>("bundle") { Description = "The new serving bundle ('lmindexer rec train' output) on the silos' disk." };
+        var bundle = new Argument<string>("bundle") { Description = "The new serving bundle ('lmindexer train' output): its absolute path on the silos' disk, which the silos read (checked here too when this machine sees it)." };
         var job = new Option<string?>("--job") { Description = "Job id (default backfill-<version>); starting a job again resumes it." };
         var detach = new Option<bool>("--detach") { Description = "Return once the job runs instead of following it." };
         var command = new Command("start", "Register the bundle as a new version and write its IDs into the cluster; follows the job with a progress bar.") { bundle, job, detach };
         connection.AddTo(command);
         command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
         {
-            var directory = result.GetValue(bundle)!;
-            if (!directory.Exists)
-                throw new CliUsageException($"{directory.FullName} does not exist.");
-            var version = IndexPublisher.ReadServingIds(directory.FullName).Manifest.Version;
-            var jobId = result.GetValue(job) ?? $"backfill-{version}";
+            var given = result.GetValue(bundle)!;
+            string path;
+            string? version = null;
+            if (Directory.Exists(given))
+            {
+                // Visible here too (one machine, or a shared mount): checked before the cluster is asked.
+                path = Path.GetFullPath(given);
+                version = IndexPublisher.ReadServingIds(path).Manifest.Version;
+            }
+            else if (Path.IsPathFullyQualified(given))
+            {
+                path = given;   // on the silos' disk only: they read it, and say so if it is not a bundle
+            }
+            else
+            {
+                throw new CliUsageException($"'{given}' is not a directory here; give the bundle's absolute path on the silos' disk.");
+            }
+            var jobId = result.GetValue(job) ?? $"backfill-{version ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(path))}";
             return connection.RunAsync(result, async grains =>
             {
-                var progress = await grains.GetGrain<IBackfillGrain>(jobId).StartAsync(directory.FullName);
+                var progress = await grains.GetGrain<IBackfillGrain>(jobId).StartAsync(path);
                 AnsiConsole.MarkupLineInterpolated($"backfill [bold]{jobId}[/]: version {progress.Version}, {progress.Total:N0} items");
                 return result.GetValue(detach) ? 0 : await FollowAsync(grains, jobId, cancellation);
             }, cancellation);
