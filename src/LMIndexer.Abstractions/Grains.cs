@@ -127,6 +127,13 @@ public interface IBackfillGrain : IGrainWithStringKey
     /// </summary>
     Task<BackfillProgress> StartAsync(string bundlePath);
 
+    /// <summary>
+    /// Starts removing a retired version from the cluster (job id <c>retire-{version}</c> by
+    /// convention): its models unloaded, then each item's ID of it in batches, the cursor persisted
+    /// after each, then its prefix grains. Starting it again returns its progress.
+    /// </summary>
+    Task<BackfillProgress> RetireAsync(IndexVersionInfo version);
+
     [AlwaysInterleave]
     Task<BackfillProgress?> GetProgressAsync();
 

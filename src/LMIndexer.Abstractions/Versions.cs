@@ -58,7 +58,7 @@ public sealed record BackfillProgress(
     public bool IsFinished => Status is not BackfillStatus.Running;
 }
 
-/// <summary>What an activation did: the version now active, the one before, versions retired by retention.</summary>
+/// <summary>What an activation did: the version now active, the one before, versions retired by retention (each cleaned up by the job <c>retire-{version}</c>).</summary>
 [GenerateSerializer, Immutable]
 public sealed record ActivationResult(
     [property: Id(0)] string Active,

@@ -170,6 +170,10 @@ public sealed class BackfillTests
             var activation = await versions.ActivateAsync(version);
             Assert.Equal(version == "r3" ? ["v1"] : Array.Empty<string>(), activation.Retired);
         }
+        // The retired version is cleaned up by a job of its own, after the switch returned.
+        var retirement = await BackfillFlow.WaitAsync(grains, "retire-v1", TimeSpan.FromSeconds(60));
+        Assert.Equal((BackfillStatus.Completed, "v1", TestServingBundle.Records.Count, TestServingBundle.Records.Count, (string?)null),
+            (retirement.Status, retirement.Version, retirement.Total, retirement.Done, retirement.LastError));
         var registry = await versions.GetAsync();
         Assert.Equal(["r2", "r3"], registry.Versions.Select(v => v.Version).Order());
         Assert.Equal(("r3", "r2"), (registry.Active, registry.Previous));

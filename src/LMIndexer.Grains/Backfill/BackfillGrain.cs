@@ -26,17 +26,23 @@ public sealed class BackfillState
 
     /// <summary>How many times the job was picked up again by a new activation (after a crash or a restart).</summary>
     [Id(9)] public int Resumes { get; set; }
+
+    /// <summary>Removes a retired version's IDs instead of writing a new version's.</summary>
+    [Id(10)] public bool Retire { get; set; }
 }
 
 /// <summary>
 /// A backfill job (key: job id). Writes a serving bundle's IDs into the item and prefix grains in
 /// batches, persisting its cursor after each; a reminder re-activates it wherever the cluster
 /// places it after a silo dies, and it carries on from the cursor. A batch repeated after a crash
-/// writes the same values again, so every item ends up written once in effect.
+/// writes the same values again, so every item ends up written once in effect. A retirement job
+/// runs the same way the other way round: it removes a retired version's IDs from the item grains,
+/// then clears its prefix grains, outside the registry's turn.
 /// </summary>
 public sealed class BackfillGrain(
     [PersistentState("backfill", StorageNames.Default)] IPersistentState<BackfillState> state,
     IOptions<BackfillOptions> options,
+    IOptions<Inference.InferenceOptions> inference,
     ILocalSiloDetails silo,
     Storage.StateWriter writer,
     ILogger<BackfillGrain> logger) : Grain, IBackfillGrain, IRemindable
@@ -106,6 +112,36 @@ public sealed class BackfillGrain(
         return Progress();
     }
 
+    public async Task<BackfillProgress> RetireAsync(IndexVersionInfo version)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        if (Job.Version is not null)
+        {
+            if (!Job.Retire || Job.Version != version.Version)
+                throw new ArgumentException($"Job '{this.GetPrimaryKeyString()}' is for version {Job.Version}; retire {version.Version} under another job id.", nameof(version));
+            return Progress();
+        }
+        var ids = Path.Combine(version.BundlePath, SemanticIdTable.FileName);
+        var total = File.Exists(ids) ? SemanticIdTable.Load(ids).Count : 0;
+        state.State = new BackfillState
+        {
+            Version = version.Version,
+            BundlePath = version.BundlePath,
+            Status = BackfillStatus.Running,
+            Total = total,
+            Started = DateTimeOffset.UtcNow,
+            Retire = true,
+            // Without the ID table the version's items and prefixes cannot be enumerated; they stay,
+            // inert (nothing routes to a retired version), and the job says so.
+            LastError = total == 0 ? $"{ids} is gone: the version's models are unloaded, its item IDs and prefix grains stay." : null,
+        };
+        await writer.WriteAsync(state);
+        await this.RegisterOrUpdateReminder(ReminderName, options.Value.ReminderPeriod, options.Value.ReminderPeriod);
+        logger.LogInformation("Retiring version {Version}: {Total} item IDs to remove", version.Version, total);
+        Run();
+        return Progress();
+    }
+
     public Task<BackfillProgress?> GetProgressAsync() => Task.FromResult(Job.Version is null ? null : Progress());
 
     public async Task<BackfillProgress?> CancelAsync()
@@ -153,6 +189,11 @@ public sealed class BackfillGrain(
         var settings = options.Value;
         try
         {
+            if (Job.Retire)
+            {
+                await RetireRunAsync(cancellationToken);
+                return;
+            }
             var table = SemanticIdTable.Load(Path.Combine(Job.BundlePath!, SemanticIdTable.FileName));
             if (table.Count != Job.Total)
                 throw new InvalidDataException($"{Job.BundlePath} changed under the job: {table.Count} items, {Job.Total} expected.");
@@ -186,6 +227,31 @@ public sealed class BackfillGrain(
         }
     }
 
+    /// <summary>A retirement: the models first (they hold memory), then the item IDs in batches, then the prefix grains.</summary>
+    private async Task RetireRunAsync(CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        if (Job.Done == 0)
+            await IndexCleanup.UnloadAsync(GrainFactory, Job.Version!, inference.Value.Replicas);
+        if (Job.Total > 0)
+        {
+            var table = SemanticIdTable.Load(Path.Combine(Job.BundlePath!, SemanticIdTable.FileName));
+            while (Job.Done < Job.Total)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                DelayDeactivation(TimeSpan.FromMinutes(10));
+                var count = Math.Min(settings.BatchSize, Job.Total - Job.Done);
+                await WriteBatchAsync(table, Job.Done, count, cancellationToken);
+                Job.Done += count;
+                await writer.WriteAsync(state, CancellationToken.None);
+                ItemsWritten.Add(count, new KeyValuePair<string, object?>("version", Job.Version), new KeyValuePair<string, object?>("job", "retire"));
+            }
+            await IndexCleanup.ClearPrefixesAsync(GrainFactory, Job.Version!, table, settings.Parallelism, cancellationToken);
+        }
+        await FinishAsync(BackfillStatus.Completed);
+        logger.LogInformation("Version {Version} retired: {Total} item IDs and its prefix grains removed", Job.Version, Job.Total);
+    }
+
     /// <summary>One batch, retried with back-off; the errors are counted and the last one kept for the operator.</summary>
     private async Task WriteBatchAsync(SemanticIdTable table, int start, int count, CancellationToken cancellationToken)
     {
@@ -194,7 +260,10 @@ public sealed class BackfillGrain(
         {
             try
             {
-                await IndexWriter.WriteAsync(GrainFactory, Job.Version!, table, start, count, settings.Parallelism, cancellationToken);
+                if (Job.Retire)
+                    await IndexCleanup.RemoveItemsAsync(GrainFactory, Job.Version!, table, start, count, settings.Parallelism, cancellationToken);
+                else
+                    await IndexWriter.WriteAsync(GrainFactory, Job.Version!, table, start, count, settings.Parallelism, cancellationToken);
                 return;
             }
             catch (Exception e) when (e is not OperationCanceledException && attempt < settings.MaxAttempts)

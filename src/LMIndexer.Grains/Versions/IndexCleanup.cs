@@ -1,29 +1,36 @@
 using LMIndexer.Abstractions;
 using LMIndexer.Core.Indexing;
-using Microsoft.Extensions.Logging;
 
 namespace LMIndexer.Grains.Versions;
 
-/// <summary>Removes a retired version's state from the cluster: item IDs, prefix grains, loaded models.</summary>
+/// <summary>The steps of removing a retired version from the cluster, run by its retirement job (<see cref="Backfill.BackfillGrain"/>).</summary>
 public static class IndexCleanup
 {
-    public static async Task RetireAsync(IGrainFactory grains, IndexVersionInfo info, int replicas, ILogger logger)
+    /// <summary>The job id that retires <paramref name="version"/>.</summary>
+    public static string JobId(string version) => $"retire-{version}";
+
+    /// <summary>Unloads the version's models on every silo that holds one.</summary>
+    public static Task UnloadAsync(IGrainFactory grains, string version, int replicas)
     {
         ArgumentNullException.ThrowIfNull(grains);
-        ArgumentNullException.ThrowIfNull(info);
-        await Task.WhenAll(Enumerable.Range(0, replicas).Select(r => grains.GetGrain<IIndexerInferenceGrain>($"{info.Version}/{r}").UnloadAsync()));
-        var ids = Path.Combine(info.BundlePath, SemanticIdTable.FileName);
-        if (!File.Exists(ids))
-        {
-            // Without the ID table the items and prefixes of the version cannot be enumerated; their
-            // entries stay (they are inert: nothing routes to a retired version).
-            logger.LogWarning("Version {Version} retired, but {Path} is gone: its item IDs and prefix grains were not cleaned", info.Version, ids);
-            return;
-        }
-        var table = SemanticIdTable.Load(ids);
-        var options = new ParallelOptions { MaxDegreeOfParallelism = 32 };
-        await Parallel.ForEachAsync(table.ItemIds, options, async (item, _) => await grains.GetGrain<IItemGrain>(item).RemoveSemanticIdAsync(info.Version));
-        await Parallel.ForEachAsync(table.Ids.Select(id => id[0]).Distinct(), options, async (first, _) => await grains.GetGrain<IIdPrefixGrain>($"{info.Version}/{first}").ClearAsync());
-        logger.LogInformation("Version {Version} retired: {Items} item IDs and its prefix grains removed", info.Version, table.Count);
+        return Task.WhenAll(Enumerable.Range(0, replicas).Select(r => grains.GetGrain<IIndexerInferenceGrain>($"{version}/{r}").UnloadAsync()));
+    }
+
+    /// <summary>Removes the version's ID from the items of rows [start, start + count) of its table.</summary>
+    public static Task RemoveItemsAsync(IGrainFactory grains, string version, SemanticIdTable table, int start, int count, int parallelism, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(grains);
+        ArgumentNullException.ThrowIfNull(table);
+        return Parallel.ForEachAsync(table.ItemIds.Skip(start).Take(count), new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken },
+            async (item, _) => await grains.GetGrain<IItemGrain>(item).RemoveSemanticIdAsync(version));
+    }
+
+    /// <summary>Clears every prefix grain of the version (one per first code its IDs use).</summary>
+    public static Task ClearPrefixesAsync(IGrainFactory grains, string version, SemanticIdTable table, int parallelism, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(grains);
+        ArgumentNullException.ThrowIfNull(table);
+        return Parallel.ForEachAsync(table.Ids.Select(id => id[0]).Distinct(), new ParallelOptions { MaxDegreeOfParallelism = parallelism, CancellationToken = cancellationToken },
+            async (first, _) => await grains.GetGrain<IIdPrefixGrain>($"{version}/{first}").ClearAsync());
     }
 }

@@ -130,12 +130,13 @@ public sealed class IndexVersionGrain(
         {
             try
             {
-                await IndexCleanup.RetireAsync(GrainFactory, old, inference.Value.Replicas, logger);
+                // A job, not this turn: a version's cleanup touches every item and must survive a crash.
+                await GrainFactory.GetGrain<IBackfillGrain>(IndexCleanup.JobId(old.Version)).RetireAsync(old);
             }
             catch (Exception e)
             {
                 // The switch is done; leftovers of a retired version are inert (nothing routes to it).
-                logger.LogWarning(e, "Cleaning up retired version {Version} failed", old.Version);
+                logger.LogWarning(e, "Starting the retirement of version {Version} failed", old.Version);
             }
         }
         return new ActivationResult(version, Registry.Previous, [.. retired.Select(r => r.Version)]);
