@@ -189,15 +189,14 @@ public sealed class BackfillGrain(
         var settings = options.Value;
         try
         {
-            if (Job.Retire)
-            {
-                await RetireRunAsync(cancellationToken);
-                return;
-            }
-            var table = SemanticIdTable.Load(Path.Combine(Job.BundlePath!, SemanticIdTable.FileName));
-            if (table.Count != Job.Total)
+            // A retirement whose ID table is gone has nothing to enumerate (Total 0): it only unloads.
+            var path = Path.Combine(Job.BundlePath!, SemanticIdTable.FileName);
+            var table = Job.Retire && Job.Total == 0 ? null : SemanticIdTable.Load(path);
+            if (table is not null && table.Count != Job.Total)
                 throw new InvalidDataException($"{Job.BundlePath} changed under the job: {table.Count} items, {Job.Total} expected.");
-            while (Job.Done < Job.Total)
+            if (Job.Retire && Job.Done == 0)
+                await IndexCleanup.UnloadAsync(GrainFactory, Job.Version!, inference.Value.Replicas);   // models first: they hold the memory
+            while (table is not null && Job.Done < Job.Total)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 // Keeps the activation while the job runs; the reminder brings it back if the silo dies.
@@ -206,13 +205,21 @@ public sealed class BackfillGrain(
                 await WriteBatchAsync(table, Job.Done, count, cancellationToken);
                 Job.Done += count;
                 await writer.WriteAsync(state, CancellationToken.None);   // the cursor is kept even when the job is being cancelled
-                ItemsWritten.Add(count, new KeyValuePair<string, object?>("version", Job.Version));
+                ItemsWritten.Add(count, new KeyValuePair<string, object?>("version", Job.Version), new KeyValuePair<string, object?>("job", Job.Retire ? "retire" : "backfill"));
                 if (settings.PauseBetweenBatches > TimeSpan.Zero)
                     await Task.Delay(settings.PauseBetweenBatches, cancellationToken);
             }
-            await GrainFactory.GetGrain<IIndexVersionGrain>(0).MarkReadyAsync(Job.Version!);
+            if (Job.Retire)
+            {
+                if (table is not null)
+                    await IndexCleanup.ClearPrefixesAsync(GrainFactory, Job.Version!, table, settings.Parallelism, cancellationToken);
+            }
+            else
+            {
+                await GrainFactory.GetGrain<IIndexVersionGrain>(0).MarkReadyAsync(Job.Version!);
+            }
             await FinishAsync(BackfillStatus.Completed);
-            logger.LogInformation("Backfill {Job} of version {Version} completed: {Total} items", this.GetPrimaryKeyString(), Job.Version, Job.Total);
+            logger.LogInformation("{Kind} {Job} of version {Version} completed: {Total} items", Job.Retire ? "Retirement" : "Backfill", this.GetPrimaryKeyString(), Job.Version, Job.Total);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -225,31 +232,6 @@ public sealed class BackfillGrain(
             await FinishAsync(BackfillStatus.Failed);
             logger.LogError(e, "Backfill {Job} failed at {Done}/{Total}", this.GetPrimaryKeyString(), Job.Done, Job.Total);
         }
-    }
-
-    /// <summary>A retirement: the models first (they hold memory), then the item IDs in batches, then the prefix grains.</summary>
-    private async Task RetireRunAsync(CancellationToken cancellationToken)
-    {
-        var settings = options.Value;
-        if (Job.Done == 0)
-            await IndexCleanup.UnloadAsync(GrainFactory, Job.Version!, inference.Value.Replicas);
-        if (Job.Total > 0)
-        {
-            var table = SemanticIdTable.Load(Path.Combine(Job.BundlePath!, SemanticIdTable.FileName));
-            while (Job.Done < Job.Total)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                DelayDeactivation(TimeSpan.FromMinutes(10));
-                var count = Math.Min(settings.BatchSize, Job.Total - Job.Done);
-                await WriteBatchAsync(table, Job.Done, count, cancellationToken);
-                Job.Done += count;
-                await writer.WriteAsync(state, CancellationToken.None);
-                ItemsWritten.Add(count, new KeyValuePair<string, object?>("version", Job.Version), new KeyValuePair<string, object?>("job", "retire"));
-            }
-            await IndexCleanup.ClearPrefixesAsync(GrainFactory, Job.Version!, table, settings.Parallelism, cancellationToken);
-        }
-        await FinishAsync(BackfillStatus.Completed);
-        logger.LogInformation("Version {Version} retired: {Total} item IDs and its prefix grains removed", Job.Version, Job.Total);
     }
 
     /// <summary>One batch, retried with back-off; the errors are counted and the last one kept for the operator.</summary>
