@@ -55,7 +55,8 @@ public sealed class ServingPathTests
         var users = Enumerable.Range(0, 8).Select(i => $"hot-path-{i}").ToList();
         foreach (var user in users)
         {
-            await grains.GetGrain<IUserGrain>(user).RecordBatchAsync([.. items.Skip(users.IndexOf(user)).Take(3).Select(i => Event(user, i.ItemId))]);
+            // Each history holds an item the catalog does not: looked up once, not on every request.
+            await grains.GetGrain<IUserGrain>(user).RecordBatchAsync([.. items.Skip(users.IndexOf(user)).Take(3).Select(i => Event(user, i.ItemId)), Event(user, "not-in-catalog")]);
             Assert.Equal("v1", (await grains.GetGrain<IUserGrain>(user).RecommendAsync(5)).Version);   // warm: history items fetched once
         }
 
@@ -68,6 +69,7 @@ public sealed class ServingPathTests
         }
         Assert.Equal(users.Count, CallsTo("IUserGrain.RecommendAsync"));
         Assert.Equal(0, CallsTo<IIdPrefixGrain>());
+        Assert.Equal(0, CallsTo("IItemGrain.GetAsync") + CallsTo("IItemGrain.GetDetailsAsync"));   // history and answers cached per activation
         Assert.Equal(0, CallsTo("IIndexVersionGrain.GetAsync") + CallsTo("IIndexVersionGrain.GetActiveAsync"));
 
         Calls.Clear();

@@ -40,6 +40,9 @@ public sealed class UserGrain(
     private readonly Dictionary<string, ItemRecord> records = new(StringComparer.Ordinal);
     /// <summary>History items' semantic IDs, with the version they were fetched for (an item may have none in it).</summary>
     private readonly Dictionary<string, (string Version, IReadOnlyList<VersionedSemanticId> Ids)> semanticIds = new(StringComparer.Ordinal);
+    /// <summary>History items the catalog did not hold, and when to ask again.</summary>
+    private readonly Dictionary<string, DateTime> notInCatalog = new(StringComparer.Ordinal);
+    private static readonly TimeSpan RecheckNotInCatalog = TimeSpan.FromMinutes(1);
     private HashSet<string>? eventIds;
     private HashSet<string>? seen;
 
@@ -179,21 +182,35 @@ public sealed class UserGrain(
             semanticIds[missing[i]] = (version, fetched[i]?.SemanticIds ?? []);
             if (fetched[i] is { } details)
                 records[missing[i]] = details.Record;
+            else
+                notInCatalog[missing[i]] = DateTime.UtcNow + RecheckNotInCatalog;
         }
     }
 
     private long[]? SemanticIdOf(string itemId, string version) =>
         semanticIds.TryGetValue(itemId, out var cached) ? cached.Ids.FirstOrDefault(s => s.Version == version)?.Codes : null;
 
-    /// <summary>Catalog records of items (cached for the activation's lifetime); unknown items are left out.</summary>
+    /// <summary>
+    /// Catalog records of items (cached for the activation's lifetime); unknown items are left out,
+    /// and asked for again only after <see cref="RecheckNotInCatalog"/>, when the catalog may have them.
+    /// </summary>
     private async Task<List<ItemRecord>> RecordsAsync(IReadOnlyList<string> itemIds)
     {
-        var missing = itemIds.Where(id => !records.ContainsKey(id)).Distinct(StringComparer.Ordinal).ToList();
+        var now = DateTime.UtcNow;
+        var missing = itemIds.Where(id => !records.ContainsKey(id) && !(notInCatalog.TryGetValue(id, out var until) && until > now))
+            .Distinct(StringComparer.Ordinal).ToList();
         var fetched = await Task.WhenAll(missing.Select(id => GrainFactory.GetGrain<IItemGrain>(id).GetAsync()));
-        foreach (var record in fetched)
+        for (var i = 0; i < missing.Count; i++)
         {
-            if (record is not null)
+            if (fetched[i] is { } record)
+            {
                 records[record.ItemId] = record;
+                notInCatalog.Remove(record.ItemId);
+            }
+            else
+            {
+                notInCatalog[missing[i]] = now + RecheckNotInCatalog;
+            }
         }
         return [.. itemIds.Where(records.ContainsKey).Select(id => records[id])];
     }
