@@ -191,6 +191,21 @@ public abstract class GrainStorageConformance
     }
 
     [Fact]
+    public async Task A_grain_whose_key_looks_like_another_record_id_does_not_read_that_record()
+    {
+        var storage = CreateStorage();
+        // State "sample" of grain "k" is stored under "sample/k": exactly the key of another grain,
+        // which must not take that record for one of its own in the old layout.
+        await storage.WriteStateAsync(StateName, Grain("k"), new GrainState<SampleState>(new SampleState { Count = 1 }));
+        var other = new GrainState<SampleState>();
+        await storage.ReadStateAsync(StateName, Grain($"{StateName}/k"), other);
+        Assert.False(other.RecordExists);
+        var own = new GrainState<SampleState>();
+        await storage.ReadStateAsync(StateName, Grain("k"), own);
+        Assert.Equal(1, own.State!.Count);
+    }
+
+    [Fact]
     public async Task A_record_of_the_old_layout_is_read_and_moved_to_the_new_key()
     {
         var storage = CreateStorage();

@@ -267,6 +267,7 @@ public abstract class MembershipTableConformance
 [Collection(nameof(MongoCollection))]
 public sealed class MongoMembershipTableConformance(MongoServer server) : MembershipTableConformance
 {
+    private readonly MongoServer server = server;
     private readonly string database = MongoServer.NewDatabase();
 
     private MongoDBStorageOptions Options => new() { ConnectionString = server.ConnectionString, Database = database };
@@ -283,4 +284,32 @@ public sealed class MongoMembershipTableConformance(MongoServer server) : Member
 
     protected override IGatewayListProvider CreateGatewayList(string clusterId) =>
         new MongoGatewayListProvider(Cluster(clusterId), Microsoft.Extensions.Options.Options.Create(new GatewayOptions()), Options);
+
+    /// <summary>Heartbeats live in documents of their own; a silo's goes with its row, whether by cleanup or by deleting the cluster.</summary>
+    [Fact]
+    public async Task A_removed_silo_leaves_no_heartbeat_document_behind()
+    {
+        var cluster = "c" + Guid.NewGuid().ToString("N")[..10];
+        var table = await CreateTableAsync(cluster);
+        var heartbeats = new global::MongoDB.Driver.MongoClient(server.ConnectionString).GetDatabase(database).GetCollection<global::MongoDB.Bson.BsonDocument>("MembershipAlive");
+        async Task<long> HeartbeatsAsync() => await heartbeats.CountDocumentsAsync(global::MongoDB.Driver.Builders<global::MongoDB.Bson.BsonDocument>.Filter.Eq("cluster", cluster));
+        var dead = new MembershipEntry
+        {
+            SiloAddress = SiloAddress.New(new IPEndPoint(IPAddress.Loopback, 40001), 1), Status = SiloStatus.Dead, HostName = "h", SiloName = "s",
+            StartTime = DateTime.UtcNow.AddDays(-10), IAmAliveTime = DateTime.UtcNow.AddDays(-10), SuspectTimes = [],
+        };
+        var live = new MembershipEntry
+        {
+            SiloAddress = SiloAddress.New(new IPEndPoint(IPAddress.Loopback, 40002), 1), Status = SiloStatus.Active, HostName = "h", SiloName = "t",
+            StartTime = DateTime.UtcNow, IAmAliveTime = DateTime.UtcNow, SuspectTimes = [],
+        };
+        Assert.True(await table.InsertRowAsync(dead, (await table.ReadAllAsync(CancellationToken.None)).Version.Next(), CancellationToken.None));
+        Assert.True(await table.InsertRowAsync(live, (await table.ReadAllAsync(CancellationToken.None)).Version.Next(), CancellationToken.None));
+        Assert.Equal(2, await HeartbeatsAsync());   // an inserted row starts beating at once
+
+        await table.CleanupDefunctSiloEntriesAsync(DateTimeOffset.UtcNow.AddDays(-7), CancellationToken.None);
+        Assert.Equal(1, await HeartbeatsAsync());
+        await table.DeleteMembershipTableEntriesAsync(cluster, CancellationToken.None);
+        Assert.Equal(0, await HeartbeatsAsync());
+    }
 }
