@@ -30,6 +30,7 @@ public sealed class MongoDBStorageOptionsTests
     [InlineData("http://not-mongo", "lmindexer", "", "MongoDB:ConnectionString is not a MongoDB connection string (MongoConfigurationException).")]
     [InlineData("mongodb://127.0.0.1:27017", "", "", "MongoDB:Database '' is not a valid database name.")]
     [InlineData("mongodb://127.0.0.1:27017", "shop.prod", "", "MongoDB:Database 'shop.prod' is not a valid database name.")]
+    [InlineData("mongodb://127.0.0.1:27017", "$shop", "", "MongoDB:Database '$shop' is not a valid database name.")]
     [InlineData("mongodb://127.0.0.1:27017", "lmindexer", "grains-", "MongoDB:CollectionPrefix may hold only letters, digits and '_' (got 'grains-').")]
     public void Settings_that_cannot_work_are_refused_with_the_setting_named_and_no_credentials(string connection, string database, string prefix, string expected)
     {
