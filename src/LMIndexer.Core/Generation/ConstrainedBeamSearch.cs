@@ -44,7 +44,19 @@ public static class ConstrainedBeamSearch
     public static RankedItem[][] Unconstrained(T5Model model, IReadOnlyList<int[]> sources, TrieTables trie, int beams) =>
         Run([model], sources, trie, beams, constrained: false, useKvCache: true);
 
-    private static RankedItem[][] Run(IReadOnlyList<T5Model> models, IReadOnlyList<int[]> sources, TrieTables tables, int beams, bool constrained, bool useKvCache)
+    /// <summary>
+    /// The ensemble search that also hands back each model's encoded sources and first decoder
+    /// state, owned by the caller's dispose scope (hybrid ranking scores the dense head on them).
+    /// </summary>
+    internal static RankedItem[][] Search(IReadOnlyList<T5Model> models, IReadOnlyList<int[]> sources, TrieTables trie, int beams, out EncodedSources encoded)
+    {
+        EncodedSources? kept = null;
+        var ranked = Run(models, sources, trie, beams, constrained: true, useKvCache: true, keep: e => kept = e);
+        encoded = kept ?? throw new ArgumentException("At least one source is needed.", nameof(sources));
+        return ranked;
+    }
+
+    private static RankedItem[][] Run(IReadOnlyList<T5Model> models, IReadOnlyList<int[]> sources, TrieTables tables, int beams, bool constrained, bool useKvCache, Action<EncodedSources>? keep = null)
     {
         ArgumentNullException.ThrowIfNull(models);
         ArgumentNullException.ThrowIfNull(sources);
@@ -62,7 +74,14 @@ public static class ConstrainedBeamSearch
         var caches = models.Select(m => new DecoderCache(m.Decoder.LayerCount)).ToArray();
         try
         {
-            return Decode(models, caches, sources, tables, beams, constrained, useKvCache);
+            var encoded = EncodedSources.Encode(models, sources);
+            var ranked = Decode(models, caches, encoded, sources.Count, tables, beams, constrained, useKvCache);
+            if (keep is not null)
+            {
+                encoded.MoveToOuterDisposeScope();
+                keep(encoded);
+            }
+            return ranked;
         }
         finally
         {
@@ -71,19 +90,13 @@ public static class ConstrainedBeamSearch
         }
     }
 
-    private static RankedItem[][] Decode(IReadOnlyList<T5Model> models, DecoderCache[] caches, IReadOnlyList<int[]> sources, TrieTables tables, int beams, bool constrained, bool useKvCache)
+    private static RankedItem[][] Decode(IReadOnlyList<T5Model> models, DecoderCache[] caches, EncodedSources sources, int requests, TrieTables tables, int beams, bool constrained, bool useKvCache)
     {
         var trie = tables.Trie;
         var config = models[0].Config;
         var device = models[0].Shared.weight!.device;
-        var requests = sources.Count;
-        // Each model reads the source tokens it has rows for: a plain `ids` recommender in an
-        // ensemble with an `ids+items` one reads the same histories without the item tokens.
-        var batches = models.Select(ReadableLimit).Distinct()
-            .ToDictionary(limit => limit, limit => TokenBatch.Pad(Readable(sources, limit), config.PadTokenId, device));
-        var views = models.Select(m => batches[ReadableLimit(m)]).ToArray();           // per model: [requests, src] ids and mask
-        var masks = views.Select(view => view.Mask).ToArray();
-        var encoded = models.Select((m, i) => m.Encode(views[i].Ids, views[i].Mask)).ToArray(); // per model: [requests, src, d_model]
+        var encoded = sources.Memory;                                                   // per model: [requests, src, d_model]
+        var masks = sources.Masks;                                                      // per model: [requests, src]
         var next = TensorArithmetic.Full(requests, 1, config.DecoderStartTokenId, ScalarType.Int64, device); // [rows, 1]
         var scores = torch.zeros(requests, 1, dtype: ScalarType.Float32, device: device); // [requests, beamsPerRequest]
         var nodes = torch.zeros(requests, dtype: ScalarType.Int64, device: device);    // [rows] trie node of each beam
@@ -111,6 +124,8 @@ public static class ConstrainedBeamSearch
                     hidden = models[m].Decode(prefix!, encoded[m].index_select(0, request!), masks[m].index_select(0, request!)); // [rows, depth + 1, d_model]
                     hidden = hidden.narrow(1, hidden.shape[1] - 1, 1);                  // [rows, 1, d_model]
                 }
+                if (depth == 0)
+                    sources.First[m] = hidden[.., -1];                                  // [requests, d_model]
                 var modelLogProbs = models[m].LmLogits(hidden)[.., -1].to(ScalarType.Float32).log_softmax(-1); // [rows, vocab]
                 sum = sum is null ? modelLogProbs : sum.Plus(modelLogProbs);
             }
@@ -152,12 +167,6 @@ public static class ConstrainedBeamSearch
         }
         return Collect(trie, scores, constrained ? nodes : null, tokens, requests, perRequest);
     }
-
-    /// <summary>Source tokens below this are ones the model has embeddings for (vocabulary, then its item vectors).</summary>
-    private static int ReadableLimit(T5Model model) => model.Config.VocabSize + model.Config.SourceItemCount;
-
-    private static IReadOnlyList<int[]> Readable(IReadOnlyList<int[]> sources, int limit) =>
-        sources.All(source => source.All(token => token < limit)) ? sources : [.. sources.Select(source => source.Where(token => token < limit).ToArray())];
 
     private static RankedItem[][] Collect(IdTrie trie, Tensor scores, Tensor? leaves, Tensor tokens, int requests, int perRequest)
     {

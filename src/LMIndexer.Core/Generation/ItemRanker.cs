@@ -38,13 +38,17 @@ public static class ItemRanker
             throw new ArgumentOutOfRangeException(nameof(denseWeight), denseWeight, "The dense weight must be a finite number of at least 0.");
         if (sources.Count == 0)
             return [];
-        var beams = mode == RankingMode.Hybrid ? ConstrainedBeamSearch.Search(models, sources, tables, count) : null;
         using var noGrad = torch.no_grad();
         using var scope = NewDisposeScope();
-        var device = models[0].Shared.weight!.device;
-        var (ids, mask) = TokenBatch.Pad(sources, models[0].Config.PadTokenId, device);   // [requests, src]
-        var encoded = models.Select(m => m.Encode(ids, mask)).ToArray();                  // per model: [requests, src, d_model]
-        var dense = MeanDenseLogProbs(models, encoded, mask);                              // [requests, items]
+        // Hybrid ranking reads the dense head off the beam search's own encodings and first step.
+        RankedItem[][]? beams = null;
+        EncodedSources encoded;
+        if (mode == RankingMode.Hybrid)
+            beams = ConstrainedBeamSearch.Search(models, sources, tables, count, out encoded);
+        else
+            encoded = EncodedSources.Encode(models, sources).DecodeFirst(models);
+        var device = encoded.Memory[0].device;
+        var dense = MeanDenseLogProbs(models, encoded);                                    // [requests, items]
         var take = (int)Math.Min(count, dense.shape[1]);
         var (topScores, topItems) = dense.topk(take, dim: 1);                              // [requests, take]
         var topScoreValues = topScores.cpu().data<float>().ToArray();
@@ -70,7 +74,7 @@ public static class ItemRanker
                     missing.Add((r, item));
             }
         }
-        var scored = SequenceLogProbs(models, encoded, mask, tables, missing);
+        var scored = SequenceLogProbs(models, encoded, tables, missing);
         for (var i = 0; i < missing.Count; i++)
             sequence[missing[i].Request][missing[i].Item] = scored[i];
 
@@ -93,14 +97,12 @@ public static class ItemRanker
     }
 
     /// <summary>Each request's dense log-probability of every item, averaged over the models. // [requests, items]</summary>
-    private static Tensor MeanDenseLogProbs(IReadOnlyList<T5Model> models, Tensor[] encoded, Tensor mask)
+    private static Tensor MeanDenseLogProbs(IReadOnlyList<T5Model> models, EncodedSources encoded)
     {
         Tensor? sum = null;
         for (var m = 0; m < models.Count; m++)
         {
-            var start = TensorArithmetic.Full(encoded[m].shape[0], 1, models[m].Config.DecoderStartTokenId, ScalarType.Int64, encoded[m].device); // [requests, 1]
-            var first = models[m].Decode(start, encoded[m], mask)[.., 0];                                           // [requests, d_model]
-            var logProbs = models[m].DenseItemLogits(first).to(ScalarType.Float32).log_softmax(-1);               // [requests, items]
+            var logProbs = models[m].DenseItemLogits(encoded.First[m]).to(ScalarType.Float32).log_softmax(-1);   // [requests, items]
             sum = sum is null ? logProbs : sum.Plus(logProbs);
         }
         return models.Count == 1 ? sum! : sum!.Over(models.Count);
@@ -110,13 +112,13 @@ public static class ItemRanker
     /// Sequence log-probabilities of (request, item) pairs by teacher forcing the items' ID tokens,
     /// summed over the full vocabulary's log-softmax as beam search scores, averaged over models.
     /// </summary>
-    private static float[] SequenceLogProbs(IReadOnlyList<T5Model> models, Tensor[] encoded, Tensor mask, TrieTables tables, IReadOnlyList<(int Request, int Item)> pairs)
+    private static float[] SequenceLogProbs(IReadOnlyList<T5Model> models, EncodedSources encoded, TrieTables tables, IReadOnlyList<(int Request, int Item)> pairs)
     {
         if (pairs.Count == 0)
             return [];
         var itemTokens = tables.ItemTokens;
         var length = tables.Trie.Length;
-        var device = encoded[0].device;
+        var device = encoded.Memory[0].device;
         var flatTokens = new long[pairs.Count * length];
         for (var i = 0; i < pairs.Count; i++)
         {
@@ -125,13 +127,13 @@ public static class ItemRanker
         }
         var targets = torch.tensor(flatTokens, [pairs.Count, length], device: device);              // [pairs, length]
         var rows = torch.tensor(pairs.Select(p => (long)p.Request).ToArray(), device: device);          // [pairs]
-        var rowMask = mask.index_select(0, rows);                                                         // [pairs, src]
         Tensor? sum = null;
-        foreach (var (model, memory) in models.Zip(encoded))
+        for (var m = 0; m < models.Count; m++)
         {
+            var model = models[m];
             var start = TensorArithmetic.Full(pairs.Count, 1, model.Config.DecoderStartTokenId, ScalarType.Int64, device);
             var inputs = torch.cat([start, targets[.., ..^1]], 1);                                      // [pairs, length]
-            var hidden = model.Decode(inputs, memory.index_select(0, rows), rowMask);                    // [pairs, length, d_model]
+            var hidden = model.Decode(inputs, encoded.Memory[m].index_select(0, rows), encoded.Masks[m].index_select(0, rows)); // [pairs, length, d_model]
             var logProbs = model.LmLogits(hidden).to(ScalarType.Float32).log_softmax(-1);               // [pairs, length, vocab]
             var total = logProbs.gather(2, targets.unsqueeze(2)).squeeze(2).sum(1);                     // [pairs]
             sum = sum is null ? total : sum.Plus(total);

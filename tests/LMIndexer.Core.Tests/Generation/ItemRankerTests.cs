@@ -112,6 +112,29 @@ public sealed class ItemRankerTests
         }
     }
 
+    [Theory]
+    [InlineData(RankingMode.Dense)]
+    [InlineData(RankingMode.Hybrid)]
+    public void A_history_token_of_an_item_added_after_training_is_read_as_beam_search_reads_it_left_out(RankingMode mode)
+    {
+        const int vectors = 30;
+        var random = new Random(81);
+        using var model = HeadModel(81, vectors: vectors);
+        using var tables = new TrieTables(IdTrie.Build(Ids));
+        var plain = Sources(4, random, vectors);
+        // Item 35 came after training: the network has no row for its token.
+        var withAdded = plain.Select(source => source.Append(Vocab + 35).ToArray()).ToList();
+
+        var expected = ItemRanker.Rank([model], plain, tables, 8, mode);
+        var ranked = ItemRanker.Rank([model], withAdded, tables, 8, mode);
+
+        for (var r = 0; r < plain.Count; r++)
+        {
+            Assert.Equal(expected[r].Select(x => x.Item), ranked[r].Select(x => x.Item));
+            Assert.All(expected[r].Zip(ranked[r]), pair => AssertClose(pair.First.Score, pair.Second.Score));
+        }
+    }
+
     [Fact]
     public void Generative_ranking_is_the_constrained_beam_search_and_needs_no_head()
     {
