@@ -29,10 +29,20 @@ public static class DataCommands
         command.SetAction(result => CliErrors.Run(() =>
         {
             var options = new SyntheticCatalogOptions { Items = result.GetValue(items), Users = result.GetValue(users), Seed = result.GetValue(seed) };
-            var catalog = SyntheticCatalogGenerator.Generate(options);
+            options.Validate();
             var directory = result.GetValue(output)!.FullName;
-            CatalogFiles.Save(directory, catalog);
-            AnsiConsole.MarkupLineInterpolated($"wrote [green]{catalog.Items.Count}[/] items and [green]{catalog.Users.Count}[/] users ({catalog.InteractionCount} events) to {directory}");
+            // Streamed to disk: a million-item catalog is written without being held.
+            using var writer = new CatalogWriter(directory);
+            ProgressBar.Run("synth items and users", options.Items + options.Users, progress =>
+            {
+                var done = 0;
+                SyntheticCatalogGenerator.Write(options,
+                    item => { writer.Add(item); progress.Report(++done); },
+                    user => { writer.Add(user); progress.Report(++done); });
+                return done;
+            });
+            writer.Complete();
+            AnsiConsole.MarkupLineInterpolated($"wrote [green]{writer.ItemCount}[/] items and [green]{writer.UserCount}[/] users ({writer.EventCount} events) to {directory}");
             return 0;
         }));
         return command;

@@ -72,29 +72,17 @@ public static class CatalogFiles
 
     public static void Save(string directory, Catalog catalog)
     {
-        Directory.CreateDirectory(directory);
-        WriteAtomically(Path.Combine(directory, ItemsFile), writer =>
-        {
-            foreach (var item in catalog.Items)
-            {
-                var row = new ItemLine(item.ItemId, item.Title, item.Brand, item.Description, item.Price, item.Categories?.Select(p => p.ToList()).ToList());
-                writer.WriteLine(JsonSerializer.Serialize(row, CatalogJson.Default.ItemLine));
-            }
-        });
-        WriteAtomically(Path.Combine(directory, SequencesFile), writer =>
-        {
-            foreach (var user in catalog.Users)
-                writer.WriteLine($"{user.UserId}\t{string.Join(' ', user.ItemIds)}");
-        });
+        ArgumentNullException.ThrowIfNull(catalog);
+        using var writer = new CatalogWriter(directory);
+        foreach (var item in catalog.Items)
+            writer.Add(item);
+        foreach (var user in catalog.Users)
+            writer.Add(user);
+        writer.Complete();
     }
 
-    private static void WriteAtomically(string path, Action<StreamWriter> write)
-    {
-        var temp = path + ".tmp";
-        using (var writer = new StreamWriter(temp, false, new UTF8Encoding(false)))
-            write(writer);
-        File.Move(temp, path, overwrite: true);
-    }
+    internal static string ItemLineJson(CatalogItem item) =>
+        JsonSerializer.Serialize(new ItemLine(item.ItemId, item.Title, item.Brand, item.Description, item.Price, item.Categories?.Select(p => p.ToList()).ToList()), CatalogJson.Default.ItemLine);
 
     internal sealed record ItemLine(
         [property: JsonPropertyName("item_id")] string? ItemId,

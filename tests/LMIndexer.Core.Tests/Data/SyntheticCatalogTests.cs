@@ -73,6 +73,41 @@ public sealed class SyntheticCatalogTests
     }
 
     [Fact]
+    public void A_catalog_write_that_stops_before_completing_leaves_the_previous_catalog_and_no_temporary_files()
+    {
+        using var temp = new TempDirectory();
+        var previous = SyntheticCatalogGenerator.Generate(Small with { Items = 20, Users = 5 });
+        CatalogFiles.Save(temp.Path, previous);
+
+        using (var writer = new CatalogWriter(temp.Path))
+        {
+            foreach (var item in SyntheticCatalogGenerator.Generate(Small with { Items = 40, Users = 9, Seed = 3 }).Items)
+                writer.Add(item);
+        }   // disposed without Complete: the generator threw, or the process is stopping
+
+        var loaded = CatalogFiles.Load(temp.Path);
+        Assert.Equal(previous.Items, loaded.Items, ItemComparer.Instance);
+        Assert.Equal(5, loaded.Users.Count);
+        Assert.Equal([CatalogFiles.ItemsFile, CatalogFiles.SequencesFile], Directory.GetFiles(temp.Path).Select(Path.GetFileName).Order());
+    }
+
+    [Fact]
+    public void Streamed_users_only_name_items_streamed_before_them_and_ids_keep_their_width_past_a_million()
+    {
+        var seenItems = new HashSet<string>();
+        var users = 0;
+        SyntheticCatalogGenerator.Write(Small, item => Assert.True(seenItems.Add(item.ItemId)), user =>
+        {
+            users++;
+            Assert.All(user.ItemIds, id => Assert.Contains(id, seenItems));
+        });
+        Assert.Equal(Small.Users, users);
+        Assert.Equal("P000007", SyntheticCatalogGenerator.ItemId(7));
+        Assert.Equal("P1000000", SyntheticCatalogGenerator.ItemId(1_000_000));
+        Assert.Equal("U1000000", SyntheticCatalogGenerator.UserId(1_000_000));
+    }
+
+    [Fact]
     public void Bad_item_lines_are_reported_with_their_line_number()
     {
         using var temp = new TempDirectory();

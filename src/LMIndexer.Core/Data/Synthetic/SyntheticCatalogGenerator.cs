@@ -11,9 +11,26 @@ namespace LMIndexer.Core.Data.Synthetic;
 /// </summary>
 public static class SyntheticCatalogGenerator
 {
+    /// <summary>The whole catalog in memory (tests, the demo).</summary>
     public static Catalog Generate(SyntheticCatalogOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        var items = new List<CatalogItem>(options.Items);
+        var users = new List<UserSequence>(options.Users);
+        Write(options, items.Add, users.Add);
+        return new Catalog(items, users);
+    }
+
+    /// <summary>
+    /// The same catalog, handed out one item and then one user at a time, so a million-item catalog
+    /// is written without holding it: what stays in memory is a few numbers per item (its leaf,
+    /// brand, popularity and co-purchase partners), about 40 bytes.
+    /// </summary>
+    public static void Write(SyntheticCatalogOptions options, Action<CatalogItem> onItem, Action<UserSequence> onUser)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(onItem);
+        ArgumentNullException.ThrowIfNull(onUser);
         options.Validate();
         var random = new Random(options.Seed);
         var brands = MakeBrands(random, options.BrandsPerDepartment);
@@ -22,7 +39,6 @@ public static class SyntheticCatalogGenerator
             .ToArray();
 
         // Items: spread over leaves, each with a brand of its department and a Zipf-like popularity.
-        var items = new List<CatalogItem>(options.Items);
         var itemLeaf = new int[options.Items];
         var itemBrand = new int[options.Items];
         var popularity = new double[options.Items];
@@ -36,19 +52,21 @@ public static class SyntheticCatalogGenerator
             itemLeaf[i] = leafIndex;
             itemBrand[i] = di * 1000 + brand;
             popularity[i] = 1.0 / Math.Pow(1 + random.Next(options.Items), 0.8);
-            items.Add(MakeItem(random, i, department, leaf, brands[di][brand]));
+            onItem(MakeItem(random, i, department, leaf, brands[di][brand]));
         }
 
         var byLeaf = Enumerable.Range(0, leaves.Length).Select(l => new List<int>()).ToArray();
         for (var i = 0; i < options.Items; i++)
             byLeaf[itemLeaf[i]].Add(i);
+        var siblingsOf = Enumerable.Range(0, leaves.Length)
+            .Select(leaf => Enumerable.Range(0, leaves.Length).Where(l => leaves[l].Department == leaves[leaf].Department && byLeaf[l].Count > 0).ToArray())
+            .ToArray();
 
         // Co-purchase partners: mostly in a sibling leaf of the same department (shampoo → conditioner).
         var partners = new int[options.Items][];
         for (var i = 0; i < options.Items; i++)
         {
-            var (di, _) = leaves[itemLeaf[i]];
-            var siblings = Enumerable.Range(0, leaves.Length).Where(l => leaves[l].Department == di && byLeaf[l].Count > 0).ToArray();
+            var siblings = siblingsOf[itemLeaf[i]];
             partners[i] = [.. Enumerable.Range(0, 3).Select(_ =>
             {
                 var leaf = siblings[random.Next(siblings.Length)];
@@ -57,14 +75,24 @@ public static class SyntheticCatalogGenerator
             }).Where(p => p != i).Distinct()];
         }
 
+        // Weighted draws from a leaf (or a leaf's brand) are binary searches over running sums, so
+        // a draw costs log(pool) and a million-item catalog's users take seconds, not hours.
+        var leafPools = byLeaf.Select(pool => new WeightedPool(pool, popularity)).ToArray();
+        var brandPools = new Dictionary<(int Leaf, int Brand), WeightedPool>();
+        for (var l = 0; l < byLeaf.Length; l++)
+        {
+            foreach (var group in byLeaf[l].GroupBy(i => itemBrand[i]))
+                brandPools[(l, group.Key)] = new WeightedPool([.. group], popularity);
+        }
         var popularOrder = Enumerable.Range(0, options.Items).OrderByDescending(i => popularity[i]).ToArray();
-        var users = new List<UserSequence>(options.Users);
+        var everyItem = new WeightedPool(popularOrder, popularity);
+        var sequence = new List<int>(options.MaxSequenceLength);
         for (var u = 0; u < options.Users; u++)
         {
             var favouriteLeaves = new[] { random.Next(leaves.Length), random.Next(leaves.Length) };
             var length = random.Next(options.MinSequenceLength, options.MaxSequenceLength + 1);
-            var sequence = new List<int>(length);
-            var current = PickWeighted(random, byLeaf[favouriteLeaves[0]].Count > 0 ? byLeaf[favouriteLeaves[0]] : popularOrder.ToList(), popularity);
+            sequence.Clear();
+            var current = (byLeaf[favouriteLeaves[0]].Count > 0 ? leafPools[favouriteLeaves[0]] : everyItem).Pick(random);
             sequence.Add(current);
             while (sequence.Count < length)
             {
@@ -73,23 +101,31 @@ public static class SyntheticCatalogGenerator
                 if (roll < options.CoPurchaseProbability && partners[current].Length > 0)
                     next = partners[current][random.Next(partners[current].Length)];
                 else if (roll < options.CoPurchaseProbability + options.SameLeafProbability)
-                    next = PickPreferringBrand(random, byLeaf[itemLeaf[current]], popularity, itemBrand, itemBrand[current]);
+                {
+                    var sameBrand = brandPools[(itemLeaf[current], itemBrand[current])];
+                    next = (sameBrand.Count > 1 && random.NextDouble() < 0.5 ? sameBrand : leafPools[itemLeaf[current]]).Pick(random);
+                }
                 else if (roll < options.CoPurchaseProbability + options.SameLeafProbability + options.PopularProbability)
                     next = popularOrder[random.Next(Math.Min(50, popularOrder.Length))];
                 else
                 {
                     var leaf = favouriteLeaves[random.Next(favouriteLeaves.Length)];
-                    next = byLeaf[leaf].Count > 0 ? PickWeighted(random, byLeaf[leaf], popularity) : popularOrder[0];
+                    next = byLeaf[leaf].Count > 0 ? leafPools[leaf].Pick(random) : popularOrder[0];
                 }
                 if (next == current && byLeaf[itemLeaf[current]].Count > 1)
                     continue;
                 sequence.Add(next);
                 current = next;
             }
-            users.Add(new UserSequence($"U{u:D5}", [.. sequence.Select(i => items[i].ItemId)]));
+            onUser(new UserSequence(UserId(u), [.. sequence.Select(ItemId)]));
         }
-        return new Catalog(items, users);
     }
+
+    /// <summary>The generated item's id: <c>P</c> and its number, six digits at least.</summary>
+    public static string ItemId(int index) => $"P{index:D6}";
+
+    /// <summary>The generated user's id: <c>U</c> and its number, five digits at least.</summary>
+    public static string UserId(int index) => $"U{index:D5}";
 
     private static CatalogItem MakeItem(Random random, int index, Department department, LeafCategory leaf, string brand)
     {
@@ -103,7 +139,7 @@ public static class SyntheticCatalogGenerator
         var description = $"A {adjective} {noun} from {brand} that {benefit}. Part of our {leaf.Name.ToLowerInvariant()} range.";
         var price = Math.Round((decimal)(department.PriceMedian * Math.Exp(0.5 * NextGaussian(random))), 2);
         return new CatalogItem(
-            ItemId: $"P{index:D6}",
+            ItemId: ItemId(index),
             Title: title,
             Description: description,
             Brand: brand,
@@ -117,27 +153,6 @@ public static class SyntheticCatalogGenerator
                          + (b >= d.BrandStems.Length * SyntheticVocabulary.BrandSuffixes.Length ? (b + 1).ToString(CultureInfo.InvariantCulture) : string.Empty))
             .Distinct()
             .ToArray())];
-
-    private static int PickWeighted(Random random, IReadOnlyList<int> pool, double[] weights)
-    {
-        var total = 0.0;
-        foreach (var i in pool)
-            total += weights[i];
-        var target = random.NextDouble() * total;
-        foreach (var i in pool)
-        {
-            target -= weights[i];
-            if (target <= 0)
-                return i;
-        }
-        return pool[^1];
-    }
-
-    private static int PickPreferringBrand(Random random, IReadOnlyList<int> pool, double[] weights, int[] brandOf, int brand)
-    {
-        var sameBrand = pool.Where(i => brandOf[i] == brand).ToList();
-        return sameBrand.Count > 1 && random.NextDouble() < 0.5 ? PickWeighted(random, sameBrand, weights) : PickWeighted(random, pool, weights);
-    }
 
     private static double NextGaussian(Random random)
     {
