@@ -132,7 +132,8 @@ public sealed class BackfillTests
         await using var cluster = await StartAsync(
             new() { ["Backfill:BatchSize"] = "16", ["Backfill:MaxAttempts"] = "1", ["StateWrites:MaxRetries"] = "0" }, StorageFaultTests.FaultyStorage);
         var grains = cluster.Client;
-        var table = SemanticIdTable.Load(Path.Combine(TestServingBundle.Version2Directory, SemanticIdTable.FileName));
+        // The job writes rows in ID order (each batch fills few prefix grains), and its cursor counts them.
+        var table = SemanticIdTable.Load(Path.Combine(TestServingBundle.Version2Directory, SemanticIdTable.FileName)).InIdOrder();
         const int failingRow = 40;   // in the third batch, rows 32-47
         Assert.True(table.Count > 48, "the test bundle has more than three batches");
         var failing = grains.GetGrain<IItemGrain>(table.ItemIds[failingRow]);
@@ -145,6 +146,10 @@ public sealed class BackfillTests
         Assert.Equal(32, failed.Done);                                   // the two batches written, not the one that failed
         Assert.Contains("disk full", failed.LastError);
         Assert.DoesNotContain((await failing.GetDetailsAsync())!.SemanticIds, s => s.Version == "v2");   // an unsaved ID does not look saved
+        var written = await Task.WhenAll(table.ItemIds.Select(async item => (await grains.GetGrain<IItemGrain>(item).GetDetailsAsync())!.SemanticIds.Any(s => s.Version == "v2")));
+        // The first two batches in ID order are written, nothing after the failed third one is.
+        Assert.All(written.Take(32), Assert.True);
+        Assert.All(written.Skip(48), Assert.False);
         await Assert.ThrowsAsync<DomainConflictException>(() => grains.GetGrain<IIndexVersionGrain>(0).ActivateAsync("v2"));
 
         Assert.Equal(BackfillStatus.Running, (await job.StartAsync(TestServingBundle.Version2Directory)).Status);

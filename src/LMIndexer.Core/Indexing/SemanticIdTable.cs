@@ -63,6 +63,21 @@ public sealed class SemanticIdTable
         return new SemanticIdTable(itemIds, ids);
     }
 
+    /// <summary>
+    /// The same rows sorted by ID (code by code; ties keep table order): a backfill that writes in
+    /// this order fills one prefix grain after another instead of touching every grain in every batch.
+    /// </summary>
+    public SemanticIdTable InIdOrder()
+    {
+        var order = Enumerable.Range(0, Count).ToArray();
+        Array.Sort(order, (a, b) =>
+        {
+            var byId = Ids[a].AsSpan().SequenceCompareTo(Ids[b]);
+            return byId != 0 ? byId : a.CompareTo(b);
+        });
+        return new SemanticIdTable([.. order.Select(i => ItemIds[i])], [.. order.Select(i => Ids[i])]);
+    }
+
     /// <summary>The largest counter value + 1, i.e. the counter range the vocabulary must hold.</summary>
     public int RequiredCounterSize => Ids.Count == 0 ? 1 : (int)Ids.Max(id => id[^1]) + 1;
 

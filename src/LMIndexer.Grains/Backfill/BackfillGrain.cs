@@ -29,6 +29,12 @@ public sealed class BackfillState
 
     /// <summary>Removes a retired version's IDs instead of writing a new version's.</summary>
     [Id(10)] public bool Retire { get; set; }
+
+    /// <summary>
+    /// The cursor counts rows of the table sorted by ID, so each batch fills few prefix grains.
+    /// Jobs saved before this field existed count rows in table order and resume that way.
+    /// </summary>
+    [Id(11)] public bool IdOrder { get; set; }
 }
 
 /// <summary>
@@ -104,6 +110,7 @@ public sealed class BackfillGrain(
             Status = BackfillStatus.Running,
             Total = table.Count,
             Started = DateTimeOffset.UtcNow,
+            IdOrder = true,
         };
         await writer.WriteAsync(state);
         await this.RegisterOrUpdateReminder(ReminderName, options.Value.ReminderPeriod, options.Value.ReminderPeriod);
@@ -131,6 +138,7 @@ public sealed class BackfillGrain(
             Total = total,
             Started = DateTimeOffset.UtcNow,
             Retire = true,
+            IdOrder = true,
             // Without the ID table the version's items and prefixes cannot be enumerated; they stay,
             // inert (nothing routes to a retired version), and the job says so.
             LastError = total == 0 ? $"{ids} is gone: the version's models are unloaded, its item IDs and prefix grains stay." : null,
@@ -194,6 +202,8 @@ public sealed class BackfillGrain(
             var table = Job.Retire && Job.Total == 0 ? null : SemanticIdTable.Load(path);
             if (table is not null && table.Count != Job.Total)
                 throw new InvalidDataException($"{Job.BundlePath} changed under the job: {table.Count} items, {Job.Total} expected.");
+            if (table is not null && Job.IdOrder)
+                table = table.InIdOrder();
             if (Job.Retire && Job.Done == 0)
                 await IndexCleanup.UnloadAsync(GrainFactory, Job.Version!, inference.Value.Replicas);   // models first: they hold the memory
             while (table is not null && Job.Done < Job.Total)

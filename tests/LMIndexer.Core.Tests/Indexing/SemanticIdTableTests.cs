@@ -39,4 +39,16 @@ public sealed class SemanticIdTableTests
         Assert.Throws<InvalidDataException>(() => SemanticIdTable.Load(temp.File("bad.tsv")));
         Assert.Throws<ArgumentException>(() => SemanticIdTable.WithCounters(["p1", "p1"], [[1], [2]]));
     }
+
+    [Fact]
+    public void Id_order_sorts_rows_code_by_code_and_keeps_each_items_id()
+    {
+        var table = new SemanticIdTable(["a", "b", "c", "d", "e"], [[2, 0, 0], [0, 10, 0], [0, 2, 1], [1, 0, 0], [0, 2, 0]]);
+
+        var sorted = table.InIdOrder();
+
+        Assert.Equal(["e", "c", "b", "d", "a"], sorted.ItemIds);   // 0-2-0 < 0-2-1 < 0-10-0 (numbers, not text) < 1-… < 2-…
+        Assert.All(table.ItemIds, item => Assert.Equal(table.Find(item), sorted.Find(item)));
+        Assert.Equal(["a", "b", "c", "d", "e"], table.ItemIds);   // the table itself is unchanged
+    }
 }
