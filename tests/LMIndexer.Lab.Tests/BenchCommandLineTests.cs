@@ -19,6 +19,8 @@ public sealed class BenchCommandLineTests
     [InlineData("index bench --data {tmp} --seeds 1,x", "--seeds takes comma-separated integers, got 'x'")]
     [InlineData("encoder bench --data {tmp}/missing", "does not exist")]
     [InlineData("encoder bench --data {tmp} --encoder t5-scratch", "Unknown --encoder 't5-scratch'")]
+    [InlineData("scale --codebook 1 --work {tmp}", "--codebook must be between 2 and 65536")]
+    [InlineData("scale --items 5 --work {tmp}", "At least 10 items are needed")]
     public void Bad_input_to_the_bench_tool_gives_one_line_and_exit_code_2(string commandLine, string expected) =>
         AssertOneLineUsageError(commandLine, expected);
 

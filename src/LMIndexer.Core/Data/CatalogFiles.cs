@@ -25,11 +25,18 @@ public static class CatalogFiles
         return new Catalog(items, users);
     }
 
-    public static List<CatalogItem> ReadItems(string path)
+    public static List<CatalogItem> ReadItems(string path) => [.. EnumerateItems(path)];
+
+    /// <summary>The items one at a time, for catalogs too large to hold (the scale benchmark's million items).</summary>
+    public static IEnumerable<CatalogItem> EnumerateItems(string path)
     {
         if (!File.Exists(path))
             throw new FileNotFoundException($"Item file '{path}' does not exist.", path);
-        var items = new List<CatalogItem>();
+        return Enumerate(path);
+    }
+
+    private static IEnumerable<CatalogItem> Enumerate(string path)
+    {
         var lineNumber = 0;
         foreach (var line in File.ReadLines(path))
         {
@@ -47,9 +54,8 @@ public static class CatalogFiles
             }
             if (row?.ItemId is not { Length: > 0 } id)
                 throw new InvalidDataException($"{path}:{lineNumber}: item_id is missing.");
-            items.Add(new CatalogItem(id, row.Title, row.Description, row.Brand, row.Price, row.Categories));
+            yield return new CatalogItem(id, row.Title, row.Description, row.Brand, row.Price, row.Categories);
         }
-        return items;
     }
 
     public static List<UserSequence> ReadSequences(string path)

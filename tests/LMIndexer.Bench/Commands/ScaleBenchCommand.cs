@@ -1,0 +1,195 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using LMIndexer.Abstractions;
+using LMIndexer.Bench.Reporting;
+using LMIndexer.Bench.Scale;
+using LMIndexer.Cli.Console;
+using LMIndexer.Cli.Commands;
+using LMIndexer.Core.Data;
+using LMIndexer.Core.Data.Synthetic;
+using LMIndexer.Core.Generation;
+using LMIndexer.Core.Indexing;
+using LMIndexer.Core.Runtime;
+using LMIndexer.Core.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Spectre.Console;
+
+namespace LMIndexer.Bench.Commands;
+
+/// <summary>
+/// <c>lmindexer-bench scale</c>: what grows with items and users on one machine — a streamed
+/// synthetic catalog, ID assignment by a trained indexer, the serving structures of a large ID
+/// table, the prefix grains and what a backfill writes into them, and event ingestion from many
+/// distinct users — each stage with its time, throughput and peak memory.
+/// </summary>
+public static class ScaleBenchCommand
+{
+    public static Command Create()
+    {
+        var common = new CommonOptions();
+        var items = new Option<int>("--items") { Description = "Items of the synthetic catalog.", DefaultValueFactory = _ => 1_000_000 };
+        var users = new Option<int>("--users") { Description = "Users of the synthetic catalog.", DefaultValueFactory = _ => 1_000_000 };
+        var work = new Option<DirectoryInfo>("--work") { Description = "Where the catalog is written (kept for later stages and runs).", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("data", "bench", "scale")) };
+        var indexer = new Option<DirectoryInfo?>("--indexer") { Description = "A trained indexer bundle: times ID assignment of the first --assign-items items." };
+        var assignItems = new Option<int>("--assign-items") { Description = "Items the indexer assigns IDs to (items/s is extrapolated to the catalog).", DefaultValueFactory = _ => 10_000 };
+        var codebook = new Option<int>("--codebook") { Description = "Codes per position of the serving ID table (two positions and the collision counter).", DefaultValueFactory = _ => 512 };
+        var batch = new Option<int>("--backfill-batch") { Description = "Backfill batch size for the prefix-grain write volume (Backfill:BatchSize).", DefaultValueFactory = _ => 500 };
+        var eventUsers = new Option<int>("--event-users") { Description = "Distinct users sending one event each into the embedded cluster (0 skips the stage).", DefaultValueFactory = _ => 200_000 };
+        var bundle = new Option<DirectoryInfo>("--bundle", "-b") { Description = "Serving bundle of the event stage's cluster.", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("data", "demo", "model", "serving")) };
+        var data = new Option<DirectoryInfo>("--data", "-d") { Description = "Its catalog (events name its items).", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("data", "demo", "catalog")) };
+        var docs = BenchmarkReport.DirectoryOption();
+        var name = new Option<string>("--name") { Description = "Benchmark section name.", DefaultValueFactory = _ => "scale" };
+        var command = new Command("scale", "What grows with items and users on one machine: catalog, ID assignment, serving structures, prefix grains, event ingestion (loopback only, bounded).")
+        {
+            items, users, work, indexer, assignItems, codebook, batch, eventUsers, bundle, data, docs, name,
+        };
+        common.AddTo(command);
+        command.SetAction((result, cancellation) => CliErrors.RunAsync(async () =>
+        {
+            var options = new SyntheticCatalogOptions { Items = result.GetValue(items), Users = result.GetValue(users), Seed = result.GetValue(common.Seed) };
+            options.Validate();
+            var codes = result.GetValue(codebook);
+            if (codes is < 2 or > 65_536)
+                throw new CliUsageException("--codebook must be between 2 and 65536.");
+            var batchSize = result.GetValue(batch);
+            if (batchSize < 1)
+                throw new CliUsageException("--backfill-batch must be at least 1.");
+            common.InitializeRuntime(result);
+            var clock = Stopwatch.StartNew();
+            var rows = new List<BenchmarkRow>();
+            var table = new StringBuilder("| stage | measurement | value |\n|---|---|---:|\n");
+            void Row(string stage, string metric, double value, string label, string format)
+            {
+                rows.Add(new BenchmarkRow(stage, metric, value));
+                table.Append(CultureInfo.InvariantCulture, $"| {stage} | {label} | {value.ToString(format, CultureInfo.InvariantCulture)} |\n");
+                AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"{stage}: {label} [green]{value.ToString(format, CultureInfo.InvariantCulture)}[/]");
+            }
+
+            // 1. The catalog, streamed to disk.
+            var catalogDir = Path.Combine(result.GetValue(work)!.FullName, "catalog");
+            using (var meter = StageMeter.Start())
+            {
+                using var writer = new CatalogWriter(catalogDir);
+                SyntheticCatalogGenerator.Write(options, writer.Add, writer.Add);
+                writer.Complete();
+                Row("synth", "seconds", meter.Seconds, $"{options.Items:N0} items and {options.Users:N0} users ({writer.EventCount:N0} events) written, s", "F1");
+                Row("synth", "peak_mib", meter.PeakMiB, "peak resident memory, MiB", "F0");
+            }
+            var itemsPath = Path.Combine(catalogDir, CatalogFiles.ItemsFile);
+
+            // 2. ID assignment by a trained indexer, batched as training assigns (a sample, extrapolated).
+            if (result.GetValue(indexer) is { } indexerDir)
+            {
+                using var trained = IndexerBundle.Load(indexerDir.FullName, TorchRuntime.Device);
+                var sample = CatalogFiles.EnumerateItems(itemsPath).Take(result.GetValue(assignItems)).Select(ItemTextBuilder.Build).ToList();
+                var maxTokens = int.Parse(trained.Bundle.Manifest.Properties.GetValueOrDefault("maxTokens", "64"), CultureInfo.InvariantCulture);
+                trained.AssignCodes(sample.Take(64).ToList(), maxTokens);   // warm-up
+                using var meter = StageMeter.Start();
+                var assigned = trained.AssignCodes(sample, maxTokens);
+                var perSecond = assigned.Length / meter.Seconds;
+                var encoder = trained.Bundle.Manifest.Properties.GetValueOrDefault("encoder", "t5-scratch");
+                Row("assign", "items_per_second", perSecond, $"codes by the trained indexer ({encoder}, {sample.Count:N0} items), items/s", "F0");
+                Row("assign", "extrapolated_seconds", options.Items / perSecond, $"the same rate over {options.Items:N0} items (extrapolated), s", "F0");
+                Row("assign", "peak_mib", meter.PeakMiB, "peak resident memory, MiB", "F0");
+            }
+
+            // 3. The serving structures of the whole catalog's ID table, and its prefix grains.
+            {
+                var itemIds = CatalogFiles.EnumerateItems(itemsPath).Select(i => i.ItemId).ToList();
+                var before = StageMeter.LiveManagedBytes();
+                using var meter = StageMeter.Start();
+                var ids = ServingStructures.UniformIds(itemIds, codes, result.GetValue(common.Seed));
+                var tableSeconds = meter.Seconds;
+                var afterTable = StageMeter.LiveManagedBytes();
+                var trieClock = Stopwatch.StartNew();
+                var trie = IdTrie.Build(ServingStructures.Tokens(ids, codes));
+                var trieSeconds = trieClock.Elapsed.TotalSeconds;
+                var tablesClock = Stopwatch.StartNew();
+                using var tables = new TrieTables(trie);
+                var tablesSeconds = tablesClock.Elapsed.TotalSeconds;
+                var afterTrie = StageMeter.LiveManagedBytes();
+                var native = ServingStructures.NextNodeTableBytes(trie);
+                var n = (double)itemIds.Count;
+                Row("serving", "table_seconds", tableSeconds, "ID table built (uniform codes + collision counter), s", "F1");
+                Row("serving", "trie_seconds", trieSeconds + tablesSeconds, "trie and its next-node tables built, s", "F1");
+                Row("serving", "table_bytes_per_item", (afterTable - before) / n, "ID table (item ids, IDs, index), bytes/item", "F0");
+                Row("serving", "trie_bytes_per_item", (afterTrie - afterTable + native) / n, "trie + next-node tables + item tokens, bytes/item", "F0");
+                Row("serving", "bytes_per_item", (afterTrie - before + native) / n, "trie + ID table, bytes/item (target ≤ 200)", "F0");
+                Row("serving", "counter_width", trie.TokenRange(trie.Length - 1).Width, "collision counter range used", "F0");
+                Row("serving", "peak_mib", meter.PeakMiB, "peak resident memory, MiB", "F0");
+
+                var prefixes = ServingStructures.PrefixGrains(ids, batchSize);
+                Row("prefix-grains", "grains_per_version", prefixes.Grains, "prefix grains per version (one per first code)", "F0");
+                Row("prefix-grains", "largest_items", prefixes.LargestItems, "IDs in the largest prefix grain", "F0");
+                Row("prefix-grains", "largest_state_kib", prefixes.LargestStateBytes / 1024.0, "its stored state (JSON), KiB", "F0");
+                // The backfill job takes rows in ID order; table order (item order) is what it did before.
+                var inTableOrder = prefixes;
+                var inIdOrder = ServingStructures.PrefixGrains(ids.InIdOrder(), batchSize);
+                Row("prefix-grains", "backfill_written_mib", inIdOrder.BackfillBytesWritten / (1024.0 * 1024), $"written into prefix grains by a backfill in batches of {batchSize}, rows in ID order (whole state per touched grain), MiB", "F0");
+                Row("prefix-grains", "write_amplification", (double)inIdOrder.BackfillBytesWritten / inIdOrder.IdealBytes, "÷ each entry written once", "F1");
+                Row("prefix-grains-table-order", "backfill_written_mib", inTableOrder.BackfillBytesWritten / (1024.0 * 1024), "the same with rows in table order (before the job sorted them), MiB", "F0");
+                Row("prefix-grains-table-order", "write_amplification", (double)inTableOrder.BackfillBytesWritten / inTableOrder.IdealBytes, "÷ each entry written once", "F1");
+                GC.KeepAlive(ids);
+                GC.KeepAlive(tables);
+            }
+
+            // 4. Events from many distinct users into the embedded cluster on its store.
+            var eventUserCount = result.GetValue(eventUsers);
+            if (eventUserCount > 0)
+                await IngestAsync(result.GetValue(bundle)!.FullName, result.GetValue(data)!.FullName, eventUserCount, Row, cancellation);
+
+            var commandLine = "lmindexer-bench " + string.Join(" ", result.Tokens.Select(t => t.Value));
+            BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, clock.Elapsed.TotalSeconds, rows,
+                string.Create(CultureInfo.InvariantCulture,
+                    $"One machine, one process, stage after stage: a synthetic catalog of {options.Items:N0} items and {options.Users:N0} users streamed to disk; ID assignment by a trained indexer on a sample (extrapolated); the serving structures (ID table, trie, next-node tables) of a {options.Items:N0}-item ID table with uniform codes ({codes} per position, the shape a balanced learned table has) and the prefix grains a version of it needs, with the bytes a backfill writes into them (computed from the table, as `IdPrefixGrain` rewrites its whole state per batch), rows in ID order as the backfill job takes them and in table order as it took them before; one event from each of many distinct users into the embedded cluster on its LiteDB store. Memory is the process's resident set sampled every 50 ms, and the managed heap after a full collection for the structures."),
+                table.ToString(),
+                "Targets (issue 36): trie + ID table ≤ 200 bytes per item beside the vectors; memory bounded under events from many users.");
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>One event from each of <paramref name="userCount"/> distinct users, in batches of 500 as <c>POST /api/events</c> takes them.</summary>
+    private static async Task IngestAsync(string bundleDir, string catalogDir, int userCount, Action<string, string, double, string, string> row, CancellationToken cancellation)
+    {
+        var catalogItems = CatalogFiles.EnumerateItems(Path.Combine(catalogDir, CatalogFiles.ItemsFile)).Select(i => i.ItemId).ToList();
+        var scratch = Path.Combine(Path.GetTempPath(), "lmindexer-bench-scale-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(scratch);
+        try
+        {
+            var (app, _) = await EmbeddedHost.StartAsync(bundleDir, catalogDir, 0, cancellation, new Dictionary<string, string?>
+            {
+                ["Storage:Provider"] = "LiteDb",
+                ["Storage:LiteDb:ConnectionString"] = $"Filename={Path.Combine(scratch, "cluster.db")}",
+                ["Security:PermitsPerSecond"] = "0",
+            });
+            await using (app)
+            {
+                var grains = app.Services.GetRequiredService<IGrainFactory>();
+                var management = grains.GetGrain<IManagementGrain>(0);
+                var activationsBefore = await management.GetTotalActivationCount(cancellation);
+                var heapBefore = StageMeter.LiveManagedBytes();
+                using var meter = StageMeter.Start();
+                var now = DateTimeOffset.UtcNow;
+                var batches = Enumerable.Range(0, userCount).Chunk(500);
+                await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellation }, async (chunk, _) =>
+                    await Task.WhenAll(chunk.Select(u => grains.GetGrain<IUserGrain>(SyntheticCatalogGenerator.UserId(u))
+                        .RecordBatchAsync([new UserEvent($"scale-{u}", SyntheticCatalogGenerator.UserId(u), catalogItems[u % catalogItems.Count], EventType.View, now)]))));
+                var seconds = meter.Seconds;
+                var activations = await management.GetTotalActivationCount(cancellation) - activationsBefore;
+                var heapAfter = StageMeter.LiveManagedBytes();
+                row("events", "events_per_second", userCount / seconds, $"one event from each of {userCount:N0} users (LiteDB store), events/s", "F0");
+                row("events", "active_user_grains", activations, "activations added", "F0");
+                row("events", "bytes_per_user_grain", (heapAfter - heapBefore) / (double)Math.Max(1, activations), "managed heap per added activation, bytes", "F0");
+                row("events", "peak_mib", meter.PeakMiB, "peak resident memory, MiB", "F0");
+                await app.StopAsync(CancellationToken.None);
+            }
+        }
+        finally
+        {
+            Directory.Delete(scratch, recursive: true);
+        }
+    }
+}

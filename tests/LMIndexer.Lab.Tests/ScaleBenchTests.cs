@@ -1,0 +1,70 @@
+using LMIndexer.Bench.Scale;
+using LMIndexer.Core.Checkpoints;
+using LMIndexer.Core.Data;
+using LMIndexer.Core.Indexing;
+using LMIndexer.Testing;
+
+namespace LMIndexer.Lab.Tests;
+
+/// <summary><c>lmindexer-bench scale</c>: the stages it records and the prefix-grain arithmetic behind them.</summary>
+public sealed class ScaleBenchTests
+{
+    [Fact]
+    public void A_backfill_rewrites_each_touched_prefix_grains_whole_state_once_per_batch()
+    {
+        // Entries are 10 bytes of JSON each ("0-0":"A",); a grain's state adds its two braces.
+        var table = new SemanticIdTable(["A", "B", "C", "D"], [[0, 0, 0], [0, 1, 0], [1, 0, 0], [0, 2, 0]]);
+
+        var figures = ServingStructures.PrefixGrains(table, batchSize: 2);
+
+        Assert.Equal(2, figures.Grains);
+        Assert.Equal(3, figures.LargestItems);
+        Assert.Equal(32, figures.LargestStateBytes);
+        Assert.Equal(40, figures.IdealBytes);
+        // Batch 1 writes grain 0 with A, B (22); batch 2 writes grain 0 with A, B, D (32) and grain 1 with C (12).
+        Assert.Equal(66, figures.BackfillBytesWritten);
+    }
+
+    [Fact]
+    public void Uniform_ids_are_unique_with_counters_in_the_references_order()
+    {
+        var itemIds = Enumerable.Range(0, 500).Select(i => $"I{i}").ToList();
+        var table = ServingStructures.UniformIds(itemIds, codebook: 4, seed: 1);
+
+        Assert.Equal(500, table.Ids.Select(id => string.Join('-', id)).Distinct().Count());
+        Assert.All(table.Ids, id => Assert.True(id[0] < 4 && id[1] < 4));
+        // 16 prefixes share 500 items: every prefix is used and its counters run 0, 1, 2, … in item order.
+        foreach (var group in table.Ids.GroupBy(id => (id[0], id[1])))
+            Assert.Equal(Enumerable.Range(0, group.Count()).Select(c => (long)c), group.Select(id => id[2]));
+        Assert.Equal(16, table.Ids.Select(id => (id[0], id[1])).Distinct().Count());
+    }
+
+    [Fact]
+    public void Scale_bench_streams_the_catalog_and_records_every_stage_with_its_time_and_memory()
+    {
+        using var temp = new TempDirectory();
+        var indexer = ModelBundle.ReadManifest(TestServingBundle.IndexedDirectory).Properties["indexer"];
+
+        var run = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(5), "scale", "--items", "3000", "--users", "400", "--work", "work",
+            "--indexer", indexer, "--assign-items", "100", "--codebook", "16", "--event-users", "1500",
+            "--bundle", TestServingBundle.Directory, "--data", TestServingBundle.CatalogDirectory, "--results", "report", "--threads", "2");
+
+        Assert.True(run.ExitCode == 0, run.Error + run.Output);
+        var catalog = CatalogFiles.Load(Path.Combine(temp.Path, "work", "catalog"));
+        Assert.Equal(3000, catalog.Items.Count);
+        Assert.Equal(400, catalog.Users.Count);
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "report", "results", "scale.json")));
+        var rows = json.RootElement.GetProperty("rows").EnumerateArray()
+            .ToDictionary(r => (r.GetProperty("system").GetString(), r.GetProperty("metric").GetString()), r => r.GetProperty("value").GetDouble());
+        foreach (var stage in new[] { "synth", "assign", "serving", "events" })
+            Assert.True(rows[(stage, "peak_mib")] > 10, $"{stage} reports the memory it peaked at");
+        Assert.True(rows[("assign", "items_per_second")] > 0);
+        Assert.Equal(3000 / rows[("assign", "items_per_second")], rows[("assign", "extrapolated_seconds")], 0.5);
+        Assert.InRange(rows[("serving", "bytes_per_item")], 50, 5000);
+        Assert.Equal(16, rows[("prefix-grains", "grains_per_version")]);
+        Assert.True(rows[("prefix-grains-table-order", "write_amplification")] > 3, "in table order every batch of 500 rewrites all 16 grains");
+        Assert.True(rows[("prefix-grains", "write_amplification")] < rows[("prefix-grains-table-order", "write_amplification")] / 2, "in ID order a batch fills one or two grains");
+        Assert.True(rows[("events", "active_user_grains")] >= 1500, $"one user grain per distinct user: {rows[("events", "active_user_grains")]}");
+        Assert.True(rows[("events", "events_per_second")] > 0);
+    }
+}
