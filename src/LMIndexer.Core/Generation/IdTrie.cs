@@ -108,17 +108,18 @@ public sealed class IdTrie
 
     /// <summary>
     /// Every item's token sequence, by item (the sequences <see cref="Build"/> was given), read back
-    /// from the edges: what a caller scoring chosen items needs instead of decoding them.
+    /// from the edges, laid end to end: item i's tokens are [i·Length, (i + 1)·Length). One flat
+    /// array, not an array per item: at a million items the per-array headers alone cost 32 MB.
     /// </summary>
-    public int[][] ItemTokens()
+    public int[] ItemTokens()
     {
-        var result = new int[ItemCount][];
+        var result = new int[(long)ItemCount * Length];
         var path = new int[Length];
         void Walk(int node, int depth)
         {
             if (depth == Length)
             {
-                result[LeafItem[node]] = [.. path];
+                path.CopyTo(result, (long)LeafItem[node] * Length);
                 return;
             }
             for (var e = Offsets[node]; e < Offsets[node + 1]; e++)

@@ -116,14 +116,13 @@ public static class ItemRanker
     {
         if (pairs.Count == 0)
             return [];
-        var itemTokens = tables.ItemTokens;
         var length = tables.Trie.Length;
         var device = encoded.Memory[0].device;
         var flatTokens = new long[pairs.Count * length];
         for (var i = 0; i < pairs.Count; i++)
         {
             for (var t = 0; t < length; t++)
-                flatTokens[i * length + t] = itemTokens[pairs[i].Item][t];
+                flatTokens[i * length + t] = tables.TokensOf(pairs[i].Item)[t];
         }
         var targets = torch.tensor(flatTokens, [pairs.Count, length], device: device);              // [pairs, length]
         var rows = torch.tensor(pairs.Select(p => (long)p.Request).ToArray(), device: device);          // [pairs]

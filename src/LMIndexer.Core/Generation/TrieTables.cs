@@ -13,12 +13,13 @@ namespace LMIndexer.Core.Generation;
 public sealed class TrieTables : IDisposable
 {
     private readonly Tensor[] children;
+    private readonly int[] itemTokens;
 
     public TrieTables(IdTrie trie, Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(trie);
         Trie = trie;
-        ItemTokens = trie.ItemTokens();
+        itemTokens = trie.ItemTokens();
         children = new Tensor[trie.Length];
         FirstToken = new int[trie.Length];
         Width = new int[trie.Length];
@@ -29,8 +30,9 @@ public sealed class TrieTables : IDisposable
             Width[depth] = width;
             var start = trie.DepthStart[depth];
             var count = trie.DepthStart[depth + 1] - start;
-            var table = new long[(long)count * width];
-            Array.Fill(table, -1L);
+            // Node numbers fit 32 bits; half the bytes of int64 cells at a million items.
+            var table = new int[(long)count * width];
+            Array.Fill(table, -1);
             for (var node = start; node < start + count; node++)
             {
                 for (var e = trie.Offsets[node]; e < trie.Offsets[node + 1]; e++)
@@ -42,8 +44,8 @@ public sealed class TrieTables : IDisposable
 
     public IdTrie Trie { get; }
 
-    /// <summary>[items][length] each item's ID tokens (<see cref="IdTrie.ItemTokens"/>), for scoring chosen items.</summary>
-    public IReadOnlyList<int[]> ItemTokens { get; }
+    /// <summary>An item's ID tokens (<see cref="IdTrie.ItemTokens"/>), for scoring chosen items. // [length]</summary>
+    public ReadOnlySpan<int> TokensOf(int item) => itemTokens.AsSpan(item * Trie.Length, Trie.Length);
 
     /// <summary>First vocabulary id of the tokens allowed at each depth.</summary>
     public int[] FirstToken { get; }
@@ -56,7 +58,7 @@ public sealed class TrieTables : IDisposable
     /// every token of the depth's span; −1 marks a disallowed token. // [beams, width]
     /// </summary>
     public Tensor NextNodes(int depth, Tensor nodes) =>
-        children[depth].index_select(0, nodes.Minus(Trie.DepthStart[depth]));
+        children[depth].index_select(0, nodes.Minus(Trie.DepthStart[depth])).to(ScalarType.Int64);
 
     public void Dispose()
     {

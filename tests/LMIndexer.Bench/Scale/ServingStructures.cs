@@ -23,6 +23,14 @@ public static class ServingStructures
         return SemanticIdTable.WithCounters(itemIds, learned);
     }
 
+    /// <summary>
+    /// The trie of the table's IDs. Its token lists are built and dropped in here, so a caller
+    /// measuring the heap afterwards sees the trie alone (a debug build keeps a caller's temporaries
+    /// alive to the end of its method).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    public static IdTrie BuildTrie(SemanticIdTable table, int codebook) => IdTrie.Build(Tokens(table, codebook));
+
     /// <summary>ID tokens as a serving tokenizer lays them out: each position's codes in a range of their own.</summary>
     public static List<int[]> Tokens(SemanticIdTable table, int codebook)
     {
