@@ -4,6 +4,7 @@ using LMIndexer.Silo.Hosting.Options;
 using LMIndexer.Silo.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace LMIndexer.EndToEnd.Tests;
@@ -45,6 +46,25 @@ public sealed class HostOptionsTests
         Assert.Equal((SiloRole.Cpu, ClusteringKind.MongoDB, "cpu"), (cluster.Role, cluster.Clustering, cluster.RoleMetadata));
         Assert.Equal(StorageProvider.Memory, configuration.GetSection(StorageOptions.Section).Get<StorageOptions>()!.Provider);
         Assert.Equal(ComputePrecision.BFloat16, configuration.GetSection(TorchOptions.Section).Get<TorchOptions>()!.Precision);
+    }
+
+    [Fact]
+    public void Activation_collection_settings_reach_orleans()
+    {
+        var builder = WebApplication.CreateBuilder();
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Orleans:GrainCollection:CollectionAge"] = "00:03:00",
+            ["Orleans:GrainCollection:EnableActivationSheddingOnMemoryPressure"] = "true",
+            ["Orleans:GrainCollection:MemoryUsageLimitPercentage"] = "60",
+        });
+        builder.AddLMIndexerSilo();
+        using var app = builder.Build();
+
+        var options = app.Services.GetRequiredService<IOptions<Orleans.Configuration.GrainCollectionOptions>>().Value;
+        Assert.Equal(TimeSpan.FromMinutes(3), options.CollectionAge);
+        Assert.True(options.EnableActivationSheddingOnMemoryPressure);
+        Assert.Equal(60, options.MemoryUsageLimitPercentage);
     }
 
     private static void Compose(Dictionary<string, string?> settings)

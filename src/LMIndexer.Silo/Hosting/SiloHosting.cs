@@ -4,6 +4,7 @@ using LMIndexer.Grains.Placement;
 using LMIndexer.Silo.Hosting.Options;
 using LMIndexer.Silo.Api;
 using LMIndexer.Silo.Security;
+using Orleans.Configuration;
 using Orleans.Dashboard;
 
 namespace LMIndexer.Silo.Hosting;
@@ -11,6 +12,9 @@ namespace LMIndexer.Silo.Hosting;
 /// <summary>Composes the host: libtorch, the Orleans silo with the LMIndexer grains, the API.</summary>
 public static class SiloHosting
 {
+    /// <summary>Orleans' activation collection settings (<c>CollectionAge</c>, <c>EnableActivationSheddingOnMemoryPressure</c>, …).</summary>
+    public const string GrainCollectionSection = "Orleans:GrainCollection";
+
     public static WebApplicationBuilder AddLMIndexerSilo(this WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -34,6 +38,9 @@ public static class SiloHosting
             silo.AddLMIndexerStorage(storage, configuration);
             silo.AddLMIndexerGrains(configuration, new Dictionary<string, string> { [SiloRoles.MetadataKey] = cluster.RoleMetadata });
             silo.UseFastFailureDetection();
+            // Every user seen gets a user grain (about 3.5 KB of heap): operators bound memory by how
+            // long an idle one stays (CollectionAge) or by Orleans' shedding under memory pressure.
+            silo.Services.Configure<GrainCollectionOptions>(configuration.GetSection(GrainCollectionSection));
             silo.AddDashboard();
             silo.AddActivityPropagation();   // traces follow requests from HTTP into grain calls
         });
