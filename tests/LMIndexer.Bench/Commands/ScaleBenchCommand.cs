@@ -32,7 +32,7 @@ public static class ScaleBenchCommand
         var items = new Option<int>("--items") { Description = "Items of the synthetic catalog.", DefaultValueFactory = _ => 1_000_000 };
         var users = new Option<int>("--users") { Description = "Users of the synthetic catalog.", DefaultValueFactory = _ => 1_000_000 };
         var work = new Option<DirectoryInfo>("--work") { Description = "Where the catalog is written (kept for later stages and runs).", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("data", "bench", "scale")) };
-        var indexer = new Option<DirectoryInfo?>("--indexer") { Description = "A trained indexer bundle: times ID assignment of the first --assign-items items." };
+        var indexer = new Option<DirectoryInfo[]>("--indexer") { Description = "A trained indexer bundle (repeatable): times ID assignment of the first --assign-items items.", AllowMultipleArgumentsPerToken = false };
         var assignItems = new Option<int>("--assign-items") { Description = "Items the indexer assigns IDs to (items/s is extrapolated to the catalog).", DefaultValueFactory = _ => 10_000 };
         var codebook = new Option<int>("--codebook") { Description = "Codes per position of the serving ID table (two positions and the collision counter).", DefaultValueFactory = _ => 512 };
         var batch = new Option<int>("--backfill-batch") { Description = "Backfill batch size for the prefix-grain write volume (Backfill:BatchSize).", DefaultValueFactory = _ => 500 };
@@ -80,7 +80,7 @@ public static class ScaleBenchCommand
             var itemsPath = Path.Combine(catalogDir, CatalogFiles.ItemsFile);
 
             // 2. ID assignment by a trained indexer, batched as training assigns (a sample, extrapolated).
-            if (result.GetValue(indexer) is { } indexerDir)
+            foreach (var indexerDir in result.GetValue(indexer) ?? [])
             {
                 using var trained = IndexerBundle.Load(indexerDir.FullName, TorchRuntime.Device);
                 var sample = CatalogFiles.EnumerateItems(itemsPath).Take(result.GetValue(assignItems)).Select(ItemTextBuilder.Build).ToList();
@@ -90,9 +90,10 @@ public static class ScaleBenchCommand
                 var assigned = trained.AssignCodes(sample, maxTokens);
                 var perSecond = assigned.Length / meter.Seconds;
                 var encoder = trained.Bundle.Manifest.Properties.GetValueOrDefault("encoder", "t5-scratch");
-                Row("assign", "items_per_second", perSecond, $"codes by the trained indexer ({encoder}, {sample.Count:N0} items), items/s", "F0");
-                Row("assign", "extrapolated_seconds", options.Items / perSecond, $"the same rate over {options.Items:N0} items (extrapolated), s", "F0");
-                Row("assign", "peak_mib", meter.PeakMiB, "peak resident memory, MiB", "F0");
+                var stage = $"assign-{encoder}";
+                Row(stage, "items_per_second", perSecond, $"codes by a trained indexer on {encoder} ({sample.Count:N0} items), items/s", "F0");
+                Row(stage, "extrapolated_seconds", options.Items / perSecond, $"the same rate over {options.Items:N0} items (extrapolated), s", "F0");
+                Row(stage, "peak_mib", meter.PeakMiB, "peak resident memory, MiB", "F0");
             }
 
             // 3. The serving structures of the whole catalog's ID table, and its prefix grains.
