@@ -83,14 +83,14 @@ public sealed class MongoGrainStorage(string name, MongoDBStorageOptions options
             }
             catch (Exception e) when (MongoDuplicateKey.Is(e))
             {
-                throw Conflict(stateName, grainId, null, e);
+                throw await ConflictAsync(collection, stateName, grainId, null, e);
             }
         }
         else
         {
             var result = await collection.ReplaceOneAsync(ByIdAndETag(stateName, grainId, grainState.ETag), document);
             if (result.MatchedCount == 0)
-                throw Conflict(stateName, grainId, grainState.ETag, null);
+                throw await ConflictAsync(collection, stateName, grainId, grainState.ETag, null);
         }
         grainState.ETag = etag;
         grainState.RecordExists = true;
@@ -102,9 +102,10 @@ public sealed class MongoGrainStorage(string name, MongoDBStorageOptions options
         ArgumentNullException.ThrowIfNull(grainState);
         if (grainState.ETag is not null)
         {
-            var result = await Collection(grainId).DeleteOneAsync(ByIdAndETag(stateName, grainId, grainState.ETag));
+            var collection = Collection(grainId);
+            var result = await collection.DeleteOneAsync(ByIdAndETag(stateName, grainId, grainState.ETag));
             if (result.DeletedCount == 0)
-                throw Conflict(stateName, grainId, grainState.ETag, null);
+                throw await ConflictAsync(collection, stateName, grainId, grainState.ETag, null);
         }
         GrainStates.SetMissing(grainState);
     }
@@ -115,7 +116,13 @@ public sealed class MongoGrainStorage(string name, MongoDBStorageOptions options
     private static FilterDefinition<BsonDocument> ByIdAndETag(string stateName, GrainId grainId, string etag) =>
         Builders<BsonDocument>.Filter.And(Builders<BsonDocument>.Filter.Eq(Id, RecordId(stateName, grainId)), Builders<BsonDocument>.Filter.Eq(ETag, etag));
 
-    private InconsistentStateException Conflict(string stateName, GrainId grainId, string? expected, Exception? inner) =>
-        new($"Storage '{name}': state '{stateName}' of {grainId} was written by someone else (expected etag {expected ?? "none: first write"}){(inner is null ? "" : $": {inner.Message}")}.",
-            "unknown", expected ?? "");
+    /// <summary>The conflict with the etag storage holds now (one read, only on a conflict), for the operator's log.</summary>
+    private async Task<InconsistentStateException> ConflictAsync(IMongoCollection<BsonDocument> collection, string stateName, GrainId grainId, string? expected, Exception? inner)
+    {
+        var stored = await collection.Find(Builders<BsonDocument>.Filter.Eq(Id, RecordId(stateName, grainId)))
+            .Project(Builders<BsonDocument>.Projection.Include(ETag)).FirstOrDefaultAsync();
+        var storedETag = stored is not null && stored.TryGetValue(ETag, out var value) ? value.AsString : null;
+        return new($"Storage '{name}': state '{stateName}' of {grainId} was written by someone else (stored etag {storedETag ?? "none"}, expected {expected ?? "none: first write"}){(inner is null ? "" : $": {inner.Message}")}.",
+            storedETag ?? "", expected ?? "");
+    }
 }

@@ -96,10 +96,13 @@ public abstract class GrainStorageConformance
         // The operator's log says which state of which grain, and with which etag.
         Assert.Contains($"state '{StateName}' of {grain} was written by someone else", lost.Message, StringComparison.Ordinal);
         Assert.Contains(second.ETag!, lost.Message, StringComparison.Ordinal);
+        Assert.Contains(first.ETag!, lost.Message, StringComparison.Ordinal);
+        Assert.Equal((first.ETag, second.ETag), (lost.StoredEtag, lost.CurrentEtag));   // Orleans' own fields carry both
 
         // A second first write (no etag) of an existing record also loses.
         var again = await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync(StateName, grain, new GrainState<SampleState>(new SampleState { Count = 9 })));
         Assert.Contains("none", again.Message, StringComparison.Ordinal);
+        Assert.Equal((first.ETag, ""), (again.StoredEtag, again.CurrentEtag));
         var read = new GrainState<SampleState>();
         await storage.ReadStateAsync(StateName, grain, read);
         Assert.Equal(2, read.State!.Count);

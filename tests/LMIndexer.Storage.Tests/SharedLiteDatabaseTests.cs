@@ -1,0 +1,94 @@
+using LiteDB;
+using LMIndexer.Storage.LiteDb;
+
+namespace LMIndexer.Storage.Tests;
+
+/// <summary>The one open LiteDB file per process that the embedded store's providers share.</summary>
+public sealed class SharedLiteDatabaseTests : IDisposable
+{
+    private readonly string directory = Path.Combine(Path.GetTempPath(), "lmindexer-tests", $"shared-{Guid.NewGuid():N}");
+
+    private string ConnectionString(string name) => $"Filename={Path.Combine(directory, "not", "yet", "there", name)}";
+
+    public void Dispose()
+    {
+        if (Directory.Exists(directory))
+            Directory.Delete(directory, recursive: true);
+    }
+
+    private static Task<int> CountAsync(SharedLiteDatabase database) => database.RunAsync(db => db.GetCollection("things").Count());
+
+    private static Task<BsonValue> InsertAsync(SharedLiteDatabase database, string id) => database.RunAsync(db => db.GetCollection("things").Insert(new BsonDocument { ["_id"] = id }));
+
+    [Fact]
+    public async Task A_provider_that_ended_its_use_is_refused_while_the_others_on_the_file_go_on()
+    {
+        var connection = ConnectionString("ended.db");   // in folders that do not exist yet
+        var first = SharedLiteDatabase.Acquire(connection);
+        var second = SharedLiteDatabase.Acquire(connection);
+        try
+        {
+            await InsertAsync(first, "a");
+            first.Dispose();
+
+            await Assert.ThrowsAsync<ObjectDisposedException>(() => CountAsync(first));
+            await InsertAsync(second, "b");
+            Assert.Equal(2, await CountAsync(second));   // one database under both: the file stayed open
+        }
+        finally
+        {
+            second.Dispose();
+            SharedLiteDatabase.Close(connection);
+        }
+    }
+
+    [Fact]
+    public async Task Closing_releases_the_file_and_acquiring_it_again_finds_what_was_written()
+    {
+        var connection = ConnectionString("closed.db");
+        var database = SharedLiteDatabase.Acquire(connection);
+        await InsertAsync(database, "kept");
+
+        SharedLiteDatabase.Close(connection);
+        SharedLiteDatabase.Close(connection);   // closing a file that is not open does nothing
+
+        // Released: another instance can open the file in LiteDB's exclusive direct mode.
+        using (var direct = new LiteDatabase(connection))
+            Assert.Equal(1, direct.GetCollection("things").Count());
+        await Assert.ThrowsAnyAsync<Exception>(() => CountAsync(database).WaitAsync(TimeSpan.FromSeconds(10)));   // the old handle's database is gone
+        var reopened = SharedLiteDatabase.Acquire(connection);
+        try
+        {
+            Assert.Equal(1, await CountAsync(reopened));
+        }
+        finally
+        {
+            reopened.Dispose();
+            SharedLiteDatabase.Close(connection);
+        }
+    }
+
+    [Fact]
+    public async Task An_operation_that_throws_fails_alone_and_the_rest_of_its_commit_is_kept()
+    {
+        var connection = ConnectionString("failing.db");
+        var database = SharedLiteDatabase.Acquire(connection);
+        try
+        {
+            // Queued together, so they share a group commit.
+            var writes = Enumerable.Range(0, 50).Select(i => InsertAsync(database, $"ok-{i}")).ToList();
+            var failing = database.RunAsync<int>(_ => throw new InvalidOperationException("etag conflict"));
+            writes.AddRange(Enumerable.Range(50, 50).Select(i => InsertAsync(database, $"ok-{i}")));
+
+            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => failing);
+            Assert.Equal("etag conflict", error.Message);
+            await Task.WhenAll(writes);
+            Assert.Equal(100, await CountAsync(database));
+        }
+        finally
+        {
+            database.Dispose();
+            SharedLiteDatabase.Close(connection);
+        }
+    }
+}
