@@ -46,7 +46,7 @@ public sealed class ScaleBenchTests
         var indexer = ModelBundle.ReadManifest(TestServingBundle.IndexedDirectory).Properties["indexer"];
 
         var run = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(5), "scale", "--items", "3000", "--users", "400", "--work", "work",
-            "--indexer", indexer, "--assign-items", "100", "--codebook", "16", "--event-users", "1500",
+            "--indexer", indexer, "--assign-items", "100", "--codebook", "16", "--event-users", "1500", "--backfill", "--backfill-rate", "5",
             "--bundle", TestServingBundle.Directory, "--data", TestServingBundle.CatalogDirectory, "--results", "report", "--threads", "2");
 
         Assert.True(run.ExitCode == 0, run.Error + run.Output);
@@ -56,7 +56,7 @@ public sealed class ScaleBenchTests
         using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "report", "results", "scale.json")));
         var rows = json.RootElement.GetProperty("rows").EnumerateArray()
             .ToDictionary(r => (r.GetProperty("system").GetString(), r.GetProperty("metric").GetString()), r => r.GetProperty("value").GetDouble());
-        foreach (var stage in new[] { "synth", "assign-t5-scratch", "serving", "events" })
+        foreach (var stage in new[] { "synth", "assign-t5-scratch", "serving", "backfill", "events" })
             Assert.True(rows[(stage, "peak_mib")] > 10, $"{stage} reports the memory it peaked at");
         Assert.True(rows[("assign-t5-scratch", "items_per_second")] > 0);
         Assert.Equal(3000 / rows[("assign-t5-scratch", "items_per_second")], rows[("assign-t5-scratch", "extrapolated_seconds")], 0.5);
@@ -66,5 +66,9 @@ public sealed class ScaleBenchTests
         Assert.True(rows[("prefix-grains", "write_amplification")] < rows[("prefix-grains-table-order", "write_amplification")] / 2, "in ID order a batch fills one or two grains");
         Assert.True(rows[("events", "active_user_grains")] >= 1500, $"one user grain per distinct user: {rows[("events", "active_user_grains")]}");
         Assert.True(rows[("events", "events_per_second")] > 0);
+        // The whole table went into the cluster while it served: nothing failed, nothing named the new version.
+        Assert.True(rows[("backfill", "items_per_second")] > 0);
+        Assert.True(rows[("backfill", "requests")] > 0);
+        Assert.Equal((0.0, 0.0), (rows[("backfill", "failed_requests")], rows[("backfill", "wrong_version")]));
     }
 }

@@ -36,6 +36,8 @@ public static class ScaleBenchCommand
         var assignItems = new Option<int>("--assign-items") { Description = "Items the indexer assigns IDs to (items/s is extrapolated to the catalog).", DefaultValueFactory = _ => 10_000 };
         var codebook = new Option<int>("--codebook") { Description = "Codes per position of the serving ID table (two positions and the collision counter).", DefaultValueFactory = _ => 512 };
         var batch = new Option<int>("--backfill-batch") { Description = "Backfill batch size for the prefix-grain write volume (Backfill:BatchSize).", DefaultValueFactory = _ => 500 };
+        var backfill = new Option<bool>("--backfill") { Description = "Also backfill the whole catalog's IDs into the embedded cluster (LiteDB) while it serves --backfill-rate recommendations/s (minutes per million items)." };
+        var backfillRate = new Option<int>("--backfill-rate") { Description = "Recommendation requests/s during the backfill.", DefaultValueFactory = _ => 20 };
         var eventUsers = new Option<int>("--event-users") { Description = "Distinct users sending one event each into the embedded cluster (0 skips the stage).", DefaultValueFactory = _ => 200_000 };
         var bundle = new Option<DirectoryInfo>("--bundle", "-b") { Description = "Serving bundle of the event stage's cluster.", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("data", "demo", "model", "serving")) };
         var data = new Option<DirectoryInfo>("--data", "-d") { Description = "Its catalog (events name its items).", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("data", "demo", "catalog")) };
@@ -43,7 +45,7 @@ public static class ScaleBenchCommand
         var name = new Option<string>("--name") { Description = "Benchmark section name.", DefaultValueFactory = _ => "scale" };
         var command = new Command("scale", "What grows with items and users on one machine: catalog, ID assignment, serving structures, prefix grains, event ingestion (loopback only, bounded).")
         {
-            items, users, work, indexer, assignItems, codebook, batch, eventUsers, bundle, data, docs, name,
+            items, users, work, indexer, assignItems, codebook, batch, backfill, backfillRate, eventUsers, bundle, data, docs, name,
         };
         common.AddTo(command);
         command.SetAction((result, cancellation) => CliErrors.RunAsync(async () =>
@@ -134,11 +136,26 @@ public static class ScaleBenchCommand
                 Row("prefix-grains", "write_amplification", (double)inIdOrder.BackfillBytesWritten / inIdOrder.IdealBytes, "÷ each entry written once", "F1");
                 Row("prefix-grains-table-order", "backfill_written_mib", inTableOrder.BackfillBytesWritten / (1024.0 * 1024), "the same with rows in table order (before the job sorted them), MiB", "F0");
                 Row("prefix-grains-table-order", "write_amplification", (double)inTableOrder.BackfillBytesWritten / inTableOrder.IdealBytes, "÷ each entry written once", "F1");
-                GC.KeepAlive(ids);
                 GC.KeepAlive(tables);
+
+                // 4. The whole table backfilled into the cluster under load.
+                if (result.GetValue(backfill))
+                {
+                    var rate = result.GetValue(backfillRate);
+                    var run = await ScaleBackfill.RunAsync(result.GetValue(bundle)!.FullName, result.GetValue(data)!.FullName, ids, result.GetValue(work)!.FullName, rate, cancellation);
+                    Row("backfill", "seconds", run.Seconds, $"backfill of {run.Items:N0} items into item and prefix grains (LiteDB) under {rate} requests/s, s (target ≤ 600)", "F0");
+                    Row("backfill", "items_per_second", run.Items / run.Seconds, "backfill rate, items/s", "F0");
+                    Row("backfill", "batch_errors", run.BatchErrors, "batch errors retried by the job", "F0");
+                    Row("backfill", "requests", run.Requests, "recommendation requests during the backfill", "F0");
+                    Row("backfill", "failed_requests", run.FailedRequests, "failed requests (target 0)", "F0");
+                    Row("backfill", "wrong_version", run.WrongVersion, "answers naming another version than the one in service (target 0)", "F0");
+                    Row("backfill", "p50_ms", run.P50, "recommendation p50 during the backfill, ms", "F1");
+                    Row("backfill", "p99_ms", run.P99, "recommendation p99 during the backfill, ms", "F1");
+                    Row("backfill", "peak_mib", run.PeakMiB, "peak resident memory, MiB", "F0");
+                }
             }
 
-            // 4. Events from many distinct users into the embedded cluster on its store.
+            // 5. Events from many distinct users into the embedded cluster on its store.
             var eventUserCount = result.GetValue(eventUsers);
             if (eventUserCount > 0)
                 await IngestAsync(result.GetValue(bundle)!.FullName, result.GetValue(data)!.FullName, eventUserCount, Row, cancellation);
