@@ -97,7 +97,7 @@ public sealed class BackfillGrain(
             }
             return Progress();
         }
-        var (manifest, table) = IndexPublisher.ReadServingIds(path);
+        var (manifest, table) = await Task.Run(() => IndexPublisher.ReadServingIds(path));   // a large table takes seconds to read
         var versions = GrainFactory.GetGrain<IIndexVersionGrain>(0);
         var registry = await versions.GetAsync();
         if (manifest.Version == registry.Active || manifest.Version == registry.ActiveSearch)
@@ -129,7 +129,7 @@ public sealed class BackfillGrain(
             return Progress();
         }
         var ids = Path.Combine(version.BundlePath, SemanticIdTable.FileName);
-        var total = File.Exists(ids) ? SemanticIdTable.Load(ids).Count : 0;
+        var total = await Task.Run(() => File.Exists(ids) ? SemanticIdTable.Load(ids).Count : 0);
         state.State = new BackfillState
         {
             Version = version.Version,
@@ -199,11 +199,15 @@ public sealed class BackfillGrain(
         {
             // A retirement whose ID table is gone has nothing to enumerate (Total 0): it only unloads.
             var path = Path.Combine(Job.BundlePath!, SemanticIdTable.FileName);
-            var table = Job.Retire && Job.Total == 0 ? null : SemanticIdTable.Load(path);
+            // Reading and sorting a million-row table takes seconds: off the grain scheduler's threads.
+            var idOrder = Job.IdOrder;
+            var table = Job.Retire && Job.Total == 0 ? null : await Task.Run(() =>
+            {
+                var loaded = SemanticIdTable.Load(path);
+                return idOrder ? loaded.InIdOrder() : loaded;
+            }, cancellationToken);
             if (table is not null && table.Count != Job.Total)
                 throw new InvalidDataException($"{Job.BundlePath} changed under the job: {table.Count} items, {Job.Total} expected.");
-            if (table is not null && Job.IdOrder)
-                table = table.InIdOrder();
             if (Job.Retire && Job.Done == 0)
                 await IndexCleanup.UnloadAsync(GrainFactory, Job.Version!, inference.Value.Replicas);   // models first: they hold the memory
             while (table is not null && Job.Done < Job.Total)
