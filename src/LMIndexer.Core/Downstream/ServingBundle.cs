@@ -26,11 +26,18 @@ public sealed class ServingBundle : IDisposable
         Task = properties.GetValueOrDefault("task", "recommendation");
         Source = new HistorySourceOptions
         {
-            Mode = HistorySourceOptions.ParseMode(properties.GetValueOrDefault("source", "titles")),
+            Mode = SourceModeOf(bundle.Manifest),
             MaxSourceTokens = int.Parse(properties.GetValueOrDefault("maxSourceTokens", "128"), CultureInfo.InvariantCulture),
             MaxItemTokens = int.Parse(properties.GetValueOrDefault("maxItemTokens", "32"), CultureInfo.InvariantCulture),
             ItemTokenCount = bundle.Model.Config.SourceItemCount,
         };
+    }
+
+    /// <summary>What a serving bundle's model reads of a history; bundles from before the property read titles.</summary>
+    public static SourceMode SourceModeOf(BundleManifest manifest)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        return HistorySourceOptions.ParseMode(manifest.Properties.GetValueOrDefault("source", "titles"));
     }
 
     public ModelBundle Bundle { get; }

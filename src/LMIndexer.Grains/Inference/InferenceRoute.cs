@@ -47,8 +47,7 @@ public sealed class InferenceRoute(IGrainFactory grains, IOptions<InferenceOptio
 
     private Task<GenerationResult> AttemptAsync(string version, int replica, DateTime deadline, Func<IIndexerInferenceGrain, Task<GenerationResult>> call, CancellationToken cancellationToken)
     {
-        var left = deadline - DateTime.UtcNow;
-        return call(grains.GetGrain<IIndexerInferenceGrain>($"{version}/{replica}")).WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, cancellationToken);
+        return call(grains.GetGrain<IIndexerInferenceGrain>($"{version}/{replica}")).WaitAsync(Deadline.Left(deadline), cancellationToken);
     }
 
     /// <summary>The replica a key's requests go to.</summary>

@@ -53,8 +53,7 @@ public sealed class CatalogSearch(
         {
             try
             {
-                var left = deadline - DateTime.UtcNow;
-                var (generatedVersion, ids) = await generative.WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, cancellationToken);
+                var (generatedVersion, ids) = await generative.WaitAsync(Deadline.Left(deadline), cancellationToken);
                 if (generatedVersion is not null)
                 {
                     version = generatedVersion;

@@ -74,9 +74,9 @@ public sealed class UserRequests(IGrainFactory grains, IOptions<RecommendationOp
 
     private TimeSpan CallTimeout(DateTime deadline)
     {
-        var left = deadline - DateTime.UtcNow;
+        var left = Deadline.Left(deadline);
         var call = TimeSpan.FromMilliseconds(options.Value.CallTimeoutMilliseconds);
-        return left <= TimeSpan.Zero ? TimeSpan.Zero : left < call ? left : call;
+        return left < call ? left : call;
     }
 
     /// <summary>Failures of the cluster, not of the request: a caller's mistake is never retried.</summary>

@@ -165,8 +165,7 @@ public sealed class IndexVersionGrain(
     {
         try
         {
-            var source = ModelBundle.ReadManifest(bundlePath).Properties.GetValueOrDefault("source", "titles");
-            return HistorySourceOptions.ParseMode(source).ReadsItemText();
+            return ServingBundle.SourceModeOf(ModelBundle.ReadManifest(bundlePath)).ReadsItemText();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or ArgumentException)
         {
