@@ -72,23 +72,16 @@ public sealed class SharedLiteDatabaseTests : IDisposable
     public async Task An_operation_that_throws_fails_alone_and_the_rest_of_its_commit_is_kept()
     {
         var connection = ConnectionString("failing.db");
-        var database = SharedLiteDatabase.Acquire(connection);
-        try
-        {
-            // Queued together, so they share a group commit.
-            var writes = Enumerable.Range(0, 50).Select(i => InsertAsync(database, $"ok-{i}")).ToList();
-            var failing = database.RunAsync<int>(_ => throw new InvalidOperationException("etag conflict"));
-            writes.AddRange(Enumerable.Range(50, 50).Select(i => InsertAsync(database, $"ok-{i}")));
+        using var database = SharedLiteDatabase.Acquire(connection);
+        // Queued together, so they share a group commit.
+        var writes = Enumerable.Range(0, 50).Select(i => InsertAsync(database, $"ok-{i}")).ToList();
+        var failing = database.RunAsync<int>(_ => throw new InvalidOperationException("etag conflict"));
+        writes.AddRange(Enumerable.Range(50, 50).Select(i => InsertAsync(database, $"ok-{i}")));
 
-            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => failing);
-            Assert.Equal("etag conflict", error.Message);
-            await Task.WhenAll(writes);
-            Assert.Equal(100, await CountAsync(database));
-        }
-        finally
-        {
-            database.Dispose();
-            SharedLiteDatabase.Close(connection);
-        }
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => failing);
+        Assert.Equal("etag conflict", error.Message);
+        await Task.WhenAll(writes);
+        Assert.Equal(100, await CountAsync(database));
+        SharedLiteDatabase.Close(connection);
     }
 }

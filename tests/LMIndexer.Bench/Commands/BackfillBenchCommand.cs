@@ -66,29 +66,16 @@ public static class BackfillBenchCommand
                 var newVersion = Core.Checkpoints.ModelBundle.ReadManifest(retrained).Version;
 
                 var startClock = Stopwatch.StartNew();
-                var (app, address) = await EmbeddedHost.StartAsync(oldBundle, result.GetValue(data)!.FullName, 0, cancellation, new Dictionary<string, string?>
-                {
-                    ["Storage:Provider"] = store,
-                    ["Storage:LiteDb:ConnectionString"] = $"Filename={Path.Combine(scratch, "cluster.db")}",
-                    ["Security:PermitsPerSecond"] = "0",
-                });
+                var (app, address) = await BenchCluster.StartAsync(oldBundle, result.GetValue(data)!.FullName, store, Path.Combine(scratch, "cluster.db"), cancellation);
                 var startSeconds = startClock.Elapsed.TotalSeconds;
                 await using (app)
                 {
                     var grains = app.Services.GetRequiredService<IGrainFactory>();
                     var oldVersion = (await grains.GetGrain<IIndexVersionGrain>(0).GetActiveAsync())!;
                     var loadUsers = catalog.Users.Where(u => u.ItemIds.Count >= 2).Take(result.GetValue(users)).ToList();
-                    await Parallel.ForEachAsync(loadUsers, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellation }, async (u, _) =>
-                        await grains.GetGrain<IUserGrain>(u.UserId).RecordBatchAsync([.. u.ItemIds.Take(u.ItemIds.Count - 1).Select((item, i) => new UserEvent($"{u.UserId}-{i}", u.UserId, item, EventType.View, DateTimeOffset.UtcNow))]));
+                    await BenchCluster.ReplayHistoriesAsync(grains, loadUsers, cancellation);
 
-                    using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = RecommendationLoad.RequireLoopback(address), Timeout = TimeSpan.FromSeconds(30) };
-                    var next = 0;
-                    string NextUser() => loadUsers[Interlocked.Increment(ref next) % loadUsers.Count].UserId;
-                    var load = new RecommendationLoad();
-                    using var stopLoad = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-                    // Bounded by itself: at most 15 minutes and that many requests, whatever happens to the job.
-                    var loadRun = load.RunAsync(http, NextUser, requestRate, requestRate * 900, TimeSpan.FromMinutes(15), stopLoad.Token);
-                    await Task.Delay(TimeSpan.FromSeconds(2), cancellation);   // steady state before the job
+                    await using var steady = await SteadyLoad.StartAsync(address, loadUsers, requestRate, TimeSpan.FromMinutes(15), cancellation);
 
                     var job = grains.GetGrain<IBackfillGrain>("bench-" + newVersion);
                     var backfillClock = Stopwatch.StartNew();
@@ -111,13 +98,12 @@ public static class BackfillBenchCommand
                     var activationSeconds = activationClock.Elapsed.TotalSeconds;
                     var switched = backfillClock.Elapsed;
                     await Task.Delay(TimeSpan.FromSeconds(3), cancellation);
-                    await stopLoad.CancelAsync();
-                    await loadRun;
+                    await steady.StopAsync();
                     await app.StopAsync(CancellationToken.None);
 
                     // Request times are on the load's clock, which started 2 s before the job.
-                    var offset = TimeSpan.FromSeconds(2);
-                    var samples = load.Samples.ToList();
+                    var offset = SteadyLoad.WarmUp;
+                    var samples = steady.Load.Samples.ToList();
                     var failed = samples.Count(s => s.Status is < 200 or >= 300);
                     var during = samples.Where(s => s.Sent >= offset && s.Sent < offset + activationStarted).ToList();
                     var strays = samples.Count(s => s.Version is { } v && v != oldVersion && v != newVersion);

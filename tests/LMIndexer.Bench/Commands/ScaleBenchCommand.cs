@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using LMIndexer.Abstractions;
+using LMIndexer.Bench.Load;
 using LMIndexer.Bench.Reporting;
 using LMIndexer.Bench.Scale;
 using LMIndexer.Cli.Console;
@@ -179,12 +180,7 @@ public static class ScaleBenchCommand
         Directory.CreateDirectory(scratch);
         try
         {
-            var (app, _) = await EmbeddedHost.StartAsync(bundleDir, catalogDir, 0, cancellation, new Dictionary<string, string?>
-            {
-                ["Storage:Provider"] = "LiteDb",
-                ["Storage:LiteDb:ConnectionString"] = $"Filename={Path.Combine(scratch, "cluster.db")}",
-                ["Security:PermitsPerSecond"] = "0",
-            });
+            var (app, _) = await BenchCluster.StartAsync(bundleDir, catalogDir, "LiteDb", Path.Combine(scratch, "cluster.db"), cancellation);
             await using (app)
             {
                 var grains = app.Services.GetRequiredService<IGrainFactory>();

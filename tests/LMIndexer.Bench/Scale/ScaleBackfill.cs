@@ -35,27 +35,14 @@ public static class ScaleBackfill
         if (Directory.Exists(scratch))
             Directory.Delete(scratch, recursive: true);
         Directory.CreateDirectory(scratch);
-        var (app, address) = await EmbeddedHost.StartAsync(bundleDir, catalogDir, 0, cancellation, new Dictionary<string, string?>
-        {
-            ["Storage:Provider"] = "LiteDb",
-            ["Storage:LiteDb:ConnectionString"] = $"Filename={Path.Combine(scratch, "cluster.db")}",
-            ["Security:PermitsPerSecond"] = "0",
-        });
+        var (app, address) = await BenchCluster.StartAsync(bundleDir, catalogDir, "LiteDb", Path.Combine(scratch, "cluster.db"), cancellation);
         await using (app)
         {
             var grains = app.Services.GetRequiredService<IGrainFactory>();
             var users = CatalogFiles.Load(catalogDir).Users.Where(u => u.ItemIds.Count >= 2).Take(2000).ToList();
-            await Parallel.ForEachAsync(users, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = cancellation }, async (u, _) =>
-                await grains.GetGrain<IUserGrain>(u.UserId).RecordBatchAsync([.. u.ItemIds.Take(u.ItemIds.Count - 1).Select((item, i) => new UserEvent($"{u.UserId}-{i}", u.UserId, item, EventType.View, DateTimeOffset.UtcNow))]));
+            await BenchCluster.ReplayHistoriesAsync(grains, users, cancellation);
 
-            using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = RecommendationLoad.RequireLoopback(address), Timeout = TimeSpan.FromSeconds(30) };
-            var next = 0;
-            string NextUser() => users[Interlocked.Increment(ref next) % users.Count].UserId;
-            var load = new RecommendationLoad();
-            using var stopLoad = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
-            // Bounded by itself: at most 40 minutes and that many requests, whatever happens to the job.
-            var loadRun = load.RunAsync(http, NextUser, rate, rate * 2400, TimeSpan.FromMinutes(40), stopLoad.Token);
-            await Task.Delay(TimeSpan.FromSeconds(2), cancellation);
+            await using var steady = await SteadyLoad.StartAsync(address, users, rate, TimeSpan.FromMinutes(40), cancellation);
 
             using var meter = StageMeter.Start();
             var clock = Stopwatch.StartNew();
@@ -72,14 +59,13 @@ public static class ScaleBackfill
             });
             var seconds = clock.Elapsed.TotalSeconds;
             var peak = meter.PeakMiB;
-            await stopLoad.CancelAsync();
-            await loadRun;
+            await steady.StopAsync();
             await app.StopAsync(CancellationToken.None);
             if (progress.Status != BackfillStatus.Completed)
                 throw new InvalidOperationException($"The backfill ended {progress.Status} at {progress.Done}/{progress.Total}: {progress.LastError}");
 
-            var samples = load.Samples.ToList();
-            var during = samples.Where(s => s.Sent >= TimeSpan.FromSeconds(2)).ToList();
+            var samples = steady.Load.Samples.ToList();
+            var during = samples.Where(s => s.Sent >= SteadyLoad.WarmUp).ToList();
             return new ScaleBackfillResult(ids.Count, seconds, progress.Errors, samples.Count,
                 samples.Count(s => !s.Ok), samples.Count(s => s.Version is { } v && v != served),
                 RecommendationLoad.Percentile(during, 0.5), RecommendationLoad.Percentile(during, 0.99), peak);
