@@ -55,9 +55,18 @@ public sealed class PopularityCounterGrain(ILogger<PopularityCounterGrain> logge
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         if (top is null || DateTime.UtcNow - topRead > TopFreshFor || (count > topAsked && top.Count == topAsked))
         {
-            topAsked = Math.Max(count, TopCopySize);
-            top = await GrainFactory.GetGrain<IPopularityGrain>(0).TopAsync(topAsked);
-            topRead = DateTime.UtcNow;
+            var asked = Math.Max(count, TopCopySize);
+            try
+            {
+                top = await GrainFactory.GetGrain<IPopularityGrain>(0).TopAsync(asked);
+                topAsked = asked;
+                topRead = DateTime.UtcNow;
+            }
+            catch (Exception e) when (top is not null && e is not ArgumentException)
+            {
+                // The ranking's silo was just lost: an older copy is a better fallback than none.
+                logger.LogWarning("Popularity ranking unreachable ({Message}); serving the copy from {Read:O}", e.Message, topRead);
+            }
         }
         return [.. top.Take(count)];
     }

@@ -51,7 +51,17 @@ public sealed class UserRequests(IGrainFactory grains, IOptions<RecommendationOp
             Retries.Add(1, new KeyValuePair<string, object?>("call", "recommendations"));
             logger.LogWarning("Recommendations for {User} answered from popularity: the user's grain did not answer ({Message})", userId, e.Message);
             // This silo's popularity copy; the user's seen items are with the grain that did not answer.
-            var popular = await grains.GetGrain<IPopularityCounterGrain>(0).TopAsync(count);
+            // A silo that never read the ranking and cannot reach it now answers empty, still degraded.
+            IReadOnlyList<PopularItem> popular;
+            try
+            {
+                popular = await grains.GetGrain<IPopularityCounterGrain>(0).TopAsync(count);
+            }
+            catch (Exception unreachable) when (IsTransient(unreachable))
+            {
+                logger.LogWarning("No popularity ranking on this silo for the fallback ({Message})", unreachable.Message);
+                popular = [];
+            }
             var details = await DetailsAsync(popular.Select(p => p.ItemId).ToList());
             return new RecommendationResult(userId, null,
                 [.. popular.Select((p, i) => new RecommendedItem(p.ItemId, p.Score, RecommendationSource.Popular, details[i], RecommendationReasons.Popular))], Degraded: true);
