@@ -109,13 +109,8 @@ public static class BackfillBenchCommand
                     var strays = samples.Count(s => s.Version is { } v && v != oldVersion && v != newVersion);
                     var oldAfterSwitch = samples.Count(s => s.Sent > offset + switched + TimeSpan.FromSeconds(0.5) && s.Version == oldVersion);
 
-                    var rows = new List<BenchmarkRow>();
-                    var table = new StringBuilder("| measurement | value |\n|---|---:|\n");
-                    void Row(string system, string metric, double value, string label, string format)
-                    {
-                        rows.Add(new BenchmarkRow(system, metric, value));
-                        table.Append(CultureInfo.InvariantCulture, $"| {label} | {value.ToString(format, CultureInfo.InvariantCulture)} |\n");
-                    }
+                    var measured = new BenchmarkTable();
+                    void Row(string system, string metric, double value, string label, string format) => measured.Add(system, metric, value, label, format);
                     Row("bootstrap", "seconds", startSeconds, $"baseline: host start-up publishing version 1 in one go (catalog + {progress.Total:N0} IDs, no load), s", "F1");
                     Row("backfill", "seconds", backfillSeconds, $"backfill of {progress.Total:N0} items under load, s (goal ≤ 60)", "F1");
                     Row("backfill", "items-per-s", progress.Total / backfillSeconds, "backfill rate, items/s", "F0");
@@ -127,12 +122,12 @@ public static class BackfillBenchCommand
                     Row("load", "p50-ms", RecommendationLoad.Percentile(during, 0.5), "p50 latency during the backfill, ms", "F1");
                     Row("load", "p99-ms", RecommendationLoad.Percentile(during, 0.99), "p99 latency during the backfill, ms", "F1");
                     var commandLine = "lmindexer-bench " + string.Join(" ", result.Tokens.Select(t => t.Value));
-                    BenchmarkReport.Write(result.GetValue(docs)!.FullName, "backfill", commandLine, clock.Elapsed.TotalSeconds, rows,
+                    BenchmarkReport.Write(result.GetValue(docs)!.FullName, "backfill", commandLine, clock.Elapsed.TotalSeconds, measured.Rows,
                         string.Create(CultureInfo.InvariantCulture,
                             $"The embedded cluster ({store} grain storage) serving `{oldVersion}` ({catalog.Items.Count:N0} items) backfills `{newVersion}`{(rekeyed ? " (the same model with every item's ID handed to the next item: a retrained index's worth of moved IDs)" : "")} with the default job settings while {requestRate} recommendation requests/s arrive over loopback HTTP for {loadUsers.Count:N0} replayed users, then activates it and keeps serving for 3 s."),
-                        table.ToString(),
+                        measured.Markdown,
                         "Goals: backfill of a Beauty-sized catalog (12 k items) ≤ 60 s; zero failed requests and zero answers from the wrong version during the switch.");
-                    AnsiConsole.Write(new Markup(Markup.Escape(table.ToString())));
+                    AnsiConsole.Write(new Markup(Markup.Escape(measured.Markdown)));
                     return failed == 0 && strays + oldAfterSwitch == 0 ? 0 : 1;
                 }
             }

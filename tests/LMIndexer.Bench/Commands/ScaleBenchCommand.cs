@@ -61,14 +61,9 @@ public static class ScaleBenchCommand
                 throw new CliUsageException("--backfill-batch must be at least 1.");
             common.InitializeRuntime(result);
             var clock = Stopwatch.StartNew();
-            var rows = new List<BenchmarkRow>();
-            var table = new StringBuilder("| stage | measurement | value |\n|---|---|---:|\n");
-            void Row(string stage, string metric, double value, string label, string format)
-            {
-                rows.Add(new BenchmarkRow(stage, metric, value));
-                table.Append(CultureInfo.InvariantCulture, $"| {stage} | {label} | {value.ToString(format, CultureInfo.InvariantCulture)} |\n");
-                AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"{stage}: {label} [green]{value.ToString(format, CultureInfo.InvariantCulture)}[/]");
-            }
+            var measured = new BenchmarkTable(stageColumn: true);
+            void Row(string stage, string metric, double value, string label, string format) =>
+                AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"{stage}: {label} [green]{measured.Add(stage, metric, value, label, format)}[/]");
 
             // 1. The catalog, streamed to disk.
             var catalogDir = Path.Combine(result.GetValue(work)!.FullName, "catalog");
@@ -162,10 +157,10 @@ public static class ScaleBenchCommand
                 await IngestAsync(result.GetValue(bundle)!.FullName, result.GetValue(data)!.FullName, eventUserCount, Row, cancellation);
 
             var commandLine = "lmindexer-bench " + string.Join(" ", result.Tokens.Select(t => t.Value));
-            BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, clock.Elapsed.TotalSeconds, rows,
+            BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, clock.Elapsed.TotalSeconds, measured.Rows,
                 string.Create(CultureInfo.InvariantCulture,
                     $"One machine, one process, stage after stage: a synthetic catalog of {options.Items:N0} items and {options.Users:N0} users streamed to disk; ID assignment by a trained indexer on a sample (extrapolated); the serving structures (ID table, trie, next-node tables) of a {options.Items:N0}-item ID table with uniform codes ({codes} per position, the shape a balanced learned table has) and the prefix grains a version of it needs, with the bytes a backfill writes into them (computed from the table, as `IdPrefixGrain` rewrites its whole state per batch), rows in ID order as the backfill job takes them and in table order as it took them before; one event from each of many distinct users into the embedded cluster on its LiteDB store. Memory is the process's resident set sampled every 50 ms, and the managed heap after a full collection for the structures."),
-                table.ToString(),
+                measured.Markdown,
                 "Targets (issue 36): trie + ID table ≤ 200 bytes per item beside the vectors; memory bounded under events from many users.");
             return 0;
         }));

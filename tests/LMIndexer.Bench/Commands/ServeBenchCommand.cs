@@ -54,13 +54,8 @@ public static class ServeBenchCommand
             var bundleDir = result.GetValue(bundle)!.FullName;
             common.InitializeRuntime(result);
             var clock = Stopwatch.StartNew();
-            var rows = new List<BenchmarkRow>();
-            var table = new StringBuilder("| measurement | value |\n|---|---:|\n");
-            void Row(string system, string metric, double value, string label, string format)
-            {
-                rows.Add(new BenchmarkRow(system, metric, value));
-                table.Append(CultureInfo.InvariantCulture, $"| {label} | {value.ToString(format, CultureInfo.InvariantCulture)} |\n");
-            }
+            var measured = new BenchmarkTable();
+            void Row(string system, string metric, double value, string label, string format) => measured.Add(system, metric, value, label, format);
 
             // Histories of every user (oldest first, as the user grains hold them after the replay).
             var byId = catalog.Items.ToDictionary(i => i.ItemId, StringComparer.Ordinal);
@@ -193,12 +188,12 @@ public static class ServeBenchCommand
             }
 
             var commandLine = "lmindexer-bench " + string.Join(" ", result.Tokens.Select(t => t.Value));
-            BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, clock.Elapsed.TotalSeconds, rows,
+            BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, clock.Elapsed.TotalSeconds, measured.Rows,
                 string.Create(CultureInfo.InvariantCulture,
                     $"The embedded cluster (one silo, in-memory grain state) serving `{Path.GetFileName(bundleDir.TrimEnd('/'))}` ({modelName}, {catalog.Items.Count:N0} items) on loopback: recommendations over HTTP at fixed open-loop rates for {duration} s each, then saturated; the bare batched ranking of the same model in the same run (beam search, or hybrid ranking for a bundle with a dense item head, as the silo ranks it; one batch at a time, every core an intra-op thread) is the baseline; the cluster decodes with the default inference workers ({WorkerNote()}). Users' histories are replayed first, so every request runs the model. Search requests (`/api/search`, three title words of a catalog item) run at the same rates with the silo's default search settings; the query embedding alone is their same-run baseline."),
-                table.ToString(),
+                measured.Markdown,
                 "Goals: cluster overhead ≤ 20 % of bare model throughput (ratio ≥ 0.8); p50 ≤ 30 ms at 50 requests/s with the small model on 2 cores; ≥ 20 k events/s ingested; search p50 ≤ 30 ms and p99 ≤ 80 ms at 50 requests/s.");
-            AnsiConsole.Write(new Markup(Markup.Escape(table.ToString())));
+            AnsiConsole.Write(new Markup(Markup.Escape(measured.Markdown)));
             return 0;
         }));
         return serve;
