@@ -47,6 +47,7 @@ public sealed class ScaleBenchTests
 
         var run = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(5), "scale", "--items", "3000", "--users", "400", "--work", "work",
             "--indexer", indexer, "--assign-items", "100", "--codebook", "16", "--event-users", "1500", "--backfill", "--backfill-rate", "5",
+            "--recommend-rate", "10", "--recommend-seconds", "2",
             "--bundle", TestServingBundle.Directory, "--data", TestServingBundle.CatalogDirectory, "--results", "report", "--threads", "2");
 
         Assert.True(run.ExitCode == 0, run.Error + run.Output);
@@ -56,7 +57,7 @@ public sealed class ScaleBenchTests
         using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "report", "results", "scale.json")));
         var rows = json.RootElement.GetProperty("rows").EnumerateArray()
             .ToDictionary(r => (r.GetProperty("system").GetString(), r.GetProperty("metric").GetString()), r => r.GetProperty("value").GetDouble());
-        foreach (var stage in new[] { "synth", "assign-t5-scratch", "serving", "backfill", "events" })
+        foreach (var stage in new[] { "synth", "assign-t5-scratch", "serving", "backfill", "events", "recommend-generative", "recommend-hybrid" })
             Assert.True(rows[(stage, "peak_mib")] > 10, $"{stage} reports the memory it peaked at");
         Assert.True(rows[("assign-t5-scratch", "items_per_second")] > 0);
         Assert.Equal(3000 / rows[("assign-t5-scratch", "items_per_second")], rows[("assign-t5-scratch", "extrapolated_seconds")], 0.5);
@@ -70,5 +71,14 @@ public sealed class ScaleBenchTests
         Assert.True(rows[("backfill", "items_per_second")] > 0);
         Assert.True(rows[("backfill", "requests")] > 0);
         Assert.Equal((0.0, 0.0), (rows[("backfill", "failed_requests")], rows[("backfill", "wrong_version")]));
+        // Every item generatable: each request answered with a full beam, by beam search and hybrid ranking,
+        // and the hybrid bundle carries a vector per item (3,000 × 64 floats) beside the same network.
+        foreach (var stage in new[] { "recommend-generative", "recommend-hybrid" })
+        {
+            Assert.Equal(0, rows[(stage, "failed_requests")]);
+            Assert.Equal(20, rows[(stage, "items_per_answer")]);
+            Assert.True(rows[(stage, "p50_ms")] > 0 && rows[(stage, "mean_batch")] >= 1, $"{stage} measured its requests");
+        }
+        Assert.InRange(rows[("recommend-hybrid", "weights_mib")] - rows[("recommend-generative", "weights_mib")], 0.6, 1.0);
     }
 }

@@ -58,9 +58,11 @@ public static class CatalogFiles
         }
     }
 
-    public static List<UserSequence> ReadSequences(string path)
+    public static List<UserSequence> ReadSequences(string path) => [.. EnumerateSequences(path)];
+
+    /// <summary>The users of a <c>sequences.tsv</c> one at a time, so a million-user catalog need not be held whole.</summary>
+    public static IEnumerable<UserSequence> EnumerateSequences(string path)
     {
-        var users = new List<UserSequence>();
         var lineNumber = 0;
         foreach (var line in File.ReadLines(path))
         {
@@ -71,9 +73,8 @@ public static class CatalogFiles
             if (tab <= 0)
                 throw new InvalidDataException($"{path}:{lineNumber}: expected 'user_id<TAB>item item …'.");
             var items = line[(tab + 1)..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            users.Add(new UserSequence(line[..tab], items));
+            yield return new UserSequence(line[..tab], items);
         }
-        return users;
     }
 
     public static void Save(string directory, Catalog catalog)
