@@ -45,9 +45,10 @@ public sealed class ScaleBenchTests
         using var temp = new TempDirectory();
         var indexer = ModelBundle.ReadManifest(TestServingBundle.IndexedDirectory).Properties["indexer"];
 
-        var run = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(5), "scale", "--items", "3000", "--users", "400", "--work", "work",
+        var run = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(8), "scale", "--items", "3000", "--users", "400", "--work", "work",
             "--indexer", indexer, "--assign-items", "100", "--codebook", "16", "--event-users", "1500", "--backfill", "--backfill-rate", "5",
             "--recommend-rate", "10", "--recommend-seconds", "2",
+            "--sustain-minutes", "0.25", "--sustain-warmup", "0.1", "--sustain-rate", "400", "--collection-age", "10",
             "--bundle", TestServingBundle.Directory, "--data", TestServingBundle.CatalogDirectory, "--results", "report", "--threads", "2");
 
         Assert.True(run.ExitCode == 0, run.Error + run.Output);
@@ -80,5 +81,22 @@ public sealed class ScaleBenchTests
             Assert.True(rows[(stage, "p50_ms")] > 0 && rows[(stage, "mean_batch")] >= 1, $"{stage} measured its requests");
         }
         Assert.InRange(rows[("recommend-hybrid", "weights_mib")] - rows[("recommend-generative", "weights_mib")], 0.6, 1.0);
+        // The sustained run kept its schedule (400/s for 21 s) over users taken in turn, and sampled the process.
+        Assert.InRange(rows[("events-sustained", "events")], 0.9 * 400 * 21, 1.05 * 400 * 21);
+        Assert.True(rows[("events-sustained", "activations_max")] >= 400, "each of the 400 users in turn activates its grain");
+        Assert.True(rows[("events-sustained", "rss_last_minute_mib")] > 10);
+        Assert.True(double.IsFinite(rows[("events-sustained", "rss_slope_mib_per_minute")]));
+    }
+
+    [Fact]
+    public void A_sustained_run_is_judged_on_its_samples_after_the_warm_up()
+    {
+        var samples = new[] { 0.5, 1.0, 2.0, 2.5, 3.0, 3.5, 4.0 }.Select(m => new MemorySample(m, 100 + (m < 2 ? 500 : 3 * m), 0, 10)).ToList();
+        var run = new SustainedEventsResult(1000, 10, samples, WarmUpMinutes: 2);
+
+        Assert.Equal(5, run.Steady.Count);
+        Assert.Equal(3, run.ResidentSlope, 9);   // the warm-up's high samples do not count
+        Assert.Equal((100 + (3 * 2.5), 100 + (3 * 3.5)), run.ResidentEnds);
+        Assert.True(double.IsNaN(SustainedEventsResult.Slope([(1, 1)])));
     }
 }

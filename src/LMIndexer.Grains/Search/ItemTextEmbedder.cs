@@ -11,6 +11,11 @@ public sealed class ItemTextEmbedder : IDisposable
 {
     private readonly Lazy<OnnxSentenceEncoder>? encoder;
 
+    // Runs hold the read side; disposal takes the write side, so a host stopping while a search
+    // shard still embeds waits for it instead of freeing the native session under it.
+    private readonly ReaderWriterLockSlim running = new();
+    private bool disposed;
+
     public ItemTextEmbedder(IOptions<SearchOptions> options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -26,16 +31,41 @@ public sealed class ItemTextEmbedder : IDisposable
     public PretrainedEncoderPackage? Package { get; }
 
     /// <summary>Unit vectors of item texts. // [texts][d]</summary>
-    public float[][] EmbedItems(IReadOnlyList<string> texts) => Encoder.Embed(texts);
+    public float[][] EmbedItems(IReadOnlyList<string> texts) => Run(texts);
 
     /// <summary>The unit vector of a query, with the encoder's query prefix. // [d]</summary>
-    public float[] EmbedQuery(string query) => Encoder.Embed([Package!.QueryPrefix + query])[0];
+    public float[] EmbedQuery(string query) => Run([Package!.QueryPrefix + query])[0];
 
-    private OnnxSentenceEncoder Encoder => encoder?.Value ?? throw new InvalidOperationException("Search runs without a text encoder (Search:Encoder is none).");
+    private float[][] Run(IReadOnlyList<string> texts)
+    {
+        if (encoder is null)
+            throw new InvalidOperationException("Search runs without a text encoder (Search:Encoder is none).");
+        running.EnterReadLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            return encoder.Value.Embed(texts);
+        }
+        finally
+        {
+            running.ExitReadLock();
+        }
+    }
 
     public void Dispose()
     {
-        if (encoder is { IsValueCreated: true })
-            encoder.Value.Dispose();
+        running.EnterWriteLock();
+        try
+        {
+            if (disposed)
+                return;
+            disposed = true;
+            if (encoder is { IsValueCreated: true })
+                encoder.Value.Dispose();
+        }
+        finally
+        {
+            running.ExitWriteLock();
+        }
     }
 }

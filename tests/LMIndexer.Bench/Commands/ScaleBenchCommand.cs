@@ -41,6 +41,10 @@ public static class ScaleBenchCommand
         var backfillRate = new Option<int>("--backfill-rate") { Description = "Recommendation requests/s during the backfill.", DefaultValueFactory = _ => 20 };
         var recommendRate = new Option<int>("--recommend-rate") { Description = "Recommendation requests/s against the whole catalog's trie, by beam search and by hybrid ranking with a dense head over every item (0 skips the stage).", DefaultValueFactory = _ => 25 };
         var recommendSeconds = new Option<int>("--recommend-seconds") { Description = "Seconds of load per ranking mode.", DefaultValueFactory = _ => 30 };
+        var sustainMinutes = new Option<double>("--sustain-minutes") { Description = "Minutes of events at --sustain-rate from the catalog's users in turn, after a warm-up, with memory sampled (0 skips the stage).", DefaultValueFactory = _ => 0 };
+        var sustainWarmUp = new Option<double>("--sustain-warmup") { Description = "Warm-up minutes before the sustained run's memory is judged.", DefaultValueFactory = _ => 2 };
+        var sustainRate = new Option<int>("--sustain-rate") { Description = "Events/s of the sustained run.", DefaultValueFactory = _ => 2000 };
+        var collectionAge = new Option<int>("--collection-age") { Description = "Seconds an idle grain stays active in the sustained run (Orleans:GrainCollection:CollectionAge).", DefaultValueFactory = _ => 120 };
         var eventUsers = new Option<int>("--event-users") { Description = "Distinct users sending one event each into the embedded cluster (0 skips the stage).", DefaultValueFactory = _ => 200_000 };
         var bundle = new Option<DirectoryInfo>("--bundle", "-b") { Description = "Serving bundle of the event stage's cluster.", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("data", "demo", "model", "serving")) };
         var data = new Option<DirectoryInfo>("--data", "-d") { Description = "Its catalog (events name its items).", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("data", "demo", "catalog")) };
@@ -48,7 +52,7 @@ public static class ScaleBenchCommand
         var name = new Option<string>("--name") { Description = "Benchmark section name.", DefaultValueFactory = _ => "scale" };
         var command = new Command("scale", "What grows with items and users on one machine: catalog, ID assignment, serving structures, prefix grains, event ingestion (loopback only, bounded).")
         {
-            items, users, work, indexer, assignItems, codebook, batch, backfill, backfillRate, recommendRate, recommendSeconds, eventUsers, bundle, data, docs, name,
+            items, users, work, indexer, assignItems, codebook, batch, backfill, backfillRate, recommendRate, recommendSeconds, sustainMinutes, sustainWarmUp, sustainRate, collectionAge, eventUsers, bundle, data, docs, name,
         };
         common.AddTo(command);
         command.SetAction((result, cancellation) => CliErrors.RunAsync(async () =>
@@ -67,6 +71,11 @@ public static class ScaleBenchCommand
             var recommendationSeconds = result.GetValue(recommendSeconds);
             if (recommendationSeconds is < 1 or > 600)
                 throw new CliUsageException("--recommend-seconds must be between 1 and 600.");
+            var sustained = (Minutes: result.GetValue(sustainMinutes), WarmUp: result.GetValue(sustainWarmUp), Rate: result.GetValue(sustainRate), Age: result.GetValue(collectionAge));
+            if (sustained.Minutes is < 0 or > 120 || sustained.WarmUp is < 0 or > 60)
+                throw new CliUsageException("--sustain-minutes must be between 0 and 120 and --sustain-warmup between 0 and 60.");
+            if (sustained.Rate is < 1 or > 100_000 || sustained.Age is < 10 or > 86_400)
+                throw new CliUsageException("--sustain-rate must be between 1 and 100000 and --collection-age between 10 and 86400 seconds.");
             common.InitializeRuntime(result);
             var clock = Stopwatch.StartNew();
             var measured = new BenchmarkTable(stageColumn: true);
@@ -191,10 +200,31 @@ public static class ScaleBenchCommand
             if (eventUserCount > 0)
                 await IngestAsync(result.GetValue(bundle)!.FullName, result.GetValue(data)!.FullName, eventUserCount, Row, cancellation);
 
+            // 7. Memory under events sustained for minutes, user grains collected and created again.
+            if (sustained.Minutes > 0)
+            {
+                var run = await SustainedEvents.RunAsync(result.GetValue(bundle)!.FullName, result.GetValue(data)!.FullName, result.GetValue(work)!.FullName, options.Users, sustained.Rate,
+                    TimeSpan.FromMinutes(sustained.WarmUp), TimeSpan.FromMinutes(sustained.Minutes), TimeSpan.FromSeconds(sustained.Age), TimeSpan.FromSeconds(10), cancellation);
+                var (first, last) = run.ResidentEnds;
+                Row("events-sustained", "events_per_second", run.EventsPerSecond, $"events from {options.Users:N0} users in turn at {sustained.Rate:N0}/s for {sustained.WarmUp + sustained.Minutes:F1} min (LiteDB, grains idle {sustained.Age} s collected), events/s", "F0");
+                Row("events-sustained", "events", run.Events, "events sent", "F0");
+                Row("events-sustained", "rss_first_minute_mib", first, "resident memory, first minute after the warm-up (mean), MiB", "F0");
+                Row("events-sustained", "rss_last_minute_mib", last, "resident memory, last minute (mean), MiB", "F0");
+                Row("events-sustained", "rss_slope_mib_per_minute", run.ResidentSlope, "resident memory's least-squares slope after the warm-up, MiB/min (target: no growth)", "F1");
+                Row("events-sustained", "rss_max_mib", run.Steady.Max(s => s.ResidentMiB), "highest resident memory after the warm-up, MiB", "F0");
+                Row("events-sustained", "activations_max", run.Samples.Max(s => s.Activations), "most grain activations seen", "F0");
+                Row("events-sustained", "activations_last", run.Samples[^1].Activations, "grain activations at the end", "F0");
+                foreach (var minute in Enumerable.Range(1, (int)(sustained.WarmUp + sustained.Minutes)))
+                {
+                    var sample = run.Samples.MinBy(s => Math.Abs(s.Minutes - minute))!;
+                    Row("events-sustained", $"rss_mib_minute_{minute:D2}", sample.ResidentMiB, $"resident memory at minute {minute} ({sample.Activations:N0} activations), MiB", "F0");
+                }
+            }
+
             var commandLine = "lmindexer-bench " + string.Join(" ", result.Tokens.Select(t => t.Value));
             BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, clock.Elapsed.TotalSeconds, measured.Rows,
                 string.Create(CultureInfo.InvariantCulture,
-                    $"One machine, one process, stage after stage: a synthetic catalog of {options.Items:N0} items and {options.Users:N0} users streamed to disk; ID assignment by a trained indexer on a sample (extrapolated); the serving structures (ID table, trie, next-node tables) of a {options.Items:N0}-item ID table with uniform codes ({codes} per position, the shape a balanced learned table has) and the prefix grains a version of it needs, with the bytes a backfill writes into them (computed from the table, as `IdPrefixGrain` rewrites its whole state per batch), rows in ID order as the backfill job takes them and in table order as it took them before; recommendations at a fixed open-loop rate from the inference engine the inference grain wraps (default options, 20 beams) over a serving bundle whose trie holds the whole table, ranked by beam search alone and hybrid with a dense item head over every item (a tiny network of the default recipe's shape with drawn weights: the work per request does not depend on their values; histories of the catalog's users); one event from each of many distinct users into the embedded cluster on its LiteDB store. Memory is the process's resident set sampled every 50 ms, and the managed heap after a full collection for the structures."),
+                    $"One machine, one process, stage after stage: a synthetic catalog of {options.Items:N0} items and {options.Users:N0} users streamed to disk; ID assignment by a trained indexer on a sample (extrapolated); the serving structures (ID table, trie, next-node tables) of a {options.Items:N0}-item ID table with uniform codes ({codes} per position, the shape a balanced learned table has) and the prefix grains a version of it needs, with the bytes a backfill writes into them (computed from the table, as `IdPrefixGrain` rewrites its whole state per batch), rows in ID order as the backfill job takes them and in table order as it took them before; recommendations at a fixed open-loop rate from the inference engine the inference grain wraps (default options, 20 beams) over a serving bundle whose trie holds the whole table, ranked by beam search alone and hybrid with a dense item head over every item (a tiny network of the default recipe's shape with drawn weights: the work per request does not depend on their values; histories of the catalog's users); one event from each of many distinct users into the embedded cluster on its LiteDB store; and, when asked, events at a fixed rate from the catalog's users in turn for minutes with idle grains collected, the process sampled every 10 s. Memory is the process's resident set sampled every 50 ms, and the managed heap after a full collection for the structures."),
                 measured.Markdown,
                 "Targets (issue 36): trie + ID table ≤ 200 bytes per item beside the vectors; recommendation p50 ≤ 50 ms at 25 requests/s with the whole catalog; memory bounded under events from many users.");
             return 0;
