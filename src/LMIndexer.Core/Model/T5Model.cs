@@ -73,11 +73,17 @@ public sealed class T5Model : NamedModule
     {
         if (sourceItems is null)
             return Embed(tokenIds);
-        // One lookup in the two tables stacked: [vocab + items, d_model]. Gradients reach both.
-        using var stacked = torch.cat([shared.weight!, sourceItems.weight!], 0);
-        using var flat = tokenIds.reshape(-1);
-        using var rows = stacked.index_select(0, flat);                              // [batch·len, d_model]
-        return rows.reshape([.. tokenIds.shape, Config.DModel]);                     // [batch, len, d_model]
+        // Each table is read on its own and the rows picked by token kind: stacking the two tables
+        // would copy the whole item table on every call (a quarter GB at a million items). Gradients reach both.
+        var vocab = Config.VocabSize;
+        using var isItem = tokenIds.Above(vocab - 1);                                  // [batch, len]
+        using var pick = isItem.unsqueeze(-1);                                        // [batch, len, 1]
+        using var textIds = tokenIds.AtMost(vocab - 1);
+        using var shifted = tokenIds.Minus(vocab);
+        using var itemIds = shifted.AtLeast(0L);
+        using var text = shared.forward(textIds);                                     // [batch, len, d_model]
+        using var items = sourceItems.forward(itemIds);                               // [batch, len, d_model]
+        return torch.where(pick, items, text);                                         // [batch, len, d_model]
     }
 
     /// <summary>Encodes precomputed input embeddings (e.g. with ID vectors spliced in).</summary>
