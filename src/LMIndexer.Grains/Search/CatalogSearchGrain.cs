@@ -16,8 +16,9 @@ public sealed class CatalogSearchState
 /// <summary>
 /// One shard of the catalog's search index. The index itself is in memory, rebuilt from the item
 /// grains on activation; only the id list is stored, so an update of a known item costs no write.
-/// Item vectors are embedded in batches: on a short timer, and before any dense search, so an item
-/// is rankable from the first request after its upsert.
+/// Item vectors are embedded in batches off the grain's thread: on a short timer, and before any
+/// dense search, so an item is rankable from the first request after its upsert. Upserts go on while
+/// a batch embeds (it took seconds per shard under load, and item upserts timed out behind it).
 /// </summary>
 [KeepAlive]
 public sealed class CatalogSearchGrain(
@@ -33,6 +34,7 @@ public sealed class CatalogSearchGrain(
     private readonly Dictionary<string, string> texts = new(StringComparer.Ordinal);
     private readonly Dictionary<string, float[]> vectors = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> pending = new(StringComparer.Ordinal);   // id → text awaiting its vector
+    private Task? embedding;   // the batch being embedded now, if any: one at a time
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -42,11 +44,9 @@ public sealed class CatalogSearchGrain(
             var records = await Task.WhenAll(chunk.Select(id => GrainFactory.GetGrain<IItemGrain>(id).GetAsync()));
             Index([.. records.OfType<ItemRecord>()]);
         }
+        // Interleaving, so that upserts and searches are served while a batch embeds.
         if (embedder.Enabled)
-        {
-            EmbedPending();
-            this.RegisterGrainTimer(() => { EmbedPending(); return Task.CompletedTask; }, new GrainTimerCreationOptions(EmbedInterval, EmbedInterval) { Interleave = false });
-        }
+            this.RegisterGrainTimer(EmbedPendingAsync, new GrainTimerCreationOptions(TimeSpan.Zero, EmbedInterval) { Interleave = true });
         if (ids.Count > 0)
             logger.LogInformation("Search shard {Shard} indexed {Items} items", this.GetPrimaryKeyLong(), texts.Count);
         await base.OnActivateAsync(cancellationToken);
@@ -67,20 +67,21 @@ public sealed class CatalogSearchGrain(
             await writer.WriteAsync(state);
     }
 
-    public Task<CatalogSearchHits> SearchAsync(CatalogQuery query)
+    public async Task<CatalogSearchHits> SearchAsync(CatalogQuery query)
     {
         ArgumentNullException.ThrowIfNull(query);
-        var lexicalHits = query.Terms.Count == 0 ? [] : lexical.Search(query.Terms, query.Candidates);
         IReadOnlyList<(string Key, double Score)> denseHits = [];
         if (query.Vector is not null && embedder.Enabled)
         {
-            EmbedPending();
+            await EmbedPendingAsync();
             if (vectors.Count > 0)
                 denseHits = VectorTopK.Search(query.Vector, vectors, query.Candidates);
         }
-        return Task.FromResult(new CatalogSearchHits(
+        // After the wait, so that both lists see the same items.
+        var lexicalHits = query.Terms.Count == 0 ? [] : lexical.Search(query.Terms, query.Candidates);
+        return new CatalogSearchHits(
             [.. lexicalHits.Select(h => new ScoredItem(h.Key, h.Score))],
-            [.. denseHits.Select(h => new ScoredItem(h.Key, h.Score))]));
+            [.. denseHits.Select(h => new ScoredItem(h.Key, h.Score))]);
     }
 
     public Task<int> CountAsync() => Task.FromResult(texts.Count);
@@ -99,15 +100,44 @@ public sealed class CatalogSearchGrain(
         }
     }
 
-    // Synchronous on purpose: no other call of this grain runs in between, so searches never see half a batch.
-    private void EmbedPending()
+    /// <summary>
+    /// Embeds every pending text, waiting first for a batch already embedding. The vectors are kept
+    /// only for texts still current: an upsert during the batch leaves its new text pending.
+    /// </summary>
+    private async Task EmbedPendingAsync()
     {
+        while (embedding is { } running)
+        {
+            try
+            {
+                await running;
+            }
+            catch (Exception)
+            {
+                // That batch's owner reports its failure; its texts stay pending and are tried below.
+            }
+        }
         if (pending.Count == 0)
             return;
         var batch = pending.ToList();
-        var embedded = embedder.EmbedItems([.. batch.Select(p => p.Value)]);
-        for (var i = 0; i < batch.Count; i++)
-            vectors[batch[i].Key] = embedded[i];
-        pending.Clear();
+        var batchTexts = batch.Select(p => p.Value).ToList();
+        var run = Task.Run(() => embedder.EmbedItems(batchTexts));
+        embedding = run;
+        try
+        {
+            var embedded = await run;
+            for (var i = 0; i < batch.Count; i++)
+            {
+                if (pending.TryGetValue(batch[i].Key, out var text) && text == batch[i].Value)
+                {
+                    vectors[batch[i].Key] = embedded[i];
+                    pending.Remove(batch[i].Key);
+                }
+            }
+        }
+        finally
+        {
+            embedding = null;
+        }
     }
 }
