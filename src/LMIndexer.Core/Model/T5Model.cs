@@ -74,7 +74,7 @@ public sealed class T5Model : NamedModule
         if (sourceItems is null)
             return Embed(tokenIds);
         // Each table is read on its own and the rows picked by token kind: stacking the two tables
-        // would copy the whole item table on every call (a quarter GB at a million items). Gradients reach both.
+        // would copy the whole item table on every call. Gradients reach both.
         var vocab = Config.VocabSize;
         using var isItem = tokenIds.Above(vocab - 1);                                  // [batch, len]
         using var pick = isItem.unsqueeze(-1);                                        // [batch, len, 1]

@@ -18,7 +18,7 @@ public sealed class CatalogSearchState
 /// grains on activation; only the id list is stored, so an update of a known item costs no write.
 /// Item vectors are embedded in batches off the grain's thread: on a short timer, and before any
 /// dense search, so an item is rankable from the first request after its upsert. Upserts go on while
-/// a batch embeds (it took seconds per shard under load, and item upserts timed out behind it).
+/// a batch embeds, so an item's upsert never waits behind one.
 /// </summary>
 [KeepAlive]
 public sealed class CatalogSearchGrain(
