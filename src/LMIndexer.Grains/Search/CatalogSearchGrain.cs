@@ -106,7 +106,10 @@ public sealed class CatalogSearchGrain(
     /// </summary>
     private async Task EmbedPendingAsync()
     {
-        while (embedding is { } running)
+        // The batch's own task ends after its vectors are in and the field is clear. Waiting on the
+        // inner embedding instead would spin: this turn would hold the grain that the batch's
+        // continuation needs.
+        while (embedding is { IsCompleted: false } running)
         {
             try
             {
@@ -119,13 +122,17 @@ public sealed class CatalogSearchGrain(
         }
         if (pending.Count == 0)
             return;
-        var batch = pending.ToList();
-        var batchTexts = batch.Select(p => p.Value).ToList();
-        var run = Task.Run(() => embedder.EmbedItems(batchTexts));
-        embedding = run;
+        var batch = EmbedBatchAsync([.. pending]);
+        embedding = batch;
+        await batch;
+    }
+
+    private async Task EmbedBatchAsync(List<KeyValuePair<string, string>> batch)
+    {
         try
         {
-            var embedded = await run;
+            var batchTexts = batch.Select(p => p.Value).ToList();
+            var embedded = await Task.Run(() => embedder.EmbedItems(batchTexts));
             for (var i = 0; i < batch.Count; i++)
             {
                 if (pending.TryGetValue(batch[i].Key, out var text) && text == batch[i].Value)
