@@ -43,31 +43,15 @@ public sealed class RecommendationLoad
         RunAsync(http, _ => RecommendationRequest(nextUser()), rate, maxRequests, maxDuration, cancellation);
 
     /// <summary>Any mix of requests: <paramref name="next"/> makes the i-th.</summary>
-    public async Task RunAsync(HttpClient http, Func<int, (string Kind, HttpRequestMessage Request)> next, int rate, int maxRequests, TimeSpan maxDuration, CancellationToken cancellation)
+    public Task RunAsync(HttpClient http, Func<int, (string Kind, HttpRequestMessage Request)> next, int rate, int maxRequests, TimeSpan maxDuration, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(http);
         ArgumentNullException.ThrowIfNull(next);
-        ArgumentOutOfRangeException.ThrowIfLessThan(rate, 1);
-        var clock = Stopwatch.StartNew();
-        var inFlight = new List<Task>();
-        for (var i = 0; i < maxRequests && clock.Elapsed < maxDuration && !cancellation.IsCancellationRequested; i++)
+        return OpenLoop.RunAsync(rate, maxRequests, maxDuration, (i, clock) =>
         {
-            var wait = TimeSpan.FromSeconds((double)i / rate) - clock.Elapsed;
-            if (wait > TimeSpan.Zero)
-            {
-                try
-                {
-                    await Task.Delay(wait, cancellation);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-            }
             var (kind, request) = next(i);
-            inFlight.Add(Task.Run(() => SendAsync(http, kind, request, clock), CancellationToken.None));
-        }
-        await Task.WhenAll(inFlight);   // requests already sent finish (bounded by the client's timeout)
+            return SendAsync(http, kind, request, clock);
+        }, cancellation);   // requests already sent finish (bounded by the client's timeout)
     }
 
     public static (string Kind, HttpRequestMessage Request) RecommendationRequest(string user, int count = 10) =>

@@ -91,31 +91,20 @@ public static class ScaleRecommendation
         var failed = 0;
         long answered = 0;
         var requests = rate * seconds;
-        var clock = Stopwatch.StartNew();
-        var pending = new List<Task>(requests);
-        for (var i = 0; i < requests; i++)
+        await OpenLoop.RunAsync(rate, requests, TimeSpan.MaxValue, async (i, _) =>
         {
-            // Open loop: request i leaves at i / rate whatever the earlier ones are doing.
-            var wait = TimeSpan.FromSeconds((double)i / rate) - clock.Elapsed;
-            if (wait > TimeSpan.Zero)
-                await Task.Delay(wait, cancellation);
-            var history = histories[(i + 8) % histories.Count];
-            pending.Add(Task.Run(async () =>
+            var started = Stopwatch.GetTimestamp();
+            try
             {
-                var started = Stopwatch.GetTimestamp();
-                try
-                {
-                    var answer = await engine.GenerateAsync(history, Beams);
-                    Interlocked.Add(ref answered, answer.Ids.Count);
-                    latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                }
-                catch (Exception) when (!cancellation.IsCancellationRequested)
-                {
-                    Interlocked.Increment(ref failed);
-                }
-            }, cancellation));
-        }
-        await Task.WhenAll(pending);
+                var answer = await engine.GenerateAsync(histories[(i + 8) % histories.Count], Beams);
+                Interlocked.Add(ref answered, answer.Ids.Count);
+                latencies.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            }
+            catch (Exception) when (!cancellation.IsCancellationRequested)
+            {
+                Interlocked.Increment(ref failed);
+            }
+        }, cancellation);
         var after = engine.Stats("bench");
         var batches = after.Batches - before.Batches;
         var served = (after.MeanBatchSize * after.Batches) - (before.MeanBatchSize * before.Batches);
