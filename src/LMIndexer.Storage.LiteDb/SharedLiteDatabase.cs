@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using LiteDB;
 
 namespace LMIndexer.Storage.LiteDb;
@@ -22,7 +24,11 @@ namespace LMIndexer.Storage.LiteDb;
 /// </remarks>
 public sealed class SharedLiteDatabase : IDisposable
 {
+    public const string MeterName = "LMIndexer.Storage.LiteDb";
     private const int MaxWritesPerCommit = 2048;
+    private static readonly Meter Meter = new(MeterName);
+    private static readonly Histogram<int> CommitOperations = Meter.CreateHistogram<int>("lmindexer.litedb.commit.operations", description: "Operations applied in one group commit.");
+    private static readonly Histogram<double> CommitDuration = Meter.CreateHistogram<double>("lmindexer.litedb.commit.duration", "ms", "Time to apply and commit one group (disk flush included).");
     private static readonly Dictionary<string, Entry> Open = new(StringComparer.Ordinal);
     private readonly Entry entry;
     private bool disposed;
@@ -91,10 +97,12 @@ public sealed class SharedLiteDatabase : IDisposable
     private sealed class Entry : IDisposable
     {
         private readonly Thread writer;
+        private readonly KeyValuePair<string, object?> fileTag;
 
         public Entry(LiteDatabase database, string file)
         {
             Database = database;
+            fileTag = new("file", Path.GetFileName(file));
             writer = new Thread(Run) { IsBackground = true, Name = $"litedb {Path.GetFileName(file)}" };
             writer.Start();
         }
@@ -108,6 +116,7 @@ public sealed class SharedLiteDatabase : IDisposable
             foreach (var first in Queue.GetConsumingEnumerable())
             {
                 batch.Clear();
+                var started = Stopwatch.GetTimestamp();
                 Exception? commitError = null;
                 try
                 {
@@ -132,6 +141,8 @@ public sealed class SharedLiteDatabase : IDisposable
                     if (batch.Count == 0)
                         batch.Add((first, null, e));
                 }
+                CommitOperations.Record(batch.Count, fileTag);
+                CommitDuration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, fileTag);
                 foreach (var (write, result, error) in batch)
                 {
                     var failure = commitError ?? error;

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using LiteDB;
 using LMIndexer.Storage.LiteDb;
 
@@ -82,6 +84,43 @@ public sealed class SharedLiteDatabaseTests : IDisposable
         Assert.Equal("etag conflict", error.Message);
         await Task.WhenAll(writes);
         Assert.Equal(100, await CountAsync(database));
+        SharedLiteDatabase.Close(connection);
+    }
+
+    [Fact]
+    public async Task Each_group_commit_reports_how_many_operations_it_applied_and_how_long_it_took()
+    {
+        var connection = ConnectionString("metered.db");
+        var operations = new ConcurrentQueue<int>();
+        var durations = new ConcurrentQueue<double>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == SharedLiteDatabase.MeterName)
+                l.EnableMeasurementEvents(instrument);
+        };
+        // Other tests' databases report to the same meter: only this file's commits count.
+        static bool Mine(ReadOnlySpan<KeyValuePair<string, object?>> tags) => tags.ToArray().Contains(new("file", "metered.db"));
+        listener.SetMeasurementEventCallback<int>((instrument, value, tags, _) =>
+        {
+            if (instrument.Name == "lmindexer.litedb.commit.operations" && Mine(tags))
+                operations.Enqueue(value);
+        });
+        listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) =>
+        {
+            if (instrument.Name == "lmindexer.litedb.commit.duration" && Mine(tags))
+                durations.Enqueue(value);
+        });
+        listener.Start();
+        using var database = SharedLiteDatabase.Acquire(connection);
+
+        await Task.WhenAll(Enumerable.Range(0, 200).Select(i => InsertAsync(database, $"m-{i}")));
+        Assert.Equal(200, await CountAsync(database));
+
+        Assert.Equal(201, operations.Sum());   // the inserts and the count, each in exactly one commit
+        Assert.True(operations.Count < 201, "concurrent inserts were never committed together");
+        Assert.Equal(operations.Count, durations.Count);
+        Assert.All(durations, d => Assert.True(d >= 0));
         SharedLiteDatabase.Close(connection);
     }
 }

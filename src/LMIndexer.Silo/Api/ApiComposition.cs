@@ -45,7 +45,7 @@ public static class ApiComposition
             .WithMetrics(metrics =>
             {
                 metrics.AddMeter(Grains.Inference.InferenceEngine.MeterName, Grains.Users.UserGrain.MeterName, Grains.Popularity.PopularityGrain.MeterName, Grains.Backfill.BackfillGrain.MeterName,
-                        Grains.Storage.StateWriter.MeterName, "Microsoft.Orleans", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
+                        Grains.Storage.StateWriter.MeterName, Storage.LiteDb.SharedLiteDatabase.MeterName, "Microsoft.Orleans", "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
                     .AddPrometheusExporter();
                 if (telemetry.OtlpEndpoint is { Length: > 0 } endpoint)
                     metrics.AddOtlpExporter(o => o.Endpoint = new Uri(endpoint));

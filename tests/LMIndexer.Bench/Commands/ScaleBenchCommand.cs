@@ -36,8 +36,9 @@ public static class ScaleBenchCommand
         var indexer = new Option<DirectoryInfo[]>("--indexer") { Description = "A trained indexer bundle (repeatable): times ID assignment of the first --assign-items items.", AllowMultipleArgumentsPerToken = false };
         var assignItems = new Option<int>("--assign-items") { Description = "Items the indexer assigns IDs to (items/s is extrapolated to the catalog).", DefaultValueFactory = _ => 10_000 };
         var codebook = new Option<int>("--codebook") { Description = "Codes per position of the serving ID table (two positions and the collision counter).", DefaultValueFactory = _ => 512 };
-        var batch = new Option<int>("--backfill-batch") { Description = "Backfill batch size for the prefix-grain write volume (Backfill:BatchSize).", DefaultValueFactory = _ => 500 };
+        var batch = new Option<int>("--backfill-batch") { Description = "Backfill batch size, for the prefix-grain write volume and the backfill run (Backfill:BatchSize).", DefaultValueFactory = _ => new LMIndexer.Grains.Backfill.BackfillOptions().BatchSize };
         var backfill = new Option<bool>("--backfill") { Description = "Also backfill the whole catalog's IDs into the embedded cluster (LiteDB) while it serves --backfill-rate recommendations/s (minutes per million items)." };
+        var backfillParallelism = new Option<int>("--backfill-parallelism") { Description = "Grain calls in flight within a backfill batch (Backfill:Parallelism).", DefaultValueFactory = _ => new LMIndexer.Grains.Backfill.BackfillOptions().Parallelism };
         var backfillRate = new Option<int>("--backfill-rate") { Description = "Recommendation requests/s during the backfill.", DefaultValueFactory = _ => 20 };
         var recommendRate = new Option<int>("--recommend-rate") { Description = "Recommendation requests/s against the whole catalog's trie, by beam search and by hybrid ranking with a dense head over every item (0 skips the stage).", DefaultValueFactory = _ => 25 };
         var recommendSeconds = new Option<int>("--recommend-seconds") { Description = "Seconds of load per ranking mode.", DefaultValueFactory = _ => 30 };
@@ -52,7 +53,7 @@ public static class ScaleBenchCommand
         var name = new Option<string>("--name") { Description = "Benchmark section name.", DefaultValueFactory = _ => "scale" };
         var command = new Command("scale", "What grows with items and users on one machine: catalog, ID assignment, serving structures, prefix grains, event ingestion (loopback only, bounded).")
         {
-            items, users, work, indexer, assignItems, codebook, batch, backfill, backfillRate, recommendRate, recommendSeconds, sustainMinutes, sustainWarmUp, sustainRate, collectionAge, eventUsers, bundle, data, docs, name,
+            items, users, work, indexer, assignItems, codebook, batch, backfill, backfillParallelism, backfillRate, recommendRate, recommendSeconds, sustainMinutes, sustainWarmUp, sustainRate, collectionAge, eventUsers, bundle, data, docs, name,
         };
         common.AddTo(command);
         command.SetAction((result, cancellation) => CliErrors.RunAsync(async () =>
@@ -65,6 +66,9 @@ public static class ScaleBenchCommand
             var batchSize = result.GetValue(batch);
             if (batchSize < 1)
                 throw new CliUsageException("--backfill-batch must be at least 1.");
+            var parallelism = result.GetValue(backfillParallelism);
+            if (parallelism is < 1 or > 4096)
+                throw new CliUsageException("--backfill-parallelism must be between 1 and 4096.");
             var recommendationRate = result.GetValue(recommendRate);
             if (recommendationRate is < 0 or > 1000)
                 throw new CliUsageException("--recommend-rate must be between 0 and 1000.");
@@ -155,8 +159,8 @@ public static class ScaleBenchCommand
                 if (result.GetValue(backfill))
                 {
                     var rate = result.GetValue(backfillRate);
-                    var run = await ScaleBackfill.RunAsync(result.GetValue(bundle)!.FullName, result.GetValue(data)!.FullName, ids, result.GetValue(work)!.FullName, rate, cancellation);
-                    Row("backfill", "seconds", run.Seconds, $"backfill of {run.Items:N0} items into item and prefix grains (LiteDB) under {rate} requests/s, s (target ≤ 600)", "F0");
+                    var run = await ScaleBackfill.RunAsync(result.GetValue(bundle)!.FullName, result.GetValue(data)!.FullName, ids, result.GetValue(work)!.FullName, rate, batchSize, parallelism, cancellation);
+                    Row("backfill", "seconds", run.Seconds, $"backfill of {run.Items:N0} items into item and prefix grains (LiteDB, batches of {batchSize}, {parallelism} calls in flight) under {rate} requests/s, s (target ≤ 600)", "F0");
                     Row("backfill", "items_per_second", run.Items / run.Seconds, "backfill rate, items/s", "F0");
                     Row("backfill", "batch_errors", run.BatchErrors, "batch errors retried by the job", "F0");
                     Row("backfill", "requests", run.Requests, "recommendation requests during the backfill", "F0");

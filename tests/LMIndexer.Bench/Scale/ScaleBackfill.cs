@@ -21,7 +21,7 @@ public sealed record ScaleBackfillResult(int Items, double Seconds, int BatchErr
 /// </summary>
 public static class ScaleBackfill
 {
-    public static async Task<ScaleBackfillResult> RunAsync(string bundleDir, string catalogDir, SemanticIdTable ids, string work, int rate, CancellationToken cancellation)
+    public static async Task<ScaleBackfillResult> RunAsync(string bundleDir, string catalogDir, SemanticIdTable ids, string work, int rate, int batchSize, int parallelism, CancellationToken cancellation)
     {
         var scaleBundle = Path.Combine(work, "backfill-bundle");
         if (Directory.Exists(scaleBundle))
@@ -35,7 +35,12 @@ public static class ScaleBackfill
         if (Directory.Exists(scratch))
             Directory.Delete(scratch, recursive: true);
         Directory.CreateDirectory(scratch);
-        var (app, address) = await BenchCluster.StartAsync(bundleDir, catalogDir, "LiteDb", Path.Combine(scratch, "cluster.db"), cancellation);
+        var settings = new Dictionary<string, string?>
+        {
+            ["Backfill:BatchSize"] = batchSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Backfill:Parallelism"] = parallelism.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        var (app, address) = await BenchCluster.StartAsync(bundleDir, catalogDir, "LiteDb", Path.Combine(scratch, "cluster.db"), cancellation, settings);
         await using (app)
         {
             var grains = app.Services.GetRequiredService<IGrainFactory>();
