@@ -231,6 +231,29 @@ public abstract class GrainStorageConformance
     }
 
     [Fact]
+    public async Task An_old_layout_record_that_holds_a_new_key_is_reported_until_its_own_grain_moves_it()
+    {
+        var storage = CreateStorage();
+        // Grain "sample/k" wrote under its bare key before state names joined the key: "sample/k" is
+        // also where state "sample" of grain "k" lives now. Taking it as k's state would hand k another grain's data.
+        var owner = Grain($"{StateName}/k");
+        await WriteLegacyRecordAsync(owner, """{"History":[],"Ids":{},"Count":3}""", "owner-etag");
+
+        var blocked = new GrainState<SampleState>();
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => storage.ReadStateAsync(StateName, Grain("k"), blocked));
+        Assert.Contains("Read that grain's state once", error.Message);
+        // A write is refused too (as a collision or as a conflict); it must not replace the owner's record.
+        await Assert.ThrowsAnyAsync<Exception>(() => storage.WriteStateAsync(StateName, Grain("k"), new GrainState<SampleState>(new SampleState())));
+
+        var moved = new GrainState<SampleState>();
+        await storage.ReadStateAsync(StateName, owner, moved);   // the owner's first read moves its record away
+        Assert.Equal((3, "owner-etag"), (moved.State!.Count, moved.ETag));
+        var free = new GrainState<SampleState>();
+        await storage.ReadStateAsync(StateName, Grain("k"), free);
+        Assert.False(free.RecordExists);
+    }
+
+    [Fact]
     public async Task States_written_and_read_in_parallel_change_etag_on_every_write()
     {
         var storage = CreateStorage();

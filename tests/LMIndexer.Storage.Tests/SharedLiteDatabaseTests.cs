@@ -87,20 +87,16 @@ public sealed class SharedLiteDatabaseTests : IDisposable
         SharedLiteDatabase.Close(connection);
     }
 
-    [Fact]
-    public async Task Each_group_commit_reports_how_many_operations_it_applied_and_how_long_it_took()
+    /// <summary>Listens to the commit metrics of one database file (other tests' files report to the same meter).</summary>
+    private static MeterListener ListenToCommits(string fileName, ConcurrentQueue<int> operations, ConcurrentQueue<double> durations)
     {
-        var connection = ConnectionString("metered.db");
-        var operations = new ConcurrentQueue<int>();
-        var durations = new ConcurrentQueue<double>();
-        using var listener = new MeterListener();
+        var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
             if (instrument.Meter.Name == SharedLiteDatabase.MeterName)
                 l.EnableMeasurementEvents(instrument);
         };
-        // Other tests' databases report to the same meter: only this file's commits count.
-        static bool Mine(ReadOnlySpan<KeyValuePair<string, object?>> tags) => tags.ToArray().Contains(new("file", "metered.db"));
+        bool Mine(ReadOnlySpan<KeyValuePair<string, object?>> tags) => tags.ToArray().Contains(new("file", fileName));
         listener.SetMeasurementEventCallback<int>((instrument, value, tags, _) =>
         {
             if (instrument.Name == "lmindexer.litedb.commit.operations" && Mine(tags))
@@ -112,6 +108,16 @@ public sealed class SharedLiteDatabaseTests : IDisposable
                 durations.Enqueue(value);
         });
         listener.Start();
+        return listener;
+    }
+
+    [Fact]
+    public async Task Each_group_commit_reports_how_many_operations_it_applied_and_how_long_it_took()
+    {
+        var connection = ConnectionString("metered.db");
+        var operations = new ConcurrentQueue<int>();
+        var durations = new ConcurrentQueue<double>();
+        using var listener = ListenToCommits("metered.db", operations, durations);
         using var database = SharedLiteDatabase.Acquire(connection);
 
         await Task.WhenAll(Enumerable.Range(0, 200).Select(i => InsertAsync(database, $"m-{i}")));
@@ -121,6 +127,26 @@ public sealed class SharedLiteDatabaseTests : IDisposable
         Assert.True(operations.Count < 201, "concurrent inserts were never committed together");
         Assert.Equal(operations.Count, durations.Count);
         Assert.All(durations, d => Assert.True(d >= 0));
+        SharedLiteDatabase.Close(connection);
+    }
+
+    [Fact]
+    public async Task A_long_queue_is_committed_in_groups_of_at_most_2048_operations()
+    {
+        var connection = ConnectionString("bounded.db");
+        var operations = new ConcurrentQueue<int>();
+        using var listener = ListenToCommits("bounded.db", operations, new ConcurrentQueue<double>());
+        using var database = SharedLiteDatabase.Acquire(connection);
+        using var gate = new ManualResetEventSlim();
+        // The writer is held inside a first operation until all the inserts are queued behind it.
+        var held = database.RunAsync(_ => gate.Wait(TimeSpan.FromSeconds(30)));
+        var inserts = Enumerable.Range(0, 5000).Select(i => InsertAsync(database, $"b-{i}")).ToList();
+        gate.Set();
+        Assert.True(await held);
+        await Task.WhenAll(inserts);
+
+        Assert.Equal(5001, operations.Sum());
+        Assert.Equal([2048, 2048, 905], operations.ToArray());
         SharedLiteDatabase.Close(connection);
     }
 }
