@@ -1,4 +1,6 @@
 using LMIndexer.Abstractions;
+using LMIndexer.Core.Indexing;
+using LMIndexer.Grains.Backfill;
 using LMIndexer.Grains.Placement;
 using LMIndexer.Grains.Versions;
 using LMIndexer.Storage.LiteDb;
@@ -56,5 +58,48 @@ public sealed class BackfillCrashTests
         var user = grains.GetGrain<IUserGrain>("crash-user");
         await user.RecordAsync(new UserEvent("e1", "crash-user", TestServingBundle.Records[0].ItemId, EventType.View, DateTimeOffset.UtcNow));
         Assert.Equal("v2", (await user.RecommendAsync(5)).Version);
+    }
+
+    [Fact]
+    public async Task A_job_saved_by_the_version_that_counted_rows_in_id_order_starts_again_and_writes_every_item()
+    {
+        _ = TestServingBundle.Directory;
+        var file = Path.Combine(Path.GetTempPath(), "lmindexer-tests", $"upgrade-{Guid.NewGuid():N}.db");
+        var store = $"Filename={file}";
+        try
+        {
+            await using var cluster = ClusterFixture.Build(1, _ => SiloRoles.Gpu, fallback: true,
+                storage: silo => silo
+                    .AddLiteDbGrainStorage(StorageNames.Default, o => o.ConnectionString = store)
+                    .UseLiteDbReminderService(o => o.ConnectionString = store),
+                settings: new Dictionary<string, string?> { ["Backfill:BatchSize"] = "8" });
+            await cluster.DeployAsync();
+            var grains = cluster.Client;
+            await Task.WhenAll(TestServingBundle.Records.Select(r => grains.GetGrain<IItemGrain>(r.ItemId).UpsertAsync(r)));
+            await IndexPublisher.PublishAsync(grains, TestServingBundle.Directory);
+            await grains.GetGrain<IIndexVersionGrain>(0).ActivateAsync("v1");
+            var bundle = Path.GetFullPath(TestServingBundle.Version2Directory);
+            var total = SemanticIdTable.Load(Path.Combine(bundle, SemanticIdTable.FileName)).Count;
+            await grains.GetGrain<IIndexVersionGrain>(0).RegisterAsync("v2", bundle, total, ready: false);
+            // What the older version left: a running job whose cursor counted 16 rows in ID order, none of them written here.
+            var job = grains.GetGrain<IBackfillGrain>("upgraded");
+            using (var storage = new LiteDbGrainStorage(StorageNames.Default, new LiteDbStorageOptions { ConnectionString = store }))
+            {
+                await storage.WriteStateAsync("backfill", job.GetGrainId(), new GrainState<BackfillState>(new BackfillState
+                {
+                    Version = "v2", BundlePath = bundle, Status = BackfillStatus.Running, Total = total, Done = 16, Started = DateTimeOffset.UtcNow,
+                }));
+            }
+
+            await job.GetProgressAsync();   // the activation picks the job up
+            var done = await BackfillFlow.WaitAsync(grains, "upgraded", TimeSpan.FromSeconds(60));
+            Assert.Equal((BackfillStatus.Completed, total, 1), (done.Status, done.Done, done.Resumes));
+            await grains.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+            await BackfillFlow.AssertFullyWrittenAsync(grains, bundle, "v2");
+        }
+        finally
+        {
+            TestEnvironment.DeleteLiteDb(file);
+        }
     }
 }

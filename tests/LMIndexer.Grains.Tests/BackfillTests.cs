@@ -127,13 +127,39 @@ public sealed class BackfillTests
     }
 
     [Fact]
+    public async Task An_item_activated_only_to_take_an_id_leaves_after_the_write_and_a_read_item_stays()
+    {
+        await using var cluster = await StartAsync([]);
+        var grains = cluster.Client;
+        var management = grains.GetGrain<IManagementGrain>(0);
+        await management.ForceActivationCollection(TimeSpan.Zero);
+        var (readFirst, writeOnly) = (TestServingBundle.Records[0].ItemId, TestServingBundle.Records[1].ItemId);
+        await grains.GetGrain<IItemGrain>(readFirst).GetDetailsAsync();
+        async Task<int> ActiveItemsAsync() => (await management.GetSimpleGrainStatistics())
+            .Where(s => s.GrainType.Contains(nameof(Items.ItemGrain), StringComparison.Ordinal)).Sum(s => s.ActivationCount);
+        var before = await ActiveItemsAsync();
+        Assert.True(before >= 1, "the item that was read is active");
+
+        await grains.GetGrain<IItemGrain>(readFirst).SetSemanticIdAsync(new VersionedSemanticId("v9", [1, 2, 3]));
+        await grains.GetGrain<IItemGrain>(writeOnly).SetSemanticIdAsync(new VersionedSemanticId("v9", [4, 5, 6]));
+        // The write-only activation goes once idle; the one that served a read stays.
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (await ActiveItemsAsync() != before && DateTime.UtcNow < deadline)
+            await Task.Delay(100);
+        Assert.Equal(before, await ActiveItemsAsync());
+
+        var written = await grains.GetGrain<IItemGrain>(writeOnly).GetDetailsAsync();   // a new activation reads it from storage
+        Assert.Contains(written!.SemanticIds, s => s.Version == "v9" && s.Codes.SequenceEqual([4L, 5, 6]));
+    }
+
+    [Fact]
     public async Task A_batch_whose_write_failed_is_not_counted_and_starting_again_writes_every_item()
     {
         await using var cluster = await StartAsync(
             new() { ["Backfill:BatchSize"] = "16", ["Backfill:MaxAttempts"] = "1", ["StateWrites:MaxRetries"] = "0" }, StorageFaultTests.FaultyStorage);
         var grains = cluster.Client;
-        // The job writes rows in ID order (each batch fills few prefix grains), and its cursor counts them.
-        var table = SemanticIdTable.Load(Path.Combine(TestServingBundle.Version2Directory, SemanticIdTable.FileName)).InIdOrder();
+        // The job writes the item grains in item order (records inserted in key order), and its cursor counts them.
+        var table = SemanticIdTable.Load(Path.Combine(TestServingBundle.Version2Directory, SemanticIdTable.FileName)).InItemOrder();
         const int failingRow = 40;   // in the third batch, rows 32-47
         Assert.True(table.Count > 48, "the test bundle has more than three batches");
         var failing = grains.GetGrain<IItemGrain>(table.ItemIds[failingRow]);
@@ -147,7 +173,7 @@ public sealed class BackfillTests
         Assert.Contains("disk full", failed.LastError);
         Assert.DoesNotContain((await failing.GetDetailsAsync())!.SemanticIds, s => s.Version == "v2");   // an unsaved ID does not look saved
         var written = await Task.WhenAll(table.ItemIds.Select(async item => (await grains.GetGrain<IItemGrain>(item).GetDetailsAsync())!.SemanticIds.Any(s => s.Version == "v2")));
-        // The first two batches in ID order are written, nothing after the failed third one is.
+        // The first two batches in item order are written, nothing after the failed third one is.
         Assert.All(written.Take(32), Assert.True);
         Assert.All(written.Skip(48), Assert.False);
         await Assert.ThrowsAsync<DomainConflictException>(() => grains.GetGrain<IIndexVersionGrain>(0).ActivateAsync("v2"));

@@ -14,17 +14,41 @@ public static class SemanticIdAssigner
 {
     public const int DefaultBatchSize = 128;
 
-    /// <summary>Learned codes for every item: [items][positions].</summary>
+    /// <summary>
+    /// Learned codes for every item: [items][positions]. Batch by batch, each item's text is encoded
+    /// once and read by every position's decoding (the encoder is most of the work, above all a
+    /// pretrained one); the codes equal <see cref="AssignPosition"/> applied position by position.
+    /// </summary>
     public static long[][] Assign(SemanticIndexerModel model, IReadOnlyList<int[]> itemTokens, int batchSize = DefaultBatchSize)
     {
         var codes = itemTokens.Select(_ => new long[model.Positions]).ToArray();
-        for (var position = 1; position <= model.Positions; position++)
+        var wasTraining = model.training;
+        model.eval();
+        try
         {
-            var assigned = AssignPosition(model, itemTokens, codes, position, batchSize);
-            for (var i = 0; i < codes.Length; i++)
-                codes[i][position - 1] = assigned[i];
+            using var noGrad = torch.no_grad();
+            var device = model.T5.Shared.weight!.device;
+            for (var start = 0; start < itemTokens.Count; start += batchSize)
+            {
+                using var batchScope = NewDisposeScope();
+                var count = Math.Min(batchSize, itemTokens.Count - start);
+                var (ids, mask) = TokenBatch.Pad([.. Enumerable.Range(start, count).Select(i => itemTokens[i])], CatalogTokenizer.PadId, device);
+                var encoded = model.EncodeSource(ids, mask);                               // [count, src, d]
+                for (var position = 1; position <= model.Positions; position++)
+                {
+                    var prefix = tensor(Enumerable.Range(start, count).SelectMany(i => codes[i].Take(position - 1)).ToArray(), [count, position - 1], device: device);
+                    var states = model.DecoderStatesOf(encoded, mask, prefix).Last.contiguous();   // [count, d]
+                    var assigned = model.Codebook(position).Assign(states).data<long>().ToArray();
+                    for (var i = 0; i < count; i++)
+                        codes[start + i][position - 1] = assigned[i];
+                }
+            }
+            return codes;
         }
-        return codes;
+        finally
+        {
+            model.train(wasTraining);
+        }
     }
 
     /// <summary>Codes of one position given the earlier ones.</summary>

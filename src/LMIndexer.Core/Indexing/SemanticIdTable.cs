@@ -78,6 +78,17 @@ public sealed class SemanticIdTable
         return new SemanticIdTable([.. order.Select(i => ItemIds[i])], [.. order.Select(i => Ids[i])]);
     }
 
+    /// <summary>
+    /// The rows sorted by item id (ordinal): item grains written in this order insert their records
+    /// in key order, which a B-tree store takes several times faster than keys at random.
+    /// </summary>
+    public SemanticIdTable InItemOrder()
+    {
+        var order = Enumerable.Range(0, Count).ToArray();
+        Array.Sort(order, (a, b) => string.CompareOrdinal(ItemIds[a], ItemIds[b]));
+        return new SemanticIdTable([.. order.Select(i => ItemIds[i])], [.. order.Select(i => Ids[i])]);
+    }
+
     /// <summary>The largest counter value + 1, i.e. the counter range the vocabulary must hold.</summary>
     public int RequiredCounterSize => Ids.Count == 0 ? 1 : (int)Ids.Max(id => id[^1]) + 1;
 

@@ -61,10 +61,16 @@ public sealed class SemanticIndexerModel : NamedModule
     /// Decoder states for items whose earlier codes are <paramref name="prefixCodes"/> ([batch, t−1]).
     /// All: [batch, t, d_model]; Last (= h^t): [batch, d_model].
     /// </summary>
-    public (Tensor Last, Tensor All) DecoderStates(Tensor ids, Tensor mask, Tensor prefixCodes)
+    public (Tensor Last, Tensor All) DecoderStates(Tensor ids, Tensor mask, Tensor prefixCodes) =>
+        DecoderStatesOf(EncodeSource(ids, mask), mask, prefixCodes);
+
+    /// <summary>The item text's encoder states, which every position's decoding reads. // [batch, src, d_model]</summary>
+    public Tensor EncodeSource(Tensor ids, Tensor mask) => SourceEncoder?.Encode(ids, mask) ?? t5.Encode(ids, mask);
+
+    /// <summary><see cref="DecoderStates(Tensor, Tensor, Tensor)"/> from encoder states already computed.</summary>
+    public (Tensor Last, Tensor All) DecoderStatesOf(Tensor encoded, Tensor mask, Tensor prefixCodes)
     {
-        var encoded = SourceEncoder?.Encode(ids, mask) ?? t5.Encode(ids, mask);     // [batch, src, d_model]
-        var decoderInput = DecoderInput(prefixCodes, ids.device);                    // [batch, t]
+        var decoderInput = DecoderInput(prefixCodes, encoded.device);                // [batch, t]
         var all = t5.Decode(decoderInput, encoded, mask);                            // [batch, t, d_model]
         return (all[.., -1], all);
     }

@@ -31,10 +31,15 @@ public sealed class BackfillState
     [Id(10)] public bool Retire { get; set; }
 
     /// <summary>
-    /// The cursor counts rows of the table sorted by ID, so each batch fills few prefix grains.
-    /// Jobs saved before this field existed count rows in table order and resume that way.
+    /// The cursor counts rows of the table sorted by item id, so the item grains' records are
+    /// inserted in key order; the prefix grains follow, each written once with all its entries
+    /// (<see cref="PrefixGroupsDone"/>). A job saved before this field existed counted rows in
+    /// another order: it starts again from the first row, which is safe because every write is idempotent.
     /// </summary>
-    [Id(11)] public bool IdOrder { get; set; }
+    [Id(12)] public bool ItemOrder { get; set; }
+
+    /// <summary>The second cursor: prefix grains (one per first code, in code order) written after every item.</summary>
+    [Id(13)] public int PrefixGroupsDone { get; set; }
 }
 
 /// <summary>
@@ -110,7 +115,7 @@ public sealed class BackfillGrain(
             Status = BackfillStatus.Running,
             Total = table.Count,
             Started = DateTimeOffset.UtcNow,
-            IdOrder = true,
+            ItemOrder = true,
         };
         await writer.WriteAsync(state);
         await this.RegisterOrUpdateReminder(ReminderName, options.Value.ReminderPeriod, options.Value.ReminderPeriod);
@@ -138,7 +143,7 @@ public sealed class BackfillGrain(
             Total = total,
             Started = DateTimeOffset.UtcNow,
             Retire = true,
-            IdOrder = true,
+            ItemOrder = true,
             // Without the ID table the version's items and prefixes cannot be enumerated; they stay,
             // inert (nothing routes to a retired version), and the job says so.
             LastError = total == 0 ? $"{ids} is gone: the version's models are unloaded, its item IDs and prefix grains stay." : null,
@@ -200,28 +205,23 @@ public sealed class BackfillGrain(
             // A retirement whose ID table is gone has nothing to enumerate (Total 0): it only unloads.
             var path = Path.Combine(Job.BundlePath!, SemanticIdTable.FileName);
             // Reading and sorting a million-row table takes seconds: off the grain scheduler's threads.
-            var idOrder = Job.IdOrder;
-            var table = Job.Retire && Job.Total == 0 ? null : await Task.Run(() =>
-            {
-                var loaded = SemanticIdTable.Load(path);
-                return idOrder ? loaded.InIdOrder() : loaded;
-            }, cancellationToken);
+            var table = Job.Retire && Job.Total == 0 ? null : await Task.Run(() => SemanticIdTable.Load(path).InItemOrder(), cancellationToken);
             if (table is not null && table.Count != Job.Total)
                 throw new InvalidDataException($"{Job.BundlePath} changed under the job: {table.Count} items, {Job.Total} expected.");
+            if (!Job.ItemOrder)
+            {
+                logger.LogInformation("Backfill {Job} was saved by an older version counting rows in another order: it starts again from the first row", this.GetPrimaryKeyString());
+                (Job.ItemOrder, Job.Done, Job.PrefixGroupsDone) = (true, 0, 0);
+            }
             if (Job.Retire && Job.Done == 0)
                 await IndexCleanup.UnloadAsync(GrainFactory, Job.Version!, inference.Value.Replicas);   // models first: they hold the memory
             while (table is not null && Job.Done < Job.Total)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                // Keeps the activation while the job runs; the reminder brings it back if the silo dies.
-                DelayDeactivation(TimeSpan.FromMinutes(10));
-                var count = Math.Min(settings.BatchSize, Job.Total - Job.Done);
-                await WriteBatchAsync(table, Job.Done, count, cancellationToken);
-                Job.Done += count;
-                await writer.WriteAsync(state, CancellationToken.None);   // the cursor is kept even when the job is being cancelled
-                ItemsWritten.Add(count, new KeyValuePair<string, object?>("version", Job.Version), new KeyValuePair<string, object?>("job", Job.Retire ? "retire" : "backfill"));
-                if (settings.PauseBetweenBatches > TimeSpan.Zero)
-                    await Task.Delay(settings.PauseBetweenBatches, cancellationToken);
+                var (start, count) = (Job.Done, Math.Min(settings.BatchSize, Job.Total - Job.Done));
+                await WriteBatchAsync(start, () => Job.Retire
+                    ? IndexCleanup.RemoveItemsAsync(GrainFactory, Job.Version!, table, start, count, settings.Parallelism, cancellationToken)
+                    : IndexWriter.WriteItemsAsync(GrainFactory, Job.Version!, table, start, count, settings.Parallelism, cancellationToken), cancellationToken);
+                await AdvanceAsync(() => Job.Done += count, count, cancellationToken);
             }
             if (Job.Retire)
             {
@@ -230,6 +230,17 @@ public sealed class BackfillGrain(
             }
             else
             {
+                var groups = IndexWriter.PrefixGroups(table!);
+                while (Job.PrefixGroupsDone < groups.Count)
+                {
+                    // Whole prefix grains, about a batch's worth of entries at a time.
+                    var start = Job.PrefixGroupsDone;
+                    var (count, entries) = (0, 0);
+                    while (start + count < groups.Count && (count == 0 || entries + groups[start + count].Entries.Count <= settings.BatchSize))
+                        entries += groups[start + count++].Entries.Count;
+                    await WriteBatchAsync(start, () => IndexWriter.WritePrefixesAsync(GrainFactory, Job.Version!, groups, start, count, settings.Parallelism, cancellationToken), cancellationToken);
+                    await AdvanceAsync(() => Job.PrefixGroupsDone += count, 0, cancellationToken);
+                }
                 await GrainFactory.GetGrain<IIndexVersionGrain>(0).MarkReadyAsync(Job.Version!);
             }
             await FinishAsync(BackfillStatus.Completed);
@@ -249,17 +260,17 @@ public sealed class BackfillGrain(
     }
 
     /// <summary>One batch, retried with back-off; the errors are counted and the last one kept for the operator.</summary>
-    private async Task WriteBatchAsync(SemanticIdTable table, int start, int count, CancellationToken cancellationToken)
+    private async Task WriteBatchAsync(int start, Func<Task> write, CancellationToken cancellationToken)
     {
+        cancellationToken.ThrowIfCancellationRequested();
+        // Keeps the activation while the job runs; the reminder brings it back if the silo dies.
+        DelayDeactivation(TimeSpan.FromMinutes(10));
         var settings = options.Value;
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                if (Job.Retire)
-                    await IndexCleanup.RemoveItemsAsync(GrainFactory, Job.Version!, table, start, count, settings.Parallelism, cancellationToken);
-                else
-                    await IndexWriter.WriteAsync(GrainFactory, Job.Version!, table, start, count, settings.Parallelism, cancellationToken);
+                await write();
                 return;
             }
             catch (Exception e) when (e is not OperationCanceledException && attempt < settings.MaxAttempts)
@@ -271,6 +282,17 @@ public sealed class BackfillGrain(
                 await Task.Delay(TimeSpan.FromMilliseconds(200 * (1 << Math.Min(attempt, 6))), cancellationToken);
             }
         }
+    }
+
+    /// <summary>Moves a cursor past a written batch and persists it, even when the job is being cancelled.</summary>
+    private async Task AdvanceAsync(Action move, int items, CancellationToken cancellationToken)
+    {
+        move();
+        await writer.WriteAsync(state, CancellationToken.None);
+        if (items > 0)
+            ItemsWritten.Add(items, new KeyValuePair<string, object?>("version", Job.Version), new KeyValuePair<string, object?>("job", Job.Retire ? "retire" : "backfill"));
+        if (options.Value.PauseBetweenBatches > TimeSpan.Zero)
+            await Task.Delay(options.Value.PauseBetweenBatches, cancellationToken);
     }
 
     private async Task FinishAsync(BackfillStatus status)

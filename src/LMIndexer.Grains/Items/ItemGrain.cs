@@ -10,11 +10,19 @@ public sealed class ItemState
     [Id(1)] public Dictionary<string, long[]> SemanticIds { get; set; } = new(StringComparer.Ordinal);
 }
 
-/// <summary>A catalog item and its semantic ID per index version.</summary>
+/// <summary>
+/// A catalog item and its semantic ID per index version. An activation that exists only to take an
+/// ID write (a backfill or retirement job touching every item) leaves right after it: a million of
+/// them kept for the collection age would fill the heap and stall the silo in garbage collection.
+/// </summary>
 public sealed class ItemGrain([PersistentState("item", StorageNames.Default)] IPersistentState<ItemState> state, Storage.StateWriter writer) : Grain, IItemGrain
 {
+    /// <summary>Whether this activation answered anything besides ID writes (then it stays for its readers).</summary>
+    private bool read;
+
     public async Task UpsertAsync(ItemRecord record)
     {
+        read = true;
         ArgumentNullException.ThrowIfNull(record);
         if (record.ItemId != this.GetPrimaryKeyString())
             throw new ArgumentException($"Record '{record.ItemId}' sent to item grain '{this.GetPrimaryKeyString()}'.", nameof(record));
@@ -27,15 +35,26 @@ public sealed class ItemGrain([PersistentState("item", StorageNames.Default)] IP
         await GrainFactory.GetGrain<ICatalogSearchGrain>(Search.CatalogSearchShards.Of(record.ItemId)).UpsertAsync([record]);
     }
 
-    public Task<ItemRecord?> GetAsync() => Task.FromResult(state.State.Record);
+    public Task<ItemRecord?> GetAsync()
+    {
+        read = true;
+        return Task.FromResult(state.State.Record);
+    }
 
-    public Task<ItemDetails?> GetDetailsAsync() => Task.FromResult(state.State.Record is null
+    public Task<ItemDetails?> GetDetailsAsync()
+    {
+        read = true;
+        return Task.FromResult(Details());
+    }
+
+    private ItemDetails? Details() => state.State.Record is null
         ? null
-        : new ItemDetails(state.State.Record, [.. state.State.SemanticIds.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => new VersionedSemanticId(kv.Key, kv.Value))]));
+        : new ItemDetails(state.State.Record, [.. state.State.SemanticIds.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => new VersionedSemanticId(kv.Key, kv.Value))]);
 
     public async Task SetSemanticIdAsync(VersionedSemanticId id)
     {
         ArgumentNullException.ThrowIfNull(id);
+        LeaveUnlessRead();
         if (state.State.SemanticIds.TryGetValue(id.Version, out var existing) && existing.AsSpan().SequenceEqual(id.Codes))
             return;
         state.State.SemanticIds[id.Version] = id.Codes;
@@ -44,7 +63,14 @@ public sealed class ItemGrain([PersistentState("item", StorageNames.Default)] IP
 
     public async Task RemoveSemanticIdAsync(string version)
     {
+        LeaveUnlessRead();
         if (state.State.SemanticIds.Remove(version))
             await writer.WriteAsync(state);
+    }
+
+    private void LeaveUnlessRead()
+    {
+        if (!read)
+            DeactivateOnIdle();   // after this call, once nothing else is queued
     }
 }

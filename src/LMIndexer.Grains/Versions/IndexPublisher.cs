@@ -17,13 +17,16 @@ public static class IndexPublisher
     public static async Task<IndexVersionInfo> PublishAsync(IGrainFactory grains, string bundlePath, int parallelism = 16, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(grains);
-        var (manifest, table) = ReadServingIds(bundlePath);
+        var (manifest, read) = ReadServingIds(bundlePath);
+        var table = read.InItemOrder();
         for (var start = 0; start < table.Count; start += BatchSize)
         {
             var count = Math.Min(BatchSize, table.Count - start);
-            await IndexWriter.WriteAsync(grains, manifest.Version, table, start, count, parallelism, cancellationToken);
+            await IndexWriter.WriteItemsAsync(grains, manifest.Version, table, start, count, parallelism, cancellationToken);
             progress?.Report(start + count);
         }
+        var groups = IndexWriter.PrefixGroups(table);
+        await IndexWriter.WritePrefixesAsync(grains, manifest.Version, groups, 0, groups.Count, parallelism, cancellationToken);
         return await grains.GetGrain<IIndexVersionGrain>(0).RegisterAsync(manifest.Version, Path.GetFullPath(bundlePath), table.Count, TaskOf(manifest));
     }
 

@@ -49,6 +49,16 @@ public sealed class SemanticIndexingPipelineTests
         Assert.Equal(2 * table.RequiredCounterSize, loaded.Bundle.Tokenizer.IdPositionSizes[^1]);    // grown, with headroom
         var reassigned = loaded.AssignCodes([.. catalog.Items.Select(ItemTextBuilder.Build)], FastOptions.MaxTokens);
         Assert.Equal(table.Ids.Select(id => string.Join(',', id.Take(2))), reassigned.Select(c => string.Join(',', c)));
+        // Encoding each text once for both positions gives the codes of decoding position by position.
+        var tokens = catalog.Items.Select(i => loaded.Bundle.Tokenizer.EncodeWithEos(ItemTextBuilder.Build(i), FastOptions.MaxTokens)).ToList();
+        var byPosition = tokens.Select(_ => new long[2]).ToArray();
+        for (var position = 1; position <= 2; position++)
+        {
+            var assigned = SemanticIdAssigner.AssignPosition(loaded.Indexer, tokens, byPosition, position);
+            for (var i = 0; i < assigned.Length; i++)
+                byPosition[i][position - 1] = assigned[i];
+        }
+        Assert.Equal(byPosition.Select(c => string.Join(',', c)), reassigned.Select(c => string.Join(',', c)));
 
         var (same, sameReport) = loaded.AssignItems(catalog.Items);
         Assert.Equal(new AssignmentReport(96, 0, 0), sameReport);
