@@ -15,7 +15,6 @@ public sealed class BackfillCrashTests
     public async Task A_job_whose_silo_is_killed_resumes_on_another_silo_and_writes_every_item()
     {
         _ = TestServingBundle.Directory;
-        // Both silos keep state and reminders in one LiteDB file: the durable store that outlives a silo.
         var file = Path.Combine(Path.GetTempPath(), "lmindexer-tests", $"crash-{Guid.NewGuid():N}.db");
         var store = $"Filename={file}";
         try
@@ -28,18 +27,26 @@ public sealed class BackfillCrashTests
         }
     }
 
-    private static async Task KillMidBackfillAsync(string store)
+    /// <summary>Silos keeping state and reminders in one LiteDB file (the durable store that outlives a silo), serving v1.</summary>
+    private static async Task<Orleans.TestingHost.InProcessTestCluster> StartServingV1Async(short silos, string store, Dictionary<string, string?> settings)
     {
-        await using var cluster = ClusterFixture.Build(2, _ => SiloRoles.Gpu, fallback: true,
+        var cluster = ClusterFixture.Build(silos, _ => SiloRoles.Gpu, fallback: true,
             storage: silo => silo
                 .AddLiteDbGrainStorage(StorageNames.Default, o => o.ConnectionString = store)
                 .UseLiteDbReminderService(o => o.ConnectionString = store),
-            settings: new Dictionary<string, string?> { ["Backfill:BatchSize"] = "8", ["Backfill:PauseBetweenBatches"] = "00:00:00.150" });
+            settings: settings);
         await cluster.DeployAsync();
         var grains = cluster.Client;
         await Task.WhenAll(TestServingBundle.Records.Select(r => grains.GetGrain<IItemGrain>(r.ItemId).UpsertAsync(r)));
         await IndexPublisher.PublishAsync(grains, TestServingBundle.Directory);
         await grains.GetGrain<IIndexVersionGrain>(0).ActivateAsync("v1");
+        return cluster;
+    }
+
+    private static async Task KillMidBackfillAsync(string store)
+    {
+        await using var cluster = await StartServingV1Async(2, store, new() { ["Backfill:BatchSize"] = "8", ["Backfill:PauseBetweenBatches"] = "00:00:00.150" });
+        var grains = cluster.Client;
 
         var started = await grains.GetGrain<IBackfillGrain>("crash").StartAsync(TestServingBundle.Version2Directory);
         var victim = cluster.Silos.Single(s => s.SiloAddress.ToString() == started.Silo);   // the silo running the job
@@ -68,16 +75,8 @@ public sealed class BackfillCrashTests
         var store = $"Filename={file}";
         try
         {
-            await using var cluster = ClusterFixture.Build(1, _ => SiloRoles.Gpu, fallback: true,
-                storage: silo => silo
-                    .AddLiteDbGrainStorage(StorageNames.Default, o => o.ConnectionString = store)
-                    .UseLiteDbReminderService(o => o.ConnectionString = store),
-                settings: new Dictionary<string, string?> { ["Backfill:BatchSize"] = "8" });
-            await cluster.DeployAsync();
+            await using var cluster = await StartServingV1Async(1, store, new() { ["Backfill:BatchSize"] = "8" });
             var grains = cluster.Client;
-            await Task.WhenAll(TestServingBundle.Records.Select(r => grains.GetGrain<IItemGrain>(r.ItemId).UpsertAsync(r)));
-            await IndexPublisher.PublishAsync(grains, TestServingBundle.Directory);
-            await grains.GetGrain<IIndexVersionGrain>(0).ActivateAsync("v1");
             var bundle = Path.GetFullPath(TestServingBundle.Version2Directory);
             var total = SemanticIdTable.Load(Path.Combine(bundle, SemanticIdTable.FileName)).Count;
             await grains.GetGrain<IIndexVersionGrain>(0).RegisterAsync("v2", bundle, total, ready: false);
