@@ -44,12 +44,10 @@ public sealed class ItemGrain([PersistentState("item", StorageNames.Default)] IP
     public Task<ItemDetails?> GetDetailsAsync()
     {
         read = true;
-        return Task.FromResult(Details());
+        return Task.FromResult(state.State.Record is null
+            ? null
+            : new ItemDetails(state.State.Record, [.. state.State.SemanticIds.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => new VersionedSemanticId(kv.Key, kv.Value))]));
     }
-
-    private ItemDetails? Details() => state.State.Record is null
-        ? null
-        : new ItemDetails(state.State.Record, [.. state.State.SemanticIds.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => new VersionedSemanticId(kv.Key, kv.Value))]);
 
     public async Task SetSemanticIdAsync(VersionedSemanticId id)
     {
