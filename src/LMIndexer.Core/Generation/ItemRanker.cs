@@ -13,14 +13,17 @@ namespace LMIndexer.Core.Generation;
 /// members', as in beam search. Item numbers are the trie's, which are the item-vector rows (both
 /// follow the ID table); items added to the trie after training have no vector, so dense ranking
 /// leaves them out and hybrid ranking scores them by their IDs with a uniform dense term.
-/// Deterministic: ties go to the lower item number.
+/// Over a large item table the dense head can read an approximate index instead of every vector
+/// (<see cref="ApproximateDenseItems"/>). Deterministic: ties go to the lower item number.
 /// </summary>
 public static class ItemRanker
 {
     /// <summary>Ranked items per source, best first, at most <paramref name="count"/>.</summary>
     /// <param name="count">Items returned per source; in hybrid mode also the beam width and the dense head's candidates.</param>
     /// <param name="denseWeight">Hybrid: the weight of the dense log-probability beside the sequence log-probability.</param>
-    public static RankedItem[][] Rank(IReadOnlyList<T5Model> models, IReadOnlyList<int[]> sources, TrieTables tables, int count, RankingMode mode, double denseWeight = 1)
+    /// <param name="approximate">Dense and hybrid: the models' item vectors in approximate indexes, for tables too large to score whole per batch.</param>
+    public static RankedItem[][] Rank(IReadOnlyList<T5Model> models, IReadOnlyList<int[]> sources, TrieTables tables, int count, RankingMode mode, double denseWeight = 1,
+        ApproximateDenseItems? approximate = null)
     {
         ArgumentNullException.ThrowIfNull(models);
         ArgumentNullException.ThrowIfNull(sources);
@@ -47,18 +50,11 @@ public static class ItemRanker
             beams = ConstrainedBeamSearch.Search(models, sources, tables, count, out encoded);
         else
             encoded = EncodedSources.Encode(models, sources).DecodeFirst(models);
-        var device = encoded.Memory[0].device;
-        var dense = MeanDenseLogProbs(models, encoded);                                    // [requests, items]
-        var take = (int)Math.Min(count, dense.shape[1]);
-        var (topScores, topItems) = dense.topk(take, dim: 1);                              // [requests, take]
-        var topScoreValues = topScores.cpu().data<float>().ToArray();
-        var topItemValues = topItems.cpu().data<long>().ToArray();
+        var take = Math.Min(count, vectors);
+        var dense = approximate is null ? new ExactDenseScores(models, encoded) : approximate.Score(models, encoded, take);
+        var top = dense.Top(take);
         if (beams is null)
-        {
-            return [.. Enumerable.Range(0, sources.Count).Select(r => Enumerable.Range(0, take)
-                .Select(k => new RankedItem((int)topItemValues[r * take + k], topScoreValues[r * take + k]))
-                .OrderByDescending(x => x.Score).ThenBy(x => x.Item).ToArray())];
-        }
+            return top;
 
         // The beam's items have their sequence log-probabilities; the dense head's best items that
         // the beam missed are scored by teacher forcing their IDs, the same full-vocabulary sum.
@@ -67,9 +63,8 @@ public static class ItemRanker
         for (var r = 0; r < sources.Count; r++)
         {
             sequence[r] = beams[r].ToDictionary(x => x.Item, x => x.Score);
-            for (var k = 0; k < take; k++)
+            foreach (var (item, _) in top[r])
             {
-                var item = (int)topItemValues[r * take + k];
                 if (!sequence[r].ContainsKey(item))
                     missing.Add((r, item));
             }
@@ -81,9 +76,7 @@ public static class ItemRanker
         // An item without a vector (added after training) is one the head knows nothing of: it
         // gets the uniform log-probability, and its ID's sequence log-probability decides.
         var uniform = -Math.Log(vectors);
-        var candidates = sequence.SelectMany((items, r) => items.Keys.Where(item => item < vectors).Select(item => (long)(r * vectors + item))).ToArray();
-        using var flat = torch.tensor(candidates, device: device);
-        var denseValues = dense.reshape(-1).index_select(0, flat).cpu().data<float>().ToArray();
+        var denseValues = dense.LogProbs([.. sequence.SelectMany((items, r) => items.Keys.Where(item => item < vectors).Select(item => (r, item)))]);
         var results = new RankedItem[sources.Count][];
         var next = 0;
         for (var r = 0; r < sources.Count; r++)
@@ -94,18 +87,6 @@ public static class ItemRanker
             results[r] = [.. ranked.OrderByDescending(x => x.Score).ThenBy(x => x.Item).Take(count)];
         }
         return results;
-    }
-
-    /// <summary>Each request's dense log-probability of every item, averaged over the models. // [requests, items]</summary>
-    private static Tensor MeanDenseLogProbs(IReadOnlyList<T5Model> models, EncodedSources encoded)
-    {
-        Tensor? sum = null;
-        for (var m = 0; m < models.Count; m++)
-        {
-            var logProbs = models[m].DenseItemLogits(encoded.First[m]).to(ScalarType.Float32).log_softmax(-1);   // [requests, items]
-            sum = sum is null ? logProbs : sum.Plus(logProbs);
-        }
-        return models.Count == 1 ? sum! : sum!.Over(models.Count);
     }
 
     /// <summary>

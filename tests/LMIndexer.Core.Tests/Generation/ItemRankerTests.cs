@@ -187,6 +187,87 @@ public sealed class ItemRankerTests
         Assert.Equal(RankingMode.Generative, RankingModes.DefaultFor([headed, plain]));
     }
 
+    [Theory]
+    [InlineData(RankingMode.Dense, 100, 0)]    // every item a candidate: the normaliser is the exact sum
+    [InlineData(RankingMode.Dense, 6, 40)]     // few candidates, every item sampled: the rest is summed exactly too
+    [InlineData(RankingMode.Hybrid, 100, 0)]
+    [InlineData(RankingMode.Hybrid, 6, 40)]
+    public void Approximate_dense_items_give_the_exact_ranking_and_log_probabilities_when_nothing_is_left_to_estimate(RankingMode mode, int candidates, int sampled)
+    {
+        var random = new Random(91);
+        using var first = HeadModel(91);
+        using var second = HeadModel(92);
+        using var tables = new TrieTables(IdTrie.Build(Ids));
+        var sources = Sources(5, random);
+        using var approximate = ApproximateDenseItems.Build([first, second], candidates: candidates, normalizerSample: Math.Max(1, sampled));
+
+        var exact = ItemRanker.Rank([first, second], sources, tables, 6, mode);
+        var ranked = ItemRanker.Rank([first, second], sources, tables, 6, mode, approximate: approximate);
+
+        for (var r = 0; r < sources.Count; r++)
+        {
+            Assert.Equal(exact[r].Select(x => x.Item), ranked[r].Select(x => x.Item));
+            Assert.All(exact[r].Zip(ranked[r]), pair => AssertClose(pair.First.Score, pair.Second.Score));
+        }
+    }
+
+    [Fact]
+    public void Approximate_hybrid_ranking_gives_items_added_after_training_the_same_uniform_term()
+    {
+        const int vectors = 30;
+        var random = new Random(93);
+        using var model = HeadModel(93, vectors: vectors);
+        using var tables = new TrieTables(IdTrie.Build(Ids));
+        var sources = Sources(4, random, vectors);
+        using var approximate = ApproximateDenseItems.Build([model], candidates: 8, normalizerSample: vectors);
+
+        var exact = ItemRanker.Rank([model], sources, tables, Ids.Count, RankingMode.Hybrid);
+        var ranked = ItemRanker.Rank([model], sources, tables, Ids.Count, RankingMode.Hybrid, approximate: approximate);
+
+        for (var r = 0; r < sources.Count; r++)
+        {
+            Assert.Equal(exact[r].Select(x => x.Item), ranked[r].Select(x => x.Item));
+            Assert.All(exact[r].Zip(ranked[r]), pair => AssertClose(pair.First.Score, pair.Second.Score));
+        }
+    }
+
+    [Fact]
+    public void A_sampled_normaliser_is_near_the_exact_one_and_leaves_each_requests_order_unchanged()
+    {
+        // The estimate shifts a request's log-probabilities by one constant, so the order is exact
+        // whenever the index finds the true best items (it does at this size).
+        var random = new Random(94);
+        using var model = HeadModel(94);
+        using var tables = new TrieTables(IdTrie.Build(Ids));
+        var sources = Sources(5, random);
+        using var approximate = ApproximateDenseItems.Build([model], candidates: 10, normalizerSample: 12);
+
+        var ranked = ItemRanker.Rank([model], sources, tables, 10, RankingMode.Dense, approximate: approximate);
+
+        for (var r = 0; r < sources.Count; r++)
+        {
+            var dense = DenseLogProbs(model, sources[r]);
+            Assert.Equal(Enumerable.Range(0, Ids.Count).OrderByDescending(i => dense[i]).ThenBy(i => i).Take(10), ranked[r].Select(x => x.Item));
+            var shifts = ranked[r].Select(x => x.Score - dense[x.Item]).ToList();
+            Assert.All(shifts, shift => Assert.Equal(shifts[0], shift, 3));
+            // 9 or so sampled items stand for the 30 outside the candidates: close, not exact.
+            Assert.InRange(shifts[0], -0.5, 0.5);
+        }
+    }
+
+    [Fact]
+    public void Approximate_dense_items_refuse_other_networks()
+    {
+        using var plain = HeadModel(95, denseHead: false);
+        using var headed = HeadModel(96);
+        using var other = HeadModel(97);
+        using var tables = new TrieTables(IdTrie.Build(Ids));
+        int[][] sources = [[5, 6, 7]];
+        Assert.Throws<ArgumentException>(() => ApproximateDenseItems.Build([plain]));
+        using var approximate = ApproximateDenseItems.Build([headed]);
+        Assert.Throws<ArgumentException>(() => ItemRanker.Rank([headed, other], sources, tables, 5, RankingMode.Dense, approximate: approximate));
+    }
+
     [Fact]
     public void Ranking_names_round_trip()
     {

@@ -1,0 +1,193 @@
+using LMIndexer.Core.Model;
+using LMIndexer.Core.Retrieval;
+using LMIndexer.Core.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace LMIndexer.Core.Generation;
+
+/// <summary>
+/// Dense ranking over a large item table without reading all of it per batch: each model's item
+/// vectors sit in an HNSW index (<see cref="ApproximateVectorIndex"/>), a request's dense query
+/// finds its <see cref="Candidates"/> best items there, and only those (and the items hybrid ranking
+/// asks about) are scored exactly. The softmax normaliser is the exact sum over the candidates plus
+/// an unbiased estimate of the rest from a fixed uniform sample of the items, so log-probabilities
+/// stay comparable with the uniform term that hybrid ranking gives items without a vector.
+/// </summary>
+public sealed class ApproximateDenseItems : IDisposable
+{
+    private readonly ApproximateVectorIndex[] indexes;
+    private readonly Tensor sample;          // [sampled] item rows, ascending
+    private readonly long[] sampleRows;
+
+    private ApproximateDenseItems(ApproximateVectorIndex[] indexes, long[] sampleRows, int candidates, int items)
+    {
+        this.indexes = indexes;
+        this.sampleRows = sampleRows;
+        sample = torch.tensor(sampleRows);
+        Candidates = candidates;
+        ItemCount = items;
+    }
+
+    /// <summary>Items each request's dense query takes from each model's index.</summary>
+    public int Candidates { get; }
+
+    /// <summary>Item vectors indexed (the same for every model).</summary>
+    public int ItemCount { get; }
+
+    /// <summary>Models this was built for, in order.</summary>
+    public int ModelCount => indexes.Length;
+
+    /// <summary>Indexes the item vectors of every model (networks with a dense item head over the same items).</summary>
+    /// <param name="candidates">Items taken from each index per request: at least the ranking's count.</param>
+    /// <param name="normalizerSample">Items sampled once to estimate the rest of each softmax normaliser.</param>
+    public static ApproximateDenseItems Build(IReadOnlyList<T5Model> models, HnswSettings? settings = null, int candidates = 100, int normalizerSample = 1024, int seed = 17)
+    {
+        ArgumentNullException.ThrowIfNull(models);
+        if (models.Count == 0)
+            throw new ArgumentException("At least one model is needed.", nameof(models));
+        var items = models[0].Config.SourceItemCount;
+        if (models.Any(m => !m.Config.DenseItemHead || m.Config.SourceItemCount != items) || items == 0)
+            throw new ArgumentException("Approximate dense ranking needs networks with a dense item head over the same items.", nameof(models));
+        ArgumentOutOfRangeException.ThrowIfLessThan(candidates, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(normalizerSample, 1);
+        var random = new Random(seed);
+        var rows = Enumerable.Range(0, items).OrderBy(_ => random.Next()).Take(normalizerSample).Order().Select(i => (long)i).ToArray();
+        var built = new List<ApproximateVectorIndex>(models.Count);
+        try
+        {
+            foreach (var model in models)
+            {
+                using var table = model.SourceItems!.weight!.detach().to(ScalarType.Float32).cpu().contiguous();   // [items, d_model]
+                built.Add(ApproximateVectorIndex.FromRows(table.data<float>().ToArray(), model.Config.DModel, settings));
+            }
+            return new ApproximateDenseItems([.. built], rows, candidates, items);
+        }
+        catch
+        {
+            built.ForEach(index => index.Dispose());
+            throw;
+        }
+    }
+
+    /// <summary>Scores a batch whose first decoder states are in <paramref name="encoded"/>; each request takes at least <paramref name="take"/> candidates per model.</summary>
+    internal DenseScores Score(IReadOnlyList<T5Model> models, EncodedSources encoded, int take)
+    {
+        if (models.Count != indexes.Length || models.Any(m => m.Config.SourceItemCount != ItemCount || m.Config.DModel != indexes[0].Dimension))
+            throw new ArgumentException($"These indexes were built for {indexes.Length} networks over {ItemCount} item vectors.", nameof(models));
+        return new Approximate(this, models, encoded, Math.Max(Candidates, take));
+    }
+
+    public void Dispose()
+    {
+        foreach (var index in indexes)
+            index.Dispose();
+        sample.Dispose();
+    }
+
+    private sealed class Approximate : DenseScores
+    {
+        private readonly IReadOnlyList<T5Model> models;
+        private readonly Tensor[] queries;          // per model: [requests, d_model], scaled
+        private readonly Tensor[] logNormalizers;   // per model: [requests]
+        private readonly SortedSet<int>[] candidates;
+
+        public Approximate(ApproximateDenseItems owner, IReadOnlyList<T5Model> models, EncodedSources encoded, int perModel)
+        {
+            this.models = models;
+            var requests = (int)encoded.First[0].shape[0];
+            queries = [.. models.Select((m, i) => ScaledQuery(m, encoded.First[i]))];
+            candidates = [.. Enumerable.Range(0, requests).Select(_ => new SortedSet<int>())];
+            logNormalizers = new Tensor[models.Count];
+            for (var m = 0; m < models.Count; m++)
+            {
+                var query = queries[m].cpu().data<float>().ToArray();
+                var width = (int)queries[m].shape[1];
+                var found = new int[requests][];
+                for (var r = 0; r < requests; r++)
+                {
+                    found[r] = [.. owner.indexes[m].Search(query.AsSpan(r * width, width), perModel).Select(h => h.Item)];
+                    candidates[r].UnionWith(found[r]);
+                }
+                logNormalizers[m] = LogNormalizer(owner, m, found);
+            }
+        }
+
+        public override RankedItem[][] Top(int take)
+        {
+            var pairs = candidates.SelectMany((items, r) => items.Select(item => (r, item))).ToList();
+            var values = LogProbs(pairs);
+            var top = new RankedItem[candidates.Length][];
+            var start = 0;   // pairs run request by request
+            for (var r = 0; r < candidates.Length; r++)
+            {
+                top[r] = BestFirst(candidates[r].Select((item, k) => new RankedItem(item, values[start + k])), take);
+                start += candidates[r].Count;
+            }
+            return top;
+        }
+
+        public override float[] LogProbs(IReadOnlyList<(int Request, int Item)> pairs)
+        {
+            if (pairs.Count == 0)
+                return [];
+            var device = queries[0].device;
+            using var rows = torch.tensor(pairs.Select(p => (long)p.Request).ToArray(), device: device);   // [pairs]
+            using var items = torch.tensor(pairs.Select(p => (long)p.Item).ToArray(), device: device);    // [pairs]
+            Tensor? sum = null;
+            for (var m = 0; m < models.Count; m++)
+            {
+                var logits = Logits(m, rows, items);                                                    // [pairs]
+                var logProbs = logits.sub(logNormalizers[m].index_select(0, rows));
+                sum = sum is null ? logProbs : sum.Plus(logProbs);
+            }
+            var mean = models.Count == 1 ? sum! : sum!.Over(models.Count);
+            return mean.cpu().data<float>().ToArray();
+        }
+
+        // Model m's scaled dense logit of each (request row, item) pair. // [pairs]
+        private Tensor Logits(int m, Tensor requestRows, Tensor items)
+        {
+            var vectors = models[m].SourceItems!.weight!.index_select(0, items).to(ScalarType.Float32);   // [pairs, d_model]
+            return vectors.mul(queries[m].index_select(0, requestRows)).sum(1);
+        }
+
+        // log Σ exp(logits) over all items, per request: exact over the request's candidates, and the
+        // sampled items outside them standing for the rest, each weighted by (rest / sampled rest). // [requests]
+        private Tensor LogNormalizer(ApproximateDenseItems owner, int m, int[][] found)
+        {
+            var device = queries[m].device;
+            var requests = found.Length;
+            var sampled = owner.sampleRows.Length;
+            using var sampleItems = owner.sample.to(device);
+            var sampleVectors = models[m].SourceItems!.weight!.index_select(0, sampleItems).to(ScalarType.Float32);   // [sampled, d_model]
+            var sampleLogits = queries[m].matmul(sampleVectors.t()).cpu().data<float>().ToArray();                   // [requests, sampled]
+            var normalizers = new float[requests];
+            for (var r = 0; r < requests; r++)
+            {
+                using var rows = torch.tensor(Enumerable.Repeat((long)r, found[r].Length).ToArray(), device: device);
+                using var items = torch.tensor(found[r].Select(i => (long)i).ToArray(), device: device);
+                var head = Logits(m, rows, items).cpu().data<float>().ToArray();
+                var inHead = found[r].ToHashSet();
+                var tail = new List<double>(sampled);
+                for (var s = 0; s < sampled; s++)
+                {
+                    if (!inHead.Contains((int)owner.sampleRows[s]))
+                        tail.Add(sampleLogits[(r * sampled) + s]);
+                }
+                var rest = owner.ItemCount - found[r].Length;
+                var terms = head.Select(v => (double)v).ToList();
+                if (rest > 0 && tail.Count > 0)
+                    terms.Add(LogSumExp(tail) + Math.Log((double)rest / tail.Count));
+                normalizers[r] = (float)LogSumExp(terms);
+            }
+            return torch.tensor(normalizers, device: device);
+        }
+
+        private static double LogSumExp(IReadOnlyList<double> values)
+        {
+            var max = values.Max();
+            return max + Math.Log(values.Sum(v => Math.Exp(v - max)));
+        }
+    }
+}
