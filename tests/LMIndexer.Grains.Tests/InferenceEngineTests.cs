@@ -82,6 +82,28 @@ public sealed class InferenceEngineTests
     }
 
     [Fact]
+    public async Task A_dense_head_bundle_above_the_threshold_ranks_through_the_approximate_index_as_exact_ranking_does()
+    {
+        var exactServing = ServingBundle.Load(TestServingBundle.DenseDirectory);
+        var items = exactServing.Bundle.Model.Config.SourceItemCount;
+        using var exact = new InferenceEngine(exactServing, new InferenceOptions { Workers = 1, MaxBatchSize = 1 }, NullLogger.Instance);
+        // Every item a candidate: the normaliser is exact, so the answers must be too.
+        using var approximate = new InferenceEngine(ServingBundle.Load(TestServingBundle.DenseDirectory),
+            new InferenceOptions { Workers = 1, MaxBatchSize = 1, ApproximateDenseAbove = items, ApproximateDenseCandidates = items }, NullLogger.Instance);
+        Assert.False(exact.RanksApproximately);   // the default threshold is far above this bundle
+        Assert.True(approximate.RanksApproximately);
+
+        foreach (var start in new[] { 0, 40, 120 })
+        {
+            var history = (IReadOnlyList<ItemRecord>)[.. TestServingBundle.Records.Skip(start).Take(4)];
+            var expected = await exact.GenerateAsync(history, 10);
+            var served = await approximate.GenerateAsync(history, 10);
+            Assert.Equal(expected.Ids.Select(g => g.ItemId), served.Ids.Select(g => g.ItemId));
+            Assert.All(expected.Ids.Zip(served.Ids), pair => Assert.Equal(pair.First.Score, pair.Second.Score, tolerance: 1e-3));
+        }
+    }
+
+    [Fact]
     public async Task A_full_queue_refuses_with_a_capacity_error_and_still_answers_what_it_took()
     {
         using var engine = new InferenceEngine(ServingBundle.Load(TestServingBundle.Directory), new InferenceOptions { Workers = 1, MaxBatchSize = 1, MaxQueueLength = 1 }, NullLogger.Instance);

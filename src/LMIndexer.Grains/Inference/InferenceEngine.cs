@@ -51,6 +51,7 @@ public sealed class InferenceEngine : IDisposable
     private TrieTables tables;
     private bool ownTables;
     private readonly InferenceOptions options;
+    private readonly ApproximateDenseItems? approximate;
     private readonly ILogger logger;
     private readonly BlockingCollection<Request> queue;
     private readonly Thread[] workers;
@@ -71,6 +72,7 @@ public sealed class InferenceEngine : IDisposable
         table = bundle.Table;
         tables = bundle.Tables;
         source = new HistorySource(bundle.Bundle.Tokenizer, new Dictionary<string, CatalogItem>(), table, bundle.Source);
+        approximate = UsesApproximateIndex(bundle, options) ? BuildApproximateIndex(bundle, options, logger) : null;
         queue = new BlockingCollection<Request>(options.MaxQueueLength);
         var onGpu = bundle.Bundle.Model.Shared.weight!.device.type != TorchSharp.DeviceType.CPU;
         threadsPerWorker = options.ThreadsPerWorker > 0 ? options.ThreadsPerWorker : onGpu ? 0 : 1;
@@ -83,6 +85,23 @@ public sealed class InferenceEngine : IDisposable
     }
 
     public string Version => bundle.Version;
+
+    /// <summary>Whether dense ranking reads an approximate index of the item vectors (<see cref="InferenceOptions.ApproximateDenseAbove"/>).</summary>
+    public bool RanksApproximately => approximate is not null;
+
+    private static bool UsesApproximateIndex(ServingBundle bundle, InferenceOptions options)
+    {
+        var config = bundle.Bundle.Model.Config;
+        return options.ApproximateDenseAbove > 0 && config.DenseItemHead && config.SourceItemCount >= options.ApproximateDenseAbove;
+    }
+
+    private static ApproximateDenseItems BuildApproximateIndex(ServingBundle bundle, InferenceOptions options, ILogger logger)
+    {
+        var clock = Stopwatch.StartNew();
+        var built = ApproximateDenseItems.Build([bundle.Bundle.Model], candidates: options.ApproximateDenseCandidates);
+        logger.LogInformation("Version {Version}: approximate index of {Items} item vectors built in {Seconds:F1} s", bundle.Version, built.ItemCount, clock.Elapsed.TotalSeconds);
+        return built;
+    }
 
     public int QueueLength => queue.Count;
 
@@ -209,7 +228,7 @@ public sealed class InferenceEngine : IDisposable
             {
                 // A network with a dense item head ranks as it was validated: hybrid (ItemRanker).
                 var model = bundle.Bundle.Model;
-                var ranked = ItemRanker.Rank([model], [.. batch.Select(r => r.Source)], tables, beams, RankingModes.DefaultFor([model]));
+                var ranked = ItemRanker.Rank([model], [.. batch.Select(r => r.Source)], tables, beams, RankingModes.DefaultFor([model]), approximate: approximate);
                 for (var i = 0; i < batch.Count; i++)
                 {
                     var ids = ranked[i].Take(batch[i].Beams).Select(r => new GeneratedId([.. table.Ids[r.Item]], r.Score, table.ItemIds[r.Item])).ToList();
@@ -248,6 +267,7 @@ public sealed class InferenceEngine : IDisposable
         queue.Dispose();
         if (ownTables)
             tables.Dispose();
+        approximate?.Dispose();
         bundle.Dispose();
         swap.Dispose();
     }

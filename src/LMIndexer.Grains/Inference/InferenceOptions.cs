@@ -42,6 +42,16 @@ public sealed class InferenceOptions
 
     /// <summary>Requests waiting beyond this are refused (back-pressure) instead of queueing forever.</summary>
     public int MaxQueueLength { get; set; } = 4096;
+
+    /// <summary>
+    /// A dense-head bundle with at least this many item vectors ranks through an approximate (HNSW)
+    /// index of them, built when the version loads, instead of reading the whole table per batch
+    /// (docs/capacity.md has both at 1 M items). 0: always exact.
+    /// </summary>
+    public int ApproximateDenseAbove { get; set; } = 100_000;
+
+    /// <summary>Items each request takes from the approximate index (at least the beams are taken).</summary>
+    public int ApproximateDenseCandidates { get; set; } = 100;
 }
 
 /// <summary>Rejects inference settings that cannot work, at start-up.</summary>
@@ -66,6 +76,10 @@ public sealed class InferenceOptionsValidator : IValidateOptions<InferenceOption
             errors.Add($"Inference:TimeoutMilliseconds must be at least 1 (got {options.TimeoutMilliseconds}).");
         if (options.MaxQueueLength < 1)
             errors.Add($"Inference:MaxQueueLength must be at least 1 (got {options.MaxQueueLength}).");
+        if (options.ApproximateDenseAbove < 0)
+            errors.Add($"Inference:ApproximateDenseAbove cannot be negative (got {options.ApproximateDenseAbove}; 0 keeps dense ranking exact).");
+        if (options.ApproximateDenseCandidates < 1)
+            errors.Add($"Inference:ApproximateDenseCandidates must be at least 1 (got {options.ApproximateDenseCandidates}).");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }
