@@ -58,7 +58,7 @@ public sealed class ScaleBenchTests
         using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "report", "results", "scale.json")));
         var rows = json.RootElement.GetProperty("rows").EnumerateArray()
             .ToDictionary(r => (r.GetProperty("system").GetString(), r.GetProperty("metric").GetString()), r => r.GetProperty("value").GetDouble());
-        foreach (var stage in new[] { "synth", "assign-t5-scratch", "serving", "backfill", "events", "recommend-generative", "recommend-hybrid" })
+        foreach (var stage in new[] { "synth", "assign-t5-scratch", "serving", "backfill", "events", "recommend-generative", "recommend-hybrid", "recommend-hybrid-approximate" })
             Assert.True(rows[(stage, "peak_mib")] > 10, $"{stage} reports the memory it peaked at");
         Assert.True(rows[("assign-t5-scratch", "items_per_second")] > 0);
         Assert.Equal(3000 / rows[("assign-t5-scratch", "items_per_second")], rows[("assign-t5-scratch", "extrapolated_seconds")], 0.5);
@@ -75,13 +75,17 @@ public sealed class ScaleBenchTests
         Assert.Equal((0.0, 0.0), (rows[("backfill", "failed_requests")], rows[("backfill", "wrong_version")]));
         // Every item generatable: each request answered with a full beam, by beam search and hybrid ranking,
         // and the hybrid bundle carries a vector per item (3,000 × 64 floats) beside the same network.
-        foreach (var stage in new[] { "recommend-generative", "recommend-hybrid" })
+        foreach (var stage in new[] { "recommend-generative", "recommend-hybrid", "recommend-hybrid-approximate" })
         {
             Assert.Equal(0, rows[(stage, "failed_requests")]);
             Assert.Equal(20, rows[(stage, "items_per_answer")]);
             Assert.True(rows[(stage, "p50_ms")] > 0 && rows[(stage, "mean_batch")] >= 1, $"{stage} measured its requests");
         }
         Assert.InRange(rows[("recommend-hybrid", "weights_mib")] - rows[("recommend-generative", "weights_mib")], 0.6, 1.0);
+        // The approximate run served the same bundle through the HNSW index and compared itself with exact ranking.
+        Assert.True(rows[("recommend-hybrid-approximate", "index_seconds")] > 0);
+        Assert.InRange(rows[("recommend-hybrid-approximate", "dense_recall_at_100")], 0.5, 1.0);
+        Assert.InRange(rows[("recommend-hybrid-approximate", "hybrid_agreement_at_20")], 0.5, 1.0);
         // The sustained run kept its schedule (400/s for 21 s) over users taken in turn, and sampled the process.
         Assert.InRange(rows[("events-sustained", "events")], 0.9 * 400 * 21, 1.05 * 400 * 21);
         Assert.True(rows[("events-sustained", "activations_max")] >= 400, "each of the 400 users in turn activates its grain");

@@ -4,9 +4,10 @@ namespace LMIndexer.Core.Retrieval;
 
 /// <summary>
 /// HNSW graph settings (USearch's names): links per node, and how many candidates an insertion and
-/// a search keep while walking the graph. Higher means better recall for more time.
+/// a search keep while walking the graph. Higher means better recall for more time; insertion runs
+/// on one thread, so <see cref="ExpansionAdd"/> sets how long a version takes to load (docs/capacity.md).
 /// </summary>
-public sealed record HnswSettings(int Connectivity = 16, int ExpansionAdd = 128, int ExpansionSearch = 256)
+public sealed record HnswSettings(int Connectivity = 16, int ExpansionAdd = 64, int ExpansionSearch = 256)
 {
     public void Validate()
     {

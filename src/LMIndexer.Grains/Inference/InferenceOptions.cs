@@ -45,10 +45,11 @@ public sealed class InferenceOptions
 
     /// <summary>
     /// A dense-head bundle with at least this many item vectors ranks through an approximate (HNSW)
-    /// index of them, built when the version loads, instead of reading the whole table per batch
-    /// (docs/capacity.md has both at 1 M items). 0: always exact.
+    /// index of them, built when the version loads, instead of reading the whole table per batch.
+    /// Exact ranking's time grows with the items and the index's recall is below 1, so the switch
+    /// sits between the two measured sizes (docs/capacity.md: 100 k and 1 M items). 0: always exact.
     /// </summary>
-    public int ApproximateDenseAbove { get; set; } = 100_000;
+    public int ApproximateDenseAbove { get; set; } = 500_000;
 
     /// <summary>Items each request takes from the approximate index (at least the beams are taken).</summary>
     public int ApproximateDenseCandidates { get; set; } = 100;

@@ -180,17 +180,22 @@ public static class ScaleBenchCommand
                 {
                     var histories = CatalogFiles.EnumerateSequences(Path.Combine(catalogDir, CatalogFiles.SequencesFile))
                         .Where(u => u.ItemIds.Count >= 2).Take(2000).Select(u => (IReadOnlyList<string>)[.. u.ItemIds.SkipLast(1)]).ToList();
-                    foreach (var denseHead in new[] { false, true })
+                    foreach (var (denseHead, approximate) in new[] { (false, false), (true, false), (true, true) })
                     {
                         var bundleDir = Path.Combine(result.GetValue(work)!.FullName, denseHead ? "recommend-hybrid" : "recommend-generative");
                         var writing = Stopwatch.StartNew();
-                        ScaleRecommendation.WriteBundle(bundleDir, ids, codes, denseHead, result.GetValue(common.Seed));
+                        if (!approximate)   // the approximate run serves the hybrid bundle just written
+                            ScaleRecommendation.WriteBundle(bundleDir, ids, codes, denseHead, result.GetValue(common.Seed));
                         var writeSeconds = writing.Elapsed.TotalSeconds;
-                        var run = await ScaleRecommendation.RunAsync(bundleDir, histories, recommendationRate, recommendationSeconds, cancellation);
-                        var stage = $"recommend-{RankingModes.Name(run.Mode)}";
-                        var what = denseHead ? $"beam search over the {run.Items:N0}-item trie + dense head over {run.Items:N0} item vectors" : $"beam search over the {run.Items:N0}-item trie";
-                        Row(stage, "bundle_write_seconds", writeSeconds, "serving bundle written (ID table, trie, weights), s", "F1");
+                        var run = await ScaleRecommendation.RunAsync(bundleDir, histories, recommendationRate, recommendationSeconds, approximate, cancellation);
+                        var stage = $"recommend-{RankingModes.Name(run.Mode)}{(run.Approximate ? "-approximate" : "")}";
+                        var what = !denseHead ? $"beam search over the {run.Items:N0}-item trie"
+                            : approximate ? $"beam search over the {run.Items:N0}-item trie + dense head through an approximate (HNSW) index of {run.Items:N0} item vectors"
+                            : $"beam search over the {run.Items:N0}-item trie + dense head over {run.Items:N0} item vectors (exact)";
+                        if (!approximate)
+                            Row(stage, "bundle_write_seconds", writeSeconds, "serving bundle written (ID table, trie, weights), s", "F1");
                         Row(stage, "load_seconds", run.LoadSeconds, "bundle loaded by the engine, s", "F1");
+                        Row(stage, "engine_start_seconds", run.EngineStartSeconds, approximate ? "engine started, approximate index built, s" : "engine started, s", "F1");
                         Row(stage, "weights_mib", run.WeightsMiB, "weights on disk (the item vectors included), MiB", "F0");
                         Row(stage, "p50_ms", run.P50, $"{what} at {recommendationRate} requests/s: p50, ms (target ≤ 50)", "F1");
                         Row(stage, "p99_ms", run.P99, $"p99 at {recommendationRate} requests/s, ms", "F1");
@@ -199,6 +204,13 @@ public static class ScaleBenchCommand
                         Row(stage, "failed_requests", run.Failed, $"failed of {run.Requests:N0} requests", "F0");
                         Row(stage, "items_per_answer", run.MeanAnswerItems, "items per answer (beams)", "F1");
                         Row(stage, "peak_mib", run.PeakMiB, "peak resident memory (the stages' tables still held), MiB", "F0");
+                        if (approximate)
+                        {
+                            var agreement = ScaleRecommendation.CompareApproximate(bundleDir, histories, requests: 200);
+                            Row(stage, "dense_recall_at_100", agreement.DenseRecall, $"approximate dense top 100's recall of the exact top 100 ({agreement.Requests} requests)", "F3");
+                            Row(stage, "hybrid_agreement_at_20", agreement.HybridAgreement, $"share of the exact hybrid answer's {agreement.Beams} items in the approximate answer", "F3");
+                            Row(stage, "index_seconds", agreement.IndexSeconds, "approximate index built alone, s", "F1");
+                        }
                     }
                 }
             }

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using LMIndexer.Bench.Load;
 using LMIndexer.Core.Checkpoints;
+using LMIndexer.Core.Data;
 using LMIndexer.Core.Downstream;
 using LMIndexer.Core.Generation;
 using LMIndexer.Core.Indexing;
@@ -17,8 +18,13 @@ namespace LMIndexer.Bench.Scale;
 
 /// <summary>What the inference silo's engine did at a fixed request rate over a catalog-sized ID table.</summary>
 public sealed record ScaleRecommendationResult(
-    RankingMode Mode, int Items, double LoadSeconds, double WeightsMiB, int Requests, int Failed, double MeanAnswerItems,
+    RankingMode Mode, bool Approximate, int Items, double LoadSeconds, double EngineStartSeconds, double WeightsMiB, int Requests, int Failed, double MeanAnswerItems,
     double P50, double P99, double MeanBatch, double BatchMilliseconds, double PeakMiB);
+
+/// <summary>How far approximate dense ranking strays from exact ranking on the same requests.</summary>
+/// <param name="DenseRecall">Share of the exact dense top-k that the approximate dense top-k holds (recall@k).</param>
+/// <param name="HybridAgreement">Share of the exact hybrid answer's items that the approximate hybrid answer holds.</param>
+public sealed record ApproximateRankingAgreement(int Requests, int DenseK, double DenseRecall, int Beams, double HybridAgreement, double IndexSeconds);
 
 /// <summary>
 /// Recommendation latency with every item of a large catalog generatable: a serving bundle of the
@@ -69,11 +75,13 @@ public static class ScaleRecommendation
     }
 
     /// <summary>
-    /// Loads the bundle into an inference engine with the silo's default options and sends it
-    /// <paramref name="rate"/> requests a second for <paramref name="seconds"/> seconds, each the
-    /// history of the next user in <paramref name="histories"/>, after a short warm-up.
+    /// Loads the bundle into an inference engine with the silo's default options (dense ranking
+    /// exact or through the approximate index, as <paramref name="approximate"/> says, whatever the
+    /// catalog's size) and sends it <paramref name="rate"/> requests a second for
+    /// <paramref name="seconds"/> seconds, each the history of the next user in
+    /// <paramref name="histories"/>, after a short warm-up.
     /// </summary>
-    public static async Task<ScaleRecommendationResult> RunAsync(string bundleDir, IReadOnlyList<IReadOnlyList<string>> histories, int rate, int seconds, CancellationToken cancellation)
+    public static async Task<ScaleRecommendationResult> RunAsync(string bundleDir, IReadOnlyList<IReadOnlyList<string>> histories, int rate, int seconds, bool approximate, CancellationToken cancellation)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(histories.Count, 1);
         using var meter = StageMeter.Start();
@@ -82,7 +90,9 @@ public static class ScaleRecommendation
         var loadSeconds = loading.Elapsed.TotalSeconds;
         var weightsMiB = new FileInfo(Path.Combine(bundleDir, ModelBundle.WeightsFile)).Length / (1024.0 * 1024);
         var mode = RankingModes.DefaultFor([bundle.Bundle.Model]);
-        using var engine = new InferenceEngine(bundle, new InferenceOptions { Beams = Beams }, NullLogger.Instance);
+        var starting = Stopwatch.StartNew();
+        using var engine = new InferenceEngine(bundle, new InferenceOptions { Beams = Beams, ApproximateDenseAbove = approximate ? 1 : 0 }, NullLogger.Instance);
+        var engineStartSeconds = starting.Elapsed.TotalSeconds;
         for (var i = 0; i < 8; i++)
             await engine.GenerateAsync(histories[i % histories.Count], Beams);   // warm-up: first-call allocations
 
@@ -109,7 +119,40 @@ public static class ScaleRecommendation
         var batches = after.Batches - before.Batches;
         var served = (after.MeanBatchSize * after.Batches) - (before.MeanBatchSize * before.Batches);
         var batchMilliseconds = batches == 0 ? 0 : ((after.MeanBatchMilliseconds * after.Batches) - (before.MeanBatchMilliseconds * before.Batches)) / batches;
-        return new ScaleRecommendationResult(mode, bundle.Table.Count, loadSeconds, weightsMiB, requests, failed, latencies.IsEmpty ? 0 : (double)answered / latencies.Count,
+        return new ScaleRecommendationResult(mode, engine.RanksApproximately, bundle.Table.Count, loadSeconds, engineStartSeconds, weightsMiB, requests, failed, latencies.IsEmpty ? 0 : (double)answered / latencies.Count,
             RecommendationLoad.Percentile(latencies, 0.5), RecommendationLoad.Percentile(latencies, 0.99), batches == 0 ? 0 : served / batches, batchMilliseconds, meter.PeakMiB);
+    }
+
+    /// <summary>
+    /// Ranks the first <paramref name="requests"/> histories with a dense-head bundle both exactly
+    /// and through the approximate index (the engine's defaults), in batches as the engine makes
+    /// them: the approximate dense top <paramref name="denseK"/>'s recall of the exact one, and how
+    /// many of the exact hybrid answer's items the approximate answer keeps.
+    /// </summary>
+    public static ApproximateRankingAgreement CompareApproximate(string bundleDir, IReadOnlyList<IReadOnlyList<string>> histories, int requests, int denseK = 100, int batchSize = 20)
+    {
+        using var bundle = ServingBundle.Load(bundleDir, TorchRuntime.Device);
+        var model = bundle.Bundle.Model;
+        var defaults = new InferenceOptions();
+        var building = Stopwatch.StartNew();
+        using var approximate = ApproximateDenseItems.Build([model], candidates: defaults.ApproximateDenseCandidates);
+        var indexSeconds = building.Elapsed.TotalSeconds;
+        var source = new HistorySource(bundle.Bundle.Tokenizer, new Dictionary<string, CatalogItem>(), bundle.Table, bundle.Source);
+        var sources = histories.Take(requests).Select(h => source.Encode(h)).ToList();
+        double denseFound = 0, hybridKept = 0, hybridTotal = 0;
+        foreach (var batch in sources.Chunk(batchSize))
+        {
+            var exactDense = ItemRanker.Rank([model], batch, bundle.Tables, denseK, RankingMode.Dense);
+            var approximateDense = ItemRanker.Rank([model], batch, bundle.Tables, denseK, RankingMode.Dense, approximate: approximate);
+            var exactHybrid = ItemRanker.Rank([model], batch, bundle.Tables, Beams, RankingMode.Hybrid);
+            var approximateHybrid = ItemRanker.Rank([model], batch, bundle.Tables, Beams, RankingMode.Hybrid, approximate: approximate);
+            for (var r = 0; r < batch.Length; r++)
+            {
+                denseFound += approximateDense[r].Select(x => x.Item).Intersect(exactDense[r].Select(x => x.Item)).Count() / (double)exactDense[r].Length;
+                hybridKept += approximateHybrid[r].Select(x => x.Item).Intersect(exactHybrid[r].Select(x => x.Item)).Count();
+                hybridTotal += exactHybrid[r].Length;
+            }
+        }
+        return new ApproximateRankingAgreement(sources.Count, denseK, denseFound / sources.Count, Beams, hybridKept / hybridTotal, indexSeconds);
     }
 }
