@@ -54,6 +54,9 @@ public class HostFixture : IAsyncLifetime
             ["Serving:BundlePath"] = TestServingBundle.Directory,
             ["Serving:CatalogPath"] = TestServingBundle.CatalogDirectory,
             ["Serving:SearchBundlePath"] = TestServingBundle.SearchDirectory,
+            // Search shards read the approximate vector index from their first item, so the search
+            // tests go through it end to end; the cluster tests keep the exact scan (the default here).
+            ["Search:ApproximateDenseAbove"] = "1",
             ["Admin:ApiKey"] = ApiKey,
             ["Security:ApiKeys:0:Name"] = "catalog feed",
             ["Security:ApiKeys:0:Sha256"] = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(CatalogKey))),
@@ -102,6 +105,7 @@ public sealed class RateLimitedHostFixture : HostFixture
 }
 
 /// <summary>The same host with the search version's generative ranking weighed into search (by default it is not).</summary>
+/// <summary>A host whose search fuses the search version's model in.</summary>
 public class GenerativeSearchHostFixture : HostFixture
 {
     protected override IReadOnlyDictionary<string, string?> Overrides => new Dictionary<string, string?>

@@ -111,6 +111,21 @@ public sealed class ApproximateVectorIndex : IDisposable
         }
     }
 
+    /// <summary>Removes <paramref name="item"/>'s vector; false when it was not in the index.</summary>
+    public bool Remove(int item)
+    {
+        gate.EnterWriteLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            return index.Remove((ulong)item) > 0;
+        }
+        finally
+        {
+            gate.ExitWriteLock();
+        }
+    }
+
     /// <summary>About the <paramref name="k"/> items of highest inner product with <paramref name="query"/>, best first, with those products.</summary>
     public (int Item, float Score)[] Search(ReadOnlySpan<float> query, int k)
     {

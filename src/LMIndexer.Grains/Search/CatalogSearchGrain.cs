@@ -3,6 +3,7 @@ using LMIndexer.Core.Retrieval;
 using LMIndexer.Core.Text;
 using LMIndexer.Grains.Items;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace LMIndexer.Grains.Search;
 
@@ -25,6 +26,7 @@ public sealed class CatalogSearchGrain(
     [PersistentState("catalog-search", StorageNames.Default)] IPersistentState<CatalogSearchState> state,
     Storage.StateWriter writer,
     ItemTextEmbedder embedder,
+    IOptions<SearchOptions> options,
     ILogger<CatalogSearchGrain> logger) : Grain, ICatalogSearchGrain
 {
     private static readonly TimeSpan EmbedInterval = TimeSpan.FromMilliseconds(250);
@@ -32,7 +34,7 @@ public sealed class CatalogSearchGrain(
 
     private readonly Bm25Index<string> lexical = new();
     private readonly Dictionary<string, string> texts = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, float[]> vectors = new(StringComparer.Ordinal);
+    private readonly ShardVectors vectors = new(options.Value.ApproximateShardItems);
     private readonly Dictionary<string, string> pending = new(StringComparer.Ordinal);   // id → text awaiting its vector
     private Task? embedding;   // the batch being embedded now, if any: one at a time
 
@@ -50,6 +52,12 @@ public sealed class CatalogSearchGrain(
         if (ids.Count > 0)
             logger.LogInformation("Search shard {Shard} indexed {Items} items", this.GetPrimaryKeyLong(), texts.Count);
         await base.OnActivateAsync(cancellationToken);
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        vectors.Dispose();
+        return base.OnDeactivateAsync(reason, cancellationToken);
     }
 
     public async Task UpsertAsync(IReadOnlyList<ItemRecord> records)
@@ -75,7 +83,7 @@ public sealed class CatalogSearchGrain(
         {
             await EmbedPendingAsync();
             if (vectors.Count > 0)
-                denseHits = VectorTopK.Search(query.Vector, vectors, query.Candidates);
+                denseHits = vectors.Search(query.Vector, query.Candidates);
         }
         // After the wait, so that both lists see the same items.
         var lexicalHits = query.Terms.Count == 0 ? [] : lexical.Search(query.Terms, query.Candidates);
@@ -137,7 +145,7 @@ public sealed class CatalogSearchGrain(
             {
                 if (pending.TryGetValue(batch[i].Key, out var text) && text == batch[i].Value)
                 {
-                    vectors[batch[i].Key] = embedded[i];
+                    vectors.Set(batch[i].Key, embedded[i]);
                     pending.Remove(batch[i].Key);
                 }
             }

@@ -30,6 +30,16 @@ public sealed class SearchOptions
     /// <summary>Candidates each ranker gives the fusion.</summary>
     public int Candidates { get; set; } = 100;
 
+    /// <summary>
+    /// Catalog size from which dense search reads an approximate (HNSW) index in each shard instead
+    /// of scanning every item vector (each shard switches at its share, this over the shard count).
+    /// Its recall against the exact scan is in docs/benchmarks.md ("Approximate vector index"). 0: always exact.
+    /// </summary>
+    public int ApproximateDenseAbove { get; set; } = 100_000;
+
+    /// <summary>Vectors a shard holds before it switches to the approximate index.</summary>
+    public int ApproximateShardItems => ApproximateDenseAbove == 0 ? 0 : Math.Max(1, (int)Math.Ceiling(ApproximateDenseAbove / (double)CatalogSearchShards.Count));
+
     public bool HasEncoder => !string.Equals(Encoder, "none", StringComparison.OrdinalIgnoreCase);
 }
 
@@ -49,6 +59,8 @@ public sealed class SearchOptionsValidator : IValidateOptions<SearchOptions>
         }
         if (options.GenerativeTimeoutMilliseconds is < 1 or > 60_000)
             errors.Add($"Search:GenerativeTimeoutMilliseconds must be 1-60000 (got {options.GenerativeTimeoutMilliseconds}).");
+        if (options.ApproximateDenseAbove < 0)
+            errors.Add($"Search:ApproximateDenseAbove cannot be negative (got {options.ApproximateDenseAbove}; 0 keeps dense search exact).");
         if (options.Candidates is < 1 or > 1000)
             errors.Add($"Search:Candidates must be 1-1000 (got {options.Candidates}).");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
