@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using LMIndexer.Bench.Reporting;
+using LMIndexer.Cli.Commands;
 using LMIndexer.Cli.Console;
 using LMIndexer.Core.Encoders;
 using LMIndexer.Core.Retrieval;
@@ -76,7 +77,7 @@ public static class AnnBenchCommand
                 measured.Markdown,
                 "Issue 34 asks for the approximate index's recall@100 against exact top-k; no target is set.");
             AnsiConsole.Write(new Markup(Markup.Escape(measured.Markdown)));
-            return 0;
+            return Task.FromResult(0);
         }));
         return command;
     }
