@@ -1,0 +1,147 @@
+using System.Numerics.Tensors;
+using LMIndexer.Core.Runtime;
+using static TorchSharp.torch;
+
+namespace LMIndexer.Core.Downstream;
+
+/// <summary>
+/// A linear map from a packaged encoder's sentence vector to a recommender's item-vector space,
+/// fitted by ridge regression on the items the recommender was trained with: the dense vector an
+/// item added after training gets from its text until the next retraining. The ridge strength is
+/// the one with the least squared error on a held-out tenth of those items; the map is then
+/// refitted on all of them.
+/// </summary>
+public sealed class ItemTextProjection
+{
+    public const string FileName = "item-text-projection.bin";
+
+    /// <summary>Ridge strengths tried (per item, relative to the mean squared text value).</summary>
+    public static readonly double[] RidgeGrid = [1e-4, 1e-3, 1e-2, 1e-1, 1, 10];
+
+    private const int FormatVersion = 1;
+    private readonly float[] weights;   // [(TextDimension + 1) × ItemDimension], row-major; the last row is the bias
+
+    private ItemTextProjection(string encoder, int textDimension, int itemDimension, float[] weights, double ridge, double heldOutCosine)
+    {
+        Encoder = encoder;
+        TextDimension = textDimension;
+        ItemDimension = itemDimension;
+        this.weights = weights;
+        Ridge = ridge;
+        HeldOutCosine = heldOutCosine;
+    }
+
+    /// <summary>The packaged encoder whose sentence vectors this maps (its name).</summary>
+    public string Encoder { get; }
+
+    public int TextDimension { get; }
+
+    public int ItemDimension { get; }
+
+    /// <summary>The ridge strength the held-out items chose.</summary>
+    public double Ridge { get; }
+
+    /// <summary>Mean cosine between projected and learned vectors of the held-out items, at the chosen strength.</summary>
+    public double HeldOutCosine { get; }
+
+    /// <summary>Fits the map from <paramref name="texts"/> to <paramref name="items"/> (row i of each is one item).</summary>
+    public static ItemTextProjection Fit(string encoder, IReadOnlyList<float[]> texts, IReadOnlyList<float[]> items, int seed = 0)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(encoder);
+        ArgumentNullException.ThrowIfNull(texts);
+        ArgumentNullException.ThrowIfNull(items);
+        if (texts.Count != items.Count)
+            throw new ArgumentException($"{texts.Count} text vectors for {items.Count} item vectors.", nameof(items));
+        if (texts.Count < 20)
+            throw new ArgumentException($"At least 20 items are needed to fit and check the projection, got {texts.Count}.", nameof(texts));
+        var textDimension = texts[0].Length;
+        var itemDimension = items[0].Length;
+        if (texts.Any(t => t.Length != textDimension) || items.Any(v => v.Length != itemDimension))
+            throw new ArgumentException("Every text vector and every item vector must have the same width as the first.", nameof(texts));
+
+        var order = Enumerable.Range(0, texts.Count).ToArray();
+        new Random(seed).Shuffle(order);
+        var heldOut = order[..(texts.Count / 10)];
+        var fitted = order[(texts.Count / 10)..];
+        var best = RidgeGrid.Select(ridge =>
+        {
+            var candidate = Solve(texts, items, fitted, ridge);
+            return (Ridge: ridge,
+                Error: HeldOut(candidate, (p, t) => Math.Pow(TensorPrimitives.Distance(p, t), 2)),
+                Cosine: HeldOut(candidate, (p, t) => TensorPrimitives.CosineSimilarity(p, t)));
+        }).MinBy(t => t.Error);
+        return new ItemTextProjection(encoder, textDimension, itemDimension, Solve(texts, items, order, best.Ridge), best.Ridge, best.Cosine);
+
+        double HeldOut(float[] w, Func<float[], float[], double> measure) =>
+            heldOut.Average(r => measure(Apply(w, textDimension, itemDimension, texts[r]), items[r]));
+    }
+
+    /// <summary>The item vector for a text vector. // [ItemDimension]</summary>
+    public float[] Project(ReadOnlySpan<float> text)
+    {
+        if (text.Length != TextDimension)
+            throw new ArgumentException($"The projection reads {TextDimension}-wide {Encoder} vectors, got {text.Length} values.", nameof(text));
+        return Apply(weights, TextDimension, ItemDimension, text);
+    }
+
+    public void Save(string directory)
+    {
+        using var writer = new BinaryWriter(File.Create(Path.Combine(directory, FileName)));
+        writer.Write(FormatVersion);
+        writer.Write(Encoder);
+        writer.Write(TextDimension);
+        writer.Write(ItemDimension);
+        writer.Write(Ridge);
+        writer.Write(HeldOutCosine);
+        foreach (var w in weights)
+            writer.Write(w);
+    }
+
+    /// <summary>The projection saved in <paramref name="directory"/>, or null if it has none.</summary>
+    public static ItemTextProjection? TryLoad(string directory)
+    {
+        var path = Path.Combine(directory, FileName);
+        if (!File.Exists(path))
+            return null;
+        using var reader = new BinaryReader(File.OpenRead(path));
+        var version = reader.ReadInt32();
+        if (version != FormatVersion)
+            throw new InvalidDataException($"{path} has format {version}; this build reads {FormatVersion}.");
+        var encoder = reader.ReadString();
+        var textDimension = reader.ReadInt32();
+        var itemDimension = reader.ReadInt32();
+        var ridge = reader.ReadDouble();
+        var cosine = reader.ReadDouble();
+        var weights = new float[(textDimension + 1) * itemDimension];
+        for (var i = 0; i < weights.Length; i++)
+            weights[i] = reader.ReadSingle();
+        return new ItemTextProjection(encoder, textDimension, itemDimension, weights, ridge, cosine);
+    }
+
+    // Ridge regression with a bias, solved in float64 from the normal equations: (XᵀX + λ·n·s·I) W = XᵀY,
+    // where s is the mean squared text value, so that the grid means the same at any width; the bias is not shrunk.
+    private static float[] Solve(IReadOnlyList<float[]> texts, IReadOnlyList<float[]> items, int[] rows, double ridge)
+    {
+        var textDimension = texts[0].Length;
+        var itemDimension = items[0].Length;
+        using var scope = NewDisposeScope();
+        var x = tensor(rows.SelectMany(r => texts[r].Select(v => (double)v).Append(1.0)).ToArray(), [rows.Length, textDimension + 1]);   // [n, t + 1]
+        var y = tensor(rows.SelectMany(r => items[r].Select(v => (double)v)).ToArray(), [rows.Length, itemDimension]);                  // [n, d]
+        var meanSquare = rows.Average(r => texts[r].Average(v => (double)v * v));
+        var shrink = Enumerable.Repeat(ridge * rows.Length * meanSquare, textDimension).Append(0.0).ToArray();
+        var gram = x.t().matmul(x).Plus(diag(tensor(shrink)));                                                // [t + 1, t + 1]
+        var solved = linalg.solve(gram, x.t().matmul(y));                                                     // [t + 1, d]
+        return [.. solved.to(ScalarType.Float32).data<float>()];
+    }
+
+    private static float[] Apply(float[] weights, int textDimension, int itemDimension, ReadOnlySpan<float> text)
+    {
+        var result = weights.AsSpan(textDimension * itemDimension, itemDimension).ToArray();   // the bias
+        for (var i = 0; i < textDimension; i++)
+        {
+            var row = weights.AsSpan(i * itemDimension, itemDimension);
+            TensorPrimitives.MultiplyAdd(row, text[i], result, result);
+        }
+        return result;
+    }
+}
