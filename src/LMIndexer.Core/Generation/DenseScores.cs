@@ -26,17 +26,26 @@ internal abstract class DenseScores
         [.. items.OrderByDescending(x => x.Score).ThenBy(x => x.Item).Take(take)];
 }
 
-/// <summary>Every item scored: the log-softmax of each model's dense logits over the whole item table.</summary>
+/// <summary>
+/// Every item scored: the log-softmax of each model's dense logits over the whole item table, and
+/// over the vectors of items added after training when a single network has them.
+/// </summary>
 internal sealed class ExactDenseScores : DenseScores
 {
     private readonly Tensor logProbs;   // [requests, items]
 
-    public ExactDenseScores(IReadOnlyList<T5Model> models, EncodedSources encoded)
+    public ExactDenseScores(IReadOnlyList<T5Model> models, EncodedSources encoded, Tensor? addedVectors = null)
     {
         Tensor? sum = null;
         for (var m = 0; m < models.Count; m++)
         {
-            var modelLogProbs = models[m].DenseItemLogits(encoded.First[m]).to(ScalarType.Float32).log_softmax(-1);   // [requests, items]
+            var logits = models[m].DenseItemLogits(encoded.First[m]).to(ScalarType.Float32);                          // [requests, items]
+            if (addedVectors is not null)
+            {
+                var added = ScaledQuery(models[m], encoded.First[m]).matmul(addedVectors.to(ScalarType.Float32).t());   // [requests, added]
+                logits = torch.cat([logits, added], 1);
+            }
+            var modelLogProbs = logits.log_softmax(-1);                                                                    // [requests, items + added]
             sum = sum is null ? modelLogProbs : sum.Plus(modelLogProbs);
         }
         logProbs = models.Count == 1 ? sum! : sum!.Over(models.Count);

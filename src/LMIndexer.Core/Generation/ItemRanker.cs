@@ -22,8 +22,9 @@ public static class ItemRanker
     /// <param name="count">Items returned per source; in hybrid mode also the beam width and the dense head's candidates.</param>
     /// <param name="denseWeight">Hybrid: the weight of the dense log-probability beside the sequence log-probability.</param>
     /// <param name="approximate">Dense and hybrid: the models' item vectors in approximate indexes, for tables too large to score whole per batch.</param>
+    /// <param name="addedVectors">Dense and hybrid, one network: vectors of the items added after training, in trie order after the network's own. // [added, d_model]</param>
     public static RankedItem[][] Rank(IReadOnlyList<T5Model> models, IReadOnlyList<int[]> sources, TrieTables tables, int count, RankingMode mode, double denseWeight = 1,
-        ApproximateDenseItems? approximate = null)
+        ApproximateDenseItems? approximate = null, Tensor? addedVectors = null)
     {
         ArgumentNullException.ThrowIfNull(models);
         ArgumentNullException.ThrowIfNull(sources);
@@ -33,10 +34,16 @@ public static class ItemRanker
             return ConstrainedBeamSearch.Search(models, sources, tables, count);
         if (models.Count == 0)
             throw new ArgumentException("At least one model is needed.", nameof(models));
-        // Items added to the trie after training (serving's new items) come after the item vectors' rows.
-        var vectors = models[0].Config.SourceItemCount;
-        if (models.Any(m => !m.Config.DenseItemHead || m.Config.SourceItemCount != vectors) || vectors > tables.Trie.ItemCount)
-            throw new ArgumentException($"{RankingModes.Name(mode)} ranking needs networks with a dense item head over the same items, at most the trie's {tables.Trie.ItemCount}.", nameof(models));
+        // Items added to the trie after training (serving's new items) come after the item vectors' rows;
+        // those given vectors from their text come first among them.
+        var trained = models[0].Config.SourceItemCount;
+        if (models.Any(m => !m.Config.DenseItemHead || m.Config.SourceItemCount != trained))
+            throw new ArgumentException($"{RankingModes.Name(mode)} ranking needs networks with a dense item head over the same items.", nameof(models));
+        if (addedVectors is not null && (models.Count != 1 || approximate is not null || addedVectors.dim() != 2 || addedVectors.shape[1] != models[0].Config.DModel))
+            throw new ArgumentException($"Vectors of added items are for one network ranked exactly, {models[0].Config.DModel} values each.", nameof(addedVectors));
+        var vectors = trained + (int)(addedVectors?.shape[0] ?? 0);
+        if (vectors > tables.Trie.ItemCount)
+            throw new ArgumentException($"{vectors} item vectors for the trie's {tables.Trie.ItemCount} items.", nameof(models));
         if (!double.IsFinite(denseWeight) || denseWeight < 0)
             throw new ArgumentOutOfRangeException(nameof(denseWeight), denseWeight, "The dense weight must be a finite number of at least 0.");
         if (sources.Count == 0)
@@ -51,7 +58,7 @@ public static class ItemRanker
         else
             encoded = EncodedSources.Encode(models, sources).DecodeFirst(models);
         var take = Math.Min(count, vectors);
-        var dense = approximate is null ? new ExactDenseScores(models, encoded) : approximate.Score(models, encoded, take);
+        var dense = approximate is null ? new ExactDenseScores(models, encoded, addedVectors) : approximate.Score(models, encoded, take);
         var top = dense.Top(take);
         if (beams is null)
             return top;

@@ -268,6 +268,63 @@ public sealed class ItemRankerTests
         Assert.Throws<ArgumentException>(() => ItemRanker.Rank([headed, other], sources, tables, 5, RankingMode.Dense, approximate: approximate));
     }
 
+    [Theory]
+    [InlineData(RankingMode.Dense)]
+    [InlineData(RankingMode.Hybrid)]
+    public void Items_added_with_vectors_from_their_text_are_scored_by_the_head_beside_the_trained_items(RankingMode mode)
+    {
+        // The network has vectors for the first 30 items; items 30-39 came later with projected vectors.
+        const int vectors = 30;
+        var random = new Random(98);
+        using var model = HeadModel(98, vectors: vectors);
+        using var tables = new TrieTables(IdTrie.Build(Ids));
+        var sources = Sources(5, random, vectors);
+        using var added = torch.randn(Ids.Count - vectors, model.Config.DModel, generator: new torch.Generator(98)).Times(3.0);   // [10, d_model]
+
+        var ranked = ItemRanker.Rank([model], sources, tables, Ids.Count, mode, addedVectors: added);
+
+        for (var r = 0; r < sources.Count; r++)
+        {
+            var dense = DenseLogProbsWithAdded(model, sources[r], added);
+            Assert.Equal(Ids.Count, dense.Length);
+            var expected = mode == RankingMode.Dense
+                ? Enumerable.Range(0, Ids.Count).ToDictionary(i => i, i => (double)dense[i])
+                : Enumerable.Range(0, Ids.Count).ToDictionary(i => i, i => SequenceLogProbs(model, sources[r])[i] + (double)dense[i]);
+            Assert.Equal(expected.OrderByDescending(p => p.Value).ThenBy(p => p.Key).Select(p => p.Key), ranked[r].Select(x => x.Item));
+            Assert.All(ranked[r], x => AssertClose(expected[x.Item], x.Score));
+        }
+        Assert.Contains(ranked.SelectMany(r => r.Take(5)), x => x.Item >= vectors);   // scaled-up added vectors reach the top
+    }
+
+    [Fact]
+    public void Added_vectors_are_refused_for_ensembles_the_approximate_index_and_other_widths()
+    {
+        using var first = HeadModel(99, vectors: 30);
+        using var second = HeadModel(100, vectors: 30);
+        using var tables = new TrieTables(IdTrie.Build(Ids));
+        using var approximate = ApproximateDenseItems.Build([first]);
+        using var added = torch.zeros(10, first.Config.DModel);
+        using var narrow = torch.zeros(10, 3);
+        using var tooMany = torch.zeros(11, first.Config.DModel);
+        int[][] sources = [[5, 6, 7]];
+        Assert.Throws<ArgumentException>(() => ItemRanker.Rank([first, second], sources, tables, 5, RankingMode.Dense, addedVectors: added));
+        Assert.Throws<ArgumentException>(() => ItemRanker.Rank([first], sources, tables, 5, RankingMode.Dense, approximate: approximate, addedVectors: added));
+        Assert.Throws<ArgumentException>(() => ItemRanker.Rank([first], sources, tables, 5, RankingMode.Dense, addedVectors: narrow));
+        Assert.Throws<ArgumentException>(() => ItemRanker.Rank([first], sources, tables, 5, RankingMode.Dense, addedVectors: tooMany));   // 41 vectors, 40 items
+    }
+
+    /// <summary>Dense log-probabilities over the network's item vectors followed by <paramref name="added"/>, from one plain forward pass.</summary>
+    private static float[] DenseLogProbsWithAdded(T5Model model, int[] source, Tensor added)
+    {
+        using var noGrad = torch.no_grad();
+        using var scope = NewDisposeScope();
+        var (input, mask) = TokenBatch.Pad([source], 0);
+        var hidden = model.Decode(TensorArithmetic.Full(1, 1, model.Config.DecoderStartTokenId, ScalarType.Int64, input.device), model.Encode(input, mask), mask)[.., 0];
+        var own = model.DenseItemLogits(hidden);                                                                    // [1, items]
+        var extra = model.DenseHead!.forward(hidden).matmul(added.t()).Times(Math.Pow(model.Config.DModel, -0.5));  // [1, added]
+        return torch.cat([own, extra], 1).log_softmax(-1)[0].data<float>().ToArray();
+    }
+
     [Fact]
     public void Ranking_names_round_trip()
     {
