@@ -53,4 +53,5 @@ public sealed record InferenceStats(
     [property: Id(6)] string Silo,
     [property: Id(7)] int Items = 0,
     [property: Id(8)] double MeanBatchMilliseconds = 0,
-    [property: Id(9)] double MeanQueueWaitMilliseconds = 0);
+    [property: Id(9)] double MeanQueueWaitMilliseconds = 0,
+    [property: Id(10)] int ItemsWithTextVectors = 0);

@@ -1,11 +1,14 @@
 using LMIndexer.Abstractions;
 using LMIndexer.Core.Data;
 using LMIndexer.Core.Downstream;
+using LMIndexer.Core.Encoders;
 using LMIndexer.Core.Generation;
+using LMIndexer.Core.Indexing;
 using LMIndexer.Grains.Inference;
 using LMIndexer.Grains.Items;
 using LMIndexer.Testing;
 using Microsoft.Extensions.Logging.Abstractions;
+using TorchSharp;
 
 namespace LMIndexer.Grains.Tests;
 
@@ -71,14 +74,26 @@ public sealed class InferenceEngineTests
         Assert.Equal(expected.Select(r => string.Join(',', table.Ids[r.Item])), served.Ids.Select(g => string.Join(',', g.Codes)));
         Assert.All(expected.Zip(served.Ids), pair => Assert.Equal(pair.First.Score, pair.Second.Score, tolerance: 1e-4));
 
-        // An item added after training has no vector: it is still ranked, by its ID.
+        // An item added after training gets a dense vector from its text through the bundle's projection,
+        // and is ranked exactly as hybrid ranking ranks it with that vector.
         var existing = table.Ids[0];
         var codes = existing.ToArray();
         codes[^1] = table.Ids.Where(id => id.Take(id.Length - 1).SequenceEqual(existing.Take(existing.Length - 1))).Max(id => id[^1]) + 1;
-        Assert.Equal(1, engine.AddItems([new PrefixEntry(codes, "ADDED-1")]));
+        const string text = "Moonlit lavender body butter";
+        Assert.True(engine.NeedsItemTexts);
+        Assert.Throws<ArgumentException>(() => engine.AddItems([new PrefixEntry(codes, "ADDED-1")]));   // no text to give it a vector
+        Assert.Equal(1, engine.AddItems([new PrefixEntry(codes, "ADDED-1")], [text]));
+        Assert.Equal(1, engine.ItemsWithTextVectors);
         var everything = await engine.GenerateAsync(history, engine.ItemCount);
         var added = Assert.Single(everything.Ids, g => g.Codes.SequenceEqual(codes));
-        Assert.True(double.IsFinite(added.Score));
+
+        var projection = ItemTextProjection.TryLoad(TestServingBundle.DenseDirectory)!;
+        using var encoder = new OnnxSentenceEncoder(PretrainedEncoderPackage.Named(projection.Encoder), threads: 1);
+        using var vector = torch.tensor(projection.Project(encoder.Embed([text])[0]), [1, projection.ItemDimension]);
+        var extended = new SemanticIdTable([.. table.ItemIds, "ADDED-1"], [.. table.Ids, codes]);
+        using var extendedTables = new TrieTables(IdTrie.FromTable(extended, serving.Bundle.Tokenizer));
+        var expectedAll = ItemRanker.Rank([model], [source], extendedTables, extended.Count, RankingMode.Hybrid, addedVectors: vector)[0];
+        Assert.Equal(expectedAll.Single(r => r.Item == table.Count).Score, added.Score, tolerance: 1e-3);
     }
 
     [Fact]

@@ -69,4 +69,31 @@ public sealed class NewItemTests
         Assert.Equal(tables["a2"].Count + 1, (await grains.GetGrain<IIndexerInferenceGrain>("a2/0").GetStatsAsync()).Items);
         Assert.Empty(await assignment.AssignAsync([item]));   // already has its IDs
     }
+
+    [Fact]
+    public async Task A_new_item_of_a_dense_head_version_gets_a_vector_from_its_text_and_keeps_it_when_the_model_loads_again()
+    {
+        await using var cluster = ClusterFixture.Build(1, _ => SiloRoles.Gpu, fallback: true);
+        await cluster.DeployAsync();
+        var grains = cluster.Client;
+        await Task.WhenAll(TestServingBundle.Records.Select(r => grains.GetGrain<IItemGrain>(r.ItemId).UpsertAsync(r)));
+        var published = await IndexPublisher.PublishAsync(grains, TestServingBundle.DenseDirectory);
+        await grains.GetGrain<IIndexVersionGrain>(0).ActivateAsync(published.Version);
+        var model = grains.GetGrain<IIndexerInferenceGrain>($"{published.Version}/0");
+        Assert.Equal(0, (await model.GetStatsAsync()).ItemsWithTextVectors);
+
+        var item = TestServingBundle.Records[7] with { ItemId = "NEW-DENSE-1", Title = "Moonlit lavender body butter" };
+        await grains.GetGrain<IItemGrain>(item.ItemId).UpsertAsync(item);
+        var given = await cluster.GetSiloServiceProvider().GetRequiredService<CatalogIdAssignment>().AssignAsync([item]);
+        Assert.Contains(published.Version, given.Keys);
+
+        // The inference grain read the item's text from its grain and projected it.
+        var stats = await model.GetStatsAsync();
+        Assert.Equal((published.Items + 1, 1), (stats.Items, stats.ItemsWithTextVectors));
+
+        // A model loaded again finds the item in the prefix grains and its text in the item grain.
+        await model.UnloadAsync();
+        var reloaded = await model.GetStatsAsync();
+        Assert.Equal((published.Items + 1, 1), (reloaded.Items, reloaded.ItemsWithTextVectors));
+    }
 }

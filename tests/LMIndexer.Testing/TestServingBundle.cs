@@ -58,7 +58,7 @@ public static class TestServingBundle
 
     /// <summary>
     /// A serving bundle (version <c>d1</c>) of a fresh network reading item tokens, with a dense item
-    /// head (<c>--dense-loss</c>): one that serving ranks hybrid.
+    /// head (<c>--dense-loss</c>): one that serving ranks hybrid, and that gives new items vectors from their text.
     /// </summary>
     public static string DenseDirectory => DenseBuilt.Value;
 
@@ -107,7 +107,7 @@ public static class TestServingBundle
             Version = "d1",
         });
         var serving = Path.Combine(Built.Value.Root, "serving-d1");
-        outcome.Save(serving);
+        outcome.Save(serving, ColdStartProjection.Fit(outcome.Bundle, outcome.Table, Catalog.Items));
         return serving;
     }
 

@@ -107,7 +107,7 @@ public sealed record TaskData(
 /// <summary>A fine-tuned generative model before it is saved.</summary>
 public sealed record GenerativeOutcome(ModelBundle Bundle, SemanticIdTable Table, IdTrie Trie, TaskData Data, FineTuneReport Report) : IDisposable
 {
-    public void Save(string directory) => ServingBundle.Save(directory, Bundle, Table, Trie);
+    public void Save(string directory, ItemTextProjection? projection = null) => ServingBundle.Save(directory, Bundle, Table, Trie, projection);
 
     public void Dispose() => Bundle.Dispose();
 }

@@ -84,9 +84,12 @@ public sealed class ItemTextProjection
         return Apply(weights, TextDimension, ItemDimension, text);
     }
 
-    public void Save(string directory)
+    /// <summary>Saves as <see cref="FileName"/> in <paramref name="directory"/>.</summary>
+    public void Save(string directory) => Write(Path.Combine(directory, FileName));
+
+    public void Write(string path)
     {
-        using var writer = new BinaryWriter(File.Create(Path.Combine(directory, FileName)));
+        using var writer = new BinaryWriter(File.Create(path));
         writer.Write(FormatVersion);
         writer.Write(Encoder);
         writer.Write(TextDimension);

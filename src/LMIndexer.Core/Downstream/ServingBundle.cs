@@ -16,9 +16,10 @@ public sealed class ServingBundle : IDisposable
     public const string Kind = "serving";
     public const string TrieFile = "trie.bin";
 
-    private ServingBundle(ModelBundle bundle, SemanticIdTable table, IdTrie trie, Device? device)
+    private ServingBundle(ModelBundle bundle, SemanticIdTable table, IdTrie trie, Device? device, ItemTextProjection? projection)
     {
         Bundle = bundle;
+        Projection = projection;
         Table = table;
         Trie = trie;
         Tables = new TrieTables(trie, device);
@@ -48,17 +49,27 @@ public sealed class ServingBundle : IDisposable
     public HistorySourceOptions Source { get; }
     public string Version => Bundle.Manifest.Version;
 
-    /// <summary>Writes a serving bundle: model + tokenizer + manifest, ids.tsv and trie.bin.</summary>
-    public static void Save(string directory, ModelBundle bundle, SemanticIdTable table, IdTrie trie)
+    /// <summary>How an item added after training gets a dense vector from its text; null for bundles without a dense item head (or trained before it existed).</summary>
+    public ItemTextProjection? Projection { get; }
+
+    /// <summary>Writes a serving bundle: model + tokenizer + manifest, ids.tsv and trie.bin, and the new items' text projection when there is one.</summary>
+    public static void Save(string directory, ModelBundle bundle, SemanticIdTable table, IdTrie trie, ItemTextProjection? projection = null)
     {
         ArgumentNullException.ThrowIfNull(bundle);
         if (bundle.Manifest.Kind != Kind)
             throw new ArgumentException($"A serving bundle's manifest must have kind '{Kind}', not '{bundle.Manifest.Kind}'.");
-        bundle.Save(directory, new Dictionary<string, Action<string>>
+        var files = new Dictionary<string, Action<string>>
         {
             [SemanticIdTable.FileName] = table.Save,
             [TrieFile] = trie.Save,
-        });
+        };
+        if (projection is not null)
+        {
+            if (projection.ItemDimension != bundle.Model.Config.DModel || !bundle.Model.Config.DenseItemHead)
+                throw new ArgumentException($"The projection makes {projection.ItemDimension}-wide vectors; the network's dense head reads {bundle.Model.Config.DModel}-wide ones, if it has one.", nameof(projection));
+            files[ItemTextProjection.FileName] = projection.Write;
+        }
+        bundle.Save(directory, files);
     }
 
     /// <summary>
@@ -104,7 +115,7 @@ public sealed class ServingBundle : IDisposable
         if (Runtime.TorchRuntime.IsInitialized && Runtime.TorchRuntime.Dtype == ScalarType.BFloat16)
             bundle.Model.to(ScalarType.BFloat16);
         bundle.Model.eval();
-        return new ServingBundle(bundle, table, trie, device);
+        return new ServingBundle(bundle, table, trie, device, ItemTextProjection.TryLoad(directory));
     }
 
     public void Dispose()

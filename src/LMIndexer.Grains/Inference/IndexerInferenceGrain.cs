@@ -1,4 +1,5 @@
 using LMIndexer.Abstractions;
+using LMIndexer.Grains.Items;
 using LMIndexer.Grains.Placement;
 using Orleans.Concurrency;
 
@@ -37,7 +38,9 @@ public sealed class IndexerInferenceGrain(InferenceEngineRegistry registry, ILoc
         var first = engine.FirstCodes;
         var listed = await Task.WhenAll(Enumerable.Range(0, first).Select(c => GrainFactory.GetGrain<IIdPrefixGrain>($"{version}/{c}").ListAllocatedAsync()));
         var known = engine;
-        await Task.Run(() => known.AddItems([.. listed.SelectMany(l => l)]), cancellationToken);
+        List<PrefixEntry> added = [.. listed.SelectMany(l => l)];
+        var texts = await TextsFor(known, added);
+        await Task.Run(() => known.AddItems(added, texts), cancellationToken);
         await base.OnActivateAsync(cancellationToken);
     }
 
@@ -63,8 +66,18 @@ public sealed class IndexerInferenceGrain(InferenceEngineRegistry registry, ILoc
     public async Task<int> AddItemsAsync(IReadOnlyList<PrefixEntry> entries)
     {
         var target = Engine;
-        // Building the trie's tensors is torch work: off the grain scheduler.
-        return await Task.Run(() => target.AddItems(entries));
+        var texts = await TextsFor(target, entries);
+        // Building the trie's tensors (and embedding the texts) is torch and ONNX work: off the grain scheduler.
+        return await Task.Run(() => target.AddItems(entries, texts));
+    }
+
+    /// <summary>The items' texts from their grains when the engine gives new items dense vectors (an item without a record embeds as empty text).</summary>
+    private async Task<IReadOnlyList<string>?> TextsFor(InferenceEngine target, IReadOnlyList<PrefixEntry> entries)
+    {
+        if (!target.NeedsItemTexts)
+            return null;
+        var records = await Task.WhenAll(entries.Select(e => GrainFactory.GetGrain<IItemGrain>(e.ItemId).GetAsync()));
+        return [.. records.Select(r => r is null ? "" : Core.Text.ItemTextBuilder.Build(r.ToCatalogItem()))];
     }
 
     public Task UnloadAsync()

@@ -52,6 +52,10 @@ public sealed class InferenceEngine : IDisposable
     private bool ownTables;
     private readonly InferenceOptions options;
     private readonly ApproximateDenseItems? approximate;
+    // Dense vectors of the items added since training, from their texts through the bundle's projection. // [added, d_model]
+    private TorchSharp.torch.Tensor? addedVectors;
+    private readonly Lazy<Core.Encoders.OnnxSentenceEncoder>? textEncoder;
+    private readonly Lock adding = new();
     private readonly ILogger logger;
     private readonly BlockingCollection<Request> queue;
     private readonly Thread[] workers;
@@ -73,6 +77,8 @@ public sealed class InferenceEngine : IDisposable
         tables = bundle.Tables;
         source = new HistorySource(bundle.Bundle.Tokenizer, new Dictionary<string, CatalogItem>(), table, bundle.Source);
         approximate = UsesApproximateIndex(bundle, options) ? BuildApproximateIndex(bundle, options, logger) : null;
+        if (NeedsItemTexts)
+            textEncoder = new(() => new Core.Encoders.OnnxSentenceEncoder(Core.Encoders.PretrainedEncoderPackage.Named(bundle.Projection!.Encoder), threads: 1));
         queue = new BlockingCollection<Request>(options.MaxQueueLength);
         var onGpu = bundle.Bundle.Model.Shared.weight!.device.type != TorchSharp.DeviceType.CPU;
         threadsPerWorker = options.ThreadsPerWorker > 0 ? options.ThreadsPerWorker : onGpu ? 0 : 1;
@@ -85,6 +91,15 @@ public sealed class InferenceEngine : IDisposable
     }
 
     public string Version => bundle.Version;
+
+    /// <summary>
+    /// Whether items added to this engine need their texts: the bundle projects a new item's text
+    /// into its dense head's item space (exact ranking only; the approximate index holds the trained items).
+    /// </summary>
+    public bool NeedsItemTexts => bundle.Projection is not null && approximate is null;
+
+    /// <summary>Items added since training that have a dense vector from their text.</summary>
+    public int ItemsWithTextVectors => (int)(addedVectors?.shape[0] ?? 0);
 
     /// <summary>Whether dense ranking reads an approximate index of the item vectors (<see cref="InferenceOptions.ApproximateDenseAbove"/>).</summary>
     public bool RanksApproximately => approximate is not null;
@@ -116,19 +131,32 @@ public sealed class InferenceEngine : IDisposable
 
     /// <summary>
     /// Makes items that joined the catalog after the bundle was trained generatable: their IDs join
-    /// the table and the trie. Entries already known are skipped; returns how many were added.
-    /// The new trie is built aside and swapped in between two batches.
+    /// the table and the trie, and when the bundle projects texts (<see cref="NeedsItemTexts"/>)
+    /// their <paramref name="texts"/> (one per entry) give them dense vectors. Entries already known
+    /// are skipped; returns how many were added. The new trie is built aside and swapped in between
+    /// two batches.
     /// </summary>
-    public int AddItems(IReadOnlyList<PrefixEntry> entries)
+    public int AddItems(IReadOnlyList<PrefixEntry> entries, IReadOnlyList<string>? texts = null)
     {
         ArgumentNullException.ThrowIfNull(entries);
+        // One at a time: each call extends the table and the vectors it read, so two at once would drop one's items.
+        lock (adding)
+            return AddItemsAlone(entries, texts);
+    }
+
+    private int AddItemsAlone(IReadOnlyList<PrefixEntry> entries, IReadOnlyList<string>? texts)
+    {
+        if (NeedsItemTexts && (texts is null || texts.Count != entries.Count))
+            throw new ArgumentException($"Version {Version} gives new items dense vectors from their texts: one text per entry is needed.", nameof(texts));
         var current = table;
-        var fresh = entries.Where(e => current.Find(e.ItemId) is null).DistinctBy(e => e.ItemId).ToList();
+        var fresh = entries.Select((entry, i) => (Entry: entry, Text: texts?[i] ?? ""))
+            .Where(e => current.Find(e.Entry.ItemId) is null).DistinctBy(e => e.Entry.ItemId).ToList();
         if (fresh.Count == 0)
             return 0;
-        var extended = new SemanticIdTable([.. current.ItemIds, .. fresh.Select(e => e.ItemId)], [.. current.Ids, .. fresh.Select(e => e.Codes)]);
+        var extended = new SemanticIdTable([.. current.ItemIds, .. fresh.Select(e => e.Entry.ItemId)], [.. current.Ids, .. fresh.Select(e => e.Entry.Codes)]);
         var trie = IdTrie.FromTable(extended, bundle.Bundle.Tokenizer);
         var extendedTables = new TrieTables(trie, Core.Runtime.TorchRuntime.Device);
+        var extendedVectors = NeedsItemTexts ? WithTextVectors([.. fresh.Select(e => e.Text)]) : null;
         swap.EnterWriteLock();
         try
         {
@@ -136,6 +164,11 @@ public sealed class InferenceEngine : IDisposable
                 tables.Dispose();
             (table, tables, ownTables) = (extended, extendedTables, true);
             source = new HistorySource(bundle.Bundle.Tokenizer, new Dictionary<string, CatalogItem>(), table, bundle.Source);
+            if (extendedVectors is not null)
+            {
+                addedVectors?.Dispose();
+                addedVectors = extendedVectors;
+            }
         }
         finally
         {
@@ -143,6 +176,17 @@ public sealed class InferenceEngine : IDisposable
         }
         logger.LogInformation("Version {Version} can now generate {Added} items added to the catalog ({Total} in all)", Version, fresh.Count, extended.Count);
         return fresh.Count;
+    }
+
+    // The added items' vectors so far followed by those of these texts, in table order. // [added, d_model]
+    private TorchSharp.torch.Tensor WithTextVectors(IReadOnlyList<string> texts)
+    {
+        var projection = bundle.Projection!;
+        var embedded = textEncoder!.Value.Embed(texts);
+        var projected = embedded.SelectMany(e => projection.Project(e)).ToArray();
+        var device = bundle.Bundle.Model.Shared.weight!.device;
+        using var fresh = TorchSharp.torch.tensor(projected, [texts.Count, projection.ItemDimension], device: device);
+        return addedVectors is null ? fresh.clone() : TorchSharp.torch.cat([addedVectors, fresh], 0);
     }
 
     /// <summary>Queues a history (oldest first) for generation.</summary>
@@ -162,7 +206,8 @@ public sealed class InferenceEngine : IDisposable
     public InferenceStats Stats(string silo) => new(Version, QueueLength, Interlocked.Read(ref requests), Interlocked.Read(ref batches),
         batches == 0 ? 0 : (double)Interlocked.Read(ref batchedRequests) / Interlocked.Read(ref batches), maxBatch, silo, table.Count,
         batches == 0 ? 0 : 1000.0 * Interlocked.Read(ref decodeTicks) / Stopwatch.Frequency / Interlocked.Read(ref batches),
-        batchedRequests == 0 ? 0 : 1000.0 * Interlocked.Read(ref queueWaitTicks) / Stopwatch.Frequency / Interlocked.Read(ref batchedRequests));
+        batchedRequests == 0 ? 0 : 1000.0 * Interlocked.Read(ref queueWaitTicks) / Stopwatch.Frequency / Interlocked.Read(ref batchedRequests),
+        ItemsWithTextVectors);
 
     private Task<GenerationResult> Enqueue(Func<int[]> encode, int beams)
     {
@@ -228,7 +273,7 @@ public sealed class InferenceEngine : IDisposable
             {
                 // A network with a dense item head ranks as it was validated: hybrid (ItemRanker).
                 var model = bundle.Bundle.Model;
-                var ranked = ItemRanker.Rank([model], [.. batch.Select(r => r.Source)], tables, beams, RankingModes.DefaultFor([model]), approximate: approximate);
+                var ranked = ItemRanker.Rank([model], [.. batch.Select(r => r.Source)], tables, beams, RankingModes.DefaultFor([model]), approximate: approximate, addedVectors: addedVectors);
                 for (var i = 0; i < batch.Count; i++)
                 {
                     var ids = ranked[i].Take(batch[i].Beams).Select(r => new GeneratedId([.. table.Ids[r.Item]], r.Score, table.ItemIds[r.Item])).ToList();
@@ -268,6 +313,9 @@ public sealed class InferenceEngine : IDisposable
         if (ownTables)
             tables.Dispose();
         approximate?.Dispose();
+        addedVectors?.Dispose();
+        if (textEncoder is { IsValueCreated: true })
+            textEncoder.Value.Dispose();
         bundle.Dispose();
         swap.Dispose();
     }
