@@ -17,7 +17,10 @@ public static class ColdStartProjection
     /// <summary>The encoder new items' texts are embedded with (not yet chosen by a measurement: the cold-start benchmark will).</summary>
     public static PretrainedEncoderPackage DefaultEncoder => PretrainedEncoderPackage.MiniLm;
 
-    /// <summary>The projection of <paramref name="bundle"/>'s item vectors, or null when its network has none to project onto.</summary>
+    /// <summary>
+    /// The projection of <paramref name="bundle"/>'s item vectors, or null when its network has none
+    /// to project onto or fewer than <see cref="ItemTextProjection.MinimumItems"/> (new items then rank by their IDs alone).
+    /// </summary>
     public static ItemTextProjection? Fit(ModelBundle bundle, SemanticIdTable table, IReadOnlyList<CatalogItem> catalog, PretrainedEncoderPackage? encoder = null,
         IProgress<int>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -25,7 +28,7 @@ public static class ColdStartProjection
         ArgumentNullException.ThrowIfNull(table);
         ArgumentNullException.ThrowIfNull(catalog);
         var model = bundle.Model;
-        if (!model.Config.DenseItemHead || model.SourceItems is null)
+        if (!model.Config.DenseItemHead || model.SourceItems is null || model.Config.SourceItemCount < ItemTextProjection.MinimumItems)
             return null;
         // The item vectors' rows follow the ID table.
         var byId = catalog.ToDictionary(i => i.ItemId, StringComparer.Ordinal);

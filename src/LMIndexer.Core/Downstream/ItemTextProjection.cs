@@ -15,6 +15,9 @@ public sealed class ItemTextProjection
 {
     public const string FileName = "item-text-projection.bin";
 
+    /// <summary>Items needed to fit the map and hold a tenth of them out.</summary>
+    public const int MinimumItems = 20;
+
     /// <summary>Ridge strengths tried (per item, relative to the mean squared text value).</summary>
     public static readonly double[] RidgeGrid = [1e-4, 1e-3, 1e-2, 1e-1, 1, 10];
 
@@ -52,8 +55,8 @@ public sealed class ItemTextProjection
         ArgumentNullException.ThrowIfNull(items);
         if (texts.Count != items.Count)
             throw new ArgumentException($"{texts.Count} text vectors for {items.Count} item vectors.", nameof(items));
-        if (texts.Count < 20)
-            throw new ArgumentException($"At least 20 items are needed to fit and check the projection, got {texts.Count}.", nameof(texts));
+        if (texts.Count < MinimumItems)
+            throw new ArgumentException($"At least {MinimumItems} items are needed to fit and check the projection, got {texts.Count}.", nameof(texts));
         var textDimension = texts[0].Length;
         var itemDimension = items[0].Length;
         if (texts.Any(t => t.Length != textDimension) || items.Any(v => v.Length != itemDimension))
