@@ -23,7 +23,7 @@ public static class AnnBenchCommand
     {
         var common = new CommonOptions();
         var items = new Option<FileInfo>("--items") { Description = "items.jsonl of a catalog (e.g. ../shared/data/amazon-beauty/items.jsonl).", Required = true };
-        var encoder = new Option<string>("--encoder") { Description = $"Packaged encoder: {string.Join(", ", PretrainedEncoderPackage.All.Select(p => p.Name))}.", DefaultValueFactory = _ => PretrainedEncoderPackage.ArcticXs.Name };
+        var encoder = EncoderBenchCommand.PackagedEncoderOption(PretrainedEncoderPackage.ArcticXs);
         var name = new Option<string>("--name") { Description = "Benchmark name (file and section).", DefaultValueFactory = _ => "ann" };
         var docs = BenchmarkReport.DirectoryOption();
         var command = new Command("ann", "Recall and per-query time of the approximate (HNSW) vector index against exact top-k, on a real catalog's sentence vectors.")
@@ -33,9 +33,7 @@ public static class AnnBenchCommand
         common.AddTo(command);
         command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
         {
-            var encoderName = result.GetValue(encoder)!;
-            var package = PretrainedEncoderPackage.All.FirstOrDefault(p => p.Name == encoderName)
-                ?? throw new CliUsageException($"Unknown --encoder '{encoderName}'; expected {string.Join(", ", PretrainedEncoderPackage.All.Select(p => p.Name))}.");
+            var package = EncoderBenchCommand.PackagedEncoder(result.GetValue(encoder)!);
             var file = result.GetValue(items)!;
             if (!file.Exists)
                 throw new CliUsageException($"{file.FullName} does not exist.");

@@ -20,11 +20,20 @@ namespace LMIndexer.Bench.Commands;
 /// </summary>
 public static class EncoderBenchCommand
 {
+    /// <summary><c>--encoder</c>: one of the packaged sentence encoders.</summary>
+    internal static Option<string> PackagedEncoderOption(PretrainedEncoderPackage defaultPackage) =>
+        new("--encoder") { Description = $"Packaged encoder: {string.Join(", ", PretrainedEncoderPackage.All.Select(p => p.Name))}.", DefaultValueFactory = _ => defaultPackage.Name };
+
+    /// <summary>The packaged encoder named on the command line (exit 2 with one line for another name).</summary>
+    internal static PretrainedEncoderPackage PackagedEncoder(string name) =>
+        PretrainedEncoderPackage.All.FirstOrDefault(p => p.Name == name)
+            ?? throw new CliUsageException($"Unknown --encoder '{name}'; expected {string.Join(", ", PretrainedEncoderPackage.All.Select(p => p.Name))}.");
+
     public static Command Create()
     {
         var common = new CommonOptions();
         var data = new Option<DirectoryInfo>("--data") { Description = "Catalog directory with items.jsonl (e.g. ../shared/data/amazon-beauty).", Required = true };
-        var encoder = new Option<string>("--encoder") { Description = $"Packaged encoder: {string.Join(", ", PretrainedEncoderPackage.All.Select(p => p.Name))}.", DefaultValueFactory = _ => PretrainedEncoderPackage.MiniLm.Name };
+        var encoder = PackagedEncoderOption(PretrainedEncoderPackage.MiniLm);
         var limit = new Option<int>("--limit") { Description = "Titles to embed (the first of the catalog).", DefaultValueFactory = _ => 4096 };
         var batchSize = new Option<int>("--batch-size") { Description = "Titles per batch (sorted by length).", DefaultValueFactory = _ => 64 };
         var name = new Option<string>("--name") { Description = "Benchmark name (file and section).", DefaultValueFactory = _ => "encoder-throughput" };
@@ -36,9 +45,7 @@ public static class EncoderBenchCommand
         common.AddTo(command);
         command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
         {
-            var package = TextEncoders.IsKnown(result.GetValue(encoder)!) && result.GetValue(encoder) != TextEncoders.T5Scratch
-                ? PretrainedEncoderPackage.Named(result.GetValue(encoder)!)
-                : throw new CliUsageException($"Unknown --encoder '{result.GetValue(encoder)}'; expected {string.Join(", ", PretrainedEncoderPackage.All.Select(p => p.Name))}.");
+            var package = PackagedEncoder(result.GetValue(encoder)!);
             if (result.GetValue(limit) < 1 || result.GetValue(batchSize) < 1)
                 throw new CliUsageException("--limit and --batch-size must be at least 1.");
             var directory = result.GetValue(data)!;

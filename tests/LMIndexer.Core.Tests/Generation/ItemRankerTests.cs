@@ -21,14 +21,20 @@ public sealed class ItemRankerTests
         [.. Enumerable.Range(0, count).Select(_ => Enumerable.Range(0, 3 + random.Next(8))
             .Select(_ => random.Next(3) == 0 ? Vocab + random.Next(vectors ?? Ids.Count) : 4 + random.Next(Vocab - 4)).ToArray())];
 
-    /// <summary>Every item's dense log-probability for one source, from one plain forward pass.</summary>
-    private static float[] DenseLogProbs(T5Model model, int[] source)
+    /// <summary>
+    /// Every item's dense log-probability for one source, from one plain forward pass: the network's
+    /// item vectors, followed by <paramref name="added"/> (items added after training) when given.
+    /// </summary>
+    private static float[] DenseLogProbs(T5Model model, int[] source, Tensor? added = null)
     {
         using var noGrad = torch.no_grad();
         using var scope = NewDisposeScope();
         var (input, mask) = TokenBatch.Pad([source], 0);
-        var hidden = model.Decode(TensorArithmetic.Full(1, 1, model.Config.DecoderStartTokenId, ScalarType.Int64, input.device), model.Encode(input, mask), mask);
-        return model.DenseItemLogits(hidden[.., 0]).log_softmax(-1)[0].data<float>().ToArray();
+        var hidden = model.Decode(TensorArithmetic.Full(1, 1, model.Config.DecoderStartTokenId, ScalarType.Int64, input.device), model.Encode(input, mask), mask)[.., 0];
+        var logits = model.DenseItemLogits(hidden);                                                                      // [1, items]
+        if (added is not null)
+            logits = torch.cat([logits, model.DenseHead!.forward(hidden).matmul(added.t()).Times(Math.Pow(model.Config.DModel, -0.5))], 1);   // [1, items + added]
+        return logits.log_softmax(-1)[0].data<float>().ToArray();
     }
 
     /// <summary>Every item's sequence log-probability for one source, by teacher forcing all IDs at once.</summary>
@@ -285,7 +291,7 @@ public sealed class ItemRankerTests
 
         for (var r = 0; r < sources.Count; r++)
         {
-            var dense = DenseLogProbsWithAdded(model, sources[r], added);
+            var dense = DenseLogProbs(model, sources[r], added);
             Assert.Equal(Ids.Count, dense.Length);
             var expected = mode == RankingMode.Dense
                 ? Enumerable.Range(0, Ids.Count).ToDictionary(i => i, i => (double)dense[i])
@@ -311,18 +317,6 @@ public sealed class ItemRankerTests
         Assert.Throws<ArgumentException>(() => ItemRanker.Rank([first], sources, tables, 5, RankingMode.Dense, approximate: approximate, addedVectors: added));
         Assert.Throws<ArgumentException>(() => ItemRanker.Rank([first], sources, tables, 5, RankingMode.Dense, addedVectors: narrow));
         Assert.Throws<ArgumentException>(() => ItemRanker.Rank([first], sources, tables, 5, RankingMode.Dense, addedVectors: tooMany));   // 41 vectors, 40 items
-    }
-
-    /// <summary>Dense log-probabilities over the network's item vectors followed by <paramref name="added"/>, from one plain forward pass.</summary>
-    private static float[] DenseLogProbsWithAdded(T5Model model, int[] source, Tensor added)
-    {
-        using var noGrad = torch.no_grad();
-        using var scope = NewDisposeScope();
-        var (input, mask) = TokenBatch.Pad([source], 0);
-        var hidden = model.Decode(TensorArithmetic.Full(1, 1, model.Config.DecoderStartTokenId, ScalarType.Int64, input.device), model.Encode(input, mask), mask)[.., 0];
-        var own = model.DenseItemLogits(hidden);                                                                    // [1, items]
-        var extra = model.DenseHead!.forward(hidden).matmul(added.t()).Times(Math.Pow(model.Config.DModel, -0.5));  // [1, added]
-        return torch.cat([own, extra], 1).log_softmax(-1)[0].data<float>().ToArray();
     }
 
     [Fact]
