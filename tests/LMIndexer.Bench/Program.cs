@@ -29,6 +29,7 @@ root.Subcommands.Add(ServeBenchCommand.Create());
 root.Subcommands.Add(BackfillBenchCommand.Create());
 root.Subcommands.Add(ScaleBenchCommand.Create());
 root.Subcommands.Add(AnnBenchCommand.Create());
+root.Subcommands.Add(ColdStartBenchCommand.Create());
 root.Subcommands.Add(StorageBenchCommand.Create());
 root.Subcommands.Add(LoadCommand.Create());
 

@@ -1,0 +1,64 @@
+using LMIndexer.Bench.ColdStart;
+using LMIndexer.Core.Data;
+using LMIndexer.Core.Indexing;
+using LMIndexer.Testing;
+
+namespace LMIndexer.Lab.Tests;
+
+/// <summary><c>lmindexer-bench cold-start</c>: items left out of every training stage, then added through the new-item path.</summary>
+public sealed class ColdStartBenchTests
+{
+    [Fact]
+    public void Cold_items_leave_the_item_list_and_every_sequence_and_the_same_seed_picks_the_same_ones()
+    {
+        var catalog = new Catalog(
+            [.. Enumerable.Range(0, 40).Select(i => new CatalogItem($"I{i}", $"item {i}"))],
+            [new UserSequence("u1", ["I1", "I2", "I3", "I4"]), new UserSequence("u2", ["I5", "I6", "I7"])]);
+
+        var cold = ColdStartEvaluation.ColdItems(catalog, 0.1, seed: 3);
+        var training = ColdStartEvaluation.WithoutCold(catalog, cold);
+
+        Assert.Equal(4, cold.Count);
+        Assert.Equal(cold, ColdStartEvaluation.ColdItems(catalog, 0.1, seed: 3));
+        Assert.NotEqual(cold, ColdStartEvaluation.ColdItems(catalog, 0.1, seed: 4));
+        Assert.Equal(36, training.Items.Count);
+        Assert.DoesNotContain(training.Items, i => cold.Contains(i.ItemId));
+        Assert.All(training.Users, u => Assert.DoesNotContain(u.ItemIds, cold.Contains));
+        Assert.All(training.Users, u => Assert.True(u.ItemIds.Count >= 3));
+    }
+
+    [Fact]
+    public void The_bench_trains_without_the_cold_items_adds_them_back_and_records_every_system()
+    {
+        using var temp = new TempDirectory();
+        string[] shrink =
+        [
+            "pretrain.denoising.steps=5", "indexer.codebookSize=8", "indexer.counterSize=32", "indexer.warmupEpochs=1", "indexer.continuousEpochs=1",
+            "indexer.codebookEpochs=1", "recommender.fineTune.steps=20", "recommender.fineTune.evalEvery=0", "recommender.fineTune.validationLimit=8",
+        ];
+        var run = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(8), [
+            "cold-start", "--data", TestServingBundle.CatalogDirectory, "--cold-share", "0.1", "--seeds", "1", "--overall-users", "40", "--work", "work",
+            .. shrink.SelectMany(s => new[] { "--set", s }), "--results", "report", "--threads", "2"]);
+
+        Assert.True(run.ExitCode == 0, run.Error + run.Output);
+        // The indexer never saw a cold item.
+        var catalog = CatalogFiles.Load(TestServingBundle.CatalogDirectory);
+        var cold = ColdStartEvaluation.ColdItems(catalog, 0.1, seed: 1);
+        var indexed = SemanticIdTable.Load(Path.Combine(temp.Path, "work", "seed-1", "indexer", SemanticIdTable.FileName));
+        Assert.Equal(catalog.Items.Count - cold.Count, indexed.Count);
+        Assert.DoesNotContain(indexed.ItemIds, cold.Contains);
+
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "report", "results", "cold-start.json")));
+        var rows = json.RootElement.GetProperty("rows").EnumerateArray()
+            .ToDictionary(r => (r.GetProperty("system").GetString(), r.GetProperty("metric").GetString()), r => r.GetProperty("value").GetDouble());
+        Assert.Equal(cold.Count, rows[("cold", "items")]);
+        Assert.Equal(catalog.Users.Count(u => cold.Contains(u.ItemIds[^1])), rows[("cold", "users")]);
+        foreach (var system in new[] { "lmindexer", "no-text-vectors", "popularity", "random-cold" })
+            Assert.InRange(rows[(system, "recall@10")], 0, 1);
+        Assert.Equal(0, rows[("popularity", "recall@10")]);   // a cold item is never among the trained items' most popular
+        Assert.True(rows[("random-cold", "recall@10")] > 0, "ten draws among a dozen cold items find the test item now and then");
+        Assert.InRange(rows[("lmindexer", "overall-recall@10")], 0, 1);
+        Assert.True(double.IsFinite(rows[("lmindexer-minus-no-text-vectors", "recall@10")]));
+        Assert.InRange(rows[("projection", "held-out-cosine")], -1, 1);
+    }
+}
