@@ -54,6 +54,7 @@ public sealed class InferenceEngine : IDisposable
     private readonly ApproximateDenseItems? approximate;
     // Dense vectors of the items added since training, from their texts through the bundle's projection. // [added, d_model]
     private TorchSharp.torch.Tensor? addedVectors;
+    private int itemsWithTextVectors;   // its rows, readable without the lock that guards the tensor
     private readonly Lazy<Core.Encoders.OnnxSentenceEncoder>? textEncoder;
     private readonly Lock adding = new();
     private readonly ILogger logger;
@@ -99,7 +100,7 @@ public sealed class InferenceEngine : IDisposable
     public bool NeedsItemTexts => bundle.Projection is not null && approximate is null;
 
     /// <summary>Items added since training that have a dense vector from their text.</summary>
-    public int ItemsWithTextVectors => (int)(addedVectors?.shape[0] ?? 0);
+    public int ItemsWithTextVectors => Volatile.Read(ref itemsWithTextVectors);
 
     /// <summary>Whether dense ranking reads an approximate index of the item vectors (<see cref="InferenceOptions.ApproximateDenseAbove"/>).</summary>
     public bool RanksApproximately => approximate is not null;
@@ -168,6 +169,7 @@ public sealed class InferenceEngine : IDisposable
             {
                 addedVectors?.Dispose();
                 addedVectors = extendedVectors;
+                Volatile.Write(ref itemsWithTextVectors, (int)extendedVectors.shape[0]);
             }
         }
         finally
