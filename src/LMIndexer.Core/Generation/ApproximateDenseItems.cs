@@ -17,14 +17,14 @@ namespace LMIndexer.Core.Generation;
 public sealed class ApproximateDenseItems : IDisposable
 {
     private readonly ApproximateVectorIndex[] indexes;
-    private readonly Tensor sample;          // [sampled] item rows, ascending
-    private readonly long[] sampleRows;
+    private readonly long[] sampleRows;         // [sampled] item rows, ascending
+    private readonly Tensor[] sampleVectors;    // per model: those rows' vectors, taken once // [sampled, d_model]
 
-    private ApproximateDenseItems(ApproximateVectorIndex[] indexes, long[] sampleRows, int candidates, int items)
+    private ApproximateDenseItems(ApproximateVectorIndex[] indexes, long[] sampleRows, Tensor[] sampleVectors, int candidates, int items)
     {
         this.indexes = indexes;
         this.sampleRows = sampleRows;
-        sample = torch.tensor(sampleRows);
+        this.sampleVectors = sampleVectors;
         Candidates = candidates;
         ItemCount = items;
     }
@@ -34,9 +34,6 @@ public sealed class ApproximateDenseItems : IDisposable
 
     /// <summary>Item vectors indexed (the same for every model).</summary>
     public int ItemCount { get; }
-
-    /// <summary>Models this was built for, in order.</summary>
-    public int ModelCount => indexes.Length;
 
     /// <summary>Indexes the item vectors of every model (networks with a dense item head over the same items).</summary>
     /// <param name="candidates">Items taken from each index per request: at least the ranking's count.</param>
@@ -54,18 +51,23 @@ public sealed class ApproximateDenseItems : IDisposable
         var random = new Random(seed);
         var rows = Enumerable.Range(0, items).OrderBy(_ => random.Next()).Take(normalizerSample).Order().Select(i => (long)i).ToArray();
         var built = new List<ApproximateVectorIndex>(models.Count);
+        var sampled = new List<Tensor>(models.Count);
         try
         {
             foreach (var model in models)
             {
-                using var table = model.SourceItems!.weight!.detach().to(ScalarType.Float32).cpu().contiguous();   // [items, d_model]
+                var weight = model.SourceItems!.weight!;
+                using var table = weight.detach().to(ScalarType.Float32).cpu().contiguous();   // [items, d_model]
                 built.Add(ApproximateVectorIndex.FromRows(table.data<float>().ToArray(), model.Config.DModel, settings));
+                using var sampleItems = torch.tensor(rows, device: weight.device);
+                sampled.Add(weight.detach().index_select(0, sampleItems).to(ScalarType.Float32));
             }
-            return new ApproximateDenseItems([.. built], rows, candidates, items);
+            return new ApproximateDenseItems([.. built], rows, [.. sampled], candidates, items);
         }
         catch
         {
             built.ForEach(index => index.Dispose());
+            sampled.ForEach(vectors => vectors.Dispose());
             throw;
         }
     }
@@ -82,7 +84,8 @@ public sealed class ApproximateDenseItems : IDisposable
     {
         foreach (var index in indexes)
             index.Dispose();
-        sample.Dispose();
+        foreach (var vectors in sampleVectors)
+            vectors.Dispose();
     }
 
     private sealed class Approximate : DenseScores
@@ -159,15 +162,17 @@ public sealed class ApproximateDenseItems : IDisposable
             var device = queries[m].device;
             var requests = found.Length;
             var sampled = owner.sampleRows.Length;
-            using var sampleItems = owner.sample.to(device);
-            var sampleVectors = models[m].SourceItems!.weight!.index_select(0, sampleItems).to(ScalarType.Float32);   // [sampled, d_model]
-            var sampleLogits = queries[m].matmul(sampleVectors.t()).cpu().data<float>().ToArray();                   // [requests, sampled]
+            var sampleLogits = queries[m].matmul(owner.sampleVectors[m].t()).cpu().data<float>().ToArray();   // [requests, sampled]
+            // Every request's candidates in one gather: request r's run starts where r − 1's ended.
+            using var rows = torch.tensor(found.SelectMany((items, r) => items.Select(_ => (long)r)).ToArray(), device: device);
+            using var items = torch.tensor(found.SelectMany(items => items.Select(i => (long)i)).ToArray(), device: device);
+            var headLogits = Logits(m, rows, items).cpu().data<float>().ToArray();                            // [candidates of all requests]
             var normalizers = new float[requests];
+            var start = 0;
             for (var r = 0; r < requests; r++)
             {
-                using var rows = torch.tensor(Enumerable.Repeat((long)r, found[r].Length).ToArray(), device: device);
-                using var items = torch.tensor(found[r].Select(i => (long)i).ToArray(), device: device);
-                var head = Logits(m, rows, items).cpu().data<float>().ToArray();
+                var head = headLogits.AsSpan(start, found[r].Length).ToArray();
+                start += found[r].Length;
                 var inHead = found[r].ToHashSet();
                 var tail = new List<double>(sampled);
                 for (var s = 0; s < sampled; s++)
