@@ -29,11 +29,12 @@ public static class ColdStartBenchCommand
         var seeds = new Option<string>("--seeds") { Description = "Training seeds, comma-separated (each trains every stage once; reused when done).", DefaultValueFactory = _ => "1,2,3" };
         var overall = new Option<int>("--overall-users") { Description = "Users drawn for the overall figure (all users' test items).", DefaultValueFactory = _ => 2000 };
         var work = new Option<DirectoryInfo>("--work") { Description = "Where each seed's training run is kept.", Required = true };
+        var trainOnly = new Option<bool>("--train-only") { Description = "Train (or resume) every seed's run and stop before any test item is read." };
         var name = new Option<string>("--name") { Description = "Benchmark name (file and section).", DefaultValueFactory = _ => "cold-start" };
         var docs = BenchmarkReport.DirectoryOption();
         var command = new Command("cold-start", "New items from their text alone: a share of the items left out of training, added through the new-item path, their users ranked against popularity, random cold items and the same system without text vectors.")
         {
-            data, recipe, set, share, coldSeed, seeds, overall, work, name, docs,
+            data, recipe, set, share, coldSeed, seeds, overall, work, trainOnly, name, docs,
         };
         common.AddTo(command);
         command.SetAction((result, cancellation) => CliErrors.RunAsync(async () =>
@@ -48,13 +49,17 @@ public static class ColdStartBenchCommand
             var cold = ColdStartEvaluation.ColdItems(catalog, result.GetValue(share), result.GetValue(coldSeed));
             var training = ColdStartEvaluation.WithoutCold(catalog, cold);
             var root = result.GetValue(work)!.FullName;
-            var runs = new List<ColdStartSeedResult>();
-            foreach (var seed in seedList)
+            // Every seed trains before any is evaluated, so a long training run can go ahead of the evaluation code.
+            var trained = seedList.Select(seed => (Seed: seed, Run: TrainingPipeline.Run(training, baseRecipe with { Seed = seed }, Path.Combine(root, $"seed-{seed}"),
+                new TrainCommand.ProgressStageRunner(), stopAfter: TrainingPipeline.RecommenderStage, cancellationToken: cancellation))).ToList();
+            if (result.GetValue(trainOnly))
             {
-                var run = TrainingPipeline.Run(training, baseRecipe with { Seed = seed }, Path.Combine(root, $"seed-{seed}"), new TrainCommand.ProgressStageRunner(),
-                    stopAfter: TrainingPipeline.RecommenderStage, cancellationToken: cancellation);
-                runs.Add(await ColdStartEvaluation.EvaluateAsync(catalog, cold, training, run, seed, result.GetValue(overall), root, cancellation));
+                AnsiConsole.MarkupLine($"Trained {trained.Count} run(s) under {Markup.Escape(root)}; no test item was read.");
+                return 0;
             }
+            var runs = new List<ColdStartSeedResult>();
+            foreach (var (seed, run) in trained)
+                runs.Add(await ColdStartEvaluation.EvaluateAsync(catalog, cold, training, run, seed, result.GetValue(overall), root, cancellation));
 
             var measured = new BenchmarkTable();
             foreach (var system in new[] { ColdStartEvaluation.WithTextVectors, ColdStartEvaluation.NoTextVectors, ColdStartEvaluation.Popularity, ColdStartEvaluation.RandomCold })
