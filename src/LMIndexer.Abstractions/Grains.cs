@@ -169,6 +169,9 @@ public interface IIndexerInferenceGrain : IGrainWithStringKey
 
     /// <summary>Items that joined the catalog after the bundle was trained: their IDs join this replica's trie. Returns how many were new to it.</summary>
     Task<int> AddItemsAsync(IReadOnlyList<PrefixEntry> entries);
+
+    /// <summary>The dense vector this version's model scores the item by (<see cref="ItemVector"/>).</summary>
+    Task<ItemVector> GetItemVectorAsync(string itemId);
 }
 
 /// <summary>Item popularity of the whole cluster, merged from every silo's counts. Singleton key: 0.</summary>

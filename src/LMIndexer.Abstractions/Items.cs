@@ -35,3 +35,14 @@ public sealed record PopularItem([property: Id(0)] string ItemId, [property: Id(
 /// <summary>A silo's events for an item since its last popularity merge: their summed weight and how many there were.</summary>
 [GenerateSerializer, Immutable]
 public sealed record ItemEventCount([property: Id(0)] string ItemId, [property: Id(1)] double Weight, [property: Id(2)] int Events);
+
+/// <summary>
+/// The dense vector a version's model scores an item by: <see cref="Source"/> is <c>trained</c> (the
+/// recommender learned it), <c>text</c> (an item added after training, projected from its text) or
+/// <c>none</c> (the model has no dense item head, or the item has no vector there; <see cref="Values"/> is empty).
+/// </summary>
+[GenerateSerializer, Immutable]
+public sealed record ItemVector([property: Id(0)] string Version, [property: Id(1)] string Source, [property: Id(2)] float[] Values)
+{
+    public const string Trained = "trained", Text = "text", None = "none";
+}

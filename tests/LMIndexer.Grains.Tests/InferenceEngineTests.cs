@@ -94,6 +94,16 @@ public sealed class InferenceEngineTests
         using var extendedTables = new TrieTables(IdTrie.FromTable(extended, serving.Bundle.Tokenizer));
         var expectedAll = ItemRanker.Rank([model], [source], extendedTables, extended.Count, RankingMode.Hybrid, addedVectors: vector)[0];
         Assert.Equal(expectedAll.Single(r => r.Item == table.Count).Score, added.Score, tolerance: 1e-3);
+
+        // The vectors the engine reports are the ones it ranks by: a trained item's row, the added item's projection.
+        var trained = engine.VectorOf(table.ItemIds[5]);
+        Assert.Equal((serving.Version, ItemVector.Trained), (trained.Version, trained.Source));
+        Assert.Equal(model.SourceItems!.weight![5].data<float>().ToArray(), trained.Values);
+        var projected = engine.VectorOf("ADDED-1");
+        Assert.Equal(ItemVector.Text, projected.Source);
+        Assert.Equal(vector.data<float>().ToArray(), projected.Values, (a, b) => Math.Abs(a - b) < 1e-4);
+        var unknown = engine.VectorOf("NOT-AN-ITEM");
+        Assert.Equal((ItemVector.None, 0), (unknown.Source, unknown.Values.Length));
     }
 
     [Fact]

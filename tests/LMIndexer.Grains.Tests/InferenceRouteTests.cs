@@ -26,6 +26,7 @@ public sealed class InferenceRouteTests
         public Task WarmUpAsync() => throw new NotSupportedException();
         public Task UnloadAsync() => throw new NotSupportedException();
         public Task<int> AddItemsAsync(IReadOnlyList<PrefixEntry> entries) => throw new NotSupportedException();
+        public Task<ItemVector> GetItemVectorAsync(string itemId) => throw new NotSupportedException();
     }
 
     /// <summary>An <see cref="IGrainFactory"/> that hands out <see cref="Replica"/>s by key and nothing else.</summary>

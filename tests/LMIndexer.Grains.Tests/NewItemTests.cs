@@ -90,10 +90,15 @@ public sealed class NewItemTests
         // The inference grain read the item's text from its grain and projected it.
         var stats = await model.GetStatsAsync();
         Assert.Equal((published.Items + 1, 1), (stats.Items, stats.ItemsWithTextVectors));
+        var vector = await model.GetItemVectorAsync(item.ItemId);
+        Assert.Equal(ItemVector.Text, vector.Source);
+        Assert.Contains(vector.Values, v => v != 0);
 
         // A model loaded again finds the item in the prefix grains and its text in the item grain.
         await model.UnloadAsync();
         var reloaded = await model.GetStatsAsync();
         Assert.Equal((published.Items + 1, 1), (reloaded.Items, reloaded.ItemsWithTextVectors));
+        Assert.Equal(vector.Values, (await model.GetItemVectorAsync(item.ItemId)).Values, (a, b) => Math.Abs(a - b) < 1e-5);
+        Assert.Equal(ItemVector.Trained, (await model.GetItemVectorAsync(TestServingBundle.Records[0].ItemId)).Source);
     }
 }

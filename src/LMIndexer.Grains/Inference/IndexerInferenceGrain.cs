@@ -71,6 +71,13 @@ public sealed class IndexerInferenceGrain(InferenceEngineRegistry registry, ILoc
         return await Task.Run(() => target.AddItems(entries, texts));
     }
 
+    public Task<ItemVector> GetItemVectorAsync(string itemId)
+    {
+        var target = Engine;
+        // Reading a tensor row is torch work: off the grain scheduler.
+        return Task.Run(() => target.VectorOf(itemId));
+    }
+
     /// <summary>The items' texts from their grains when the engine gives new items dense vectors (an item without a record embeds as empty text).</summary>
     private async Task<IReadOnlyList<string>?> TextsFor(InferenceEngine target, IReadOnlyList<PrefixEntry> entries)
     {

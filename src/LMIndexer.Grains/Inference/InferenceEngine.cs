@@ -180,6 +180,39 @@ public sealed class InferenceEngine : IDisposable
         return fresh.Count;
     }
 
+    /// <summary>
+    /// The dense vector ranking scores <paramref name="itemId"/> by: its trained row of the item
+    /// vectors, its projected text vector when it was added since training, or none.
+    /// </summary>
+    public ItemVector VectorOf(string itemId)
+    {
+        ArgumentNullException.ThrowIfNull(itemId);
+        var model = bundle.Bundle.Model;
+        swap.EnterReadLock();
+        try
+        {
+            var row = table.IndexOf(itemId);
+            var trained = model.Config.DenseItemHead ? model.Config.SourceItemCount : 0;
+            var added = addedVectors is null ? 0 : (int)addedVectors.shape[0];
+            using var noGrad = TorchSharp.torch.no_grad();
+            if (row >= 0 && row < trained)
+                return new ItemVector(Version, ItemVector.Trained, RowOf(model.SourceItems!.weight!, row));
+            if (row >= trained && row < trained + added)
+                return new ItemVector(Version, ItemVector.Text, RowOf(addedVectors!, row - trained));
+            return new ItemVector(Version, ItemVector.None, []);
+        }
+        finally
+        {
+            swap.ExitReadLock();
+        }
+
+        static float[] RowOf(TorchSharp.torch.Tensor matrix, int row)
+        {
+            using var values = matrix[row].to(TorchSharp.torch.ScalarType.Float32).cpu();
+            return values.data<float>().ToArray();
+        }
+    }
+
     // The added items' vectors so far followed by those of these texts, in table order. // [added, d_model]
     private TorchSharp.torch.Tensor WithTextVectors(IReadOnlyList<string> texts)
     {

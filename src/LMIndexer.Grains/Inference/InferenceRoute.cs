@@ -29,7 +29,11 @@ public sealed class InferenceRoute(IGrainFactory grains, IOptions<InferenceOptio
     public Task<GenerationResult> SearchAsync(string version, string query, int beams, DateTime deadline, CancellationToken cancellationToken = default) =>
         CallAsync(version, query, deadline, model => model.SearchAsync(query, beams), cancellationToken);
 
-    private async Task<GenerationResult> CallAsync(string version, string routingKey, DateTime deadline, Func<IIndexerInferenceGrain, Task<GenerationResult>> call, CancellationToken cancellationToken)
+    /// <summary>The dense vector <paramref name="version"/>'s model scores an item by.</summary>
+    public Task<ItemVector> ItemVectorAsync(string version, string itemId, DateTime deadline, CancellationToken cancellationToken = default) =>
+        CallAsync(version, itemId, deadline, model => model.GetItemVectorAsync(itemId), cancellationToken);
+
+    private async Task<T> CallAsync<T>(string version, string routingKey, DateTime deadline, Func<IIndexerInferenceGrain, Task<T>> call, CancellationToken cancellationToken)
     {
         var replicas = options.Value.Replicas;
         var first = Replica(routingKey, replicas);
@@ -45,7 +49,7 @@ public sealed class InferenceRoute(IGrainFactory grains, IOptions<InferenceOptio
         }
     }
 
-    private Task<GenerationResult> AttemptAsync(string version, int replica, DateTime deadline, Func<IIndexerInferenceGrain, Task<GenerationResult>> call, CancellationToken cancellationToken)
+    private Task<T> AttemptAsync<T>(string version, int replica, DateTime deadline, Func<IIndexerInferenceGrain, Task<T>> call, CancellationToken cancellationToken)
     {
         return call(grains.GetGrain<IIndexerInferenceGrain>($"{version}/{replica}")).WaitAsync(Deadline.Left(deadline), cancellationToken);
     }

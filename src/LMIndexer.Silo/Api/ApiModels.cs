@@ -48,8 +48,19 @@ public sealed record RecommendationsDto(string UserId, string? Version, IReadOnl
         result.Degraded);
 }
 
-/// <summary>An item with its semantic IDs.</summary>
-public sealed record ItemDetailsDto(ItemDto Item, IReadOnlyDictionary<string, long[]> SemanticIds);
+/// <summary>An item with its semantic IDs, and the dense vector the active version's model scores it by (null: no version is active).</summary>
+public sealed record ItemDetailsDto(ItemDto Item, IReadOnlyDictionary<string, long[]> SemanticIds, DenseVectorDto? DenseVector = null);
+
+/// <summary>
+/// An item's dense vector in a version's model. <c>source</c>: <c>trained</c> (learned by the
+/// recommender), <c>text</c> (added after training, projected from its text), <c>none</c> (the model
+/// has no dense item head, or no vector for the item), or <c>unavailable</c> (the model did not
+/// answer in time, e.g. while it loads); <c>values</c> is empty unless trained or text.
+/// </summary>
+public sealed record DenseVectorDto(string Version, string Source, float[] Values)
+{
+    public const string Unavailable = "unavailable";
+}
 
 /// <summary>An item under an ID prefix.</summary>
 public sealed record PrefixItemDto(string ItemId, long[] SemanticId);

@@ -1,4 +1,6 @@
 using LMIndexer.Abstractions;
+using LMIndexer.Grains.Inference;
+using LMIndexer.Grains.Versions;
 using LMIndexer.Silo.Security;
 
 namespace LMIndexer.Silo.Api;
@@ -17,7 +19,7 @@ public static class ItemsEndpoints
             .ProducesValidationProblem();
         api.MapGet("/items/{itemId}", GetAsync)
             .WithName("GetItem")
-            .WithSummary("An item with its semantic ID in every index version.")
+            .WithSummary("An item with its semantic ID in every index version, and its dense vector in the active version's model.")
             .Produces<ItemDetailsDto>()
             .ProducesProblem(StatusCodes.Status404NotFound);
         // Two routes, not one with an optional c2: OpenAPI path parameters are always required.
@@ -48,7 +50,10 @@ public static class ItemsEndpoints
         return Results.Ok(new ItemsAccepted(records.Count, given.ToDictionary(v => v.Key, v => v.Value.Count)));
     }
 
-    private static async Task<ItemDetailsDto> GetAsync(string itemId, IGrainFactory grains)
+    /// <summary>How long the item view waits for the model's vector; a model still loading answers <c>unavailable</c> rather than holding the view.</summary>
+    private static readonly TimeSpan VectorWait = TimeSpan.FromSeconds(2);
+
+    private static async Task<ItemDetailsDto> GetAsync(string itemId, IGrainFactory grains, ServedVersions versions, InferenceRoute inference, ILoggerFactory logs, CancellationToken cancellationToken)
     {
         var errors = new Dictionary<string, string[]>();
         InputValidation.Id(errors, "itemId", itemId);
@@ -57,7 +62,24 @@ public static class ItemsEndpoints
             ?? throw new KeyNotFoundException($"Item '{itemId}' is not in the catalog.");
         var r = details.Record;
         return new ItemDetailsDto(new ItemDto(r.ItemId, r.Title, r.Description, r.Brand, r.Price, r.Categories, r.ImageUrl),
-            details.SemanticIds.ToDictionary(s => s.Version, s => s.Codes, StringComparer.Ordinal));
+            details.SemanticIds.ToDictionary(s => s.Version, s => s.Codes, StringComparer.Ordinal),
+            await DenseVectorAsync(itemId, versions, inference, logs, cancellationToken));
+    }
+
+    private static async Task<DenseVectorDto?> DenseVectorAsync(string itemId, ServedVersions versions, InferenceRoute inference, ILoggerFactory logs, CancellationToken cancellationToken)
+    {
+        if (await versions.ActiveAsync() is not { } active)
+            return null;
+        try
+        {
+            var vector = await inference.ItemVectorAsync(active.Version, itemId, DateTime.UtcNow + VectorWait, cancellationToken);
+            return new DenseVectorDto(vector.Version, vector.Source, vector.Values);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            logs.CreateLogger(typeof(ItemsEndpoints)).LogWarning("The dense vector of item {ItemId} in version {Version} is unavailable: {Message}", itemId, active.Version, e.Message);
+            return new DenseVectorDto(active.Version, DenseVectorDto.Unavailable, []);
+        }
     }
 
     private static async Task<PrefixItemDto[]> PrefixAsync(long c1, long? c2, string? version, string? limit, IGrainFactory grains)
