@@ -107,6 +107,30 @@ public sealed class InferenceEngineTests
     }
 
     [Fact]
+    public void A_new_items_projected_vector_can_be_given_the_trained_vectors_mean_length_keeping_its_direction()
+    {
+        var table = ServingBundle.Load(TestServingBundle.DenseDirectory).Table;
+        var existing = table.Ids[0];
+        var codes = existing.ToArray();
+        codes[^1] = table.Ids.Where(id => id.Take(id.Length - 1).SequenceEqual(existing.Take(existing.Length - 1))).Max(id => id[^1]) + 1;
+        const string text = "Moonlit lavender body butter";
+        using var projected = new InferenceEngine(ServingBundle.Load(TestServingBundle.DenseDirectory), new InferenceOptions { Workers = 1 }, NullLogger.Instance);
+        using var scaled = new InferenceEngine(ServingBundle.Load(TestServingBundle.DenseDirectory),
+            new InferenceOptions { Workers = 1, NewItemVectorScale = NewItemVectorScale.TrainedNorm }, NullLogger.Instance);
+        projected.AddItems([new PrefixEntry(codes, "ADDED-1")], [text]);
+        scaled.AddItems([new PrefixEntry(codes, "ADDED-1")], [text]);
+
+        static double Length(float[] v) => Math.Sqrt(v.Sum(x => (double)x * x));
+        var meanTrained = table.ItemIds.Average(id => Length(scaled.VectorOf(id).Values));
+        var before = projected.VectorOf("ADDED-1").Values;
+        var after = scaled.VectorOf("ADDED-1").Values;
+        Assert.Equal(meanTrained, Length(after), 3);
+        Assert.NotEqual(Length(before), Length(after), 3);
+        var cosine = before.Zip(after).Sum(p => (double)p.First * p.Second) / (Length(before) * Length(after));
+        Assert.Equal(1, cosine, 5);
+    }
+
+    [Fact]
     public async Task A_dense_head_bundle_above_the_threshold_ranks_through_the_approximate_index_as_exact_ranking_does()
     {
         var exactServing = ServingBundle.Load(TestServingBundle.DenseDirectory);

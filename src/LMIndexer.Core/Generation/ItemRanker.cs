@@ -23,8 +23,9 @@ public static class ItemRanker
     /// <param name="denseWeight">Hybrid: the weight of the dense log-probability beside the sequence log-probability.</param>
     /// <param name="approximate">Dense and hybrid: the models' item vectors in approximate indexes, for tables too large to score whole per batch.</param>
     /// <param name="addedVectors">Dense and hybrid, one network: vectors of the items added after training, in trie order after the network's own. // [added, d_model]</param>
+    /// <param name="addedSequence">Hybrid: how the IDs of the items with <paramref name="addedVectors"/> are scored.</param>
     public static RankedItem[][] Rank(IReadOnlyList<T5Model> models, IReadOnlyList<int[]> sources, TrieTables tables, int count, RankingMode mode, double denseWeight = 1,
-        ApproximateDenseItems? approximate = null, Tensor? addedVectors = null)
+        ApproximateDenseItems? approximate = null, Tensor? addedVectors = null, NewItemSequence addedSequence = NewItemSequence.FullId)
     {
         ArgumentNullException.ThrowIfNull(models);
         ArgumentNullException.ThrowIfNull(sources);
@@ -65,18 +66,20 @@ public static class ItemRanker
 
         // The beam's items have their sequence log-probabilities; the dense head's best items that
         // the beam missed are scored by teacher forcing their IDs, the same full-vocabulary sum.
+        // Items with text vectors scored by their codes are rescored even when the beam found them.
+        bool ByPrefix(int item) => addedSequence == NewItemSequence.Prefix && item >= trained && item < vectors;
         var sequence = new Dictionary<int, float>[sources.Count];
         var missing = new List<(int Request, int Item)>();
         for (var r = 0; r < sources.Count; r++)
         {
-            sequence[r] = beams[r].ToDictionary(x => x.Item, x => x.Score);
-            foreach (var (item, _) in top[r])
+            sequence[r] = beams[r].Where(x => !ByPrefix(x.Item)).ToDictionary(x => x.Item, x => x.Score);
+            foreach (var item in beams[r].Select(x => x.Item).Where(ByPrefix).Concat(top[r].Select(x => x.Item)).Distinct())
             {
                 if (!sequence[r].ContainsKey(item))
                     missing.Add((r, item));
             }
         }
-        var scored = SequenceLogProbs(models, encoded, tables, missing);
+        var scored = SequenceLogProbs(models, encoded, tables, missing, ByPrefix);
         for (var i = 0; i < missing.Count; i++)
             sequence[missing[i].Request][missing[i].Item] = scored[i];
 
@@ -99,8 +102,11 @@ public static class ItemRanker
     /// <summary>
     /// Sequence log-probabilities of (request, item) pairs by teacher forcing the items' ID tokens,
     /// summed over the full vocabulary's log-softmax as beam search scores, averaged over models.
+    /// Items <paramref name="byPrefix"/> names sum every token but the last and add the log of one
+    /// over the items that share those tokens (<see cref="NewItemSequence.Prefix"/>).
     /// </summary>
-    private static float[] SequenceLogProbs(IReadOnlyList<T5Model> models, EncodedSources encoded, TrieTables tables, IReadOnlyList<(int Request, int Item)> pairs)
+    private static float[] SequenceLogProbs(IReadOnlyList<T5Model> models, EncodedSources encoded, TrieTables tables, IReadOnlyList<(int Request, int Item)> pairs,
+        Func<int, bool> byPrefix)
     {
         if (pairs.Count == 0)
             return [];
@@ -113,6 +119,17 @@ public static class ItemRanker
                 flatTokens[i * length + t] = tables.TokensOf(pairs[i].Item)[t];
         }
         var targets = torch.tensor(flatTokens, [pairs.Count, length], device: device);              // [pairs, length]
+        var weights = new float[pairs.Count * length];      // 1 where a token's log-probability counts
+        var offsets = new float[pairs.Count];               // log of one over the siblings, for prefix-scored items
+        for (var i = 0; i < pairs.Count; i++)
+        {
+            var prefix = byPrefix(pairs[i].Item);
+            for (var t = 0; t < length; t++)
+                weights[i * length + t] = prefix && t == length - 1 ? 0 : 1;
+            if (prefix)
+                offsets[i] = -(float)Math.Log(Siblings(tables.Trie, tables.TokensOf(pairs[i].Item)));
+        }
+        var counted = torch.tensor(weights, [pairs.Count, length], device: device);                 // [pairs, length]
         var rows = torch.tensor(pairs.Select(p => (long)p.Request).ToArray(), device: device);          // [pairs]
         Tensor? sum = null;
         for (var m = 0; m < models.Count; m++)
@@ -122,10 +139,22 @@ public static class ItemRanker
             var inputs = torch.cat([start, targets[.., ..^1]], 1);                                      // [pairs, length]
             var hidden = model.Decode(inputs, encoded.Memory[m].index_select(0, rows), encoded.Masks[m].index_select(0, rows)); // [pairs, length, d_model]
             var logProbs = model.LmLogits(hidden).to(ScalarType.Float32).log_softmax(-1);               // [pairs, length, vocab]
-            var total = logProbs.gather(2, targets.unsqueeze(2)).squeeze(2).sum(1);                     // [pairs]
+            var total = logProbs.gather(2, targets.unsqueeze(2)).squeeze(2).mul(counted).sum(1);        // [pairs]
             sum = sum is null ? total : sum.Plus(total);
         }
         var mean = models.Count == 1 ? sum! : sum!.Over(models.Count);
-        return mean.cpu().data<float>().ToArray();
+        var values = mean.cpu().data<float>().ToArray();
+        for (var i = 0; i < values.Length; i++)
+            values[i] += offsets[i];
+        return values;
+    }
+
+    /// <summary>Items whose IDs share every token but the last with <paramref name="tokens"/> (itself included).</summary>
+    private static int Siblings(IdTrie trie, ReadOnlySpan<int> tokens)
+    {
+        var node = IdTrie.Root;
+        foreach (var token in tokens[..^1])
+            node = trie.Child(node, token);
+        return trie.Offsets[node + 1] - trie.Offsets[node];
     }
 }

@@ -218,10 +218,27 @@ public sealed class InferenceEngine : IDisposable
     {
         var projection = bundle.Projection!;
         var embedded = textEncoder!.Value.Embed(texts);
-        var projected = embedded.SelectMany(e => projection.Project(e)).ToArray();
+        var scale = options.NewItemVectorScale == NewItemVectorScale.TrainedNorm ? MeanTrainedNorm() : 0;
+        var projected = embedded.SelectMany(e => Scaled(projection.Project(e), scale)).ToArray();
         var device = bundle.Bundle.Model.Shared.weight!.device;
         using var fresh = TorchSharp.torch.tensor(projected, [texts.Count, projection.ItemDimension], device: device);
         return addedVectors is null ? fresh.clone() : TorchSharp.torch.cat([addedVectors, fresh], 0);
+    }
+
+    /// <summary>A vector at <paramref name="norm"/>'s length; as it is when <paramref name="norm"/> is 0 or the vector is.</summary>
+    private static float[] Scaled(float[] vector, double norm)
+    {
+        var length = Math.Sqrt(vector.Sum(v => (double)v * v));
+        return norm <= 0 || length == 0 ? vector : [.. vector.Select(v => (float)(v * norm / length))];
+    }
+
+    /// <summary>The mean length of the trained item vectors (<see cref="NewItemVectorScale.TrainedNorm"/>).</summary>
+    private double MeanTrainedNorm()
+    {
+        using var noGrad = TorchSharp.torch.no_grad();
+        using var norms = bundle.Bundle.Model.SourceItems!.weight!.to(TorchSharp.torch.ScalarType.Float32).norm(1);
+        using var mean = norms.mean();
+        return mean.cpu().item<float>();
     }
 
     /// <summary>Queues a history (oldest first) for generation.</summary>
@@ -308,7 +325,8 @@ public sealed class InferenceEngine : IDisposable
             {
                 // A network with a dense item head ranks as it was validated: hybrid (ItemRanker).
                 var model = bundle.Bundle.Model;
-                var ranked = ItemRanker.Rank([model], [.. batch.Select(r => r.Source)], tables, beams, RankingModes.DefaultFor([model]), approximate: approximate, addedVectors: addedVectors);
+                var ranked = ItemRanker.Rank([model], [.. batch.Select(r => r.Source)], tables, beams, RankingModes.DefaultFor([model]), approximate: approximate, addedVectors: addedVectors,
+                    addedSequence: options.NewItemSequence);
                 for (var i = 0; i < batch.Count; i++)
                 {
                     var ids = ranked[i].Take(batch[i].Beams).Select(r => new GeneratedId([.. table.Ids[r.Item]], r.Score, table.ItemIds[r.Item])).ToList();

@@ -54,6 +54,12 @@ public sealed class InferenceOptions
 
     /// <summary>Items each request takes from the approximate index (at least the beams are taken).</summary>
     public int ApproximateDenseCandidates { get; set; } = 100;
+
+    /// <summary>How hybrid ranking scores the IDs of items added after training that have vectors from their text.</summary>
+    public Core.Generation.NewItemSequence NewItemSequence { get; set; } = Core.Generation.NewItemSequence.FullId;
+
+    /// <summary>The length of those items' projected vectors.</summary>
+    public NewItemVectorScale NewItemVectorScale { get; set; } = NewItemVectorScale.Projected;
 }
 
 /// <summary>Rejects inference settings that cannot work, at start-up.</summary>
@@ -82,6 +88,10 @@ public sealed class InferenceOptionsValidator : IValidateOptions<InferenceOption
             errors.Add($"Inference:ApproximateDenseAbove cannot be negative (got {options.ApproximateDenseAbove}; 0 keeps dense ranking exact).");
         if (options.ApproximateDenseCandidates < 1)
             errors.Add($"Inference:ApproximateDenseCandidates must be at least 1 (got {options.ApproximateDenseCandidates}).");
+        if (!Enum.IsDefined(options.NewItemSequence))
+            errors.Add($"Inference:NewItemSequence must be FullId or Prefix (got {options.NewItemSequence}).");
+        if (!Enum.IsDefined(options.NewItemVectorScale))
+            errors.Add($"Inference:NewItemVectorScale must be Projected or TrainedNorm (got {options.NewItemVectorScale}).");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

@@ -303,6 +303,34 @@ public sealed class ItemRankerTests
     }
 
     [Fact]
+    public void Prefix_scoring_ranks_an_added_item_by_its_codes_and_a_uniform_counter_among_its_siblings()
+    {
+        const int vectors = 30;
+        var random = new Random(99);
+        using var model = HeadModel(99, vectors: vectors);
+        using var tables = new TrieTables(IdTrie.Build(Ids));
+        var sources = Sources(5, random, vectors);
+        using var added = torch.randn(Ids.Count - vectors, model.Config.DModel, generator: new torch.Generator(99));   // [10, d_model]
+        var codes = Ids.Select(id => id[..^1]).ToList();
+        var siblings = codes.Select(c => codes.Count(other => other.SequenceEqual(c))).ToArray();
+
+        var ranked = ItemRanker.Rank([model], sources, tables, Ids.Count, RankingMode.Hybrid, addedVectors: added, addedSequence: NewItemSequence.Prefix);
+
+        for (var r = 0; r < sources.Count; r++)
+        {
+            var dense = DenseLogProbs(model, sources[r], added);
+            var full = SequenceLogProbs(model, sources[r]);
+            var prefix = ConstrainedBeamSearchTests.ExactScores(model, sources[r], codes);
+            // Trained items keep their full IDs' log-probabilities; added ones count their codes and one over their siblings.
+            var expected = Enumerable.Range(0, Ids.Count).ToDictionary(i => i,
+                i => (i < vectors ? full[i] : prefix[i] - Math.Log(siblings[i])) + (double)dense[i]);
+            Assert.Equal(expected.OrderByDescending(p => p.Value).ThenBy(p => p.Key).Select(p => p.Key), ranked[r].Select(x => x.Item));
+            Assert.All(ranked[r], x => AssertClose(expected[x.Item], x.Score));
+        }
+        Assert.Contains(siblings.Skip(vectors), count => count > 1);   // the uniform counter is not always log 1
+    }
+
+    [Fact]
     public void Added_vectors_are_refused_for_ensembles_the_approximate_index_and_other_widths()
     {
         using var first = HeadModel(99, vectors: 30);
