@@ -34,7 +34,8 @@ internal sealed class ExactDenseScores : DenseScores
 {
     private readonly Tensor logProbs;   // [requests, items]
 
-    public ExactDenseScores(IReadOnlyList<T5Model> models, EncodedSources encoded, Tensor? addedVectors = null)
+    /// <param name="addedBoost">Nats added to the logits of the items with <paramref name="addedVectors"/>: a prior for new items.</param>
+    public ExactDenseScores(IReadOnlyList<T5Model> models, EncodedSources encoded, Tensor? addedVectors = null, double addedBoost = 0)
     {
         Tensor? sum = null;
         for (var m = 0; m < models.Count; m++)
@@ -43,6 +44,8 @@ internal sealed class ExactDenseScores : DenseScores
             if (addedVectors is not null)
             {
                 var added = ScaledQuery(models[m], encoded.First[m]).matmul(addedVectors.to(ScalarType.Float32).t());   // [requests, added]
+                if (addedBoost != 0)
+                    added = added.Plus(addedBoost);
                 logits = torch.cat([logits, added], 1);
             }
             var modelLogProbs = logits.log_softmax(-1);                                                                    // [requests, items + added]

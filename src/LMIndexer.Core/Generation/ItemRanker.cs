@@ -24,8 +24,9 @@ public static class ItemRanker
     /// <param name="approximate">Dense and hybrid: the models' item vectors in approximate indexes, for tables too large to score whole per batch.</param>
     /// <param name="addedVectors">Dense and hybrid, one network: vectors of the items added after training, in trie order after the network's own. // [added, d_model]</param>
     /// <param name="addedSequence">Hybrid: how the IDs of the items with <paramref name="addedVectors"/> are scored.</param>
+    /// <param name="addedBoost">Dense and hybrid: nats added to those items' dense logits before the softmax, a prior that the next item is a new one.</param>
     public static RankedItem[][] Rank(IReadOnlyList<T5Model> models, IReadOnlyList<int[]> sources, TrieTables tables, int count, RankingMode mode, double denseWeight = 1,
-        ApproximateDenseItems? approximate = null, Tensor? addedVectors = null, NewItemSequence addedSequence = NewItemSequence.FullId)
+        ApproximateDenseItems? approximate = null, Tensor? addedVectors = null, NewItemSequence addedSequence = NewItemSequence.FullId, double addedBoost = 0)
     {
         ArgumentNullException.ThrowIfNull(models);
         ArgumentNullException.ThrowIfNull(sources);
@@ -45,6 +46,8 @@ public static class ItemRanker
         var vectors = trained + (int)(addedVectors?.shape[0] ?? 0);
         if (vectors > tables.Trie.ItemCount)
             throw new ArgumentException($"{vectors} item vectors for the trie's {tables.Trie.ItemCount} items.", nameof(models));
+        if (!double.IsFinite(addedBoost))
+            throw new ArgumentOutOfRangeException(nameof(addedBoost), addedBoost, "The new items' boost must be a finite number.");
         if (!double.IsFinite(denseWeight) || denseWeight < 0)
             throw new ArgumentOutOfRangeException(nameof(denseWeight), denseWeight, "The dense weight must be a finite number of at least 0.");
         if (sources.Count == 0)
@@ -59,7 +62,7 @@ public static class ItemRanker
         else
             encoded = EncodedSources.Encode(models, sources).DecodeFirst(models);
         var take = Math.Min(count, vectors);
-        var dense = approximate is null ? new ExactDenseScores(models, encoded, addedVectors) : approximate.Score(models, encoded, take);
+        var dense = approximate is null ? new ExactDenseScores(models, encoded, addedVectors, addedBoost) : approximate.Score(models, encoded, take);
         var top = dense.Top(take);
         if (beams is null)
             return top;

@@ -326,7 +326,7 @@ public sealed class InferenceEngine : IDisposable
                 // A network with a dense item head ranks as it was validated: hybrid (ItemRanker).
                 var model = bundle.Bundle.Model;
                 var ranked = ItemRanker.Rank([model], [.. batch.Select(r => r.Source)], tables, beams, RankingModes.DefaultFor([model]), approximate: approximate, addedVectors: addedVectors,
-                    addedSequence: options.NewItemSequence);
+                    addedSequence: options.NewItemSequence, addedBoost: options.NewItemBoost);
                 for (var i = 0; i < batch.Count; i++)
                 {
                     var ids = ranked[i].Take(batch[i].Beams).Select(r => new GeneratedId([.. table.Ids[r.Item]], r.Score, table.ItemIds[r.Item])).ToList();

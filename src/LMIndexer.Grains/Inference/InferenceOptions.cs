@@ -60,6 +60,9 @@ public sealed class InferenceOptions
 
     /// <summary>The length of those items' projected vectors.</summary>
     public NewItemVectorScale NewItemVectorScale { get; set; } = NewItemVectorScale.Projected;
+
+    /// <summary>Nats added to those items' dense logits: a prior that a user's next item is a new one (0: none).</summary>
+    public double NewItemBoost { get; set; }
 }
 
 /// <summary>Rejects inference settings that cannot work, at start-up.</summary>
@@ -88,6 +91,8 @@ public sealed class InferenceOptionsValidator : IValidateOptions<InferenceOption
             errors.Add($"Inference:ApproximateDenseAbove cannot be negative (got {options.ApproximateDenseAbove}; 0 keeps dense ranking exact).");
         if (options.ApproximateDenseCandidates < 1)
             errors.Add($"Inference:ApproximateDenseCandidates must be at least 1 (got {options.ApproximateDenseCandidates}).");
+        if (!double.IsFinite(options.NewItemBoost))
+            errors.Add($"Inference:NewItemBoost must be a finite number (got {options.NewItemBoost}).");
         if (!Enum.IsDefined(options.NewItemSequence))
             errors.Add($"Inference:NewItemSequence must be FullId or Prefix (got {options.NewItemSequence}).");
         if (!Enum.IsDefined(options.NewItemVectorScale))

@@ -1,5 +1,7 @@
 using LMIndexer.Abstractions;
 using LMIndexer.Core.Data;
+using LMIndexer.Core.Generation;
+using LMIndexer.Core.Runtime;
 using LMIndexer.Core.Downstream;
 using LMIndexer.Core.Indexing;
 using LMIndexer.Core.Recipes;
@@ -10,21 +12,87 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace LMIndexer.Bench.ColdStart;
 
-/// <summary>One user's test item and what each system scored on it (hit in the top 10, its NDCG@10).</summary>
-public sealed record ColdStartScores(IReadOnlyList<double> Recall, IReadOnlyList<double> Ndcg);
+/// <summary>Each user's hit in the top 10 and NDCG@10 under one system, users in a fixed order.</summary>
+public sealed record ColdStartScores(IReadOnlyList<double> Recall, IReadOnlyList<double> Ndcg)
+{
+    /// <summary>Share of the top-10 slots that went to cold items, over the users (how far the cold path reaches into every answer).</summary>
+    public double ColdShare { get; init; }
+}
 
-/// <summary>The figures of one trained seed.</summary>
-public sealed record ColdStartSeedResult(
-    int Seed, int ColdItems, int ColdItemsWithIds, double ProjectionCosine,
-    IReadOnlyDictionary<string, ColdStartScores> ColdUsers, IReadOnlyDictionary<string, ColdStartScores> AllUsers);
+/// <summary>How the served recommender treats items added with vectors from their text: the candidates chosen between on validation.</summary>
+public sealed record ColdStartCandidate(NewItemSequence Sequence, NewItemVectorScale Scale, double Boost)
+{
+    /// <summary>Every combination, the product's plainest first, so that a tie keeps it.</summary>
+    public static readonly IReadOnlyList<ColdStartCandidate> All =
+        [.. from boost in new[] { 0.0, 2, 4 }
+            from scale in new[] { NewItemVectorScale.Projected, NewItemVectorScale.TrainedNorm }
+            from sequence in new[] { NewItemSequence.FullId, NewItemSequence.Prefix }
+            select new ColdStartCandidate(sequence, scale, boost)];
+
+    public string Name => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{OptionSpelling.Name(Sequence)}/{OptionSpelling.Name(Scale)}/boost-{Boost:0.#}");
+
+    public InferenceOptions Options() => new() { NewItemSequence = Sequence, NewItemVectorScale = Scale, NewItemBoost = Boost };
+}
+
+/// <summary>One split's users: a history (oldest first) and the item that followed it.</summary>
+public sealed record ColdStartQueries(IReadOnlyList<(IReadOnlyList<ItemRecord> History, string Target)> Users);
+
+/// <summary>
+/// One trained seed with the cold items added back: engines for every <see cref="ColdStartCandidate"/>
+/// and for the bundle without its projection, ranking the users of either split.
+/// </summary>
+public sealed class ColdStartSeed : IDisposable
+{
+    private readonly Dictionary<ColdStartCandidate, InferenceEngine> withText = [];
+    private readonly InferenceEngine noText;
+    private readonly HashSet<string> cold;
+
+    internal ColdStartSeed(int seed, int coldItems, IReadOnlyList<PrefixEntry> entries, double projectionCosine, Func<ColdStartCandidate?, InferenceEngine> engine, HashSet<string> cold)
+    {
+        Seed = seed;
+        ColdItems = coldItems;
+        Entries = entries;
+        ProjectionCosine = projectionCosine;
+        this.cold = cold;
+        foreach (var candidate in ColdStartCandidate.All)
+            withText[candidate] = engine(candidate);
+        noText = engine(null);
+    }
+
+    public int Seed { get; }
+    public int ColdItems { get; }
+    public IReadOnlyList<PrefixEntry> Entries { get; }
+    public double ProjectionCosine { get; }
+
+    /// <summary>Ranks <paramref name="queries"/> with the candidate's engine (null: without text vectors).</summary>
+    public async Task<ColdStartScores> ScoreAsync(ColdStartCandidate? candidate, ColdStartQueries queries, CancellationToken cancellation)
+    {
+        var engine = candidate is null ? noText : withText[candidate];
+        var answers = new List<IReadOnlyList<string>>(queries.Users.Count);
+        foreach (var (history, _) in queries.Users)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            answers.Add([.. (await engine.GenerateAsync(history, 20)).Ids.Select(g => g.ItemId)]);
+        }
+        return ColdStartEvaluation.Score(queries, answers, cold);
+    }
+
+    public void Dispose()
+    {
+        foreach (var engine in withText.Values)
+            engine.Dispose();
+        noText.Dispose();
+    }
+}
 
 /// <summary>
 /// New items from their text alone: a share of the catalog's items (fixed by a seed) is left out of
 /// every training stage (pretraining, semantic IDs, the recommender's sequences); after training they
 /// join through the product's new-item path (IDs from the trained indexer with the next free
-/// collision counter, dense vectors through the bundle's text projection) and the users whose test
-/// item is one of them are ranked. Nothing is chosen here: the recipe is fixed before, and test
-/// items are read once per trained seed.
+/// collision counter, dense vectors through the bundle's text projection) and the users whose last
+/// item is one of them are ranked. How new items are scored (<see cref="ColdStartCandidate"/>) is
+/// chosen on the users whose validation item (their second-to-last) is cold; test items are read
+/// once, for the choice.
 /// </summary>
 public static class ColdStartEvaluation
 {
@@ -44,79 +112,85 @@ public static class ColdStartEvaluation
         [.. catalog.Items.Where(i => !cold.Contains(i.ItemId))],
         [.. catalog.Users.Select(u => u with { ItemIds = [.. u.ItemIds.Where(id => !cold.Contains(id))] }).Where(u => u.ItemIds.Count >= 3)]);
 
-    /// <summary>Adds the cold items to a trained run and ranks the full catalog's users with and without their text vectors.</summary>
-    public static async Task<ColdStartSeedResult> EvaluateAsync(Catalog catalog, IReadOnlySet<string> cold, Catalog training, TrainingRun run, int seed, int overallUsers,
-        string scratch, CancellationToken cancellation)
+    /// <summary>
+    /// The queries of a split over the full catalog's users with at least 3 items: <paramref name="fromEnd"/>
+    /// 1 is test (the last item), 2 validation (the second-to-last, with the history before it).
+    /// <paramref name="keep"/> picks the users (by their target); the order is the catalog's.
+    /// </summary>
+    public static ColdStartQueries Queries(Catalog catalog, int fromEnd, Func<UserSequence, string, bool> keep)
+    {
+        var byId = catalog.Items.ToDictionary(i => i.ItemId, StringComparer.Ordinal);
+        return new([.. catalog.Users.Where(u => u.ItemIds.Count >= 3 && keep(u, u.ItemIds[^fromEnd]))
+            .Select(u => ((IReadOnlyList<ItemRecord>)[.. u.ItemIds.Take(u.ItemIds.Count - fromEnd).Select(id => byId[id].ToRecord())], u.ItemIds[^fromEnd]))]);
+    }
+
+    /// <summary>A fixed sample of the users with at least 3 items (the same for every seed and split, so scores pair up).</summary>
+    public static HashSet<string> Sample(Catalog catalog, int count)
+    {
+        var users = catalog.Users.Where(u => u.ItemIds.Count >= 3).Select(u => u.UserId).ToArray();
+        new Random(0).Shuffle(users);
+        return [.. users.Take(count)];
+    }
+
+    /// <summary>Hits and NDCG@10 of ranked answers against the queries' targets, and the cold items' share of the slots.</summary>
+    public static ColdStartScores Score(ColdStartQueries queries, IReadOnlyList<IReadOnlyList<string>> answers, IReadOnlySet<string> cold)
+    {
+        var recall = new List<double>(queries.Users.Count);
+        var ndcg = new List<double>(queries.Users.Count);
+        var coldSlots = 0;
+        for (var u = 0; u < queries.Users.Count; u++)
+        {
+            var top = answers[u].Take(Cutoff).ToList();
+            var rank = top.IndexOf(queries.Users[u].Target);
+            recall.Add(rank >= 0 ? 1 : 0);
+            ndcg.Add(rank >= 0 ? 1 / Math.Log2(rank + 2) : 0);
+            coldSlots += top.Count(cold.Contains);
+        }
+        return new ColdStartScores(recall, ndcg) { ColdShare = queries.Users.Count == 0 ? 0 : coldSlots / (double)(queries.Users.Count * Cutoff) };
+    }
+
+    /// <summary>Adds the cold items to a trained run: their IDs, and engines for every candidate and for the bundle without its projection.</summary>
+    public static ColdStartSeed Prepare(Catalog catalog, IReadOnlySet<string> cold, TrainingRun run, int seed, string scratch)
     {
         var byId = catalog.Items.ToDictionary(i => i.ItemId, StringComparer.Ordinal);
         var coldItems = catalog.Items.Where(i => cold.Contains(i.ItemId)).ToList();
         var serving = ServingBundle.Load(run.ServingDirectory);
         var projection = serving.Projection ?? throw new InvalidOperationException($"{run.ServingDirectory} has no text projection: the recipe's recommender needs a dense item head.");
         var entries = NewIds(run, serving.Table, coldItems);
+        var version = serving.Version;
+        serving.Dispose();
+        var texts = entries.Select(e => ItemTextBuilder.Build(byId[e.ItemId])).ToList();
 
         // The same bundle without its projection: new items rank by their IDs alone.
         var plain = Path.Combine(scratch, $"no-text-vectors-{seed}");
         if (Directory.Exists(plain))
             Directory.Delete(plain, recursive: true);
-        ServingBundle.CopyAsVersion(run.ServingDirectory, plain, serving.Version + "-no-text");
+        ServingBundle.CopyAsVersion(run.ServingDirectory, plain, version + "-no-text");
         File.Delete(Path.Combine(plain, ItemTextProjection.FileName));
 
-        using var withText = new InferenceEngine(serving, new InferenceOptions(), NullLogger.Instance);
-        using var noText = new InferenceEngine(ServingBundle.Load(plain), new InferenceOptions(), NullLogger.Instance);
-        withText.AddItems(entries, [.. entries.Select(e => ItemTextBuilder.Build(byId[e.ItemId]))]);
-        noText.AddItems(entries);
-
-        var withIds = entries.Select(e => e.ItemId).ToHashSet(StringComparer.Ordinal);
-        var popular = training.Users.SelectMany(u => u.ItemIds).GroupBy(id => id, StringComparer.Ordinal)
-            .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).Take(Cutoff).Select(g => g.Key).ToList();
-        var testUsers = catalog.Users.Where(u => u.ItemIds.Count >= 3).ToList();
-        // Fixed across seeds, so that a user's scores pair up: a cold item the indexer gave no ID counts as a miss.
-        var coldUsers = testUsers.Where(u => cold.Contains(u.ItemIds[^1])).ToList();
-        var sample = testUsers.ToArray();
-        new Random(0).Shuffle(sample);
-        var overall = sample.Take(overallUsers).ToList();
-        var random = new Random(seed);
-        var coldPool = withIds.Order(StringComparer.Ordinal).ToArray();
-
-        async Task<Dictionary<string, ColdStartScores>> Score(IReadOnlyList<UserSequence> users, bool baselines)
+        InferenceEngine Engine(ColdStartCandidate? candidate)
         {
-            var lists = new Dictionary<string, (List<double> Recall, List<double> Ndcg)>
-            {
-                [WithTextVectors] = ([], []),
-                [NoTextVectors] = ([], []),
-            };
-            if (baselines)
-            {
-                lists[Popularity] = ([], []);
-                lists[RandomCold] = ([], []);
-            }
-            foreach (var user in users)
-            {
-                cancellation.ThrowIfCancellationRequested();
-                var target = user.ItemIds[^1];
-                IReadOnlyList<ItemRecord> history = [.. user.ItemIds.SkipLast(1).Select(id => byId[id].ToRecord())];
-                var answers = await Task.WhenAll(withText.GenerateAsync(history, 20), noText.GenerateAsync(history, 20));
-                Add(WithTextVectors, answers[0].Ids.Select(g => g.ItemId));
-                Add(NoTextVectors, answers[1].Ids.Select(g => g.ItemId));
-                if (baselines)
-                {
-                    Add(Popularity, popular);
-                    Add(RandomCold, coldPool.OrderBy(_ => random.Next()).Take(Cutoff));
-                }
-
-                void Add(string system, IEnumerable<string> ranked)
-                {
-                    var rank = ranked.Take(Cutoff).Select((id, i) => (id, i)).FirstOrDefault(p => p.id == target, (null!, -1)).Item2;
-                    lists[system].Recall.Add(rank >= 0 ? 1 : 0);
-                    lists[system].Ndcg.Add(rank >= 0 ? 1 / Math.Log2(rank + 2) : 0);
-                }
-            }
-            return lists.ToDictionary(kv => kv.Key, kv => new ColdStartScores(kv.Value.Recall, kv.Value.Ndcg));
+            var options = candidate?.Options() ?? new InferenceOptions();
+            var engine = new InferenceEngine(ServingBundle.Load(candidate is null ? plain : run.ServingDirectory), options, NullLogger.Instance);
+            if (candidate is null)
+                engine.AddItems(entries);
+            else
+                engine.AddItems(entries, texts);
+            return engine;
         }
+        return new ColdStartSeed(seed, coldItems.Count, entries, projection.HeldOutCosine, Engine, new HashSet<string>(cold, StringComparer.Ordinal));
+    }
 
-        var coldScores = await Score(coldUsers, baselines: true);
-        var allScores = await Score(overall, baselines: false);
-        return new ColdStartSeedResult(seed, coldItems.Count, entries.Count, projection.HeldOutCosine, coldScores, allScores);
+    /// <summary>The most popular training items (the popularity baseline's answer for everyone).</summary>
+    public static IReadOnlyList<string> Popular(Catalog training) => [.. training.Users.SelectMany(u => u.ItemIds).GroupBy(id => id, StringComparer.Ordinal)
+        .OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).Take(Cutoff).Select(g => g.Key)];
+
+    /// <summary>Ten cold items drawn at random for each user, among those that got an ID.</summary>
+    public static IReadOnlyList<IReadOnlyList<string>> RandomColdAnswers(ColdStartQueries queries, IReadOnlyList<PrefixEntry> entries, int seed)
+    {
+        var pool = entries.Select(e => e.ItemId).Order(StringComparer.Ordinal).ToArray();
+        var random = new Random(seed);
+        return [.. queries.Users.Select(_ => (IReadOnlyList<string>)[.. pool.OrderBy(_ => random.Next()).Take(Cutoff)])];
     }
 
     /// <summary>IDs for new items as the cluster gives them: the indexer's learned codes and the first collision counter no item holds.</summary>

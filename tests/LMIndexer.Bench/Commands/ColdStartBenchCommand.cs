@@ -30,11 +30,12 @@ public static class ColdStartBenchCommand
         var overall = new Option<int>("--overall-users") { Description = "Users drawn for the overall figure (all users' test items).", DefaultValueFactory = _ => 2000 };
         var work = new Option<DirectoryInfo>("--work") { Description = "Where each seed's training run is kept.", Required = true };
         var trainOnly = new Option<bool>("--train-only") { Description = "Train (or resume) every seed's run and stop before any test item is read." };
+        var validationOnly = new Option<bool>("--validation-only") { Description = "Rank the validation users with every candidate, print the table and stop: no test item is read, nothing is recorded (any number of seeds)." };
         var name = new Option<string>("--name") { Description = "Benchmark name (file and section).", DefaultValueFactory = _ => "cold-start" };
         var docs = BenchmarkReport.DirectoryOption();
         var command = new Command("cold-start", "New items from their text alone: a share of the items left out of training, added through the new-item path, their users ranked against popularity, random cold items and the same system without text vectors.")
         {
-            data, recipe, set, share, coldSeed, seeds, overall, work, trainOnly, name, docs,
+            data, recipe, set, share, coldSeed, seeds, overall, work, trainOnly, validationOnly, name, docs,
         };
         common.AddTo(command);
         command.SetAction((result, cancellation) => CliErrors.RunAsync(async () =>
@@ -42,6 +43,8 @@ public static class ColdStartBenchCommand
             if (result.GetValue(share) is <= 0 or >= 0.5)
                 throw new CliUsageException("--cold-share must be above 0 and below 0.5.");
             var seedList = ParseSeeds(result.GetValue(seeds)!);
+            if (seedList.Length < 3 && !result.GetValue(trainOnly) && !result.GetValue(validationOnly))
+                throw new CliUsageException($"A recorded run needs at least 3 seeds (got {seedList.Length}); --validation-only ranks validation with fewer.");
             var baseRecipe = TrainCommand.ReadRecipe(result, recipe, set, common);
             var catalog = RecCommands.LoadCatalog(result.GetValue(data)!);
             common.InitializeRuntime(result);
@@ -57,35 +60,106 @@ public static class ColdStartBenchCommand
                 AnsiConsole.MarkupLine($"Trained {trained.Count} run(s) under {Markup.Escape(root)}; no test item was read.");
                 return 0;
             }
-            var runs = new List<ColdStartSeedResult>();
-            foreach (var (seed, run) in trained)
-                runs.Add(await ColdStartEvaluation.EvaluateAsync(catalog, cold, training, run, seed, result.GetValue(overall), root, cancellation));
 
-            var measured = new BenchmarkTable();
-            foreach (var system in new[] { ColdStartEvaluation.WithTextVectors, ColdStartEvaluation.NoTextVectors, ColdStartEvaluation.Popularity, ColdStartEvaluation.RandomCold })
+            var sample = ColdStartEvaluation.Sample(catalog, result.GetValue(overall));
+            var validation = (Cold: ColdStartEvaluation.Queries(catalog, 2, (_, target) => cold.Contains(target)),
+                All: ColdStartEvaluation.Queries(catalog, 2, (user, _) => sample.Contains(user.UserId)));
+            var test = (Cold: ColdStartEvaluation.Queries(catalog, 1, (_, target) => cold.Contains(target)),
+                All: ColdStartEvaluation.Queries(catalog, 1, (user, _) => sample.Contains(user.UserId)));
+            var prepared = trained.Select(t => ColdStartEvaluation.Prepare(catalog, cold, t.Run, t.Seed, root)).ToList();
+            try
             {
-                AddMean(measured, system, "recall@10", runs.Select(r => r.ColdUsers[system].Recall.Average()), "Recall@10 on the users whose test item is cold");
-                AddMean(measured, system, "ndcg@10", runs.Select(r => r.ColdUsers[system].Ndcg.Average()), "NDCG@10 on those users");
-            }
-            foreach (var system in new[] { ColdStartEvaluation.WithTextVectors, ColdStartEvaluation.NoTextVectors })
-                AddMean(measured, system, "overall-recall@10", runs.Select(r => r.AllUsers[system].Recall.Average()), "Recall@10 on all users (a sample)");
-            AddPaired(measured, "lmindexer-minus-no-text-vectors", "recall@10", runs, r => r.ColdUsers);
-            AddPaired(measured, "lmindexer-minus-no-text-vectors", "overall-recall@10", runs, r => r.AllUsers);
-            AddMean(measured, "projection", "held-out-cosine", runs.Select(r => r.ProjectionCosine), "text projection: cosine of projected and learned vectors on held-out training items");
-            measured.Add("cold", "items", runs[0].ColdItems, "cold: items left out of training", "F0");
-            measured.Add("cold", "items-with-ids", runs.Average(r => r.ColdItemsWithIds), "cold: of them given an ID by the trained indexer (mean over seeds)", "F0");
-            measured.Add("cold", "users", runs[0].ColdUsers[ColdStartEvaluation.WithTextVectors].Recall.Count, "cold: users whose test item is cold", "F0");
+                // Validation: every candidate and the bundle without text vectors, means over the seeds.
+                var measured = new BenchmarkTable();
+                var figures = new Dictionary<string, (double Cold, double All)>();
+                foreach (var candidate in ColdStartCandidate.All.Append(null))
+                {
+                    var coldNdcg = new List<double>();
+                    var allRecall = new List<double>();
+                    foreach (var seed in prepared)
+                    {
+                        coldNdcg.Add((await seed.ScoreAsync(candidate, validation.Cold, cancellation)).Ndcg.Average());
+                        allRecall.Add((await seed.ScoreAsync(candidate, validation.All, cancellation)).Recall.Average());
+                    }
+                    var label = candidate?.Name ?? ColdStartEvaluation.NoTextVectors;
+                    figures[label] = (coldNdcg.Average(), allRecall.Average());
+                    measured.Add($"validation:{label}", "ndcg@10", figures[label].Cold, $"validation, {label}: NDCG@10 on the users whose validation item is cold", "F4");
+                    measured.Add($"validation:{label}", "overall-recall@10", figures[label].All, $"validation, {label}: Recall@10 on all users (the sample)", "F4");
+                }
+                if (result.GetValue(validationOnly))
+                {
+                    AnsiConsole.Write(new Markup(Markup.Escape(measured.Markdown)));
+                    return 0;
+                }
 
-            var commandLine = "lmindexer-bench " + string.Join(" ", result.Tokens.Select(t => t.Value));
-            BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, clock.Elapsed.TotalSeconds, measured.Rows,
-                string.Create(CultureInfo.InvariantCulture,
-                    $"{catalog.Items.Count:N0} items, {result.GetValue(share):P0} of them (cold seed {result.GetValue(coldSeed)}) left out of pretraining, semantic IDs and every training sequence; the recipe trained once per seed ({string.Join(", ", seedList)}); then the cold items join through the new-item path (IDs from the trained indexer with the first free collision counter; dense vectors from their text through the bundle's projection) and each user's last item is the test item, ranked by the inference engine (20 beams, top {ColdStartEvaluation.Cutoff} scored). `{ColdStartEvaluation.NoTextVectors}` is the same bundle without its projection. Nothing is chosen on these figures."),
-                measured.Markdown,
-                "Issue 34's targets: Recall@10 on the cold-item users ≥ 5× popularity's, and overall Recall@10 not lower than without the cold path (paired interval includes or exceeds 0).");
-            AnsiConsole.Write(new Markup(Markup.Escape(measured.Markdown)));
-            return 0;
+                // The cold path may not cost the other users anything on validation; among those that
+                // qualify the best cold-user NDCG@10 wins (none qualifying leaves the first, the plainest).
+                var protocol = new ValidationProtocol<ColdStartCandidate, (ColdStartQueries Cold, ColdStartQueries All)>(test, seedList,
+                    "ndcg@10 of the users whose validation item is cold, among candidates whose overall validation recall@10 is not below no-text-vectors'", c => c.Name);
+                var none = figures[ColdStartEvaluation.NoTextVectors].All;
+                var choice = protocol.Choose(ColdStartCandidate.All, c => figures[c.Name].All >= none ? figures[c.Name].Cold : -1);
+                var runs = await protocol.DecodeTest((chosen, split) => TestAsync(prepared, chosen, split.Cold, split.All, ColdStartEvaluation.Popular(training), cancellation));
+
+                foreach (var system in new[] { ColdStartEvaluation.WithTextVectors, ColdStartEvaluation.NoTextVectors, ColdStartEvaluation.Popularity, ColdStartEvaluation.RandomCold })
+                {
+                    AddMean(measured, system, "recall@10", runs.Select(r => r.Cold[system].Recall.Average()), "Recall@10 on the users whose test item is cold");
+                    AddMean(measured, system, "ndcg@10", runs.Select(r => r.Cold[system].Ndcg.Average()), "NDCG@10 on those users");
+                }
+                foreach (var system in new[] { ColdStartEvaluation.WithTextVectors, ColdStartEvaluation.NoTextVectors })
+                {
+                    AddMean(measured, system, "overall-recall@10", runs.Select(r => r.All[system].Recall.Average()), "Recall@10 on all users (a sample)");
+                    AddMean(measured, system, "overall-cold-share@10", runs.Select(r => r.All[system].ColdShare), "share of all users' top-10 slots that went to cold items");
+                }
+                AddPaired(measured, "lmindexer-minus-no-text-vectors", "recall@10", runs, r => r.Cold);
+                AddPaired(measured, "lmindexer-minus-no-text-vectors", "overall-recall@10", runs, r => r.All);
+                AddMean(measured, "projection", "held-out-cosine", prepared.Select(s => s.ProjectionCosine), "text projection: cosine of projected and learned vectors on held-out training items");
+                measured.Add("cold", "items", prepared[0].ColdItems, "cold: items left out of training", "F0");
+                measured.Add("cold", "items-with-ids", prepared.Average(s => s.Entries.Count), "cold: of them given an ID by the trained indexer (mean over seeds)", "F0");
+                measured.Add("cold", "users", test.Cold.Users.Count, "cold: users whose test item is cold", "F0");
+                measured.Add("cold", "validation-users", validation.Cold.Users.Count, "cold: users whose validation item is cold", "F0");
+
+                var commandLine = "lmindexer-bench " + string.Join(" ", result.Tokens.Select(t => t.Value));
+                BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, clock.Elapsed.TotalSeconds, measured.Rows,
+                    string.Create(CultureInfo.InvariantCulture,
+                        $"{catalog.Items.Count:N0} items, {result.GetValue(share):P0} of them (cold seed {result.GetValue(coldSeed)}) left out of pretraining, semantic IDs and every training sequence; the recipe trained once per seed ({string.Join(", ", seedList)}); then the cold items join through the new-item path (IDs from the trained indexer with the first free collision counter; dense vectors from their text through the bundle's projection) and each user's last item is the test item, ranked by the inference engine (20 beams, top {ColdStartEvaluation.Cutoff} scored). How new items are scored ({string.Join(", ", ColdStartCandidate.All.Select(c => c.Name))}) was chosen on the users whose validation item is cold: `{choice.Name}`. `{ColdStartEvaluation.NoTextVectors}` is the same bundle without its projection."),
+                    measured.Markdown,
+                    "Issue 34's targets: Recall@10 on the cold-item users ≥ 5× popularity's, and overall Recall@10 not lower than without the cold path (paired interval includes or exceeds 0).",
+                    protocol.Record());
+                AnsiConsole.Write(new Markup(Markup.Escape(measured.Markdown)));
+                return 0;
+            }
+            finally
+            {
+                foreach (var seed in prepared)
+                    seed.Dispose();
+            }
         }));
         return command;
+    }
+
+    /// <summary>Test, once, for the chosen candidate: each seed's figures of every system on the cold users and the sample.</summary>
+    private static async Task<List<(Dictionary<string, ColdStartScores> Cold, Dictionary<string, ColdStartScores> All)>> TestAsync(IReadOnlyList<ColdStartSeed> seeds,
+        ColdStartCandidate chosen, ColdStartQueries cold, ColdStartQueries all, IReadOnlyList<string> popular, CancellationToken cancellation)
+    {
+        var runs = new List<(Dictionary<string, ColdStartScores>, Dictionary<string, ColdStartScores>)>();
+        var coldSet = seeds[0].Entries.Select(e => e.ItemId).ToHashSet(StringComparer.Ordinal);
+        foreach (var seed in seeds)
+        {
+            var coldScores = new Dictionary<string, ColdStartScores>
+            {
+                [ColdStartEvaluation.WithTextVectors] = await seed.ScoreAsync(chosen, cold, cancellation),
+                [ColdStartEvaluation.NoTextVectors] = await seed.ScoreAsync(null, cold, cancellation),
+                [ColdStartEvaluation.Popularity] = ColdStartEvaluation.Score(cold, [.. cold.Users.Select(_ => popular)], coldSet),
+                [ColdStartEvaluation.RandomCold] = ColdStartEvaluation.Score(cold, ColdStartEvaluation.RandomColdAnswers(cold, seed.Entries, seed.Seed), coldSet),
+            };
+            var allScores = new Dictionary<string, ColdStartScores>
+            {
+                [ColdStartEvaluation.WithTextVectors] = await seed.ScoreAsync(chosen, all, cancellation),
+                [ColdStartEvaluation.NoTextVectors] = await seed.ScoreAsync(null, all, cancellation),
+            };
+            runs.Add((coldScores, allScores));
+        }
+        return runs;
     }
 
     private static int[] ParseSeeds(string text)
@@ -106,7 +180,9 @@ public static class ColdStartBenchCommand
     }
 
     // Each user's score averaged over the seeds first, so the interval is over users, not seeds.
-    private static void AddPaired(BenchmarkTable table, string system, string metric, IReadOnlyList<ColdStartSeedResult> runs, Func<ColdStartSeedResult, IReadOnlyDictionary<string, ColdStartScores>> of)
+    private static void AddPaired(BenchmarkTable table, string system, string metric,
+        IReadOnlyList<(Dictionary<string, ColdStartScores> Cold, Dictionary<string, ColdStartScores> All)> runs,
+        Func<(Dictionary<string, ColdStartScores> Cold, Dictionary<string, ColdStartScores> All), Dictionary<string, ColdStartScores>> of)
     {
         double[] Averaged(string name) => [.. Enumerable.Range(0, of(runs[0])[name].Recall.Count).Select(u => runs.Average(r => of(r)[name].Recall[u]))];
         var interval = PairedBootstrap.Difference(Averaged(ColdStartEvaluation.WithTextVectors), Averaged(ColdStartEvaluation.NoTextVectors));

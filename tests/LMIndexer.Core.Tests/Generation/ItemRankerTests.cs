@@ -25,7 +25,7 @@ public sealed class ItemRankerTests
     /// Every item's dense log-probability for one source, from one plain forward pass: the network's
     /// item vectors, followed by <paramref name="added"/> (items added after training) when given.
     /// </summary>
-    private static float[] DenseLogProbs(T5Model model, int[] source, Tensor? added = null)
+    private static float[] DenseLogProbs(T5Model model, int[] source, Tensor? added = null, double boost = 0)
     {
         using var noGrad = torch.no_grad();
         using var scope = NewDisposeScope();
@@ -33,7 +33,7 @@ public sealed class ItemRankerTests
         var hidden = model.Decode(TensorArithmetic.Full(1, 1, model.Config.DecoderStartTokenId, ScalarType.Int64, input.device), model.Encode(input, mask), mask)[.., 0];
         var logits = model.DenseItemLogits(hidden);                                                                      // [1, items]
         if (added is not null)
-            logits = torch.cat([logits, model.DenseHead!.forward(hidden).matmul(added.t()).Times(Math.Pow(model.Config.DModel, -0.5))], 1);   // [1, items + added]
+            logits = torch.cat([logits, model.DenseHead!.forward(hidden).matmul(added.t()).Times(Math.Pow(model.Config.DModel, -0.5)).Plus(boost)], 1);   // [1, items + added]
         return logits.log_softmax(-1)[0].data<float>().ToArray();
     }
 
@@ -300,6 +300,35 @@ public sealed class ItemRankerTests
             Assert.All(ranked[r], x => AssertClose(expected[x.Item], x.Score));
         }
         Assert.Contains(ranked.SelectMany(r => r.Take(5)), x => x.Item >= vectors);   // scaled-up added vectors reach the top
+    }
+
+    [Theory]
+    [InlineData(RankingMode.Dense)]
+    [InlineData(RankingMode.Hybrid)]
+    public void A_boost_adds_to_the_added_items_dense_logits_before_the_softmax(RankingMode mode)
+    {
+        const int vectors = 30;
+        const double boost = 2.5;
+        var random = new Random(97);
+        using var model = HeadModel(97, vectors: vectors);
+        using var tables = new TrieTables(IdTrie.Build(Ids));
+        var sources = Sources(4, random, vectors);
+        using var added = torch.randn(Ids.Count - vectors, model.Config.DModel, generator: new torch.Generator(97));   // [10, d_model]
+
+        var plain = ItemRanker.Rank([model], sources, tables, Ids.Count, mode, addedVectors: added);
+        var boosted = ItemRanker.Rank([model], sources, tables, Ids.Count, mode, addedVectors: added, addedBoost: boost);
+
+        for (var r = 0; r < sources.Count; r++)
+        {
+            var dense = DenseLogProbs(model, sources[r], added, boost);
+            var expected = Enumerable.Range(0, Ids.Count).ToDictionary(i => i,
+                i => (mode == RankingMode.Hybrid ? SequenceLogProbs(model, sources[r])[i] : 0) + (double)dense[i]);
+            Assert.All(boosted[r], x => AssertClose(expected[x.Item], x.Score));
+            // Added items move up against the trained ones.
+            static double MeanRank(RankedItem[] ranked) => ranked.Select((x, rank) => (x, rank)).Where(p => p.x.Item >= vectors).Average(p => p.rank);
+            Assert.True(MeanRank(boosted[r]) < MeanRank(plain[r]), $"request {r}: {MeanRank(boosted[r])} vs {MeanRank(plain[r])}");
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => ItemRanker.Rank([model], sources, tables, 5, mode, addedVectors: added, addedBoost: double.NaN));
     }
 
     [Fact]
