@@ -150,6 +150,19 @@ public sealed class InferenceEngineTests
             Assert.Equal(expected.Ids.Select(g => g.ItemId), served.Ids.Select(g => g.ItemId));
             Assert.All(expected.Ids.Zip(served.Ids), pair => Assert.Equal(pair.First.Score, pair.Second.Score, tolerance: 1e-3));
         }
+
+        // An item added after training gets its text vector above the threshold too, and ranks as in the exact engine.
+        var table = exactServing.Table;
+        var codes = table.Ids[0].ToArray();
+        codes[^1] = table.Ids.Where(id => id.Take(id.Length - 1).SequenceEqual(table.Ids[0].Take(id.Length - 1))).Max(id => id[^1]) + 1;
+        Assert.True(approximate.NeedsItemTexts);
+        exact.AddItems([new PrefixEntry(codes, "ADDED-1")], ["Moonlit lavender body butter"]);
+        approximate.AddItems([new PrefixEntry(codes, "ADDED-1")], ["Moonlit lavender body butter"]);
+        Assert.Equal(ItemVector.Text, approximate.VectorOf("ADDED-1").Source);
+        var withAdded = (IReadOnlyList<ItemRecord>)[.. TestServingBundle.Records.Take(4)];
+        var all = await exact.GenerateAsync(withAdded, exact.ItemCount);
+        var approximateAll = await approximate.GenerateAsync(withAdded, approximate.ItemCount);
+        Assert.Equal(all.Ids.Single(g => g.ItemId == "ADDED-1").Score, approximateAll.Ids.Single(g => g.ItemId == "ADDED-1").Score, tolerance: 1e-3);
     }
 
     [Fact]

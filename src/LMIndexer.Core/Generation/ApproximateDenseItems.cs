@@ -72,12 +72,17 @@ public sealed class ApproximateDenseItems : IDisposable
         }
     }
 
-    /// <summary>Scores a batch whose first decoder states are in <paramref name="encoded"/>; each request takes at least <paramref name="take"/> candidates per model.</summary>
-    internal DenseScores Score(IReadOnlyList<T5Model> models, EncodedSources encoded, int take)
+    /// <summary>
+    /// Scores a batch whose first decoder states are in <paramref name="encoded"/>; each request takes
+    /// at least <paramref name="take"/> candidates per model. Items added after training
+    /// (<paramref name="addedVectors"/>, one network) are few beside the table: each request scores
+    /// all of them exactly, in its normaliser and its candidates.
+    /// </summary>
+    internal DenseScores Score(IReadOnlyList<T5Model> models, EncodedSources encoded, int take, Tensor? addedVectors = null, double addedBoost = 0)
     {
         if (models.Count != indexes.Length || models.Any(m => m.Config.SourceItemCount != ItemCount || m.Config.DModel != indexes[0].Dimension))
             throw new ArgumentException($"These indexes were built for {indexes.Length} networks over {ItemCount} item vectors.", nameof(models));
-        return new Approximate(this, models, encoded, Math.Max(Candidates, take));
+        return new Approximate(this, models, encoded, Math.Max(Candidates, take), addedVectors, addedBoost);
     }
 
     public void Dispose()
@@ -94,10 +99,16 @@ public sealed class ApproximateDenseItems : IDisposable
         private readonly Tensor[] queries;          // per model: [requests, d_model], scaled
         private readonly Tensor[] logNormalizers;   // per model: [requests]
         private readonly SortedSet<int>[] candidates;
+        private readonly int trained;
+        private readonly Tensor? added;             // [added, d_model], float32, or null
+        private readonly double addedBoost;
 
-        public Approximate(ApproximateDenseItems owner, IReadOnlyList<T5Model> models, EncodedSources encoded, int perModel)
+        public Approximate(ApproximateDenseItems owner, IReadOnlyList<T5Model> models, EncodedSources encoded, int perModel, Tensor? addedVectors, double addedBoost)
         {
             this.models = models;
+            trained = owner.ItemCount;
+            added = addedVectors is null || addedVectors.shape[0] == 0 ? null : addedVectors.to(ScalarType.Float32);
+            this.addedBoost = addedBoost;
             var requests = (int)encoded.First[0].shape[0];
             queries = [.. models.Select((m, i) => ScaledQuery(m, encoded.First[i]))];
             candidates = [.. Enumerable.Range(0, requests).Select(_ => new SortedSet<int>())];
@@ -114,6 +125,26 @@ public sealed class ApproximateDenseItems : IDisposable
                 }
                 logNormalizers[m] = LogNormalizer(owner, m, found);
             }
+            if (added is not null)
+                AddNewItems(perModel);
+        }
+
+        // Every added item's logit per request: each request's best of them join its candidates, and
+        // all of them join its normaliser exactly.
+        private void AddNewItems(int perRequest)
+        {
+            var logits = AddedLogits(queries[0]);                                                        // [requests, added]
+            var take = (int)Math.Min(perRequest, logits.shape[1]);
+            var best = logits.topk(take, dim: 1).indexes.cpu().data<long>().ToArray();                   // [requests, take]
+            for (var r = 0; r < candidates.Length; r++)
+                candidates[r].UnionWith(best.Skip(r * take).Take(take).Select(j => trained + (int)j));
+            logNormalizers[0] = torch.stack([logNormalizers[0], logits.logsumexp(1)], 1).logsumexp(1);   // [requests]
+        }
+
+        private Tensor AddedLogits(Tensor query)
+        {
+            var logits = query.matmul(added!.t());                                                       // [rows, added]
+            return addedBoost == 0 ? logits : logits.Plus(addedBoost);
         }
 
         public override RankedItem[][] Top(int take)
@@ -148,11 +179,17 @@ public sealed class ApproximateDenseItems : IDisposable
             return mean.cpu().data<float>().ToArray();
         }
 
-        // Model m's scaled dense logit of each (request row, item) pair. // [pairs]
+        // Model m's scaled dense logit of each (request row, item) pair; items from the trained count on are the added ones. // [pairs]
         private Tensor Logits(int m, Tensor requestRows, Tensor items)
         {
-            var vectors = models[m].SourceItems!.weight!.index_select(0, items).to(ScalarType.Float32);   // [pairs, d_model]
-            return vectors.mul(queries[m].index_select(0, requestRows)).sum(1);
+            var pairQueries = queries[m].index_select(0, requestRows);                                    // [pairs, d_model]
+            if (added is null)
+                return models[m].SourceItems!.weight!.index_select(0, items).to(ScalarType.Float32).mul(pairQueries).sum(1);
+            var isAdded = items.Above(trained - 1);                                                       // [pairs]
+            var trainedVectors = models[m].SourceItems!.weight!.index_select(0, items.AtMost(trained - 1)).to(ScalarType.Float32);
+            var addedVectors = added.index_select(0, items.Minus(trained).AtLeast(0L));                  // [pairs, d_model]
+            var logits = torch.where(isAdded.unsqueeze(1), addedVectors, trainedVectors).mul(pairQueries).sum(1);
+            return addedBoost == 0 ? logits : torch.where(isAdded, logits.Plus(addedBoost), logits);
         }
 
         // log Σ exp(logits) over all items, per request: exact over the request's candidates, and the

@@ -41,8 +41,8 @@ public static class ItemRanker
         var trained = models[0].Config.SourceItemCount;
         if (models.Any(m => !m.Config.DenseItemHead || m.Config.SourceItemCount != trained))
             throw new ArgumentException($"{RankingModes.Name(mode)} ranking needs networks with a dense item head over the same items.", nameof(models));
-        if (addedVectors is not null && (models.Count != 1 || approximate is not null || addedVectors.dim() != 2 || addedVectors.shape[1] != models[0].Config.DModel))
-            throw new ArgumentException($"Vectors of added items are for one network ranked exactly, {models[0].Config.DModel} values each.", nameof(addedVectors));
+        if (addedVectors is not null && (models.Count != 1 || addedVectors.dim() != 2 || addedVectors.shape[1] != models[0].Config.DModel))
+            throw new ArgumentException($"Vectors of added items are for one network, {models[0].Config.DModel} values each.", nameof(addedVectors));
         var vectors = trained + (int)(addedVectors?.shape[0] ?? 0);
         if (vectors > tables.Trie.ItemCount)
             throw new ArgumentException($"{vectors} item vectors for the trie's {tables.Trie.ItemCount} items.", nameof(models));
@@ -62,7 +62,7 @@ public static class ItemRanker
         else
             encoded = EncodedSources.Encode(models, sources).DecodeFirst(models);
         var take = Math.Min(count, vectors);
-        var dense = approximate is null ? new ExactDenseScores(models, encoded, addedVectors, addedBoost) : approximate.Score(models, encoded, take);
+        var dense = approximate is null ? new ExactDenseScores(models, encoded, addedVectors, addedBoost) : approximate.Score(models, encoded, take, addedVectors, addedBoost);
         var top = dense.Top(take);
         if (beams is null)
             return top;

@@ -95,9 +95,10 @@ public sealed class InferenceEngine : IDisposable
 
     /// <summary>
     /// Whether items added to this engine need their texts: the bundle projects a new item's text
-    /// into its dense head's item space (exact ranking only; the approximate index holds the trained items).
+    /// into its dense head's item space (with the approximate index too: each request scores the
+    /// added items exactly beside it).
     /// </summary>
-    public bool NeedsItemTexts => bundle.Projection is not null && approximate is null;
+    public bool NeedsItemTexts => bundle.Projection is not null;
 
     /// <summary>Items added since training that have a dense vector from their text.</summary>
     public int ItemsWithTextVectors => Volatile.Read(ref itemsWithTextVectors);

@@ -217,6 +217,32 @@ public sealed class ItemRankerTests
         }
     }
 
+    [Theory]
+    [InlineData(RankingMode.Dense, 0)]
+    [InlineData(RankingMode.Hybrid, 0)]
+    [InlineData(RankingMode.Hybrid, 3)]
+    public void Approximate_ranking_scores_items_added_with_vectors_as_exact_ranking_does(RankingMode mode, double boost)
+    {
+        // Vectors for 30 items in the index; items 30-39 came later with vectors of their own, scored beside it.
+        const int vectors = 30;
+        var random = new Random(94);
+        using var model = HeadModel(94, vectors: vectors);
+        using var tables = new TrieTables(IdTrie.Build(Ids));
+        var sources = Sources(4, random, vectors);
+        using var added = torch.randn(Ids.Count - vectors, model.Config.DModel, generator: new torch.Generator(94)).Times(2.0);   // [10, d_model]
+        using var approximate = ApproximateDenseItems.Build([model], candidates: 6, normalizerSample: vectors);   // every trained item sampled
+
+        var exact = ItemRanker.Rank([model], sources, tables, 8, mode, addedVectors: added, addedBoost: boost);
+        var ranked = ItemRanker.Rank([model], sources, tables, 8, mode, approximate: approximate, addedVectors: added, addedBoost: boost);
+
+        for (var r = 0; r < sources.Count; r++)
+        {
+            Assert.Equal(exact[r].Select(x => x.Item), ranked[r].Select(x => x.Item));
+            Assert.All(exact[r].Zip(ranked[r]), pair => AssertClose(pair.First.Score, pair.Second.Score));
+        }
+        Assert.Contains(ranked.SelectMany(r => r), x => x.Item >= vectors);   // added items reach the answers
+    }
+
     [Fact]
     public void Approximate_hybrid_ranking_gives_items_added_after_training_the_same_uniform_term()
     {
@@ -360,7 +386,7 @@ public sealed class ItemRankerTests
     }
 
     [Fact]
-    public void Added_vectors_are_refused_for_ensembles_the_approximate_index_and_other_widths()
+    public void Added_vectors_are_refused_for_ensembles_and_other_widths()
     {
         using var first = HeadModel(99, vectors: 30);
         using var second = HeadModel(100, vectors: 30);
@@ -371,7 +397,6 @@ public sealed class ItemRankerTests
         using var tooMany = torch.zeros(11, first.Config.DModel);
         int[][] sources = [[5, 6, 7]];
         Assert.Throws<ArgumentException>(() => ItemRanker.Rank([first, second], sources, tables, 5, RankingMode.Dense, addedVectors: added));
-        Assert.Throws<ArgumentException>(() => ItemRanker.Rank([first], sources, tables, 5, RankingMode.Dense, approximate: approximate, addedVectors: added));
         Assert.Throws<ArgumentException>(() => ItemRanker.Rank([first], sources, tables, 5, RankingMode.Dense, addedVectors: narrow));
         Assert.Throws<ArgumentException>(() => ItemRanker.Rank([first], sources, tables, 5, RankingMode.Dense, addedVectors: tooMany));   // 41 vectors, 40 items
     }
