@@ -53,6 +53,10 @@ public static class LMIndexerSiloExtensions
     /// (one a second, three missed) is declared dead in about three seconds instead of Orleans'
     /// default of fifteen or more, so calls to it fail and its grains move that much sooner. Indirect
     /// probes through another silo keep a slow network link from being taken for a dead silo.
+    /// Orleans 10 stretches probe timeouts up to <c>MaxProbeTimeout</c> (four times the probe timeout
+    /// by default) and suppresses death votes while the silo's connection carried a message within
+    /// <c>MaxProbeTimeout</c> × missed probes, so without a bound here a hung silo was kept for 12 s
+    /// (<c>CrossProcessFailoverTests</c>, docs/reliability.md).
     /// </summary>
     public static ISiloBuilder UseFastFailureDetection(this ISiloBuilder silo)
     {
@@ -60,6 +64,7 @@ public static class LMIndexerSiloExtensions
         silo.Configure<Orleans.Configuration.ClusterMembershipOptions>(o =>
         {
             o.ProbeTimeout = TimeSpan.FromSeconds(1);
+            o.MaxProbeTimeout = TimeSpan.FromSeconds(1);
             o.NumMissedProbesLimit = 3;
             o.EnableIndirectProbes = true;
         });

@@ -17,9 +17,9 @@ public sealed class ServeShutdownTests
         var environment = new Dictionary<string, string> { ["Storage__LiteDb__ConnectionString"] = $"Filename={Path.Combine(temp.Path, "cluster.db")}" };
         var items = TestServingBundle.Catalog.Items.Take(12).Select(i => i.ItemId).ToList();
 
-        using (var first = StartServe(temp.Path, environment, out var address))
+        using (var first = ServeProcess.Start(temp.Path, environment, out var address))
         {
-            using var http = await WaitUntilHealthyAsync(first, address);
+            using var http = await ServeProcess.WaitUntilHealthyAsync(first, address);
             for (var i = 0; i < items.Count; i++)
             {
                 using var response = await http.PostAsJsonAsync("/api/events", new { userId = "stopped-user", itemId = items[i], type = "view", eventId = $"e{i}" });
@@ -28,8 +28,8 @@ public sealed class ServeShutdownTests
             AssertStopsOnSigterm(first);
         }
 
-        using var second = StartServe(temp.Path, environment, out var secondAddress);
-        using (var http = await WaitUntilHealthyAsync(second, secondAddress))
+        using var second = ServeProcess.Start(temp.Path, environment, out var secondAddress);
+        using (var http = await ServeProcess.WaitUntilHealthyAsync(second, secondAddress))
         {
             var history = await http.GetFromJsonAsync<List<HistoryRow>>("/api/users/stopped-user/history");
             Assert.Equal(items, history!.Select(h => h.ItemId));
@@ -54,36 +54,6 @@ public sealed class ServeShutdownTests
     }
 
     private sealed record HistoryRow(string ItemId);
-
-    private static ToolProcess.Running StartServe(string workingDirectory, Dictionary<string, string> environment, out string address)
-    {
-        var port = TestEnvironment.FreePort();
-        address = $"http://127.0.0.1:{port}";
-        return ToolProcess.Start(CliProcess.Tool, workingDirectory, environment,
-            "serve", "--bundle", TestServingBundle.Directory, "--catalog", TestServingBundle.CatalogDirectory, "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
-    }
-
-    private static async Task<HttpClient> WaitUntilHealthyAsync(ToolProcess.Running serve, string address)
-    {
-        var http = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(5) };
-        var deadline = DateTime.UtcNow.AddMinutes(2);
-        while (true)
-        {
-            Assert.False(serve.HasExited, $"serve exited before it served:\n{serve.Output}");
-            try
-            {
-                // Degraded (still loading the catalog and bundle) answers 200 too; wait for Healthy.
-                if (await http.GetStringAsync("/health") == "Healthy")
-                    return http;
-            }
-            catch (HttpRequestException)
-            {
-                // not listening yet
-            }
-            Assert.True(DateTime.UtcNow < deadline, $"serve was not healthy within two minutes:\n{serve.Output}");
-            await Task.Delay(250);
-        }
-    }
 
     private static void AssertStopsOnSigterm(ToolProcess.Running serve)
     {

@@ -76,10 +76,22 @@ public static class ToolProcess
         public int ExitCode => process.ExitCode;
 
         /// <summary>Sends SIGTERM.</summary>
-        public void Terminate()
+        public void Terminate() => Signal("TERM");
+
+        /// <summary>Sends SIGSTOP: the process stops answering without closing a connection, as a hung or cut-off machine does (disposing kills it).</summary>
+        public void Freeze() => Signal("STOP");
+
+        private void Signal(string name)
         {
-            using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) } })!;
+            using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-" + name, process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) } })!;
             kill.WaitForExit();
+        }
+
+        /// <summary>Sends SIGKILL: the process dies at once, as in a crash or an OOM kill.</summary>
+        public void Kill()
+        {
+            process.Kill(entireProcessTree: true);
+            process.WaitForExit();
         }
 
         public bool WaitForExit(TimeSpan timeout) => process.WaitForExit(timeout);

@@ -130,8 +130,8 @@ public sealed class UserGrain(
             {
                 active = served.Version;
                 var historyIds = state.State.History.Select(h => h.ItemId).Reverse().Distinct(StringComparer.Ordinal).Reverse().ToList();
-                await FetchHistoryAsync(historyIds, active);
-                var history = await RecordsAsync(historyIds);
+                await FetchHistoryAsync(historyIds, active, deadline);
+                var history = await RecordsAsync(historyIds, deadline);
                 var beams = Math.Max(inferenceOptions.Value.Beams, count);
                 var generated = await inference.RecommendAsync(served, this.GetPrimaryKeyString(), history, beams, deadline);
                 version = generated.Version;
@@ -166,24 +166,47 @@ public sealed class UserGrain(
                     chosen.Add((item.ItemId, item.Score, RecommendationSource.Popular, RecommendationReasons.Popular));
             }
         }
-        var details = await RecordsAsync([.. chosen.Select(c => c.ItemId)]);
+        var details = await RecordsAsync([.. chosen.Select(c => c.ItemId)], DateTime.UtcNow + ItemReadLimit);
         var byId = details.ToDictionary(d => d.ItemId, StringComparer.Ordinal);
         return new RecommendationResult(this.GetPrimaryKeyString(), version,
             [.. chosen.Select(c => new RecommendedItem(c.ItemId, c.Score, c.Source, byId.GetValueOrDefault(c.ItemId), c.Reason))], degraded);
     }
 
     /// <summary>Records and semantic IDs of history items (the reasons need the IDs), fetched once per item and served version.</summary>
-    private async Task FetchHistoryAsync(IReadOnlyList<string> itemIds, string version)
+    private async Task FetchHistoryAsync(IReadOnlyList<string> itemIds, string version, DateTime deadline)
     {
         var missing = itemIds.Where(id => !semanticIds.TryGetValue(id, out var cached) || cached.Version != version).ToList();
-        var fetched = await Task.WhenAll(missing.Select(id => GrainFactory.GetGrain<IItemGrain>(id).GetDetailsAsync()));
+        var fetched = await Task.WhenAll(missing.Select(id => WithinAsync(GrainFactory.GetGrain<IItemGrain>(id).GetDetailsAsync(), deadline)));
         for (var i = 0; i < missing.Count; i++)
         {
-            semanticIds[missing[i]] = (version, fetched[i]?.SemanticIds ?? []);
-            if (fetched[i] is { } details)
+            if (!fetched[i].Reached)
+                continue;   // asked again next time
+            semanticIds[missing[i]] = (version, fetched[i].Value?.SemanticIds ?? []);
+            if (fetched[i].Value is { } details)
                 records[missing[i]] = details.Record;
             else
                 notInCatalog[missing[i]] = DateTime.UtcNow + RecheckNotInCatalog;
+        }
+    }
+
+    /// <summary>How long one request waits for an item grain at most.</summary>
+    private static readonly TimeSpan ItemReadLimit = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>
+    /// An item grain's answer by <paramref name="deadline"/> (and within <see cref="ItemReadLimit"/>),
+    /// or not reached: an item on a silo that stopped answering must not hold this request, and the
+    /// user's events queued behind it, for Orleans' 30 s response timeout.
+    /// </summary>
+    private static async Task<(bool Reached, T? Value)> WithinAsync<T>(Task<T> call, DateTime deadline)
+    {
+        var left = Deadline.Left(deadline);
+        try
+        {
+            return (true, await call.WaitAsync(left < ItemReadLimit ? left : ItemReadLimit));
+        }
+        catch (Exception e) when (e is TimeoutException or OrleansException)
+        {
+            return (false, default);
         }
     }
 
@@ -191,18 +214,21 @@ public sealed class UserGrain(
         semanticIds.TryGetValue(itemId, out var cached) ? cached.Ids.FirstOrDefault(s => s.Version == version)?.Codes : null;
 
     /// <summary>
-    /// Catalog records of items (cached for the activation's lifetime); unknown items are left out,
-    /// and asked for again only after <see cref="RecheckNotInCatalog"/>, when the catalog may have them.
+    /// Catalog records of items (cached for the activation's lifetime). Unknown items are left out
+    /// and asked for again only after <see cref="RecheckNotInCatalog"/>, when the catalog may have
+    /// them; items not reached by <paramref name="deadline"/> are left out of this answer only.
     /// </summary>
-    private async Task<List<ItemRecord>> RecordsAsync(IReadOnlyList<string> itemIds)
+    private async Task<List<ItemRecord>> RecordsAsync(IReadOnlyList<string> itemIds, DateTime deadline)
     {
         var now = DateTime.UtcNow;
         var missing = itemIds.Where(id => !records.ContainsKey(id) && !(notInCatalog.TryGetValue(id, out var until) && until > now))
             .Distinct(StringComparer.Ordinal).ToList();
-        var fetched = await Task.WhenAll(missing.Select(id => GrainFactory.GetGrain<IItemGrain>(id).GetAsync()));
+        var fetched = await Task.WhenAll(missing.Select(id => WithinAsync(GrainFactory.GetGrain<IItemGrain>(id).GetAsync(), deadline)));
         for (var i = 0; i < missing.Count; i++)
         {
-            if (fetched[i] is { } record)
+            if (!fetched[i].Reached)
+                continue;   // left out of this answer, asked again next time
+            if (fetched[i].Value is { } record)
             {
                 records[record.ItemId] = record;
                 notInCatalog.Remove(record.ItemId);
