@@ -15,6 +15,15 @@ namespace LMIndexer.Grains.Tests;
 /// <summary>The dynamic batcher with several decoding workers sharing one model.</summary>
 public sealed class InferenceEngineTests
 {
+    /// <summary>An unused ID: the learned codes of the table's first item with a counter beyond every one under them.</summary>
+    private static long[] UnusedId(SemanticIdTable table)
+    {
+        var existing = table.Ids[0];
+        var codes = existing.ToArray();
+        codes[^1] = table.Ids.Where(id => id.AsSpan(0, id.Length - 1).SequenceEqual(existing.AsSpan(0, existing.Length - 1))).Max(id => id[^1]) + 1;
+        return codes;
+    }
+
     [Fact]
     public async Task Several_workers_answer_every_request_exactly_as_one_worker_does()
     {
@@ -43,10 +52,7 @@ public sealed class InferenceEngineTests
         var before = engine.ItemCount;
         var load = Enumerable.Range(0, 40).Select(_ => engine.GenerateAsync(history, 5)).ToList();
 
-        // An unused ID: the first learned codes of an existing item with a counter beyond every group.
-        var existing = table.Ids[0];
-        var codes = existing.ToArray();
-        codes[^1] = table.Ids.Where(id => id.Take(id.Length - 1).SequenceEqual(existing.Take(existing.Length - 1))).Max(id => id[^1]) + 1;
+        var codes = UnusedId(table);
         var added = engine.AddItems([new PrefixEntry(codes, "ADDED-1")]);
         var results = await Task.WhenAll(load);
 
@@ -76,9 +82,7 @@ public sealed class InferenceEngineTests
 
         // An item added after training gets a dense vector from its text through the bundle's projection,
         // and is ranked exactly as hybrid ranking ranks it with that vector.
-        var existing = table.Ids[0];
-        var codes = existing.ToArray();
-        codes[^1] = table.Ids.Where(id => id.Take(id.Length - 1).SequenceEqual(existing.Take(existing.Length - 1))).Max(id => id[^1]) + 1;
+        var codes = UnusedId(table);
         const string text = "Moonlit lavender body butter";
         Assert.True(engine.NeedsItemTexts);
         Assert.Throws<ArgumentException>(() => engine.AddItems([new PrefixEntry(codes, "ADDED-1")]));   // no text to give it a vector
@@ -110,9 +114,7 @@ public sealed class InferenceEngineTests
     public void A_new_items_projected_vector_can_be_given_the_trained_vectors_mean_length_keeping_its_direction()
     {
         var table = ServingBundle.Load(TestServingBundle.DenseDirectory).Table;
-        var existing = table.Ids[0];
-        var codes = existing.ToArray();
-        codes[^1] = table.Ids.Where(id => id.Take(id.Length - 1).SequenceEqual(existing.Take(existing.Length - 1))).Max(id => id[^1]) + 1;
+        var codes = UnusedId(table);
         const string text = "Moonlit lavender body butter";
         using var projected = new InferenceEngine(ServingBundle.Load(TestServingBundle.DenseDirectory), new InferenceOptions { Workers = 1 }, NullLogger.Instance);
         using var scaled = new InferenceEngine(ServingBundle.Load(TestServingBundle.DenseDirectory),
@@ -153,8 +155,7 @@ public sealed class InferenceEngineTests
 
         // An item added after training gets its text vector above the threshold too, and ranks as in the exact engine.
         var table = exactServing.Table;
-        var codes = table.Ids[0].ToArray();
-        codes[^1] = table.Ids.Where(id => id.Take(id.Length - 1).SequenceEqual(table.Ids[0].Take(id.Length - 1))).Max(id => id[^1]) + 1;
+        var codes = UnusedId(table);
         Assert.True(approximate.NeedsItemTexts);
         exact.AddItems([new PrefixEntry(codes, "ADDED-1")], ["Moonlit lavender body butter"]);
         approximate.AddItems([new PrefixEntry(codes, "ADDED-1")], ["Moonlit lavender body butter"]);
