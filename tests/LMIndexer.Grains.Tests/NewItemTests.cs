@@ -93,6 +93,9 @@ public sealed class NewItemTests
         var vector = await model.GetItemVectorAsync(item.ItemId);
         Assert.Equal(ItemVector.Text, vector.Source);
         Assert.Contains(vector.Values, v => v != 0);
+        // The next request ranks it: a ranking of every item holds it with a finite score.
+        var everything = await model.GenerateFromItemIdsAsync([TestServingBundle.Records[0].ItemId, TestServingBundle.Records[1].ItemId], published.Items + 1);
+        Assert.True(double.IsFinite(Assert.Single(everything.Ids, g => g.ItemId == item.ItemId).Score));
 
         // A model loaded again finds the item in the prefix grains and its text in the item grain.
         await model.UnloadAsync();
