@@ -189,8 +189,8 @@ public sealed class UserGrain(
         }
     }
 
-    /// <summary>How long one request waits for an item grain at most.</summary>
-    private static readonly TimeSpan ItemReadLimit = TimeSpan.FromMilliseconds(500);
+    /// <summary>How long one request waits for an item grain at most (the API's degraded answers too: <see cref="UserRequests"/>).</summary>
+    internal static readonly TimeSpan ItemReadLimit = TimeSpan.FromMilliseconds(500);
 
     /// <summary>
     /// An item grain's answer by <paramref name="deadline"/> (and within <see cref="ItemReadLimit"/>),

@@ -74,7 +74,7 @@ public sealed class UserRequests(IGrainFactory grains, IOptions<RecommendationOp
         {
             try
             {
-                return await grains.GetGrain<IItemGrain>(id).GetAsync().WaitAsync(TimeSpan.FromMilliseconds(500));
+                return await grains.GetGrain<IItemGrain>(id).GetAsync().WaitAsync(UserGrain.ItemReadLimit);
             }
             catch (Exception e) when (IsTransient(e))
             {
