@@ -139,10 +139,19 @@ public sealed class InferenceEngineTests
         var items = exactServing.Bundle.Model.Config.SourceItemCount;
         using var exact = new InferenceEngine(exactServing, new InferenceOptions { Workers = 1, MaxBatchSize = 1 }, NullLogger.Instance);
         // Every item a candidate: the normaliser is exact, so the answers must be too.
-        using var approximate = new InferenceEngine(ServingBundle.Load(TestServingBundle.DenseDirectory),
-            new InferenceOptions { Workers = 1, MaxBatchSize = 1, ApproximateDenseAbove = items, ApproximateDenseCandidates = items }, NullLogger.Instance);
+        var saved = Directory.CreateTempSubdirectory("lmindexer-engine-hnsw-");
+        var approximateOptions = new InferenceOptions { Workers = 1, MaxBatchSize = 1, ApproximateDenseAbove = items, ApproximateDenseCandidates = items, ApproximateIndexDirectory = saved.FullName };
+        using var approximate = new InferenceEngine(ServingBundle.Load(TestServingBundle.DenseDirectory), approximateOptions, NullLogger.Instance);
         Assert.False(exact.RanksApproximately);   // the default threshold is far above this bundle
         Assert.True(approximate.RanksApproximately);
+        Assert.False(approximate.ApproximateIndexOrigin!.Loaded);
+        // The next load of the same bundle (a restart, another silo) reads the index back and answers alike.
+        using var restarted = new InferenceEngine(ServingBundle.Load(TestServingBundle.DenseDirectory), approximateOptions, NullLogger.Instance);
+        Assert.True(restarted.ApproximateIndexOrigin!.Loaded);
+        Assert.Equal(approximate.ApproximateIndexOrigin.Path, restarted.ApproximateIndexOrigin.Path);
+        var once = (IReadOnlyList<ItemRecord>)[.. TestServingBundle.Records.Skip(7).Take(4)];
+        Assert.Equal((await approximate.GenerateAsync(once, 10)).Ids.Select(g => (g.ItemId, g.Score)), (await restarted.GenerateAsync(once, 10)).Ids.Select(g => (g.ItemId, g.Score)));
+        saved.Delete(recursive: true);
 
         foreach (var start in new[] { 0, 40, 120 })
         {

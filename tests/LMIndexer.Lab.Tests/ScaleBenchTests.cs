@@ -84,6 +84,10 @@ public sealed class ScaleBenchTests
         Assert.InRange(rows[("recommend-hybrid", "weights_mib")] - rows[("recommend-generative", "weights_mib")], 0.6, 1.0);
         // The approximate run served the same bundle through the HNSW index and compared itself with exact ranking.
         Assert.True(rows[("recommend-hybrid-approximate", "index_seconds")] > 0);
+        // Its engine saved the index, and a second start read it back (the run fails otherwise).
+        Assert.True(rows[("recommend-hybrid-approximate", "restart_seconds")] > 0);
+        Assert.True(rows[("recommend-hybrid-approximate", "index_file_mib")] > 0);
+        Assert.False(rows.ContainsKey(("recommend-hybrid", "restart_seconds")));
         Assert.InRange(rows[("recommend-hybrid-approximate", "dense_recall_at_100")], 0.5, 1.0);
         Assert.InRange(rows[("recommend-hybrid-approximate", "hybrid_agreement_at_20")], 0.5, 1.0);
         // The sustained run kept its schedule (400/s for 21 s) over users taken in turn, and sampled the process.

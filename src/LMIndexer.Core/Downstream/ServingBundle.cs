@@ -16,8 +16,9 @@ public sealed class ServingBundle : IDisposable
     public const string Kind = "serving";
     public const string TrieFile = "trie.bin";
 
-    private ServingBundle(ModelBundle bundle, SemanticIdTable table, IdTrie trie, Device? device, ItemTextProjection? projection)
+    private ServingBundle(string directory, ModelBundle bundle, SemanticIdTable table, IdTrie trie, Device? device, ItemTextProjection? projection)
     {
+        Directory = directory;
         Bundle = bundle;
         Projection = projection;
         Table = table;
@@ -40,6 +41,9 @@ public sealed class ServingBundle : IDisposable
         ArgumentNullException.ThrowIfNull(manifest);
         return HistorySourceOptions.ParseMode(manifest.Properties.GetValueOrDefault("source", "titles"));
     }
+
+    /// <summary>The folder it was loaded from.</summary>
+    public string Directory { get; }
 
     public ModelBundle Bundle { get; }
     public SemanticIdTable Table { get; }
@@ -83,10 +87,10 @@ public sealed class ServingBundle : IDisposable
         if (manifest.Kind != Kind)
             throw new InvalidDataException($"{from} is a '{manifest.Kind}' bundle, not a serving bundle.");
         var staging = to + ".staging";
-        if (Directory.Exists(staging))
-            Directory.Delete(staging, recursive: true);
-        Directory.CreateDirectory(staging);
-        foreach (var file in Directory.GetFiles(from))
+        if (System.IO.Directory.Exists(staging))
+            System.IO.Directory.Delete(staging, recursive: true);
+        System.IO.Directory.CreateDirectory(staging);
+        foreach (var file in System.IO.Directory.GetFiles(from))
             File.Copy(file, Path.Combine(staging, Path.GetFileName(file)));
         File.WriteAllText(Path.Combine(staging, ModelBundle.ManifestFile),
             System.Text.Json.JsonSerializer.Serialize(manifest with { Version = version, Created = DateTimeOffset.UtcNow }, BundleJson.Default.BundleManifest));
@@ -97,7 +101,7 @@ public sealed class ServingBundle : IDisposable
             var tokenizer = Text.CatalogTokenizer.Load(Path.Combine(from, ModelBundle.TokenizerFile));
             IdTrie.FromTable(table, tokenizer).Save(Path.Combine(staging, TrieFile));
         }
-        Directory.Move(staging, to);
+        System.IO.Directory.Move(staging, to);
     }
 
     public static ServingBundle Load(string directory, Device? device = null)
@@ -115,7 +119,7 @@ public sealed class ServingBundle : IDisposable
         if (Runtime.TorchRuntime.IsInitialized && Runtime.TorchRuntime.Dtype == ScalarType.BFloat16)
             bundle.Model.to(ScalarType.BFloat16);
         bundle.Model.eval();
-        return new ServingBundle(bundle, table, trie, device, ItemTextProjection.TryLoad(directory));
+        return new ServingBundle(directory, bundle, table, trie, device, ItemTextProjection.TryLoad(directory));
     }
 
     public void Dispose()

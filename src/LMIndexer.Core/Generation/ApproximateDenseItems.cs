@@ -20,9 +20,10 @@ public sealed class ApproximateDenseItems : IDisposable
     private readonly long[] sampleRows;         // [sampled] item rows, ascending
     private readonly Tensor[] sampleVectors;    // per model: those rows' vectors, taken once // [sampled, d_model]
 
-    private ApproximateDenseItems(ApproximateVectorIndex[] indexes, long[] sampleRows, Tensor[] sampleVectors, int candidates, int items)
+    private ApproximateDenseItems(ApproximateVectorIndex[] indexes, VectorIndexOrigin?[] origins, long[] sampleRows, Tensor[] sampleVectors, int candidates, int items)
     {
         this.indexes = indexes;
+        Origins = origins;
         this.sampleRows = sampleRows;
         this.sampleVectors = sampleVectors;
         Candidates = candidates;
@@ -35,10 +36,15 @@ public sealed class ApproximateDenseItems : IDisposable
     /// <summary>Item vectors indexed (the same for every model).</summary>
     public int ItemCount { get; }
 
+    /// <summary>Per model: the file its index was read from or saved to; null where no folder was given.</summary>
+    public IReadOnlyList<VectorIndexOrigin?> Origins { get; }
+
     /// <summary>Indexes the item vectors of every model (networks with a dense item head over the same items).</summary>
     /// <param name="candidates">Items taken from each index per request: at least the ranking's count.</param>
     /// <param name="normalizerSample">Items sampled once to estimate the rest of each softmax normaliser.</param>
-    public static ApproximateDenseItems Build(IReadOnlyList<T5Model> models, HnswSettings? settings = null, int candidates = 100, int normalizerSample = 1024, int seed = 17)
+    /// <param name="saved">Where built indexes are saved and read back from on the next build of the same tables.</param>
+    public static ApproximateDenseItems Build(IReadOnlyList<T5Model> models, HnswSettings? settings = null, int candidates = 100, int normalizerSample = 1024, int seed = 17,
+        SavedVectorIndexes? saved = null)
     {
         ArgumentNullException.ThrowIfNull(models);
         if (models.Count == 0)
@@ -51,6 +57,7 @@ public sealed class ApproximateDenseItems : IDisposable
         var random = new Random(seed);
         var rows = Enumerable.Range(0, items).OrderBy(_ => random.Next()).Take(normalizerSample).Order().Select(i => (long)i).ToArray();
         var built = new List<ApproximateVectorIndex>(models.Count);
+        var origins = new List<VectorIndexOrigin?>(models.Count);
         var sampled = new List<Tensor>(models.Count);
         try
         {
@@ -58,11 +65,22 @@ public sealed class ApproximateDenseItems : IDisposable
             {
                 var weight = model.SourceItems!.weight!;
                 using var table = weight.detach().to(ScalarType.Float32).cpu().contiguous();   // [items, d_model]
-                built.Add(ApproximateVectorIndex.FromRows(table.data<float>().ToArray(), model.Config.DModel, settings));
+                var values = table.data<float>().ToArray();
+                if (saved is null)
+                {
+                    built.Add(ApproximateVectorIndex.FromRows(values, model.Config.DModel, settings));
+                    origins.Add(null);
+                }
+                else
+                {
+                    var (index, origin) = saved.GetOrBuild(values, model.Config.DModel, settings);
+                    built.Add(index);
+                    origins.Add(origin);
+                }
                 using var sampleItems = torch.tensor(rows, device: weight.device);
                 sampled.Add(weight.detach().index_select(0, sampleItems).to(ScalarType.Float32));
             }
-            return new ApproximateDenseItems([.. built], rows, [.. sampled], candidates, items);
+            return new ApproximateDenseItems([.. built], [.. origins], rows, [.. sampled], candidates, items);
         }
         catch
         {

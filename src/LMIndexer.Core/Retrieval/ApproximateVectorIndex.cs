@@ -1,3 +1,5 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
 using Cloud.Unum.USearch;
 
 namespace LMIndexer.Core.Retrieval;
@@ -27,22 +29,125 @@ public sealed record HnswSettings(int Connectivity = 16, int ExpansionAdd = 64, 
 /// reported by the scale benchmark). Searches run concurrently; an insertion may grow the native
 /// storage, so it waits for running searches and holds them off.
 /// </summary>
-public sealed class ApproximateVectorIndex : IDisposable
+public sealed partial class ApproximateVectorIndex : IDisposable
 {
     private readonly USearchIndex index;
     private readonly ReaderWriterLockSlim gate = new();
     private bool disposed;
 
     public ApproximateVectorIndex(int dimension, HnswSettings? settings = null)
+        : this(NewIndex(dimension, settings ??= new HnswSettings()), dimension, settings)
+    {
+    }
+
+    private ApproximateVectorIndex(USearchIndex index, int dimension, HnswSettings settings)
+    {
+        this.index = index;
+        Dimension = dimension;
+        Settings = settings;
+    }
+
+    private static USearchIndex NewIndex(int dimension, HnswSettings settings)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
+        settings.Validate();
+        return new USearchIndex(MetricKind.Ip, ScalarKind.Float32, (ulong)dimension,
+            (ulong)settings.Connectivity, (ulong)settings.ExpansionAdd, (ulong)settings.ExpansionSearch);
+    }
+
+    /// <summary>
+    /// An index written by <see cref="Save"/>. The graph and its vectors come from the file; the
+    /// insertion and search breadths are not in it (USearch restores its own defaults), so
+    /// <paramref name="settings"/>' are applied again. A file that is not an index of
+    /// <paramref name="dimension"/>-wide vectors is refused.
+    /// </summary>
+    public static ApproximateVectorIndex Load(string path, int dimension, HnswSettings? settings = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
         settings ??= new HnswSettings();
         settings.Validate();
-        Dimension = dimension;
-        Settings = settings;
-        index = new USearchIndex(MetricKind.Ip, ScalarKind.Float32, (ulong)dimension,
-            (ulong)settings.Connectivity, (ulong)settings.ExpansionAdd, (ulong)settings.ExpansionSearch);
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"No saved vector index at {path}.", path);
+        USearchIndex loaded;
+        try
+        {
+            loaded = new USearchIndex(path, view: false);
+        }
+        catch (USearchException e)
+        {
+            throw new InvalidDataException($"{path} is not a readable vector index: {e.Message}", e);
+        }
+        try
+        {
+            if (loaded.Dimensions() != (ulong)dimension)
+                throw new InvalidDataException($"{path} holds {loaded.Dimensions()}-wide vectors, not {dimension}-wide ones.");
+            var handle = NativeHandle(loaded);
+            UsearchNative.ChangeExpansionAdd(handle, (nuint)settings.ExpansionAdd, out var error);
+            UsearchNative.Check(error);
+            UsearchNative.ChangeExpansionSearch(handle, (nuint)settings.ExpansionSearch, out error);
+            UsearchNative.Check(error);
+            return new ApproximateVectorIndex(loaded, dimension, settings);
+        }
+        catch
+        {
+            loaded.Dispose();
+            throw;
+        }
     }
+
+    /// <summary>
+    /// Writes the graph and its vectors to <paramref name="path"/>: to a file beside it first, then
+    /// renamed over it, so a reader (another silo on the same disk) sees the old file or the whole new one.
+    /// </summary>
+    public void Save(string path)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        Directory.CreateDirectory(directory);
+        var staging = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+        gate.EnterReadLock();
+        try
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            index.Save(staging);
+            File.Move(staging, path, overwrite: true);
+        }
+        catch (USearchException e)
+        {
+            throw new IOException($"The vector index could not be written to {path}: {e.Message}", e);
+        }
+        finally
+        {
+            gate.ExitReadLock();
+            if (File.Exists(staging))
+                File.Delete(staging);
+        }
+    }
+
+    /// <summary>The search breadth the native index runs with (what <see cref="Load"/> must restore).</summary>
+    public int SearchBreadth
+    {
+        get
+        {
+            gate.EnterReadLock();
+            try
+            {
+                ObjectDisposedException.ThrowIf(disposed, this);
+                var breadth = UsearchNative.ExpansionSearch(NativeHandle(index), out var error);
+                UsearchNative.Check(error);
+                return checked((int)breadth);
+            }
+            finally
+            {
+                gate.ExitReadLock();
+            }
+        }
+    }
+
+    // The wrapper does not expose the breadth setters; its handle is the native index they take.
+    private static readonly FieldInfo HandleField = typeof(USearchIndex).GetField("_index", BindingFlags.NonPublic | BindingFlags.Instance)
+        ?? throw new MissingFieldException("USearchIndex no longer keeps its native handle in '_index'; check the pinned package version.");
+
+    private static nint NativeHandle(USearchIndex index) => (nint)HandleField.GetValue(index)!;
 
     /// <summary>An index of the rows of a row-major [count, dimension] table, each keyed by its row number.</summary>
     public static ApproximateVectorIndex FromRows(ReadOnlySpan<float> rows, int dimension, HnswSettings? settings = null)
@@ -164,5 +269,27 @@ public sealed class ApproximateVectorIndex : IDisposable
         {
             gate.ExitWriteLock();
         }
+    }
+}
+
+/// <summary>The native calls the USearch wrapper leaves out: changing a loaded index's insertion and search breadths.</summary>
+internal static partial class UsearchNative
+{
+    private const string Library = "libusearch_c";
+
+    [LibraryImport(Library, EntryPoint = "usearch_change_expansion_add")]
+    internal static partial void ChangeExpansionAdd(nint index, nuint expansion, out nint error);
+
+    [LibraryImport(Library, EntryPoint = "usearch_change_expansion_search")]
+    internal static partial void ChangeExpansionSearch(nint index, nuint expansion, out nint error);
+
+    [LibraryImport(Library, EntryPoint = "usearch_expansion_search")]
+    internal static partial nuint ExpansionSearch(nint index, out nint error);
+
+    /// <summary>USearch reports failures as a C string in its error out-parameter, not as a return code.</summary>
+    internal static void Check(nint error)
+    {
+        if (error != 0)
+            throw new InvalidOperationException($"USearch: {Marshal.PtrToStringUTF8(error)}");
     }
 }

@@ -106,6 +106,9 @@ public sealed class InferenceEngine : IDisposable
     /// <summary>Whether dense ranking reads an approximate index of the item vectors (<see cref="InferenceOptions.ApproximateDenseAbove"/>).</summary>
     public bool RanksApproximately => approximate is not null;
 
+    /// <summary>Where the approximate index came from: read back from its saved file, or built (and saved); null when not saved or not used.</summary>
+    public Core.Retrieval.VectorIndexOrigin? ApproximateIndexOrigin => approximate?.Origins[0];
+
     private static bool UsesApproximateIndex(ServingBundle bundle, InferenceOptions options)
     {
         var config = bundle.Bundle.Model.Config;
@@ -115,10 +118,19 @@ public sealed class InferenceEngine : IDisposable
     private static ApproximateDenseItems BuildApproximateIndex(ServingBundle bundle, InferenceOptions options, ILogger logger)
     {
         var clock = Stopwatch.StartNew();
-        var built = ApproximateDenseItems.Build([bundle.Bundle.Model], candidates: options.ApproximateDenseCandidates);
-        logger.LogInformation("Version {Version}: approximate index of {Items} item vectors built in {Seconds:F1} s", bundle.Version, built.ItemCount, clock.Elapsed.TotalSeconds);
+        var saved = options.SaveApproximateIndex ? new Core.Retrieval.SavedVectorIndexes(ApproximateIndexDirectory(bundle, options)) : null;
+        var built = ApproximateDenseItems.Build([bundle.Bundle.Model], candidates: options.ApproximateDenseCandidates, saved: saved);
+        var origin = built.Origins[0];
+        logger.LogInformation("Version {Version}: approximate index of {Items} item vectors {How} in {Seconds:F1} s", bundle.Version, built.ItemCount,
+            origin is null ? "built" : origin.Loaded ? $"read from {origin.Path}" : $"built and saved to {origin.Path}", clock.Elapsed.TotalSeconds);
+        if (origin?.Problem is { } problem)
+            logger.LogWarning("Version {Version}: approximate index: {Problem}", bundle.Version, problem);
         return built;
     }
+
+    /// <summary>The folder a bundle's approximate indexes are saved in under these options.</summary>
+    public static string ApproximateIndexDirectory(ServingBundle bundle, InferenceOptions options) =>
+        string.IsNullOrWhiteSpace(options.ApproximateIndexDirectory) ? Path.Combine(bundle.Directory, "approximate-index") : options.ApproximateIndexDirectory;
 
     public int QueueLength => queue.Count;
 

@@ -55,6 +55,15 @@ public sealed class InferenceOptions
     /// <summary>Items each request takes from the approximate index (at least the beams are taken).</summary>
     public int ApproximateDenseCandidates { get; set; } = 100;
 
+    /// <summary>
+    /// Whether a built approximate index is saved and read back the next time the same bundle loads
+    /// (a restart, another silo on the same disk): reading takes seconds where building takes minutes.
+    /// </summary>
+    public bool SaveApproximateIndex { get; set; } = true;
+
+    /// <summary>Where those indexes are saved; empty: an <c>approximate-index</c> folder inside the bundle's.</summary>
+    public string ApproximateIndexDirectory { get; set; } = "";
+
     /// <summary>How hybrid ranking scores the IDs of items added after training that have vectors from their text.</summary>
     public Core.Generation.NewItemSequence NewItemSequence { get; set; } = Core.Generation.NewItemSequence.FullId;
 

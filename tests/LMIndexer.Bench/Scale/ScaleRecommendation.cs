@@ -19,7 +19,10 @@ namespace LMIndexer.Bench.Scale;
 /// <summary>What the inference silo's engine did at a fixed request rate over a catalog-sized ID table.</summary>
 public sealed record ScaleRecommendationResult(
     RankingMode Mode, bool Approximate, int Items, double LoadSeconds, double EngineStartSeconds, double WeightsMiB, int Requests, int Failed, double MeanAnswerItems,
-    double P50, double P99, double MeanBatch, double BatchMilliseconds, double PeakMiB);
+    double P50, double P99, double MeanBatch, double BatchMilliseconds, double PeakMiB, SavedIndexRestart? Restart);
+
+/// <summary>A second start of the engine on the same bundle, reading the approximate index its first start built and saved.</summary>
+public sealed record SavedIndexRestart(double RestartSeconds, double IndexFileMiB);
 
 /// <summary>How far approximate dense ranking strays from exact ranking on the same requests.</summary>
 /// <param name="DenseRecall">Share of the exact dense top-k that the approximate dense top-k holds (recall@k).</param>
@@ -81,7 +84,9 @@ public static class ScaleRecommendation
     /// <paramref name="seconds"/> seconds, each the history of the next user in
     /// <paramref name="histories"/>, after a short warm-up.
     /// </summary>
-    public static async Task<ScaleRecommendationResult> RunAsync(string bundleDir, IReadOnlyList<IReadOnlyList<string>> histories, int rate, int seconds, bool approximate, CancellationToken cancellation)
+    /// <param name="savedIndexes">With <paramref name="approximate"/>: an empty folder the engine saves its index in; a second start then reads it back (timed).</param>
+    public static async Task<ScaleRecommendationResult> RunAsync(string bundleDir, IReadOnlyList<IReadOnlyList<string>> histories, int rate, int seconds, bool approximate, CancellationToken cancellation,
+        string? savedIndexes = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(histories.Count, 1);
         using var meter = StageMeter.Start();
@@ -91,7 +96,14 @@ public static class ScaleRecommendation
         var weightsMiB = new FileInfo(Path.Combine(bundleDir, ModelBundle.WeightsFile)).Length / (1024.0 * 1024);
         var mode = RankingModes.DefaultFor([bundle.Bundle.Model]);
         var starting = Stopwatch.StartNew();
-        using var engine = new InferenceEngine(bundle, new InferenceOptions { Beams = Beams, ApproximateDenseAbove = approximate ? 1 : 0 }, NullLogger.Instance);
+        var options = new InferenceOptions
+        {
+            Beams = Beams,
+            ApproximateDenseAbove = approximate ? 1 : 0,
+            SaveApproximateIndex = savedIndexes is not null,
+            ApproximateIndexDirectory = savedIndexes ?? "",
+        };
+        using var engine = new InferenceEngine(bundle, options, NullLogger.Instance);
         var engineStartSeconds = starting.Elapsed.TotalSeconds;
         for (var i = 0; i < 8; i++)
             await engine.GenerateAsync(histories[i % histories.Count], Beams);   // warm-up: first-call allocations
@@ -119,8 +131,18 @@ public static class ScaleRecommendation
         var batches = after.Batches - before.Batches;
         var served = (after.MeanBatchSize * after.Batches) - (before.MeanBatchSize * before.Batches);
         var batchMilliseconds = batches == 0 ? 0 : ((after.MeanBatchMilliseconds * after.Batches) - (before.MeanBatchMilliseconds * before.Batches)) / batches;
+        SavedIndexRestart? restart = null;
+        if (engine.ApproximateIndexOrigin is { } origin)
+        {
+            var restarting = Stopwatch.StartNew();
+            using var again = new InferenceEngine(ServingBundle.Load(bundleDir, TorchRuntime.Device), options, NullLogger.Instance);
+            var restartSeconds = restarting.Elapsed.TotalSeconds;
+            if (again.ApproximateIndexOrigin is not { Loaded: true })
+                throw new InvalidOperationException($"The second start did not read the saved index back: {again.ApproximateIndexOrigin?.Problem ?? origin.Problem}");
+            restart = new SavedIndexRestart(restartSeconds, new FileInfo(origin.Path).Length / (1024.0 * 1024));
+        }
         return new ScaleRecommendationResult(mode, engine.RanksApproximately, bundle.Table.Count, loadSeconds, engineStartSeconds, weightsMiB, requests, failed, latencies.IsEmpty ? 0 : (double)answered / latencies.Count,
-            RecommendationLoad.Percentile(latencies, 0.5), RecommendationLoad.Percentile(latencies, 0.99), batches == 0 ? 0 : served / batches, batchMilliseconds, meter.PeakMiB);
+            RecommendationLoad.Percentile(latencies, 0.5), RecommendationLoad.Percentile(latencies, 0.99), batches == 0 ? 0 : served / batches, batchMilliseconds, meter.PeakMiB, restart);
     }
 
     /// <summary>

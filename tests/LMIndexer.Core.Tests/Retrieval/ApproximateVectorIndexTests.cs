@@ -95,4 +95,59 @@ public sealed class ApproximateVectorIndexTests
         Assert.Equal(5000, index.Count);
         Assert.True(await searching > 1);
     }
+
+    [Fact]
+    public void A_saved_index_reads_back_with_its_answers_and_its_breadths()
+    {
+        var folder = Directory.CreateTempSubdirectory("lmindexer-hnsw-");
+        try
+        {
+            var path = Path.Combine(folder.FullName, "items.usearch");
+            var table = RandomTable(1500, seed: 8);
+            // Breadths unlike USearch's defaults (128 and 64), which a bare load would restore.
+            var settings = new HnswSettings(Connectivity: 12, ExpansionAdd: 40, ExpansionSearch: 200);
+            using var built = ApproximateVectorIndex.FromRows(table, Width, settings);
+            built.Save(path);
+            Assert.Equal([path], Directory.GetFiles(folder.FullName));   // no staging file left beside it
+
+            using var loaded = ApproximateVectorIndex.Load(path, Width, settings);
+            Assert.Equal(1500, loaded.Count);
+            Assert.Equal(200, loaded.SearchBreadth);
+            Assert.Equal(200, built.SearchBreadth);
+            for (var q = 0; q < 20; q++)
+            {
+                var query = RandomTable(1, seed: 200 + q);
+                Assert.Equal(built.Search(query, 10), loaded.Search(query, 10));
+            }
+            loaded.Add(1500, RandomTable(1, seed: 9));   // a loaded index still takes new items
+            Assert.Equal(1501, loaded.Count);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_file_that_is_not_an_index_of_this_width_is_refused()
+    {
+        var folder = Directory.CreateTempSubdirectory("lmindexer-hnsw-");
+        try
+        {
+            var path = Path.Combine(folder.FullName, "items.usearch");
+            Assert.Throws<FileNotFoundException>(() => ApproximateVectorIndex.Load(path, Width));
+            using (var index = ApproximateVectorIndex.FromRows(RandomTable(50, seed: 10), Width))
+                index.Save(path);
+            Assert.Throws<InvalidDataException>(() => ApproximateVectorIndex.Load(path, Width + 8));
+            var bytes = File.ReadAllBytes(path);
+            File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);   // a copy cut off half way
+            Assert.Throws<InvalidDataException>(() => ApproximateVectorIndex.Load(path, Width));
+            File.WriteAllText(path, string.Concat(Enumerable.Repeat("not an index ", 100)));
+            Assert.Throws<InvalidDataException>(() => ApproximateVectorIndex.Load(path, Width));
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
 }
