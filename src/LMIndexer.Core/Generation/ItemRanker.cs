@@ -124,15 +124,18 @@ public static class ItemRanker
         var targets = torch.tensor(flatTokens, [pairs.Count, length], device: device);              // [pairs, length]
         var weights = new float[pairs.Count * length];      // 1 where a token's log-probability counts
         var offsets = new float[pairs.Count];               // log of one over the siblings, for prefix-scored items
+        var anyPrefix = false;
         for (var i = 0; i < pairs.Count; i++)
         {
             var prefix = byPrefix(pairs[i].Item);
+            anyPrefix |= prefix;
             for (var t = 0; t < length; t++)
                 weights[i * length + t] = prefix && t == length - 1 ? 0 : 1;
             if (prefix)
                 offsets[i] = -(float)Math.Log(Siblings(tables.Trie, tables.TokensOf(pairs[i].Item)));
         }
-        var counted = torch.tensor(weights, [pairs.Count, length], device: device);                 // [pairs, length]
+        // Without a prefix-scored pair every token counts, and the mask would multiply by ones.
+        var counted = anyPrefix ? torch.tensor(weights, [pairs.Count, length], device: device) : null; // [pairs, length]
         var rows = torch.tensor(pairs.Select(p => (long)p.Request).ToArray(), device: device);          // [pairs]
         Tensor? sum = null;
         for (var m = 0; m < models.Count; m++)
@@ -142,7 +145,8 @@ public static class ItemRanker
             var inputs = torch.cat([start, targets[.., ..^1]], 1);                                      // [pairs, length]
             var hidden = model.Decode(inputs, encoded.Memory[m].index_select(0, rows), encoded.Masks[m].index_select(0, rows)); // [pairs, length, d_model]
             var logProbs = model.LmLogits(hidden).to(ScalarType.Float32).log_softmax(-1);               // [pairs, length, vocab]
-            var total = logProbs.gather(2, targets.unsqueeze(2)).squeeze(2).mul(counted).sum(1);        // [pairs]
+            var tokenScores = logProbs.gather(2, targets.unsqueeze(2)).squeeze(2);                      // [pairs, length]
+            var total = (counted is null ? tokenScores : tokenScores.mul(counted)).sum(1);              // [pairs]
             sum = sum is null ? total : sum.Plus(total);
         }
         var mean = models.Count == 1 ? sum! : sum!.Over(models.Count);
