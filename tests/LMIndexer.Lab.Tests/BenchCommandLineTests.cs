@@ -13,6 +13,8 @@ public sealed class BenchCommandLineTests
     [InlineData("index bench --data {tmp}/missing --later-continuous-epochs -1", "Stage epochs cannot be negative")]
     [InlineData("retrieval bench --corpus {tmp} --index-dir {tmp} --systems bm25,bogus", "Unknown system 'bogus'")]
     [InlineData("retrieval bench --corpus {tmp} --index-dir {tmp} --systems hybrid --hybrid bert:1", "--hybrid: expected ENCODER:WEIGHT")]
+    [InlineData("retrieval bench --corpus {tmp} --index-dir {tmp} --systems hybrid --hybrid ft-minilm:1", "or ft-NAME with dense-ft-NAME among --systems")]
+    [InlineData("retrieval bench --corpus {tmp} --index-dir {tmp} --systems dense-ft-minilm --dense-batch-size 1", "--dense-*:")]
     [InlineData("serve --rates 10,fast", "'fast' is not a rate")]
     [InlineData("index train --items {tmp}/missing.jsonl --out {tmp}/x --method bogus", "Unknown --method 'bogus'")]
     [InlineData("index bench --data {tmp} --seeds 1,2,1", "--seeds repeats seed 1")]
@@ -152,8 +154,9 @@ public sealed class BenchCommandLineTests
             "--pretrain-steps", "5", "--codebook-size", "4", "--work", "bench", "--results", "report", "--name", "index-docs", "--threads", "2");
         Assert.True(indexBench.ExitCode == 0, indexBench.Error);
         Assert.Contains("no AMI", File.ReadAllText(Path.Combine(temp.Path, "report", "experiments.md")), StringComparison.Ordinal);
-        var retrievalBench = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "retrieval", "bench", "--corpus", "corpus", "--index-dir", "bench", "--systems", "bm25,rqvae,dense-minilm,hybrid",
-            "--steps", "10", "--eval-every", "10", "--results", "report", "--name", "retrieval-docs", "--threads", "2");
+        var retrievalBench = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "retrieval", "bench", "--corpus", "corpus", "--index-dir", "bench", "--systems", "bm25,rqvae,dense-minilm,dense-ft-minilm,hybrid",
+            "--steps", "10", "--eval-every", "10", "--dense-steps", "4", "--dense-eval-every", "2", "--dense-batch-size", "8",
+            "--results", "report", "--name", "retrieval-docs", "--threads", "2");
         Assert.True(retrievalBench.ExitCode == 0, retrievalBench.Error);
         using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "report", "results", "retrieval-docs.json")));
         var rows = json.RootElement.GetProperty("rows").EnumerateArray()
@@ -162,8 +165,14 @@ public sealed class BenchCommandLineTests
         Assert.InRange(rows[("rqvae", "recall@10")], 0, 1);
         Assert.True(rows.ContainsKey(("dense-minilm-minus-bm25", "ndcg@10")), "a paired difference against BM25 is recorded");
         Assert.True(rows[("dense-minilm", "recall@10")] >= 0.5, $"the pretrained encoder finds the query's topic among 24 documents: recall@10 {rows[("dense-minilm", "recall@10")]}");
-        // The hybrid's encoder and weight come from validation queries: every point of its grid is recorded.
-        Assert.Equal(16, rows.Keys.Count(k => k.Item1 == "hybrid" && k.Item2!.StartsWith("validation_ndcg@10_", StringComparison.Ordinal)));
+        // The fine-tuned encoder kept the weights of its best validation (step 0: as packaged); every validation is recorded.
+        Assert.Equal(["validation_ndcg@10_step0", "validation_ndcg@10_step2", "validation_ndcg@10_step4"],
+            rows.Keys.Where(k => k.Item1 == "dense-ft-minilm" && k.Item2!.StartsWith("validation_", StringComparison.Ordinal)).Select(k => k.Item2!).Order(StringComparer.Ordinal));
+        Assert.InRange(rows[("dense-ft-minilm", "recall@10")], 0, 1);
+        // The hybrid's encoder and weight come from validation queries: every point of its grid is recorded,
+        // the encoder fine-tuned earlier in the run included.
+        Assert.Equal(24, rows.Keys.Count(k => k.Item1 == "hybrid" && k.Item2!.StartsWith("validation_ndcg@10_", StringComparison.Ordinal)));
+        Assert.True(rows.ContainsKey(("hybrid", "validation_ndcg@10_ft-minilm_w0.5")));
         Assert.True(rows[("hybrid", "validation_ndcg@10_minilm_w0")] >= 0, "weight 0 is BM25 alone");
         Assert.True(rows[("hybrid", "mrr@10")] >= 0.5, $"the fusion keeps BM25's first places: MRR@10 {rows[("hybrid", "mrr@10")]}");
         Assert.True(File.Exists(Path.Combine(temp.Path, "bench", "retrieval", "rqvae", "trie.bin")));

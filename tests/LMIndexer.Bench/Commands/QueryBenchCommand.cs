@@ -20,6 +20,7 @@ using LMIndexer.Core.Training;
 using Spectre.Console;
 using LMIndexer.Bench.Reporting;
 using LMIndexer.Cli.Commands;
+using LMIndexer.Research.Search;
 
 namespace LMIndexer.Bench.Commands;
 
@@ -30,7 +31,14 @@ namespace LMIndexer.Bench.Commands;
 /// </summary>
 public static class QueryBenchCommand
 {
-    private static readonly string[] KnownSystems = ["bm25", "lmindexer", "rqvae", "random", .. PretrainedEncoderPackage.All.Select(p => DensePrefix + p.Name), Hybrid];
+    private static readonly string[] KnownSystems =
+        ["bm25", "lmindexer", "rqvae", "random", .. PretrainedEncoderPackage.All.Select(p => DensePrefix + p.Name), .. PretrainedEncoderPackage.All.Select(p => DensePrefix + FineTunedPrefix + p.Name), Hybrid];
+
+    /// <summary>The systems a run makes by default: the fine-tuned encoders take tens of minutes each, so they are asked for by name.</summary>
+    private static readonly string[] DefaultSystems = [.. KnownSystems.Where(s => !s.StartsWith(DensePrefix + FineTunedPrefix, StringComparison.Ordinal))];
+
+    // A packaged encoder fine-tuned on the training queries with in-batch negatives, the step (0: as it is) chosen on validation.
+    private const string FineTunedPrefix = "ft-";
 
     // BM25 and a dense encoder fused by reciprocal rank, the encoder and weight chosen on validation: what /api/search serves.
     private const string Hybrid = "hybrid";
@@ -47,18 +55,23 @@ public static class QueryBenchCommand
         var common = new CommonOptions();
         var indexDir = new Option<DirectoryInfo>("--index-dir") { Description = "Directory holding the index bundles lmindexer/ and rqvae/ of the same items ('lmindexer-bench index bench').", Required = true };
         var outDir = new Option<DirectoryInfo?>("--out-dir") { Description = "Where the serving bundles are written (default: <index-dir>/" + task + ")." };
-        var systems = new Option<string>("--systems") { Description = "Comma-separated: " + string.Join(", ", KnownSystems) + ".", DefaultValueFactory = _ => string.Join(',', KnownSystems) };
+        var systems = new Option<string>("--systems") { Description = "Comma-separated: " + string.Join(", ", KnownSystems) + ".", DefaultValueFactory = _ => string.Join(',', DefaultSystems) };
         var steps = new Option<int>("--steps") { Description = "Fine-tuning steps per seq2seq system.", DefaultValueFactory = _ => 2000 };
         var batch = new Option<int>("--batch-size") { Description = "Examples per step.", DefaultValueFactory = _ => 32 };
         var lr = new Option<double>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => 1e-3 };
         var evalEvery = new Option<int>("--eval-every") { Description = "Validation interval (steps).", DefaultValueFactory = _ => 500 };
         var sourceTokens = new Option<int>("--max-source-tokens") { Description = "Query budget in tokens, </s> included.", DefaultValueFactory = _ => 128 };
-        var hybridChoice = new Option<string?>("--hybrid") { Description = "ENCODER:WEIGHT fixes the hybrid's dense encoder and weight (what /api/search serves) instead of choosing them on this run's validation queries; that encoder's validation grid is still recorded." };
+        var hybridChoice = new Option<string?>("--hybrid") { Description = "ENCODER:WEIGHT fixes the hybrid's dense encoder and weight (what /api/search serves) instead of choosing them on this run's validation queries; that encoder's validation grid is still recorded. ENCODER: a packaged encoder, or ft-NAME for one fine-tuned in this run." };
+        var denseSteps = new Option<int>("--dense-steps") { Description = "Fine-tuning steps of the dense-ft-* systems (in-batch negatives).", DefaultValueFactory = _ => 600 };
+        var denseBatch = new Option<int>("--dense-batch-size") { Description = "Query-item pairs per fine-tuning step (the batch's other items are the negatives).", DefaultValueFactory = _ => 32 };
+        var denseLr = new Option<double>("--dense-lr") { Description = "Peak learning rate of the dense fine-tuning.", DefaultValueFactory = _ => 2e-5 };
+        var denseEvalEvery = new Option<int>("--dense-eval-every") { Description = "Steps between the dense fine-tuning's validations (the best one's weights are kept; step 0 is the encoder as it is).", DefaultValueFactory = _ => 150 };
+        var denseTokens = new Option<int>("--dense-max-tokens") { Description = "Longest query or item text in the dense fine-tuning, WordPiece tokens.", DefaultValueFactory = _ => 128 };
         var docs = BenchmarkReport.DirectoryOption();
         var name = new Option<string>("--name") { Description = "Benchmark section name.", DefaultValueFactory = _ => defaultName };
         var command = new Command("bench", $"{task} benchmark: LMIndexer IDs vs rq-VAE IDs, random IDs and BM25 on one query split, recorded in the bench results.")
         {
-            data, indexDir, outDir, systems, steps, batch, lr, evalEvery, sourceTokens, hybridChoice, docs, name,
+            data, indexDir, outDir, systems, steps, batch, lr, evalEvery, sourceTokens, hybridChoice, denseSteps, denseBatch, denseLr, denseEvalEvery, denseTokens, docs, name,
         };
         common.AddTo(command);
         command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
@@ -66,7 +79,17 @@ public static class QueryBenchCommand
             var chosen = result.GetValue(systems)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             if (chosen.FirstOrDefault(s => !KnownSystems.Contains(s)) is { } unknown)
                 throw new CliUsageException($"Unknown system '{unknown}'; expected {string.Join(", ", KnownSystems)}.");
-            var fixedHybrid = ParseHybrid(result.GetValue(hybridChoice));
+            var fixedHybrid = ParseHybrid(result.GetValue(hybridChoice), chosen);
+            var tuning = new DualEncoderTuning(result.GetValue(denseSteps), result.GetValue(denseBatch), result.GetValue(denseLr),
+                EvalEvery: result.GetValue(denseEvalEvery), MaxTokens: result.GetValue(denseTokens), Seed: result.GetValue(common.Seed));
+            try
+            {
+                tuning.Validate();
+            }
+            catch (ArgumentOutOfRangeException e)
+            {
+                throw new CliUsageException($"--dense-*: {e.Message.Split(Environment.NewLine)[0]}");
+            }
             var root = result.GetValue(indexDir)!.FullName;
             // BM25 ranks the items of the first index bundle in use (they all hold the same items).
             var lexicalIndex = chosen.Where(s => !NeedsNoModel(s)).Select(IndexName).FirstOrDefault() ?? "lmindexer";
@@ -99,7 +122,7 @@ public static class QueryBenchCommand
                 if (NeedsNoModel(system))
                 {
                     var textClock = Stopwatch.StartNew();
-                    var (textTest, note) = TextSystem(system, textRankers, evaluation, validationRows, fixedHybrid, cancellation);
+                    var (textTest, note) = TextSystem(system, textRankers, corpus, tuning, evaluation, validationRows, fixedHybrid, cancellation);
                     results[system] = new(textTest, textClock.Elapsed.TotalSeconds, note);
                     AnsiConsole.Write(RecCommands.MetricsTable($"{system} test", textTest));
                     continue;
@@ -165,15 +188,18 @@ public static class QueryBenchCommand
         return lines.Length == 0 ? "" : "\n\n" + lines.ToString().TrimEnd();
     }
 
-    private static (PretrainedEncoderPackage Package, double Weight)? ParseHybrid(string? value)
+    /// <summary>--hybrid's ENCODER:WEIGHT: a packaged encoder's name, or ft-NAME for one this run fine-tunes (its dense-ft-NAME system).</summary>
+    private static (string Encoder, double Weight)? ParseHybrid(string? value, IReadOnlyCollection<string> chosen)
     {
         if (value is null)
             return null;
         var parts = value.Split(':');
-        if (parts.Length != 2 || !PretrainedEncoderPackage.All.Any(p => p.Name == parts[0])
-            || !double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var weight) || weight < 0)
-            throw new CliUsageException($"--hybrid: expected ENCODER:WEIGHT with ENCODER one of {string.Join(", ", PretrainedEncoderPackage.All.Select(p => p.Name))} and WEIGHT ≥ 0, got '{value}'.");
-        return (PretrainedEncoderPackage.Named(parts[0]), weight);
+        var packaged = PretrainedEncoderPackage.All.Select(p => p.Name).ToList();
+        var known = parts.Length == 2 && (packaged.Contains(parts[0])
+            || (parts[0].StartsWith(FineTunedPrefix, StringComparison.Ordinal) && chosen.Contains(DensePrefix + parts[0])));
+        if (!known || !double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var weight) || weight < 0)
+            throw new CliUsageException($"--hybrid: expected ENCODER:WEIGHT with ENCODER one of {string.Join(", ", packaged)} (or ft-NAME with dense-ft-NAME among --systems) and WEIGHT ≥ 0, got '{value}'.");
+        return (parts[0], weight);
     }
 
     private static string IndexName(string system) => system == "random" ? "lmindexer" : system;
@@ -196,41 +222,102 @@ public static class QueryBenchCommand
     }
 
     /// <summary>A system that ranks from text alone, scored on the test queries; the hybrid's choice is made on validation first.</summary>
-    /// <param name="validationRows">Receives the hybrid's validation grid (<c>validation_ndcg@10_ENCODER_wWEIGHT</c>), so that a default chosen across data sets can be recomputed from the results.</param>
+    /// <param name="validationRows">Receives the validation figures behind each choice: the hybrid's grid (<c>validation_ndcg@10_ENCODER_wWEIGHT</c>), so that a default chosen across data sets can be recomputed from the results, and each fine-tuning's validations (<c>validation_ndcg@10_stepN</c>).</param>
     /// <param name="fixedHybrid">The hybrid's encoder and weight given on the command line; null chooses them on validation.</param>
-    private static (EvaluationResult Test, string Note) TextSystem(string system, TextQueryRankers rankers, EvaluationOptions evaluation, List<BenchmarkRow> validationRows,
-        (PretrainedEncoderPackage Package, double Weight)? fixedHybrid, CancellationToken cancellationToken)
+    private static (EvaluationResult Test, string Note) TextSystem(string system, TextQueryRankers rankers, QueryCorpus corpus, DualEncoderTuning tuning, EvaluationOptions evaluation,
+        List<BenchmarkRow> validationRows, (string Encoder, double Weight)? fixedHybrid, CancellationToken cancellationToken)
     {
+        const string metric = "ndcg@10";
         if (system == "bm25")
             return (TextQueryRankers.Evaluate(rankers.Test, rankers.Bm25(rankers.Test), evaluation), "word BM25 (k1 1.2, b 0.75), the served search's lexical ranker");
+        if (system.StartsWith(DensePrefix + FineTunedPrefix, StringComparison.Ordinal))
+        {
+            var name = system[DensePrefix.Length..];
+            var outcome = FineTune(name, rankers, corpus, tuning, evaluation, cancellationToken);
+            validationRows.AddRange(outcome.Validations.Select(v => new BenchmarkRow(system, string.Create(CultureInfo.InvariantCulture, $"validation_{metric}_step{v.Step}"), v.Score)));
+            var curve = string.Join("; ", outcome.Validations.Select(v => string.Create(CultureInfo.InvariantCulture, $"step {v.Step}: {v.Score:F4}")));
+            return (TextQueryRankers.Evaluate(rankers.Test, rankers.Dense(name, rankers.Test), evaluation),
+                string.Create(CultureInfo.InvariantCulture,
+                    $"{name[FineTunedPrefix.Length..]} fine-tuned on {corpus.Split.Train.Count:N0} training query-item pairs with in-batch negatives ({tuning.Steps} steps × {tuning.BatchSize}, lr {tuning.LearningRate:G3}, scale {tuning.Scale:G3}, ≤ {tuning.MaxTokens} tokens); weights of step {outcome.BestStep} kept by validation {metric} (step 0 = as packaged; {curve}); {outcome.Seconds / 60:F1} min"));
+        }
         if (system.StartsWith(DensePrefix, StringComparison.Ordinal))
         {
             var package = PretrainedEncoderPackage.Named(system[DensePrefix.Length..]);
             return (TextQueryRankers.Evaluate(rankers.Test, rankers.Dense(package, rankers.Test, cancellationToken), evaluation),
                 $"{package.Name} sentence vectors as they are, exact inner-product top-k");
         }
-        const string metric = "ndcg@10";
         var validationBm25 = rankers.Bm25(rankers.Validation);
-        var tried = new List<(PretrainedEncoderPackage Package, double Weight, double Score)>();
-        foreach (var package in fixedHybrid is { } fixedChoice ? [fixedChoice.Package] : PretrainedEncoderPackage.All)
+        var tried = new List<(string Encoder, double Weight, double Score)>();
+        // The packaged encoders, then those fine-tuned earlier in this run.
+        foreach (var package in PretrainedEncoderPackage.All)
+            rankers.Dense(package, rankers.Validation.Take(1).ToList(), cancellationToken);
+        var encoders = fixedHybrid is { } fixedChoice ? [fixedChoice.Encoder]
+            : PretrainedEncoderPackage.All.Select(p => p.Name).Concat(rankers.DenseNames.Where(n => n.StartsWith(FineTunedPrefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal)).ToList();
+        foreach (var encoder in encoders)
         {
-            var validationDense = rankers.Dense(package, rankers.Validation, cancellationToken);
+            var validationDense = rankers.Dense(encoder, rankers.Validation);
             foreach (var weight in TextQueryRankers.DenseWeights)
-                tried.Add((package, weight, TextQueryRankers.Evaluate(rankers.Validation, TextQueryRankers.Fuse(validationBm25, validationDense, weight), evaluation).Metrics[metric]));
+                tried.Add((encoder, weight, TextQueryRankers.Evaluate(rankers.Validation, TextQueryRankers.Fuse(validationBm25, validationDense, weight), evaluation).Metrics[metric]));
         }
-        validationRows.AddRange(tried.Select(t => new BenchmarkRow(Hybrid, string.Create(CultureInfo.InvariantCulture, $"validation_{metric}_{t.Package.Name}_w{t.Weight:G3}"), t.Score)));
-        // Ties go to the earlier entry: the smaller encoder, then the smaller dense weight.
+        validationRows.AddRange(tried.Select(t => new BenchmarkRow(Hybrid, string.Create(CultureInfo.InvariantCulture, $"validation_{metric}_{t.Encoder}_w{t.Weight:G3}"), t.Score)));
+        // Ties go to the earlier entry: the smaller packaged encoder, then the smaller dense weight.
         var best = tried.Aggregate((a, b) => b.Score > a.Score ? b : a);
         var how = string.Create(CultureInfo.InvariantCulture, $"chosen on {rankers.Validation.Count:N0} validation queries by {metric}");
         if (fixedHybrid is { } given)
         {
-            best = (given.Package, given.Weight, double.NaN);
+            best = (given.Encoder, given.Weight, double.NaN);
             how = string.Create(CultureInfo.InvariantCulture, $"fixed by --hybrid ({rankers.Validation.Count:N0} validation queries scored by {metric}, not used)");
         }
-        var test = TextQueryRankers.Fuse(rankers.Bm25(rankers.Test), rankers.Dense(best.Package, rankers.Test, cancellationToken), best.Weight);
-        var grid = string.Join("; ", tried.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Package.Name} w {t.Weight:G3}: {t.Score:F4}")));
+        var test = TextQueryRankers.Fuse(rankers.Bm25(rankers.Test), rankers.Dense(best.Encoder, rankers.Test), best.Weight);
+        var grid = string.Join("; ", tried.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Encoder} w {t.Weight:G3}: {t.Score:F4}")));
         return (TextQueryRankers.Evaluate(rankers.Test, test, evaluation),
-            string.Create(CultureInfo.InvariantCulture, $"RRF (k {RankFusion.DefaultK}) of word BM25 (weight 1) and {best.Package.Name} (weight {best.Weight:G3}), {how} ({grid})"));
+            string.Create(CultureInfo.InvariantCulture, $"RRF (k {RankFusion.DefaultK}) of word BM25 (weight 1) and {best.Encoder} (weight {best.Weight:G3}), {how} ({grid})"));
+    }
+
+    /// <summary>
+    /// Fine-tunes the packaged encoder <paramref name="name"/> (ft-NAME) on the training pairs, scoring
+    /// each validation by dense NDCG@10 on the validation queries, and registers the kept weights'
+    /// ranker under <paramref name="name"/>. Test queries are not read.
+    /// </summary>
+    private static DualEncoderOutcome FineTune(string name, TextQueryRankers rankers, QueryCorpus corpus, DualEncoderTuning tuning, EvaluationOptions evaluation, CancellationToken cancellationToken)
+    {
+        var package = PretrainedEncoderPackage.Named(name[FineTunedPrefix.Length..]);
+        var encoder = new TrainableSentenceEncoder(package, Math.Min(tuning.MaxTokens, package.MaxTokens));
+        try
+        {
+            float[][] Queries(IReadOnlyList<string> texts) => encoder.Embed([.. texts.Select(t => package.QueryPrefix + t)], cancellationToken: cancellationToken);
+            var bestScore = double.NegativeInfinity;
+            float[][]? bestItems = null;
+            double Validate(TrainableSentenceEncoder tuned)
+            {
+                var items = tuned.Embed(rankers.ItemTexts, cancellationToken: cancellationToken);
+                rankers.AddDense(name, items, Queries);
+                var score = TextQueryRankers.Evaluate(rankers.Validation, rankers.Dense(name, rankers.Validation), evaluation).Metrics["ndcg@10"];
+                AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"{name}: validation ndcg@10 {score:F4}");
+                if (score > bestScore)   // the fine-tuner keeps the same step: the first of the highest scores
+                    (bestScore, bestItems) = (score, items);
+                return score;
+            }
+            // Plain lines, not a live bar: each validation prints its own.
+            var progress = new StepLines(p =>
+            {
+                if (p.Step % 50 == 0)
+                    AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"{name} step {p.Step}/{tuning.Steps} loss {p.Loss:F3}");
+            });
+            var outcome = DualEncoderFineTuner.Run(encoder, corpus.Split.Train, corpus.Texts, Validate, tuning, progress, cancellationToken);
+            rankers.AddDense(name, bestItems!, Queries, owner: encoder);
+            return outcome;
+        }
+        catch
+        {
+            encoder.Dispose();
+            throw;
+        }
+    }
+
+    private sealed class StepLines(Action<(int Step, double Loss)> report) : IProgress<(int Step, double Loss)>
+    {
+        public void Report((int Step, double Loss) value) => report(value);
     }
 }
 

@@ -28,7 +28,8 @@ public sealed class TextQueryRankers : IDisposable
     private readonly SemanticIdTable table;
     private readonly Bm25Index<string> lexical = new();
     private readonly Dictionary<string, int> itemIndex = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, (OnnxSentenceEncoder Encoder, ExactVectorIndex Items)> dense = [];
+    // Dense rankers by name: a packaged encoder's (ONNX, as served) or a fine-tuned one's.
+    private readonly Dictionary<string, DenseRanker> dense = new(StringComparer.Ordinal);
 
     public TextQueryRankers(QueryCorpus corpus, SemanticIdTable table, CatalogTokenizer tokenizer, int maxSourceTokens)
     {
@@ -57,19 +58,44 @@ public sealed class TextQueryRankers : IDisposable
     public int[][] Bm25(IReadOnlyList<(GenerativeExample Example, string Text)> queries) =>
         [.. queries.Select(q => lexical.Search(SearchTextAnalyzer.Terms(q.Text), Candidates).Select(h => itemIndex[h.Key]).ToArray())];
 
-    /// <summary>Inner-product top-k of the package's sentence vectors, queries with its query prefix. // item indices, best first</summary>
+    /// <summary>Dense rankers of this run, packaged or fine-tuned, by name.</summary>
+    public IReadOnlyCollection<string> DenseNames => dense.Keys;
+
+    /// <summary>Inner-product top-k of the package's sentence vectors (ONNX Runtime, as served), queries with its query prefix. // item indices, best first</summary>
     public int[][] Dense(PretrainedEncoderPackage package, IReadOnlyList<(GenerativeExample Example, string Text)> queries, CancellationToken cancellationToken)
     {
-        if (!dense.TryGetValue(package.Name, out var model))
+        if (!dense.ContainsKey(package.Name))
         {
             var encoder = new OnnxSentenceEncoder(package, torch.get_num_threads());
             var vectors = ProgressBar.Run($"dense-{package.Name} items", table.Count,
                 progress => encoder.Embed([.. table.ItemIds.Select(id => corpus.Texts[id])], progress: progress, cancellationToken: cancellationToken));
-            dense[package.Name] = model = (encoder, new ExactVectorIndex(vectors));
+            dense[package.Name] = new DenseRanker(new ExactVectorIndex(vectors), texts => encoder.Embed([.. texts.Select(t => package.QueryPrefix + t)], cancellationToken: cancellationToken), encoder);
         }
-        var embedded = model.Encoder.Embed([.. queries.Select(q => package.QueryPrefix + q.Text)], cancellationToken: cancellationToken);
-        return model.Items.Search(embedded, Candidates);
+        return Dense(package.Name, queries);
     }
+
+    /// <summary>The top-k of a ranker added by <see cref="AddDense"/> or made by the packaged overload. // item indices, best first</summary>
+    public int[][] Dense(string name, IReadOnlyList<(GenerativeExample Example, string Text)> queries)
+    {
+        var ranker = dense[name];
+        return ranker.Items.Search(ranker.EmbedQueries([.. queries.Select(q => q.Text)]), Candidates);
+    }
+
+    /// <summary>
+    /// Registers a dense ranker under <paramref name="name"/> (a fine-tuned encoder): its vectors of
+    /// every item in table order, and how it embeds query texts (its query prefix included).
+    /// </summary>
+    public void AddDense(string name, float[][] itemVectors, Func<IReadOnlyList<string>, float[][]> embedQueries, IDisposable? owner = null)
+    {
+        if (itemVectors.Length != table.Count)
+            throw new ArgumentException($"Expected a vector per item ({table.Count}), got {itemVectors.Length}.", nameof(itemVectors));
+        if (dense.Remove(name, out var old))
+            old.Dispose();
+        dense[name] = new DenseRanker(new ExactVectorIndex(itemVectors), embedQueries, owner);
+    }
+
+    /// <summary>Every item's text, in table order (what item vectors are made from).</summary>
+    public IReadOnlyList<string> ItemTexts => [.. table.ItemIds.Select(id => corpus.Texts[id])];
 
     /// <summary>Reciprocal-rank fusion of two rankings per query (weights: BM25 1, dense <paramref name="denseWeight"/>). // item indices</summary>
     public static int[][] Fuse(int[][] bm25, int[][] denseRanking, double denseWeight) =>
@@ -90,10 +116,16 @@ public sealed class TextQueryRankers : IDisposable
 
     public void Dispose()
     {
-        foreach (var (encoder, items) in dense.Values)
+        foreach (var ranker in dense.Values)
+            ranker.Dispose();
+    }
+
+    private sealed record DenseRanker(ExactVectorIndex Items, Func<IReadOnlyList<string>, float[][]> EmbedQueries, IDisposable? Owner) : IDisposable
+    {
+        public void Dispose()
         {
-            encoder.Dispose();
-            items.Dispose();
+            Items.Dispose();
+            Owner?.Dispose();
         }
     }
 }
