@@ -3,42 +3,51 @@ using Microsoft.Extensions.Options;
 
 namespace LMIndexer.Grains.Tests;
 
-public sealed class ItemTextEmbedderTests
+public sealed class ItemTextEmbedderTests : IDisposable
 {
-    private static ItemTextEmbedder MiniLm() => new(Options.Create(new SearchOptions { Encoder = "minilm" }));
+    private readonly DirectoryInfo folder = Directory.CreateTempSubdirectory("lmindexer-search-vectors-");
+
+    private static readonly string[] Texts = ["OPI Nail Lacquer, Big Apple Red", "Cetaphil Gentle Skin Cleanser", "tweezers"];
+
+    private IOptions<SearchOptions> Options(string encoder = "minilm") =>
+        Microsoft.Extensions.Options.Options.Create(new SearchOptions { Encoder = encoder, VectorCacheDirectory = folder.FullName });
 
     [Fact]
-    public void After_disposal_an_embedding_is_refused_as_disposed_not_run_on_the_freed_session()
+    public void A_restarted_silo_reads_the_item_vectors_it_embedded_instead_of_embedding_again()
     {
-        var embedder = MiniLm();
-        Assert.Equal(384, embedder.EmbedQuery("gentle face wash").Length);
-
-        embedder.Dispose();
-
-        Assert.Throws<ObjectDisposedException>(() => embedder.EmbedItems(["gentle face wash"]));
-        embedder.Dispose();   // twice is harmless, as a host may dispose it twice
-    }
-
-    [Fact]
-    public async Task Disposal_while_shards_embed_waits_for_them_and_every_run_either_finishes_or_is_refused()
-    {
-        var embedder = MiniLm();
-        embedder.EmbedQuery("warm");   // the session exists before the race
-        var texts = Enumerable.Range(0, 64).Select(i => $"Lumilab gentle day lotion number {i} with a longer description of its use").ToArray();
-        using var started = new CountdownEvent(4);
-        var runs = Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+        float[][] first;
+        using (var embedder = new ItemTextEmbedder(Options()))
         {
-            started.Signal();
-            return embedder.EmbedItems(texts);
-        })).ToArray();
-        started.Wait();
-
-        embedder.Dispose();
-
-        foreach (var run in runs)
-        {
-            var error = await Record.ExceptionAsync(async () => Assert.Equal(texts.Length, (await run).Length));
-            Assert.True(error is null or ObjectDisposedException, $"a run failed with {error}");
+            first = embedder.EmbedItems(Texts);
+            Assert.True(embedder.EncoderLoaded);
+            Assert.Equal(3, embedder.KeptVectors!.Count);
         }
+        using (var restarted = new ItemTextEmbedder(Options()))
+        {
+            var again = restarted.EmbedItems(Texts);
+            Assert.False(restarted.EncoderLoaded);   // every vector came from the file
+            Assert.Equal(first, again);
+            // A new text is embedded and kept beside the others; the kept ones are not embedded again.
+            var mixed = restarted.EmbedItems(["Revlon One-Step Hair Dryer", Texts[1]]);
+            Assert.True(restarted.EncoderLoaded);
+            Assert.Equal(first[1], mixed[1]);
+            Assert.Equal(4, restarted.KeptVectors!.Count);
+        }
+        // Another encoder keeps its own file, never this one's vectors.
+        using var other = new ItemTextEmbedder(Options("arctic-xs"));
+        Assert.Equal(0, other.KeptVectors!.Count);
+        Assert.Equal(2, Directory.GetFiles(folder.FullName).Length);
     }
+
+    [Fact]
+    public void A_file_another_process_holds_leaves_the_silo_embedding_without_it()
+    {
+        using var holder = new ItemTextEmbedder(Options());
+        Assert.NotNull(holder.KeptVectors);
+        using var second = new ItemTextEmbedder(Options());
+        Assert.Null(second.KeptVectors);
+        Assert.Equal(3, second.EmbedItems(Texts).Length);
+    }
+
+    public void Dispose() => folder.Delete(recursive: true);
 }

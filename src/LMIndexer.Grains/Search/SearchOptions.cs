@@ -40,6 +40,12 @@ public sealed class SearchOptions
     /// <summary>Vectors a shard holds before it switches to the approximate index.</summary>
     public int ApproximateShardItems => ApproximateDenseAbove == 0 ? 0 : Math.Max(1, (int)Math.Ceiling(ApproximateDenseAbove / (double)CatalogSearchShards.Count));
 
+    /// <summary>
+    /// Where the silo keeps the item vectors it has embedded, by text, so that a restart reads them
+    /// instead of embedding the catalog again (<see cref="Core.Encoders.SentenceVectorFile"/>); empty: not kept.
+    /// </summary>
+    public string VectorCacheDirectory { get; set; } = "";
+
     public bool HasEncoder => !string.Equals(Encoder, "none", StringComparison.OrdinalIgnoreCase);
 }
 
