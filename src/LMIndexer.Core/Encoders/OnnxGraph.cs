@@ -3,7 +3,8 @@ using System.Text;
 namespace LMIndexer.Core.Encoders;
 
 /// <summary>A tensor stored in an ONNX graph: its name, shape and (float) values.</summary>
-public sealed record OnnxInitializer(string Name, long[] Dims, int DataType, float[] Values);
+/// <param name="DataOffset">Where its float values lie, contiguous and little-endian, in the model's bytes (raw or packed data); -1 when they are not stored that way.</param>
+public sealed record OnnxInitializer(string Name, long[] Dims, int DataType, float[] Values, long DataOffset = -1);
 
 /// <summary>One node of an ONNX graph: operator, input and output value names.</summary>
 public sealed record OnnxNode(string OpType, string[] Inputs, string[] Outputs);
@@ -46,13 +47,16 @@ public sealed class OnnxGraph
 
         var initializers = new Dictionary<string, OnnxInitializer>(StringComparer.Ordinal);
         var nodes = new List<OnnxNode>();
+        long OffsetOf(ReadOnlyMemory<byte> slice) =>
+            System.Runtime.InteropServices.MemoryMarshal.TryGetArray(slice, out var inner) && System.Runtime.InteropServices.MemoryMarshal.TryGetArray(model, out var outer)
+                && inner.Array == outer.Array ? inner.Offset - outer.Offset : -1;
         foreach (var field in ProtoReader.Fields(graphBytes))
         {
             if (field.Number == 1 && field.WireType == 2)
                 nodes.Add(ReadNode(field.Bytes));
             else if (field.Number == 5 && field.WireType == 2)
             {
-                var tensor = ReadTensor(field.Bytes);
+                var tensor = ReadTensor(field.Bytes, OffsetOf);
                 initializers[tensor.Name] = tensor;
             }
         }
@@ -76,13 +80,15 @@ public sealed class OnnxGraph
         return new OnnxNode(op, [.. inputs], [.. outputs]);
     }
 
-    private static OnnxInitializer ReadTensor(ReadOnlyMemory<byte> bytes)
+    private static OnnxInitializer ReadTensor(ReadOnlyMemory<byte> bytes, Func<ReadOnlyMemory<byte>, long> offsetOf)
     {
         var dims = new List<long>();
         var name = "";
         var type = 0;
         ReadOnlyMemory<byte> raw = default;
         var floats = new List<float>();
+        var packedOffset = -1L;
+        var floatFields = 0;
         foreach (var field in ProtoReader.Fields(bytes))
         {
             switch (field.Number, field.WireType)
@@ -90,8 +96,12 @@ public sealed class OnnxGraph
                 case (1, 0): dims.Add((long)field.Varint); break;
                 case (1, 2): dims.AddRange(ProtoReader.PackedVarints(field.Bytes).Select(v => (long)v)); break;
                 case (2, 0): type = (int)field.Varint; break;
-                case (4, 2): floats.AddRange(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(field.Bytes.Span).ToArray()); break;
-                case (4, 5): floats.Add(BitConverter.Int32BitsToSingle((int)field.Varint)); break;
+                case (4, 2):
+                    floats.AddRange(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(field.Bytes.Span).ToArray());
+                    packedOffset = offsetOf(field.Bytes);
+                    floatFields++;
+                    break;
+                case (4, 5): floats.Add(BitConverter.Int32BitsToSingle((int)field.Varint)); floatFields += 2; break;
                 case (8, 2): name = field.Text; break;
                 case (9, 2): raw = field.Bytes; break;
             }
@@ -102,7 +112,9 @@ public sealed class OnnxGraph
         var count = dims.Aggregate(1L, (a, d) => a * d);
         if (type == FloatType && values.Length != count)
             throw new InvalidDataException($"ONNX initializer '{name}' has {values.Length} values for shape [{string.Join(", ", dims)}].");
-        return new OnnxInitializer(name, [.. dims], type, values);
+        // Contiguous only when the values came from raw data or from one packed float field.
+        var offset = type != FloatType ? -1 : raw.Length > 0 ? offsetOf(raw) : floatFields == 1 ? packedOffset : -1;
+        return new OnnxInitializer(name, [.. dims], type, values, offset);
     }
 
     /// <summary>Protobuf wire format: varint tags, then a varint, a fixed 32/64-bit value or a length-delimited slice.</summary>

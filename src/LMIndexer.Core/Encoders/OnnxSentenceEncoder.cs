@@ -14,17 +14,26 @@ public sealed class OnnxSentenceEncoder : IDisposable
     /// <param name="threads">Intra-op threads; 0 lets ONNX Runtime choose.</param>
     /// <exception cref="PretrainedEncoderException">The package is missing or its model does not load.</exception>
     public OnnxSentenceEncoder(PretrainedEncoderPackage package, int threads = 0)
+        : this(package, null, threads)
+    {
+    }
+
+    /// <summary>The package's tokenizer and pooling over another model of its shape: the package's encoder fine-tuned (<c>BertWeights.WriteIntoOnnx</c>).</summary>
+    /// <param name="model">The ONNX model's bytes; null: the package's own.</param>
+    public OnnxSentenceEncoder(PretrainedEncoderPackage package, byte[]? model, int threads = 0)
     {
         Package = package;
         Tokenizer = BertInputTokenizer.For(package);
         using var options = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
         try
         {
-            session = new InferenceSession(package.ReadModel(), options);
+            session = new InferenceSession(model ?? package.ReadModel(), options);
         }
         catch (OnnxRuntimeException e)
         {
-            throw new PretrainedEncoderException($"The model in {package.Package} does not load ({e.Message.Split('\n')[0]}): reinstall the package.", e);
+            throw new PretrainedEncoderException(model is null
+                ? $"The model in {package.Package} does not load ({e.Message.Split('\n')[0]}): reinstall the package."
+                : $"The fine-tuned {package.Name} model does not load ({e.Message.Split('\n')[0]}).", e);
         }
     }
 

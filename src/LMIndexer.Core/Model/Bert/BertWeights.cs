@@ -14,11 +14,46 @@ public static class BertWeights
     /// named bias, which names the matrix (…query.bias → …query.weight); the matrix is transposed
     /// to torch's [out, in].
     /// </summary>
-    public static IReadOnlyDictionary<string, (long[] Shape, float[] Values)> FromOnnx(OnnxGraph graph)
+    public static IReadOnlyDictionary<string, (long[] Shape, float[] Values)> FromOnnx(OnnxGraph graph) =>
+        Sources(graph).ToDictionary(s => s.Name, s => s.Transposed
+            ? ((long[])[s.Initializer.Dims[1], s.Initializer.Dims[0]], Transpose(s.Initializer.Values, (int)s.Initializer.Dims[0], (int)s.Initializer.Dims[1]))
+            : (s.Initializer.Dims, s.Initializer.Values), StringComparer.Ordinal);
+
+    /// <summary>
+    /// A copy of the ONNX model <paramref name="onnxModel"/> holding <paramref name="model"/>'s
+    /// weights instead of its own (a fine-tuned encoder, served by ONNX Runtime as the packaged one
+    /// is): each of the model's parameters is written over the initializer <see cref="FromOnnx"/>
+    /// read it from, in place, so the graph and every other byte stay as they were.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A parameter has no initializer of its shape, or one not stored contiguously.</exception>
+    public static byte[] WriteIntoOnnx(ReadOnlyMemory<byte> onnxModel, BertModel model)
     {
-        var weights = graph.Initializers.Values
+        var copy = onnxModel.ToArray();
+        var graph = OnnxGraph.Parse(copy);
+        var sources = Sources(graph).ToDictionary(s => s.Name, StringComparer.Ordinal);
+        using var noGrad = no_grad();
+        foreach (var (name, parameter) in model.named_parameters())
+        {
+            if (!sources.TryGetValue(name, out var source))
+                throw new InvalidDataException($"The ONNX graph has no initializer for '{name}'.");
+            var stored = source.Initializer;
+            using var values = parameter.detach().to(ScalarType.Float32).cpu().contiguous();
+            var flat = values.data<float>().ToArray();
+            if (flat.Length != stored.Values.Length || stored.DataOffset < 0)
+                throw new InvalidDataException($"'{name}' cannot be written over ONNX initializer '{stored.Name}' ([{string.Join(", ", stored.Dims)}], {(stored.DataOffset < 0 ? "not contiguous" : "contiguous")}).");
+            // The graph stores weight matrices [in, out]; torch holds them [out, in].
+            var written = source.Transposed ? Transpose(flat, (int)stored.Dims[1], (int)stored.Dims[0]) : flat;
+            System.Runtime.InteropServices.MemoryMarshal.AsBytes(written.AsSpan()).CopyTo(copy.AsSpan((int)stored.DataOffset));
+        }
+        return copy;
+    }
+
+    /// <summary>Each Hugging Face name with the initializer holding it, and whether that stores it transposed (a MatMul's [in, out] matrix).</summary>
+    private static IEnumerable<(string Name, OnnxInitializer Initializer, bool Transposed)> Sources(OnnxGraph graph)
+    {
+        var named = graph.Initializers.Values
             .Where(i => i.DataType == OnnxGraph.FloatType && i.Name.Contains('.', StringComparison.Ordinal))
-            .ToDictionary(i => i.Name, i => (i.Dims, i.Values), StringComparer.Ordinal);
+            .ToDictionary(i => i.Name, i => (i.Name, Initializer: i, Transposed: false), StringComparer.Ordinal);
         var consumers = graph.Nodes
             .SelectMany(n => n.Inputs.Select(input => (input, n)))
             .ToLookup(p => p.input, p => p.n, StringComparer.Ordinal);
@@ -31,16 +66,22 @@ public static class BertWeights
                 .SelectMany(n => n.Inputs)
                 .FirstOrDefault(i => i.EndsWith(".bias", StringComparison.Ordinal) && graph.Initializers.ContainsKey(i))
                 ?? throw new InvalidDataException($"ONNX MatMul weight '{matrix.Name}' is not followed by a named bias: the graph is not a BERT export this importer knows.");
-            var (rows, columns) = ((int)matrix.Dims[0], (int)matrix.Dims[1]);
-            var transposed = new float[matrix.Values.Length];
-            for (var r = 0; r < rows; r++)
-            {
-                for (var c = 0; c < columns; c++)
-                    transposed[(c * rows) + r] = matrix.Values[(r * columns) + c];
-            }
-            weights[bias[..^".bias".Length] + ".weight"] = ([columns, rows], transposed);
+            var name = bias[..^".bias".Length] + ".weight";
+            named[name] = (name, matrix, true);
         }
-        return weights;
+        return named.Values;
+    }
+
+    // [rows, columns] row-major → [columns, rows] row-major.
+    private static float[] Transpose(float[] values, int rows, int columns)
+    {
+        var transposed = new float[values.Length];
+        for (var r = 0; r < rows; r++)
+        {
+            for (var c = 0; c < columns; c++)
+                transposed[(c * rows) + r] = values[(r * columns) + c];
+        }
+        return transposed;
     }
 
     /// <summary>Copies the weights into <paramref name="model"/>; every parameter must be found, with its shape.</summary>

@@ -92,4 +92,29 @@ public sealed class DualEncoderFineTunerTests
             Assert.True(Dot(after[i], packaged[i]) > 1 - 1e-6, "the packaged weights are restored");
         Assert.Throws<ArgumentException>(() => DualEncoderFineTuner.Run(encoder, pairs, texts, _ => 0, new DualEncoderTuning(BatchSize: 9)));
     }
+
+    [Theory]
+    [InlineData("minilm")]
+    [InlineData("arctic-xs")]
+    public void A_fine_tuned_encoder_written_into_its_onnx_graph_serves_the_same_vectors(string name)
+    {
+        var (pairs, texts) = MadeUpTask();
+        var package = PretrainedEncoderPackage.Named(name);
+        using var encoder = new TrainableSentenceEncoder(package, maxTokens: 48);
+        var validations = 0;
+        // Each validation scores higher than the last, so the last step's weights are kept.
+        var outcome = DualEncoderFineTuner.Run(encoder, pairs, texts, _ => validations++, new DualEncoderTuning(Steps: 4, BatchSize: 8, LearningRate: 1e-3, EvalEvery: 2));
+        Assert.Equal(4, outcome.BestStep);
+        var tuned = encoder.Embed(Titles);
+
+        var model = Core.Model.Bert.BertWeights.WriteIntoOnnx(package.ReadModel(), encoder.Model);
+        using var served = new OnnxSentenceEncoder(package, model, threads: 1);
+        using var packaged = new OnnxSentenceEncoder(package, threads: 1);
+        var servedVectors = served.Embed(Titles);
+        var packagedVectors = packaged.Embed(Titles);
+        for (var i = 0; i < Titles.Length; i++)
+            Assert.True(Dot(servedVectors[i], tuned[i]) > 1 - 1e-5, $"'{Titles[i]}': cosine {Dot(servedVectors[i], tuned[i])} to the TorchSharp vector");
+        Assert.Contains(Enumerable.Range(0, Titles.Length), i => Dot(servedVectors[i], packagedVectors[i]) < 1 - 1e-3);
+        Assert.Equal(package.ReadModel().Length, model.Length);   // written in place: the graph is untouched
+    }
 }
