@@ -50,4 +50,28 @@ public sealed class ItemTextEmbedderTests : IDisposable
     }
 
     public void Dispose() => folder.Delete(recursive: true);
+
+    [Fact]
+    public void A_fine_tuned_model_is_served_in_place_of_the_packaged_weights_with_vectors_of_its_own()
+    {
+        var package = Core.Encoders.PretrainedEncoderPackage.MiniLm;
+        using var bert = new Core.Model.Bert.BertModel(package.Config);
+        Core.Model.Bert.BertWeights.Load(bert, Core.Model.Bert.BertWeights.FromOnnx(Core.Encoders.OnnxGraph.Parse(package.ReadModel())));
+        using (TorchSharp.torch.no_grad())
+            bert.named_parameters().Single(p => p.name == "encoder.layer.5.output.dense.bias").parameter.zero_();   // a change a fine-tuning could make
+        var tuned = Path.Combine(folder.FullName, "tuned.onnx");
+        File.WriteAllBytes(tuned, Core.Model.Bert.BertWeights.WriteIntoOnnx(package.ReadModel(), bert));
+
+        var options = Microsoft.Extensions.Options.Options.Create(new SearchOptions { Encoder = "minilm", EncoderModel = tuned, VectorCacheDirectory = folder.FullName });
+        Assert.True(new SearchOptionsValidator().Validate(null, options.Value).Succeeded);
+        using var served = new ItemTextEmbedder(options);
+        using var packaged = new ItemTextEmbedder(Options());
+        var mine = served.EmbedItems(Texts);
+        var theirs = packaged.EmbedItems(Texts);
+        Assert.All(mine.Zip(theirs), pair => Assert.True(pair.First.Zip(pair.Second, (a, b) => (double)a * b).Sum() < 1 - 1e-4, "the tuned model's own vectors"));
+        Assert.NotEqual(served.KeptVectors!.Path, packaged.KeptVectors!.Path);   // kept apart: neither reads the other's vectors
+
+        var missing = new SearchOptions { Encoder = "minilm", EncoderModel = Path.Combine(folder.FullName, "missing.onnx") };
+        Assert.Contains("Search:EncoderModel names no file", string.Join(" ", new SearchOptionsValidator().Validate(null, missing).Failures!));
+    }
 }

@@ -169,6 +169,7 @@ public sealed class BenchCommandLineTests
         Assert.Equal(["validation_ndcg@10_step0", "validation_ndcg@10_step2", "validation_ndcg@10_step4"],
             rows.Keys.Where(k => k.Item1 == "dense-ft-minilm" && k.Item2!.StartsWith("validation_", StringComparison.Ordinal)).Select(k => k.Item2!).Order(StringComparer.Ordinal));
         Assert.InRange(rows[("dense-ft-minilm", "recall@10")], 0, 1);
+        Assert.True(File.Exists(Path.Combine(temp.Path, "bench", "retrieval", "ft-minilm.onnx")), "the kept weights are written for /api/search to serve");
         // The hybrid's encoder and weight come from validation queries: every point of its grid is recorded,
         // the encoder fine-tuned earlier in the run included.
         Assert.Equal(24, rows.Keys.Count(k => k.Item1 == "hybrid" && k.Item2!.StartsWith("validation_ndcg@10_", StringComparison.Ordinal)));

@@ -29,22 +29,25 @@ public sealed class ItemTextEmbedder : IDisposable
             return;
         var package = PretrainedEncoderPackage.Named(options.Value.Encoder);
         Package = package;
+        var tuned = options.Value.EncoderModel;
+        // Read once and shared by the session and the vector file's name.
+        var model = new Lazy<byte[]>(() => string.IsNullOrWhiteSpace(tuned) ? package.ReadModel() : File.ReadAllBytes(tuned), LazyThreadSafetyMode.ExecutionAndPublication);
         // Two intra-op threads: many requests run at once, each should not claim every core.
-        encoder = new Lazy<OnnxSentenceEncoder>(() => new OnnxSentenceEncoder(package, threads: 2), LazyThreadSafetyMode.ExecutionAndPublication);
+        encoder = new Lazy<OnnxSentenceEncoder>(() => new OnnxSentenceEncoder(package, model.Value, threads: 2), LazyThreadSafetyMode.ExecutionAndPublication);
         var directory = options.Value.VectorCacheDirectory;
         if (!string.IsNullOrWhiteSpace(directory))
-            kept = new Lazy<SentenceVectorFile?>(() => OpenKept(package, directory, logger ?? NullLogger<ItemTextEmbedder>.Instance), LazyThreadSafetyMode.ExecutionAndPublication);
+            kept = new Lazy<SentenceVectorFile?>(() => OpenKept(package, model.Value, directory, logger ?? NullLogger<ItemTextEmbedder>.Instance), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>The file item vectors are kept in, or null when none is (not asked for, or it could not be opened).</summary>
     public SentenceVectorFile? KeptVectors => kept?.Value;
 
-    // One file per model: named by a hash of the package's ONNX graph, so another encoder (or
-    // another release of this one) never reads vectors it did not make.
-    private static SentenceVectorFile? OpenKept(PretrainedEncoderPackage package, string directory, ILogger logger)
+    // One file per model: named by a hash of the ONNX model served, so another encoder (another
+    // release, or fine-tuned weights) never reads vectors it did not make.
+    private static SentenceVectorFile? OpenKept(PretrainedEncoderPackage package, byte[] model, string directory, ILogger logger)
     {
-        var model = Convert.ToHexStringLower(SHA256.HashData(package.ReadModel()))[..12];
-        var path = Path.Combine(directory, $"{package.Name}-{model}.vectors");
+        var hash = Convert.ToHexStringLower(SHA256.HashData(model))[..12];
+        var path = Path.Combine(directory, $"{package.Name}-{hash}.vectors");
         try
         {
             var file = SentenceVectorFile.Open(path, package.Config.HiddenSize);

@@ -15,6 +15,13 @@ public sealed class SearchOptions
     /// </summary>
     public string Encoder { get; set; } = "arctic-xs";
 
+    /// <summary>
+    /// An ONNX model of <see cref="Encoder"/>'s shape with other weights, served in its place with
+    /// its tokenizer and pooling: the encoder fine-tuned on a shop's queries (the search benchmark's
+    /// <c>dense-ft-*</c> systems write one). Empty: the packaged weights.
+    /// </summary>
+    public string EncoderModel { get; set; } = "";
+
     /// <summary>BM25's weight in the reciprocal-rank fusion.</summary>
     public double LexicalWeight { get; set; } = 1;
 
@@ -58,6 +65,10 @@ public sealed class SearchOptionsValidator : IValidateOptions<SearchOptions>
         var errors = new List<string>();
         if (options.HasEncoder && !PretrainedEncoderPackage.All.Any(p => p.Name == options.Encoder))
             errors.Add($"Search:Encoder must be none or one of {string.Join(", ", PretrainedEncoderPackage.All.Select(p => p.Name))} (got '{options.Encoder}').");
+        if (!string.IsNullOrWhiteSpace(options.EncoderModel) && (!options.HasEncoder || !File.Exists(options.EncoderModel)))
+            errors.Add(options.HasEncoder
+                ? $"Search:EncoderModel names no file ('{options.EncoderModel}')."
+                : "Search:EncoderModel needs Search:Encoder to name the packaged encoder it was fine-tuned from.");
         foreach (var (weight, label) in new[] { (options.LexicalWeight, "LexicalWeight"), (options.DenseWeight, "DenseWeight"), (options.GenerativeWeight, "GenerativeWeight") })
         {
             if (weight < 0 || !double.IsFinite(weight))

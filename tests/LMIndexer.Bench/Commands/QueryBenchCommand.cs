@@ -21,6 +21,7 @@ using Spectre.Console;
 using LMIndexer.Bench.Reporting;
 using LMIndexer.Cli.Commands;
 using LMIndexer.Research.Search;
+using LMIndexer.Core.Model.Bert;
 
 namespace LMIndexer.Bench.Commands;
 
@@ -122,7 +123,7 @@ public static class QueryBenchCommand
                 if (NeedsNoModel(system))
                 {
                     var textClock = Stopwatch.StartNew();
-                    var (textTest, note) = TextSystem(system, textRankers, corpus, tuning, evaluation, validationRows, fixedHybrid, cancellation);
+                    var (textTest, note) = TextSystem(system, textRankers, corpus, tuning, evaluation, validationRows, fixedHybrid, outRoot, cancellation);
                     results[system] = new(textTest, textClock.Elapsed.TotalSeconds, note);
                     AnsiConsole.Write(RecCommands.MetricsTable($"{system} test", textTest));
                     continue;
@@ -225,7 +226,7 @@ public static class QueryBenchCommand
     /// <param name="validationRows">Receives the validation figures behind each choice: the hybrid's grid (<c>validation_ndcg@10_ENCODER_wWEIGHT</c>), so that a default chosen across data sets can be recomputed from the results, and each fine-tuning's validations (<c>validation_ndcg@10_stepN</c>).</param>
     /// <param name="fixedHybrid">The hybrid's encoder and weight given on the command line; null chooses them on validation.</param>
     private static (EvaluationResult Test, string Note) TextSystem(string system, TextQueryRankers rankers, QueryCorpus corpus, DualEncoderTuning tuning, EvaluationOptions evaluation,
-        List<BenchmarkRow> validationRows, (string Encoder, double Weight)? fixedHybrid, CancellationToken cancellationToken)
+        List<BenchmarkRow> validationRows, (string Encoder, double Weight)? fixedHybrid, string outRoot, CancellationToken cancellationToken)
     {
         const string metric = "ndcg@10";
         if (system == "bm25")
@@ -233,12 +234,13 @@ public static class QueryBenchCommand
         if (system.StartsWith(DensePrefix + FineTunedPrefix, StringComparison.Ordinal))
         {
             var name = system[DensePrefix.Length..];
-            var outcome = FineTune(name, rankers, corpus, tuning, evaluation, cancellationToken);
+            var servedModel = Path.Combine(outRoot, name + ".onnx");
+            var outcome = FineTune(name, rankers, corpus, tuning, evaluation, servedModel, cancellationToken);
             validationRows.AddRange(outcome.Validations.Select(v => new BenchmarkRow(system, string.Create(CultureInfo.InvariantCulture, $"validation_{metric}_step{v.Step}"), v.Score)));
             var curve = string.Join("; ", outcome.Validations.Select(v => string.Create(CultureInfo.InvariantCulture, $"step {v.Step}: {v.Score:F4}")));
             return (TextQueryRankers.Evaluate(rankers.Test, rankers.Dense(name, rankers.Test), evaluation),
                 string.Create(CultureInfo.InvariantCulture,
-                    $"{name[FineTunedPrefix.Length..]} fine-tuned on {corpus.Split.Train.Count:N0} training query-item pairs with in-batch negatives ({tuning.Steps} steps × {tuning.BatchSize}, lr {tuning.LearningRate:G3}, scale {tuning.Scale:G3}, ≤ {tuning.MaxTokens} tokens); weights of step {outcome.BestStep} kept by validation {metric} (step 0 = as packaged; {curve}); {outcome.Seconds / 60:F1} min"));
+                    $"{name[FineTunedPrefix.Length..]} fine-tuned on {corpus.Split.Train.Count:N0} training query-item pairs with in-batch negatives ({tuning.Steps} steps × {tuning.BatchSize}, lr {tuning.LearningRate:G3}, scale {tuning.Scale:G3}, ≤ {tuning.MaxTokens} tokens); weights of step {outcome.BestStep} kept by validation {metric} (step 0 = as packaged; {curve}); {outcome.Seconds / 60:F1} min; served by `Search:EncoderModel={servedModel}`"));
         }
         if (system.StartsWith(DensePrefix, StringComparison.Ordinal))
         {
@@ -279,7 +281,9 @@ public static class QueryBenchCommand
     /// each validation by dense NDCG@10 on the validation queries, and registers the kept weights'
     /// ranker under <paramref name="name"/>. Test queries are not read.
     /// </summary>
-    private static DualEncoderOutcome FineTune(string name, TextQueryRankers rankers, QueryCorpus corpus, DualEncoderTuning tuning, EvaluationOptions evaluation, CancellationToken cancellationToken)
+    /// <param name="servedModel">Where the kept weights are written as an ONNX model <c>/api/search</c> can serve.</param>
+    private static DualEncoderOutcome FineTune(string name, TextQueryRankers rankers, QueryCorpus corpus, DualEncoderTuning tuning, EvaluationOptions evaluation, string servedModel,
+        CancellationToken cancellationToken)
     {
         var package = PretrainedEncoderPackage.Named(name[FineTunedPrefix.Length..]);
         var encoder = new TrainableSentenceEncoder(package, Math.Min(tuning.MaxTokens, package.MaxTokens));
@@ -306,6 +310,8 @@ public static class QueryBenchCommand
             });
             var outcome = DualEncoderFineTuner.Run(encoder, corpus.Split.Train, corpus.Texts, Validate, tuning, progress, cancellationToken);
             rankers.AddDense(name, bestItems!, Queries, owner: encoder);
+            Directory.CreateDirectory(Path.GetDirectoryName(servedModel)!);
+            File.WriteAllBytes(servedModel, BertWeights.WriteIntoOnnx(package.ReadModel(), encoder.Model));
             return outcome;
         }
         catch
