@@ -7,18 +7,7 @@ namespace LMIndexer.Lab.Tests.Research.Search;
 /// <summary>The packaged encoders in TorchSharp, and their fine-tuning with in-batch negatives.</summary>
 public sealed class DualEncoderFineTunerTests
 {
-    // Product titles in the style of the Beauty catalog (written here; the benchmark data stays out of the repository).
-    private static readonly string[] Titles =
-    [
-        "OPI Nail Lacquer, Big Apple Red, 0.5 fl oz",
-        "Neutrogena Hydro Boost Water Gel Face Moisturizer, 1.7 Fl. Oz.",
-        "Maybelline New York Great Lash Washable Mascara, Blackest Black, 0.43 Fl Oz (Pack of 2)",
-        "Revlon One-Step Hair Dryer and Volumizer Hot Air Brush",
-        "Cetaphil Gentle Skin Cleanser",
-        "Burt's Bees 100% Natural Moisturizing Lip Balm, Original Beeswax with Vitamin E & Peppermint Oil - 4 Tubes",
-        "CeraVe SA Smoothing Cream for Dry Skin, 12 oz",
-        "tweezers",
-    ];
+    private static readonly string[] Titles = Core.Tests.Encoders.BeautyStyleTitles.All;
 
     private static double Dot(float[] a, float[] b) => a.Zip(b, (x, y) => (double)x * y).Sum();
 
