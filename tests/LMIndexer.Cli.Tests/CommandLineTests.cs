@@ -19,6 +19,9 @@ public sealed class CommandLineTests
     [InlineData("index train --items {tmp}/missing.jsonl --out {tmp}/x --encoder bert-huge", "unknown encoder 'bert-huge'; expected t5-scratch, minilm, arctic-xs")]
     [InlineData("index train --items {tmp}/missing.jsonl --out {tmp}/x --encoder minilm --encoder-trainable-layers 7", "minilm has 6 layers, got 7 to train")]
     [InlineData("model pretrain --catalog {tmp} --out {tmp}/b --encoder bert-huge", "Unknown --encoder 'bert-huge'")]
+    [InlineData("search tune-encoder --items {tmp}/missing.jsonl --out {tmp}/m.onnx --encoder bert-huge", "Unknown --encoder 'bert-huge'")]
+    [InlineData("search tune-encoder --items {tmp}/missing.jsonl --out {tmp}/m.onnx --batch-size 1", "BatchSize")]
+    [InlineData("retrieval tune-encoder --corpus {tmp}/missing --out {tmp}/m.onnx", "does not exist")]
     public void Bad_input_gives_one_line_and_exit_code_2(string commandLine, string expected) =>
         AssertOneLineUsageError(CliProcess.Tool, commandLine, expected);
     [Theory]
@@ -262,6 +265,14 @@ public sealed class CommandLineTests
         var retrievalEval = CliProcess.Run(temp.Path, Quick, "retrieval", "eval", "--corpus", "corpus", "--bundle", "retrieval", "--report", "r.json", "--threads", "2");
         Assert.True(retrievalEval.ExitCode == 0, retrievalEval.Error);
         Assert.Contains("\"task\": \"retrieval\"", File.ReadAllText(Path.Combine(temp.Path, "r.json")), StringComparison.Ordinal);
+
+        // The dense encoder fine-tuned on the same training queries, its step chosen on validation, written for Search:EncoderModel.
+        var tuned = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "retrieval", "tune-encoder", "--corpus", "corpus", "--encoder", "minilm", "--out", "tuned/minilm.onnx",
+            "--steps", "4", "--eval-every", "2", "--batch-size", "8", "--max-tokens", "32", "--threads", "2");
+        Assert.True(tuned.ExitCode == 0, tuned.Error);
+        Assert.Equal(3, tuned.Output.Split('\n').Count(line => line.StartsWith("validation ndcg@10", StringComparison.Ordinal)));   // steps 0, 2 and 4
+        Assert.Matches(@"kept step [024] \(validation ndcg@10 [01]\.\d{4}", tuned.Output);
+        Assert.Equal(new FileInfo(Path.Combine(temp.Path, "tuned", "minilm.onnx")).Length, Core.Encoders.PretrainedEncoderPackage.MiniLm.ReadModel().Length);
 
         var both = CliProcess.Run(temp.Path, Quick, "index", "train", "--items", "cat/items.jsonl", "--corpus", "corpus", "--out", "x");
         Assert.Equal(2, both.ExitCode);

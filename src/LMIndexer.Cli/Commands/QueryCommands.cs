@@ -3,6 +3,7 @@ using System.Globalization;
 using LMIndexer.Cli.Console;
 using LMIndexer.Core.Data;
 using LMIndexer.Core.Downstream;
+using LMIndexer.Core.Encoders;
 using LMIndexer.Core.Runtime;
 using LMIndexer.Core.Text;
 using Spectre.Console;
@@ -34,8 +35,84 @@ public static class QueryCommands
         var group = new Command(spec.Name, spec.Description);
         group.Subcommands.Add(Train(spec));
         group.Subcommands.Add(Eval(spec));
+        group.Subcommands.Add(TuneEncoder(spec));
         return group;
     }
+
+    /// <summary>
+    /// <c>tune-encoder</c>: fine-tunes a packaged sentence encoder on the task's training queries with
+    /// in-batch negatives, keeps the weights of the best validation (the packaged ones when no step
+    /// beats them) and writes them as an ONNX model that <c>Search:EncoderModel</c> serves.
+    /// </summary>
+    private static Command TuneEncoder(TaskSpec spec)
+    {
+        var common = new CommonOptions();
+        var data = DataOption(spec);
+        var encoder = new Option<string>("--encoder") { Description = $"Packaged encoder to fine-tune: {string.Join(", ", PretrainedEncoderPackage.All.Select(p => p.Name))}.", DefaultValueFactory = _ => "arctic-xs" };
+        var output = new Option<FileInfo>("--out", "-o") { Description = "The fine-tuned ONNX model to write (serve it with Search:Encoder=ENCODER and Search:EncoderModel=FILE).", Required = true };
+        var defaults = new DualEncoderTuning();
+        var steps = new Option<int>("--steps") { Description = "Fine-tuning steps.", DefaultValueFactory = _ => defaults.Steps };
+        var batch = new Option<int>("--batch-size") { Description = "Query-item pairs per step; the batch's other items are each query's negatives.", DefaultValueFactory = _ => defaults.BatchSize };
+        var lr = new Option<double>("--lr") { Description = "Peak learning rate (linear warm-up over the first tenth, then linear decay).", DefaultValueFactory = _ => defaults.LearningRate };
+        var evalEvery = new Option<int>("--eval-every") { Description = "Steps between validations; the best validated weights are kept.", DefaultValueFactory = _ => defaults.EvalEvery };
+        var maxTokens = new Option<int>("--max-tokens") { Description = "Longest query or item text, in WordPiece tokens.", DefaultValueFactory = _ => 128 };
+        var command = new Command("tune-encoder", $"Fine-tune a packaged sentence encoder for {spec.Name}'s dense ranking on the training queries; the step is chosen on the validation queries; writes an ONNX model for Search:EncoderModel.")
+        {
+            data, encoder, output, steps, batch, lr, evalEvery, maxTokens,
+        };
+        common.AddTo(command);
+        command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
+        {
+            var name = result.GetValue(encoder)!;
+            if (!PretrainedEncoderPackage.All.Any(p => p.Name == name))
+                throw new CliUsageException($"Unknown --encoder '{name}'; expected {string.Join(", ", PretrainedEncoderPackage.All.Select(p => p.Name))}.");
+            var package = PretrainedEncoderPackage.Named(name);
+            var seed = result.GetValue(common.Seed);
+            var tuning = new DualEncoderTuning(result.GetValue(steps), result.GetValue(batch), result.GetValue(lr), EvalEvery: result.GetValue(evalEvery),
+                MaxTokens: Math.Min(result.GetValue(maxTokens), package.MaxTokens), Seed: seed);
+            try
+            {
+                tuning.Validate();
+            }
+            catch (ArgumentOutOfRangeException e)
+            {
+                throw new CliUsageException(e.Message.Split(Environment.NewLine)[0]);
+            }
+            var source = result.GetValue(data)!;
+            var (split, texts) = spec.Name == "search" ? SearchQueries(ReadItems(source), seed) : RetrievalQueriesOf(ReadCorpus(source), seed);
+            if (split.Validation.Count == 0)
+                throw new CliUsageException("The data gives no validation queries to choose the step on.");
+            common.InitializeRuntime(result);
+            using var tuned = new TrainableSentenceEncoder(package, tuning.MaxTokens);
+            var outcome = DualEncoderFineTuner.Run(tuned, split.Train, texts, e =>
+            {
+                var score = DenseRetrievalScore.Ndcg10(e, split.Validation, texts, cancellation);
+                AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"validation ndcg@10 {score:F4}");
+                return score;
+            }, tuning, new InlineProgress<(int Step, double Loss)>(p =>
+            {
+                if (p.Step % 50 == 0)
+                    AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"step {p.Step}/{tuning.Steps} loss {p.Loss:F3}");
+            }), cancellation);
+            var path = result.GetValue(output)!.FullName;
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            // Written beside the target first: a reader never sees half a model.
+            var staging = path + ".partial";
+            File.WriteAllBytes(staging, Core.Model.Bert.BertWeights.WriteIntoOnnx(package.ReadModel(), tuned.Model));
+            File.Move(staging, path, overwrite: true);
+            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
+                $"{split.Train.Count:N0} training pairs; kept step {outcome.BestStep} (validation ndcg@10 {outcome.BestScore:F4}, step 0 = as packaged {outcome.Validations[0].Score:F4}); model: {path}");
+            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"serve it with Search__Encoder={package.Name} Search__EncoderModel={path}");
+            return Task.FromResult(0);
+        }));
+        return command;
+    }
+
+    private static (QuerySplit Split, IReadOnlyDictionary<string, string> Texts) SearchQueries(IReadOnlyList<CatalogItem> items, int seed) =>
+        (ProxySearchQueries.Build(items, seed), items.ToDictionary(i => i.ItemId, ItemTextBuilder.Build, StringComparer.Ordinal));
+
+    private static (QuerySplit Split, IReadOnlyDictionary<string, string> Texts) RetrievalQueriesOf(RetrievalCorpus corpus, int seed) =>
+        (RetrievalQueries.Build(corpus, seed), RetrievalQueries.DocumentQueries(corpus).ToDictionary(q => q.ItemId, q => q.Query, StringComparer.Ordinal));
 
     /// <summary>The data option of <paramref name="task"/> (search: <c>--items</c>, retrieval: <c>--corpus</c>).</summary>
     public static Option<FileSystemInfo> DataOption(string task) => DataOption(task == SearchSpec.Name ? SearchSpec : RetrievalSpec);

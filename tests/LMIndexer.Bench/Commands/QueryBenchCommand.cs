@@ -20,7 +20,6 @@ using LMIndexer.Core.Training;
 using Spectre.Console;
 using LMIndexer.Bench.Reporting;
 using LMIndexer.Cli.Commands;
-using LMIndexer.Research.Search;
 using LMIndexer.Core.Model.Bert;
 
 namespace LMIndexer.Bench.Commands;
@@ -303,7 +302,7 @@ public static class QueryBenchCommand
                 return score;
             }
             // Plain lines, not a live bar: each validation prints its own.
-            var progress = new StepLines(p =>
+            var progress = new InlineProgress<(int Step, double Loss)>(p =>
             {
                 if (p.Step % 50 == 0)
                     AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"{name} step {p.Step}/{tuning.Steps} loss {p.Loss:F3}");
@@ -319,11 +318,6 @@ public static class QueryBenchCommand
             encoder.Dispose();
             throw;
         }
-    }
-
-    private sealed class StepLines(Action<(int Step, double Loss)> report) : IProgress<(int Step, double Loss)>
-    {
-        public void Report((int Step, double Loss) value) => report(value);
     }
 }
 

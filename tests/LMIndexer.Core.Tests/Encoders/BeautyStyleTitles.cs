@@ -2,7 +2,7 @@ namespace LMIndexer.Core.Tests.Encoders;
 
 /// <summary>
 /// Product titles in the style of the Beauty catalog, for tests of the packaged encoders (written
-/// here; the benchmark data stays out of the repository). The lab's tests compile this file too.
+/// here; the benchmark data stays out of the repository).
 /// </summary>
 public static class BeautyStyleTitles
 {

@@ -5,7 +5,7 @@ using LMIndexer.Core.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace LMIndexer.Research.Search;
+namespace LMIndexer.Core.Encoders;
 
 /// <summary>
 /// Fine-tuning of a packaged sentence encoder on (query, item text) pairs with in-batch negatives

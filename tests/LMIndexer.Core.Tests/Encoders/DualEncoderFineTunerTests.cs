@@ -1,13 +1,12 @@
 using LMIndexer.Core.Downstream;
 using LMIndexer.Core.Encoders;
-using LMIndexer.Research.Search;
 
-namespace LMIndexer.Lab.Tests.Research.Search;
+namespace LMIndexer.Core.Tests.Encoders;
 
 /// <summary>The packaged encoders in TorchSharp, and their fine-tuning with in-batch negatives.</summary>
 public sealed class DualEncoderFineTunerTests
 {
-    private static readonly string[] Titles = Core.Tests.Encoders.BeautyStyleTitles.All;
+    private static readonly string[] Titles = BeautyStyleTitles.All;
 
     private static double Dot(float[] a, float[] b) => a.Zip(b, (x, y) => (double)x * y).Sum();
 
@@ -96,7 +95,7 @@ public sealed class DualEncoderFineTunerTests
         Assert.Equal(4, outcome.BestStep);
         var tuned = encoder.Embed(Titles);
 
-        var model = Core.Model.Bert.BertWeights.WriteIntoOnnx(package.ReadModel(), encoder.Model);
+        var model = LMIndexer.Core.Model.Bert.BertWeights.WriteIntoOnnx(package.ReadModel(), encoder.Model);
         using var served = new OnnxSentenceEncoder(package, model, threads: 1);
         using var packaged = new OnnxSentenceEncoder(package, threads: 1);
         var servedVectors = served.Embed(Titles);

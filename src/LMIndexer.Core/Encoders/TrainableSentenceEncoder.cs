@@ -1,9 +1,8 @@
-using LMIndexer.Core.Encoders;
 using LMIndexer.Core.Model.Bert;
 using LMIndexer.Core.Runtime;
 using static TorchSharp.torch;
 
-namespace LMIndexer.Research.Search;
+namespace LMIndexer.Core.Encoders;
 
 /// <summary>
 /// A packaged sentence encoder in TorchSharp, so that it can be fine-tuned: the pretrained BERT
