@@ -43,9 +43,11 @@ public sealed record ColdStartQueries(IReadOnlyList<(IReadOnlyList<ItemRecord> H
 /// </summary>
 public sealed class ColdStartSeed : IDisposable
 {
-    private readonly Dictionary<ColdStartCandidate, InferenceEngine> withText = [];
-    private readonly InferenceEngine noText;
+    private readonly Func<ColdStartCandidate?, InferenceEngine> engineFor;
     private readonly HashSet<string> cold;
+    // One engine at a time: each holds its bundle and a sentence encoder, and thirteen per seed
+    // held together ran a 23 GiB machine out of memory.
+    private (ColdStartCandidate? Candidate, InferenceEngine Engine)? current;
 
     internal ColdStartSeed(int seed, int coldItems, IReadOnlyList<PrefixEntry> entries, double projectionCosine, Func<ColdStartCandidate?, InferenceEngine> engine, HashSet<string> cold)
     {
@@ -53,10 +55,8 @@ public sealed class ColdStartSeed : IDisposable
         ColdItems = coldItems;
         Entries = entries;
         ProjectionCosine = projectionCosine;
+        engineFor = engine;
         this.cold = cold;
-        foreach (var candidate in ColdStartCandidate.All)
-            withText[candidate] = engine(candidate);
-        noText = engine(null);
     }
 
     public int Seed { get; }
@@ -64,10 +64,20 @@ public sealed class ColdStartSeed : IDisposable
     public IReadOnlyList<PrefixEntry> Entries { get; }
     public double ProjectionCosine { get; }
 
-    /// <summary>Ranks <paramref name="queries"/> with the candidate's engine (null: without text vectors).</summary>
+    /// <summary>
+    /// Ranks <paramref name="queries"/> with the candidate's engine (null: without text vectors).
+    /// The engine is made on first use and kept until another candidate is asked for, so callers
+    /// should finish one candidate before the next.
+    /// </summary>
     public async Task<ColdStartScores> ScoreAsync(ColdStartCandidate? candidate, ColdStartQueries queries, CancellationToken cancellation)
     {
-        var engine = candidate is null ? noText : withText[candidate];
+        if (current is not { } held || !Equals(held.Candidate, candidate))
+        {
+            current?.Engine.Dispose();
+            current = null;
+            current = (candidate, engineFor(candidate));
+        }
+        var engine = current.Value.Engine;
         var answers = new List<IReadOnlyList<string>>(queries.Users.Count);
         // 64 at a time, so the engine decodes them in batches as it does under load.
         foreach (var chunk in queries.Users.Chunk(64))
@@ -79,11 +89,11 @@ public sealed class ColdStartSeed : IDisposable
         return ColdStartEvaluation.Score(queries, answers, cold);
     }
 
+    /// <summary>Releases the engine held; a later <see cref="ScoreAsync"/> makes a new one.</summary>
     public void Dispose()
     {
-        foreach (var engine in withText.Values)
-            engine.Dispose();
-        noText.Dispose();
+        current?.Engine.Dispose();
+        current = null;
     }
 }
 

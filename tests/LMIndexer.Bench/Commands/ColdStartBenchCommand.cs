@@ -72,17 +72,23 @@ public static class ColdStartBenchCommand
                 // Validation: every candidate and the bundle without text vectors, means over the seeds.
                 var measured = new BenchmarkTable();
                 var figures = new Dictionary<string, (double Cold, double All)>();
-                foreach (var candidate in ColdStartCandidate.All.Append(null))
+                var candidates = ColdStartCandidate.All.Append(null).ToList();
+                var perSeed = candidates.ToDictionary(c => c?.Name ?? ColdStartEvaluation.NoTextVectors, _ => (Cold: new List<double>(), All: new List<double>()));
+                // Seed by seed, each candidate's engine used for both splits before the next is made.
+                foreach (var seed in prepared)
                 {
-                    var coldNdcg = new List<double>();
-                    var allRecall = new List<double>();
-                    foreach (var seed in prepared)
+                    foreach (var candidate in candidates)
                     {
-                        coldNdcg.Add((await seed.ScoreAsync(candidate, validation.Cold, cancellation)).Ndcg.Average());
-                        allRecall.Add((await seed.ScoreAsync(candidate, validation.All, cancellation)).Recall.Average());
+                        var scores = perSeed[candidate?.Name ?? ColdStartEvaluation.NoTextVectors];
+                        scores.Cold.Add((await seed.ScoreAsync(candidate, validation.Cold, cancellation)).Ndcg.Average());
+                        scores.All.Add((await seed.ScoreAsync(candidate, validation.All, cancellation)).Recall.Average());
                     }
+                    seed.Dispose();
+                }
+                foreach (var candidate in candidates)
+                {
                     var label = candidate?.Name ?? ColdStartEvaluation.NoTextVectors;
-                    figures[label] = (coldNdcg.Average(), allRecall.Average());
+                    figures[label] = (perSeed[label].Cold.Average(), perSeed[label].All.Average());
                     measured.Add($"validation:{label}", "ndcg@10", figures[label].Cold, $"validation, {label}: NDCG@10 on the users whose validation item is cold", "F4");
                     measured.Add($"validation:{label}", "overall-recall@10", figures[label].All, $"validation, {label}: Recall@10 on all users (the sample)", "F4");
                 }
@@ -145,17 +151,23 @@ public static class ColdStartBenchCommand
         var coldSet = seeds[0].Entries.Select(e => e.ItemId).ToHashSet(StringComparer.Ordinal);
         foreach (var seed in seeds)
         {
+            // Each engine scores both splits before the next is made (ColdStartSeed keeps one at a time).
+            var coldWith = await seed.ScoreAsync(chosen, cold, cancellation);
+            var allWith = await seed.ScoreAsync(chosen, all, cancellation);
+            var coldWithout = await seed.ScoreAsync(null, cold, cancellation);
+            var allWithout = await seed.ScoreAsync(null, all, cancellation);
+            seed.Dispose();
             var coldScores = new Dictionary<string, ColdStartScores>
             {
-                [ColdStartEvaluation.WithTextVectors] = await seed.ScoreAsync(chosen, cold, cancellation),
-                [ColdStartEvaluation.NoTextVectors] = await seed.ScoreAsync(null, cold, cancellation),
+                [ColdStartEvaluation.WithTextVectors] = coldWith,
+                [ColdStartEvaluation.NoTextVectors] = coldWithout,
                 [ColdStartEvaluation.Popularity] = ColdStartEvaluation.Score(cold, [.. cold.Users.Select(_ => popular)], coldSet),
                 [ColdStartEvaluation.RandomCold] = ColdStartEvaluation.Score(cold, ColdStartEvaluation.RandomColdAnswers(cold, seed.Entries, seed.Seed), coldSet),
             };
             var allScores = new Dictionary<string, ColdStartScores>
             {
-                [ColdStartEvaluation.WithTextVectors] = await seed.ScoreAsync(chosen, all, cancellation),
-                [ColdStartEvaluation.NoTextVectors] = await seed.ScoreAsync(null, all, cancellation),
+                [ColdStartEvaluation.WithTextVectors] = allWith,
+                [ColdStartEvaluation.NoTextVectors] = allWithout,
             };
             runs.Add((coldScores, allScores));
         }
