@@ -96,7 +96,9 @@ public sealed class InferenceEngineTests
         using var vector = torch.tensor(projection.Project(encoder.Embed([text])[0]), [1, projection.ItemDimension]);
         var extended = new SemanticIdTable([.. table.ItemIds, "ADDED-1"], [.. table.Ids, codes]);
         using var extendedTables = new TrieTables(IdTrie.FromTable(extended, serving.Bundle.Tokenizer));
-        var expectedAll = ItemRanker.Rank([model], [source], extendedTables, extended.Count, RankingMode.Hybrid, addedVectors: vector)[0];
+        var defaults = new InferenceOptions();   // the engine's: how new items are scored is a serving default
+        var expectedAll = ItemRanker.Rank([model], [source], extendedTables, extended.Count, RankingMode.Hybrid, addedVectors: vector,
+            addedSequence: defaults.NewItemSequence, addedBoost: defaults.NewItemBoost)[0];
         Assert.Equal(expectedAll.Single(r => r.Item == table.Count).Score, added.Score, tolerance: 1e-3);
 
         // The vectors the engine reports are the ones it ranks by: a trained item's row, the added item's projection.

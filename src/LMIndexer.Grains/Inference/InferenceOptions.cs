@@ -64,14 +64,18 @@ public sealed class InferenceOptions
     /// <summary>Where those indexes are saved; empty: an <c>approximate-index</c> folder inside the bundle's.</summary>
     public string ApproximateIndexDirectory { get; set; } = "";
 
-    /// <summary>How hybrid ranking scores the IDs of items added after training that have vectors from their text.</summary>
-    public Core.Generation.NewItemSequence NewItemSequence { get; set; } = Core.Generation.NewItemSequence.FullId;
+    /// <summary>
+    /// How hybrid ranking scores the IDs of items added after training that have vectors from their
+    /// text. The defaults of this and the next two are the cold-start benchmark's choice on
+    /// validation (docs/benchmarks.md, "New items from their text").
+    /// </summary>
+    public Core.Generation.NewItemSequence NewItemSequence { get; set; } = Core.Generation.NewItemSequence.Prefix;
 
     /// <summary>The length of those items' projected vectors.</summary>
     public NewItemVectorScale NewItemVectorScale { get; set; } = NewItemVectorScale.Projected;
 
-    /// <summary>Nats added to those items' dense logits: a prior that a user's next item is a new one (0: none).</summary>
-    public double NewItemBoost { get; set; }
+    /// <summary>Nats added to those items' dense logits: a prior that a user's next item is a new one.</summary>
+    public double NewItemBoost { get; set; } = 4;
 }
 
 /// <summary>Rejects inference settings that cannot work, at start-up.</summary>
