@@ -30,13 +30,13 @@ public sealed class ItemTextEmbedder : IDisposable
         var package = PretrainedEncoderPackage.Named(options.Value.Encoder);
         Package = package;
         var tuned = options.Value.EncoderModel;
-        // Read once and shared by the session and the vector file's name.
-        var model = new Lazy<byte[]>(() => string.IsNullOrWhiteSpace(tuned) ? package.ReadModel() : File.ReadAllBytes(tuned), LazyThreadSafetyMode.ExecutionAndPublication);
+        // Read where needed and not kept: the session holds its own copy of the model.
+        byte[] Model() => string.IsNullOrWhiteSpace(tuned) ? package.ReadModel() : File.ReadAllBytes(tuned);
         // Two intra-op threads: many requests run at once, each should not claim every core.
-        encoder = new Lazy<OnnxSentenceEncoder>(() => new OnnxSentenceEncoder(package, model.Value, threads: 2), LazyThreadSafetyMode.ExecutionAndPublication);
+        encoder = new Lazy<OnnxSentenceEncoder>(() => new OnnxSentenceEncoder(package, Model(), threads: 2), LazyThreadSafetyMode.ExecutionAndPublication);
         var directory = options.Value.VectorCacheDirectory;
         if (!string.IsNullOrWhiteSpace(directory))
-            kept = new Lazy<SentenceVectorFile?>(() => OpenKept(package, model.Value, directory, logger ?? NullLogger<ItemTextEmbedder>.Instance), LazyThreadSafetyMode.ExecutionAndPublication);
+            kept = new Lazy<SentenceVectorFile?>(() => OpenKept(package, Model(), directory, logger ?? NullLogger<ItemTextEmbedder>.Instance), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>The file item vectors are kept in, or null when none is (not asked for, or it could not be opened).</summary>

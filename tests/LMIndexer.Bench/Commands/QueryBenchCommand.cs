@@ -249,14 +249,14 @@ public static class QueryBenchCommand
         }
         var validationBm25 = rankers.Bm25(rankers.Validation);
         var tried = new List<(string Encoder, double Weight, double Score)>();
+        int[][] DenseOf(string encoder, IReadOnlyList<(GenerativeExample Example, string Text)> queries) =>
+            PretrainedEncoderPackage.All.FirstOrDefault(p => p.Name == encoder) is { } package ? rankers.Dense(package, queries, cancellationToken) : rankers.Dense(encoder, queries);
         // The packaged encoders, then those fine-tuned earlier in this run.
-        foreach (var package in PretrainedEncoderPackage.All)
-            rankers.Dense(package, rankers.Validation.Take(1).ToList(), cancellationToken);
         var encoders = fixedHybrid is { } fixedChoice ? [fixedChoice.Encoder]
             : PretrainedEncoderPackage.All.Select(p => p.Name).Concat(rankers.DenseNames.Where(n => n.StartsWith(FineTunedPrefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal)).ToList();
         foreach (var encoder in encoders)
         {
-            var validationDense = rankers.Dense(encoder, rankers.Validation);
+            var validationDense = DenseOf(encoder, rankers.Validation);
             foreach (var weight in TextQueryRankers.DenseWeights)
                 tried.Add((encoder, weight, TextQueryRankers.Evaluate(rankers.Validation, TextQueryRankers.Fuse(validationBm25, validationDense, weight), evaluation).Metrics[metric]));
         }
@@ -269,7 +269,7 @@ public static class QueryBenchCommand
             best = (given.Encoder, given.Weight, double.NaN);
             how = string.Create(CultureInfo.InvariantCulture, $"fixed by --hybrid ({rankers.Validation.Count:N0} validation queries scored by {metric}, not used)");
         }
-        var test = TextQueryRankers.Fuse(rankers.Bm25(rankers.Test), rankers.Dense(best.Encoder, rankers.Test), best.Weight);
+        var test = TextQueryRankers.Fuse(rankers.Bm25(rankers.Test), DenseOf(best.Encoder, rankers.Test), best.Weight);
         var grid = string.Join("; ", tried.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Encoder} w {t.Weight:G3}: {t.Score:F4}")));
         return (TextQueryRankers.Evaluate(rankers.Test, test, evaluation),
             string.Create(CultureInfo.InvariantCulture, $"RRF (k {RankFusion.DefaultK}) of word BM25 (weight 1) and {best.Encoder} (weight {best.Weight:G3}), {how} ({grid})"));
