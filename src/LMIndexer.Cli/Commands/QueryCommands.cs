@@ -70,14 +70,7 @@ public static class QueryCommands
             var seed = result.GetValue(common.Seed);
             var tuning = new DualEncoderTuning(result.GetValue(steps), result.GetValue(batch), result.GetValue(lr), EvalEvery: result.GetValue(evalEvery),
                 MaxTokens: Math.Min(result.GetValue(maxTokens), package.MaxTokens), Seed: seed);
-            try
-            {
-                tuning.Validate();
-            }
-            catch (ArgumentOutOfRangeException e)
-            {
-                throw new CliUsageException(e.Message.Split(Environment.NewLine)[0]);
-            }
+            tuning.Validate();   // a bad setting is an ArgumentException: CliErrors prints its first line, exit 2
             var source = result.GetValue(data)!;
             var (split, texts) = spec.Name == "search" ? SearchQueries(ReadItems(source), seed) : RetrievalQueriesOf(ReadCorpus(source), seed);
             if (split.Validation.Count == 0)
