@@ -55,6 +55,7 @@ public sealed class TrainCommandTests
         Assert.True(interrupted.ExitCode == 0, interrupted.Error);
         Assert.True(File.Exists(Path.Combine(temp.Path, "resumed", "indexer", "ids.tsv")));
         Assert.False(Directory.Exists(Path.Combine(temp.Path, "resumed", "serving")));
+        AssignStreamsAndWritesNothingOnABadLine(temp.Path, Path.Combine("resumed", "indexer"));
         var resumed = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(3), ["train", "--catalog", "cat", "--out", "resumed", .. Small]);
         Assert.True(resumed.ExitCode == 0, resumed.Error);
         Assert.Contains("pretrain: reusing", resumed.Output, StringComparison.Ordinal);
@@ -101,5 +102,23 @@ public sealed class TrainCommandTests
         var noBundle = CliProcess.Run(temp.Path, Quick, "serve", "--bundle", "cat");
         Assert.Equal(2, noBundle.ExitCode);
         Assert.Contains("holds no serving bundle", noBundle.Error, StringComparison.Ordinal);
+    }
+
+    /// <summary><c>index assign</c> on the catalog it was trained on keeps every ID; a bad line fails with its number and writes no table.</summary>
+    private static void AssignStreamsAndWritesNothingOnABadLine(string root, string indexer)
+    {
+        var same = CliProcess.Run(root, Quick, "index", "assign", "--bundle", indexer, "--items", Path.Combine("cat", "items.jsonl"), "--out", "same.tsv");
+        Assert.True(same.ExitCode == 0, same.Error);
+        Assert.Contains("40 unchanged, 0 changed, 0 new", same.Output, StringComparison.Ordinal);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(root, indexer, "ids.tsv")), File.ReadAllBytes(Path.Combine(root, "same.tsv")));
+
+        var lines = File.ReadAllLines(Path.Combine(root, "cat", "items.jsonl"));
+        lines[34] = "{\"item_id\": \"X\", \"title\": ";
+        File.WriteAllLines(Path.Combine(root, "bad.jsonl"), lines);
+        var bad = CliProcess.Run(root, Quick, "index", "assign", "--bundle", indexer, "--items", "bad.jsonl", "--out", "bad.tsv");
+        Assert.Equal(2, bad.ExitCode);
+        Assert.Contains("bad.jsonl:35: invalid JSON", bad.Error, StringComparison.Ordinal);
+        Assert.Single(bad.Error.Trim().Split('\n'));
+        Assert.Empty(Directory.GetFiles(root, "bad.tsv*"));
     }
 }

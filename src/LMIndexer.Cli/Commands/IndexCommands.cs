@@ -142,9 +142,12 @@ public static class IndexCommands
             var itemsFile = result.GetValue(items)!;
             if (!itemsFile.Exists)
                 throw new CliUsageException($"{itemsFile.FullName} does not exist.");
-            var catalogItems = CatalogFiles.ReadItems(itemsFile.FullName);
             using var indexer = IndexerBundle.Load(result.GetValue(bundle)!.FullName);
-            var (table, report) = indexer.AssignItems(catalogItems);
+            // Streamed: items are read a chunk at a time, and the table is written only after the
+            // last one, so a bad line anywhere fails with its number and leaves no output behind.
+            var total = File.ReadLines(itemsFile.FullName).Count(line => !string.IsNullOrWhiteSpace(line));
+            var (table, report) = ProgressBar.Run("assigning IDs", total,
+                progress => indexer.AssignItems(CatalogFiles.EnumerateItems(itemsFile.FullName), progress));
             table.Save(result.GetValue(output)!.FullName);
             AnsiConsole.MarkupLineInterpolated($"{report.Unchanged} unchanged, {report.Changed} changed, {report.Added} new; {table.Count} IDs written to {result.GetValue(output)!.FullName}");
             return 0;

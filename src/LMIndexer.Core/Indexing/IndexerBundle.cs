@@ -88,48 +88,59 @@ public sealed class IndexerBundle : IDisposable
         return SemanticIdAssigner.Assign(Indexer, tokens);
     }
 
+    /// <summary>Items whose codes are computed together: large enough to batch the encoder, small enough that a million-item file is never held whole.</summary>
+    public const int AssignChunk = 4096;
+
     /// <summary>
-    /// IDs for a batch of (new or changed) items against the bundle's table: an item whose learned
-    /// codes are unchanged keeps its full ID; any other gets the next free counter of its group.
-    /// Items of the table not in the batch keep their IDs.
+    /// IDs for (new or changed) items against the bundle's table: an item whose learned codes are
+    /// unchanged keeps its full ID; any other gets the next free counter of its group. Items of the
+    /// table not among them keep their IDs. The items are read once, <paramref name="chunkSize"/> at a
+    /// time, so memory beyond the ID table does not grow with their number.
     /// </summary>
-    public (SemanticIdTable Table, AssignmentReport Report) AssignItems(IReadOnlyList<Data.CatalogItem> items)
+    /// <param name="progress">Receives the number of items read so far, after each chunk.</param>
+    public (SemanticIdTable Table, AssignmentReport Report) AssignItems(IEnumerable<Data.CatalogItem> items, IProgress<int>? progress = null, int chunkSize = AssignChunk)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 1);
         var maxTokens = int.Parse(Bundle.Manifest.Properties.GetValueOrDefault("maxTokens", "64"), CultureInfo.InvariantCulture);
-        var codes = AssignCodes([.. items.Select(Text.ItemTextBuilder.Build)], maxTokens);
         var counterSize = Bundle.Tokenizer.IdPositionSizes[^1];
         var ids = Table.ItemIds.Zip(Table.Ids).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal);
         var order = Table.ItemIds.ToList();
         var used = new Dictionary<string, HashSet<long>>(StringComparer.Ordinal);
         foreach (var id in Table.Ids)
             Used(used, id[..^1]).Add(id[^1]);
-        int unchanged = 0, changed = 0, added = 0;
-        for (var i = 0; i < items.Count; i++)
+        int unchanged = 0, changed = 0, added = 0, read = 0;
+        foreach (var chunk in items.Chunk(chunkSize))
         {
-            var itemId = items[i].ItemId;
-            if (ids.TryGetValue(itemId, out var existing))
+            var codes = AssignCodes([.. chunk.Select(Text.ItemTextBuilder.Build)], maxTokens);
+            for (var i = 0; i < chunk.Length; i++)
             {
-                if (existing.AsSpan(0, existing.Length - 1).SequenceEqual(codes[i]))
+                var itemId = chunk[i].ItemId;
+                if (ids.TryGetValue(itemId, out var existing))
                 {
-                    unchanged++;
-                    continue;
+                    if (existing.AsSpan(0, existing.Length - 1).SequenceEqual(codes[i]))
+                    {
+                        unchanged++;
+                        continue;
+                    }
+                    Used(used, existing[..^1]).Remove(existing[^1]);
+                    changed++;
                 }
-                Used(used, existing[..^1]).Remove(existing[^1]);
-                changed++;
+                else
+                {
+                    order.Add(itemId);
+                    added++;
+                }
+                var taken = Used(used, codes[i]);
+                long counter = 0;
+                while (taken.Contains(counter))
+                    counter++;
+                if (counter >= counterSize)
+                    throw new InvalidOperationException($"The collision counter range ({counterSize}) is exhausted for ID prefix {string.Join('-', codes[i])}; retrain the index with a larger counter.");
+                taken.Add(counter);
+                ids[itemId] = [.. codes[i], counter];
             }
-            else
-            {
-                order.Add(itemId);
-                added++;
-            }
-            var taken = Used(used, codes[i]);
-            long counter = 0;
-            while (taken.Contains(counter))
-                counter++;
-            if (counter >= counterSize)
-                throw new InvalidOperationException($"The collision counter range ({counterSize}) is exhausted for ID prefix {string.Join('-', codes[i])}; retrain the index with a larger counter.");
-            taken.Add(counter);
-            ids[itemId] = [.. codes[i], counter];
+            read += chunk.Length;
+            progress?.Report(read);
         }
         return (new SemanticIdTable(order, [.. order.Select(id => ids[id])]), new AssignmentReport(unchanged, changed, added));
     }

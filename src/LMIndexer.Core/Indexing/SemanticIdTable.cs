@@ -94,11 +94,19 @@ public sealed class SemanticIdTable
 
     public void Save(string path)
     {
-        var builder = new StringBuilder();
-        for (var i = 0; i < Count; i++)
-            builder.Append(ItemIds[i]).Append('\t').AppendJoin(' ', Ids[i]).Append('\n');
+        // Line by line into a file beside the target, then renamed over it: a million-item table is
+        // never one string, and a reader never sees half a table.
         var temp = path + ".tmp";
-        File.WriteAllText(temp, builder.ToString());
+        using (var writer = new StreamWriter(temp, append: false, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false)))
+        {
+            writer.NewLine = "\n";
+            for (var i = 0; i < Count; i++)
+            {
+                writer.Write(ItemIds[i]);
+                writer.Write('\t');
+                writer.WriteLine(string.Join(' ', Ids[i]));
+            }
+        }
         File.Move(temp, path, overwrite: true);
     }
 

@@ -105,7 +105,7 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
         if (historyDropout > 0)
             plan = plan with { Source = IdSource };
         using var cancel = new CancellationTokenSource();
-        var progress = new SynchronousProgress(p =>
+        var progress = new SynchronousProgress<TrainingProgress>(p =>
         {
             if (p.Step == 120)
                 cancel.Cancel();
@@ -393,10 +393,5 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
         var popularity = GenerativeEvaluator.EvaluateRanking(data.Test, _ => data.Popularity, options);
         Assert.True(model.Metrics["recall@10"] > popularity.Metrics["recall@10"],
             $"recommender recall@10 {model.Metrics["recall@10"]:F4} should beat popularity {popularity.Metrics["recall@10"]:F4}");
-    }
-
-    private sealed class SynchronousProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
     }
 }

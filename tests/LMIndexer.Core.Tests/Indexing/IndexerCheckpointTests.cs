@@ -44,7 +44,7 @@ public sealed class IndexerCheckpointTests
         // Stop inside a stage of position 2, then resume from the checkpoint.
         var checkpoint = new IndexerCheckpoint(Path.Combine(temp.Path, "ckpt"));
         using var cancellation = new CancellationTokenSource();
-        var stopper = new Progress(p =>
+        var stopper = new SynchronousProgress<TrainingProgress>(p =>
         {
             if (p.Stage == stopInStage)
                 cancellation.Cancel();
@@ -64,10 +64,5 @@ public sealed class IndexerCheckpointTests
         // Another configuration must not pick up this checkpoint.
         using var other = NewModel();
         Assert.Null(checkpoint.TryResume(other, IndexerCheckpoint.Fingerprint(Options with { Seed = 99 }, tokens)));
-    }
-
-    private sealed class Progress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
     }
 }

@@ -64,6 +64,14 @@ public sealed class SemanticIndexingPipelineTests
         Assert.Equal(new AssignmentReport(96, 0, 0), sameReport);
         Assert.Equal(table.Ids.Select(id => string.Join(',', id)), same.Ids.Select(id => string.Join(',', id)));
 
+        // Read in chunks (as `index assign` streams a file), the same items get the same IDs; an item
+        // seen again in a later chunk is judged against the ID an earlier chunk gave it.
+        var reported = new List<int>();
+        var (chunked, chunkedReport) = loaded.AssignItems([.. catalog.Items, catalog.Items[3]], new SynchronousProgress<int>(reported.Add), chunkSize: 10);
+        Assert.Equal(new AssignmentReport(97, 0, 0), chunkedReport);
+        Assert.Equal(same.Ids.Select(id => string.Join(',', id)), chunked.Ids.Select(id => string.Join(',', id)));
+        Assert.Equal([10, 20, 30, 40, 50, 60, 70, 80, 90, 97], reported);
+
         var twin = catalog.Items[7] with { ItemId = "NEW-1" };
         var (grown, grownReport) = loaded.AssignItems([twin]);
         Assert.Equal(new AssignmentReport(0, 0, 1), grownReport);
