@@ -1,3 +1,4 @@
+using LMIndexer.Core.Retrieval;
 using LMIndexer.Grains.Search;
 
 namespace LMIndexer.Grains.Tests;
@@ -54,5 +55,46 @@ public sealed class ShardVectorsTests
         Assert.Equal(1.0, hits[0].Score, 4);
         Assert.Single(hits, h => h.Key == "item-7");   // the old entry is gone from the index
         Assert.Equal(50, vectors.Count);
+    }
+
+    [Fact]
+    public void A_kept_index_is_read_back_for_the_same_vectors_and_replaced_when_one_changes()
+    {
+        var random = new Random(5);
+        var items = Enumerable.Range(0, 300).Select(i => ($"item-{i}", Unit(random))).ToList();
+        var queries = Enumerable.Range(0, 10).Select(_ => Unit(random)).ToList();
+        var folder = Directory.CreateTempSubdirectory("lmindexer-shard-hnsw-");
+        try
+        {
+            var saved = new SavedVectorIndexes(folder.FullName);
+            using var first = new ShardVectors(approximateAbove: 200, saved);
+            first.SetMany(items);   // an activation: the whole shard in one batch
+            Assert.True(first.IsApproximate);
+            Assert.False(first.Origin!.Loaded);
+            Assert.True(File.Exists(first.Origin.Path));
+
+            // A restart: the same vectors, here arriving in another order and in two batches.
+            using var second = new ShardVectors(approximateAbove: 200, saved);
+            second.SetMany([.. items.Skip(150).Reverse()]);
+            Assert.False(second.IsApproximate);
+            second.SetMany([.. items.Take(150)]);
+            Assert.True(second.Origin!.Loaded, second.Origin.Problem);
+            Assert.Equal(first.Origin.Path, second.Origin.Path);
+            foreach (var query in queries)
+                Assert.Equal(first.Search(query, 5).Select(h => h.Key), second.Search(query, 5).Select(h => h.Key));
+            second.Set("item-9", queries[0]);   // the graph read back still takes changes
+            Assert.Equal("item-9", second.Search(queries[0], 1)[0].Key);
+
+            // Another catalog (one text changed): another graph, and the stale one is removed.
+            using var third = new ShardVectors(approximateAbove: 200, saved);
+            third.SetMany([.. items.Select(p => p.Item1 == "item-9" ? (p.Item1, queries[0]) : p)]);
+            Assert.False(third.Origin!.Loaded);
+            Assert.NotEqual(first.Origin.Path, third.Origin.Path);
+            Assert.Equal([third.Origin.Path], Directory.GetFiles(folder.FullName, "*" + SavedVectorIndexes.Extension));
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
     }
 }

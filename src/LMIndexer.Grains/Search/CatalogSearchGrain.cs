@@ -34,12 +34,13 @@ public sealed class CatalogSearchGrain(
 
     private readonly Bm25Index<string> lexical = new();
     private readonly Dictionary<string, string> texts = new(StringComparer.Ordinal);
-    private readonly ShardVectors vectors = new(options.Value.ApproximateShardItems);
+    private ShardVectors vectors = null!;   // made at activation, when the shard's number is known
     private readonly Dictionary<string, string> pending = new(StringComparer.Ordinal);   // id → text awaiting its vector
     private Task? embedding;   // the batch being embedded now, if any: one at a time
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        vectors = new ShardVectors(options.Value.ApproximateShardItems, SavedIndexes());
         var ids = state.State.ItemIds.ToList();
         foreach (var chunk in ids.Chunk(LoadBatch))
         {
@@ -54,9 +55,21 @@ public sealed class CatalogSearchGrain(
         await base.OnActivateAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// With a vector cache, the shard's approximate index is kept beside it: a restart reads the
+    /// vectors back from the cache and then, being the same vectors, the index too.
+    /// </summary>
+    private SavedVectorIndexes? SavedIndexes()
+    {
+        var cache = options.Value.VectorCacheDirectory;
+        return string.IsNullOrWhiteSpace(cache)
+            ? null
+            : new SavedVectorIndexes(Path.Combine(cache, "search-index", $"shard-{this.GetPrimaryKeyLong()}"));
+    }
+
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        vectors.Dispose();
+        vectors?.Dispose();
         return base.OnDeactivateAsync(reason, cancellationToken);
     }
 
@@ -141,13 +154,22 @@ public sealed class CatalogSearchGrain(
         {
             var batchTexts = batch.Select(p => p.Value).ToList();
             var embedded = await Task.Run(() => embedder.EmbedItems(batchTexts));
+            var current = new List<(string, float[])>(batch.Count);
             for (var i = 0; i < batch.Count; i++)
             {
                 if (pending.TryGetValue(batch[i].Key, out var text) && text == batch[i].Value)
                 {
-                    vectors.Set(batch[i].Key, embedded[i]);
+                    current.Add((batch[i].Key, embedded[i]));
                     pending.Remove(batch[i].Key);
                 }
+            }
+            var wasApproximate = vectors.IsApproximate;
+            vectors.SetMany(current);
+            if (!wasApproximate && vectors.Origin is { } origin)
+            {
+                if (origin.Problem is not null)
+                    logger.LogWarning("Search shard {Shard}: {Problem}", this.GetPrimaryKeyLong(), origin.Problem);
+                logger.LogInformation("Search shard {Shard} {How} its approximate index ({Path})", this.GetPrimaryKeyLong(), origin.Loaded ? "read back" : "built", origin.Path);
             }
         }
         finally
