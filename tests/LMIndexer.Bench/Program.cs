@@ -32,6 +32,7 @@ root.Subcommands.Add(AnnBenchCommand.Create());
 root.Subcommands.Add(ColdStartBenchCommand.Create());
 root.Subcommands.Add(StorageBenchCommand.Create());
 root.Subcommands.Add(LoadCommand.Create());
+root.Subcommands.Add(CombineCommand.Create());
 
 var micro = new Command("micro", "BenchmarkDotNet micro-benchmarks and probes: beam, training, dropout, latency BUNDLE DATA, indexer-breakdown BUNDLE [fp32|bf16], indexer-probe BUNDLE DATA, breakdown.")
 {

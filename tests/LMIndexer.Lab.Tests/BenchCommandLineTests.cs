@@ -23,6 +23,7 @@ public sealed class BenchCommandLineTests
     [InlineData("encoder bench --data {tmp} --encoder t5-scratch", "Unknown --encoder 't5-scratch'")]
     [InlineData("scale --codebook 1 --work {tmp}", "--codebook must be between 2 and 65536")]
     [InlineData("scale --items 5 --work {tmp}", "At least 10 items are needed")]
+    [InlineData("results combine {tmp}/missing.json --name x", "missing.json does not exist")]
     public void Bad_input_to_the_bench_tool_gives_one_line_and_exit_code_2(string commandLine, string expected) =>
         AssertOneLineUsageError(commandLine, expected);
 
@@ -176,6 +177,12 @@ public sealed class BenchCommandLineTests
         Assert.True(rows.ContainsKey(("hybrid", "validation_ndcg@10_ft-minilm_w0.5")));
         Assert.True(rows[("hybrid", "validation_ndcg@10_minilm_w0")] >= 0, "weight 0 is BM25 alone");
         Assert.True(rows[("hybrid", "mrr@10")] >= 0.5, $"the fusion keeps BM25's first places: MRR@10 {rows[("hybrid", "mrr@10")]}");
+        // The protocol block: the run's one seed, and the hybrid's choice with the grid behind it.
+        var protocol = json.RootElement.GetProperty("protocol");
+        Assert.Equal([42], protocol.GetProperty("seeds").EnumerateArray().Select(s => s.GetInt32()));
+        Assert.Equal(24, protocol.GetProperty("validation").EnumerateObject().Count());
+        var choice = protocol.GetProperty("choice").GetString()!;
+        Assert.Equal(protocol.GetProperty("validation").EnumerateObject().Max(p => p.Value.GetDouble()), protocol.GetProperty("validation").GetProperty(choice).GetDouble());
         Assert.True(File.Exists(Path.Combine(temp.Path, "bench", "retrieval", "rqvae", "trie.bin")));
         var missingIndex = BenchProcess.Run(temp.Path, Quick, "retrieval", "bench", "--corpus", "corpus", "--index-dir", "bench", "--systems", "lmindexer");
         Assert.Equal(2, missingIndex.ExitCode);

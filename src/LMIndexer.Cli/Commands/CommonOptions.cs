@@ -8,7 +8,10 @@ public sealed class CommonOptions
 {
     public Option<int> Threads { get; } = new("--threads") { Description = "Intra-op threads for libtorch (0 = one per core).", DefaultValueFactory = _ => 0 };
     public Option<string> Device { get; } = new("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
-    public Option<int> Seed { get; } = new("--seed") { Description = "Random seed: the same seed gives the same result.", DefaultValueFactory = _ => 42 };
+    /// <summary>The seed a command runs with when none is given (named here so recorded runs without one can be told apart).</summary>
+    public const int DefaultSeed = 42;
+
+    public Option<int> Seed { get; } = new("--seed") { Description = "Random seed: the same seed gives the same result.", DefaultValueFactory = _ => DefaultSeed };
     public Option<string> Precision { get; } = new("--precision") { Description = "Inference precision of served models: float32 or bf16.", DefaultValueFactory = _ => "float32" };
 
     public void AddTo(Command command)

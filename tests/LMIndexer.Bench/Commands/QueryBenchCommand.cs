@@ -160,11 +160,27 @@ public static class QueryBenchCommand
                 string.Create(CultureInfo.InvariantCulture,
                     $"Generative {task} on `{corpus.Dataset}` ({corpus.Items:N0} items, {testQueries:N0} test queries; {corpus.Description}), full ranking with 20 trie-constrained beams. Every seq2seq system fine-tunes its index bundle's network for {plan.FineTune.Steps} steps × {plan.FineTune.BatchSize} (lr {plan.FineTune.Optimizer.LearningRate:G3}, linear decay, best of validations every {plan.FineTune.EvalEvery} steps), queries ≤ {plan.Source.MaxSourceTokens} tokens; `random` = random codes of the LMIndexer table's shape; `bm25` is word BM25 over the same items and test queries; `dense-*` embeds items and queries with a packaged sentence encoder, untuned, and ranks by inner product; `hybrid` fuses BM25 and one dense ranking by reciprocal rank, encoder and weight chosen on the validation queries (see its note)."),
                 table,
-                ratios.TrimEnd());
+                ratios.TrimEnd(),
+                Protocol(result.GetValue(common.Seed), validationRows, result.GetValue(hybridChoice)));
             AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"benchmark written to {result.GetValue(docs)!.FullName} in {wall / 60:F1} min");
         }
 
         return command;
+    }
+
+    /// <summary>
+    /// The run's protocol block: one seed (it draws the split and every fine-tuning), choices on
+    /// validation, test decoded once; the hybrid's choice and the validation grid behind it.
+    /// </summary>
+    private static ProtocolRecord Protocol(int seed, IReadOnlyList<BenchmarkRow> validationRows, string? fixedHybrid)
+    {
+        const string prefix = "validation_ndcg@10_";
+        var grid = validationRows.Where(r => r.System == Hybrid && r.Metric.StartsWith(prefix, StringComparison.Ordinal))
+            .Select(r => new CandidateScore(r.Metric[prefix.Length..], r.Value)).ToList();
+        // The first of the highest, as the hybrid chooses.
+        var choice = fixedHybrid is not null ? $"fixed by --hybrid {fixedHybrid}"
+            : grid.Count == 0 ? null : grid.Aggregate((a, b) => b.Validation > a.Validation ? b : a).Candidate;
+        return new ProtocolRecord("validation", 1, [seed], "ndcg@10", choice, grid);
     }
 
     /// <summary>

@@ -1,0 +1,48 @@
+using System.CommandLine;
+using System.Globalization;
+using LMIndexer.Bench.Reporting;
+using LMIndexer.Cli.Console;
+using LMIndexer.Research.Protocol;
+using Spectre.Console;
+
+namespace LMIndexer.Bench.Commands;
+
+/// <summary>
+/// <c>lmindexer-bench results combine</c>: runs of one benchmark at different seeds, recorded apart
+/// (a fine-tuning seed takes most of an hour here, so they go one per run and can span sessions),
+/// summarised into one result as mean ± sd.
+/// </summary>
+public static class CombineCommand
+{
+    public static Command Create()
+    {
+        var runs = new Argument<FileInfo[]>("runs") { Description = "Result JSON files of one benchmark, one seed each.", Arity = ArgumentArity.OneOrMore };
+        var metrics = new Option<string>("--metrics") { Description = "Comma-separated metrics of the table (every shared row is in the JSON).", DefaultValueFactory = _ => "ndcg@10,recall@10" };
+        var name = new Option<string>("--name") { Description = "Name of the combined result.", Required = true };
+        var docs = BenchmarkReport.DirectoryOption();
+        var combine = new Command("combine", "Mean ± sd over seeds of runs recorded one seed each; each run's paired intervals kept beside.") { runs, metrics, name, docs };
+        combine.SetAction(result => CliErrors.Run(() =>
+        {
+            var files = result.GetValue(runs)!;
+            if (files.FirstOrDefault(f => !f.Exists) is { } missing)
+                throw new CliUsageException($"{missing.FullName} does not exist.");
+            var recorded = files.Select(f => RecordedRun.Read(f.FullName)).ToList();
+            var (rows, skipped) = SeedRuns.Combine(recorded);
+            var shown = result.GetValue(metrics)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            var seeds = recorded.Select(r => r.Seed).ToList();
+            var selectedOn = recorded.Select(r => r.SelectedOn).Distinct().Count() == 1 ? recorded[0].SelectedOn : "mixed";
+            var sources = string.Join("; ", recorded.Select(r => string.Create(CultureInfo.InvariantCulture, $"`{r.Benchmark}` (seed {r.Seed}, git {r.Git})")));
+            var commandLine = "lmindexer-bench " + string.Join(" ", result.Tokens.Select(t => t.Value));
+            BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, recorded.Sum(r => r.WallSeconds), rows,
+                string.Create(CultureInfo.InvariantCulture,
+                    $"Mean ± sd over {recorded.Count} seeds ({string.Join(", ", seeds)}) of runs recorded one seed each: {sources}. Each run made its choices on its own validation queries and decoded test once; a seed draws the run's split and its fine-tuning."),
+                SeedRuns.Table(rows, shown, recorded),
+                skipped.Count == 0 ? "" : $"Rows not in every run, left out: {string.Join(", ", skipped)}.",
+                new ProtocolRecord(selectedOn, 1, seeds, shown.FirstOrDefault() ?? "ndcg@10", null, []));
+            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"{recorded.Count} runs combined into {result.GetValue(name)} ({rows.Count} rows, {skipped.Count} left out)");
+            return 0;
+        }));
+        var results = new Command("results", "Recorded results: combine runs of several seeds.") { combine };
+        return results;
+    }
+}

@@ -1,0 +1,115 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using LMIndexer.Cli.Commands;
+using LMIndexer.Research.Protocol;
+
+namespace LMIndexer.Bench.Reporting;
+
+/// <summary>One recorded run read back from its result JSON.</summary>
+public sealed record RecordedRun(string Benchmark, string Command, string Git, double WallSeconds, int Seed, string SelectedOn, IReadOnlyList<BenchmarkRow> Rows)
+{
+    /// <summary>
+    /// Reads a result file of one seed. The seed comes from its <c>protocol</c>, or, for runs
+    /// recorded before the query benchmarks wrote one, from the <c>--seed</c> of its command line
+    /// (the default seed when it has none).
+    /// </summary>
+    public static RecordedRun Read(string path)
+    {
+        JsonNode root;
+        try
+        {
+            root = JsonNode.Parse(File.ReadAllText(path)) ?? throw new InvalidDataException($"{path} is empty.");
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new InvalidDataException($"{path} is not a result file ({e.Message}).", e);
+        }
+        var command = root["command"]?.GetValue<string>() ?? throw new InvalidDataException($"{path} has no command.");
+        var seeds = root["protocol"]?["seeds"]?.AsArray().Select(s => s!.GetValue<int>()).ToList() ?? [SeedOf(command)];
+        if (seeds.Count != 1)
+            throw new InvalidDataException($"{path} is already over {seeds.Count} seeds; combine runs of one seed each.");
+        var rows = root["rows"]?.AsArray().Select(r => new BenchmarkRow(r!["system"]!.GetValue<string>(), r["metric"]!.GetValue<string>(), r["value"]!.GetValue<double>())
+        {
+            Sd = r["sd"]?.GetValue<double>(),
+            N = r["n"]?.GetValue<int>(),
+            CiLow = r["ci_low"]?.GetValue<double>(),
+            CiHigh = r["ci_high"]?.GetValue<double>(),
+        }).ToList() ?? throw new InvalidDataException($"{path} has no rows.");
+        if (rows.FirstOrDefault(r => r.N > 1) is { } averaged)
+            throw new InvalidDataException($"{path}: {averaged.System} {averaged.Metric} is already a mean over {averaged.N} seeds.");
+        return new RecordedRun(root["benchmark"]?.GetValue<string>() ?? Path.GetFileNameWithoutExtension(path), command,
+            root["git"]?.GetValue<string>() ?? "unknown", root["wall_seconds"]?.GetValue<double>() ?? 0, seeds[0],
+            root["protocol"]?["selected_on"]?.GetValue<string>() ?? "validation", rows);
+    }
+
+    private static int SeedOf(string command)
+    {
+        var tokens = command.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var at = Array.IndexOf(tokens, "--seed");
+        return at >= 0 && at + 1 < tokens.Length && int.TryParse(tokens[at + 1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var seed)
+            ? seed
+            : CommonOptions.DefaultSeed;
+    }
+}
+
+/// <summary>
+/// Runs of one benchmark at different seeds, each recorded apart (each chose on its validation and
+/// decoded test once), summarised as the format asks: every figure the runs share as mean ± sd over
+/// the seeds; a paired difference as its mean ± sd, and each run's own 95 % interval kept beside it
+/// (<c>METRIC_seedN</c>), since the runs' test queries differ when the seed draws the split.
+/// </summary>
+public static class SeedRuns
+{
+    public static (List<BenchmarkRow> Rows, List<string> Skipped) Combine(IReadOnlyList<RecordedRun> runs)
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        if (runs.Count < 2)
+            throw new ArgumentException($"Combining needs runs of at least 2 seeds, got {runs.Count}.", nameof(runs));
+        if (runs.GroupBy(r => r.Seed).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw new ArgumentException($"Seed {twice.Key} is in {twice.Count()} of the runs ({string.Join(", ", twice.Select(r => r.Benchmark))}); each run must have its own seed.", nameof(runs));
+        var rows = new List<BenchmarkRow>();
+        var skipped = new List<string>();
+        var keys = runs.SelectMany(r => r.Rows).Select(r => (r.System, r.Metric)).Distinct().ToList();
+        foreach (var (system, metric) in keys)
+        {
+            var found = runs.Select(r => r.Rows.FirstOrDefault(x => x.System == system && x.Metric == metric)).ToList();
+            if (found.Any(r => r is null))
+            {
+                skipped.Add($"{system} {metric}");
+                continue;
+            }
+            rows.Add(BenchmarkRow.OverSeeds(system, metric, SeedSummary.Of([.. found.Select(r => r!.Value)])));
+            for (var i = 0; i < runs.Count; i++)
+            {
+                if (found[i]!.CiLow is not null)
+                    rows.Add(found[i]! with { Metric = string.Create(CultureInfo.InvariantCulture, $"{metric}_seed{runs[i].Seed}") });
+            }
+        }
+        return (rows, skipped);
+    }
+
+    /// <summary>Systems as rows, the asked metrics as "mean ± sd" columns; differences with each seed's interval.</summary>
+    public static string Table(IReadOnlyList<BenchmarkRow> rows, IReadOnlyList<string> metrics, IReadOnlyList<RecordedRun> runs)
+    {
+        var text = new StringBuilder();
+        text.Append("| system | ").AppendJoin(" | ", metrics).AppendLine(" |");
+        text.Append("|---|").AppendJoin("", metrics.Select(_ => "---:|")).AppendLine();
+        var systems = rows.Where(r => r.N is not null && metrics.Contains(r.Metric) && !r.System.Contains("-minus-", StringComparison.Ordinal)).Select(r => r.System).Distinct();
+        foreach (var system in systems)
+        {
+            text.Append("| ").Append(system).Append(" | ");
+            text.AppendJoin(" | ", metrics.Select(m => rows.FirstOrDefault(r => r.System == system && r.Metric == m && r.N is not null) is { } row
+                ? string.Create(CultureInfo.InvariantCulture, $"{row.Value:F4} ± {row.Sd:F4}")
+                : "")).AppendLine(" |");
+        }
+        foreach (var difference in rows.Where(r => r.N is not null && r.System.Contains("-minus-", StringComparison.Ordinal)))
+        {
+            var perSeed = runs.Select(run => rows.FirstOrDefault(r => r.System == difference.System && r.Metric == $"{difference.Metric}_seed{run.Seed}") is { } seedRow
+                ? string.Create(CultureInfo.InvariantCulture, $"seed {run.Seed}: {seedRow.Value:+0.0000;-0.0000} ({seedRow.CiLow:+0.0000;-0.0000} … {seedRow.CiHigh:+0.0000;-0.0000})")
+                : null).OfType<string>();
+            text.AppendLine(CultureInfo.InvariantCulture, $"\n- {difference.System}, {difference.Metric}: {difference.Value:+0.0000;-0.0000} ± {difference.Sd:F4} over {difference.N} seeds; each seed's 95 % paired bootstrap: {string.Join("; ", perSeed)}.");
+        }
+        return text.ToString();
+    }
+}

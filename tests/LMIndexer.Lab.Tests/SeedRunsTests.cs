@@ -1,0 +1,102 @@
+using System.Text.Json.Nodes;
+using LMIndexer.Bench.Reporting;
+
+namespace LMIndexer.Lab.Tests;
+
+/// <summary>Runs of one seed each, combined into the mean ± sd the results format asks for.</summary>
+public sealed class SeedRunsTests
+{
+    private static string WriteRun(string folder, string name, string command, int? protocolSeed, params (string System, string Metric, double Value, double? Low, double? High)[] rows)
+    {
+        var json = new JsonObject
+        {
+            ["benchmark"] = name,
+            ["command"] = command,
+            ["git"] = "abc1234",
+            ["wall_seconds"] = 100,
+            ["rows"] = new JsonArray([.. rows.Select(r =>
+            {
+                var row = new JsonObject { ["system"] = r.System, ["metric"] = r.Metric, ["value"] = r.Value };
+                if (r.Low is { } low)
+                    (row["ci_low"], row["ci_high"]) = (low, r.High);
+                return (JsonNode)row;
+            })]),
+        };
+        if (protocolSeed is { } seed)
+            json["protocol"] = new JsonObject { ["selected_on"] = "validation", ["test_decodes"] = 1, ["seeds"] = new JsonArray(seed) };
+        var path = Path.Combine(folder, name + ".json");
+        File.WriteAllText(path, json.ToJsonString());
+        return path;
+    }
+
+    [Fact]
+    public void Shared_rows_become_mean_and_sd_differences_keep_each_seeds_interval_and_the_rest_is_named()
+    {
+        using var temp = new TempDirectory();
+        var runs = new[]
+        {
+            // Recorded before the protocol block: the seed is the command's, or the default.
+            WriteRun(temp.Path, "r42", "lmindexer-bench retrieval bench --threads 1", null,
+                ("bm25", "ndcg@10", 0.60, null, null), ("hybrid", "ndcg@10", 0.64, null, null), ("hybrid-minus-bm25", "ndcg@10", 0.04, -0.01, 0.09), ("dense-ft-minilm", "ndcg@10", 0.5, null, null)),
+            WriteRun(temp.Path, "r1", "lmindexer-bench retrieval bench --seed 1", null,
+                ("bm25", "ndcg@10", 0.62, null, null), ("hybrid", "ndcg@10", 0.70, null, null), ("hybrid-minus-bm25", "ndcg@10", 0.08, 0.02, 0.14)),
+            WriteRun(temp.Path, "r2", "lmindexer-bench retrieval bench", 2,
+                ("bm25", "ndcg@10", 0.58, null, null), ("hybrid", "ndcg@10", 0.67, null, null), ("hybrid-minus-bm25", "ndcg@10", 0.09, 0.03, 0.15)),
+        };
+        var recorded = runs.Select(RecordedRun.Read).ToList();
+        Assert.Equal([42, 1, 2], recorded.Select(r => r.Seed));
+
+        var (rows, skipped) = SeedRuns.Combine(recorded);
+
+        var bm25 = Assert.Single(rows, r => r.System == "bm25");
+        Assert.Equal((0.60, 0.02, 3), (Math.Round(bm25.Value, 10), Math.Round(bm25.Sd!.Value, 10), bm25.N));
+        var hybrid = Assert.Single(rows, r => r.System == "hybrid");
+        Assert.Equal(0.67, hybrid.Value, 10);
+        Assert.Equal(0.03, hybrid.Sd!.Value, 10);
+        var difference = Assert.Single(rows, r => r.System == "hybrid-minus-bm25" && r.Metric == "ndcg@10");
+        Assert.Equal(0.07, difference.Value, 10);
+        Assert.Null(difference.CiLow);   // intervals over other test queries do not pool into one
+        var seed1 = Assert.Single(rows, r => r.Metric == "ndcg@10_seed1");
+        Assert.Equal((0.08, 0.02, 0.14), (seed1.Value, seed1.CiLow!.Value, seed1.CiHigh!.Value));
+        Assert.Equal(["dense-ft-minilm ndcg@10"], skipped);
+
+        var table = SeedRuns.Table(rows, ["ndcg@10"], recorded);
+        Assert.Contains("| hybrid | 0.6700 ± 0.0300 |", table, StringComparison.Ordinal);
+        Assert.Contains("seed 42: +0.0400 (-0.0100 … +0.0900)", table, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Runs_of_one_seed_twice_or_already_over_seeds_are_refused()
+    {
+        using var temp = new TempDirectory();
+        var a = RecordedRun.Read(WriteRun(temp.Path, "a", "lmindexer-bench retrieval bench --seed 3", null, ("bm25", "ndcg@10", 0.6, null, null)));
+        var b = RecordedRun.Read(WriteRun(temp.Path, "b", "lmindexer-bench retrieval bench", 3, ("bm25", "ndcg@10", 0.6, null, null)));
+        Assert.Contains("Seed 3 is in 2 of the runs", Assert.Throws<ArgumentException>(() => SeedRuns.Combine([a, b])).Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => SeedRuns.Combine([a]));
+
+        var over = Path.Combine(temp.Path, "over.json");
+        File.WriteAllText(over, """{"benchmark": "x", "command": "c", "protocol": {"seeds": [1, 2, 3]}, "rows": []}""");
+        Assert.Contains("already over 3 seeds", Assert.Throws<InvalidDataException>(() => RecordedRun.Read(over)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_command_writes_the_combined_result_with_its_protocol()
+    {
+        using var temp = new TempDirectory();
+        var one = WriteRun(temp.Path, "s1", "lmindexer-bench retrieval bench --seed 1", null, ("bm25", "ndcg@10", 0.6, null, null));
+        var two = WriteRun(temp.Path, "s2", "lmindexer-bench retrieval bench --seed 2", null, ("bm25", "ndcg@10", 0.7, null, null));
+
+        var run = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(1), "results", "combine", one, two, "--name", "both", "--results", "out");
+
+        Assert.True(run.ExitCode == 0, run.Error);
+        var written = JsonNode.Parse(File.ReadAllText(Path.Combine(temp.Path, "out", "results", "both.json")))!;
+        Assert.Equal([1, 2], written["protocol"]!["seeds"]!.AsArray().Select(s => s!.GetValue<int>()));
+        var row = written["rows"]!.AsArray().Single()!;
+        Assert.Equal((0.65, 2), (row["value"]!.GetValue<double>(), row["n"]!.GetValue<int>()));
+        Assert.Contains("## both", File.ReadAllText(Path.Combine(temp.Path, "out", "experiments.md")), StringComparison.Ordinal);
+
+        var missing = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(1), "results", "combine", one, "nope.json", "--name", "x", "--results", "out");
+        Assert.Equal(2, missing.ExitCode);
+        Assert.Contains("nope.json does not exist", missing.Error, StringComparison.Ordinal);
+    }
+}
