@@ -105,13 +105,22 @@ public sealed class RateLimitedHostFixture : HostFixture
 }
 
 /// <summary>The same host with the search version's generative ranking weighed into search (by default it is not).</summary>
-/// <summary>A host whose search fuses the search version's model in.</summary>
 public class GenerativeSearchHostFixture : HostFixture
 {
     protected override IReadOnlyDictionary<string, string?> Overrides => new Dictionary<string, string?>
     {
         ["Search:GenerativeWeight"] = "1",
         ["Search:GenerativeTimeoutMilliseconds"] = "30000",
+    };
+}
+
+/// <summary>A host on a store and a search vector cache of the caller's, so that a test can start it again on them.</summary>
+public sealed class RestartableHostFixture(string storeFile, string vectorCache) : HostFixture
+{
+    protected override IReadOnlyDictionary<string, string?> Overrides => new Dictionary<string, string?>
+    {
+        ["Storage:LiteDb:ConnectionString"] = $"Filename={storeFile}",
+        ["Search:VectorCacheDirectory"] = vectorCache,
     };
 }
 

@@ -69,3 +69,51 @@ public sealed class GenerativeSearchTests(GenerativeSearchHostFixture host) : IC
         Assert.All(ids, id => Assert.Contains(id, catalogIds));
     }
 }
+
+public sealed class SearchRestartTests
+{
+    [Fact]
+    public async Task A_restarted_silo_reads_its_search_vectors_and_approximate_indexes_back_and_answers_alike()
+    {
+        var folder = Directory.CreateTempSubdirectory("lmindexer-search-restart-");
+        var store = Path.Combine(folder.FullName, "store.db");
+        var cache = Path.Combine(folder.FullName, "vectors");
+        var query = $"/api/search?q={Uri.EscapeDataString(TestServingBundle.Catalog.Items[3].Title!)}&count=8";
+        try
+        {
+            var before = await SearchOnce(store, cache, query);
+            // Every shard holds items, and the test host switches shards to the approximate index from their first.
+            var graphs = Directory.GetFiles(Path.Combine(cache, "search-index"), "*.usearch", SearchOption.AllDirectories)
+                .ToDictionary(f => f, File.GetLastWriteTimeUtc);
+            Assert.Equal(16, graphs.Count);
+
+            var after = await SearchOnce(store, cache, query);
+
+            Assert.Equal(before, after);
+            // Read back, not built again: a rebuild would write each graph anew.
+            Assert.Equal(graphs, Directory.GetFiles(Path.Combine(cache, "search-index"), "*.usearch", SearchOption.AllDirectories)
+                .ToDictionary(f => f, File.GetLastWriteTimeUtc));
+        }
+        finally
+        {
+            TestEnvironment.DeleteLiteDb(store);
+            folder.Delete(recursive: true);
+        }
+    }
+
+    private static async Task<List<string>> SearchOnce(string store, string cache, string query)
+    {
+        var host = new RestartableHostFixture(store, cache);
+        try
+        {
+            await host.InitializeAsync();
+            var result = await host.Http.GetFromJsonAsync<JsonElement>(query);
+            Assert.False(result.GetProperty("degraded").GetBoolean());
+            return [.. result.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("itemId").GetString()!)];
+        }
+        finally
+        {
+            await host.DisposeAsync();
+        }
+    }
+}

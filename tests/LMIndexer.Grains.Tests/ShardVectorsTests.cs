@@ -58,7 +58,7 @@ public sealed class ShardVectorsTests
     }
 
     [Fact]
-    public void A_kept_index_is_read_back_for_the_same_vectors_and_replaced_when_one_changes()
+    public void A_kept_index_is_read_back_for_the_same_vectors_with_its_later_changes_and_replaced_when_they_differ()
     {
         var random = new Random(5);
         var items = Enumerable.Range(0, 300).Select(i => ($"item-{i}", Unit(random))).ToList();
@@ -66,31 +66,45 @@ public sealed class ShardVectorsTests
         var folder = Directory.CreateTempSubdirectory("lmindexer-shard-hnsw-");
         try
         {
-            var saved = new SavedVectorIndexes(folder.FullName);
-            using var first = new ShardVectors(approximateAbove: 200, saved);
-            first.SetMany(items);   // an activation: the whole shard in one batch
-            Assert.True(first.IsApproximate);
-            Assert.False(first.Origin!.Loaded);
-            Assert.True(File.Exists(first.Origin.Path));
+            var kept = new KeptShardIndex(folder.FullName);
+            using (var first = new ShardVectors(approximateAbove: 200, kept))
+            {
+                // A first start: items arrive in batches; the index is built (and kept) at the threshold.
+                first.SetMany([.. items.Take(250)]);
+                Assert.False(first.ReadBack);
+                first.SetMany([.. items.Skip(250)]);
+                first.Set("item-9", queries[0]);   // a changed text: a new entry, the old one removed
+                first.SaveIfChanged();             // as the shard leaves memory
+                Assert.Null(first.Problem);
+            }
+            var current = items.Select(p => p.Item1 == "item-9" ? (p.Item1, queries[0]) : p).ToList();
+            Assert.Single(Directory.GetDirectories(folder.FullName));   // the index built at 250 items is replaced
 
-            // A restart: the same vectors, here arriving in another order and in two batches.
-            using var second = new ShardVectors(approximateAbove: 200, saved);
-            second.SetMany([.. items.Skip(150).Reverse()]);
-            Assert.False(second.IsApproximate);
-            second.SetMany([.. items.Take(150)]);
-            Assert.True(second.Origin!.Loaded, second.Origin.Problem);
-            Assert.Equal(first.Origin.Path, second.Origin.Path);
-            foreach (var query in queries)
-                Assert.Equal(first.Search(query, 5).Select(h => h.Key), second.Search(query, 5).Select(h => h.Key));
-            second.Set("item-9", queries[0]);   // the graph read back still takes changes
+            // A restart: the same vectors, in another order, in one batch.
+            using var second = new ShardVectors(approximateAbove: 200, kept);
+            using var exact = new ShardVectors(approximateAbove: 0);
+            second.SetMany([.. Enumerable.Reverse(current)]);
+            exact.SetMany(current);
+            Assert.True(second.ReadBack, second.Problem);
             Assert.Equal("item-9", second.Search(queries[0], 1)[0].Key);
+            foreach (var query in queries.Skip(1))
+                Assert.Equal(exact.Search(query, 5).Select(h => h.Key), second.Search(query, 5).Select(h => h.Key));
+            Assert.Equal(300, second.Search(queries[1], 400).Count);   // no entry twice, none lost
 
-            // Another catalog (one text changed): another graph, and the stale one is removed.
-            using var third = new ShardVectors(approximateAbove: 200, saved);
-            third.SetMany([.. items.Select(p => p.Item1 == "item-9" ? (p.Item1, queries[0]) : p)]);
-            Assert.False(third.Origin!.Loaded);
-            Assert.NotEqual(first.Origin.Path, third.Origin.Path);
-            Assert.Equal([third.Origin.Path], Directory.GetFiles(folder.FullName, "*" + SavedVectorIndexes.Extension));
+            // Another catalog (one more item): built again and kept in place of the other.
+            List<(string, float[])> grown = [.. current, ("item-new", Unit(random))];
+            using var third = new ShardVectors(approximateAbove: 200, kept);
+            third.SetMany(grown);
+            Assert.False(third.ReadBack);
+            Assert.Single(Directory.GetDirectories(folder.FullName));
+
+            // Entries that do not match the shard's items are not trusted.
+            var damaged = Directory.GetDirectories(folder.FullName).Single();
+            File.WriteAllText(Path.Combine(damaged, "entries.json"), "[\"item-0\"]");
+            using var fourth = new ShardVectors(approximateAbove: 200, kept);
+            fourth.SetMany(grown);
+            Assert.False(fourth.ReadBack);
+            Assert.Contains("not used", fourth.Problem, StringComparison.Ordinal);
         }
         finally
         {

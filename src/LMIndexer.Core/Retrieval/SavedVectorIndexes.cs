@@ -79,28 +79,4 @@ public sealed class SavedVectorIndexes
         }
         return (built, new VectorIndexOrigin(path, Loaded: false, problem));
     }
-
-    /// <summary>
-    /// Deletes every other saved graph in the folder: for an owner whose table changes (a search shard
-    /// as items arrive), older graphs would never be read again. Files that cannot be deleted stay.
-    /// </summary>
-    public void DeleteAllBut(string path)
-    {
-        if (!System.IO.Directory.Exists(Directory))
-            return;
-        var keep = Path.GetFullPath(path);
-        foreach (var file in System.IO.Directory.EnumerateFiles(Directory, "*" + Extension))
-        {
-            if (string.Equals(Path.GetFullPath(file), keep, StringComparison.Ordinal))
-                continue;
-            try
-            {
-                File.Delete(file);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                // Left for the next time; it is never read, as no table hashes to its name.
-            }
-        }
-    }
 }

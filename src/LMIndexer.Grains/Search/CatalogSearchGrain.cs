@@ -40,7 +40,7 @@ public sealed class CatalogSearchGrain(
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        vectors = new ShardVectors(options.Value.ApproximateShardItems, SavedIndexes());
+        vectors = new ShardVectors(options.Value.ApproximateShardItems, KeptIndex());
         var ids = state.State.ItemIds.ToList();
         foreach (var chunk in ids.Chunk(LoadBatch))
         {
@@ -59,17 +59,25 @@ public sealed class CatalogSearchGrain(
     /// With a vector cache, the shard's approximate index is kept beside it: a restart reads the
     /// vectors back from the cache and then, being the same vectors, the index too.
     /// </summary>
-    private SavedVectorIndexes? SavedIndexes()
+    private KeptShardIndex? KeptIndex()
     {
         var cache = options.Value.VectorCacheDirectory;
         return string.IsNullOrWhiteSpace(cache)
             ? null
-            : new SavedVectorIndexes(Path.Combine(cache, "search-index", $"shard-{this.GetPrimaryKeyLong()}"));
+            : new KeptShardIndex(Path.Combine(cache, "search-index", $"shard-{this.GetPrimaryKeyLong()}"));
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        vectors?.Dispose();
+        if (vectors is not null)
+        {
+            // Items added since the index was read or built: kept now, so the next activation reads it.
+            var before = vectors.Problem;
+            vectors.SaveIfChanged();
+            if (vectors.Problem is { } problem && problem != before)
+                logger.LogWarning("Search shard {Shard}: {Problem}", this.GetPrimaryKeyLong(), problem);
+            vectors.Dispose();
+        }
         return base.OnDeactivateAsync(reason, cancellationToken);
     }
 
@@ -165,11 +173,11 @@ public sealed class CatalogSearchGrain(
             }
             var wasApproximate = vectors.IsApproximate;
             vectors.SetMany(current);
-            if (!wasApproximate && vectors.Origin is { } origin)
+            if (!wasApproximate && vectors.ReadBack is { } readBack)
             {
-                if (origin.Problem is not null)
-                    logger.LogWarning("Search shard {Shard}: {Problem}", this.GetPrimaryKeyLong(), origin.Problem);
-                logger.LogInformation("Search shard {Shard} {How} its approximate index ({Path})", this.GetPrimaryKeyLong(), origin.Loaded ? "read back" : "built", origin.Path);
+                if (vectors.Problem is { } problem)
+                    logger.LogWarning("Search shard {Shard}: {Problem}", this.GetPrimaryKeyLong(), problem);
+                logger.LogInformation("Search shard {Shard} {How} its approximate index of {Items} items", this.GetPrimaryKeyLong(), readBack ? "read back" : "built", vectors.Count);
             }
         }
         finally

@@ -8,25 +8,29 @@ namespace LMIndexer.Grains.Search;
 /// so a query's cost stops growing with the catalog. An item whose text changed gets a new entry
 /// in the index and its old one is removed. Not thread-safe: the grain's turns serialise it.
 /// </summary>
-/// <param name="saved">
-/// Where the index made when the shard crosses the threshold is kept: the next activation on the
-/// same vectors (a restart that read them from the vector cache) reads it back instead of building it
-/// again, and only the newest graph is kept there. Null: built in memory each time.
+/// <param name="kept">
+/// Where the index is kept: saved when it is built and again, if it changed, when the shard leaves
+/// memory (<see cref="SaveIfChanged"/>), so that the next activation on the same vectors reads it back
+/// instead of building the graph again. Null: built in memory each time.
 /// </param>
-public sealed class ShardVectors(int approximateAbove, SavedVectorIndexes? saved = null) : IDisposable
+public sealed class ShardVectors(int approximateAbove, KeptShardIndex? kept = null) : IDisposable
 {
     private readonly Dictionary<string, float[]> vectors = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> entries = new(StringComparer.Ordinal);   // item id → its entry in the index
     private readonly List<string?> entryItems = [];                                   // entry → item id; null once replaced
     private ApproximateVectorIndex? index;
+    private bool changedSinceSaved;                                                   // entries added or replaced since the index was read or saved
 
     public int Count => vectors.Count;
 
     /// <summary>Whether searches read the approximate index.</summary>
     public bool IsApproximate => index is not null;
 
-    /// <summary>Where the index was read from or saved to, when it is kept on disk.</summary>
-    public VectorIndexOrigin? Origin { get; private set; }
+    /// <summary>Whether the index was read back from <c>kept</c> rather than built (null: no index yet).</summary>
+    public bool? ReadBack { get; private set; }
+
+    /// <summary>Why a kept index was not used or could not be saved, if that happened.</summary>
+    public string? Problem { get; private set; }
 
     public void Set(string itemId, float[] vector) => SetMany([(itemId, vector)]);
 
@@ -59,30 +63,54 @@ public sealed class ShardVectors(int approximateAbove, SavedVectorIndexes? saved
 
     private void MakeIndex()
     {
-        // Rows in id order, so the same vectors make the same table and find their saved graph.
+        // Rows in id order, so the same vectors make the same table and find their kept index.
         var ordered = vectors.OrderBy(p => p.Key, StringComparer.Ordinal).ToList();
         var width = ordered[0].Value.Length;
+        if (ordered.FirstOrDefault(p => p.Value.Length != width) is { Key: not null } odd)
+            throw new InvalidOperationException($"Item '{odd.Key}' has a vector of {odd.Value.Length} values, the shard's others {width}.");
+        string? problem = null;
+        if (kept?.TryLoad(KeptShardIndex.NameOf(ordered), width, vectors.Keys.ToHashSet(StringComparer.Ordinal), out problem) is ({ } loaded, { } loadedEntries))
+        {
+            index = loaded;
+            for (var entry = 0; entry < loadedEntries.Count; entry++)
+            {
+                entryItems.Add(loadedEntries[entry]);
+                if (loadedEntries[entry] is { } itemId)
+                    entries[itemId] = entry;
+            }
+            ReadBack = true;
+            return;
+        }
+        Problem = problem;
         var rows = new float[ordered.Count * width];
         for (var i = 0; i < ordered.Count; i++)
         {
-            if (ordered[i].Value.Length != width)
-                throw new InvalidOperationException($"Item '{ordered[i].Key}' has a vector of {ordered[i].Value.Length} values, the shard's others {width}.");
             ordered[i].Value.CopyTo(rows, i * width);
-        }
-        if (saved is null)
-        {
-            index = ApproximateVectorIndex.FromRows(rows, width);
-        }
-        else
-        {
-            (index, var origin) = saved.GetOrBuild(rows, width);
-            Origin = origin;
-            saved.DeleteAllBut(origin.Path);
-        }
-        for (var i = 0; i < ordered.Count; i++)
-        {
             entryItems.Add(ordered[i].Key);
             entries[ordered[i].Key] = i;
+        }
+        index = ApproximateVectorIndex.FromRows(rows, width);
+        ReadBack = false;
+        changedSinceSaved = true;
+        SaveIfChanged();   // the build is the expensive part: kept at once, not only at deactivation
+    }
+
+    /// <summary>
+    /// Keeps the index if it changed since it was read or saved, under the name of the vectors it now
+    /// holds. A failure to write is kept in <see cref="Problem"/>: the shard goes on in memory.
+    /// </summary>
+    public void SaveIfChanged()
+    {
+        if (kept is null || index is null || !changedSinceSaved)
+            return;
+        try
+        {
+            kept.Save(KeptShardIndex.NameOf(vectors.OrderBy(p => p.Key, StringComparer.Ordinal)), index, entryItems);
+            changedSinceSaved = false;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Problem = $"the index could not be kept in {kept.Directory} ({e.Message})";
         }
     }
 
@@ -95,6 +123,7 @@ public sealed class ShardVectors(int approximateAbove, SavedVectorIndexes? saved
         }
         var entry = entryItems.Count;
         index!.Add(entry, vector);
+        changedSinceSaved = true;
         entryItems.Add(itemId);
         entries[itemId] = entry;
     }
