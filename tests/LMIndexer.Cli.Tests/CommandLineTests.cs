@@ -272,6 +272,13 @@ public sealed class CommandLineTests
         Assert.True(tuned.ExitCode == 0, tuned.Error);
         Assert.Equal(3, tuned.Output.Split('\n').Count(line => line.StartsWith("validation ndcg@10", StringComparison.Ordinal)));   // steps 0, 2 and 4
         Assert.Matches(@"kept step [024] \(validation ndcg@10 [01]\.\d{4}", tuned.Output);
+        // The served fusion's dense weight, chosen for the model on the same validation queries.
+        var grid = tuned.Output.Split('\n').Select(line => System.Text.RegularExpressions.Regex.Match(line, @"^hybrid, dense weight ([\d.]+) \(BM25 1\): validation ndcg@10 ([01]\.\d{4})"))
+            .Where(m => m.Success).ToDictionary(m => m.Groups[1].Value, m => double.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(["0", "0.1", "0.25", "0.5", "1", "2", "4"], grid.Keys);
+        var served = System.Text.RegularExpressions.Regex.Match(tuned.Output, @"Search__DenseWeight=([\d.]+) \(best hybrid on validation\)");
+        Assert.True(served.Success, tuned.Output);
+        Assert.Equal(grid.Values.Max(), grid[served.Groups[1].Value]);
         Assert.Equal(new FileInfo(Path.Combine(temp.Path, "tuned", "minilm.onnx")).Length, Core.Encoders.PretrainedEncoderPackage.MiniLm.ReadModel().Length);
 
         var both = CliProcess.Run(temp.Path, Quick, "index", "train", "--items", "cat/items.jsonl", "--corpus", "corpus", "--out", "x");

@@ -98,13 +98,51 @@ public sealed class ShardVectorsTests
             Assert.False(third.ReadBack);
             Assert.Single(Directory.GetDirectories(folder.FullName));
 
+            // The same items with one vector changed (a text edited while the silo was down): built again.
+            List<(string, float[])> edited = [.. grown.Select(p => p.Item1 == "item-5" ? (p.Item1, queries[2]) : p)];
+            using (var edit = new ShardVectors(approximateAbove: 200, kept))
+            {
+                edit.SetMany(edited);
+                Assert.False(edit.ReadBack);
+                Assert.Equal("item-5", edit.Search(queries[2], 1)[0].Key);
+            }
+            // The same vectors under swapped ids: another name, not the other's entries.
+            List<(string, float[])> swapped = [.. edited.Select(p => p.Item1 switch { "item-1" => ("item-2", p.Item2), "item-2" => ("item-1", p.Item2), _ => p })];
+            using (var swap = new ShardVectors(approximateAbove: 200, kept))
+            {
+                swap.SetMany(swapped);
+                Assert.False(swap.ReadBack);
+            }
+            // Kept and unchanged: leaving memory writes nothing.
+            using (var again = new ShardVectors(approximateAbove: 200, kept))
+            {
+                again.SetMany(swapped);
+                Assert.True(again.ReadBack, again.Problem);
+                var graph = Directory.GetFiles(folder.FullName, "*.usearch", SearchOption.AllDirectories).Single();
+                var written = File.GetLastWriteTimeUtc(graph);
+                Thread.Sleep(20);
+                again.SaveIfChanged();
+                Assert.Equal(written, File.GetLastWriteTimeUtc(graph));
+                again.Set("item-3", queries[3]);
+                again.SaveIfChanged();   // changed: kept under the new vectors' name
+                Assert.NotEqual(graph, Directory.GetFiles(folder.FullName, "*.usearch", SearchOption.AllDirectories).Single());
+            }
+            grown = [.. swapped.Select(p => p.Item1 == "item-3" ? (p.Item1, queries[3]) : p)];
+
             // Entries that do not match the shard's items are not trusted.
             var damaged = Directory.GetDirectories(folder.FullName).Single();
-            File.WriteAllText(Path.Combine(damaged, "entries.json"), "[\"item-0\"]");
-            using var fourth = new ShardVectors(approximateAbove: 200, kept);
-            fourth.SetMany(grown);
-            Assert.False(fourth.ReadBack);
-            Assert.Contains("not used", fourth.Problem, StringComparison.Ordinal);
+            var entriesFile = Path.Combine(damaged, "entries.json");
+            var entries = File.ReadAllText(entriesFile);
+            foreach (var bad in new[] { "[\"item-0\"]", entries.Replace("\"item-0\"", "\"item-x\"", StringComparison.Ordinal) })
+            {
+                File.WriteAllText(entriesFile, bad);
+                using var fourth = new ShardVectors(approximateAbove: 200, kept);
+                fourth.SetMany(grown);
+                Assert.False(fourth.ReadBack);
+                Assert.Contains("not used", fourth.Problem, StringComparison.Ordinal);
+                damaged = Directory.GetDirectories(folder.FullName).Single();
+                entriesFile = Path.Combine(damaged, "entries.json");
+            }
         }
         finally
         {

@@ -75,13 +75,11 @@ public sealed class KeptShardIndex
     {
         ArgumentNullException.ThrowIfNull(index);
         ArgumentNullException.ThrowIfNull(entryItems);
-        System.IO.Directory.CreateDirectory(Directory);
         var staging = Path.Combine(Directory, $".{name}.{Guid.NewGuid():N}.tmp");
         var target = Path.Combine(Directory, name);
         try
         {
-            System.IO.Directory.CreateDirectory(staging);
-            index.Save(Path.Combine(staging, GraphFile));
+            index.Save(Path.Combine(staging, GraphFile));   // creates the staging folder
             File.WriteAllText(Path.Combine(staging, EntriesFile), JsonSerializer.Serialize(entryItems));
             if (System.IO.Directory.Exists(target))
                 System.IO.Directory.Delete(target, recursive: true);
