@@ -154,4 +154,25 @@ public sealed class ShardVectorsTests
             folder.Delete(recursive: true);
         }
     }
+
+    [Fact]
+    public void A_folder_that_cannot_be_written_leaves_the_index_working_in_memory_and_says_why()
+    {
+        var random = new Random(6);
+        var blocker = Path.GetTempFileName();   // a file where the folder would be
+        try
+        {
+            using var vectors = new ShardVectors(approximateAbove: 10, new KeptShardIndex(Path.Combine(blocker, "shard-0")));
+            var items = Enumerable.Range(0, 20).Select(i => ($"item-{i}", Unit(random))).ToList();
+            vectors.SetMany(items);
+            Assert.True(vectors.IsApproximate);
+            Assert.False(vectors.ReadBack);
+            Assert.Contains("could not be kept", vectors.Problem, StringComparison.Ordinal);
+            Assert.Equal("item-4", vectors.Search(items[4].Item2, 1)[0].Key);
+        }
+        finally
+        {
+            File.Delete(blocker);
+        }
+    }
 }
