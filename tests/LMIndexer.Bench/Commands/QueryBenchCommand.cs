@@ -255,7 +255,7 @@ public static class QueryBenchCommand
             var curve = string.Join("; ", outcome.Validations.Select(v => string.Create(CultureInfo.InvariantCulture, $"step {v.Step}: {v.Score:F4}")));
             return (TextQueryRankers.Evaluate(rankers.Test, rankers.Dense(name, rankers.Test), evaluation),
                 string.Create(CultureInfo.InvariantCulture,
-                    $"{name[FineTunedPrefix.Length..]} fine-tuned on {corpus.Split.Train.Count:N0} training query-item pairs with in-batch negatives ({tuning.Steps} steps × {tuning.BatchSize}, lr {tuning.LearningRate:G3}, scale {tuning.Scale:G3}, ≤ {tuning.MaxTokens} tokens); weights of step {outcome.BestStep} kept by validation {metric} (step 0 = as packaged; {curve}); {outcome.Seconds / 60:F1} min; served by `Search:EncoderModel={servedModel}`"));
+                    $"{name[FineTunedPrefix.Length..]} fine-tuned on {corpus.Split.Train.Count:N0} training query-item pairs with in-batch negatives ({tuning.Steps} steps × {tuning.BatchSize}, lr {tuning.LearningRate:G3}, scale {tuning.Scale:G3}, ≤ {tuning.MaxTokens} tokens); weights of step {outcome.BestStep} kept by validation {metric} at the fine-tuning's length (step 0 = as packaged; {curve}), then ranked through the written ONNX model at the package's {PretrainedEncoderPackage.Named(name[FineTunedPrefix.Length..]).MaxTokens} tokens, as served; {outcome.Seconds / 60:F1} min; served by `Search:EncoderModel={servedModel}`"));
         }
         if (system.StartsWith(DensePrefix, StringComparison.Ordinal))
         {
@@ -301,20 +301,17 @@ public static class QueryBenchCommand
         CancellationToken cancellationToken)
     {
         var package = PretrainedEncoderPackage.Named(name[FineTunedPrefix.Length..]);
-        var encoder = new TrainableSentenceEncoder(package, Math.Min(tuning.MaxTokens, package.MaxTokens));
-        try
+        DualEncoderOutcome outcome;
+        byte[] model;
+        using (var encoder = new TrainableSentenceEncoder(package, Math.Min(tuning.MaxTokens, package.MaxTokens)))
         {
             float[][] Queries(IReadOnlyList<string> texts) => encoder.Embed([.. texts.Select(t => package.QueryPrefix + t)], cancellationToken: cancellationToken);
-            var bestScore = double.NegativeInfinity;
-            float[][]? bestItems = null;
             double Validate(TrainableSentenceEncoder tuned)
             {
                 var items = tuned.Embed(rankers.ItemTexts, cancellationToken: cancellationToken);
                 rankers.AddDense(name, items, Queries);
                 var score = TextQueryRankers.Evaluate(rankers.Validation, rankers.Dense(name, rankers.Validation), evaluation).Metrics["ndcg@10"];
                 AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"{name}: validation ndcg@10 {score:F4}");
-                if (score > bestScore)   // the fine-tuner keeps the same step: the first of the highest scores
-                    (bestScore, bestItems) = (score, items);
                 return score;
             }
             // Plain lines, not a live bar: each validation prints its own.
@@ -323,17 +320,26 @@ public static class QueryBenchCommand
                 if (p.Step % 50 == 0)
                     AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"{name} step {p.Step}/{tuning.Steps} loss {p.Loss:F3}");
             });
-            var outcome = DualEncoderFineTuner.Run(encoder, corpus.Split.Train, corpus.Texts, Validate, tuning, progress, cancellationToken);
-            rankers.AddDense(name, bestItems!, Queries, owner: encoder);
-            Directory.CreateDirectory(Path.GetDirectoryName(servedModel)!);
-            File.WriteAllBytes(servedModel, BertWeights.WriteIntoOnnx(package.ReadModel(), encoder.Model));
-            return outcome;
+            outcome = DualEncoderFineTuner.Run(encoder, corpus.Split.Train, corpus.Texts, Validate, tuning, progress, cancellationToken);
+            model = BertWeights.WriteIntoOnnx(package.ReadModel(), encoder.Model);
+        }
+        Directory.CreateDirectory(Path.GetDirectoryName(servedModel)!);
+        File.WriteAllBytes(servedModel, model);
+        // Test and the hybrid's choice rank through the written model as /api/search serves it:
+        // ONNX Runtime at the package's own text length, not the fine-tuning's shorter cut.
+        var served = new OnnxSentenceEncoder(package, model, torch.get_num_threads());
+        try
+        {
+            var items = ProgressBar.Run($"{name} items (served model)", rankers.ItemTexts.Count,
+                p => served.Embed(rankers.ItemTexts, progress: p, cancellationToken: cancellationToken));
+            rankers.AddDense(name, items, texts => served.Embed([.. texts.Select(t => package.QueryPrefix + t)], cancellationToken: cancellationToken), owner: served);
         }
         catch
         {
-            encoder.Dispose();
+            served.Dispose();
             throw;
         }
+        return outcome;
     }
 }
 
