@@ -87,19 +87,22 @@ public static class QueryCommands
                 if (p.Step % 50 == 0)
                     AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"step {p.Step}/{tuning.Steps} loss {p.Loss:F3}");
             }), cancellation);
-            // The served fusion's dense weight, chosen for this model on the same validation queries
-            // (the first of the best, so ties keep the smaller weight).
-            var weights = DenseRetrievalScore.HybridWeights;
-            var hybrid = DenseRetrievalScore.HybridNdcg10(tuned, split.Validation, texts, weights, cancellationToken: cancellation);
-            var best = Enumerable.Range(0, weights.Length).Aggregate((a, b) => hybrid[b] > hybrid[a] ? b : a);
-            for (var i = 0; i < weights.Length; i++)
-                AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"hybrid, dense weight {weights[i]:G3} (BM25 1): validation ndcg@10 {hybrid[i]:F4}");
             var path = result.GetValue(output)!.FullName;
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             // Written beside the target first: a reader never sees half a model.
             var staging = path + ".partial";
             File.WriteAllBytes(staging, Core.Model.Bert.BertWeights.WriteIntoOnnx(package.ReadModel(), tuned.Model));
             File.Move(staging, path, overwrite: true);
+            // The served fusion's dense weight, chosen for this model on the same validation queries,
+            // ranked as /api/search will: through the written model at the package's own text length
+            // (the first of the best, so ties keep the smaller weight).
+            var weights = DenseRetrievalScore.HybridWeights;
+            double[] hybrid;
+            using (var served = new OnnxSentenceEncoder(package, File.ReadAllBytes(path), result.GetValue(common.Threads)))
+                hybrid = DenseRetrievalScore.HybridNdcg10(batch => served.Embed(batch, cancellationToken: cancellation), package.QueryPrefix, split.Validation, texts, weights);
+            var best = Enumerable.Range(0, weights.Length).Aggregate((a, b) => hybrid[b] > hybrid[a] ? b : a);
+            for (var i = 0; i < weights.Length; i++)
+                AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"hybrid, dense weight {weights[i]:G3} (BM25 1): validation ndcg@10 {hybrid[i]:F4}");
             AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
                 $"{split.Train.Count:N0} training pairs; kept step {outcome.BestStep} (validation ndcg@10 {outcome.BestScore:F4}, step 0 = as packaged {outcome.Validations[0].Score:F4}); model: {path}");
             AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"serve it with Search__Encoder={package.Name} Search__EncoderModel={path}");

@@ -15,7 +15,8 @@ public static class DenseRetrievalScore
     /// </summary>
     public static double Ndcg10(TrainableSentenceEncoder encoder, IReadOnlyList<QueryPair> queries, IReadOnlyDictionary<string, string> texts, CancellationToken cancellationToken = default)
     {
-        var (ids, grouped, dense) = Rank(encoder, queries, texts, 10, cancellationToken);
+        ArgumentNullException.ThrowIfNull(encoder);
+        var (ids, grouped, dense) = Rank(t => encoder.Embed(t, cancellationToken: cancellationToken), encoder.Package.QueryPrefix, queries, texts, 10);
         return grouped.Select((q, i) => Ndcg10(dense[i].Select(r => ids[r]), q.Relevant)).Average();
     }
 
@@ -23,11 +24,13 @@ public static class DenseRetrievalScore
     /// NDCG@10 of the ranking <c>/api/search</c> serves for each dense weight: word BM25 (weight 1) and
     /// the encoder's dense ranking, <paramref name="candidates"/> each, fused by reciprocal rank.
     /// </summary>
-    public static double[] HybridNdcg10(TrainableSentenceEncoder encoder, IReadOnlyList<QueryPair> queries, IReadOnlyDictionary<string, string> texts,
-        IReadOnlyList<double> weights, int candidates = 100, CancellationToken cancellationToken = default)
+    /// <param name="embed">The encoder as it will be served (texts to unit vectors).</param>
+    /// <param name="queryPrefix">What the encoder puts before a query (its package's).</param>
+    public static double[] HybridNdcg10(Func<IReadOnlyList<string>, float[][]> embed, string queryPrefix, IReadOnlyList<QueryPair> queries, IReadOnlyDictionary<string, string> texts,
+        IReadOnlyList<double> weights, int candidates = 100)
     {
         ArgumentNullException.ThrowIfNull(weights);
-        var (ids, grouped, dense) = Rank(encoder, queries, texts, candidates, cancellationToken);
+        var (ids, grouped, dense) = Rank(embed, queryPrefix, queries, texts, candidates);
         var lexical = new Bm25Index<string>();
         foreach (var id in ids)
             lexical.Upsert(id, SearchTextAnalyzer.Terms(texts[id]));
@@ -45,10 +48,10 @@ public static class DenseRetrievalScore
         return [.. scores.Select(s => s / grouped.Count)];
     }
 
-    private static (string[] Ids, List<(string Text, HashSet<string> Relevant)> Grouped, int[][] Dense) Rank(TrainableSentenceEncoder encoder, IReadOnlyList<QueryPair> queries,
-        IReadOnlyDictionary<string, string> texts, int top, CancellationToken cancellationToken)
+    private static (string[] Ids, List<(string Text, HashSet<string> Relevant)> Grouped, int[][] Dense) Rank(Func<IReadOnlyList<string>, float[][]> embed, string queryPrefix,
+        IReadOnlyList<QueryPair> queries, IReadOnlyDictionary<string, string> texts, int top)
     {
-        ArgumentNullException.ThrowIfNull(encoder);
+        ArgumentNullException.ThrowIfNull(embed);
         ArgumentNullException.ThrowIfNull(queries);
         ArgumentNullException.ThrowIfNull(texts);
         var ids = texts.Keys.Order(StringComparer.Ordinal).ToArray();
@@ -58,8 +61,8 @@ public static class DenseRetrievalScore
             .ToList();
         if (grouped.Count == 0)
             throw new ArgumentException("No query names an item of the catalog.", nameof(queries));
-        using var items = new ExactVectorIndex(encoder.Embed([.. ids.Select(id => texts[id])], cancellationToken: cancellationToken));
-        var found = items.Search(encoder.Embed([.. grouped.Select(q => encoder.Package.QueryPrefix + q.Text)], cancellationToken: cancellationToken), Math.Min(top, ids.Length));
+        using var items = new ExactVectorIndex(embed([.. ids.Select(id => texts[id])]));
+        var found = items.Search(embed([.. grouped.Select(q => queryPrefix + q.Text)]), Math.Min(top, ids.Length));
         return (ids, grouped, found);
     }
 

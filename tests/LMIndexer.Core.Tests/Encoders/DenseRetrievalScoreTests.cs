@@ -21,7 +21,7 @@ public sealed class DenseRetrievalScoreTests
         // BM25 puts the first query's item first; no word of the second is in any text.
         List<QueryPair> queries = [new("red lipstick", "lipstick"), new("crimson lip colour", "lipstick")];
 
-        var scores = DenseRetrievalScore.HybridNdcg10(encoder, queries, Texts, [0, 1]);
+        var scores = DenseRetrievalScore.HybridNdcg10(texts => encoder.Embed(texts), encoder.Package.QueryPrefix, queries, Texts, [0, 1]);
 
         Assert.Equal(0.5, scores[0], 12);          // 1 for the first query, nothing found for the second
         Assert.True(scores[1] > 0.5 + 0.2, $"the dense ranking finds the lipstick among four items: {scores[1]:F4}");
