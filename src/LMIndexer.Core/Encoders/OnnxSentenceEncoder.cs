@@ -43,21 +43,38 @@ public sealed class OnnxSentenceEncoder : IDisposable
 
     public int Dimension => Package.Config.HiddenSize;
 
+    /// <summary>
+    /// Tokens (rows × the longest row) a batch may hold. ONNX Runtime keeps its memory arena at the
+    /// largest batch it has run, and attention grows with rows × tokens²: 64 texts of 512 tokens would
+    /// hold gigabytes for the process's life. Short texts (titles) still go 64 at a time. The
+    /// measurement behind the default is in docs/capacity.md (`encoder-memory`).
+    /// </summary>
+    public const int DefaultBatchTokens = 64 * 64;
+
     /// <summary>One unit-length vector per text, in the texts' order.</summary>
-    public float[][] Embed(IReadOnlyList<string> texts, int batchSize = 64, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+    /// <param name="batchSize">Most texts per batch.</param>
+    /// <param name="batchTokens">Most tokens per batch (rows × the longest row), so long texts go in smaller batches.</param>
+    public float[][] Embed(IReadOnlyList<string> texts, int batchSize = 64, int batchTokens = DefaultBatchTokens, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchTokens, 1);
         var ids = texts.Select(Tokenizer.Encode).ToArray();
         var order = Enumerable.Range(0, ids.Length).OrderBy(i => ids[i].Length).ToArray();
         var vectors = new float[ids.Length][];
-        for (var start = 0; start < order.Length; start += batchSize)
+        var start = 0;
+        while (start < order.Length)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var batch = order.AsSpan(start, Math.Min(batchSize, order.Length - start)).ToArray();
+            // Sorted by length, so the batch's last row is its longest; at least one row whatever its length.
+            var end = start + 1;
+            while (end < order.Length && end - start < batchSize && (end - start + 1) * ids[order[end]].Length <= batchTokens)
+                end++;
+            var batch = order[start..end];
             var hidden = LastHiddenState([.. batch.Select(i => ids[i])], out var tokens);
             for (var r = 0; r < batch.Length; r++)
                 vectors[batch[r]] = Pool(hidden, r, tokens, ids[batch[r]].Length);
-            progress?.Report(start + batch.Length);
+            start = end;
+            progress?.Report(start);
         }
         return vectors;
     }

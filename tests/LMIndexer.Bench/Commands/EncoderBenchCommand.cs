@@ -95,6 +95,7 @@ public static class EncoderBenchCommand
         }));
         var group = new Command("encoder", "The packaged pretrained text encoders.");
         group.Subcommands.Add(command);
+        group.Subcommands.Add(EncoderMemoryBenchCommand.Create());
         return group;
     }
 
