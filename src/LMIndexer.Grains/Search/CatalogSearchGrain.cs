@@ -17,6 +17,8 @@ public sealed class CatalogSearchState
 /// <summary>
 /// One shard of the catalog's search index. The index itself is in memory, rebuilt from the item
 /// grains on activation; only the id list is stored, so an update of a known item costs no write.
+/// With <see cref="SearchOptions.VectorCacheDirectory"/> set, the item vectors and the shard's
+/// approximate index are read back from the silo's disk instead of being made again.
 /// Item vectors are embedded in batches off the grain's thread: on a short timer, and before any
 /// dense search, so an item is rankable from the first request after its upsert. Upserts go on while
 /// a batch embeds, so an item's upsert never waits behind one.
