@@ -1,4 +1,5 @@
 using LMIndexer.Core.Downstream;
+using LMIndexer.Core.Evaluation;
 using LMIndexer.Core.Retrieval;
 
 namespace LMIndexer.Core.Encoders;
@@ -66,10 +67,7 @@ public static class DenseRetrievalScore
         return (ids, grouped, found);
     }
 
-    private static double Ndcg10(IEnumerable<string> ranked, HashSet<string> relevant)
-    {
-        var dcg = ranked.Take(10).Select((item, rank) => relevant.Contains(item) ? 1 / Math.Log2(rank + 2) : 0).Sum();
-        var ideal = Enumerable.Range(0, Math.Min(10, relevant.Count)).Sum(rank => 1 / Math.Log2(rank + 2));
-        return dcg / ideal;
-    }
+    // Binary relevance, ideal over min(|relevant|, 10): the textbook definition.
+    private static double Ndcg10(IEnumerable<string> ranked, HashSet<string> relevant) =>
+        RankingMetrics.Score([.. ranked], relevant, 10, MetricDefinition.Standard).Ndcg;
 }
