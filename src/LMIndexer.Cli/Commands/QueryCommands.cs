@@ -91,14 +91,15 @@ public static class QueryCommands
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             // Written beside the target first: a reader never sees half a model.
             var staging = path + ".partial";
-            File.WriteAllBytes(staging, Core.Model.Bert.BertWeights.WriteIntoOnnx(package.ReadModel(), tuned.Model));
+            var model = Core.Model.Bert.BertWeights.WriteIntoOnnx(package.ReadModel(), tuned.Model);
+            File.WriteAllBytes(staging, model);
             File.Move(staging, path, overwrite: true);
             // The served fusion's dense weight, chosen for this model on the same validation queries,
             // ranked as /api/search will: through the written model at the package's own text length
             // (the first of the best, so ties keep the smaller weight).
             var weights = DenseRetrievalScore.HybridWeights;
             double[] hybrid;
-            using (var served = new OnnxSentenceEncoder(package, File.ReadAllBytes(path), result.GetValue(common.Threads)))
+            using (var served = new OnnxSentenceEncoder(package, model, result.GetValue(common.Threads)))
                 hybrid = DenseRetrievalScore.HybridNdcg10(batch => served.Embed(batch, cancellationToken: cancellation), package.QueryPrefix, split.Validation, texts, weights);
             var best = Enumerable.Range(0, weights.Length).Aggregate((a, b) => hybrid[b] > hybrid[a] ? b : a);
             for (var i = 0; i < weights.Length; i++)
