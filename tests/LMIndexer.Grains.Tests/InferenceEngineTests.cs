@@ -113,6 +113,28 @@ public sealed class InferenceEngineTests
     }
 
     [Fact]
+    public void A_new_item_can_take_its_text_neighbours_trained_vectors_instead_of_the_linear_projection()
+    {
+        var serving = ServingBundle.Load(TestServingBundle.DenseDirectory);
+        var codes = UnusedId(serving.Table);
+        const string text = "Moonlit lavender body butter";
+        var projection = serving.Projection!;
+        var pool = projection.Neighbours!;
+        var model = serving.Bundle.Model;
+        var trained = Enumerable.Range(0, model.Config.SourceItemCount).Select(r => model.SourceItems!.weight![r].data<float>().ToArray()).ToList();
+        using var encoder = new OnnxSentenceEncoder(PretrainedEncoderPackage.Named(projection.Encoder), threads: 1);
+        var embedded = encoder.Embed([text])[0];
+        using var engine = new InferenceEngine(serving, new InferenceOptions { Workers = 1, NewItemVectorSource = NewItemVectorSource.Neighbours }, NullLogger.Instance);
+
+        engine.AddItems([new PrefixEntry(codes, "ADDED-1")], [text]);
+
+        var vector = engine.VectorOf("ADDED-1");
+        Assert.Equal(ItemVector.Text, vector.Source);
+        Assert.Equal(pool.Compose(embedded, trained), vector.Values, (a, b) => Math.Abs(a - b) < 1e-5);
+        Assert.NotEqual(projection.Project(embedded), vector.Values, (a, b) => Math.Abs(a - b) < 1e-5);
+    }
+
+    [Fact]
     public void A_new_items_projected_vector_can_be_given_the_trained_vectors_mean_length_keeping_its_direction()
     {
         var table = ServingBundle.Load(TestServingBundle.DenseDirectory).Table;

@@ -21,11 +21,13 @@ public sealed class ItemTextProjection
     /// <summary>Ridge strengths tried (per item, relative to the mean squared text value).</summary>
     public static readonly double[] RidgeGrid = [1e-4, 1e-3, 1e-2, 1e-1, 1, 10];
 
-    private const int FormatVersion = 1;
+    // 2 added the neighbour pool; files of version 1 still load, without one.
+    private const int FormatVersion = 2;
     private readonly float[] weights;   // [(TextDimension + 1) × ItemDimension], row-major; the last row is the bias
 
-    private ItemTextProjection(string encoder, int textDimension, int itemDimension, float[] weights, double ridge, double heldOutCosine)
+    private ItemTextProjection(string encoder, int textDimension, int itemDimension, float[] weights, double ridge, double heldOutCosine, TextNeighbourPool? neighbours)
     {
+        Neighbours = neighbours;
         Encoder = encoder;
         TextDimension = textDimension;
         ItemDimension = itemDimension;
@@ -47,7 +49,13 @@ public sealed class ItemTextProjection
     /// <summary>Mean cosine between projected and learned vectors of the held-out items, at the chosen strength.</summary>
     public double HeldOutCosine { get; }
 
-    /// <summary>Fits the map from <paramref name="texts"/> to <paramref name="items"/> (row i of each is one item).</summary>
+    /// <summary>
+    /// The training items' text vectors for composing a new item's vector from its nearest
+    /// neighbours' instead of the linear map; null in files written before it existed.
+    /// </summary>
+    public TextNeighbourPool? Neighbours { get; }
+
+    /// <summary>Fits the map (and the neighbour pool) from <paramref name="texts"/> to <paramref name="items"/> (row i of each is one item).</summary>
     public static ItemTextProjection Fit(string encoder, IReadOnlyList<float[]> texts, IReadOnlyList<float[]> items, int seed = 0)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(encoder);
@@ -73,7 +81,8 @@ public sealed class ItemTextProjection
                 Error: HeldOut(candidate, (p, t) => Math.Pow(TensorPrimitives.Distance(p, t), 2)),
                 Cosine: HeldOut(candidate, (p, t) => TensorPrimitives.CosineSimilarity(p, t)));
         }).MinBy(t => t.Error);
-        return new ItemTextProjection(encoder, textDimension, itemDimension, Solve(texts, items, order, best.Ridge), best.Ridge, best.Cosine);
+        return new ItemTextProjection(encoder, textDimension, itemDimension, Solve(texts, items, order, best.Ridge), best.Ridge, best.Cosine,
+            TextNeighbourPool.Fit(texts, items, seed));
 
         double HeldOut(float[] w, Func<float[], float[], double> measure) =>
             heldOut.Average(r => measure(Apply(w, textDimension, itemDimension, texts[r]), items[r]));
@@ -101,6 +110,8 @@ public sealed class ItemTextProjection
         writer.Write(HeldOutCosine);
         foreach (var w in weights)
             writer.Write(w);
+        writer.Write(Neighbours is not null);
+        Neighbours?.Write(writer);
     }
 
     /// <summary>The projection saved in <paramref name="directory"/>, or null if it has none.</summary>
@@ -111,8 +122,8 @@ public sealed class ItemTextProjection
             return null;
         using var reader = new BinaryReader(File.OpenRead(path));
         var version = reader.ReadInt32();
-        if (version != FormatVersion)
-            throw new InvalidDataException($"{path} has format {version}; this build reads {FormatVersion}.");
+        if (version is < 1 or > FormatVersion)
+            throw new InvalidDataException($"{path} has format {version}; this build reads 1 to {FormatVersion}.");
         var encoder = reader.ReadString();
         var textDimension = reader.ReadInt32();
         var itemDimension = reader.ReadInt32();
@@ -121,7 +132,10 @@ public sealed class ItemTextProjection
         var weights = new float[(textDimension + 1) * itemDimension];
         for (var i = 0; i < weights.Length; i++)
             weights[i] = reader.ReadSingle();
-        return new ItemTextProjection(encoder, textDimension, itemDimension, weights, ridge, cosine);
+        var neighbours = version >= 2 && reader.ReadBoolean() ? TextNeighbourPool.Read(reader) : null;
+        if (neighbours is not null && neighbours.TextDimension != textDimension)
+            throw new InvalidDataException($"{path}: its neighbour pool holds {neighbours.TextDimension}-wide vectors, its map reads {textDimension}.");
+        return new ItemTextProjection(encoder, textDimension, itemDimension, weights, ridge, cosine, neighbours);
     }
 
     // Ridge regression with a bias, solved in float64 from the normal equations: (XᵀX + λ·n·s·I) W = XᵀY,

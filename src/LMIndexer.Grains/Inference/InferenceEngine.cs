@@ -78,6 +78,8 @@ public sealed class InferenceEngine : IDisposable
         tables = bundle.Tables;
         source = new HistorySource(bundle.Bundle.Tokenizer, new Dictionary<string, CatalogItem>(), table, bundle.Source);
         approximate = UsesApproximateIndex(bundle, options) ? BuildApproximateIndex(bundle, options, logger) : null;
+        if (NeedsItemTexts && options.NewItemVectorSource == NewItemVectorSource.Neighbours && bundle.Projection!.Neighbours is null)
+            logger.LogWarning("Version {Version} has no neighbour pool (written before it existed): new items' vectors come from its linear projection", bundle.Version);
         if (NeedsItemTexts)
             textEncoder = new(() => new Core.Encoders.OnnxSentenceEncoder(Core.Encoders.PretrainedEncoderPackage.Named(bundle.Projection!.Encoder), threads: 1));
         queue = new BlockingCollection<Request>(options.MaxQueueLength);
@@ -232,10 +234,27 @@ public sealed class InferenceEngine : IDisposable
         var projection = bundle.Projection!;
         var embedded = textEncoder!.Value.Embed(texts);
         var scale = options.NewItemVectorScale == NewItemVectorScale.TrainedNorm ? MeanTrainedNorm() : 0;
-        var projected = embedded.SelectMany(e => Scaled(projection.Project(e), scale)).ToArray();
+        var neighbours = options.NewItemVectorSource == NewItemVectorSource.Neighbours ? projection.Neighbours : null;
+        var projected = embedded.SelectMany(e => Scaled(neighbours is null ? projection.Project(e) : Composed(neighbours, e), scale)).ToArray();
         var device = bundle.Bundle.Model.Shared.weight!.device;
         using var fresh = TorchSharp.torch.tensor(projected, [texts.Count, projection.ItemDimension], device: device);
         return addedVectors is null ? fresh.clone() : TorchSharp.torch.cat([addedVectors, fresh], 0);
+    }
+
+    /// <summary>The neighbours' trained vectors weighted as the pool says. // [d_model]</summary>
+    private float[] Composed(Core.Downstream.TextNeighbourPool neighbours, float[] text)
+    {
+        var nearest = neighbours.Nearest(text);
+        using var noGrad = TorchSharp.torch.no_grad();
+        var weights = bundle.Bundle.Model.SourceItems!.weight!;
+        using var rows = TorchSharp.torch.tensor(nearest.Select(n => (long)n.Row).ToArray(), device: weights.device);
+        using var picked = weights.index_select(0, rows).to(TorchSharp.torch.ScalarType.Float32).cpu();   // [k, d_model]
+        var values = picked.data<float>().ToArray();
+        var width = values.Length / nearest.Count;
+        var result = new float[width];
+        for (var i = 0; i < nearest.Count; i++)
+            System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(values.AsSpan(i * width, width), nearest[i].Weight, result, result);
+        return result;
     }
 
     /// <summary>A vector at <paramref name="norm"/>'s length; as it is when <paramref name="norm"/> is 0 or the vector is.</summary>

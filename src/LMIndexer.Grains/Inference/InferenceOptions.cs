@@ -71,6 +71,9 @@ public sealed class InferenceOptions
     /// </summary>
     public Core.Generation.NewItemSequence NewItemSequence { get; set; } = Core.Generation.NewItemSequence.Prefix;
 
+    /// <summary>Where those items' dense vectors come from: the linear projection of their text vectors or their text neighbours' learned vectors.</summary>
+    public NewItemVectorSource NewItemVectorSource { get; set; } = NewItemVectorSource.Projection;
+
     /// <summary>The length of those items' projected vectors.</summary>
     public NewItemVectorScale NewItemVectorScale { get; set; } = NewItemVectorScale.Projected;
 
@@ -108,6 +111,8 @@ public sealed class InferenceOptionsValidator : IValidateOptions<InferenceOption
             errors.Add($"Inference:NewItemBoost must be a finite number (got {options.NewItemBoost}).");
         if (!Enum.IsDefined(options.NewItemSequence))
             errors.Add($"Inference:NewItemSequence must be FullId or Prefix (got {options.NewItemSequence}).");
+        if (!Enum.IsDefined(options.NewItemVectorSource))
+            errors.Add($"Inference:NewItemVectorSource must be Projection or Neighbours (got {options.NewItemVectorSource}).");
         if (!Enum.IsDefined(options.NewItemVectorScale))
             errors.Add($"Inference:NewItemVectorScale must be Projected or TrainedNorm (got {options.NewItemVectorScale}).");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

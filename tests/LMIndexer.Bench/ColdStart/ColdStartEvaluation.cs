@@ -20,18 +20,21 @@ public sealed record ColdStartScores(IReadOnlyList<double> Recall, IReadOnlyList
 }
 
 /// <summary>How the served recommender treats items added with vectors from their text: the candidates chosen between on validation.</summary>
-public sealed record ColdStartCandidate(NewItemSequence Sequence, NewItemVectorScale Scale, double Boost)
+public sealed record ColdStartCandidate(NewItemSequence Sequence, NewItemVectorScale Scale, double Boost, NewItemVectorSource Source = NewItemVectorSource.Projection)
 {
     /// <summary>Every combination, the product's plainest first, so that a tie keeps it.</summary>
     public static readonly IReadOnlyList<ColdStartCandidate> All =
-        [.. from boost in new[] { 0.0, 2, 4 }
+        [.. from source in new[] { NewItemVectorSource.Projection, NewItemVectorSource.Neighbours }
+            from boost in new[] { 0.0, 2, 4 }
             from scale in new[] { NewItemVectorScale.Projected, NewItemVectorScale.TrainedNorm }
             from sequence in new[] { NewItemSequence.FullId, NewItemSequence.Prefix }
-            select new ColdStartCandidate(sequence, scale, boost)];
+            select new ColdStartCandidate(sequence, scale, boost, source)];
 
-    public string Name => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{OptionSpelling.Name(Sequence)}/{OptionSpelling.Name(Scale)}/boost-{Boost:0.#}");
+    /// <summary>The sequence, the vector source (only when it is the neighbours, so that earlier runs' names still read the same), the scale and the boost.</summary>
+    public string Name => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"{OptionSpelling.Name(Sequence)}/{(Source == NewItemVectorSource.Neighbours ? "neighbours/" : "")}{OptionSpelling.Name(Scale)}/boost-{Boost:0.#}");
 
-    public InferenceOptions Options() => new() { NewItemSequence = Sequence, NewItemVectorScale = Scale, NewItemBoost = Boost };
+    public InferenceOptions Options() => new() { NewItemSequence = Sequence, NewItemVectorScale = Scale, NewItemBoost = Boost, NewItemVectorSource = Source };
 }
 
 /// <summary>One split's users: a history (oldest first) and the item that followed it.</summary>
@@ -49,12 +52,12 @@ public sealed class ColdStartSeed : IDisposable
     // held together ran a 23 GiB machine out of memory.
     private (ColdStartCandidate? Candidate, InferenceEngine Engine)? current;
 
-    internal ColdStartSeed(int seed, int coldItems, IReadOnlyList<PrefixEntry> entries, double projectionCosine, Func<ColdStartCandidate?, InferenceEngine> engine, HashSet<string> cold)
+    internal ColdStartSeed(int seed, int coldItems, IReadOnlyList<PrefixEntry> entries, (double Projection, double Neighbours) cosine, Func<ColdStartCandidate?, InferenceEngine> engine, HashSet<string> cold)
     {
         Seed = seed;
         ColdItems = coldItems;
         Entries = entries;
-        ProjectionCosine = projectionCosine;
+        (ProjectionCosine, NeighboursCosine) = cosine;
         engineFor = engine;
         this.cold = cold;
     }
@@ -63,6 +66,7 @@ public sealed class ColdStartSeed : IDisposable
     public int ColdItems { get; }
     public IReadOnlyList<PrefixEntry> Entries { get; }
     public double ProjectionCosine { get; }
+    public double NeighboursCosine { get; }
 
     /// <summary>
     /// Ranks <paramref name="queries"/> with the candidate's engine (null: without text vectors).
@@ -168,6 +172,12 @@ public static class ColdStartEvaluation
         var coldItems = catalog.Items.Where(i => cold.Contains(i.ItemId)).ToList();
         var serving = ServingBundle.Load(run.ServingDirectory);
         var projection = serving.Projection ?? throw new InvalidOperationException($"{run.ServingDirectory} has no text projection: the recipe's recommender needs a dense item head.");
+        if (projection.Neighbours is null)
+        {
+            // A run trained before the neighbour pool existed: fitted again as training would now (the linear map comes out the same).
+            projection = ColdStartProjection.Fit(serving.Bundle, serving.Table, catalog.Items)!;
+            projection.Save(run.ServingDirectory);
+        }
         var entries = NewIds(run, serving.Table, coldItems);
         var version = serving.Version;
         serving.Dispose();
@@ -190,7 +200,7 @@ public static class ColdStartEvaluation
                 engine.AddItems(entries, texts);
             return engine;
         }
-        return new ColdStartSeed(seed, coldItems.Count, entries, projection.HeldOutCosine, Engine, new HashSet<string>(cold, StringComparer.Ordinal));
+        return new ColdStartSeed(seed, coldItems.Count, entries, (projection.HeldOutCosine, projection.Neighbours!.HeldOutCosine), Engine, new HashSet<string>(cold, StringComparer.Ordinal));
     }
 
     /// <summary>The most popular training items (the popularity baseline's answer for everyone).</summary>

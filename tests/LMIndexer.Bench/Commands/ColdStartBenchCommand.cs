@@ -119,6 +119,7 @@ public static class ColdStartBenchCommand
                 AddPaired(measured, "lmindexer-minus-no-text-vectors", "recall@10", runs, r => r.Cold);
                 AddPaired(measured, "lmindexer-minus-no-text-vectors", "overall-recall@10", runs, r => r.All);
                 AddMean(measured, "projection", "held-out-cosine", prepared.Select(s => s.ProjectionCosine), "text projection: cosine of projected and learned vectors on held-out training items");
+                AddMean(measured, "neighbours", "held-out-cosine", prepared.Select(s => s.NeighboursCosine), "text neighbours: cosine of composed and learned vectors on held-out training items");
                 measured.Add("cold", "items", prepared[0].ColdItems, "cold: items left out of training", "F0");
                 measured.Add("cold", "items-with-ids", prepared.Average(s => s.Entries.Count), "cold: of them given an ID by the trained indexer (mean over seeds)", "F0");
                 measured.Add("cold", "users", test.Cold.Users.Count, "cold: users whose test item is cold", "F0");

@@ -1,0 +1,15 @@
+namespace LMIndexer.Grains.Inference;
+
+/// <summary>Where a new item's dense vector comes from, given its text vector.</summary>
+public enum NewItemVectorSource
+{
+    /// <summary>The bundle's linear map from text vectors to item vectors (ridge regression over all training items).</summary>
+    Projection,
+
+    /// <summary>
+    /// The similarity-weighted mean of the learned vectors of the training items whose texts are
+    /// nearest (the bundle's neighbour pool); bundles written before the pool existed fall back to
+    /// <see cref="Projection"/> with a warning.
+    /// </summary>
+    Neighbours,
+}
