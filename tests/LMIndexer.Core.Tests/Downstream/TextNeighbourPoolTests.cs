@@ -5,11 +5,9 @@ namespace LMIndexer.Core.Tests.Downstream;
 
 public sealed class TextNeighbourPoolTests : IDisposable
 {
-    private readonly string directory = Path.Combine(Path.GetTempPath(), "lmindexer-tests", $"neighbours-{Guid.NewGuid():N}");
+    private readonly TempDirectory scratch = new();
 
-    public TextNeighbourPoolTests() => Directory.CreateDirectory(directory);
-
-    public void Dispose() => Directory.Delete(directory, recursive: true);
+    public void Dispose() => scratch.Dispose();
 
     /// <summary>
     /// Product families: each family's texts lie near its own direction and its items' learned
@@ -76,9 +74,9 @@ public sealed class TextNeighbourPoolTests : IDisposable
     {
         var (texts, items, _) = Families(families: 10, perFamily: 5, seed: 3);
         var projection = ItemTextProjection.Fit("arctic-xs", texts, items);
-        projection.Save(directory);
+        projection.Save(scratch.Path);
 
-        var loaded = ItemTextProjection.TryLoad(directory)!.Neighbours!;
+        var loaded = ItemTextProjection.TryLoad(scratch.Path)!.Neighbours!;
 
         var pool = projection.Neighbours!;
         Assert.Equal((pool.Count, pool.TextDimension, pool.Neighbours, pool.Temperature, pool.HeldOutCosine),
@@ -92,7 +90,7 @@ public sealed class TextNeighbourPoolTests : IDisposable
     {
         var (texts, items, _) = Families(families: 10, perFamily: 5, seed: 4);
         var projection = ItemTextProjection.Fit("minilm", texts, items);
-        var path = Path.Combine(directory, ItemTextProjection.FileName);
+        var path = scratch.File(ItemTextProjection.FileName);
         projection.Write(path);
         // Version 1 was version 2 without the trailing pool: the same header and map.
         var bytes = File.ReadAllBytes(path);
@@ -101,7 +99,7 @@ public sealed class TextNeighbourPoolTests : IDisposable
         BitConverter.GetBytes(1).CopyTo(old, 0);
         File.WriteAllBytes(path, old);
 
-        var loaded = ItemTextProjection.TryLoad(directory)!;
+        var loaded = ItemTextProjection.TryLoad(scratch.Path)!;
 
         Assert.Null(loaded.Neighbours);
         Assert.Equal(projection.Project(texts[3]), loaded.Project(texts[3]));
