@@ -82,6 +82,9 @@ public static class ColdStartBenchCommand
                         var scores = perSeed[candidate?.Name ?? ColdStartEvaluation.NoTextVectors];
                         scores.Cold.Add((await seed.ScoreAsync(candidate, validation.Cold, cancellation)).Ndcg.Average());
                         scores.All.Add((await seed.ScoreAsync(candidate, validation.All, cancellation)).Recall.Average());
+                        // One line per candidate and seed: without it the validation pass runs silent for a long time.
+                        AnsiConsole.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"seed {seed.Seed}, {candidate?.Name ?? ColdStartEvaluation.NoTextVectors}: validation cold NDCG@10 {scores.Cold[^1]:F4}, overall Recall@10 {scores.All[^1]:F4}"));
                     }
                     seed.Dispose();
                 }
