@@ -135,6 +135,38 @@ public sealed class InferenceEngineTests
     }
 
     [Fact]
+    public void A_bundle_written_before_the_neighbour_pool_existed_gives_new_items_the_linear_projection()
+    {
+        var legacy = Path.Combine(Path.GetTempPath(), "lmindexer-tests", $"legacy-projection-{Guid.NewGuid():N}");
+        ServingBundle.CopyAsVersion(TestServingBundle.DenseDirectory, legacy, "legacy");
+        try
+        {
+            // Format 1 was format 2 without the trailing pool: the same header and map.
+            var path = Path.Combine(legacy, ItemTextProjection.FileName);
+            var projection = ItemTextProjection.TryLoad(legacy)!;
+            var mapEnd = sizeof(int) + 1 + projection.Encoder.Length + (2 * sizeof(int)) + (2 * sizeof(double)) + ((projection.TextDimension + 1) * projection.ItemDimension * sizeof(float));
+            var bytes = File.ReadAllBytes(path)[..mapEnd];
+            BitConverter.GetBytes(1).CopyTo(bytes, 0);
+            File.WriteAllBytes(path, bytes);
+            var serving = ServingBundle.Load(legacy);
+            Assert.Null(serving.Projection!.Neighbours);
+            var codes = UnusedId(serving.Table);
+            const string text = "Moonlit lavender body butter";
+            using var encoder = new OnnxSentenceEncoder(PretrainedEncoderPackage.Named(projection.Encoder), threads: 1);
+            var expected = projection.Project(encoder.Embed([text])[0]);
+            using var engine = new InferenceEngine(serving, new InferenceOptions { Workers = 1, NewItemVectorSource = NewItemVectorSource.Neighbours }, NullLogger.Instance);
+
+            engine.AddItems([new PrefixEntry(codes, "ADDED-1")], [text]);
+
+            Assert.Equal(expected, engine.VectorOf("ADDED-1").Values, (a, b) => Math.Abs(a - b) < 1e-4);
+        }
+        finally
+        {
+            Directory.Delete(legacy, recursive: true);
+        }
+    }
+
+    [Fact]
     public void A_new_items_projected_vector_can_be_given_the_trained_vectors_mean_length_keeping_its_direction()
     {
         var table = ServingBundle.Load(TestServingBundle.DenseDirectory).Table;
