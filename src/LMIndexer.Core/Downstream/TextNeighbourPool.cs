@@ -13,10 +13,10 @@ namespace LMIndexer.Core.Downstream;
 public sealed class TextNeighbourPool
 {
     /// <summary>Neighbours tried.</summary>
-    public static readonly int[] NeighbourGrid = [1, 3, 10, 30];
+    public static readonly int[] NeighbourGrid = [1, 3, 10, 30, 100];
 
     /// <summary>Softmax temperatures over the neighbours' cosines tried.</summary>
-    public static readonly double[] TemperatureGrid = [0.01, 0.03, 0.1];
+    public static readonly double[] TemperatureGrid = [0.01, 0.03, 0.1, 0.3];
 
     /// <summary>
     /// Items kept at most (a fixed-seed sample above it), so that a million-item catalog's pool
