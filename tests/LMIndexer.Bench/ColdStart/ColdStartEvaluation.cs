@@ -25,7 +25,7 @@ public sealed record ColdStartCandidate(NewItemSequence Sequence, NewItemVectorS
     /// <summary>Every combination, the product's plainest first, so that a tie keeps it.</summary>
     public static readonly IReadOnlyList<ColdStartCandidate> All =
         [.. from source in new[] { NewItemVectorSource.Projection, NewItemVectorSource.Neighbours }
-            from boost in new[] { 0.0, 2, 4 }
+            from boost in new[] { 0.0, 2, 3, 4, 6 }
             from scale in new[] { NewItemVectorScale.Projected, NewItemVectorScale.TrainedNorm }
             from sequence in new[] { NewItemSequence.FullId, NewItemSequence.Prefix }
             select new ColdStartCandidate(sequence, scale, boost, source)];
