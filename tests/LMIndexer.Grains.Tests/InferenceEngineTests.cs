@@ -72,7 +72,7 @@ public sealed class InferenceEngineTests
         var source = new HistorySource(serving.Bundle.Tokenizer, new Dictionary<string, CatalogItem>(), serving.Table, serving.Source).Encode([.. history.Select(h => h.ToCatalogItem())]);
         var expected = ItemRanker.Rank([model], [source], serving.Tables, 10, RankingMode.Hybrid)[0];
         var table = serving.Table;
-        using var engine = new InferenceEngine(serving, new InferenceOptions { Workers = 1 }, NullLogger.Instance);
+        using var engine = new InferenceEngine(serving, new InferenceOptions { Workers = 1, NewItemVectorSource = NewItemVectorSource.Projection }, NullLogger.Instance);
 
         var served = await engine.GenerateAsync(history, 10);
 

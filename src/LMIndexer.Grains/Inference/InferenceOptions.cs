@@ -66,13 +66,13 @@ public sealed class InferenceOptions
 
     /// <summary>
     /// How hybrid ranking scores the IDs of items added after training that have vectors from their
-    /// text. The defaults of this and the next two are the cold-start benchmark's choice on
+    /// text. The defaults of this and the next three are the cold-start benchmark's choice on
     /// validation (docs/benchmarks.md, "New items from their text").
     /// </summary>
     public Core.Generation.NewItemSequence NewItemSequence { get; set; } = Core.Generation.NewItemSequence.Prefix;
 
     /// <summary>Where those items' dense vectors come from: the linear projection of their text vectors or their text neighbours' learned vectors.</summary>
-    public NewItemVectorSource NewItemVectorSource { get; set; } = NewItemVectorSource.Projection;
+    public NewItemVectorSource NewItemVectorSource { get; set; } = NewItemVectorSource.Neighbours;
 
     /// <summary>The length of those items' projected vectors.</summary>
     public NewItemVectorScale NewItemVectorScale { get; set; } = NewItemVectorScale.Projected;
