@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Mutation testing with Stryker.NET, on demand (not in CI: a run takes from minutes to hours).
-# Usage: bash tests/Mutation/stryker.sh evaluation|litedb|mongodb|grains|grains-data|grains-search-index [extra stryker flags]
+# Usage: bash tests/Mutation/stryker.sh evaluation|litedb|mongodb|grains|grains-data|grains-state-writer|grains-search-index [extra stryker flags]
 # Reports go to artifacts/mutation/<target>/reports (HTML and JSON); docs/quality.md summarises them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dotnet tool restore >/dev/null
-target="${1:?evaluation, litedb, mongodb, grains, grains-data or grains-search-index}"
+target="${1:?evaluation, litedb, mongodb, grains, grains-data, grains-state-writer or grains-search-index}"
 shift
 out="$PWD/artifacts/mutation/$target"
 common=(--reporter json --reporter html --reporter cleartext --concurrency 1 --output "$out")
@@ -29,6 +29,12 @@ case "$target" in
     cd tests/LMIndexer.Grains.Tests
     dotnet stryker --project LMIndexer.Grains.csproj --mutate "**/Backfill/BackfillGrain.cs" --mutate "**/Storage/StateWriter.cs" \
       --test-case-filter "FullyQualifiedName~BackfillTests|FullyQualifiedName~BackfillCrashTests|FullyQualifiedName~StorageFaultTests|FullyQualifiedName~CatalogSearchWriteFailureTests" \
+      "${common[@]}" "$@" ;;
+  grains-state-writer)
+    # The retrying state writer alone, with the cluster tests that fail storage under it (about 25 mutants).
+    cd tests/LMIndexer.Grains.Tests
+    dotnet stryker --project LMIndexer.Grains.csproj --mutate "**/Storage/StateWriter.cs" \
+      --test-case-filter "FullyQualifiedName~StorageFaultTests|FullyQualifiedName~CatalogSearchWriteFailureTests" \
       "${common[@]}" "$@" ;;
   grains-search-index)
     # A search shard's vectors and the approximate index it keeps across restarts (unit tests: minutes).
