@@ -37,7 +37,7 @@ public sealed class ColdStartBenchTests
             "indexer.codebookEpochs=1", "recommender.fineTune.steps=20", "recommender.fineTune.evalEvery=0", "recommender.fineTune.validationLimit=8",
         ];
         var run = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(8), [
-            "cold-start", "--data", TestServingBundle.CatalogDirectory, "--cold-share", "0.1", "--seeds", "1,2,3", "--overall-users", "40", "--work", "work",
+            "cold-start", "--data", TestServingBundle.CatalogDirectory, "--cold-share", "0.1", "--seeds", "1,2,3", "--overall-users", "40", "--boosts", "0,4", "--work", "work",
             .. shrink.SelectMany(s => new[] { "--set", s }), "--results", "report", "--threads", "2"]);
 
         Assert.True(run.ExitCode == 0, run.Error + run.Output);
@@ -60,6 +60,7 @@ public sealed class ColdStartBenchTests
         Assert.InRange(rows[("lmindexer", "overall-recall@10")], 0, 1);
         Assert.True(double.IsFinite(rows[("lmindexer-minus-no-text-vectors", "recall@10")]));
         Assert.InRange(rows[("projection", "held-out-cosine")], -1, 1);
+        Assert.InRange(rows[("neighbours", "held-out-cosine")], -1, 1);
         Assert.InRange(rows[("lmindexer", "overall-cold-share@10")], 0, 1);
         Assert.True(rows[("cold", "validation-users")] > 0);
 
@@ -67,10 +68,20 @@ public sealed class ColdStartBenchTests
         var protocol = json.RootElement.GetProperty("protocol");
         Assert.Equal("validation", protocol.GetProperty("selected_on").GetString());
         Assert.Equal(1, protocol.GetProperty("test_decodes").GetInt32());
-        Assert.Equal(ColdStartCandidate.All.Select(c => c.Name), protocol.GetProperty("validation").EnumerateObject().Select(c => c.Name));
-        Assert.Contains(protocol.GetProperty("choice").GetString(), ColdStartCandidate.All.Select(c => c.Name));
-        foreach (var candidate in ColdStartCandidate.All.Select(c => c.Name).Append("no-text-vectors"))
+        Assert.Equal(ColdStartCandidate.Grid([0, 4]).Select(c => c.Name), protocol.GetProperty("validation").EnumerateObject().Select(c => c.Name));
+        Assert.Contains(protocol.GetProperty("choice").GetString(), ColdStartCandidate.Grid([0, 4]).Select(c => c.Name));
+        foreach (var candidate in ColdStartCandidate.Grid([0, 4]).Select(c => c.Name).Append("no-text-vectors"))
             Assert.InRange(rows[($"validation:{candidate}", "ndcg@10")], 0, 1);
+    }
+
+    [Fact]
+    public void Boosts_that_are_not_numbers_are_refused_before_anything_trains()
+    {
+        using var temp = new TempDirectory();
+        var run = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(2), ["cold-start", "--data", TestServingBundle.CatalogDirectory, "--boosts", "0,four", "--work", "work"]);
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--boosts must be finite numbers", run.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(temp.Path, "work")), "nothing trained");
     }
 
     [Fact]

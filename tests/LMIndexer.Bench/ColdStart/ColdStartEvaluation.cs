@@ -22,10 +22,13 @@ public sealed record ColdStartScores(IReadOnlyList<double> Recall, IReadOnlyList
 /// <summary>How the served recommender treats items added with vectors from their text: the candidates chosen between on validation.</summary>
 public sealed record ColdStartCandidate(NewItemSequence Sequence, NewItemVectorScale Scale, double Boost, NewItemVectorSource Source = NewItemVectorSource.Projection)
 {
-    /// <summary>Every combination, the product's plainest first, so that a tie keeps it.</summary>
-    public static readonly IReadOnlyList<ColdStartCandidate> All =
+    /// <summary>The boosts (nats) the recorded run chooses between.</summary>
+    public static readonly IReadOnlyList<double> DefaultBoosts = [0, 2, 3, 4, 6];
+
+    /// <summary>Every combination at these boosts, the product's plainest first, so that a tie keeps it.</summary>
+    public static IReadOnlyList<ColdStartCandidate> Grid(IReadOnlyList<double> boosts) =>
         [.. from source in new[] { NewItemVectorSource.Projection, NewItemVectorSource.Neighbours }
-            from boost in new[] { 0.0, 2, 3, 4, 6 }
+            from boost in boosts
             from scale in new[] { NewItemVectorScale.Projected, NewItemVectorScale.TrainedNorm }
             from sequence in new[] { NewItemSequence.FullId, NewItemSequence.Prefix }
             select new ColdStartCandidate(sequence, scale, boost, source)];

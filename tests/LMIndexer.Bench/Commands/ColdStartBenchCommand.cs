@@ -27,6 +27,7 @@ public static class ColdStartBenchCommand
         var share = new Option<double>("--cold-share") { Description = "Share of the items left out of training and added afterwards.", DefaultValueFactory = _ => 0.05 };
         var coldSeed = new Option<int>("--cold-seed") { Description = "Seed that picks the cold items (the same for every training seed).", DefaultValueFactory = _ => 1 };
         var seeds = new Option<string>("--seeds") { Description = "Training seeds, comma-separated (each trains every stage once; reused when done).", DefaultValueFactory = _ => "1,2,3" };
+        var boosts = new Option<string>("--boosts") { Description = "Nats added to new items' dense logits, comma-separated: the boosts among the candidates chosen on validation.", DefaultValueFactory = _ => string.Join(',', ColdStartCandidate.DefaultBoosts.Select(b => b.ToString(CultureInfo.InvariantCulture))) };
         var overall = new Option<int>("--overall-users") { Description = "Users drawn for the overall figure (all users' test items).", DefaultValueFactory = _ => 2000 };
         var work = new Option<DirectoryInfo>("--work") { Description = "Where each seed's training run is kept.", Required = true };
         var trainOnly = new Option<bool>("--train-only") { Description = "Train (or resume) every seed's run and stop before any test item is read." };
@@ -35,7 +36,7 @@ public static class ColdStartBenchCommand
         var docs = BenchmarkReport.DirectoryOption();
         var command = new Command("cold-start", "New items from their text alone: a share of the items left out of training, added through the new-item path, their users ranked against popularity, random cold items and the same system without text vectors.")
         {
-            data, recipe, set, share, coldSeed, seeds, overall, work, trainOnly, validationOnly, name, docs,
+            data, recipe, set, share, coldSeed, seeds, boosts, overall, work, trainOnly, validationOnly, name, docs,
         };
         common.AddTo(command);
         command.SetAction((result, cancellation) => CliErrors.RunAsync(async () =>
@@ -43,6 +44,7 @@ public static class ColdStartBenchCommand
             if (result.GetValue(share) is <= 0 or >= 0.5)
                 throw new CliUsageException("--cold-share must be above 0 and below 0.5.");
             var seedList = ParseSeeds(result.GetValue(seeds)!);
+            var grid = ColdStartCandidate.Grid(ParseBoosts(result.GetValue(boosts)!));
             if (seedList.Length < 3 && !result.GetValue(trainOnly) && !result.GetValue(validationOnly))
                 throw new CliUsageException($"A recorded run needs at least 3 seeds (got {seedList.Length}); --validation-only ranks validation with fewer.");
             var baseRecipe = TrainCommand.ReadRecipe(result, recipe, set, common);
@@ -72,7 +74,7 @@ public static class ColdStartBenchCommand
                 // Validation: every candidate and the bundle without text vectors, means over the seeds.
                 var measured = new BenchmarkTable();
                 var figures = new Dictionary<string, (double Cold, double All)>();
-                var candidates = ColdStartCandidate.All.Append(null).ToList();
+                var candidates = grid.Append<ColdStartCandidate?>(null).ToList();
                 var perSeed = candidates.ToDictionary(c => c?.Name ?? ColdStartEvaluation.NoTextVectors, _ => (Cold: new List<double>(), All: new List<double>()));
                 // Seed by seed, each candidate's engine used for both splits before the next is made.
                 foreach (var seed in prepared)
@@ -106,7 +108,7 @@ public static class ColdStartBenchCommand
                 var protocol = new ValidationProtocol<ColdStartCandidate, (ColdStartQueries Cold, ColdStartQueries All)>(test, seedList,
                     "ndcg@10 of the users whose validation item is cold, among candidates whose overall validation recall@10 is not below no-text-vectors'", c => c.Name);
                 var none = figures[ColdStartEvaluation.NoTextVectors].All;
-                var choice = protocol.Choose(ColdStartCandidate.All, c => figures[c.Name].All >= none ? figures[c.Name].Cold : -1);
+                var choice = protocol.Choose(grid, c => figures[c.Name].All >= none ? figures[c.Name].Cold : -1);
                 var runs = await protocol.DecodeTest((chosen, split) => TestAsync(prepared, chosen, split.Cold, split.All, ColdStartEvaluation.Popular(training), cancellation));
 
                 foreach (var system in new[] { ColdStartEvaluation.WithTextVectors, ColdStartEvaluation.NoTextVectors, ColdStartEvaluation.Popularity, ColdStartEvaluation.RandomCold })
@@ -131,7 +133,7 @@ public static class ColdStartBenchCommand
                 var commandLine = "lmindexer-bench " + string.Join(" ", result.Tokens.Select(t => t.Value));
                 BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, clock.Elapsed.TotalSeconds, measured.Rows,
                     string.Create(CultureInfo.InvariantCulture,
-                        $"{catalog.Items.Count:N0} items, {result.GetValue(share):P0} of them (cold seed {result.GetValue(coldSeed)}) left out of pretraining, semantic IDs and every training sequence; the recipe trained once per seed ({string.Join(", ", seedList)}); then the cold items join through the new-item path (IDs from the trained indexer with the first free collision counter; dense vectors from their text through the bundle's projection) and each user's last item is the test item, ranked by the inference engine (20 beams, top {ColdStartEvaluation.Cutoff} scored). How new items are scored ({string.Join(", ", ColdStartCandidate.All.Select(c => c.Name))}) was chosen on the users whose validation item is cold: `{choice.Name}`. `{ColdStartEvaluation.NoTextVectors}` is the same bundle without its projection."),
+                        $"{catalog.Items.Count:N0} items, {result.GetValue(share):P0} of them (cold seed {result.GetValue(coldSeed)}) left out of pretraining, semantic IDs and every training sequence; the recipe trained once per seed ({string.Join(", ", seedList)}); then the cold items join through the new-item path (IDs from the trained indexer with the first free collision counter; dense vectors from their text through the bundle's projection) and each user's last item is the test item, ranked by the inference engine (20 beams, top {ColdStartEvaluation.Cutoff} scored). How new items are scored ({string.Join(", ", grid.Select(c => c.Name))}) was chosen on the users whose validation item is cold: `{choice.Name}`. `{ColdStartEvaluation.NoTextVectors}` is the same bundle without its projection."),
                     measured.Markdown,
                     "Issue 34's targets: Recall@10 on the cold-item users ≥ 5× popularity's, and overall Recall@10 not lower than without the cold path (paired interval includes or exceeds 0).",
                     protocol.Record());
@@ -185,6 +187,15 @@ public static class ColdStartBenchCommand
         return parts.Length == 0 || seeds.Any(s => s is null)
             ? throw new CliUsageException($"--seeds must be integers separated by commas, not '{text}'.")
             : [.. seeds.Select(s => s!.Value).Distinct()];
+    }
+
+    private static double[] ParseBoosts(string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var boosts = parts.Select(p => double.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out var b) && double.IsFinite(b) ? b : (double?)null).ToArray();
+        return parts.Length == 0 || boosts.Any(b => b is null)
+            ? throw new CliUsageException($"--boosts must be finite numbers separated by commas, not '{text}'.")
+            : [.. boosts.Select(b => b!.Value).Distinct()];
     }
 
     private static void AddMean(BenchmarkTable table, string system, string metric, IEnumerable<double> perSeed, string label)
