@@ -31,10 +31,10 @@ case "$target" in
       --test-case-filter "FullyQualifiedName~BackfillTests|FullyQualifiedName~BackfillCrashTests|FullyQualifiedName~StorageFaultTests|FullyQualifiedName~CatalogSearchWriteFailureTests" \
       "${common[@]}" "$@" ;;
   grains-state-writer)
-    # The retrying state writer alone, with the cluster tests that fail storage under it (about 25 mutants).
+    # The retrying state writer alone, with its unit tests and the cluster tests that fail storage under it (about 40 mutants).
     cd tests/LMIndexer.Grains.Tests
     dotnet stryker --project LMIndexer.Grains.csproj --mutate "**/Storage/StateWriter.cs" \
-      --test-case-filter "FullyQualifiedName~StorageFaultTests|FullyQualifiedName~CatalogSearchWriteFailureTests" \
+      --test-case-filter "FullyQualifiedName~StateWriterTests|FullyQualifiedName~StorageFaultTests|FullyQualifiedName~CatalogSearchWriteFailureTests" \
       "${common[@]}" "$@" ;;
   grains-search-index)
     # A search shard's vectors and the approximate index it keeps across restarts (unit tests: minutes).
