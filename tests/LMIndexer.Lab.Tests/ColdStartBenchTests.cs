@@ -74,23 +74,15 @@ public sealed class ColdStartBenchTests
             Assert.InRange(rows[($"validation:{candidate}", "ndcg@10")], 0, 1);
     }
 
-    [Fact]
-    public void Boosts_that_are_not_numbers_are_refused_before_anything_trains()
+    [Theory]
+    [InlineData("--seeds", "1,2", "at least 3 seeds")]
+    [InlineData("--boosts", "0,four", "--boosts must be finite numbers")]
+    public void Bad_arguments_are_refused_before_anything_trains(string option, string value, string message)
     {
         using var temp = new TempDirectory();
-        var run = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(2), ["cold-start", "--data", TestServingBundle.CatalogDirectory, "--boosts", "0,four", "--work", "work"]);
+        var run = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(2), ["cold-start", "--data", TestServingBundle.CatalogDirectory, option, value, "--work", "work"]);
         Assert.Equal(2, run.ExitCode);
-        Assert.Contains("--boosts must be finite numbers", run.Error, StringComparison.Ordinal);
-        Assert.False(Directory.Exists(Path.Combine(temp.Path, "work")), "nothing trained");
-    }
-
-    [Fact]
-    public void A_recorded_run_needs_three_seeds()
-    {
-        using var temp = new TempDirectory();
-        var run = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(2), ["cold-start", "--data", TestServingBundle.CatalogDirectory, "--seeds", "1,2", "--work", "work"]);
-        Assert.Equal(2, run.ExitCode);
-        Assert.Contains("at least 3 seeds", run.Error, StringComparison.Ordinal);
+        Assert.Contains(message, run.Error, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(temp.Path, "work")), "nothing trained");
     }
 }
