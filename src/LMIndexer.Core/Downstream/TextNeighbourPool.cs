@@ -84,22 +84,18 @@ public sealed class TextNeighbourPool
     }
 
     /// <summary>The item-vector rows to average for a text vector and their weights (summing to 1), nearest first.</summary>
-    public IReadOnlyList<(int Row, float Weight)> Nearest(ReadOnlySpan<float> text)
+    public IReadOnlyList<(int Row, float Weight)> Nearest(ReadOnlySpan<float> text) =>
+        [.. Weighted(text).Select(n => (rows[n.Entry], n.Weight))];
+
+    /// <summary>The composed vector of a text vector over <paramref name="items"/> (the learned vectors, by row). // [item width]</summary>
+    public float[] Compose(ReadOnlySpan<float> text, IReadOnlyList<float[]> items) => Compose(Weighted(text), rows, items);
+
+    // The chosen neighbours of a text vector and their weights, nearest first.
+    private List<(int Entry, float Weight)> Weighted(ReadOnlySpan<float> text)
     {
         if (text.Length != TextDimension)
             throw new ArgumentException($"The neighbour pool holds {TextDimension}-wide vectors, got {text.Length} values.", nameof(text));
-        var nearest = Nearest(text, Neighbours);
-        return [.. Weigh(nearest, Temperature).Select(n => (rows[n.Entry], n.Weight))];
-    }
-
-    /// <summary>The composed vector of a text vector over <paramref name="items"/> (the learned vectors, by row). // [item width]</summary>
-    public float[] Compose(ReadOnlySpan<float> text, IReadOnlyList<float[]> items)
-    {
-        var width = items[0].Length;
-        var result = new float[width];
-        foreach (var (row, weight) in Nearest(text))
-            TensorPrimitives.MultiplyAdd(items[row], weight, result, result);
-        return result;
+        return Weigh(Nearest(text, Neighbours), Temperature);
     }
 
     internal void Write(BinaryWriter writer)
