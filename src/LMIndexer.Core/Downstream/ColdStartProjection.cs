@@ -9,8 +9,9 @@ namespace LMIndexer.Core.Downstream;
 
 /// <summary>
 /// The <see cref="ItemTextProjection"/> of a recommender with a dense item head: its training
-/// items' texts embedded by a packaged encoder, mapped onto the item vectors it learned. Serving
-/// gives an item added after training the projection of its text as its dense vector.
+/// items' texts embedded by a packaged encoder, mapped onto the item vectors it learned and kept as
+/// a neighbour pool. Serving gives an item added after training a dense vector from its text through
+/// either (<c>Inference:NewItemVectorSource</c>).
 /// </summary>
 public static class ColdStartProjection
 {
