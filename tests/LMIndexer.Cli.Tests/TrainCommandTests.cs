@@ -1,4 +1,5 @@
 using System.Text.Json;
+using LMIndexer.Core.Runtime;
 
 namespace LMIndexer.Cli.Tests;
 
@@ -92,6 +93,13 @@ public sealed class TrainCommandTests
             Assert.Equal(6, retrainedRecipe.RootElement.GetProperty("recommender").GetProperty("fineTune").GetProperty("steps").GetInt32());
         }
         Assert.Empty(Directory.GetDirectories(Path.Combine(temp.Path, "resumed", "checkpoints")));   // removed after success
+        using (OutputFolderLock.Acquire(Path.Combine(temp.Path, "resumed")))
+        {
+            // A second process training into a folder another run holds stops before writing anything.
+            var busy = CliProcess.Run(temp.Path, Quick, ["train", "--catalog", "cat", "--out", "resumed", .. Small]);
+            Assert.Equal(2, busy.ExitCode);
+            Assert.Contains("is in use by another run", busy.Error, StringComparison.Ordinal);
+        }
         var notARun = CliProcess.Run(temp.Path, Quick, ["train", "--catalog", "cat", "--out", "cat", .. Small]);
         Assert.Equal(2, notARun.ExitCode);
         Assert.Contains("is not empty and holds no training run", notARun.Error, StringComparison.Ordinal);

@@ -5,6 +5,7 @@ using LMIndexer.Core.Checkpoints;
 using LMIndexer.Core.Data;
 using LMIndexer.Core.Downstream;
 using LMIndexer.Core.Indexing;
+using LMIndexer.Core.Runtime;
 using LMIndexer.Core.Text;
 using LMIndexer.Core.Training;
 
@@ -68,6 +69,7 @@ public static class TrainingPipeline
         var root = Path.GetFullPath(outputDirectory);
         var recipeJson = RecipeFile.Serialize(recipe);
         var fingerprints = StageFingerprints(recipe, catalog);
+        using var claim = OutputFolderLock.Acquire(root);
         ClaimOutput(root, recipeJson, catalogDirectory);
 
         var pretrained = Path.Combine(root, PretrainedFolder);
@@ -226,9 +228,8 @@ public static class TrainingPipeline
     private static void ClaimOutput(string root, string recipeJson, string? catalogDirectory)
     {
         var existing = ReadRun(root);
-        if (existing is null && Directory.Exists(root) && Directory.EnumerateFileSystemEntries(root).Any())
+        if (existing is null && Directory.EnumerateFileSystemEntries(root).Any(e => Path.GetFileName(e) != OutputFolderLock.FileName))
             throw new InvalidOperationException($"{root} is not empty and holds no training run; choose a new output folder.");
-        Directory.CreateDirectory(root);
         File.WriteAllText(Path.Combine(root, RunFile), JsonSerializer.Serialize(new RunRecord(catalogDirectory ?? existing?.Catalog, JsonDocument.Parse(recipeJson).RootElement), Indented));
     }
 }

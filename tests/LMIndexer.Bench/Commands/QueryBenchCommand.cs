@@ -111,6 +111,8 @@ public static class QueryBenchCommand
             plan.FineTune.Validate();
             plan.Source.Validate();
             var outRoot = result.GetValue(outDir)?.FullName ?? Path.Combine(root, task);
+            // Runs with different seeds write the same file names; two on one folder would swap models mid-run.
+            using var claim = OutputFolderLock.Acquire(outRoot);
             var results = new Dictionary<string, RankingBenchResult>();
             var validationRows = new List<BenchmarkRow>();
             using var textRankers = new TextQueryRankers(corpus,
