@@ -66,12 +66,27 @@ public sealed class IdPrefixEntriesTests
     {
         var (entries, state) = Prefix(([First, 3, 0], "a"));
 
-        Assert.Throws<ArgumentException>(() => entries.Allocate("new", [First + 1, 3], [], 8));
+        var foreignCodes = Assert.Throws<ArgumentException>(() => entries.Allocate("new", [First + 1, 3], [], 8));
+        Assert.StartsWith("Codes 8-3 do not belong under first code 7.", foreignCodes.Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => entries.Allocate("new", [], [], 8));
+        Assert.Throws<ArgumentNullException>(() => entries.Allocate("new", null!, [], 8));
+        Assert.Throws<ArgumentNullException>(() => entries.Allocate("new", [First, 3], null!, 8));
         // A batch with one foreign or too short ID adds none of its entries.
-        Assert.Throws<ArgumentException>(() => entries.Add([new([First, 9, 0], "x"), new([First + 1, 3, 0], "y")]));
+        var foreignEntry = Assert.Throws<ArgumentException>(() => entries.Add([new([First, 9, 0], "x"), new([First + 1, 3, 0], "y")]));
+        Assert.StartsWith("ID 8-3-0 does not belong under first code 7.", foreignEntry.Message, StringComparison.Ordinal);
         Assert.Throws<ArgumentException>(() => entries.Add([new([First, 9, 0], "x"), new([First], "y")]));
         Assert.Equal(["3-0"], state.Items.Keys);
+    }
+
+    [Fact]
+    public void An_index_of_one_learned_position_has_ids_of_a_first_code_and_a_counter()
+    {
+        var (entries, state) = Prefix(([First, 0], "a"));
+
+        Assert.Equal([First, 1], entries.Allocate("b", [First], [], 4).Codes);
+        Assert.Equal(["a", "b"], entries.Resolve([[First, 0], [First, 1]]));
+        Assert.Equal("7-0=a 7-1=b", Show(entries.List([First], 10)));
+        Assert.Equal(["0", "1"], state.Items.Keys.Order(StringComparer.Ordinal));
     }
 
     [Fact]
