@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using LMIndexer.Abstractions;
 using LMIndexer.Core.Checkpoints;
 using LMIndexer.Core.Indexing;
@@ -18,7 +19,9 @@ public sealed record AssignedCodes(string ItemId, long[] Codes, bool Complete);
 public sealed class ItemIdAssigner(ILogger<ItemIdAssigner> logger) : IDisposable
 {
     private readonly SemaphoreSlim gate = new(1, 1);
-    private readonly Dictionary<string, Loaded?> versions = new(StringComparer.Ordinal);
+    // Written under the gate; read without it by Reserved and CounterSize, which callers on other
+    // threads use while another version loads.
+    private readonly ConcurrentDictionary<string, Loaded?> versions = new(StringComparer.Ordinal);
 
     private sealed record Loaded(IndexerBundle Indexer, SemanticIdTable Table, int MaxTokens, int CounterSize, Dictionary<string, long[]> Reserved);
 
