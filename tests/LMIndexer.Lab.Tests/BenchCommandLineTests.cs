@@ -23,6 +23,7 @@ public sealed class BenchCommandLineTests
     [InlineData("encoder bench --data {tmp} --encoder t5-scratch", "Unknown --encoder 't5-scratch'")]
     [InlineData("scale --codebook 1 --work {tmp}", "--codebook must be between 2 and 65536")]
     [InlineData("scale --items 5 --work {tmp}", "At least 10 items are needed")]
+    [InlineData("scale --assign-items 0 --work {tmp}", "--assign-items must be at least 1")]
     [InlineData("results combine {tmp}/missing.json --name x", "missing.json does not exist")]
     public void Bad_input_to_the_bench_tool_gives_one_line_and_exit_code_2(string commandLine, string expected) =>
         AssertOneLineUsageError(commandLine, expected);

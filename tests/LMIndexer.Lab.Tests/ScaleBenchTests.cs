@@ -62,6 +62,8 @@ public sealed class ScaleBenchTests
             Assert.True(rows[(stage, "peak_mib")] > 10, $"{stage} reports the memory it peaked at");
         Assert.True(rows[("assign-t5-scratch", "items_per_second")] > 0);
         Assert.Equal(3000 / rows[("assign-t5-scratch", "items_per_second")], rows[("assign-t5-scratch", "extrapolated_seconds")], 0.5);
+        // Full IDs through the `index assign` path, each with its collision counter.
+        Assert.True(rows[("assign-t5-scratch", "largest_counter")] >= 1);
         Assert.InRange(rows[("serving", "bytes_per_item")], 50, 5000);
         Assert.Equal(16, rows[("prefix-grains", "grains_per_version")]);
         Assert.True(rows[("prefix-grains-table-order", "write_amplification")] > 3, "in table order every batch of 500 rewrites all 16 grains");

@@ -34,7 +34,7 @@ public static class ScaleBenchCommand
         var users = new Option<int>("--users") { Description = "Users of the synthetic catalog.", DefaultValueFactory = _ => 1_000_000 };
         var work = new Option<DirectoryInfo>("--work") { Description = "Where the catalog is written (kept for later stages and runs).", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("data", "bench", "scale")) };
         var indexer = new Option<DirectoryInfo[]>("--indexer") { Description = "A trained indexer bundle (repeatable): times ID assignment of the first --assign-items items.", AllowMultipleArgumentsPerToken = false };
-        var assignItems = new Option<int>("--assign-items") { Description = "Items the indexer assigns IDs to (items/s is extrapolated to the catalog).", DefaultValueFactory = _ => 10_000 };
+        var assignItems = new Option<int>("--assign-items") { Description = "Items the indexer assigns IDs to, as 'lmindexer index assign' does (items/s is extrapolated to the catalog when fewer).", DefaultValueFactory = _ => 10_000 };
         var codebook = new Option<int>("--codebook") { Description = "Codes per position of the serving ID table (two positions and the collision counter).", DefaultValueFactory = _ => 512 };
         var batch = new Option<int>("--backfill-batch") { Description = "Backfill batch size, for the prefix-grain write volume and the backfill run (Backfill:BatchSize).", DefaultValueFactory = _ => new LMIndexer.Grains.Backfill.BackfillOptions().BatchSize };
         var backfill = new Option<bool>("--backfill") { Description = "Also backfill the whole catalog's IDs into the embedded cluster (LiteDB) while it serves --backfill-rate recommendations/s (minutes per million items)." };
@@ -63,6 +63,8 @@ public static class ScaleBenchCommand
             var codes = result.GetValue(codebook);
             if (codes is < 2 or > 65_536)
                 throw new CliUsageException("--codebook must be between 2 and 65536.");
+            if (result.GetValue(assignItems) < 1)
+                throw new CliUsageException("--assign-items must be at least 1.");
             var batchSize = result.GetValue(batch);
             if (batchSize < 1)
                 throw new CliUsageException("--backfill-batch must be at least 1.");
@@ -98,21 +100,27 @@ public static class ScaleBenchCommand
             }
             var itemsPath = Path.Combine(catalogDir, CatalogFiles.ItemsFile);
 
-            // 2. ID assignment by a trained indexer, batched as training assigns (a sample, extrapolated).
+            // 2. ID assignment by a trained indexer: the `index assign` path (the file streamed in chunks,
+            //    full IDs with their collision counters) over the first --assign-items items.
             foreach (var indexerDir in result.GetValue(indexer) ?? [])
             {
                 using var trained = IndexerBundle.Load(indexerDir.FullName, TorchRuntime.Device);
-                var sample = CatalogFiles.EnumerateItems(itemsPath).Take(result.GetValue(assignItems)).Select(ItemTextBuilder.Build).ToList();
+                var sampleSize = Math.Min(result.GetValue(assignItems), options.Items);
                 var maxTokens = int.Parse(trained.Bundle.Manifest.Properties.GetValueOrDefault("maxTokens", "64"), CultureInfo.InvariantCulture);
-                trained.AssignCodes(sample.Take(64).ToList(), maxTokens);   // warm-up
-                using var meter = StageMeter.Start();
-                var assigned = trained.AssignCodes(sample, maxTokens);
-                var perSecond = assigned.Length / meter.Seconds;
+                trained.AssignCodes(CatalogFiles.EnumerateItems(itemsPath).Take(64).Select(ItemTextBuilder.Build).ToList(), maxTokens);   // warm-up
                 var encoder = trained.Bundle.Manifest.Properties.GetValueOrDefault("encoder", "t5-scratch");
                 var stage = $"assign-{encoder}";
-                Row(stage, "items_per_second", perSecond, $"codes by a trained indexer on {encoder} ({sample.Count:N0} items), items/s", "F0");
-                Row(stage, "extrapolated_seconds", options.Items / perSecond, $"the same rate over {options.Items:N0} items (extrapolated), s", "F0");
+                using var meter = StageMeter.Start();
+                var (table, report) = ProgressBar.Run($"{stage} items", sampleSize,
+                    progress => trained.AssignItems(CatalogFiles.EnumerateItems(itemsPath).Take(sampleSize), progress));
+                var perSecond = sampleSize / meter.Seconds;
+                Row(stage, "items_per_second", perSecond, $"IDs by a trained indexer on {encoder} ({sampleSize:N0} items, {report.Added:N0} new to it), items/s", "F0");
+                if (sampleSize < options.Items)
+                    Row(stage, "extrapolated_seconds", options.Items / perSecond, $"the same rate over {options.Items:N0} items (extrapolated), s", "F0");
+                else
+                    Row(stage, "seconds", meter.Seconds, $"all {options.Items:N0} items, s", "F0");
                 Row(stage, "peak_mib", meter.PeakMiB, "peak resident memory, MiB", "F0");
+                Row(stage, "largest_counter", table.Ids.Max(id => id[^1]) + 1, $"most items sharing learned codes (of a counter range of {trained.Bundle.Tokenizer.IdPositionSizes[^1]:N0})", "F0");
             }
 
             // 3. The serving structures of the whole catalog's ID table, and its prefix grains.
