@@ -16,6 +16,7 @@ public sealed class BenchCommandLineTests
     [InlineData("retrieval bench --corpus {tmp} --index-dir {tmp} --systems hybrid --hybrid ft-minilm:1", "or ft-NAME with dense-ft-NAME among --systems")]
     [InlineData("retrieval bench --corpus {tmp} --index-dir {tmp} --systems dense-ft-minilm --dense-batch-size 1", "--dense-*:")]
     [InlineData("serve --rates 10,fast", "'fast' is not a rate")]
+    [InlineData("serve --events -1", "--events must be 0 (every history) or more")]
     [InlineData("index train --items {tmp}/missing.jsonl --out {tmp}/x --method bogus", "Unknown --method 'bogus'")]
     [InlineData("index bench --data {tmp} --seeds 1,2,1", "--seeds repeats seed 1")]
     [InlineData("index bench --data {tmp} --seeds 1,x", "--seeds takes comma-separated integers, got 'x'")]

@@ -35,7 +35,7 @@ public static class ServeBenchCommand
         var seconds = new Option<int>("--seconds") { Description = "Seconds per rate (the load stops by itself).", DefaultValueFactory = _ => 10 };
         var concurrency = new Option<int>("--concurrency") { Description = "Concurrent requests of the saturation run.", DefaultValueFactory = _ => 64 };
         var beams = new Option<int>("--beams") { Description = "Beams per recommendation request (Inference:Beams).", DefaultValueFactory = _ => 20 };
-        var events = new Option<int>("--events") { Description = "Events of the ingestion run.", DefaultValueFactory = _ => 40_000 };
+        var events = new Option<int>("--events") { Description = "Events of the ingestion run (default 0: every user's history but its last item). Requests go only to users whose history was replayed, so every request runs the model.", DefaultValueFactory = _ => 0 };
         var docs = BenchmarkReport.DirectoryOption();
         var name = new Option<string>("--name") { Description = "Benchmark section name.", DefaultValueFactory = _ => "serve" };
         var serve = new Command("serve", "Serving benchmark on the embedded cluster (loopback only, bounded in time and requests); results into the bench results.")
@@ -47,6 +47,8 @@ public static class ServeBenchCommand
         {
             var rateList = result.GetValue(rates)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Select(r => int.TryParse(r, CultureInfo.InvariantCulture, out var v) && v is > 0 and <= 1000 ? v : throw new CliUsageException($"--rates: '{r}' is not a rate between 1 and 1000.")).ToList();
+            if (result.GetValue(events) < 0)
+                throw new CliUsageException("--events must be 0 (every history) or more.");
             var duration = result.GetValue(seconds);
             if (duration is < 1 or > 120)
                 throw new CliUsageException("--seconds must be between 1 and 120.");
@@ -96,7 +98,7 @@ public static class ServeBenchCommand
 
                 // 2. Event ingestion straight into the user grains (in-memory storage).
                 var ingest = users.SelectMany(u => u.ItemIds.Take(u.ItemIds.Count - 1).Select((item, i) => new UserEvent($"{u.UserId}-{i}", u.UserId, item, EventType.View, DateTimeOffset.UtcNow)))
-                    .Take(result.GetValue(events)).ToList();
+                    .Take(result.GetValue(events) is > 0 and var limit ? limit : int.MaxValue).ToList();
                 var ingestClock = Stopwatch.StartNew();
                 // As POST /api/events does with a batch: one call per user of each 500-event batch.
                 await Parallel.ForEachAsync(ingest.Chunk(500), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellation },
@@ -121,7 +123,9 @@ public static class ServeBenchCommand
                 // 4. Recommendation latency at fixed rates over HTTP (open loop: requests leave on schedule).
                 using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 512 }) { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(30) };
                 var next = 0;
-                string NextUser() => users[Interlocked.Increment(ref next) % users.Count].UserId;
+                // Only users with a replayed history: a user without one gets popularity, not the model.
+                var replayed = ingest.Select(e => e.UserId).Distinct(StringComparer.Ordinal).ToList();
+                string NextUser() => replayed[Interlocked.Increment(ref next) % replayed.Count];
                 await MeasureAsync(http, NextUser, 5, 2, cancellation);   // warm-up: activations, connections
                 var inference = grains.GetGrain<IIndexerInferenceGrain>($"{version}/0");
                 foreach (var rate in rateList)
