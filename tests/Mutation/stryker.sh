@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Mutation testing with Stryker.NET, on demand (not in CI: a run takes from minutes to hours).
-# Usage: bash tests/Mutation/stryker.sh evaluation|litedb|mongodb|grains|grains-data|grains-state-writer|grains-search-index|grains-id-prefix [extra stryker flags]
+# Usage: bash tests/Mutation/stryker.sh evaluation|litedb|mongodb|grains|grains-data|grains-state-writer|grains-search-index|grains-id-prefix|grains-rules [extra stryker flags]
 # Reports go to artifacts/mutation/<target>/reports (HTML and JSON); docs/quality.md summarises them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dotnet tool restore >/dev/null
-target="${1:?evaluation, litedb, mongodb, grains, grains-data, grains-state-writer, grains-search-index or grains-id-prefix}"
+target="${1:?evaluation, litedb, mongodb, grains, grains-data, grains-state-writer, grains-search-index, grains-id-prefix or grains-rules}"
 shift
 out="$PWD/artifacts/mutation/$target"
 common=(--reporter json --reporter html --reporter cleartext --concurrency 1 --output "$out")
@@ -46,5 +46,10 @@ case "$target" in
     cd tests/LMIndexer.Grains.Tests
     dotnet stryker --project LMIndexer.Grains.csproj --mutate "**/Items/IdPrefixEntries.cs" \
       --test-case-filter "FullyQualifiedName~IdPrefixEntriesTests" "${common[@]}" "$@" ;;
+  grains-rules)
+    # The rules the user, backfill and search-shard grains apply (bounded memory, the answer's assembly, batching and pacing, a search shard's texts), with their unit tests (minutes).
+    cd tests/LMIndexer.Grains.Tests
+    dotnet stryker --project LMIndexer.Grains.csproj --mutate "**/Users/UserMemory.cs" --mutate "**/Users/RecommendationSlate.cs" --mutate "**/Backfill/BackfillBatches.cs" --mutate "**/Search/ShardTexts.cs" \
+      --test-case-filter "FullyQualifiedName~UserMemoryTests|FullyQualifiedName~RecommendationSlateTests|FullyQualifiedName~BackfillBatchesTests|FullyQualifiedName~ShardTextsTests" "${common[@]}" "$@" ;;
   *) echo "stryker.sh: unknown target '$target'" >&2; exit 2 ;;
 esac

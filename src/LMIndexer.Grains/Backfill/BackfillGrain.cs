@@ -217,7 +217,7 @@ public sealed class BackfillGrain(
                 await IndexCleanup.UnloadAsync(GrainFactory, Job.Version!, inference.Value.Replicas);   // models first: they hold the memory
             while (table is not null && Job.Done < Job.Total)
             {
-                var (start, count) = (Job.Done, Math.Min(settings.BatchSize, Job.Total - Job.Done));
+                var (start, count) = (Job.Done, BackfillBatches.NextItems(Job.Done, Job.Total, settings.BatchSize));
                 await WriteBatchAsync(start, () => Job.Retire
                     ? IndexCleanup.RemoveItemsAsync(GrainFactory, Job.Version!, table, start, count, settings.Parallelism, cancellationToken)
                     : IndexWriter.WriteItemsAsync(GrainFactory, Job.Version!, table, start, count, settings.Parallelism, cancellationToken), cancellationToken);
@@ -231,13 +231,11 @@ public sealed class BackfillGrain(
             else
             {
                 var groups = IndexWriter.PrefixGroups(table!);
+                var entries = groups.Select(g => g.Entries.Count).ToArray();
                 while (Job.PrefixGroupsDone < groups.Count)
                 {
-                    // Whole prefix grains, about a batch's worth of entries at a time.
                     var start = Job.PrefixGroupsDone;
-                    var (count, entries) = (0, 0);
-                    while (start + count < groups.Count && (count == 0 || entries + groups[start + count].Entries.Count <= settings.BatchSize))
-                        entries += groups[start + count++].Entries.Count;
+                    var count = BackfillBatches.NextPrefixGroups(entries, start, settings.BatchSize);
                     await WriteBatchAsync(start, () => IndexWriter.WritePrefixesAsync(GrainFactory, Job.Version!, groups, start, count, settings.Parallelism, cancellationToken), cancellationToken);
                     await AdvanceAsync(() => Job.PrefixGroupsDone += count, 0, cancellationToken);
                 }
@@ -279,7 +277,7 @@ public sealed class BackfillGrain(
                 Job.LastError = e.Message;
                 BatchErrors.Add(1, new KeyValuePair<string, object?>("version", Job.Version));
                 logger.LogWarning(e, "Backfill {Job}: batch at {Start} failed (attempt {Attempt} of {Max})", this.GetPrimaryKeyString(), start, attempt, settings.MaxAttempts);
-                await Task.Delay(TimeSpan.FromMilliseconds(200 * (1 << Math.Min(attempt, 6))), cancellationToken);
+                await Task.Delay(BackfillBatches.RetryDelay(attempt), cancellationToken);
             }
         }
     }
@@ -306,9 +304,7 @@ public sealed class BackfillGrain(
 
     private BackfillProgress Progress()
     {
-        var elapsed = clock?.Elapsed.TotalSeconds ?? 0;
-        var rate = Job.Status == BackfillStatus.Running && elapsed > 0 ? (Job.Done - doneAtStart) / elapsed : 0;
-        TimeSpan? remaining = rate > 0 ? TimeSpan.FromSeconds((Job.Total - Job.Done) / rate) : null;
+        var (rate, remaining) = BackfillBatches.Pace(Job.Status == BackfillStatus.Running, Job.Total, Job.Done, doneAtStart, clock?.Elapsed.TotalSeconds ?? 0);
         return new BackfillProgress(this.GetPrimaryKeyString(), Job.Version!, Job.Status, Job.Total, Job.Done, Job.Errors, rate, remaining,
             Job.Started, Job.Finished, Job.LastError, Job.Resumes, silo.SiloAddress.ToString());
     }

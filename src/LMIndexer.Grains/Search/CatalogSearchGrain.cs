@@ -1,6 +1,4 @@
 using LMIndexer.Abstractions;
-using LMIndexer.Core.Retrieval;
-using LMIndexer.Core.Text;
 using LMIndexer.Grains.Items;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -34,20 +32,19 @@ public sealed class CatalogSearchGrain(
     private static readonly TimeSpan EmbedInterval = TimeSpan.FromMilliseconds(250);
     private const int LoadBatch = 256;
 
-    private readonly Bm25Index<string> lexical = new();
-    private readonly Dictionary<string, string> texts = new(StringComparer.Ordinal);
+    private ShardTexts texts = null!;   // made at activation, with the embedder's setting
     private ShardVectors vectors = null!;   // made at activation, when the shard's number is known
-    private readonly Dictionary<string, string> pending = new(StringComparer.Ordinal);   // id → text awaiting its vector
     private Task? embedding;   // the batch being embedded now, if any: one at a time
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        texts = new ShardTexts(embedder.Enabled);
         vectors = new ShardVectors(options.Value.ApproximateShardItems, KeptIndex());
         var ids = state.State.ItemIds.ToList();
         foreach (var chunk in ids.Chunk(LoadBatch))
         {
             var records = await Task.WhenAll(chunk.Select(id => GrainFactory.GetGrain<IItemGrain>(id).GetAsync()));
-            Index([.. records.OfType<ItemRecord>()]);
+            texts.Index(records.OfType<ItemRecord>());
         }
         // Interleaving, so that upserts and searches are served while a batch embeds.
         if (embedder.Enabled)
@@ -89,7 +86,7 @@ public sealed class CatalogSearchGrain(
         var shard = this.GetPrimaryKeyLong();
         if (records.FirstOrDefault(r => CatalogSearchShards.Of(r.ItemId) != shard) is { } stray)
             throw new ArgumentException($"Item '{stray.ItemId}' belongs to search shard {CatalogSearchShards.Of(stray.ItemId)}, not {shard}.", nameof(records));
-        Index(records);
+        texts.Index(records);
         // A failed write puts the id set back as stored, so the caller's retry writes the new ids again.
         var added = false;
         foreach (var record in records)
@@ -109,27 +106,13 @@ public sealed class CatalogSearchGrain(
                 denseHits = vectors.Search(query.Vector, query.Candidates);
         }
         // After the wait, so that both lists see the same items.
-        var lexicalHits = query.Terms.Count == 0 ? [] : lexical.Search(query.Terms, query.Candidates);
+        var lexicalHits = query.Terms.Count == 0 ? [] : texts.Lexical.Search(query.Terms, query.Candidates);
         return new CatalogSearchHits(
             [.. lexicalHits.Select(h => new ScoredItem(h.Key, h.Score))],
             [.. denseHits.Select(h => new ScoredItem(h.Key, h.Score))]);
     }
 
     public Task<int> CountAsync() => Task.FromResult(texts.Count);
-
-    private void Index(IReadOnlyList<ItemRecord> records)
-    {
-        foreach (var record in records)
-        {
-            var text = ItemTextBuilder.Build(record.ToCatalogItem());
-            if (texts.TryGetValue(record.ItemId, out var known) && known == text)
-                continue;   // the same text again (a restart's catalog load): nothing to redo
-            texts[record.ItemId] = text;
-            lexical.Upsert(record.ItemId, SearchTextAnalyzer.Terms(text));
-            if (embedder.Enabled)
-                pending[record.ItemId] = text;
-        }
-    }
 
     /// <summary>
     /// Embeds every pending text, waiting first for a batch already embedding. The vectors are kept
@@ -151,9 +134,9 @@ public sealed class CatalogSearchGrain(
                 // That batch's owner reports its failure; its texts stay pending and are tried below.
             }
         }
-        if (pending.Count == 0)
+        if (texts.PendingCount == 0)
             return;
-        var batch = EmbedBatchAsync([.. pending]);
+        var batch = EmbedBatchAsync(texts.Pending());
         embedding = batch;
         await batch;
     }
@@ -164,15 +147,7 @@ public sealed class CatalogSearchGrain(
         {
             var batchTexts = batch.Select(p => p.Value).ToList();
             var embedded = await Task.Run(() => embedder.EmbedItems(batchTexts));
-            var current = new List<(string, float[])>(batch.Count);
-            for (var i = 0; i < batch.Count; i++)
-            {
-                if (pending.TryGetValue(batch[i].Key, out var text) && text == batch[i].Value)
-                {
-                    current.Add((batch[i].Key, embedded[i]));
-                    pending.Remove(batch[i].Key);
-                }
-            }
+            var current = texts.Accept(batch, embedded);
             var wasApproximate = vectors.IsApproximate;
             vectors.SetMany(current);
             if (!wasApproximate && vectors.ReadBack is { } readBack)

@@ -43,11 +43,9 @@ public sealed class UserGrain(
     /// <summary>History items the catalog did not hold, and when to ask again.</summary>
     private readonly Dictionary<string, DateTime> notInCatalog = new(StringComparer.Ordinal);
     private static readonly TimeSpan RecheckNotInCatalog = TimeSpan.FromMinutes(1);
-    private HashSet<string>? eventIds;
-    private HashSet<string>? seen;
+    private UserMemory? memory;
 
-    private HashSet<string> EventIds => eventIds ??= new HashSet<string>(state.State.RecentEventIds, StringComparer.Ordinal);
-    private HashSet<string> SeenSet => seen ??= new HashSet<string>(state.State.Seen, StringComparer.Ordinal);
+    private UserMemory Memory => memory ??= new UserMemory(() => state.State, recommendationOptions.Value);
 
     public Task<EventReceipt> RecordAsync(UserEvent userEvent) => RecordBatchAsync([userEvent]);
 
@@ -61,7 +59,7 @@ public sealed class UserGrain(
             throw new ArgumentException($"Event '{stranger.EventId}' of user '{stranger.UserId}' sent to user '{user}'.", nameof(userEvents));
         foreach (var userEvent in userEvents)
         {
-            if (Append(userEvent))
+            if (Memory.Append(userEvent))
                 weights.Add(new PopularItem(userEvent.ItemId, Popularity.PopularityGrain.Weight(userEvent.Type)));
         }
         if (weights.Count > 0)
@@ -75,40 +73,12 @@ public sealed class UserGrain(
             {
                 // The writer put the state back as stored; the sets built from it forget the unsaved
                 // events too, so that the client's retry (same event ids) is not taken for a duplicate.
-                eventIds = null;
-                seen = null;
+                Memory.Reload();
                 throw;
             }
             await GrainFactory.GetGrain<IPopularityCounterGrain>(0).RecordAsync(weights);
         }
         return new EventReceipt(weights.Count > 0, state.State.History.Count, userEvents.Count - weights.Count);
-    }
-
-    /// <summary>Adds one event to the in-memory state; false when its id was seen before.</summary>
-    private bool Append(UserEvent userEvent)
-    {
-        var options = recommendationOptions.Value;
-        if (!EventIds.Add(userEvent.EventId))
-            return false;
-        state.State.RecentEventIds.Add(userEvent.EventId);
-        if (state.State.RecentEventIds.Count > options.EventIdMemory)
-        {
-            EventIds.Remove(state.State.RecentEventIds[0]);
-            state.State.RecentEventIds.RemoveAt(0);
-        }
-        state.State.History.Add(new HistoryEntry(userEvent.ItemId, userEvent.Type, userEvent.Time));
-        if (state.State.History.Count > options.HistoryLength)
-            state.State.History.RemoveRange(0, state.State.History.Count - options.HistoryLength);
-        if (SeenSet.Add(userEvent.ItemId))
-        {
-            state.State.Seen.Add(userEvent.ItemId);
-            if (state.State.Seen.Count > options.SeenLength)
-            {
-                SeenSet.Remove(state.State.Seen[0]);
-                state.State.Seen.RemoveAt(0);
-            }
-        }
-        return true;
     }
 
     public Task<IReadOnlyList<HistoryEntry>> GetHistoryAsync() => Task.FromResult<IReadOnlyList<HistoryEntry>>([.. state.State.History]);
@@ -118,8 +88,7 @@ public sealed class UserGrain(
         var maxCount = recommendationOptions.Value.MaxCount;
         if (count < 1 || count > maxCount)
             throw new ArgumentOutOfRangeException(nameof(count), count, $"count must be between 1 and {maxCount}.");
-        var chosen = new List<(string ItemId, double Score, RecommendationSource Source, string? Reason)>();
-        var taken = new HashSet<string>(SeenSet, StringComparer.Ordinal);
+        var slate = new RecommendationSlate(count, Memory.Seen);
         string? version = null;
         var degraded = false;
         var deadline = DateTime.UtcNow.AddMilliseconds(inferenceOptions.Value.TimeoutMilliseconds);
@@ -129,7 +98,7 @@ public sealed class UserGrain(
             if (state.State.History.Count > 0 && await versions.ActiveAsync() is { } served)
             {
                 active = served.Version;
-                var historyIds = state.State.History.Select(h => h.ItemId).Reverse().Distinct(StringComparer.Ordinal).Reverse().ToList();
+                var historyIds = Memory.HistoryItems();
                 await FetchHistoryAsync(historyIds, active, deadline);
                 var history = await RecordsAsync(historyIds, deadline);
                 var beams = Math.Max(inferenceOptions.Value.Beams, count);
@@ -138,10 +107,9 @@ public sealed class UserGrain(
                 var followed = state.State.History.Select(h => (h, records.GetValueOrDefault(h.ItemId), SemanticIdOf(h.ItemId, generated.Version))).ToList();
                 foreach (var generatedId in generated.Ids)
                 {
-                    if (chosen.Count >= count)
+                    if (slate.IsFull)
                         break;
-                    if (taken.Add(generatedId.ItemId))
-                        chosen.Add((generatedId.ItemId, generatedId.Score, RecommendationSource.Model, RecommendationReasons.ForGenerated(generatedId.Codes, followed)));
+                    slate.Add(generatedId.ItemId, generatedId.Score, RecommendationSource.Model, RecommendationReasons.ForGenerated(generatedId.Codes, followed));
                 }
             }
         }
@@ -151,25 +119,14 @@ public sealed class UserGrain(
             logger.LogWarning(e, "Recommendations for {User} fall back to popularity: the model of version {Version} did not answer", this.GetPrimaryKeyString(), active ?? "(unknown)");
             degraded = true;
             version = null;
-            chosen.Clear();
-            taken = new HashSet<string>(SeenSet, StringComparer.Ordinal);
+            slate.Clear();
         }
         Answers.Add(1, new KeyValuePair<string, object?>("answer", degraded ? "degraded" : version is null ? "cold" : "model"));
-        if (chosen.Count < count)
-        {
-            var popular = await GrainFactory.GetGrain<IPopularityCounterGrain>(0).TopAsync(count + taken.Count);
-            foreach (var item in popular)
-            {
-                if (chosen.Count >= count)
-                    break;
-                if (taken.Add(item.ItemId))
-                    chosen.Add((item.ItemId, item.Score, RecommendationSource.Popular, RecommendationReasons.Popular));
-            }
-        }
-        var details = await RecordsAsync([.. chosen.Select(c => c.ItemId)], DateTime.UtcNow + ItemReadLimit);
+        if (!slate.IsFull)
+            slate.FillWithPopular(await GrainFactory.GetGrain<IPopularityCounterGrain>(0).TopAsync(slate.PopularNeeded));
+        var details = await RecordsAsync([.. slate.ItemIds], DateTime.UtcNow + ItemReadLimit);
         var byId = details.ToDictionary(d => d.ItemId, StringComparer.Ordinal);
-        return new RecommendationResult(this.GetPrimaryKeyString(), version,
-            [.. chosen.Select(c => new RecommendedItem(c.ItemId, c.Score, c.Source, byId.GetValueOrDefault(c.ItemId), c.Reason))], degraded);
+        return new RecommendationResult(this.GetPrimaryKeyString(), version, slate.Items(byId), degraded);
     }
 
     /// <summary>Records and semantic IDs of history items (the reasons need the IDs), fetched once per item and served version.</summary>
