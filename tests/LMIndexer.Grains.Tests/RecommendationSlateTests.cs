@@ -95,4 +95,14 @@ public sealed class RecommendationSlateTests
         Assert.Null(items[1].Item);
         Assert.Equal(["a", "b"], slate.ItemIds);
     }
+
+    [Fact]
+    public void A_missing_item_or_list_is_refused()
+    {
+        var slate = Slate(2);
+
+        Assert.Throws<ArgumentNullException>(() => slate.Add(null!, 1, RecommendationSource.Model, null));
+        Assert.Throws<ArgumentNullException>(() => slate.FillWithPopular(null!));
+        Assert.Equal(0, slate.Count);
+    }
 }

@@ -14,6 +14,8 @@ public sealed class BenchCommandLineTests
     [InlineData("retrieval bench --corpus {tmp} --index-dir {tmp} --systems bm25,bogus", "Unknown system 'bogus'")]
     [InlineData("retrieval bench --corpus {tmp} --index-dir {tmp} --systems hybrid --hybrid bert:1", "--hybrid: expected ENCODER:WEIGHT")]
     [InlineData("retrieval bench --corpus {tmp} --index-dir {tmp} --systems hybrid --hybrid ft-minilm:1", "or ft-NAME with dense-ft-NAME among --systems")]
+    [InlineData("retrieval bench --corpus {tmp} --index-dir {tmp} --systems hybrid --hybrid minilm:1:0.5", "a generative weight needs lmindexer among --systems")]
+    [InlineData("retrieval bench --corpus {tmp} --index-dir {tmp} --systems hybrid,lmindexer --hybrid minilm:1:x", "GENERATIVE a finite weight")]
     [InlineData("retrieval bench --corpus {tmp} --index-dir {tmp} --systems dense-ft-minilm --dense-batch-size 1", "--dense-*:")]
     [InlineData("serve --rates 10,fast", "'fast' is not a rate")]
     [InlineData("serve --events -1", "--events must be 0 (every history) or more")]
@@ -186,6 +188,23 @@ public sealed class BenchCommandLineTests
         var choice = protocol.GetProperty("choice").GetString()!;
         Assert.Equal(protocol.GetProperty("validation").EnumerateObject().Max(p => p.Value.GetDouble()), protocol.GetProperty("validation").GetProperty(choice).GetDouble());
         Assert.True(File.Exists(Path.Combine(temp.Path, "bench", "retrieval", "rqvae", "trie.bin")));
+
+        // With a seq2seq model of LMIndexer IDs in the run (here the rq-VAE bundle in its place), the hybrid
+        // may fuse its generated items too: every generative weight is tried on validation, and the
+        // hybrid runs after the model even when named first.
+        CopyDirectory(Path.Combine(temp.Path, "bench", "rqvae"), Path.Combine(temp.Path, "generative", "lmindexer"));
+        var withGenerative = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "retrieval", "bench", "--corpus", "corpus", "--index-dir", "generative", "--systems", "hybrid,bm25,lmindexer",
+            "--steps", "10", "--eval-every", "10", "--results", "report", "--name", "retrieval-generative", "--threads", "2");
+        Assert.True(withGenerative.ExitCode == 0, withGenerative.Error);
+        using var generativeJson = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "report", "results", "retrieval-generative.json")));
+        var grid = generativeJson.RootElement.GetProperty("protocol").GetProperty("validation").EnumerateObject().Select(p => p.Name).ToList();
+        // Two packaged encoders × (7 finite dense weights × 5 generative weights + dense alone).
+        Assert.Equal(72, grid.Count);
+        Assert.Contains("minilm_w0.25_g0.5", grid);
+        Assert.Contains("arctic-xs_w0_g1", grid);
+        Assert.DoesNotContain(grid, g => g.Contains("Infinity_g", StringComparison.Ordinal));
+        Assert.Contains("lmindexer model's generated items", File.ReadAllText(Path.Combine(temp.Path, "report", "experiments.md")), StringComparison.Ordinal);
+
         var missingIndex = BenchProcess.Run(temp.Path, Quick, "retrieval", "bench", "--corpus", "corpus", "--index-dir", "bench", "--systems", "lmindexer");
         Assert.Equal(2, missingIndex.ExitCode);
         Assert.Contains("index bench", missingIndex.Error, StringComparison.Ordinal);
@@ -220,5 +239,12 @@ public sealed class BenchCommandLineTests
         Assert.Single(lines);
         Assert.StartsWith(BenchProcess.Tool + ": ", lines[0], StringComparison.Ordinal);
         Assert.Contains(expected, lines[0], StringComparison.Ordinal);
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.GetFiles(from))
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
     }
 }

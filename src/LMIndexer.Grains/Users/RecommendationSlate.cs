@@ -35,12 +35,9 @@ internal sealed class RecommendationSlate(int count, IReadOnlySet<string> seen)
     public void FillWithPopular(IEnumerable<PopularItem> popular)
     {
         ArgumentNullException.ThrowIfNull(popular);
+        // The list is short (PopularNeeded items): once the slate is full the rest are refused one by one.
         foreach (var item in popular)
-        {
-            if (IsFull)
-                break;
             Add(item.ItemId, item.Score, RecommendationSource.Popular, RecommendationReasons.Popular);
-        }
     }
 
     /// <summary>Drops every chosen item (the model failed mid-answer): the slate starts again from the seen items.</summary>

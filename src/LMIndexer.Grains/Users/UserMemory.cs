@@ -34,8 +34,7 @@ internal sealed class UserMemory(Func<UserState> state, RecommendationOptions op
             current.RecentEventIds.RemoveAt(0);
         }
         current.History.Add(new HistoryEntry(userEvent.ItemId, userEvent.Type, userEvent.Time));
-        if (current.History.Count > options.HistoryLength)
-            current.History.RemoveRange(0, current.History.Count - options.HistoryLength);
+        current.History.RemoveRange(0, Math.Max(0, current.History.Count - options.HistoryLength));
         if (SeenSet.Add(userEvent.ItemId))
         {
             current.Seen.Add(userEvent.ItemId);

@@ -46,6 +46,9 @@ public static class QueryBenchCommand
     // Dense retrieval (the paper's dual-encoder baseline) with a packaged encoder used as it is.
     private const string DensePrefix = "dense-";
 
+    // The seq2seq system whose model the hybrid may fuse (weight chosen on validation, 0 included).
+    private const string GenerativeForHybrid = "lmindexer";
+
     private static bool NeedsNoModel(string system) => system is "bm25" or Hybrid || system.StartsWith(DensePrefix, StringComparison.Ordinal);
 
     /// <param name="task">search or retrieval.</param>
@@ -61,7 +64,7 @@ public static class QueryBenchCommand
         var lr = new Option<double>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => 1e-3 };
         var evalEvery = new Option<int>("--eval-every") { Description = "Validation interval (steps).", DefaultValueFactory = _ => 500 };
         var sourceTokens = new Option<int>("--max-source-tokens") { Description = "Query budget in tokens, </s> included.", DefaultValueFactory = _ => 128 };
-        var hybridChoice = new Option<string?>("--hybrid") { Description = "ENCODER:WEIGHT fixes the hybrid's dense encoder and weight (what /api/search serves) instead of choosing them on this run's validation queries; that encoder's validation grid is still recorded. ENCODER: a packaged encoder, or ft-NAME for one fine-tuned in this run." };
+        var hybridChoice = new Option<string?>("--hybrid") { Description = "ENCODER:WEIGHT[:GENERATIVE] fixes the hybrid's dense encoder and weight, and the weight of the run's lmindexer model (default 0), instead of choosing them on this run's validation queries (what /api/search serves); that encoder's validation grid is still recorded. ENCODER: a packaged encoder, or ft-NAME for one fine-tuned in this run." };
         var denseSteps = new Option<int>("--dense-steps") { Description = "Fine-tuning steps of the dense-ft-* systems (in-batch negatives).", DefaultValueFactory = _ => 600 };
         var denseBatch = new Option<int>("--dense-batch-size") { Description = "Query-item pairs per fine-tuning step (the batch's other items are the negatives).", DefaultValueFactory = _ => 32 };
         var denseLr = new Option<double>("--dense-lr") { Description = "Peak learning rate of the dense fine-tuning.", DefaultValueFactory = _ => 2e-5 };
@@ -79,6 +82,8 @@ public static class QueryBenchCommand
             var chosen = result.GetValue(systems)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             if (chosen.FirstOrDefault(s => !KnownSystems.Contains(s)) is { } unknown)
                 throw new CliUsageException($"Unknown system '{unknown}'; expected {string.Join(", ", KnownSystems)}.");
+            // The hybrid fuses what the other systems made in this run: it runs last.
+            chosen = [.. chosen.Where(s => s != Hybrid), .. chosen.Where(s => s == Hybrid)];
             var fixedHybrid = ParseHybrid(result.GetValue(hybridChoice), chosen);
             var tuning = new DualEncoderTuning(result.GetValue(denseSteps), result.GetValue(denseBatch), result.GetValue(denseLr),
                 EvalEvery: result.GetValue(denseEvalEvery), MaxTokens: result.GetValue(denseTokens), Seed: result.GetValue(common.Seed));
@@ -136,16 +141,31 @@ public static class QueryBenchCommand
                     FineTune = plan.FineTune with { CheckpointDirectory = Path.Combine(outRoot, system + ".checkpoint") },
                 };
                 var trainClock = Stopwatch.StartNew();
-                using var outcome = TrainingProgressView.Run($"{task} {system}", systemPlan.FineTune.Steps,
+                var outcome = TrainingProgressView.Run($"{task} {system}", systemPlan.FineTune.Steps,
                     progress => corpus.Train(Path.Combine(root, IndexName(system)), systemPlan, progress, cancellation));
-                var trainSeconds = trainClock.Elapsed.TotalSeconds;
-                outcome.Save(Path.Combine(outRoot, system));
-                GenerativeFineTuner.DeleteCheckpoint(systemPlan.FineTune.CheckpointDirectory!);
-                using var trie = new TrieTables(outcome.Trie, TorchRuntime.Device);
-                var test = ProgressBar.Run($"{task} {system} test", outcome.Data.Test.Count,
-                    progress => GenerativeEvaluator.Evaluate(outcome.Bundle.Model, outcome.Data.Test, trie, evaluation, progress, cancellation));
-                results[system] = new(test, trainSeconds, $"best step {outcome.Report.BestStep}; {outcome.Data.Train.Count:N0} training rows", outcome.Report.Validations);
-                AnsiConsole.Write(RecCommands.MetricsTable($"{system} test", test));
+                var trie = new TrieTables(outcome.Trie, TorchRuntime.Device);
+                // Owns the model and the trie from here: disposed below unless the hybrid keeps them.
+                GenerativeQueryRanker? kept = new(outcome, trie, evaluation);
+                try
+                {
+                    var trainSeconds = trainClock.Elapsed.TotalSeconds;
+                    outcome.Save(Path.Combine(outRoot, system));
+                    GenerativeFineTuner.DeleteCheckpoint(systemPlan.FineTune.CheckpointDirectory!);
+                    var test = ProgressBar.Run($"{task} {system} test", outcome.Data.Test.Count,
+                        progress => GenerativeEvaluator.Evaluate(outcome.Bundle.Model, outcome.Data.Test, trie, evaluation, progress, cancellation));
+                    results[system] = new(test, trainSeconds, $"best step {outcome.Report.BestStep}; {outcome.Data.Train.Count:N0} training rows", outcome.Report.Validations);
+                    AnsiConsole.Write(RecCommands.MetricsTable($"{system} test", test));
+                    // The LMIndexer IDs' model is what a search version serves: the hybrid may fuse it.
+                    if (system == GenerativeForHybrid && chosen.Contains(Hybrid))
+                    {
+                        textRankers.AddGenerative(system, kept);
+                        kept = null;
+                    }
+                }
+                finally
+                {
+                    kept?.Dispose();
+                }
             }
             Report(result, corpus, chosen, results, validationRows, plan, clock.Elapsed.TotalSeconds);
             return Task.FromResult(0);
@@ -160,7 +180,7 @@ public static class QueryBenchCommand
             var testQueries = results.Values.First().Test.Examples;
             BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, wall, rows,
                 string.Create(CultureInfo.InvariantCulture,
-                    $"Generative {task} on `{corpus.Dataset}` ({corpus.Items:N0} items, {testQueries:N0} test queries; {corpus.Description}), full ranking with 20 trie-constrained beams. Every seq2seq system fine-tunes its index bundle's network for {plan.FineTune.Steps} steps × {plan.FineTune.BatchSize} (lr {plan.FineTune.Optimizer.LearningRate:G3}, linear decay, best of validations every {plan.FineTune.EvalEvery} steps), queries ≤ {plan.Source.MaxSourceTokens} tokens; `random` = random codes of the LMIndexer table's shape; `bm25` is word BM25 over the same items and test queries; `dense-*` embeds items and queries with a packaged sentence encoder, untuned, and ranks by inner product; `hybrid` fuses BM25 and one dense ranking by reciprocal rank, encoder and weight chosen on the validation queries (see its note)."),
+                    $"Generative {task} on `{corpus.Dataset}` ({corpus.Items:N0} items, {testQueries:N0} test queries; {corpus.Description}), full ranking with 20 trie-constrained beams. Every seq2seq system fine-tunes its index bundle's network for {plan.FineTune.Steps} steps × {plan.FineTune.BatchSize} (lr {plan.FineTune.Optimizer.LearningRate:G3}, linear decay, best of validations every {plan.FineTune.EvalEvery} steps), queries ≤ {plan.Source.MaxSourceTokens} tokens; `random` = random codes of the LMIndexer table's shape; `bm25` is word BM25 over the same items and test queries; `dense-*` embeds items and queries with a packaged sentence encoder, untuned, and ranks by inner product; `hybrid` fuses BM25, one dense ranking and, when the run fine-tunes `lmindexer`, its generated items by reciprocal rank, encoder and weights chosen on the validation queries (see its note)."),
                 table,
                 ratios.TrimEnd(),
                 Protocol(result.GetValue(common.Seed), validationRows, result.GetValue(hybridChoice)));
@@ -206,18 +226,25 @@ public static class QueryBenchCommand
         return lines.Length == 0 ? "" : "\n\n" + lines.ToString().TrimEnd();
     }
 
-    /// <summary>--hybrid's ENCODER:WEIGHT: a packaged encoder's name, or ft-NAME for one this run fine-tunes (its dense-ft-NAME system).</summary>
-    private static (string Encoder, double Weight)? ParseHybrid(string? value, IReadOnlyCollection<string> chosen)
+    /// <summary>
+    /// --hybrid's ENCODER:WEIGHT[:GENERATIVE]: a packaged encoder's name, or ft-NAME for one this run
+    /// fine-tunes (its dense-ft-NAME system); GENERATIVE, the weight of the run's lmindexer model (default 0).
+    /// </summary>
+    private static (string Encoder, double Weight, double Generative)? ParseHybrid(string? value, IReadOnlyCollection<string> chosen)
     {
         if (value is null)
             return null;
         var parts = value.Split(':');
         var packaged = PretrainedEncoderPackage.All.Select(p => p.Name).ToList();
-        var known = parts.Length == 2 && (packaged.Contains(parts[0])
+        var known = parts.Length is 2 or 3 && (packaged.Contains(parts[0])
             || (parts[0].StartsWith(FineTunedPrefix, StringComparison.Ordinal) && chosen.Contains(DensePrefix + parts[0])));
-        if (!known || !double.TryParse(parts[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var weight) || weight < 0)
-            throw new CliUsageException($"--hybrid: expected ENCODER:WEIGHT with ENCODER one of {string.Join(", ", packaged)} (or ft-NAME with dense-ft-NAME among --systems) and WEIGHT ≥ 0, got '{value}'.");
-        return (parts[0], weight);
+        double Weight(int i) => parts.Length <= i ? 0
+            : double.TryParse(parts[i], NumberStyles.Float, CultureInfo.InvariantCulture, out var w) && w >= 0 && !double.IsNaN(w) ? w : -1;
+        if (!known || Weight(1) < 0 || Weight(2) < 0 || double.IsPositiveInfinity(Weight(2)))
+            throw new CliUsageException($"--hybrid: expected ENCODER:WEIGHT[:GENERATIVE] with ENCODER one of {string.Join(", ", packaged)} (or ft-NAME with dense-ft-NAME among --systems), WEIGHT ≥ 0 and GENERATIVE a finite weight ≥ 0, got '{value}'.");
+        if (Weight(2) > 0 && !chosen.Contains(GenerativeForHybrid))
+            throw new CliUsageException($"--hybrid: a generative weight needs {GenerativeForHybrid} among --systems, got '{value}'.");
+        return (parts[0], Weight(1), Weight(2));
     }
 
     private static string IndexName(string system) => system == "random" ? "lmindexer" : system;
@@ -243,7 +270,7 @@ public static class QueryBenchCommand
     /// <param name="validationRows">Receives the validation figures behind each choice: the hybrid's grid (<c>validation_ndcg@10_ENCODER_wWEIGHT</c>), so that a default chosen across data sets can be recomputed from the results, and each fine-tuning's validations (<c>validation_ndcg@10_stepN</c>).</param>
     /// <param name="fixedHybrid">The hybrid's encoder and weight given on the command line; null chooses them on validation.</param>
     private static (EvaluationResult Test, string Note) TextSystem(string system, TextQueryRankers rankers, QueryCorpus corpus, DualEncoderTuning tuning, EvaluationOptions evaluation,
-        List<BenchmarkRow> validationRows, (string Encoder, double Weight)? fixedHybrid, string outRoot, CancellationToken cancellationToken)
+        List<BenchmarkRow> validationRows, (string Encoder, double Weight, double Generative)? fixedHybrid, string outRoot, CancellationToken cancellationToken)
     {
         const string metric = "ndcg@10";
         if (system == "bm25")
@@ -266,31 +293,49 @@ public static class QueryBenchCommand
                 $"{package.Name} sentence vectors as they are, exact inner-product top-k");
         }
         var validationBm25 = rankers.Bm25(rankers.Validation);
-        var tried = new List<(string Encoder, double Weight, double Score)>();
+        var tried = new List<(string Encoder, double Weight, double Generative, double Score)>();
         int[][] DenseOf(string encoder, IReadOnlyList<(GenerativeExample Example, string Text)> queries) =>
             PretrainedEncoderPackage.All.FirstOrDefault(p => p.Name == encoder) is { } package ? rankers.Dense(package, queries, cancellationToken) : rankers.Dense(encoder, queries);
         // The packaged encoders, then those fine-tuned earlier in this run.
         var encoders = fixedHybrid is { } fixedChoice ? [fixedChoice.Encoder]
             : PretrainedEncoderPackage.All.Select(p => p.Name).Concat(rankers.DenseNames.Where(n => n.StartsWith(FineTunedPrefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal)).ToList();
+        // The run's LMIndexer seq2seq model joins the fusion when the run made one; weight 0 leaves it out.
+        var generativeName = rankers.GenerativeNames.FirstOrDefault();
+        var validationGenerated = generativeName is null ? null : rankers.Generative(generativeName, rankers.Validation);
+        var generativeWeights = validationGenerated is null ? [0.0] : TextQueryRankers.GenerativeWeights;
         foreach (var encoder in encoders)
         {
             var validationDense = DenseOf(encoder, rankers.Validation);
             foreach (var weight in TextQueryRankers.DenseWeights)
-                tried.Add((encoder, weight, TextQueryRankers.Evaluate(rankers.Validation, TextQueryRankers.Fuse(validationBm25, validationDense, weight), evaluation).Metrics[metric]));
+            {
+                foreach (var generative in generativeWeights)
+                {
+                    if (generative > 0 && double.IsPositiveInfinity(weight))
+                        continue;   // ∞ is the dense ranking alone
+                    var fused = TextQueryRankers.Fuse(validationBm25, validationDense, weight, validationGenerated, generative);
+                    tried.Add((encoder, weight, generative, TextQueryRankers.Evaluate(rankers.Validation, fused, evaluation).Metrics[metric]));
+                }
+            }
         }
-        validationRows.AddRange(tried.Select(t => new BenchmarkRow(Hybrid, string.Create(CultureInfo.InvariantCulture, $"validation_{metric}_{t.Encoder}_w{t.Weight:G3}"), t.Score)));
-        // Ties go to the earlier entry: the smaller packaged encoder, then the smaller dense weight.
+        validationRows.AddRange(tried.Select(t => new BenchmarkRow(Hybrid, string.Create(CultureInfo.InvariantCulture,
+            $"validation_{metric}_{t.Encoder}_w{t.Weight:G3}{(t.Generative > 0 ? $"_g{t.Generative:G3}" : "")}"), t.Score)));
+        // Ties go to the earlier entry: the smaller packaged encoder, then the smaller dense weight, then the smaller generative weight.
         var best = tried.Aggregate((a, b) => b.Score > a.Score ? b : a);
         var how = string.Create(CultureInfo.InvariantCulture, $"chosen on {rankers.Validation.Count:N0} validation queries by {metric}");
         if (fixedHybrid is { } given)
         {
-            best = (given.Encoder, given.Weight, double.NaN);
+            best = (given.Encoder, given.Weight, given.Generative, double.NaN);
             how = string.Create(CultureInfo.InvariantCulture, $"fixed by --hybrid ({rankers.Validation.Count:N0} validation queries scored by {metric}, not used)");
         }
-        var test = TextQueryRankers.Fuse(rankers.Bm25(rankers.Test), DenseOf(best.Encoder, rankers.Test), best.Weight);
-        var grid = string.Join("; ", tried.Select(t => string.Create(CultureInfo.InvariantCulture, $"{t.Encoder} w {t.Weight:G3}: {t.Score:F4}")));
+        var testGenerated = best.Generative > 0 ? rankers.Generative(generativeName!, rankers.Test) : null;
+        var test = TextQueryRankers.Fuse(rankers.Bm25(rankers.Test), DenseOf(best.Encoder, rankers.Test), best.Weight, testGenerated, best.Generative);
+        var grid = string.Join("; ", tried.Select(t => string.Create(CultureInfo.InvariantCulture,
+            $"{t.Encoder} w {t.Weight:G3}{(t.Generative > 0 ? $" g {t.Generative:G3}" : "")}: {t.Score:F4}")));
+        var generatedPart = generativeName is null ? ""
+            : best.Generative > 0 ? string.Create(CultureInfo.InvariantCulture, $" and the {generativeName} model's generated items (weight {best.Generative:G3})")
+            : $"; the {generativeName} model's generated items left out (weight 0)";
         return (TextQueryRankers.Evaluate(rankers.Test, test, evaluation),
-            string.Create(CultureInfo.InvariantCulture, $"RRF (k {RankFusion.DefaultK}) of word BM25 (weight 1) and {best.Encoder} (weight {best.Weight:G3}), {how} ({grid})"));
+            string.Create(CultureInfo.InvariantCulture, $"RRF (k {RankFusion.DefaultK}) of word BM25 (weight 1) and {best.Encoder} (weight {best.Weight:G3}){generatedPart}, {how} ({grid})"));
     }
 
     /// <summary>

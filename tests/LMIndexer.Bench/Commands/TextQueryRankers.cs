@@ -11,10 +11,10 @@ using TorchSharp;
 namespace LMIndexer.Bench.Commands;
 
 /// <summary>
-/// The query benchmarks' systems that rank from text without fine-tuning: word BM25 (what
-/// <c>/api/search</c> serves with no model), a packaged sentence encoder used as it is, and their
-/// reciprocal-rank fusion with weights chosen on the validation queries. Examples are the same
-/// grouped queries the seq2seq systems are scored on.
+/// The query benchmarks' rankers that the hybrid fuses: word BM25 (what <c>/api/search</c> serves
+/// with no model), sentence encoders (packaged, or fine-tuned in the run), and seq2seq models
+/// fine-tuned in the run; their reciprocal-rank fusion with weights chosen on the validation
+/// queries. Examples are the same grouped queries the seq2seq systems are scored on.
 /// </summary>
 public sealed class TextQueryRankers : IDisposable
 {
@@ -24,12 +24,17 @@ public sealed class TextQueryRankers : IDisposable
     /// <summary>Dense weights (BM25's is 1) tried on validation; 0 is BM25 alone, ∞ (<see cref="double.PositiveInfinity"/>) dense alone.</summary>
     public static readonly double[] DenseWeights = [0, 0.1, 0.25, 0.5, 1, 2, 4, double.PositiveInfinity];
 
+    /// <summary>Generative weights (BM25's is 1) tried on validation when the run fine-tunes a seq2seq model for the hybrid; 0 leaves it out.</summary>
+    public static readonly double[] GenerativeWeights = [0, 0.1, 0.25, 0.5, 1];
+
     private readonly QueryCorpus corpus;
     private readonly SemanticIdTable table;
     private readonly Bm25Index<string> lexical = new();
     private readonly Dictionary<string, int> itemIndex = new(StringComparer.Ordinal);
     // Dense rankers by name: a packaged encoder's (ONNX, as served) or a fine-tuned one's.
     private readonly Dictionary<string, DenseRanker> dense = new(StringComparer.Ordinal);
+    // Seq2seq models of this run by system name, kept for the hybrid.
+    private readonly Dictionary<string, GenerativeQueryRanker> generative = new(StringComparer.Ordinal);
 
     public TextQueryRankers(QueryCorpus corpus, SemanticIdTable table, CatalogTokenizer tokenizer, int maxSourceTokens)
     {
@@ -94,16 +99,41 @@ public sealed class TextQueryRankers : IDisposable
         dense[name] = new DenseRanker(new ExactVectorIndex(itemVectors), embedQueries, owner);
     }
 
+    /// <summary>Seq2seq models of this run kept for the hybrid, by system name.</summary>
+    public IReadOnlyCollection<string> GenerativeNames => generative.Keys;
+
+    /// <summary>Keeps a fine-tuned seq2seq model for the hybrid under its system's name; the rankers own it from here.</summary>
+    public void AddGenerative(string name, GenerativeQueryRanker ranker)
+    {
+        ArgumentNullException.ThrowIfNull(ranker);
+        if (generative.Remove(name, out var old))
+            old.Dispose();
+        generative[name] = ranker;
+    }
+
+    /// <summary>The generated items of a model added by <see cref="AddGenerative"/>. // item indices, best first</summary>
+    public int[][] Generative(string name, IReadOnlyList<(GenerativeExample Example, string Text)> queries) =>
+        generative[name].Rank([.. queries.Select(q => q.Example)], id => itemIndex[id]);
+
     /// <summary>Every item's text, in table order (what item vectors are made from).</summary>
     public IReadOnlyList<string> ItemTexts => [.. table.ItemIds.Select(id => corpus.Texts[id])];
 
-    /// <summary>Reciprocal-rank fusion of two rankings per query (weights: BM25 1, dense <paramref name="denseWeight"/>). // item indices</summary>
-    public static int[][] Fuse(int[][] bm25, int[][] denseRanking, double denseWeight) =>
-        [.. bm25.Select((lexicalRanking, q) => double.IsPositiveInfinity(denseWeight) ? denseRanking[q]
+    /// <summary>
+    /// Reciprocal-rank fusion per query (weights: BM25 1, dense <paramref name="denseWeight"/>, generated
+    /// <paramref name="generativeWeight"/>), as <c>/api/search</c> fuses them; a dense weight of ∞ is dense alone. // item indices
+    /// </summary>
+    public static int[][] Fuse(int[][] bm25, int[][] denseRanking, double denseWeight, int[][]? generated = null, double generativeWeight = 0)
+    {
+        if (generated is not null && generated.Length != bm25.Length)
+            throw new ArgumentException($"{generated.Length} generated rankings for {bm25.Length} queries.", nameof(generated));
+        static WeightedRanking Weighted(int[] ranking, double weight) => new([.. ranking.Select(i => i.ToString(CultureInfo.InvariantCulture))], weight);
+        return [.. bm25.Select((lexicalRanking, q) => double.IsPositiveInfinity(denseWeight) ? denseRanking[q]
             : RankFusion.Reciprocal(
-                [new([.. lexicalRanking.Select(i => i.ToString(CultureInfo.InvariantCulture))], 1),
-                 new([.. denseRanking[q].Select(i => i.ToString(CultureInfo.InvariantCulture))], denseWeight)], Candidates)
+                generated is not null && generativeWeight > 0
+                    ? [Weighted(lexicalRanking, 1), Weighted(denseRanking[q], denseWeight), Weighted(generated[q], generativeWeight)]
+                    : [Weighted(lexicalRanking, 1), Weighted(denseRanking[q], denseWeight)], Candidates)
                 .Select(f => int.Parse(f.Key, CultureInfo.InvariantCulture)).ToArray())];
+    }
 
     /// <summary>Scores rankings given per query, in the order of <paramref name="queries"/>.</summary>
     public static EvaluationResult Evaluate(IReadOnlyList<(GenerativeExample Example, string Text)> queries, int[][] rankings, EvaluationOptions options)
@@ -117,6 +147,8 @@ public sealed class TextQueryRankers : IDisposable
     public void Dispose()
     {
         foreach (var ranker in dense.Values)
+            ranker.Dispose();
+        foreach (var ranker in generative.Values)
             ranker.Dispose();
     }
 
