@@ -44,25 +44,21 @@ public sealed class ItemGrain([PersistentState("item", StorageNames.Default)] IP
     public Task<ItemDetails?> GetDetailsAsync()
     {
         read = true;
-        return Task.FromResult(state.State.Record is null
-            ? null
-            : new ItemDetails(state.State.Record, [.. state.State.SemanticIds.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => new VersionedSemanticId(kv.Key, kv.Value))]));
+        return Task.FromResult(new ItemSemanticIds(state.State).Details());
     }
 
     public async Task SetSemanticIdAsync(VersionedSemanticId id)
     {
         ArgumentNullException.ThrowIfNull(id);
         LeaveUnlessRead();
-        if (state.State.SemanticIds.TryGetValue(id.Version, out var existing) && existing.AsSpan().SequenceEqual(id.Codes))
-            return;
-        state.State.SemanticIds[id.Version] = id.Codes;
-        await writer.WriteAsync(state);
+        if (new ItemSemanticIds(state.State).Set(id))
+            await writer.WriteAsync(state);
     }
 
     public async Task RemoveSemanticIdAsync(string version)
     {
         LeaveUnlessRead();
-        if (state.State.SemanticIds.Remove(version))
+        if (new ItemSemanticIds(state.State).Remove(version))
             await writer.WriteAsync(state);
     }
 
