@@ -21,11 +21,8 @@ internal sealed class ItemSemanticIds(ItemState state)
     }
 
     /// <summary>Removes the item's ID in a version; false when it had none there (nothing to write).</summary>
-    public bool Remove(string version)
-    {
-        ArgumentNullException.ThrowIfNull(version);
-        return state.SemanticIds.Remove(version);
-    }
+    /// <exception cref="ArgumentNullException"><paramref name="version"/> is null (the dictionary's own check).</exception>
+    public bool Remove(string version) => state.SemanticIds.Remove(version);
 
     /// <summary>The record with every version's ID in version-name order; null for an item the catalog does not hold.</summary>
     public ItemDetails? Details() => state.Record is null
