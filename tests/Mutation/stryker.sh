@@ -47,9 +47,9 @@ case "$target" in
     dotnet stryker --project LMIndexer.Grains.csproj --mutate "**/Items/IdPrefixEntries.cs" \
       --test-case-filter "FullyQualifiedName~IdPrefixEntriesTests" "${common[@]}" "$@" ;;
   grains-rules)
-    # The rules the user, backfill, search-shard and item grains apply (bounded memory, the answer's assembly, batching and pacing, a search shard's texts, an item's IDs per version), with their unit tests (minutes).
+    # The rules the user, backfill, search-shard, item and version grains apply (bounded memory, the answer's assembly, batching and pacing, a search shard's texts, an item's IDs per version, the version registry's switch and retirement), with their unit tests (minutes).
     cd tests/LMIndexer.Grains.Tests
-    dotnet stryker --project LMIndexer.Grains.csproj --mutate "**/Users/UserMemory.cs" --mutate "**/Users/RecommendationSlate.cs" --mutate "**/Backfill/BackfillBatches.cs" --mutate "**/Search/ShardTexts.cs" --mutate "**/Items/ItemSemanticIds.cs" \
-      --test-case-filter "FullyQualifiedName~UserMemoryTests|FullyQualifiedName~RecommendationSlateTests|FullyQualifiedName~BackfillBatchesTests|FullyQualifiedName~ShardTextsTests|FullyQualifiedName~ItemSemanticIdsTests" "${common[@]}" "$@" ;;
+    dotnet stryker --project LMIndexer.Grains.csproj --mutate "**/Users/UserMemory.cs" --mutate "**/Users/RecommendationSlate.cs" --mutate "**/Backfill/BackfillBatches.cs" --mutate "**/Search/ShardTexts.cs" --mutate "**/Items/ItemSemanticIds.cs" --mutate "**/Versions/IndexVersionRules.cs" \
+      --test-case-filter "FullyQualifiedName~UserMemoryTests|FullyQualifiedName~RecommendationSlateTests|FullyQualifiedName~BackfillBatchesTests|FullyQualifiedName~ShardTextsTests|FullyQualifiedName~ItemSemanticIdsTests|FullyQualifiedName~IndexVersionRulesTests" "${common[@]}" "$@" ;;
   *) echo "stryker.sh: unknown target '$target'" >&2; exit 2 ;;
 esac

@@ -38,6 +38,9 @@ public sealed class IndexVersionGrain(
 
     private IndexVersionRegistry Registry => state.State;
 
+    // Read anew per call: a failed write puts the stored state back in place of the one changed.
+    private IndexVersionRules Rules => new(state.State);
+
     private IndexVersionsState Snapshot() =>
         new([.. Registry.Versions], Registry.Active, Registry.Previous, Registry.ActiveSearch, Registry.Revision);
 
@@ -81,49 +84,25 @@ public sealed class IndexVersionGrain(
 
     public async Task<IndexVersionInfo> RegisterAsync(string version, string bundlePath, int items, string task = "recommendation", bool ready = true)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(version);
-        if (version.Contains('/', StringComparison.Ordinal))
-            throw new ArgumentException($"A version name cannot contain '/': '{version}'.", nameof(version));
-        if (task is not ("recommendation" or "search"))
-            throw new ArgumentException($"Only recommendation and search bundles can be served, not '{task}'.", nameof(task));
-        if (!ready && (version == Registry.Active || version == Registry.ActiveSearch))
-            throw new DomainConflictException($"Version '{version}' is being served; a retrained index needs a new version name.");
+        Rules.CheckRegistration(version, task, ready);
         var info = new IndexVersionInfo(version, bundlePath, DateTimeOffset.UtcNow, items, task, ready, ReadsItemText(bundlePath));
-        Registry.Versions.RemoveAll(v => v.Version == version);
-        Registry.Versions.Add(info);
+        Rules.Register(info);
         await SaveAsync();
         return info;
     }
 
     public async Task MarkReadyAsync(string version)
     {
-        var index = Registry.Versions.FindIndex(v => v.Version == version);
-        if (index < 0)
-            throw new KeyNotFoundException($"Index version '{version}' is not registered.");
-        if (Registry.Versions[index].Ready)
-            return;
-        Registry.Versions[index] = Registry.Versions[index] with { Ready = true };
-        await SaveAsync();
+        if (Rules.MarkReady(version))
+            await SaveAsync();
     }
 
     public async Task<ActivationResult> ActivateAsync(string version)
     {
-        var info = Registry.Versions.FirstOrDefault(v => v.Version == version)
-            ?? throw new KeyNotFoundException($"Index version '{version}' is not registered.");
-        if (!info.Ready)
-            throw new DomainConflictException($"Index version '{version}' cannot be activated before its backfill has completed.");
+        var info = Rules.Activatable(version);
         // Warm-up first: the switch must not hand users to a model that is still loading.
         await Task.WhenAll(Enumerable.Range(0, inference.Value.Replicas).Select(r => GrainFactory.GetGrain<IIndexerInferenceGrain>($"{version}/{r}").WarmUpAsync()));
-        if (info.Task == "search")
-        {
-            Registry.ActiveSearch = version;
-        }
-        else if (Registry.Active != version)
-        {
-            Registry.Previous = Registry.Active;
-            Registry.Active = version;
-        }
-        var retired = Retire();
+        var retired = Rules.Activate(info, retention.Value.Retain);
         await SaveAsync();
         logger.LogInformation("Activated {Task} version {Version}; retired {Retired}", info.Task, version, retired.Count == 0 ? "none" : string.Join(", ", retired.Select(r => r.Version)));
         foreach (var old in retired)
@@ -144,8 +123,7 @@ public sealed class IndexVersionGrain(
 
     public async Task<string> RollbackAsync()
     {
-        var previous = Registry.Previous ?? throw new DomainConflictException("There is no previous version to roll back to.");
-        (Registry.Previous, Registry.Active) = (Registry.Active, previous);
+        var previous = Rules.Rollback();
         await SaveAsync();
         logger.LogInformation("Rolled back to version {Version}", previous);
         return previous;
@@ -172,19 +150,5 @@ public sealed class IndexVersionGrain(
             logger.LogInformation("Bundle {Path} is not readable on this silo ({Message}); its model gets item records", bundlePath, e.Message);
             return true;
         }
-    }
-
-    /// <summary>Drops the oldest versions beyond the retention limit from the registry (never a served one); returns them.</summary>
-    private List<IndexVersionInfo> Retire()
-    {
-        var keep = new HashSet<string?>([Registry.Active, Registry.Previous, Registry.ActiveSearch], StringComparer.Ordinal);
-        var excess = Registry.Versions.Count - retention.Value.Retain;
-        var retired = Registry.Versions
-            .Where(v => !keep.Contains(v.Version) && v.Ready)
-            .OrderBy(v => v.Registered)
-            .Take(Math.Max(0, excess))
-            .ToList();
-        Registry.Versions.RemoveAll(retired.Contains);
-        return retired;
     }
 }
