@@ -53,7 +53,7 @@ public static class QueryBenchCommand
 
     /// <param name="task">search or retrieval.</param>
     /// <param name="data">The task's data option (items file or corpus directory).</param>
-    public static Command Create(string task, Option<FileSystemInfo> data, Func<FileSystemInfo, int, QueryCorpus> load, string defaultName)
+    public static Command Create(string task, Option<FileSystemInfo> data, Func<FileSystemInfo, int, bool?, QueryCorpus> load, string defaultName)
     {
         var common = new CommonOptions();
         var indexDir = new Option<DirectoryInfo>("--index-dir") { Description = "Directory holding the index bundles lmindexer/ and rqvae/ of the same items ('lmindexer-bench index bench').", Required = true };
@@ -65,6 +65,7 @@ public static class QueryBenchCommand
         var evalEvery = new Option<int>("--eval-every") { Description = "Validation interval (steps).", DefaultValueFactory = _ => 500 };
         var sourceTokens = new Option<int>("--max-source-tokens") { Description = "Query budget in tokens, </s> included.", DefaultValueFactory = _ => 128 };
         var hybridChoice = new Option<string?>("--hybrid") { Description = "ENCODER:WEIGHT[:GENERATIVE] fixes the hybrid's dense encoder and weight, and the weight of the run's lmindexer model (default 0), instead of choosing them on this run's validation queries (what /api/search serves); that encoder's validation grid is still recorded. ENCODER: a packaged encoder, or ft-NAME for one fine-tuned in this run." };
+        var itemTexts = new Option<bool?>("--item-text-queries") { Description = "Whether the seq2seq systems also train on each item's (document's) own text as a query for it, DSI's indexing task (default: true for retrieval, false for search)." };
         var denseSteps = new Option<int>("--dense-steps") { Description = "Fine-tuning steps of the dense-ft-* systems (in-batch negatives).", DefaultValueFactory = _ => 600 };
         var denseBatch = new Option<int>("--dense-batch-size") { Description = "Query-item pairs per fine-tuning step (the batch's other items are the negatives).", DefaultValueFactory = _ => 32 };
         var denseLr = new Option<double>("--dense-lr") { Description = "Peak learning rate of the dense fine-tuning.", DefaultValueFactory = _ => 2e-5 };
@@ -74,7 +75,7 @@ public static class QueryBenchCommand
         var name = new Option<string>("--name") { Description = "Benchmark section name.", DefaultValueFactory = _ => defaultName };
         var command = new Command("bench", $"{task} benchmark: LMIndexer IDs vs rq-VAE IDs, random IDs and BM25 on one query split, recorded in the bench results.")
         {
-            data, indexDir, outDir, systems, steps, batch, lr, evalEvery, sourceTokens, hybridChoice, denseSteps, denseBatch, denseLr, denseEvalEvery, denseTokens, docs, name,
+            data, indexDir, outDir, systems, steps, batch, lr, evalEvery, sourceTokens, itemTexts, hybridChoice, denseSteps, denseBatch, denseLr, denseEvalEvery, denseTokens, docs, name,
         };
         common.AddTo(command);
         command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
@@ -104,7 +105,7 @@ public static class QueryBenchCommand
                     throw new CliUsageException($"{Path.Combine(root, index)} is not an index bundle; build it with 'lmindexer-bench index bench' first.");
             }
             var seed = result.GetValue(common.Seed);
-            var corpus = load(result.GetValue(data)!, seed);
+            var corpus = load(result.GetValue(data)!, seed, result.GetValue(itemTexts));
             common.InitializeRuntime(result);
             var clock = Stopwatch.StartNew();
             var plan = new GenerativePlan
@@ -250,20 +251,24 @@ public static class QueryBenchCommand
     private static string IndexName(string system) => system == "random" ? "lmindexer" : system;
 
     /// <summary>BM25 over the items' texts for the test queries that the seq2seq systems answer.</summary>
-    public static QueryCorpus LoadSearchBench(FileSystemInfo file, int seed)
+    /// <param name="itemTextQueries">Whether the seq2seq systems also train on each item's own text as a query for it (default: no).</param>
+    public static QueryCorpus LoadSearchBench(FileSystemInfo file, int seed, bool? itemTextQueries = null)
     {
         var items = QueryCommands.ReadItems(file);
+        var withTexts = itemTextQueries ?? false;
         return new QueryCorpus(file is FileInfo { Directory: { } folder } ? folder.Name : file.Name, ProxySearchQueries.Build(items, seed), items.ToDictionary(i => i.ItemId, ItemTextBuilder.Build, StringComparer.Ordinal),
-            "proxy queries from leaf category, brand and title words; test queries use held-out title words",
-            (index, plan, progress, cancellation) => QueryTraining.Search(items, index, plan, itemTextQueries: false, progress, cancellation));
+            "proxy queries from leaf category, brand and title words; test queries use held-out title words" + (withTexts ? "; the items' own texts as extra training queries" : ""),
+            (index, plan, progress, cancellation) => QueryTraining.Search(items, index, plan, withTexts, progress, cancellation));
     }
 
-    public static QueryCorpus LoadRetrievalBench(FileSystemInfo directory, int seed)
+    /// <param name="documentQueries">Whether the seq2seq systems also train on each document's own text as a query for it (default: yes).</param>
+    public static QueryCorpus LoadRetrievalBench(FileSystemInfo directory, int seed, bool? documentQueries = null)
     {
         var corpus = QueryCommands.ReadCorpus(directory);
+        var withTexts = documentQueries ?? true;
         return new QueryCorpus(directory.Name, RetrievalQueries.Build(corpus, seed), RetrievalQueries.DocumentQueries(corpus).ToDictionary(q => q.ItemId, q => q.Query, StringComparer.Ordinal),
-            "queries split 70/10/20, every relevant document a target, the documents' own texts as extra training queries",
-            (index, plan, progress, cancellation) => QueryTraining.Retrieval(corpus, index, plan, documentQueries: true, progress, cancellation));
+            "queries split 70/10/20, every relevant document a target" + (withTexts ? ", the documents' own texts as extra training queries" : ""),
+            (index, plan, progress, cancellation) => QueryTraining.Retrieval(corpus, index, plan, withTexts, progress, cancellation));
     }
 
     /// <summary>A system that ranks from text alone, scored on the test queries; the hybrid's choice is made on validation first.</summary>
