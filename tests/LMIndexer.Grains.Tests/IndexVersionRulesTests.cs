@@ -74,7 +74,7 @@ public sealed class IndexVersionRulesTests
         Assert.False(rules.MarkReady("v1"));
 
         Assert.True(registry.Versions[0].Ready);
-        Assert.Throws<KeyNotFoundException>(() => rules.MarkReady("v9"));
+        Assert.Contains("'v9' is not registered", Assert.Throws<KeyNotFoundException>(() => rules.MarkReady("v9")).Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -82,7 +82,7 @@ public sealed class IndexVersionRulesTests
     {
         var (rules, registry) = Registry(Version("v1", 1, ready: false));
 
-        Assert.Throws<KeyNotFoundException>(() => rules.Activatable("v9"));
+        Assert.Contains("'v9' is not registered", Assert.Throws<KeyNotFoundException>(() => rules.Activatable("v9")).Message, StringComparison.Ordinal);
         var error = Assert.Throws<DomainConflictException>(() => rules.Activatable("v1"));
         Assert.Contains("before its backfill has completed", error.Message, StringComparison.Ordinal);
         Assert.Null(registry.Active);
@@ -121,7 +121,7 @@ public sealed class IndexVersionRulesTests
     {
         var (rules, registry) = Registry(Version("v1", 1), Version("v2", 2));
         rules.Activate(rules.Activatable("v1"), 5);
-        Assert.Throws<DomainConflictException>(() => rules.Rollback());
+        Assert.Contains("no previous version", Assert.Throws<DomainConflictException>(() => rules.Rollback()).Message, StringComparison.Ordinal);
 
         rules.Activate(rules.Activatable("v2"), 5);
 
@@ -172,5 +172,15 @@ public sealed class IndexVersionRulesTests
 
         Assert.Equal(["v1"], retired.Select(v => v.Version));
         Assert.Equal(["v2", "v3"], Names(registry));
+    }
+
+    [Fact]
+    public void A_missing_version_is_refused()
+    {
+        var (rules, registry) = Registry();
+
+        Assert.Throws<ArgumentNullException>(() => rules.Register(null!));
+        Assert.Throws<ArgumentNullException>(() => rules.Activate(null!, 5));
+        Assert.Empty(registry.Versions);
     }
 }
