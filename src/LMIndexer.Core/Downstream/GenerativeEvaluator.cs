@@ -52,11 +52,24 @@ public static class GenerativeEvaluator
     /// <summary>The same evaluation with beams scored by an ensemble (<see cref="ConstrainedBeamSearch.Search(IReadOnlyList{T5Model}, IReadOnlyList{int[]}, TrieTables, int, bool)"/>).</summary>
     public static EvaluationResult Evaluate(IReadOnlyList<T5Model> models, IReadOnlyList<GenerativeExample> examples, TrieTables trie, EvaluationOptions options, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
     {
+        var clock = Stopwatch.StartNew();
+        var ranked = Rank(models, examples, trie, options, progress, cancellationToken);
+        var accumulator = new RankingAccumulator(options.Cutoffs, options.Definition);
+        for (var i = 0; i < examples.Count; i++)
+            accumulator.Add(ranked[i], examples[i].Targets.ToHashSet());
+        return new EvaluationResult(accumulator.Means(), accumulator.Count, clock.Elapsed.TotalSeconds) { PerExample = accumulator.PerQuery() };
+    }
+
+    /// <summary>
+    /// Each example's ranked items (trie item numbers, best first, at most <see cref="EvaluationOptions.Beams"/>)
+    /// in batches of <see cref="EvaluationOptions.BatchSize"/>, the networks in eval mode meanwhile. // [examples][≤ beams]
+    /// </summary>
+    public static int[][] Rank(IReadOnlyList<T5Model> models, IReadOnlyList<GenerativeExample> examples, TrieTables trie, EvaluationOptions options, IProgress<int>? progress = null, CancellationToken cancellationToken = default)
+    {
         ArgumentNullException.ThrowIfNull(models);
         ArgumentNullException.ThrowIfNull(examples);
-        var accumulator = new RankingAccumulator(options.Cutoffs, options.Definition);
-        var clock = Stopwatch.StartNew();
         var ranking = options.Ranking ?? RankingModes.DefaultFor(models);
+        var items = new int[examples.Count][];
         var wasTraining = models.Select(m => m.training).ToArray();
         foreach (var model in models)
             model.eval();
@@ -68,7 +81,7 @@ public static class GenerativeEvaluator
                 var batch = examples.Skip(start).Take(options.BatchSize).ToList();
                 var ranked = ItemRanker.Rank(models, [.. batch.Select(e => e.Source)], trie, options.Beams, ranking, options.DenseWeight);
                 for (var i = 0; i < batch.Count; i++)
-                    accumulator.Add([.. ranked[i].Select(r => r.Item)], batch[i].Targets.ToHashSet());
+                    items[start + i] = [.. ranked[i].Select(r => r.Item)];
                 progress?.Report(Math.Min(examples.Count, start + batch.Count));
             }
         }
@@ -80,7 +93,7 @@ public static class GenerativeEvaluator
                     models[m].train();
             }
         }
-        return new EvaluationResult(accumulator.Means(), accumulator.Count, clock.Elapsed.TotalSeconds) { PerExample = accumulator.PerQuery() };
+        return items;
     }
 
     /// <summary>Metrics of a fixed ranking for every example (the popularity baseline).</summary>

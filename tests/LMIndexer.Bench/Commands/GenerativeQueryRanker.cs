@@ -16,28 +16,9 @@ public sealed class GenerativeQueryRanker(GenerativeOutcome outcome, TrieTables 
     /// </summary>
     public int[][] Rank(IReadOnlyList<GenerativeExample> examples, Func<string, int> indexOf)
     {
-        ArgumentNullException.ThrowIfNull(examples);
         ArgumentNullException.ThrowIfNull(indexOf);
-        var model = outcome.Bundle.Model;
-        var wasTraining = model.training;
-        model.eval();
-        try
-        {
-            var ranking = evaluation.Ranking ?? RankingModes.DefaultFor([model]);
-            var ranked = new List<int[]>(examples.Count);
-            for (var start = 0; start < examples.Count; start += evaluation.BatchSize)
-            {
-                var batch = examples.Skip(start).Take(evaluation.BatchSize).Select(e => e.Source).ToList();
-                foreach (var items in ItemRanker.Rank([model], batch, trie, evaluation.Beams, ranking, evaluation.DenseWeight))
-                    ranked.Add([.. items.Select(r => indexOf(outcome.Table.ItemIds[r.Item]))]);
-            }
-            return [.. ranked];
-        }
-        finally
-        {
-            if (wasTraining)
-                model.train();
-        }
+        return [.. GenerativeEvaluator.Rank([outcome.Bundle.Model], examples, trie, evaluation)
+            .Select(items => items.Select(item => indexOf(outcome.Table.ItemIds[item])).ToArray())];
     }
 
     public void Dispose()
