@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using LMIndexer.Core.Encoders;
 using LMIndexer.Core.Model;
 using LMIndexer.Core.Text;
 using TorchSharp;
@@ -9,8 +10,9 @@ namespace LMIndexer.Core.Checkpoints;
 
 /// <summary>
 /// A self-contained model directory: <c>model.safetensors</c> + <c>tokenizer.json</c> +
-/// <c>manifest.json</c> (+ any extra files the task adds, e.g. an ID table). Saved into a
-/// temporary sibling and renamed, so a crash never leaves a half-written bundle.
+/// <c>manifest.json</c> (+ any extra files the task adds, e.g. an ID table; + the trained part of a
+/// pretrained source encoder the model reads, whose frozen weights come from its package). Saved
+/// into a temporary sibling and renamed, so a crash never leaves a half-written bundle.
 /// </summary>
 public sealed class ModelBundle : IDisposable
 {
@@ -32,6 +34,8 @@ public sealed class ModelBundle : IDisposable
     /// <summary>Writes the bundle; <paramref name="extraFiles"/> (name → writer) are written inside it too.</summary>
     public void Save(string directory, IReadOnlyDictionary<string, Action<string>>? extraFiles = null)
     {
+        if (Model.SourceEncoder is { } sourceEncoder && Manifest.Properties.GetValueOrDefault(PretrainedSourceEncoder.EncoderProperty) != sourceEncoder.Package.Name)
+            throw new InvalidOperationException($"The model reads the {sourceEncoder.Package.Name} encoder; the manifest must name it ('{PretrainedSourceEncoder.EncoderProperty}') for the bundle to load.");
         var full = Path.GetFullPath(directory);
         var parent = Path.GetDirectoryName(full) ?? throw new ArgumentException($"Invalid bundle directory '{directory}'.", nameof(directory));
         Directory.CreateDirectory(parent);
@@ -39,8 +43,10 @@ public sealed class ModelBundle : IDisposable
         Directory.CreateDirectory(staging);
         try
         {
-            var tensors = Model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value);
+            var tensors = Model.state_dict().Where(kv => !kv.Key.StartsWith(T5Model.SourceEncoderPrefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key, kv => kv.Value);
             SafeTensors.Save(Path.Combine(staging, WeightsFile), tensors, new Dictionary<string, string> { ["format"] = "pt" });
+            if (Model.SourceEncoder is not null)
+                SafeTensors.Save(Path.Combine(staging, PretrainedSourceEncoder.FileName), Model.SourceEncoder.TrainedWeights());
             Tokenizer.Save(Path.Combine(staging, TokenizerFile));
             File.WriteAllText(Path.Combine(staging, ManifestFile), JsonSerializer.Serialize(Manifest, BundleJson.Default.BundleManifest));
             if (extraFiles is not null)
@@ -92,8 +98,12 @@ public sealed class ModelBundle : IDisposable
     public static bool IsTrainedOn(string directory, string trainingDataHash) =>
         File.Exists(Path.Combine(directory, ManifestFile)) && ReadManifest(directory).TrainingDataHash == trainingDataHash;
 
-    /// <summary>Loads weights, vocabulary and manifest; the model comes back in eval mode on <paramref name="device"/>.</summary>
-    public static ModelBundle Load(string directory, Device? device = null)
+    /// <summary>
+    /// Loads weights, vocabulary and manifest, and the pretrained source encoder the manifest names
+    /// (attached to the model, unless <paramref name="withSourceEncoder"/> is false: then the model
+    /// reads with its T5 encoder); the model comes back in eval mode on <paramref name="device"/>.
+    /// </summary>
+    public static ModelBundle Load(string directory, Device? device = null, bool withSourceEncoder = true)
     {
         var manifest = ReadManifest(directory);
         var tokenizer = CatalogTokenizer.Load(Path.Combine(directory, TokenizerFile));
@@ -104,6 +114,13 @@ public sealed class ModelBundle : IDisposable
         try
         {
             LoadWeights(model, tensors, directory);
+            if (withSourceEncoder && PretrainedSourceEncoder.ForBundle(directory, manifest, tokenizer) is { } sourceEncoder)
+                model.AttachSourceEncoder(sourceEncoder);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
         }
         finally
         {
@@ -116,10 +133,10 @@ public sealed class ModelBundle : IDisposable
         return new ModelBundle(model, tokenizer, manifest);
     }
 
-    /// <summary>Copies named tensors into the model, requiring an exact set of names and shapes.</summary>
+    /// <summary>Copies named tensors into the model, requiring an exact set of names and shapes (an attached source encoder loads from its own file).</summary>
     public static void LoadWeights(T5Model model, IReadOnlyDictionary<string, Tensor> tensors, string source)
     {
-        var state = model.state_dict();
+        var state = model.state_dict().Where(kv => !kv.Key.StartsWith(T5Model.SourceEncoderPrefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key, kv => kv.Value);
         var missing = state.Keys.Where(k => !tensors.ContainsKey(k)).ToArray();
         var unexpected = tensors.Keys.Where(k => !state.ContainsKey(k)).ToArray();
         if (missing.Length > 0 || unexpected.Length > 0)

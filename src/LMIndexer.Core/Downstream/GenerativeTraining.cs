@@ -2,6 +2,7 @@ using LMIndexer.Core.Recipes;
 using System.Globalization;
 using LMIndexer.Core.Checkpoints;
 using LMIndexer.Core.Data;
+using LMIndexer.Core.Encoders;
 using LMIndexer.Core.Generation;
 using LMIndexer.Core.Indexing;
 using LMIndexer.Core.Model;
@@ -45,6 +46,13 @@ public sealed record GenerativePlan
     public string? FreshModelSize { get; init; }
 
     public IdSource Ids { get; init; } = IdSource.Bundle;
+
+    /// <summary>
+    /// Whether text sources (text, titles) are read with the pretrained encoder the index bundle
+    /// learned its IDs on, as the indexer read the items; false reads them with the bundle's own T5
+    /// encoder (an ablation; also much cheaper per step). ID sources are always read by T5.
+    /// </summary>
+    public bool IndexerEncoder { get; init; } = true;
 
     /// <summary>With <see cref="SourceMode.IdsAndItems"/>: where the fresh network's item vectors start.</summary>
     public ItemVectorInit ItemInit { get; init; } = ItemVectorInit.Random;
@@ -129,7 +137,9 @@ public static class GenerativeTraining
         var tablePath = Path.Combine(indexBundleDirectory, SemanticIdTable.FileName);
         if (!File.Exists(tablePath))
             throw new FileNotFoundException($"{indexBundleDirectory} has no {SemanticIdTable.FileName}; pass an index bundle ('lmindexer index train').", tablePath);
-        var bundle = ModelBundle.Load(indexBundleDirectory);
+        // Text sources are read the way the indexer read the items, through its pretrained encoder
+        // when it had one; ID tokens only the T5 encoder can read.
+        var bundle = ModelBundle.Load(indexBundleDirectory, withSourceEncoder: plan.IndexerEncoder && plan.Source.Mode is SourceMode.Text or SourceMode.Titles);
         try
         {
             var table = SemanticIdTable.Load(tablePath);
@@ -157,6 +167,8 @@ public static class GenerativeTraining
             {
                 // Every module reads its rate from the immutable config: same weights, new config.
                 var rebuilt = new T5Model(model.Config with { DropoutRate = rate });
+                if (model.SourceEncoder is not null)
+                    rebuilt.AttachSourceEncoder(PretrainedSourceEncoder.ForBundle(indexBundleDirectory, bundle.Manifest, bundle.Tokenizer)!);
                 using (var noGrad = torch.no_grad())
                     rebuilt.load_state_dict(model.state_dict());
                 bundle.Dispose();
@@ -169,7 +181,8 @@ public static class GenerativeTraining
             var idTokens = table.Ids.Select(id => IdTrie.IdTokens(id, bundle.Tokenizer)).ToList();
             ItemVectorInitializer.Apply(model, idTokens, plan.ItemInit);
             using var tables = new TrieTables(trie, Runtime.TorchRuntime.Device);
-            var report = GenerativeFineTuner.Train(model, idTokens, data.Train, data.Validation, tables, plan.FineTune, SourceItemStart(plan, bundle.Tokenizer), progress, cancellationToken);
+            var report = TrainWithSourceEncoder(model, () =>
+                GenerativeFineTuner.Train(model, idTokens, data.Train, data.Validation, tables, plan.FineTune, SourceItemStart(plan, bundle.Tokenizer), progress, cancellationToken));
             var manifest = new BundleManifest
             {
                 Version = plan.Version,
@@ -206,12 +219,41 @@ public static class GenerativeTraining
             };
             foreach (var (key, value) in OptimizerProperties(plan.FineTune))
                 manifest.Properties[key] = value;
+            if (model.SourceEncoder is { } sourceEncoder)
+            {
+                manifest.Properties[PretrainedSourceEncoder.EncoderProperty] = sourceEncoder.Package.Name;
+                manifest.Properties[PretrainedSourceEncoder.TrainableLayersProperty] = Invariant(sourceEncoder.TrainableLayers);
+            }
             return new GenerativeOutcome(new ModelBundle(model, bundle.Tokenizer, manifest), table, trie, data, report);
         }
         catch
         {
             bundle.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Fine-tunes with the source encoder's trained part (the top layers it was indexed with, the
+    /// projection and its norm) learning too, and the frozen layers' states computed once per
+    /// distinct source: every epoch reads the same queries again. The kept states are dropped
+    /// afterwards, since a serving model meets new sources all the time.
+    /// </summary>
+    private static FineTuneReport TrainWithSourceEncoder(T5Model model, Func<FineTuneReport> train)
+    {
+        if (model.SourceEncoder is not { } sourceEncoder)
+            return train();
+        sourceEncoder.SetTrainable(true);
+        sourceEncoder.KeepsFrozenStates = true;
+        try
+        {
+            return train();
+        }
+        finally
+        {
+            sourceEncoder.KeepsFrozenStates = false;
+            sourceEncoder.ClearCache();
+            sourceEncoder.SetTrainable(false);
         }
     }
 

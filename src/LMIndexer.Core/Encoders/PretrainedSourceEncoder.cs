@@ -19,6 +19,13 @@ namespace LMIndexer.Core.Encoders;
 /// </summary>
 public sealed class PretrainedSourceEncoder : NamedModule
 {
+    /// <summary>A bundle's file of the trained weights (<see cref="TrainedWeights"/>); the frozen ones come from the package.</summary>
+    public const string FileName = "source-encoder.safetensors";
+
+    /// <summary>Manifest properties naming the encoder a bundle reads and how many of its top layers trained.</summary>
+    public const string EncoderProperty = "encoder";
+    public const string TrainableLayersProperty = "encoderTrainableLayers";
+
     private const string WeightsPrefix = "source_encoder.";
     private readonly BertModel bert;
     private readonly Linear projection;
@@ -115,6 +122,41 @@ public sealed class PretrainedSourceEncoder : NamedModule
     /// <summary>The trained tensors, under names for the indexer bundle's file.</summary>
     public Dictionary<string, Tensor> TrainedWeights() =>
         TrainableNamedParameters().ToDictionary(p => WeightsPrefix + p.Name, p => (Tensor)p.Parameter);
+
+    /// <summary>
+    /// The pretrained encoder a bundle reads, with its trained weights from <see cref="FileName"/>;
+    /// null for bundles on the T5 encoder (t5-scratch, and every bundle from before the property).
+    /// </summary>
+    public static PretrainedSourceEncoder? ForBundle(string directory, BundleManifest manifest, CatalogTokenizer tokenizer)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        var name = manifest.Properties.GetValueOrDefault(EncoderProperty, TextEncoders.T5Scratch);
+        if (name == TextEncoders.T5Scratch)
+            return null;
+        if (TextEncoders.Package(name) is not { } package)
+            throw new InvalidDataException($"{directory}: the bundle reads an unknown encoder '{name}'.");
+        var path = Path.Combine(directory, FileName);
+        if (!File.Exists(path))
+            throw new InvalidDataException($"{directory}: the bundle reads the {name} encoder but its {FileName} is missing.");
+        var trainable = int.Parse(manifest.Properties.GetValueOrDefault(TrainableLayersProperty, "0"), System.Globalization.CultureInfo.InvariantCulture);
+        var encoder = new PretrainedSourceEncoder(package, tokenizer, manifest.Config.DModel, trainable);
+        var (weights, _) = SafeTensors.Load(path);
+        try
+        {
+            encoder.LoadTrainedWeights(weights);
+        }
+        catch
+        {
+            encoder.Dispose();
+            throw;
+        }
+        finally
+        {
+            foreach (var t in weights.Values)
+                t.Dispose();
+        }
+        return encoder;
+    }
 
     /// <summary>Loads what <see cref="TrainedWeights"/> wrote.</summary>
     public void LoadTrainedWeights(IReadOnlyDictionary<string, Tensor> weights)

@@ -34,8 +34,8 @@ public sealed class IndexerBundle : IDisposable
         var positions = int.Parse(positionsText, CultureInfo.InvariantCulture);
         var codebookSize = int.Parse(sizeText, CultureInfo.InvariantCulture);
         var layers = int.Parse(properties.GetValueOrDefault("reconstructorLayers", "1"), CultureInfo.InvariantCulture);
-        var sourceEncoder = SourceEncoder(directory, bundle);
-        var indexer = new SemanticIndexerModel(bundle.Model, bundle.Tokenizer, positions, codebookSize, layers, sourceEncoder);
+        // The pretrained encoder the IDs were learned on (with its trained layers) came with the network.
+        var indexer = new SemanticIndexerModel(bundle.Model, bundle.Tokenizer, positions, codebookSize, layers, bundle.Model.SourceEncoder);
         var (codebooks, _) = SafeTensors.Load(Path.Combine(directory, SemanticIndexing.CodebooksFile));
         try
         {
@@ -55,30 +55,6 @@ public sealed class IndexerBundle : IDisposable
             indexer.to(device);
         indexer.eval();
         return new IndexerBundle(bundle, indexer, SemanticIdTable.Load(Path.Combine(directory, SemanticIdTable.FileName)));
-    }
-
-    /// <summary>The pretrained encoder the IDs were learned on, with its trained layers; null for t5-scratch bundles (and every bundle before it).</summary>
-    private static Encoders.PretrainedSourceEncoder? SourceEncoder(string directory, ModelBundle bundle)
-    {
-        var properties = bundle.Manifest.Properties;
-        var name = properties.GetValueOrDefault("encoder", Encoders.TextEncoders.T5Scratch);
-        if (name == Encoders.TextEncoders.T5Scratch)
-            return null;
-        if (!Encoders.TextEncoders.IsKnown(name))
-            throw new InvalidDataException($"{directory}: the IDs were learned on an unknown encoder '{name}'.");
-        var trainable = int.Parse(properties.GetValueOrDefault("encoderTrainableLayers", "0"), CultureInfo.InvariantCulture);
-        var encoder = new Encoders.PretrainedSourceEncoder(Encoders.TextEncoders.Package(name)!, bundle.Tokenizer, bundle.Model.Config.DModel, trainable);
-        var (weights, _) = SafeTensors.Load(Path.Combine(directory, SemanticIndexing.SourceEncoderFile));
-        try
-        {
-            encoder.LoadTrainedWeights(weights);
-        }
-        finally
-        {
-            foreach (var t in weights.Values)
-                t.Dispose();
-        }
-        return encoder;
     }
 
     /// <summary>Learned codes for item texts, exactly as training assigned them to its items.</summary>

@@ -46,7 +46,6 @@ public static class SemanticIndexing
 {
     public const string CodebooksFile = "codebooks.safetensors";
     public const string StatsFile = "stats.json";
-    public const string SourceEncoderFile = "source-encoder.safetensors";
 
     public static IndexingOutcome Run(Catalog catalog, IndexingPlan plan, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
@@ -118,8 +117,8 @@ public static class SemanticIndexing
                 ["reconstructorLayers"] = options.ReconstructorLayers.ToString(CultureInfo.InvariantCulture),
                 ["seed"] = options.Seed.ToString(CultureInfo.InvariantCulture),
                 ["replicateReferenceLeak"] = options.ReplicateReferenceLeak ? "true" : "false",
-                ["encoder"] = options.Encoder,
-                ["encoderTrainableLayers"] = options.EncoderTrainableLayers.ToString(CultureInfo.InvariantCulture),
+                [Encoders.PretrainedSourceEncoder.EncoderProperty] = options.Encoder,
+                [Encoders.PretrainedSourceEncoder.TrainableLayersProperty] = options.EncoderTrainableLayers.ToString(CultureInfo.InvariantCulture),
             },
         };
         finalModel.eval();
@@ -136,7 +135,7 @@ public static class SemanticIndexing
             [StatsFile] = path => File.WriteAllText(path, JsonSerializer.Serialize(outcome.Stats, IndexJson.Default.IndexStats)),
         };
         if (outcome.SourceEncoderWeights.Count > 0)
-            files[SourceEncoderFile] = path => SafeTensors.Save(path, outcome.SourceEncoderWeights);
+            files[Encoders.PretrainedSourceEncoder.FileName] = path => SafeTensors.Save(path, outcome.SourceEncoderWeights);
         outcome.Bundle.Save(directory, files);
     }
 

@@ -1,3 +1,4 @@
+using LMIndexer.Core.Encoders;
 using LMIndexer.Core.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -60,10 +61,41 @@ public sealed class T5Model : NamedModule
     public Embedding? SourceItems => sourceItems;
     public Linear? DenseHead => denseHead;
 
+    /// <summary>Prefix of an attached source encoder's entries in <c>state_dict</c> (bundles keep them in their own file).</summary>
+    public const string SourceEncoderPrefix = "source_encoder.";
+
+    /// <summary>
+    /// The pretrained encoder read in place of the T5 encoder (<see cref="AttachSourceEncoder"/>),
+    /// or null. A model fine-tuned from an index bundle learned on a pretrained encoder reads
+    /// its sources the way the indexer read the items.
+    /// </summary>
+    public PretrainedSourceEncoder? SourceEncoder { get; private set; }
+
+    /// <summary>
+    /// Reads sources with <paramref name="sourceEncoder"/> from now on. Its trainable parameters
+    /// join the model's (an optimizer over <c>parameters()</c> trains them); the T5 encoder, no
+    /// longer read, stops training.
+    /// </summary>
+    public void AttachSourceEncoder(PretrainedSourceEncoder sourceEncoder)
+    {
+        ArgumentNullException.ThrowIfNull(sourceEncoder);
+        if (SourceEncoder is not null)
+            throw new InvalidOperationException("The model already reads a pretrained source encoder.");
+        if (sourceEncoder.Projected != Config.DModel)
+            throw new ArgumentException($"The source encoder projects to {sourceEncoder.Projected}; the model is {Config.DModel} wide.", nameof(sourceEncoder));
+        if (sourceItems is not null)
+            throw new ArgumentException("A network with item vectors reads ID and item tokens, which a pretrained text encoder cannot read.", nameof(sourceEncoder));
+        SourceEncoder = sourceEncoder;
+        register_module(SourceEncoderPrefix.TrimEnd('.'), sourceEncoder);
+        foreach (var p in encoder.parameters())
+            p.requires_grad = false;
+    }
+
     public Tensor Embed(Tensor tokenIds) => shared.forward(tokenIds); // [batch, len, d_model]
 
-    /// <summary>Encodes token ids with a [batch, len] keep-mask. // [batch, len, d_model]</summary>
-    public Tensor Encode(Tensor inputIds, Tensor attentionMask) => encoder.Forward(EmbedSource(inputIds), attentionMask);
+    /// <summary>Encodes token ids with a [batch, len] keep-mask, through the source encoder when one is attached. // [batch, len, d_model]</summary>
+    public Tensor Encode(Tensor inputIds, Tensor attentionMask) =>
+        SourceEncoder?.Encode(inputIds, attentionMask) ?? encoder.Forward(EmbedSource(inputIds), attentionMask);
 
     /// <summary>
     /// Source embeddings: tokens below the vocabulary size read the shared table, tokens above it

@@ -66,6 +66,7 @@ public static class QueryBenchCommand
         var sourceTokens = new Option<int>("--max-source-tokens") { Description = "Query budget in tokens, </s> included.", DefaultValueFactory = _ => 128 };
         var hybridChoice = new Option<string?>("--hybrid") { Description = "ENCODER:WEIGHT[:GENERATIVE] fixes the hybrid's dense encoder and weight, and the weight of the run's lmindexer model (default 0), instead of choosing them on this run's validation queries (what /api/search serves); that encoder's validation grid is still recorded. ENCODER: a packaged encoder, or ft-NAME for one fine-tuned in this run." };
         var itemTexts = new Option<bool?>("--item-text-queries") { Description = "Whether the seq2seq systems also train on each item's (document's) own text as a query for it, DSI's indexing task (default: true for retrieval, false for search)." };
+        var indexerEncoder = new Option<bool>("--indexer-encoder") { Description = "Whether the seq2seq systems read queries with the pretrained encoder their index bundle learned its IDs on (false: with the bundle's T5 encoder, as runs before it did).", DefaultValueFactory = _ => true };
         var denseSteps = new Option<int>("--dense-steps") { Description = "Fine-tuning steps of the dense-ft-* systems (in-batch negatives).", DefaultValueFactory = _ => 600 };
         var denseBatch = new Option<int>("--dense-batch-size") { Description = "Query-item pairs per fine-tuning step (the batch's other items are the negatives).", DefaultValueFactory = _ => 32 };
         var denseLr = new Option<double>("--dense-lr") { Description = "Peak learning rate of the dense fine-tuning.", DefaultValueFactory = _ => 2e-5 };
@@ -75,7 +76,7 @@ public static class QueryBenchCommand
         var name = new Option<string>("--name") { Description = "Benchmark section name.", DefaultValueFactory = _ => defaultName };
         var command = new Command("bench", $"{task} benchmark: LMIndexer IDs vs rq-VAE IDs, random IDs and BM25 on one query split, recorded in the bench results.")
         {
-            data, indexDir, outDir, systems, steps, batch, lr, evalEvery, sourceTokens, itemTexts, hybridChoice, denseSteps, denseBatch, denseLr, denseEvalEvery, denseTokens, docs, name,
+            data, indexDir, outDir, systems, steps, batch, lr, evalEvery, sourceTokens, itemTexts, indexerEncoder, hybridChoice, denseSteps, denseBatch, denseLr, denseEvalEvery, denseTokens, docs, name,
         };
         common.AddTo(command);
         command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
@@ -111,6 +112,7 @@ public static class QueryBenchCommand
             var plan = new GenerativePlan
             {
                 Source = new HistorySourceOptions { MaxSourceTokens = result.GetValue(sourceTokens) },
+                IndexerEncoder = result.GetValue(indexerEncoder),
                 FineTune = BenchFineTuning.Options(result.GetValue(steps), result.GetValue(batch), result.GetValue(lr), result.GetValue(evalEvery), seed),
             };
             var evaluation = plan.FineTune.Evaluation;
@@ -154,7 +156,7 @@ public static class QueryBenchCommand
                     GenerativeFineTuner.DeleteCheckpoint(systemPlan.FineTune.CheckpointDirectory!);
                     var test = ProgressBar.Run($"{task} {system} test", outcome.Data.Test.Count,
                         progress => GenerativeEvaluator.Evaluate(outcome.Bundle.Model, outcome.Data.Test, trie, evaluation, progress, cancellation));
-                    results[system] = new(test, trainSeconds, $"best step {outcome.Report.BestStep}; {outcome.Data.Train.Count:N0} training rows", outcome.Report.Validations);
+                    results[system] = new(test, trainSeconds, $"best step {outcome.Report.BestStep}; {outcome.Data.Train.Count:N0} training rows; queries read by {outcome.Bundle.Model.SourceEncoder?.Package.Name ?? "the T5 encoder"}", outcome.Report.Validations);
                     AnsiConsole.Write(RecCommands.MetricsTable($"{system} test", test));
                     // The LMIndexer IDs' model is what a search version serves: the hybrid may fuse it.
                     if (system == GenerativeForHybrid && chosen.Contains(Hybrid))

@@ -45,8 +45,11 @@ public sealed class RecommenderFixture : IDisposable
 
 public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClassFixture<RecommenderFixture>
 {
+    // Titles read by the bundle's T5 encoder: these tests are about fine-tuning's mechanics, and reading
+    // every history through MiniLM costs minutes here (PretrainedSourceTrainingTests covers that path).
     private static GenerativePlan Plan(int steps, string? checkpoint = null) => new()
     {
+        IndexerEncoder = false,
         Source = new HistorySourceOptions { Mode = SourceMode.Titles, MaxSourceTokens = 48, MaxItemTokens = 12 },
         FineTune = new FineTuneOptions
         {

@@ -82,7 +82,7 @@ public sealed class SemanticIndexingPipelineTests
         Assert.Equal(groupSize, twinId[2]);                                                       // the next free counter
         Assert.Equal(97, grown.Count);
 
-        Assert.Equal(encoder != "t5-scratch", File.Exists(Path.Combine(directory, SemanticIndexing.SourceEncoderFile)));
+        Assert.Equal(encoder != "t5-scratch", File.Exists(Path.Combine(directory, LMIndexer.Core.Encoders.PretrainedSourceEncoder.FileName)));
         var stats = SemanticIndexing.ReadStats(Path.Combine(directory, SemanticIndexing.StatsFile));
         Assert.Equal(96, stats.Items);
         Assert.Contains("full", stats.AmiFirstCode.Keys);
