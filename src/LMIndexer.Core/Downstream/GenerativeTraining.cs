@@ -138,8 +138,8 @@ public static class GenerativeTraining
         if (!File.Exists(tablePath))
             throw new FileNotFoundException($"{indexBundleDirectory} has no {SemanticIdTable.FileName}; pass an index bundle ('lmindexer index train').", tablePath);
         // Text sources are read the way the indexer read the items, through its pretrained encoder
-        // when it had one; ID tokens only the T5 encoder can read.
-        var bundle = ModelBundle.Load(indexBundleDirectory, withSourceEncoder: plan.IndexerEncoder && plan.Source.Mode is SourceMode.Text or SourceMode.Titles);
+        // when it had one; ID tokens only the T5 encoder can read, and a fresh network has none.
+        var bundle = ModelBundle.Load(indexBundleDirectory, withSourceEncoder: plan.IndexerEncoder && !plan.FreshModel && plan.Source.Mode is SourceMode.Text or SourceMode.Titles);
         try
         {
             var table = SemanticIdTable.Load(tablePath);
