@@ -195,13 +195,16 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
         return a.Bundle.Model.state_dict().Max(w => (w.Value - other[w.Key]).abs().max().item<float>());
     }
 
-    [Fact]
-    public void A_dropout_override_fine_tunes_the_bundle_weights_at_the_new_rate()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]   // the rebuilt network reads through the indexer's MiniLM as the original did
+    public void A_dropout_override_fine_tunes_the_bundle_weights_at_the_new_rate(bool indexerEncoder)
     {
         // lr 0: the step changes nothing, so the outcome's weights are exactly the ones it started from.
-        var plan = Plan(1) with { Dropout = 0, FineTune = Plan(1).FineTune with { EvalEvery = 0, ValidationLimit = 0, Optimizer = new OptimizerOptions { LearningRate = 0 } } };
+        var plan = Plan(1) with { Dropout = 0, IndexerEncoder = indexerEncoder, FineTune = Plan(1).FineTune with { EvalEvery = 0, ValidationLimit = 0, Optimizer = new OptimizerOptions { LearningRate = 0 } } };
         using var outcome = RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, plan);
-        using var original = LMIndexer.Core.Checkpoints.ModelBundle.Load(fixture.IndexDirectory);
+        using var original = LMIndexer.Core.Checkpoints.ModelBundle.Load(fixture.IndexDirectory, withSourceEncoder: indexerEncoder);
+        Assert.Equal(indexerEncoder, outcome.Bundle.Model.SourceEncoder is not null);
         Assert.NotEqual(0, original.Model.Config.DropoutRate);
         Assert.Equal(0, outcome.Bundle.Model.Config.DropoutRate);
         Assert.Equal("0", outcome.Bundle.Manifest.Properties["dropout"]);
@@ -210,6 +213,7 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
         Assert.Equal(plan.FineTune.BatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture), outcome.Bundle.Manifest.Properties["batchSize"]);
         Assert.Equal(plan.FineTune.Optimizer.WarmupRatio.ToString(System.Globalization.CultureInfo.InvariantCulture), outcome.Bundle.Manifest.Properties["warmupRatio"]);
         var tuned = outcome.Bundle.Model.state_dict();
+        Assert.Equal(original.Model.state_dict().Keys.Order(), tuned.Keys.Order());
         foreach (var (name, tensor) in original.Model.state_dict())
             Assert.Equal(0f, (tensor - tuned[name]).abs().max().item<float>());
     }
