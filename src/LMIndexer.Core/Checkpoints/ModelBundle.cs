@@ -43,7 +43,7 @@ public sealed class ModelBundle : IDisposable
         Directory.CreateDirectory(staging);
         try
         {
-            var tensors = Model.state_dict().Where(kv => !kv.Key.StartsWith(T5Model.SourceEncoderPrefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key, kv => kv.Value);
+            var tensors = OwnWeights(Model);
             SafeTensors.Save(Path.Combine(staging, WeightsFile), tensors, new Dictionary<string, string> { ["format"] = "pt" });
             if (Model.SourceEncoder is not null)
                 SafeTensors.Save(Path.Combine(staging, PretrainedSourceEncoder.FileName), Model.SourceEncoder.TrainedWeights());
@@ -136,7 +136,7 @@ public sealed class ModelBundle : IDisposable
     /// <summary>Copies named tensors into the model, requiring an exact set of names and shapes (an attached source encoder loads from its own file).</summary>
     public static void LoadWeights(T5Model model, IReadOnlyDictionary<string, Tensor> tensors, string source)
     {
-        var state = model.state_dict().Where(kv => !kv.Key.StartsWith(T5Model.SourceEncoderPrefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key, kv => kv.Value);
+        var state = OwnWeights(model);
         var missing = state.Keys.Where(k => !tensors.ContainsKey(k)).ToArray();
         var unexpected = tensors.Keys.Where(k => !state.ContainsKey(k)).ToArray();
         if (missing.Length > 0 || unexpected.Length > 0)
@@ -150,6 +150,10 @@ public sealed class ModelBundle : IDisposable
             target.copy_(value.to(target.dtype));
         }
     }
+
+    /// <summary>The weights a bundle's <see cref="WeightsFile"/> holds: all but an attached source encoder's, which has its own file.</summary>
+    private static Dictionary<string, Tensor> OwnWeights(T5Model model) =>
+        model.state_dict().Where(kv => !kv.Key.StartsWith(T5Model.SourceEncoderPrefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key, kv => kv.Value);
 
     /// <summary>SHA-256 (hex) of a sequence of strings, for <see cref="BundleManifest.TrainingDataHash"/>.</summary>
     public static string HashOf(IEnumerable<string> lines)
