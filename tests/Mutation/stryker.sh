@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Mutation testing with Stryker.NET, on demand (not in CI: a run takes from minutes to hours).
-# Usage: bash tests/Mutation/stryker.sh evaluation|litedb|mongodb|grains|grains-data|grains-state-writer|grains-search-index|grains-id-prefix|grains-rules [extra stryker flags]
+# Usage: bash tests/Mutation/stryker.sh evaluation|litedb|mongodb|grains|grains-data|grains-state-writer|grains-search-index|grains-id-prefix|grains-rules|grains-popularity [extra stryker flags]
 # Reports go to artifacts/mutation/<target>/reports (HTML and JSON); docs/quality.md summarises them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dotnet tool restore >/dev/null
-target="${1:?evaluation, litedb, mongodb, grains, grains-data, grains-state-writer, grains-search-index, grains-id-prefix or grains-rules}"
+target="${1:?evaluation, litedb, mongodb, grains, grains-data, grains-state-writer, grains-search-index, grains-id-prefix, grains-rules or grains-popularity}"
 shift
 out="$PWD/artifacts/mutation/$target"
 common=(--reporter json --reporter html --reporter cleartext --concurrency 1 --output "$out")
@@ -51,5 +51,10 @@ case "$target" in
     cd tests/LMIndexer.Grains.Tests
     dotnet stryker --project LMIndexer.Grains.csproj --mutate "**/Users/UserMemory.cs" --mutate "**/Users/RecommendationSlate.cs" --mutate "**/Backfill/BackfillBatches.cs" --mutate "**/Search/ShardTexts.cs" --mutate "**/Items/ItemSemanticIds.cs" --mutate "**/Versions/IndexVersionRules.cs" \
       --test-case-filter "FullyQualifiedName~UserMemoryTests|FullyQualifiedName~RecommendationSlateTests|FullyQualifiedName~BackfillBatchesTests|FullyQualifiedName~ShardTextsTests|FullyQualifiedName~ItemSemanticIdsTests|FullyQualifiedName~IndexVersionRulesTests" "${common[@]}" "$@" ;;
+  grains-popularity)
+    # The popularity ranking's rules (merged scores, lookups of unknown items, the ranked candidates) and a silo counter's (counts kept across a failed merge, the copy of the top items), with their unit tests (minutes).
+    cd tests/LMIndexer.Grains.Tests
+    dotnet stryker --project LMIndexer.Grains.csproj --mutate "**/Popularity/PopularityRanking.cs" --mutate "**/Popularity/PendingCounts.cs" --mutate "**/Popularity/PopularTopCopy.cs" \
+      --test-case-filter "FullyQualifiedName~PopularityRankingTests|FullyQualifiedName~PopularityCounterRulesTests" "${common[@]}" "$@" ;;
   *) echo "stryker.sh: unknown target '$target'" >&2; exit 2 ;;
 esac

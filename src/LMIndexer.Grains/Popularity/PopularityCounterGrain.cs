@@ -25,10 +25,8 @@ public sealed class PopularityCounterGrain(ILogger<PopularityCounterGrain> logge
     /// <summary>Fallback answers ask for a few items; the copy holds this many so most are served from it.</summary>
     private const int TopCopySize = 200;
 
-    private Dictionary<string, (double Weight, int Events)> pending = new(StringComparer.Ordinal);
-    private IReadOnlyList<PopularItem>? top;
-    private DateTime topRead;
-    private int topAsked;
+    private readonly PendingCounts pending = new();
+    private readonly PopularTopCopy top = new(TopCopySize, TopFreshFor);
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -46,53 +44,40 @@ public sealed class PopularityCounterGrain(ILogger<PopularityCounterGrain> logge
     {
         ArgumentNullException.ThrowIfNull(weights);
         foreach (var (itemId, weight) in weights)
-            Add(itemId, weight, 1);
+            pending.Add(itemId, weight, 1);
         return Task.CompletedTask;
     }
 
     public async Task<IReadOnlyList<PopularItem>> TopAsync(int count)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
-        if (top is null || DateTime.UtcNow - topRead > TopFreshFor || (count > topAsked && top.Count == topAsked))
+        if (top.ToAsk(count, DateTime.UtcNow) is { } asked)
         {
-            var asked = Math.Max(count, TopCopySize);
             try
             {
-                top = await GrainFactory.GetGrain<IPopularityGrain>(0).TopAsync(asked);
-                topAsked = asked;
-                topRead = DateTime.UtcNow;
+                top.Store(await GrainFactory.GetGrain<IPopularityGrain>(0).TopAsync(asked), asked, DateTime.UtcNow);
             }
-            catch (Exception e) when (top is not null && e is not ArgumentException)
+            catch (Exception e) when (top.HasCopy && e is not ArgumentException)
             {
                 // The ranking's silo was just lost: an older copy is a better fallback than none.
-                logger.LogWarning("Popularity ranking unreachable ({Message}); serving the copy from {Read:O}", e.Message, topRead);
+                logger.LogWarning("Popularity ranking unreachable ({Message}); serving the copy from {Read:O}", e.Message, top.ReadAt);
             }
         }
-        return [.. top.Take(count)];
-    }
-
-    private void Add(string itemId, double weight, int events)
-    {
-        var (sum, count) = pending.GetValueOrDefault(itemId);
-        pending[itemId] = (sum + weight, count + events);
+        return top.Take(count);
     }
 
     private async Task MergeAsync()
     {
         if (pending.Count == 0)
             return;
-        // Swapped before the call: events that arrive while it runs count towards the next merge.
-        var merging = pending;
-        pending = new Dictionary<string, (double, int)>(StringComparer.Ordinal);
+        var merging = pending.TakeAll();
         try
         {
-            await GrainFactory.GetGrain<IPopularityGrain>(0).MergeAsync([.. merging.Select(kv => new ItemEventCount(kv.Key, kv.Value.Weight, kv.Value.Events))]);
+            await GrainFactory.GetGrain<IPopularityGrain>(0).MergeAsync(merging);
         }
         catch (Exception e)
         {
             // Kept for the next merge rather than dropped.
-            foreach (var (itemId, (weight, events)) in merging)
-                Add(itemId, weight, events);
+            pending.Restore(merging);
             logger.LogWarning("Merging {Count} popularity counts failed (retried next time): {Message}", merging.Count, e.Message);
         }
     }

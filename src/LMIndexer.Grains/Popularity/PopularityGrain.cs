@@ -30,18 +30,9 @@ public sealed class PopularityGrain(
         description: "Events for items the catalog does not hold; such items are never recommended.");
 
     private static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(5);
-    private const int RecheckEveryTicks = 12;
-    private const int LookupsPerTick = 500;
 
-    private readonly HashSet<string> known = new(StringComparer.Ordinal);
-    private readonly HashSet<string> unknown = new(StringComparer.Ordinal);
-
-    /// <summary>Events per item not looked up yet: counted as unknown-item events if the lookup finds nothing.</summary>
-    private readonly Dictionary<string, int> pending = new(StringComparer.Ordinal);
-
+    private readonly PopularityRanking ranking = new(() => state.State);
     private bool dirty;
-    private int ticks;
-    private List<PopularItem>? ranked;
 
     /// <summary>Event weights: stronger intent counts more.</summary>
     public static double Weight(EventType type) => type switch
@@ -74,40 +65,22 @@ public sealed class PopularityGrain(
 
     public Task MergeAsync(IReadOnlyList<ItemEventCount> counts)
     {
-        ArgumentNullException.ThrowIfNull(counts);
-        foreach (var (itemId, weight, events) in counts)
-        {
-            state.State.Scores[itemId] = state.State.Scores.GetValueOrDefault(itemId) + weight;
-            if (unknown.Contains(itemId))
-                UnknownItemEvents.Add(events);
-            else if (!known.Contains(itemId))
-                pending[itemId] = pending.GetValueOrDefault(itemId) + events;
-        }
+        UnknownItemEvents.Add(ranking.Merge(counts));
         dirty = true;
-        ranked = null;
         return Task.CompletedTask;
     }
 
     public async Task<IReadOnlyList<PopularItem>> TopAsync(int count)
     {
-        if (ranked is null)
-        {
-            var candidates = state.State.Scores.Where(kv => !unknown.Contains(kv.Key))
-                .OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).Take(1000).ToList();
-            // Items not looked up yet are looked up now, the first time they could rank.
-            await LookUpAsync([.. candidates.Select(kv => kv.Key).Where(id => !known.Contains(id))]);
-            ranked = [.. candidates.Where(kv => known.Contains(kv.Key)).Select(kv => new PopularItem(kv.Key, kv.Value))];
-        }
-        return [.. ranked.Take(count)];
+        // Items not looked up yet are looked up now, the first time they could rank.
+        if (!ranking.IsCurrent)
+            await LookUpAsync(ranking.ToLookUpBeforeRanking());
+        return ranking.Top(count);
     }
 
     private async Task TickAsync(CancellationToken cancellationToken)
     {
-        // Items with events but no lookup yet; every minute also the unknown ones, which the catalog may have got since.
-        var due = pending.Keys.Take(LookupsPerTick).ToList();
-        if (++ticks % RecheckEveryTicks == 0)
-            due.AddRange(unknown.Take(LookupsPerTick));
-        await LookUpAsync(due);
+        await LookUpAsync(ranking.DueAtTick());
         await FlushAsync(cancellationToken);
     }
 
@@ -116,23 +89,7 @@ public sealed class PopularityGrain(
         if (itemIds.Count == 0)
             return;
         var records = await Task.WhenAll(itemIds.Select(id => GrainFactory.GetGrain<IItemGrain>(id).GetAsync()));
-        for (var i = 0; i < itemIds.Count; i++)
-        {
-            var id = itemIds[i];
-            var events = pending.Remove(id, out var waiting) ? waiting : 0;
-            if (records[i] is null)
-            {
-                if (unknown.Add(id))
-                    ranked = null;
-                UnknownItemEvents.Add(events);
-            }
-            else
-            {
-                known.Add(id);
-                if (unknown.Remove(id))
-                    ranked = null;
-            }
-        }
+        UnknownItemEvents.Add(ranking.Resolve(itemIds, [.. records.Select(r => r is not null)]));
     }
 
     private async Task FlushAsync(CancellationToken cancellationToken)
