@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Mutation testing with Stryker.NET, on demand (not in CI: a run takes from minutes to hours).
-# Usage: bash tests/Mutation/stryker.sh evaluation|litedb|mongodb|grains|grains-data|grains-state-writer|grains-search-index|grains-id-prefix|grains-rules|grains-popularity [extra stryker flags]
+# Usage: bash tests/Mutation/stryker.sh evaluation|litedb|mongodb|grains|grains-data|grains-state-writer|grains-search-index|grains-id-prefix|grains-rules|grains-popularity|grains-inference [extra stryker flags]
 # Reports go to artifacts/mutation/<target>/reports (HTML and JSON); docs/quality.md summarises them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dotnet tool restore >/dev/null
-target="${1:?evaluation, litedb, mongodb, grains, grains-data, grains-state-writer, grains-search-index, grains-id-prefix, grains-rules or grains-popularity}"
+target="${1:?evaluation, litedb, mongodb, grains, grains-data, grains-state-writer, grains-search-index, grains-id-prefix, grains-rules, grains-popularity or grains-inference}"
 shift
 out="$PWD/artifacts/mutation/$target"
 common=(--reporter json --reporter html --reporter cleartext --concurrency 1 --output "$out")
@@ -56,5 +56,10 @@ case "$target" in
     cd tests/LMIndexer.Grains.Tests
     dotnet stryker --project LMIndexer.Grains.csproj --mutate "**/Popularity/PopularityRanking.cs" --mutate "**/Popularity/PendingCounts.cs" --mutate "**/Popularity/PopularTopCopy.cs" \
       --test-case-filter "FullyQualifiedName~PopularityRankingTests|FullyQualifiedName~PopularityCounterRulesTests" "${common[@]}" "$@" ;;
+  grains-inference)
+    # The inference engine (batching, items added while serving, their text vectors, the stats) and the route to it (replica, deadline, one retry), with their tests; the engine's load real bundles (about an hour here).
+    cd tests/LMIndexer.Grains.Tests
+    dotnet stryker --project LMIndexer.Grains.csproj --mutate "**/Inference/InferenceEngine.cs" --mutate "**/Inference/InferenceRoute.cs" \
+      --test-case-filter "FullyQualifiedName~InferenceEngineTests|FullyQualifiedName~InferenceRouteTests" "${common[@]}" "$@" ;;
   *) echo "stryker.sh: unknown target '$target'" >&2; exit 2 ;;
 esac

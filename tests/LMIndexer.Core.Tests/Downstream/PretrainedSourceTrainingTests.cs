@@ -15,7 +15,7 @@ namespace LMIndexer.Core.Tests.Downstream;
 /// </summary>
 public sealed class PretrainedSourceTrainingTests(RecommenderFixture fixture) : IClassFixture<RecommenderFixture>
 {
-    private static GenerativePlan SearchPlan(int steps) => new()
+    private static GenerativePlan SearchPlan(int steps, bool bfloat16 = false) => new()
     {
         Source = new HistorySourceOptions { MaxSourceTokens = 16 },
         FineTune = new FineTuneOptions
@@ -24,22 +24,26 @@ public sealed class PretrainedSourceTrainingTests(RecommenderFixture fixture) : 
             BatchSize = 16,
             EvalEvery = 0,
             ValidationLimit = 0,
+            BFloat16 = bfloat16,
             Optimizer = new OptimizerOptions { LearningRate = 3e-3, WarmupRatio = 0.05 },
         },
     };
 
-    [Fact]
-    public void Search_fine_tuning_trains_the_indexers_encoder_projection_and_serves_it_from_the_bundle()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]   // bf16 compute casts the attached BERT too: it must come back bit-exact and the states it keeps must not outlive the cast
+    public void Search_fine_tuning_trains_the_indexers_encoder_projection_and_serves_it_from_the_bundle(bool bfloat16)
     {
         using var indexer = ModelBundle.Load(fixture.IndexDirectory);
         var indexed = indexer.Model.SourceEncoder;
         Assert.NotNull(indexed);
         Assert.Equal("minilm", indexed.Package.Name);
 
-        using var outcome = QueryTraining.Search(fixture.Catalog.Items, fixture.IndexDirectory, SearchPlan(40), itemTextQueries: true);
+        using var outcome = QueryTraining.Search(fixture.Catalog.Items, fixture.IndexDirectory, SearchPlan(40, bfloat16), itemTextQueries: true);
         var model = outcome.Bundle.Model;
         var tuned = model.SourceEncoder;
         Assert.NotNull(tuned);
+        Assert.All(model.parameters(), p => Assert.Equal(torch.ScalarType.Float32, p.dtype));   // back to fp32 after a bf16 run
         Assert.False(tuned.KeepsFrozenStates);                                   // training's kept states are gone
         Assert.Equal("minilm", outcome.Bundle.Manifest.Properties[PretrainedSourceEncoder.EncoderProperty]);
         var before = indexer.Model.state_dict();
