@@ -1,6 +1,7 @@
 using System.Reflection;
 using LMIndexer.Abstractions;
 using LMIndexer.Grains.Inference;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -9,19 +10,24 @@ namespace LMIndexer.Grains.Tests;
 /// <summary>Replica choice, deadline and the one retry of <see cref="InferenceRoute"/>, against replicas that fail on cue.</summary>
 public sealed class InferenceRouteTests
 {
-    /// <summary>A replica whose answer the test decides; it records that it was asked.</summary>
-    private sealed class Replica(string key, Func<Task<GenerationResult>> answer, List<string> asked) : IIndexerInferenceGrain
+    /// <summary>A replica whose answer the test decides; it records that it was asked, and what.</summary>
+    private sealed class Replica(string key, Func<Task<GenerationResult>> answer, List<string> asked, List<string> calls) : IIndexerInferenceGrain
     {
-        private Task<GenerationResult> Answer()
+        private Task<GenerationResult> Answer(string call)
         {
             lock (asked)
+            {
                 asked.Add(key);
+                calls.Add(call);
+            }
             return answer();
         }
 
-        public Task<GenerationResult> GenerateAsync(IReadOnlyList<ItemRecord> history, int beams) => Answer();
-        public Task<GenerationResult> GenerateFromItemIdsAsync(IReadOnlyList<string> history, int beams) => Answer();
-        public Task<GenerationResult> SearchAsync(string query, int beams) => Answer();
+        public Task<GenerationResult> GenerateAsync(IReadOnlyList<ItemRecord> history, int beams) =>
+            Answer($"records {string.Join(",", history.Select(h => $"{h.ItemId}:{h.Title}"))} beams {beams}");
+        public Task<GenerationResult> GenerateFromItemIdsAsync(IReadOnlyList<string> history, int beams) =>
+            Answer($"ids {string.Join(",", history)} beams {beams}");
+        public Task<GenerationResult> SearchAsync(string query, int beams) => Answer($"query {query} beams {beams}");
         public Task<InferenceStats> GetStatsAsync() => throw new NotSupportedException();
         public Task WarmUpAsync() => throw new NotSupportedException();
         public Task UnloadAsync() => throw new NotSupportedException();
@@ -42,12 +48,29 @@ public sealed class InferenceRouteTests
 
     private static readonly GenerationResult Answered = new("v1", [new GeneratedId([1, 2], -0.5, "item-a")]);
 
-    private static (InferenceRoute Route, List<string> Asked) Route(int replicas, Func<string, Task<GenerationResult>> answer)
+    /// <summary>Collects the route's log lines.</summary>
+    private sealed class Lines : ILogger<InferenceRoute>
+    {
+        public List<(LogLevel Level, string Text)> Logged { get; } = [];
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => true;
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            lock (Logged)
+                Logged.Add((logLevel, formatter(state, exception)));
+        }
+    }
+
+    private static (InferenceRoute Route, List<string> Asked) Route(int replicas, Func<string, Task<GenerationResult>> answer) =>
+        Route(replicas, answer, [], NullLogger<InferenceRoute>.Instance);
+
+    private static (InferenceRoute Route, List<string> Asked) Route(int replicas, Func<string, Task<GenerationResult>> answer, List<string> calls, ILogger<InferenceRoute> logger)
     {
         var asked = new List<string>();
         var factory = DispatchProxy.Create<IGrainFactory, Factory>();
-        ((Factory)(object)factory).Replicas = key => new Replica(key, () => answer(key), asked);
-        return (new InferenceRoute(factory, Options.Create(new InferenceOptions { Replicas = replicas }), NullLogger<InferenceRoute>.Instance), asked);
+        ((Factory)(object)factory).Replicas = key => new Replica(key, () => answer(key), asked, calls);
+        return (new InferenceRoute(factory, Options.Create(new InferenceOptions { Replicas = replicas }), logger), asked);
     }
 
     private static readonly IndexVersionInfo V1 = new("v1", "/bundles/v1", DateTimeOffset.UnixEpoch, 10, ItemText: false);
@@ -82,5 +105,56 @@ public sealed class InferenceRouteTests
         var (late, askedLate) = Route(2, _ => Task.FromException<GenerationResult>(new SiloUnavailableException("gone")));
         await Assert.ThrowsAsync<SiloUnavailableException>(() => late.SearchAsync("v1", "lipstick", 5, DateTime.UtcNow.AddMilliseconds(-1)));
         Assert.Single(askedLate);   // past the deadline: no retry
+    }
+
+    [Fact]
+    public async Task A_model_that_reads_only_ids_gets_item_ids_and_one_that_reads_text_gets_the_records()
+    {
+        var calls = new List<string>();
+        var (route, _) = Route(1, _ => Task.FromResult(Answered), calls, NullLogger<InferenceRoute>.Instance);
+        ItemRecord[] history = [new("a", "Lipstick"), new("b", "Mascara")];
+
+        await route.RecommendAsync(V1, "user-1", history, 5, DateTime.UtcNow.AddSeconds(5));
+        await route.RecommendAsync(V1 with { ItemText = true }, "user-1", history, 7, DateTime.UtcNow.AddSeconds(5));
+        await route.SearchAsync("v1", "red lipstick", 3, DateTime.UtcNow.AddSeconds(5));
+
+        Assert.Equal(["ids a,b beams 5", "records a:Lipstick,b:Mascara beams 7", "query red lipstick beams 3"], calls);
+    }
+
+    [Fact]
+    public async Task A_refused_argument_or_a_cancelled_call_is_not_retried()
+    {
+        var (refusing, askedRefusing) = Route(2, _ => Task.FromException<GenerationResult>(new ArgumentException("beams")));
+        await Assert.ThrowsAsync<ArgumentException>(() => refusing.SearchAsync("v1", "lipstick", 5, DateTime.UtcNow.AddSeconds(5)));
+        Assert.Single(askedRefusing);
+
+        var (cancelled, askedCancelled) = Route(2, _ => Task.FromException<GenerationResult>(new OperationCanceledException()));
+        await Assert.ThrowsAsync<OperationCanceledException>(() => cancelled.SearchAsync("v1", "lipstick", 5, DateTime.UtcNow.AddSeconds(5)));
+        Assert.Single(askedCancelled);
+    }
+
+    [Fact]
+    public async Task A_retry_is_logged_as_a_warning_naming_both_replicas()
+    {
+        var lines = new Lines();
+        var first = InferenceRoute.Replica("lipstick", 2);
+        var (route, _) = Route(2, key => key == $"v1/{first}" ? Task.FromException<GenerationResult>(new SiloUnavailableException("gone")) : Task.FromResult(Answered), [], lines);
+
+        await route.SearchAsync("v1", "lipstick", 5, DateTime.UtcNow.AddSeconds(5));
+
+        var (level, text) = Assert.Single(lines.Logged);
+        Assert.Equal(LogLevel.Warning, level);
+        Assert.StartsWith($"Inference replica v1/{first} failed (", text, StringComparison.Ordinal);
+        Assert.EndsWith($"retrying on replica {(first + 1) % 2}", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_missing_version_or_history_is_refused()
+    {
+        var (route, asked) = Route(1, _ => Task.FromResult(Answered));
+
+        await Assert.ThrowsAsync<ArgumentNullException>("version", () => route.RecommendAsync(null!, "u", [], 5, DateTime.UtcNow.AddSeconds(5)));
+        await Assert.ThrowsAsync<ArgumentNullException>("history", () => route.RecommendAsync(V1, "u", null!, 5, DateTime.UtcNow.AddSeconds(5)));
+        Assert.Empty(asked);
     }
 }
