@@ -139,6 +139,23 @@ public sealed class PopularityRankingTests
     }
 
     [Fact]
+    public void The_candidates_are_those_a_full_sort_by_score_then_id_would_give()
+    {
+        var (ranking, _) = Ranking();
+        var random = new Random(7);
+        // Scores from a few values, so that many ties cross the cut at the 1,000th candidate.
+        var counts = Enumerable.Range(0, 3 * PopularityRanking.Candidates).Select(i => Count($"item-{random.Next(100_000):D5}-{i}", random.Next(20))).ToList();
+        ranking.Merge(counts);
+        var gone = counts.Where((_, i) => i % 7 == 0).Select(c => c.ItemId).ToList();
+        ranking.Resolve(gone, [.. gone.Select(_ => false)]);
+
+        var expected = counts.Where((_, i) => i % 7 != 0)
+            .OrderByDescending(c => c.Weight).ThenBy(c => c.ItemId, StringComparer.Ordinal).Take(PopularityRanking.Candidates).Select(c => c.ItemId);
+
+        Assert.Equal(expected, ranking.ToLookUpBeforeRanking());
+    }
+
+    [Fact]
     public void A_missing_item_leaves_room_for_the_next_candidate()
     {
         var (ranking, _) = Ranking();

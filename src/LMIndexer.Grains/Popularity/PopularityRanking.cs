@@ -101,7 +101,36 @@ internal sealed class PopularityRanking(Func<PopularityState> state)
         return [.. ranked.Take(count)];
     }
 
-    private IEnumerable<KeyValuePair<string, double>> TopScores() =>
-        state().Scores.Where(kv => !unknown.Contains(kv.Key))
-            .OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key, StringComparer.Ordinal).Take(Candidates);
+    /// <summary>
+    /// The <see cref="Candidates"/> highest scores not known to be missing, best first (ties by id).
+    /// A bounded heap rather than a sort of every score: the ranking is rebuilt after every merge,
+    /// and with a million scored items a full sort each time would occupy the singleton.
+    /// </summary>
+    private List<KeyValuePair<string, double>> TopScores()
+    {
+        var heap = new PriorityQueue<KeyValuePair<string, double>, KeyValuePair<string, double>>(Candidates + 1, WorstFirst.Instance);
+        foreach (var score in state().Scores)
+        {
+            if (unknown.Contains(score.Key))
+                continue;
+            if (heap.Count < Candidates)
+                heap.Enqueue(score, score);
+            else if (WorstFirst.Instance.Compare(score, heap.Peek()) > 0)
+                heap.EnqueueDequeue(score, score);
+        }
+        var best = new List<KeyValuePair<string, double>>(heap.Count);
+        while (heap.TryDequeue(out var score, out _))
+            best.Add(score);
+        best.Reverse();
+        return best;
+    }
+
+    /// <summary>Orders scores worst first: lower score, then the later id (the ranking breaks ties by id, ascending).</summary>
+    private sealed class WorstFirst : IComparer<KeyValuePair<string, double>>
+    {
+        public static readonly WorstFirst Instance = new();
+
+        public int Compare(KeyValuePair<string, double> x, KeyValuePair<string, double> y) =>
+            x.Value != y.Value ? x.Value.CompareTo(y.Value) : string.CompareOrdinal(y.Key, x.Key);
+    }
 }

@@ -5,7 +5,7 @@ using BenchmarkDotNet.Toolchains.InProcess.Emit;
 
 namespace LMIndexer.Bench.Micro;
 
-/// <summary><c>lmindexer-bench micro [beam|training|dropout|latency|indexer-breakdown|breakdown] …</c>: BenchmarkDotNet and probes.</summary>
+/// <summary><c>lmindexer-bench micro [beam|popularity|training|dropout|latency|indexer-breakdown|breakdown] …</c>: BenchmarkDotNet and probes.</summary>
 public static class MicroBenchmarks
 {
     public static void Run(string[] args)
@@ -45,6 +45,11 @@ public static class MicroBenchmarks
         {
             var summary = BenchmarkRunner.Run<BeamSearchBenchmarks>(config);
             BeamSearchReport.Write(summary);
+        }
+        if (filter is "all" or "popularity")
+        {
+            var summary = BenchmarkRunner.Run<PopularityRankingBenchmarks>(config);
+            PopularityRankingReport.Write(summary);
         }
         if (filter is "all" or "training")
         {
