@@ -103,8 +103,8 @@ internal sealed class PopularityRanking(Func<PopularityState> state)
 
     /// <summary>
     /// The <see cref="Candidates"/> highest scores not known to be missing, best first (ties by id).
-    /// A bounded heap rather than a sort of every score: the ranking is rebuilt after every merge,
-    /// and with a million scored items a full sort each time would occupy the singleton.
+    /// A bounded heap rather than a sort of every score: the ranking is rebuilt at the first request
+    /// after a merge, on the singleton's turn, up to once per silo and second (each silo's copy).
     /// </summary>
     private List<KeyValuePair<string, double>> TopScores()
     {

@@ -5,8 +5,8 @@ using LMIndexer.Grains.Popularity;
 namespace LMIndexer.Bench.Micro;
 
 /// <summary>
-/// What the popularity singleton does after every merge from a silo's counter: rank the scores
-/// again and answer a top-20 request. <c>heap</c> is <see cref="PopularityRanking"/> (a bounded
+/// What the popularity singleton does at the first top request after a merge from a silo's
+/// counter: rank the scores again and answer a top-20 request. <c>heap</c> is <see cref="PopularityRanking"/> (a bounded
 /// heap of the 1,000 candidates); <c>sort</c> is the baseline, the full sort of every score the
 /// grain ran before (git 13c979c), over the same state.
 /// </summary>

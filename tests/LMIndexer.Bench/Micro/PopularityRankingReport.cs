@@ -35,7 +35,7 @@ internal static class PopularityRankingReport
             "dotnet run -c Release --project tests/LMIndexer.Bench -- micro popularity",
             summary.TotalTime.TotalSeconds,
             rows,
-            "One merge of one item's count into the popularity state, then a top-20 request (the ranking is rebuilt after every merge), every item known to the catalog, long-tailed scores. One BenchmarkDotNet run, in process.",
+            "One merge of one item's count into the popularity state, then a top-20 request (the ranking is rebuilt at the first request after a merge), every item known to the catalog, long-tailed scores. One BenchmarkDotNet run, in process.",
             table.ToString(),
             "The baseline is the full sort the grain ran before (git 13c979c), timed in the same run over the same state.");
         Console.WriteLine(table);
