@@ -108,7 +108,7 @@ internal sealed class PopularityRanking(Func<PopularityState> state)
     /// </summary>
     private List<KeyValuePair<string, double>> TopScores()
     {
-        var heap = new PriorityQueue<KeyValuePair<string, double>, KeyValuePair<string, double>>(Candidates + 1, WorstFirst.Instance);
+        var heap = new PriorityQueue<KeyValuePair<string, double>, KeyValuePair<string, double>>(WorstFirst.Instance);
         foreach (var score in state().Scores)
         {
             if (unknown.Contains(score.Key))
