@@ -60,6 +60,31 @@ public sealed class PopularityRankingTests
     }
 
     [Fact]
+    public void A_merge_between_the_lookups_and_the_ranking_is_ranked_with_its_scores()
+    {
+        var (ranking, _) = Ranking();
+        ranking.Merge([Count("a", 5), Count("b", 1)]);
+        ranking.Resolve(ranking.ToLookUpBeforeRanking(), [true, true]);
+
+        ranking.Merge([Count("b", 9)]);
+
+        Assert.Equal([new PopularItem("b", 10), new PopularItem("a", 5)], ranking.Top(5));
+    }
+
+    [Fact]
+    public void An_item_found_again_between_the_lookups_and_the_ranking_is_ranked()
+    {
+        var (ranking, _) = Ranking();
+        ranking.Merge([Count("a", 5), Count("late", 9)]);
+        ranking.Resolve(["late"], [false]);
+        ranking.Resolve(ranking.ToLookUpBeforeRanking(), [true]);
+
+        ranking.Resolve(["late"], [true]);
+
+        Assert.Equal(["late", "a"], ranking.Top(5).Select(p => p.ItemId));
+    }
+
+    [Fact]
     public void A_known_item_is_not_looked_up_again_before_ranking()
     {
         var (ranking, _) = Ranking();

@@ -28,6 +28,10 @@ internal sealed class PopularityRanking(Func<PopularityState> state)
     private readonly Dictionary<string, int> pending = new(StringComparer.Ordinal);
 
     private List<PopularItem>? ranked;
+
+    /// <summary>The candidates found for the lookups before ranking, kept so that the ranking right after does not select them again.</summary>
+    private List<KeyValuePair<string, double>>? candidates;
+
     private int ticksToRecheck = RecheckEveryTicks;
 
     /// <summary>Whether the ranking holds since it was last built: no merge or change in what the catalog holds came after.</summary>
@@ -47,12 +51,16 @@ internal sealed class PopularityRanking(Func<PopularityState> state)
             else if (!known.Contains(itemId))
                 pending[itemId] = pending.GetValueOrDefault(itemId) + events;
         }
-        ranked = null;
+        (ranked, candidates) = (null, null);
         return missing;
     }
 
     /// <summary>The highest-scored items not looked up yet, whose lookup must come before the ranking is built.</summary>
-    public IReadOnlyList<string> ToLookUpBeforeRanking() => [.. TopScores().Select(kv => kv.Key).Where(id => !known.Contains(id))];
+    public IReadOnlyList<string> ToLookUpBeforeRanking()
+    {
+        candidates = TopScores();
+        return [.. candidates.Select(kv => kv.Key).Where(id => !known.Contains(id))];
+    }
 
     /// <summary>Items due for a lookup at this timer tick: those with events and no lookup yet, and every few ticks the missing ones again.</summary>
     public IReadOnlyList<string> DueAtTick()
@@ -82,12 +90,12 @@ internal sealed class PopularityRanking(Func<PopularityState> state)
             {
                 known.Add(id);
                 if (unknown.Remove(id))
-                    ranked = null;
+                    (ranked, candidates) = (null, null);
             }
             else
             {
                 if (unknown.Add(id))
-                    ranked = null;
+                    (ranked, candidates) = (null, null);
                 missing += events;
             }
         }
@@ -97,7 +105,7 @@ internal sealed class PopularityRanking(Func<PopularityState> state)
     /// <summary>The <paramref name="count"/> most popular items the catalog is known to hold, best first (ties by id).</summary>
     public IReadOnlyList<PopularItem> Top(int count)
     {
-        ranked ??= [.. TopScores().Where(kv => known.Contains(kv.Key)).Select(kv => new PopularItem(kv.Key, kv.Value))];
+        ranked ??= [.. (candidates ?? TopScores()).Where(kv => known.Contains(kv.Key)).Select(kv => new PopularItem(kv.Key, kv.Value))];
         return [.. ranked.Take(count)];
     }
 
