@@ -127,6 +127,7 @@ public sealed class BenchCommandLineTests
         Assert.Contains("best of validations on 16 users", section.Split("## rec-seeds")[1], StringComparison.Ordinal);
         Assert.Contains("LMIndexer ÷ markov", section, StringComparison.Ordinal);
         Assert.DoesNotContain("LMIndexer ÷ lmindexer", section, StringComparison.Ordinal);
+        AssertRecProtocol(Path.Combine(temp.Path, "report", "results", "rec-seeds.json"));
         var reused = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(2), [.. EnsembleBench("rec-seeds-reused"), "--reuse"]);
         Assert.True(reused.ExitCode == 0, reused.Error);
         var reusedSection = File.ReadAllText(Path.Combine(temp.Path, "report", "experiments.md")).Split("## rec-seeds-reused")[1];
@@ -246,5 +247,37 @@ public sealed class BenchCommandLineTests
         Directory.CreateDirectory(to);
         foreach (var file in Directory.GetFiles(from))
             File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+    }
+
+    /// <summary>
+    /// A rec bench run of markov and lmindexer at seeds 42 and 7 records its protocol (the seeds, each
+    /// trained network's step kept on validation, the validation curve behind it) and lmindexer minus
+    /// markov over the same test users with paired intervals, not against its own other seeds.
+    /// </summary>
+    private static void AssertRecProtocol(string resultFile)
+    {
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(resultFile));
+        var protocol = json.RootElement.GetProperty("protocol");
+        Assert.Equal("validation", protocol.GetProperty("selected_on").GetString());
+        Assert.Equal(1, protocol.GetProperty("test_decodes").GetInt32());
+        Assert.Equal([42, 7], protocol.GetProperty("seeds").EnumerateArray().Select(s => s.GetInt32()));
+        var validation = protocol.GetProperty("validation").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetDouble());
+        Assert.Equal(["lmindexer-seed7@10", "lmindexer-seed7@5", "lmindexer@10", "lmindexer@5"], validation.Keys.Order(StringComparer.Ordinal));
+        var choice = protocol.GetProperty("choice").GetString()!.Split(", ");
+        Assert.Equal(["lmindexer", "lmindexer-seed7"], choice.Select(c => c.Split('@')[0]));
+        Assert.All(choice, c => Assert.Contains(c, validation.Keys));
+
+        var rows = json.RootElement.GetProperty("rows").EnumerateArray().ToList();
+        var differences = rows.Where(r => r.GetProperty("system").GetString()!.Contains("-minus-", StringComparison.Ordinal)).ToList();
+        Assert.Equal([("lmindexer-minus-markov", "recall@10"), ("lmindexer-minus-markov", "ndcg@10")],
+            differences.Select(r => (r.GetProperty("system").GetString(), r.GetProperty("metric").GetString())));
+        double Value(string system, string metric) => rows.Single(r => r.GetProperty("system").GetString() == system && r.GetProperty("metric").GetString() == metric).GetProperty("value").GetDouble();
+        foreach (var difference in differences)
+        {
+            var metric = difference.GetProperty("metric").GetString()!;
+            var value = difference.GetProperty("value").GetDouble();
+            Assert.Equal(Value("lmindexer", metric) - Value("markov", metric), value, tolerance: 2e-4);   // each row rounded to four places
+            Assert.InRange(value, difference.GetProperty("ci_low").GetDouble(), difference.GetProperty("ci_high").GetDouble());
+        }
     }
 }

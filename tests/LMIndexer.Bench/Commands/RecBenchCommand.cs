@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Text;
 using LMIndexer.Cli.Console;
 using LMIndexer.Core.Data;
+using LMIndexer.Research.Protocol;
 using LMIndexer.Research.Recommendation;
 using LMIndexer.Core.Downstream;
 using LMIndexer.Core.Evaluation;
@@ -126,6 +127,17 @@ public static class RecBenchCommand
             var lmindexerTable = new Lazy<Core.Indexing.SemanticIdTable>(() => Core.Indexing.SemanticIdTable.Load(
                 Path.Combine(result.GetValue(indexDir)!.FullName, "lmindexer", Core.Indexing.SemanticIdTable.FileName)));
             var limit = result.GetValue(testLimit);
+            // Every system's test list keeps catalog order; one that drops no leave-one-out test user
+            // ranks the same users in the same order, so its per-user metrics pair with another's.
+            var testUsers = new Lazy<int>(() => LeaveOneOut.Split(catalog.Users).Test.Count);
+            var complete = new HashSet<string>(StringComparer.Ordinal);
+            void Covers(string system, int unlimitedExamples)
+            {
+                if (unlimitedExamples == testUsers.Value)
+                    complete.Add(system);
+            }
+            // The step each trained system kept, chosen on validation before its one test decode.
+            var bestSteps = new Dictionary<string, int>(StringComparer.Ordinal);
             foreach (var system in chosen)
             {
                 cancellation.ThrowIfCancellationRequested();
@@ -137,6 +149,7 @@ public static class RecBenchCommand
                     var itemIndex = table.ItemIds.Select((id, i) => (id, i)).ToDictionary(p => p.id, p => p.i, StringComparer.Ordinal);
                     // Count-based baselines read the history as item indices instead of tokens.
                     var test = RecommendationTask.ItemIndexExamples(LeaveOneOut.Split(catalog.Users).Test, itemIndex);
+                    Covers(system, test.Count);
                     if (system == "popularity")
                     {
                         var popular = RecommendationTask.Popularity(catalog.Users, itemIndex);
@@ -163,6 +176,8 @@ public static class RecBenchCommand
                             Model = new SasRecConfig { ItemCount = table.ItemIds.Count, MaxLength = result.GetValue(sasrecMaxLength) },
                         }, progress, cancellation));
                     var sasrecTest = SasRecTrainer.TestExamples(catalog, table.ItemIds);
+                    Covers(system, sasrecTest.Count);
+                    bestSteps[system] = sasrec.BestStep;
                     if (limit > 0)
                         sasrecTest = [.. sasrecTest.Take(limit)];
                     var evaluated = SasRecTrainer.Evaluate(sasrec.Model, sasrecTest, evaluation.Cutoffs);
@@ -182,7 +197,8 @@ public static class RecBenchCommand
             var reported = chosen.SelectMany(s => s == "lmindexer" && extraSeeds.Count > 0
                 ? [s, .. extraSeeds.Select(SeedFolder), ensembleRow]
                 : new[] { s }).ToArray();
-            Report(result, catalog, reported, results, plan, clock.Elapsed.TotalSeconds, limit);
+            var protocol = Protocol([result.GetValue(common.Seed), .. extraSeeds], reported, results, bestSteps);
+            Report(result, catalog, reported, results, plan, clock.Elapsed.TotalSeconds, limit, protocol, complete);
             return Task.FromResult(0);
 
             // One seq2seq recommender on the system's IDs, trained into <out-dir>/<folder> or, with --reuse, evaluated from there.
@@ -192,7 +208,10 @@ public static class RecBenchCommand
                 if (result.GetValue(reuse) && Reusable(servingPath, indexPath, basePlan))
                 {
                     using var serving = ServingBundle.Load(servingPath, TorchRuntime.Device);
-                    var reusedTest = TestSet(serving);
+                    var reusedTest = TestSet(serving, out var reusedUsers);
+                    Covers(folder, reusedUsers);
+                    if (int.TryParse(serving.Bundle.Manifest.Properties.GetValueOrDefault("bestStep"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var reusedStep))
+                        bestSteps[folder] = reusedStep;
                     var reusedResult = ProgressBar.Run($"rec {folder} test", reusedTest.Count,
                         progress => GenerativeEvaluator.Evaluate(serving.Bundle.Model, reusedTest, serving.Tables, evaluation, progress, cancellation));
                     var properties = serving.Bundle.Manifest.Properties;
@@ -216,6 +235,8 @@ public static class RecBenchCommand
                 GenerativeFineTuner.DeleteCheckpoint(systemPlan.FineTune.CheckpointDirectory!);
                 using var trie = new TrieTables(outcome.Trie, TorchRuntime.Device);
                 var testSet = Limit(outcome.Data.Test, limit);
+                Covers(folder, outcome.Data.Test.Count);
+                bestSteps[folder] = outcome.Report.BestStep;
                 var testResult = ProgressBar.Run($"rec {folder} test", testSet.Count,
                     progress => GenerativeEvaluator.Evaluate(outcome.Bundle.Model, testSet, trie, evaluation, progress, cancellation));
                 AnsiConsole.Write(RecCommands.MetricsTable($"{folder} test", testResult));
@@ -223,10 +244,12 @@ public static class RecBenchCommand
             }
 
             // The test users as a saved bundle's IDs and history source encode them.
-            List<GenerativeExample> TestSet(ServingBundle serving)
+            List<GenerativeExample> TestSet(ServingBundle serving, out int unlimited)
             {
                 var source = new HistorySource(serving.Bundle.Tokenizer, catalog.Items.ToDictionary(i => i.ItemId, StringComparer.Ordinal), serving.Table, serving.Source);
-                return Limit(RecommendationTask.Build(catalog, serving.Table, source).Test, limit);
+                var test = RecommendationTask.Build(catalog, serving.Table, source).Test;
+                unlimited = test.Count;
+                return Limit(test, limit);
             }
 
             // The saved recommenders of <out-dir>/<folders> decoded together; their training time adds up.
@@ -238,7 +261,8 @@ public static class RecBenchCommand
                     foreach (var folder in folders)
                         members.Add(ServingBundle.Load(Path.Combine(result.GetValue(outDir)!.FullName, folder), TorchRuntime.Device));
                     var first = members[0];
-                    var test = TestSet(first);
+                    var test = TestSet(first, out var unlimited);
+                    Covers($"{system}×{members.Count}", unlimited);
                     var ensembled = ProgressBar.Run($"rec {system}×{members.Count} test", test.Count,
                         progress => GenerativeEvaluator.Evaluate([.. members.Select(m => m.Bundle.Model)], test, first.Tables, evaluation, progress, cancellation));
                     AnsiConsole.Write(RecCommands.MetricsTable($"{system}×{members.Count} test", ensembled));
@@ -253,9 +277,11 @@ public static class RecBenchCommand
             }
         }));
 
-        void Report(ParseResult result, Catalog catalog, string[] chosen, Dictionary<string, RankingBenchResult> results, GenerativePlan plan, double wall, int limit)
+        void Report(ParseResult result, Catalog catalog, string[] chosen, Dictionary<string, RankingBenchResult> results, GenerativePlan plan, double wall, int limit,
+            ProtocolRecord protocol, IReadOnlySet<string> complete)
         {
             var (rows, table, ratios) = RankingBenchReport.Build(chosen, results, "users", ["recall@5", "ndcg@5"]);
+            var paired = PairedAgainstBaselines(chosen, results, complete, rows);
             var testUsers = results.Values.First().Test.Examples;
             var commandLine = "lmindexer-bench " + string.Join(" ", result.Tokens.Select(t => t.Value));
             // The seq2seq recipe is described only when a seq2seq system ran: a SASRec-only run trains none.
@@ -266,12 +292,61 @@ public static class RecBenchCommand
                 string.Create(CultureInfo.InvariantCulture,
                     $"{(seq2seq ? "Generative sequential" : "Sequential")} recommendation on `{result.GetValue(data)!.Name}` ({catalog.Items.Count:N0} items, {catalog.Users.Count:N0} users), leave-one-out, {testUsers:N0} test users{(limit > 0 ? " (limited)" : "")}, full ranking{(seq2seq ? " with 20 trie-constrained beams" : "")}.{(seq2seq ? Seq2SeqText() : "")}"),
                 table,
-                ratios + "Paper (t5-base, 8 GPUs, 15k steps × 32): LMIndexer Recall@5 .0415 / NDCG@5 .0262; TIGER .0454 / .0321.");
+                ratios + "Paper (t5-base, 8 GPUs, 15k steps × 32): LMIndexer Recall@5 .0415 / NDCG@5 .0262; TIGER .0454 / .0321." + paired,
+                protocol);
             AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"benchmark written to {result.GetValue(docs)!.FullName} in {wall / 60:F1} min");
         }
 
         return command;
     }
+
+    /// <summary>
+    /// The run's protocol block: the seeds fixed on the command line, each trained system's kept step
+    /// (chosen on its validation users before its one test decode) and the validation curve behind it.
+    /// </summary>
+    internal static ProtocolRecord Protocol(IReadOnlyList<int> seeds, IReadOnlyList<string> systems, IReadOnlyDictionary<string, RankingBenchResult> results,
+        IReadOnlyDictionary<string, int> bestSteps)
+    {
+        const string metric = "ndcg@10";
+        var candidates = systems
+            .SelectMany(system => (results[system].Validations ?? []).Where(v => v.Metrics.ContainsKey(metric))
+                .Select(v => new CandidateScore(string.Create(CultureInfo.InvariantCulture, $"{system}@{v.Step}"), v.Metrics[metric])))
+            .ToList();
+        var choices = systems.Where(bestSteps.ContainsKey).Select(s => string.Create(CultureInfo.InvariantCulture, $"{s}@{bestSteps[s]}")).ToList();
+        return new ProtocolRecord("validation", 1, seeds, metric, choices.Count == 0 ? null : string.Join(", ", choices), candidates);
+    }
+
+    /// <summary>
+    /// <c>lmindexer</c> minus each baseline (not its own other seeds or ensembles) in Recall@10 and
+    /// NDCG@10 over the same test users, with 95 % paired bootstrap intervals over the users; a
+    /// system that ranked fewer users than the leave-one-out test split does not pair and is named.
+    /// </summary>
+    internal static string PairedAgainstBaselines(IReadOnlyList<string> systems, IReadOnlyDictionary<string, RankingBenchResult> results, IReadOnlySet<string> complete,
+        List<BenchmarkRow> rows)
+    {
+        const string ours = "lmindexer";
+        if (!results.TryGetValue(ours, out var lmindexer))
+            return "";
+        var lines = new StringBuilder("\n\n");
+        foreach (var baseline in systems.Where(s => !s.StartsWith(ours, StringComparison.Ordinal)))
+        {
+            if (!complete.Contains(ours) || !complete.Contains(baseline))
+            {
+                lines.AppendLine(CultureInfo.InvariantCulture, $"- {ours} − {baseline}: not paired (one of them ranked fewer users than the test split holds).");
+                continue;
+            }
+            foreach (var metric in PairedMetrics)
+            {
+                var interval = PairedBootstrap.Difference(lmindexer.Test.PerExample[metric], results[baseline].Test.PerExample[metric]);
+                rows.Add(BenchmarkRow.Difference(ours, baseline, metric, interval));
+                lines.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                    $"- {ours} − {baseline}, {metric} over the same {lmindexer.Test.Examples:N0} test users: {interval.Difference:+0.0000;-0.0000} (95 % paired bootstrap {interval.Low:+0.0000;-0.0000} … {interval.High:+0.0000;-0.0000})."));
+            }
+        }
+        return lines.Length <= 2 ? "" : lines.ToString().TrimEnd();
+    }
+
+    private static readonly string[] PairedMetrics = ["recall@10", "ndcg@10"];
 
     private static string NetworkText(GenerativePlan plan, string indexDirectory)
     {
