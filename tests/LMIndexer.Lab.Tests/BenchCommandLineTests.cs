@@ -17,6 +17,7 @@ public sealed class BenchCommandLineTests
     [InlineData("retrieval bench --corpus {tmp} --index-dir {tmp} --systems hybrid --hybrid minilm:1:0.5", "a generative weight needs lmindexer among --systems")]
     [InlineData("retrieval bench --corpus {tmp} --index-dir {tmp} --systems hybrid,lmindexer --hybrid minilm:1:x", "GENERATIVE a finite weight")]
     [InlineData("retrieval bench --corpus {tmp} --index-dir {tmp} --systems dense-ft-minilm --dense-batch-size 1", "--dense-*:")]
+    [InlineData("rec bench --data {tmp} --index-dir {tmp} --systems sasrec --sasrec-grid depth=3", "--sasrec-grid: Unknown SASRec grid setting 'depth=3'")]
     [InlineData("serve --rates 10,fast", "'fast' is not a rate")]
     [InlineData("serve --events -1", "--events must be 0 (every history) or more")]
     [InlineData("index train --items {tmp}/missing.jsonl --out {tmp}/x --method bogus", "Unknown --method 'bogus'")]
@@ -93,7 +94,8 @@ public sealed class BenchCommandLineTests
 
         // The count baselines and SASRec need only the ID table's item set.
         var bench = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(2), "rec", "bench", "--data", "cat", "--index-dir", "bench", "--systems", "popularity,markov,sasrec",
-            "--sasrec-steps", "40", "--sasrec-eval-every", "20", "--sasrec-max-length", "5", "--validation-limit", "100", "--results", "report", "--name", "rec-docs", "--threads", "2");
+            "--sasrec-steps", "40", "--sasrec-eval-every", "20", "--sasrec-max-length", "5", "--sasrec-grid", "dropout=0.2,0.5", "--validation-limit", "100",
+            "--results", "report", "--name", "rec-docs", "--threads", "2");
         Assert.True(bench.ExitCode == 0, bench.Error);
         var benchMarkdown = File.ReadAllText(Path.Combine(temp.Path, "report", "experiments.md"));
         Assert.DoesNotContain("Every seq2seq system", benchMarkdown, StringComparison.Ordinal);   // no seq2seq system ran
@@ -110,6 +112,12 @@ public sealed class BenchCommandLineTests
             .Where(r => r.GetProperty("system").GetString() == "sasrec" && r.GetProperty("metric").GetString()!.StartsWith("validation_ndcg@10_step_", StringComparison.Ordinal))
             .Select(r => r.GetProperty("metric").GetString()).ToList();
         Assert.Equal(["validation_ndcg@10_step_20", "validation_ndcg@10_step_40"], sasrecCurve);
+        // Both grid settings were validated; the protocol names the one kept, the only one that met test.
+        var sasrecProtocol = json.RootElement.GetProperty("protocol");
+        Assert.Equal(["sasrec[dropout=0.2]", "sasrec[dropout=0.5]"],
+            sasrecProtocol.GetProperty("validation").EnumerateObject().Select(p => p.Name).Where(n => n.StartsWith("sasrec[", StringComparison.Ordinal)));
+        Assert.Matches(@"^sasrec\[dropout=0\.[25]\]@(20|40)$", sasrecProtocol.GetProperty("choice").GetString());
+        Assert.Contains("chosen on validation among 2 settings (dropout=0.2,0.5)", benchMarkdown, StringComparison.Ordinal);
         // rec eval's baseline columns rank the same test users as the benchmark's rows.
         Assert.Equal(systems["markov"], report.GetProperty("markov").GetProperty("recall@10").GetDouble(), tolerance: 1e-4);
         Assert.Equal(systems["popularity"], report.GetProperty("popularity").GetProperty("recall@10").GetDouble(), tolerance: 1e-4);

@@ -39,6 +39,12 @@ public static class RecBenchCommand
         var sasrecSteps = new Option<int>("--sasrec-steps") { Description = "SASRec training steps (batch 128).", DefaultValueFactory = _ => 4000 };
         var sasrecEvalEvery = new Option<int>("--sasrec-eval-every") { Description = "SASRec validation interval in steps; the best validated weights are kept.", DefaultValueFactory = _ => 500 };
         var sasrecMaxLength = new Option<int>("--sasrec-max-length") { Description = "Most recent items SASRec reads (Kang & McAuley use 50 on Amazon data).", DefaultValueFactory = _ => 50 };
+        var sasrecGrid = new Option<string>("--sasrec-grid")
+        {
+            Description = "SASRec settings to search, e.g. 'hidden=64,128 layers=1,2 dropout=0.2,0.5 lr=0.001 max-length=20,50': every combination trains; "
+                + "the best validation NDCG@10 is kept and only it decodes test. Keys not named keep the single settings.",
+            DefaultValueFactory = _ => "",
+        };
         var reuse = new Option<bool>("--reuse") { Description = "Evaluate serving bundles already in --out-dir (trained with the same steps, source, windows, dropout and regularisers) instead of retraining them." };
         var steps = new Option<int>("--steps") { Description = "Fine-tuning steps per seq2seq system.", DefaultValueFactory = _ => 3000 };
         var batch = new Option<int>("--batch-size") { Description = "Examples per step.", DefaultValueFactory = _ => 32 };
@@ -78,7 +84,7 @@ public static class RecBenchCommand
         };
         var command = new Command("bench", "Recommendation benchmark: LMIndexer IDs vs popularity, rq-VAE IDs and random IDs on one split, recorded in the bench results.")
         {
-            data, indexDir, outDir, systems, steps, batch, lr, warmup, dropout, evalEvery, validationLimit, windows, source, itemTokens, sourceTokens, testLimit, docs, name, sasrecSteps, sasrecEvalEvery, sasrecMaxLength, reuse,
+            data, indexDir, outDir, systems, steps, batch, lr, warmup, dropout, evalEvery, validationLimit, windows, source, itemTokens, sourceTokens, testLimit, docs, name, sasrecSteps, sasrecEvalEvery, sasrecMaxLength, sasrecGrid, reuse,
             freshModel, modelSize, weightDecay, labelSmoothing, weightAverage, decay, historyDropout, itemDropout, itemInit, denseLoss, groupByLength, ensembleSeeds,
         };
         common.AddTo(command);
@@ -90,6 +96,13 @@ public static class RecBenchCommand
             var freshSize = FineTuneCommandOptions.CheckedModelSize(result.GetValue(modelSize), result.GetValue(freshModel));
             if (chosen.Contains("sasrec") && (result.GetValue(sasrecSteps) < 1 || result.GetValue(sasrecEvalEvery) < 1 || result.GetValue(sasrecMaxLength) < 1))
                 throw new CliUsageException("--sasrec-steps, --sasrec-eval-every and --sasrec-max-length must be at least 1.");
+            var sasrecCandidates = chosen.Contains("sasrec") ? CheckedSasRecGrid(result.GetValue(sasrecGrid)!, new SasRecOptions
+            {
+                Steps = result.GetValue(sasrecSteps),
+                EvalEvery = result.GetValue(sasrecEvalEvery),
+                Seed = result.GetValue(common.Seed),
+                Model = new SasRecConfig { ItemCount = 1, MaxLength = result.GetValue(sasrecMaxLength) },
+            }) : [];
             var extraSeeds = CheckedEnsembleSeeds(result.GetValue(ensembleSeeds)!, result.GetValue(common.Seed), chosen);
             // Each further seed's bundle folder and row, and the row of the seeds decoded together.
             static string SeedFolder(int seed) => $"lmindexer-seed{seed}";
@@ -138,6 +151,8 @@ public static class RecBenchCommand
             }
             // The step each trained system kept, chosen on validation before its one test decode.
             var bestSteps = new Dictionary<string, int>(StringComparer.Ordinal);
+            var gridChoice = new List<CandidateScore>();
+            string? sasrecChoice = null;
             foreach (var system in chosen)
             {
                 cancellation.ThrowIfCancellationRequested();
@@ -167,21 +182,41 @@ public static class RecBenchCommand
                 if (system == "sasrec")
                 {
                     var table = lmindexerTable.Value;
-                    using var sasrec = TrainingProgressView.Run("sasrec", result.GetValue(sasrecSteps), progress => SasRecTrainer.Train(catalog, table.ItemIds,
-                        new SasRecOptions
+                    // Each grid candidate trains in turn; only the best on validation is kept, and only it meets test.
+                    SasRecOutcome? kept = null;
+                    SasRecCandidate? keptCandidate = null;
+                    var keptScore = double.NegativeInfinity;
+                    foreach (var candidate in sasrecCandidates)
+                    {
+                        var options = candidate.Options with { Model = candidate.Options.Model! with { ItemCount = table.ItemIds.Count } };
+                        var label = sasrecCandidates.Count == 1 ? "sasrec" : $"sasrec {candidate.Name}";
+                        var trained = TrainingProgressView.Run(label, options.Steps, progress => SasRecTrainer.Train(catalog, table.ItemIds, options, progress, cancellation));
+                        var score = trained.Validations.Single(v => v.Step == trained.BestStep).Metrics["ndcg@10"];
+                        if (sasrecCandidates.Count > 1)
+                            gridChoice.Add(new CandidateScore($"sasrec[{candidate.Name}]", score));
+                        if (score > keptScore)
                         {
-                            Steps = result.GetValue(sasrecSteps),
-                            EvalEvery = result.GetValue(sasrecEvalEvery),
-                            Seed = result.GetValue(common.Seed),
-                            Model = new SasRecConfig { ItemCount = table.ItemIds.Count, MaxLength = result.GetValue(sasrecMaxLength) },
-                        }, progress, cancellation));
+                            kept?.Dispose();
+                            (kept, keptCandidate, keptScore) = (trained, candidate, score);
+                        }
+                        else
+                        {
+                            trained.Dispose();
+                        }
+                    }
+                    using var sasrec = kept!;
+                    if (sasrecCandidates.Count > 1)
+                        sasrecChoice = $"sasrec[{keptCandidate!.Name}]@{sasrec.BestStep}";
                     var sasrecTest = SasRecTrainer.TestExamples(catalog, table.ItemIds);
                     Covers(system, sasrecTest.Count);
                     bestSteps[system] = sasrec.BestStep;
                     if (limit > 0)
                         sasrecTest = [.. sasrecTest.Take(limit)];
                     var evaluated = SasRecTrainer.Evaluate(sasrec.Model, sasrecTest, evaluation.Cutoffs);
-                    results[system] = new(evaluated, sasrec.Seconds, $"d 64, 2 layers, last {sasrec.Model.Config.MaxLength} items, full-softmax CE; best step {sasrec.BestStep}", sasrec.Validations);
+                    var shape = sasrec.Model.Config;
+                    var grid = sasrecCandidates.Count == 1 ? "" : $"; chosen on validation among {sasrecCandidates.Count} settings ({result.GetValue(sasrecGrid)})";
+                    results[system] = new(evaluated, sasrec.Seconds, string.Create(CultureInfo.InvariantCulture,
+                        $"d {shape.Hidden}, {shape.Layers} layers, {shape.Heads} heads, dropout {shape.Dropout:G2}, lr {keptCandidate!.Options.LearningRate:G2}, last {shape.MaxLength} items, full-softmax CE; best step {sasrec.BestStep}{grid}"), sasrec.Validations);
                     AnsiConsole.Write(RecCommands.MetricsTable("sasrec test", evaluated));
                     continue;
                 }
@@ -197,7 +232,7 @@ public static class RecBenchCommand
             var reported = chosen.SelectMany(s => s == "lmindexer" && extraSeeds.Count > 0
                 ? [s, .. extraSeeds.Select(SeedFolder), ensembleRow]
                 : new[] { s }).ToArray();
-            var protocol = Protocol([result.GetValue(common.Seed), .. extraSeeds], reported, results, bestSteps);
+            var protocol = Protocol([result.GetValue(common.Seed), .. extraSeeds], reported, results, bestSteps, gridChoice, sasrecChoice);
             Report(result, catalog, reported, results, plan, clock.Elapsed.TotalSeconds, limit, protocol, complete);
             return Task.FromResult(0);
 
@@ -304,15 +339,19 @@ public static class RecBenchCommand
     /// The run's protocol block: the seeds fixed on the command line, each trained system's kept step
     /// (chosen on its validation users before its one test decode) and the validation curve behind it.
     /// </summary>
+    /// <param name="grid">SASRec's grid candidates with their best validation NDCG@10, when a grid ran.</param>
+    /// <param name="sasrecChoice">The grid candidate kept and its step, when a grid ran.</param>
     internal static ProtocolRecord Protocol(IReadOnlyList<int> seeds, IReadOnlyList<string> systems, IReadOnlyDictionary<string, RankingBenchResult> results,
-        IReadOnlyDictionary<string, int> bestSteps)
+        IReadOnlyDictionary<string, int> bestSteps, IReadOnlyList<CandidateScore> grid, string? sasrecChoice)
     {
         const string metric = "ndcg@10";
         var candidates = systems
             .SelectMany(system => (results[system].Validations ?? []).Where(v => v.Metrics.ContainsKey(metric))
                 .Select(v => new CandidateScore(string.Create(CultureInfo.InvariantCulture, $"{system}@{v.Step}"), v.Metrics[metric])))
+            .Concat(grid)
             .ToList();
-        var choices = systems.Where(bestSteps.ContainsKey).Select(s => string.Create(CultureInfo.InvariantCulture, $"{s}@{bestSteps[s]}")).ToList();
+        var choices = systems.Where(bestSteps.ContainsKey)
+            .Select(s => s == "sasrec" && sasrecChoice is not null ? sasrecChoice : string.Create(CultureInfo.InvariantCulture, $"{s}@{bestSteps[s]}")).ToList();
         return new ProtocolRecord("validation", 1, seeds, metric, choices.Count == 0 ? null : string.Join(", ", choices), candidates);
     }
 
@@ -415,6 +454,19 @@ public static class RecBenchCommand
             && properties.GetValueOrDefault("dropout", indexDropout.ToString(CultureInfo.InvariantCulture)) == dropout
             // Bundles from before the seed was recorded are taken at their folder's word.
             && (!properties.TryGetValue("seed", out var seed) || seed == plan.FineTune.Seed.ToString(CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>SASRec's candidates for --sasrec-grid (one, the single settings, when it is empty).</summary>
+    internal static IReadOnlyList<SasRecCandidate> CheckedSasRecGrid(string spec, SasRecOptions single)
+    {
+        try
+        {
+            return SasRecGrid.Candidates(spec, single);
+        }
+        catch (ArgumentException e)
+        {
+            throw new CliUsageException("--sasrec-grid: " + e.Message);
+        }
     }
 
     /// <summary>The seeds of --ensemble-seeds: distinct, other than --seed, and only with the lmindexer system.</summary>
