@@ -18,6 +18,8 @@ public sealed class BenchCommandLineTests
     [InlineData("retrieval bench --corpus {tmp} --index-dir {tmp} --systems hybrid,lmindexer --hybrid minilm:1:x", "GENERATIVE a finite weight")]
     [InlineData("retrieval bench --corpus {tmp} --index-dir {tmp} --systems dense-ft-minilm --dense-batch-size 1", "--dense-*:")]
     [InlineData("rec bench --data {tmp} --index-dir {tmp} --systems sasrec --sasrec-grid depth=3", "--sasrec-grid: Unknown SASRec grid setting 'depth=3'")]
+    [InlineData("rec bench --data {tmp} --index-dir {tmp} --systems markov --sasrec-ensemble-seeds 3", "--sasrec-ensemble-seeds ensembles the sasrec system")]
+    [InlineData("rec bench --data {tmp} --index-dir {tmp} --systems sasrec --sasrec-ensemble-seeds 42", "--sasrec-ensemble-seeds repeats seed 42")]
     [InlineData("serve --rates 10,fast", "'fast' is not a rate")]
     [InlineData("serve --events -1", "--events must be 0 (every history) or more")]
     [InlineData("index train --items {tmp}/missing.jsonl --out {tmp}/x --method bogus", "Unknown --method 'bogus'")]
@@ -94,7 +96,7 @@ public sealed class BenchCommandLineTests
 
         // The count baselines and SASRec need only the ID table's item set.
         var bench = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(2), "rec", "bench", "--data", "cat", "--index-dir", "bench", "--systems", "popularity,markov,sasrec",
-            "--sasrec-steps", "40", "--sasrec-eval-every", "20", "--sasrec-max-length", "5", "--sasrec-grid", "dropout=0.2,0.5", "--validation-limit", "100",
+            "--sasrec-steps", "40", "--sasrec-eval-every", "20", "--sasrec-max-length", "5", "--sasrec-grid", "dropout=0.2,0.5", "--sasrec-ensemble-seeds", "3", "--validation-limit", "100",
             "--results", "report", "--name", "rec-docs", "--threads", "2");
         Assert.True(bench.ExitCode == 0, bench.Error);
         var benchMarkdown = File.ReadAllText(Path.Combine(temp.Path, "report", "experiments.md"));
@@ -105,7 +107,7 @@ public sealed class BenchCommandLineTests
         var systems = json.RootElement.GetProperty("rows").EnumerateArray()
             .Where(r => r.GetProperty("metric").GetString() == "recall@10")
             .ToDictionary(r => r.GetProperty("system").GetString()!, r => r.GetProperty("value").GetDouble());
-        Assert.Equal(["markov", "popularity", "sasrec"], systems.Keys.Order());
+        Assert.Equal(["markov", "popularity", "sasrec", "sasrec-ensemble"], systems.Keys.Order());
         Assert.All(systems.Values, v => Assert.InRange(v, 0, 1));
         // SASRec's validation curve (every --sasrec-eval-every steps) is in the report, as the seq2seq systems' is.
         var sasrecCurve = json.RootElement.GetProperty("rows").EnumerateArray()
@@ -118,6 +120,9 @@ public sealed class BenchCommandLineTests
             sasrecProtocol.GetProperty("validation").EnumerateObject().Select(p => p.Name).Where(n => n.StartsWith("sasrec[", StringComparison.Ordinal)));
         Assert.Matches(@"^sasrec\[dropout=0\.[25]\]@(20|40)$", sasrecProtocol.GetProperty("choice").GetString());
         Assert.Contains("chosen on validation among 2 settings (dropout=0.2,0.5)", benchMarkdown, StringComparison.Ordinal);
+        // The kept settings again at seed 3, ranked with the first as one ensemble.
+        Assert.Equal([42, 3], sasrecProtocol.GetProperty("seeds").EnumerateArray().Select(s => s.GetInt32()));
+        Assert.Contains("sasrec×2: the kept settings at seeds 42, 3", benchMarkdown, StringComparison.Ordinal);
         // rec eval's baseline columns rank the same test users as the benchmark's rows.
         Assert.Equal(systems["markov"], report.GetProperty("markov").GetProperty("recall@10").GetDouble(), tolerance: 1e-4);
         Assert.Equal(systems["popularity"], report.GetProperty("popularity").GetProperty("recall@10").GetDouble(), tolerance: 1e-4);

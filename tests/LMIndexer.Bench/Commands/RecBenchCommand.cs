@@ -29,6 +29,9 @@ public static class RecBenchCommand
 
     private static readonly string[] KnownSystems = ["popularity", "markov", .. Seq2SeqSystems, "sasrec"];
 
+    /// <summary>The row of SASRec's seeds decoded together (--sasrec-ensemble-seeds).</summary>
+    private const string SasRecEnsemble = "sasrec-ensemble";
+
     public static Command Create()
     {
         var common = new CommonOptions();
@@ -43,6 +46,12 @@ public static class RecBenchCommand
         {
             Description = "SASRec settings to search, e.g. 'hidden=64,128 layers=1,2 dropout=0.2,0.5 lr=0.001 max-length=20,50': every combination trains; "
                 + "the best validation NDCG@10 is kept and only it decodes test. Keys not named keep the single settings.",
+            DefaultValueFactory = _ => "",
+        };
+        var sasrecEnsembleSeeds = new Option<string>("--sasrec-ensemble-seeds")
+        {
+            Description = "Further SASRec seeds, comma-separated: each trains the settings kept on validation again, and the members with the first "
+                + "(items ranked by their mean log-probability) are reported as sasrec-ensemble, the baseline for an ensemble of ours at the same compute.",
             DefaultValueFactory = _ => "",
         };
         var reuse = new Option<bool>("--reuse") { Description = "Evaluate serving bundles already in --out-dir (trained with the same steps, source, windows, dropout and regularisers) instead of retraining them." };
@@ -84,7 +93,7 @@ public static class RecBenchCommand
         };
         var command = new Command("bench", "Recommendation benchmark: LMIndexer IDs vs popularity, rq-VAE IDs and random IDs on one split, recorded in the bench results.")
         {
-            data, indexDir, outDir, systems, steps, batch, lr, warmup, dropout, evalEvery, validationLimit, windows, source, itemTokens, sourceTokens, testLimit, docs, name, sasrecSteps, sasrecEvalEvery, sasrecMaxLength, sasrecGrid, reuse,
+            data, indexDir, outDir, systems, steps, batch, lr, warmup, dropout, evalEvery, validationLimit, windows, source, itemTokens, sourceTokens, testLimit, docs, name, sasrecSteps, sasrecEvalEvery, sasrecMaxLength, sasrecGrid, sasrecEnsembleSeeds, reuse,
             freshModel, modelSize, weightDecay, labelSmoothing, weightAverage, decay, historyDropout, itemDropout, itemInit, denseLoss, groupByLength, ensembleSeeds,
         };
         common.AddTo(command);
@@ -104,6 +113,9 @@ public static class RecBenchCommand
                 Model = new SasRecConfig { ItemCount = 1, MaxLength = result.GetValue(sasrecMaxLength) },
             }) : [];
             var extraSeeds = CheckedEnsembleSeeds(result.GetValue(ensembleSeeds)!, result.GetValue(common.Seed), chosen);
+            var sasrecSeeds = CheckedSeeds("--sasrec-ensemble-seeds", result.GetValue(sasrecEnsembleSeeds)!, result.GetValue(common.Seed));
+            if (sasrecSeeds.Count > 0 && !chosen.Contains("sasrec"))
+                throw new CliUsageException("--sasrec-ensemble-seeds ensembles the sasrec system; add it to --systems.");
             // Each further seed's bundle folder and row, and the row of the seeds decoded together.
             static string SeedFolder(int seed) => $"lmindexer-seed{seed}";
             var ensembleRow = $"lmindexer×{extraSeeds.Count + 1}";
@@ -218,6 +230,30 @@ public static class RecBenchCommand
                     results[system] = new(evaluated, sasrec.Seconds, string.Create(CultureInfo.InvariantCulture,
                         $"d {shape.Hidden}, {shape.Layers} layers, {shape.Heads} heads, dropout {shape.Dropout:G2}, lr {keptCandidate!.Options.LearningRate:G2}, last {shape.MaxLength} items, full-softmax CE; best step {sasrec.BestStep}{grid}"), sasrec.Validations);
                     AnsiConsole.Write(RecCommands.MetricsTable("sasrec test", evaluated));
+                    if (sasrecSeeds.Count > 0)
+                    {
+                        // The kept settings at the further seeds, fixed on the command line before any test decode.
+                        var members = new List<SasRecOutcome>();
+                        try
+                        {
+                            foreach (var seed in sasrecSeeds)
+                            {
+                                var options = keptCandidate.Options with { Seed = seed, Model = keptCandidate.Options.Model! with { ItemCount = table.ItemIds.Count } };
+                                members.Add(TrainingProgressView.Run($"sasrec seed {seed}", options.Steps, progress => SasRecTrainer.Train(catalog, table.ItemIds, options, progress, cancellation)));
+                            }
+                            var ensembled = SasRecTrainer.Evaluate([sasrec.Model, .. members.Select(m => m.Model)], sasrecTest, evaluation.Cutoffs);
+                            results[SasRecEnsemble] = new(ensembled, sasrec.Seconds + members.Sum(m => m.Seconds), string.Create(CultureInfo.InvariantCulture,
+                                $"sasrec×{members.Count + 1}: the kept settings at seeds {result.GetValue(common.Seed)}, {string.Join(", ", sasrecSeeds)}, items ranked by the members' mean log-probability"));
+                            AnsiConsole.Write(RecCommands.MetricsTable($"{SasRecEnsemble} test", ensembled));
+                            if (complete.Contains(system))
+                                complete.Add(SasRecEnsemble);   // the same test users as its first member
+                        }
+                        finally
+                        {
+                            foreach (var member in members)
+                                member.Dispose();
+                        }
+                    }
                     continue;
                 }
                 Debug.Assert(Seq2SeqSystems.Contains(system), $"{system} is neither a baseline nor a seq2seq system");
@@ -229,10 +265,10 @@ public static class RecBenchCommand
                     results[ensembleRow] = Ensemble(system, [system, .. extraSeeds.Select(SeedFolder)]);
                 }
             }
-            var reported = chosen.SelectMany(s => s == "lmindexer" && extraSeeds.Count > 0
-                ? [s, .. extraSeeds.Select(SeedFolder), ensembleRow]
+            var reported = chosen.SelectMany(s => s == "lmindexer" && extraSeeds.Count > 0 ? [s, .. extraSeeds.Select(SeedFolder), ensembleRow]
+                : s == "sasrec" && sasrecSeeds.Count > 0 ? [s, SasRecEnsemble]
                 : new[] { s }).ToArray();
-            var protocol = Protocol([result.GetValue(common.Seed), .. extraSeeds], reported, results, bestSteps, gridChoice, sasrecChoice);
+            var protocol = Protocol([result.GetValue(common.Seed), .. extraSeeds, .. sasrecSeeds.Where(s => !extraSeeds.Contains(s))], reported, results, bestSteps, gridChoice, sasrecChoice);
             Report(result, catalog, reported, results, plan, clock.Elapsed.TotalSeconds, limit, protocol, complete);
             return Task.FromResult(0);
 
@@ -472,18 +508,24 @@ public static class RecBenchCommand
     /// <summary>The seeds of --ensemble-seeds: distinct, other than --seed, and only with the lmindexer system.</summary>
     internal static IReadOnlyList<int> CheckedEnsembleSeeds(string text, int seed, IReadOnlyList<string> systems)
     {
-        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var seeds = new List<int>();
-        foreach (var part in parts)
-        {
-            if (!int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value))
-                throw new CliUsageException($"--ensemble-seeds takes comma-separated integers, got '{part}'.");
-            if (value == seed || seeds.Contains(value))
-                throw new CliUsageException($"--ensemble-seeds repeats seed {value}; each member needs its own (--seed is {seed}).");
-            seeds.Add(value);
-        }
+        var seeds = CheckedSeeds("--ensemble-seeds", text, seed);
         if (seeds.Count > 0 && !systems.Contains("lmindexer"))
             throw new CliUsageException("--ensemble-seeds ensembles the lmindexer system; add it to --systems.");
+        return seeds;
+    }
+
+    /// <summary>An ensemble's further seeds: distinct integers other than --seed.</summary>
+    private static List<int> CheckedSeeds(string option, string text, int seed)
+    {
+        var seeds = new List<int>();
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value))
+                throw new CliUsageException($"{option} takes comma-separated integers, got '{part}'.");
+            if (value == seed || seeds.Contains(value))
+                throw new CliUsageException($"{option} repeats seed {value}; each member needs its own (--seed is {seed}).");
+            seeds.Add(value);
+        }
         return seeds;
     }
 

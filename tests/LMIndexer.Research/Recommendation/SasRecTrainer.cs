@@ -155,28 +155,45 @@ public static class SasRecTrainer
     }
 
     /// <summary>Full-ranking metrics: every item scored, padding excluded, top 20 ranked.</summary>
-    public static EvaluationResult Evaluate(SasRecModel model, IReadOnlyList<(int[] History, int Target)> examples, IReadOnlyList<int> cutoffs, int batchSize = 256)
+    public static EvaluationResult Evaluate(SasRecModel model, IReadOnlyList<(int[] History, int Target)> examples, IReadOnlyList<int> cutoffs, int batchSize = 256) =>
+        Evaluate([model], examples, cutoffs, batchSize);
+
+    /// <summary>
+    /// The same ranking by an ensemble (seeds of one configuration): items ranked by the mean of the
+    /// members' log-probabilities, as the generative ensembles average theirs.
+    /// </summary>
+    public static EvaluationResult Evaluate(IReadOnlyList<SasRecModel> models, IReadOnlyList<(int[] History, int Target)> examples, IReadOnlyList<int> cutoffs, int batchSize = 256)
     {
+        ArgumentNullException.ThrowIfNull(models);
+        if (models.Count == 0 || models.Any(m => m.Config.ItemCount != models[0].Config.ItemCount))
+            throw new ArgumentException("An ensemble needs at least one model, all over the same items.", nameof(models));
         var accumulator = new RankingAccumulator(cutoffs);
         var clock = Stopwatch.StartNew();
-        var wasTraining = model.training;
-        model.eval();
-        var device = model.parameters().First().device;
+        var wasTraining = models.Select(m => m.training).ToList();
+        foreach (var model in models)
+            model.eval();
+        var device = models[0].parameters().First().device;
         using var noGrad = torch.no_grad();
         for (var start = 0; start < examples.Count; start += batchSize)
         {
             using var scope = NewDisposeScope();
             var batch = examples.Skip(start).Take(batchSize).ToList();
-            var inputs = LeftPad([.. batch.Select(e => e.History)], model.Config.MaxLength, device);
-            var scores = model.Scores(model.Encode(inputs)[.., -1]);                                    // [batch, items + 1]
+            Tensor Scores(SasRecModel model) =>
+                model.Scores(model.Encode(LeftPad([.. batch.Select(e => e.History)], model.Config.MaxLength, device))[.., -1]); // [batch, items + 1]
+            // One model ranks by its scores as they are (the softmax keeps their order).
+            var scores = models.Count == 1 ? Scores(models[0])
+                : models.Select(m => Scores(m).log_softmax(-1)).Aggregate((a, b) => a.Plus(b));
             scores[.., 0] = torch.tensor(float.NegativeInfinity);
             var top = scores.topk(Math.Max(20, cutoffs.Max())).indexes.cpu().data<long>().ToArray();   // [batch, 20]
             var width = top.Length / batch.Count;
             for (var b = 0; b < batch.Count; b++)
                 accumulator.Add(top.AsSpan(b * width, width).ToArray(), new HashSet<long> { batch[b].Target });
         }
-        if (wasTraining)
-            model.train();
+        for (var i = 0; i < models.Count; i++)
+        {
+            if (wasTraining[i])
+                models[i].train();
+        }
         return new EvaluationResult(accumulator.Means(), accumulator.Count, clock.Elapsed.TotalSeconds) { PerExample = accumulator.PerQuery() };
     }
 
