@@ -255,6 +255,41 @@ public sealed class InferenceEngineTests
         Assert.All(await Task.WhenAll(taken), result => Assert.NotEmpty(result.Ids));
     }
 
+    [Fact]
+    public async Task Stats_count_the_requests_the_batches_and_the_largest_batch_decoded()
+    {
+        var serving = ServingBundle.Load(TestServingBundle.Directory);
+        using var engine = new InferenceEngine(serving, new InferenceOptions { Workers = 1, MaxBatchSize = 4, MaxWaitMilliseconds = 100 }, NullLogger.Instance);
+        var idle = engine.Stats("silo-1");
+        Assert.Equal((0L, 0L, 0.0, 0, 0.0, 0.0), (idle.Requests, idle.Batches, idle.MeanBatchSize, idle.MaxBatchSize, idle.MeanBatchMilliseconds, idle.MeanQueueWaitMilliseconds));
+        var history = (IReadOnlyList<ItemRecord>)[.. TestServingBundle.Records.Take(3)];
+
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => engine.GenerateAsync(history, 5)));
+
+        var stats = engine.Stats("silo-1");
+        Assert.Equal((serving.Version, 0, 8L, "silo-1", engine.ItemCount), (stats.Version, stats.QueueLength, stats.Requests, stats.Silo, stats.Items));
+        Assert.InRange(stats.Batches, 2, 8);                                   // at most four requests a batch
+        Assert.Equal(8.0 / stats.Batches, stats.MeanBatchSize, 9);
+        Assert.InRange(stats.MaxBatchSize, (int)Math.Ceiling(8.0 / stats.Batches), 4);
+        Assert.True(stats.MeanBatchMilliseconds > 0, "decoding takes time");
+        Assert.True(stats.MeanQueueWaitMilliseconds > 0, "every request waits for its batch to start");
+    }
+
+    [Fact]
+    public async Task A_version_reading_item_text_refuses_item_ids_an_id_version_takes_them_and_no_request_goes_without_a_beam()
+    {
+        using var titles = new InferenceEngine(ServingBundle.Load(TestServingBundle.Directory), new InferenceOptions { Workers = 1 }, NullLogger.Instance);
+        var refused = Assert.Throws<InvalidOperationException>(() => titles.GenerateAsync((IReadOnlyList<string>)["item-1"], 5));
+        Assert.Contains("send their records", refused.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentOutOfRangeException>(() => titles.GenerateAsync((IReadOnlyList<ItemRecord>)[.. TestServingBundle.Records.Take(1)], 0));
+        Assert.Equal(0, titles.Stats("s").Requests);   // refused requests are not taken
+
+        using var ids = new InferenceEngine(ServingBundle.Load(TestServingBundle.DenseDirectory), new InferenceOptions { Workers = 1 }, NullLogger.Instance);
+        var generated = await ids.GenerateAsync((IReadOnlyList<string>)[.. TestServingBundle.Catalog.Items.Take(3).Select(i => i.ItemId)], 5);
+        Assert.Equal(5, generated.Ids.Count);
+        Assert.All(generated.Ids, g => Assert.False(string.IsNullOrEmpty(g.ItemId)));
+    }
+
     private static async Task<GenerationResult[]> GenerateAllAsync(InferenceOptions options, IReadOnlyList<IReadOnlyList<ItemRecord>> histories, int expectedWorkers)
     {
         using var engine = new InferenceEngine(ServingBundle.Load(TestServingBundle.Directory), options, NullLogger.Instance);
