@@ -279,9 +279,9 @@ public sealed class InferenceEngineTests
     public async Task A_version_reading_item_text_refuses_item_ids_an_id_version_takes_them_and_no_request_goes_without_a_beam()
     {
         using var titles = new InferenceEngine(ServingBundle.Load(TestServingBundle.Directory), new InferenceOptions { Workers = 1 }, NullLogger.Instance);
-        var refused = Assert.Throws<InvalidOperationException>(() => titles.GenerateAsync((IReadOnlyList<string>)["item-1"], 5));
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => titles.GenerateAsync((IReadOnlyList<string>)["item-1"], 5));
         Assert.Contains("send their records", refused.Message, StringComparison.Ordinal);
-        Assert.Throws<ArgumentOutOfRangeException>(() => titles.GenerateAsync((IReadOnlyList<ItemRecord>)[.. TestServingBundle.Records.Take(1)], 0));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => titles.GenerateAsync((IReadOnlyList<ItemRecord>)[.. TestServingBundle.Records.Take(1)], 0));
         Assert.Equal(0, titles.Stats("s").Requests);   // refused requests are not taken
 
         using var ids = new InferenceEngine(ServingBundle.Load(TestServingBundle.DenseDirectory), new InferenceOptions { Workers = 1 }, NullLogger.Instance);
