@@ -2,6 +2,9 @@
 # Mutation testing with Stryker.NET, on demand (not in CI: a run takes from minutes to hours).
 # Usage: bash tests/Mutation/stryker.sh evaluation|litedb|mongodb|grains|grains-data|grains-state-writer|grains-search-index|grains-id-prefix|grains-rules|grains-popularity|grains-inference [extra stryker flags]
 # Reports go to artifacts/mutation/<target>/reports (HTML and JSON); docs/quality.md summarises them.
+# Build nothing that depends on the mutated project while a run lasts: test outputs link to the
+# project's own bin/ (Directory.Build.props), so such a build overwrites the mutated assembly and
+# every later mutant "survives" against the original code.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dotnet tool restore >/dev/null
