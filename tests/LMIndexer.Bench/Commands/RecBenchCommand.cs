@@ -110,7 +110,7 @@ public static class RecBenchCommand
                 Steps = result.GetValue(sasrecSteps),
                 EvalEvery = result.GetValue(sasrecEvalEvery),
                 Seed = result.GetValue(common.Seed),
-                Model = new SasRecConfig { ItemCount = 1, MaxLength = result.GetValue(sasrecMaxLength) },
+                Model = new SasRecConfig { ItemCount = 1, MaxLength = result.GetValue(sasrecMaxLength) },   // sized to the ID table when it is read
             }) : [];
             var extraSeeds = CheckedEnsembleSeeds(result.GetValue(ensembleSeeds)!, result.GetValue(common.Seed), chosen);
             var sasrecSeeds = CheckedSeeds("--sasrec-ensemble-seeds", result.GetValue(sasrecEnsembleSeeds)!, result.GetValue(common.Seed));
@@ -194,13 +194,14 @@ public static class RecBenchCommand
                 if (system == "sasrec")
                 {
                     var table = lmindexerTable.Value;
+                    SasRecOptions Sized(SasRecOptions options, int seed) => options with { Seed = seed, Model = options.Model! with { ItemCount = table.ItemIds.Count } };
                     // Each grid candidate trains in turn; only the best on validation is kept, and only it meets test.
                     SasRecOutcome? kept = null;
                     SasRecCandidate? keptCandidate = null;
                     var keptScore = double.NegativeInfinity;
                     foreach (var candidate in sasrecCandidates)
                     {
-                        var options = candidate.Options with { Model = candidate.Options.Model! with { ItemCount = table.ItemIds.Count } };
+                        var options = Sized(candidate.Options, candidate.Options.Seed);
                         var label = sasrecCandidates.Count == 1 ? "sasrec" : $"sasrec {candidate.Name}";
                         var trained = TrainingProgressView.Run(label, options.Steps, progress => SasRecTrainer.Train(catalog, table.ItemIds, options, progress, cancellation));
                         var score = trained.Validations.Single(v => v.Step == trained.BestStep).Metrics["ndcg@10"];
@@ -238,7 +239,7 @@ public static class RecBenchCommand
                         {
                             foreach (var seed in sasrecSeeds)
                             {
-                                var options = keptCandidate.Options with { Seed = seed, Model = keptCandidate.Options.Model! with { ItemCount = table.ItemIds.Count } };
+                                var options = Sized(keptCandidate.Options, seed);
                                 members.Add(TrainingProgressView.Run($"sasrec seed {seed}", options.Steps, progress => SasRecTrainer.Train(catalog, table.ItemIds, options, progress, cancellation)));
                             }
                             var ensembled = SasRecTrainer.Evaluate([sasrec.Model, .. members.Select(m => m.Model)], sasrecTest, evaluation.Cutoffs);
