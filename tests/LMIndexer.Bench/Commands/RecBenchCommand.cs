@@ -378,7 +378,7 @@ public static class RecBenchCommand
     /// </summary>
     /// <param name="grid">SASRec's grid candidates with their best validation NDCG@10, when a grid ran.</param>
     /// <param name="sasrecChoice">The grid candidate kept and its step, when a grid ran.</param>
-    internal static ProtocolRecord Protocol(IReadOnlyList<int> seeds, IReadOnlyList<string> systems, IReadOnlyDictionary<string, RankingBenchResult> results,
+    public static ProtocolRecord Protocol(IReadOnlyList<int> seeds, IReadOnlyList<string> systems, IReadOnlyDictionary<string, RankingBenchResult> results,
         IReadOnlyDictionary<string, int> bestSteps, IReadOnlyList<CandidateScore> grid, string? sasrecChoice)
     {
         const string metric = "ndcg@10";
@@ -397,11 +397,11 @@ public static class RecBenchCommand
     /// NDCG@10 over the same test users, with 95 % paired bootstrap intervals over the users; a
     /// system that ranked fewer users than the leave-one-out test split does not pair and is named.
     /// </summary>
-    internal static string PairedAgainstBaselines(IReadOnlyList<string> systems, IReadOnlyDictionary<string, RankingBenchResult> results, IReadOnlySet<string> complete,
+    public static string PairedAgainstBaselines(IReadOnlyList<string> systems, IReadOnlyDictionary<string, RankingBenchResult> results, IReadOnlySet<string> complete,
         List<BenchmarkRow> rows)
     {
         const string ours = "lmindexer";
-        if (!results.TryGetValue(ours, out var lmindexer))
+        if (!systems.Contains(ours) || !results.TryGetValue(ours, out var lmindexer))
             return "";
         var lines = new StringBuilder("\n\n");
         foreach (var baseline in systems.Where(s => !s.StartsWith(ours, StringComparison.Ordinal)))

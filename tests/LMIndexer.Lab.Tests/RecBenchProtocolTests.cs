@@ -1,0 +1,64 @@
+using LMIndexer.Bench.Commands;
+using LMIndexer.Bench.Reporting;
+using LMIndexer.Core.Downstream;
+using LMIndexer.Research.Protocol;
+
+namespace LMIndexer.Lab.Tests;
+
+/// <summary>What the rec bench writes for the protocol: paired rows against baselines, and the choices behind the record.</summary>
+public sealed class RecBenchProtocolTests
+{
+    private static RankingBenchResult Result(double[] recall, double[] ndcg, params ValidationPoint[] validations) =>
+        new(new EvaluationResult(new Dictionary<string, double> { ["recall@10"] = recall.Average(), ["ndcg@10"] = ndcg.Average() }, recall.Length, 1)
+        {
+            PerExample = new Dictionary<string, double[]> { ["recall@10"] = recall, ["ndcg@10"] = ndcg },
+        }, 0, "", validations);
+
+    private static ValidationPoint At(int step, double ndcg) => new(step, 1, new Dictionary<string, double> { ["ndcg@10"] = ndcg });
+
+    private static readonly Dictionary<string, RankingBenchResult> Results = new()
+    {
+        ["lmindexer"] = Result([1, 1, 0, 1], [1, 0.5, 0, 0.5], At(5, 0.1), At(10, 0.3)),
+        ["lmindexer-seed7"] = Result([0, 0, 0, 0], [0, 0, 0, 0], At(5, 0.2)),
+        ["markov"] = Result([1, 0, 0, 0], [0.5, 0, 0, 0]),
+        ["sasrec"] = Result([0, 1, 1, 0], [0, 1, 0.5, 0], At(20, 0.4)),
+    };
+
+    [Fact]
+    public void Lmindexer_is_paired_with_each_baseline_that_ranked_every_test_user_and_named_where_one_did_not()
+    {
+        var rows = new List<BenchmarkRow>();
+
+        var text = RecBenchCommand.PairedAgainstBaselines(["lmindexer", "lmindexer-seed7", "markov", "sasrec"], Results,
+            new HashSet<string> { "lmindexer", "lmindexer-seed7", "markov" }, rows);
+
+        Assert.Equal([("lmindexer-minus-markov", "recall@10"), ("lmindexer-minus-markov", "ndcg@10")], rows.Select(r => (r.System, r.Metric)));
+        Assert.Equal(0.5, rows[0].Value, 12);        // (0 + 1 + 0 + 1) / 4
+        Assert.Equal(0.375, rows[1].Value, 12);      // (0.5 + 0.5 + 0 + 0.5) / 4
+        Assert.All(rows, r => Assert.InRange(r.Value, r.CiLow!.Value, r.CiHigh!.Value));
+        Assert.Contains("lmindexer − sasrec: not paired", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("seed7", text, StringComparison.Ordinal);   // its own other seeds are not baselines
+    }
+
+    [Fact]
+    public void Without_lmindexer_nothing_is_paired()
+    {
+        var rows = new List<BenchmarkRow>();
+        Assert.Equal("", RecBenchCommand.PairedAgainstBaselines(["markov", "sasrec"], Results, new HashSet<string> { "markov", "sasrec" }, rows));
+        Assert.Empty(rows);
+    }
+
+    [Fact]
+    public void The_protocol_lists_every_validation_point_and_the_step_each_system_kept()
+    {
+        var protocol = RecBenchCommand.Protocol([42, 7], ["lmindexer", "lmindexer-seed7", "markov", "sasrec"], Results,
+            new Dictionary<string, int> { ["lmindexer"] = 10, ["lmindexer-seed7"] = 5, ["sasrec"] = 20 },
+            [new CandidateScore("sasrec[dropout=0.2]", 0.4), new CandidateScore("sasrec[dropout=0.5]", 0.35)], "sasrec[dropout=0.2]@20");
+
+        Assert.Equal(("validation", 1, "ndcg@10"), (protocol.SelectedOn, protocol.TestDecodes, protocol.Metric));
+        Assert.Equal([42, 7], protocol.Seeds);
+        Assert.Equal("lmindexer@10, lmindexer-seed7@5, sasrec[dropout=0.2]@20", protocol.Choice);
+        Assert.Equal(["lmindexer@5", "lmindexer@10", "lmindexer-seed7@5", "sasrec@20", "sasrec[dropout=0.2]", "sasrec[dropout=0.5]"], protocol.Candidates.Select(c => c.Candidate));
+        Assert.Equal(0.3, protocol.Candidates[1].Validation);
+    }
+}
