@@ -154,11 +154,11 @@ public static class RecBenchCommand
             var limit = result.GetValue(testLimit);
             // Every system's test list keeps catalog order; one that drops no leave-one-out test user
             // ranks the same users in the same order, so its per-user metrics pair with another's.
-            var testUsers = new Lazy<int>(() => LeaveOneOut.Split(catalog.Users).Test.Count);
+            var looTest = new Lazy<IReadOnlyList<NextItemExample>>(() => LeaveOneOut.Split(catalog.Users).Test);
             var complete = new HashSet<string>(StringComparer.Ordinal);
             void Covers(string system, int unlimitedExamples)
             {
-                if (unlimitedExamples == testUsers.Value)
+                if (unlimitedExamples == looTest.Value.Count)
                     complete.Add(system);
             }
             // The step each trained system kept, chosen on validation before its one test decode.
@@ -175,7 +175,7 @@ public static class RecBenchCommand
                     var table = lmindexerTable.Value;
                     var itemIndex = table.ItemIds.Select((id, i) => (id, i)).ToDictionary(p => p.id, p => p.i, StringComparer.Ordinal);
                     // Count-based baselines read the history as item indices instead of tokens.
-                    var test = RecommendationTask.ItemIndexExamples(LeaveOneOut.Split(catalog.Users).Test, itemIndex);
+                    var test = RecommendationTask.ItemIndexExamples(looTest.Value, itemIndex);
                     Covers(system, test.Count);
                     if (system == "popularity")
                     {
