@@ -61,4 +61,37 @@ public sealed class RecBenchProtocolTests
         Assert.Equal(["lmindexer@5", "lmindexer@10", "lmindexer-seed7@5", "sasrec@20", "sasrec[dropout=0.2]", "sasrec[dropout=0.5]"], protocol.Candidates.Select(c => c.Candidate));
         Assert.Equal(0.3, protocol.Candidates[1].Validation);
     }
+
+    [Fact]
+    public void A_refit_run_says_its_settings_were_fixed_before_it_and_records_the_steps_it_trained()
+    {
+        var refit = new Dictionary<string, RankingBenchResult> { ["lmindexer"] = Result([1, 0], [1, 0]), ["markov"] = Result([0, 1], [0, 1]) };
+
+        var protocol = RecBenchCommand.Protocol([1, 2, 3], ["lmindexer", "markov"], refit, new Dictionary<string, int> { ["lmindexer"] = 40000 }, [], null, refit: true);
+
+        Assert.Equal(RecBenchCommand.RefitSelection, protocol.SelectedOn);
+        Assert.Equal("lmindexer@40000", protocol.Choice);
+        Assert.Empty(protocol.Candidates);   // no validation curve: nothing was chosen in the run
+        Assert.Equal("validation", RecBenchCommand.Protocol([1, 2, 3], ["lmindexer"], Results, new Dictionary<string, int> { ["lmindexer"] = 10 }, [], null).SelectedOn);
+    }
+
+    [Fact]
+    public void The_no_ids_ablation_reads_as_many_items_by_their_item_tokens_alone_and_keeps_the_rest_of_the_recipe()
+    {
+        var recipe = new GenerativePlan
+        {
+            FreshModel = true,
+            Source = new HistorySourceOptions { Mode = SourceMode.IdsAndItems, MaxSourceTokens = 25 },
+            FineTune = new FineTuneOptions { Steps = 100, HistoryDropout = 0.2, ItemDropout = 0.25, DenseLoss = 0.3 },
+        };
+
+        var ablation = RecBenchCommand.WithoutIdTokens(recipe, idLength: 3);
+
+        // Six items of three ID tokens and an item token (24 + </s>) become six item tokens (6 + </s>).
+        Assert.Equal(new HistorySourceOptions { Mode = SourceMode.Items, MaxSourceTokens = 7 }, ablation.Source);
+        Assert.Equal(recipe.FineTune with { ItemDropout = 0 }, ablation.FineTune);
+        Assert.Equal(recipe with { Source = ablation.Source, FineTune = ablation.FineTune }, ablation);
+        Assert.Empty(ablation.Errors());
+        Assert.Throws<LMIndexer.Cli.Console.CliUsageException>(() => RecBenchCommand.WithoutIdTokens(recipe with { Source = new HistorySourceOptions { Mode = SourceMode.Ids } }, 3));
+    }
 }

@@ -61,15 +61,15 @@ public sealed class FineTuneCommandOptions
     internal static Option<bool> GroupByLengthOption() => new("--group-by-length") { Description = "Batch training sources of similar length together (sorted within groups of 50 shuffled batches), so long sources pad only their own batches: faster with long histories (default: off, uniform batches, the reference)." };
 
     /// <summary><c>--history-dropout</c>, for <c>rec train</c> and <c>rec bench</c> (search and retrieval sources are queries, not histories).</summary>
-    internal static Option<double> HistoryDropoutOption() => new("--history-dropout") { Description = "With --source ids or ids+items: the chance that each history item but the newest is left out of a training source, drawn afresh every time, in [0, 1) (default 0: off, the reference)." };
+    internal static Option<double> HistoryDropoutOption() => new("--history-dropout") { Description = "With --source ids, ids+items or items: the chance that each history item but the newest is left out of a training source, drawn afresh every time, in [0, 1) (default 0: off, the reference)." };
 
     /// <summary>A <c>--history-dropout</c> value, refused out of range or without ID sources before any data is read.</summary>
     private static FineTuneOptions WithHistoryDropout(FineTuneOptions options, double probability, SourceMode mode)
     {
         if (probability is < 0 or >= 1)
             throw new CliUsageException($"--history-dropout must be in [0, 1), got {probability}.");
-        if (probability > 0 && !HistorySourceOptions.ReadsIds(mode))
-            throw new CliUsageException($"--history-dropout needs --source ids or ids+items (items are found by their ID tokens), not {HistorySourceOptions.ModeName(mode)}.");
+        if (probability > 0 && !HistorySourceOptions.ReadsNoText(mode))
+            throw new CliUsageException($"--history-dropout needs --source ids, ids+items or items (items are found by their ID or item tokens), not {HistorySourceOptions.ModeName(mode)}.");
         return options with { HistoryDropout = probability };
     }
 
@@ -82,7 +82,7 @@ public sealed class FineTuneCommandOptions
         if (probability is < 0 or >= 1)
             throw new CliUsageException($"--item-dropout must be in [0, 1), got {probability}.");
         if (probability > 0 && mode != SourceMode.IdsAndItems)
-            throw new CliUsageException($"--item-dropout needs --source ids+items (it drops item tokens), not {HistorySourceOptions.ModeName(mode)}.");
+            throw new CliUsageException($"--item-dropout needs --source ids+items (it drops item tokens and keeps ID tokens), not {HistorySourceOptions.ModeName(mode)}.");
         return options with { ItemDropout = probability };
     }
 
@@ -97,7 +97,7 @@ public sealed class FineTuneCommandOptions
     /// <summary><c>--item-init</c>, shared by <c>rec train</c> and <c>rec bench</c>.</summary>
     internal static Option<string> ItemInitOption() => new("--item-init")
     {
-        Description = "With --source ids+items: where the item vectors start: random (N(0, 1), as token vectors), ids (the mean of the item's learned ID-token vectors) or zero.",
+        Description = "With --source ids+items or items: where the item vectors start: random (N(0, 1), as token vectors), ids (the mean of the item's learned ID-token vectors) or zero.",
         DefaultValueFactory = _ => ItemVectorInitializer.Name(ItemVectorInit.Random),
     };
 
@@ -106,15 +106,15 @@ public sealed class FineTuneCommandOptions
     {
         var init = ItemVectorInitializer.Parse(name.ToLowerInvariant())
             ?? throw new CliUsageException($"Unknown --item-init '{name}'; expected {OptionSpelling.NamesText<ItemVectorInit>()}.");
-        if (init != ItemVectorInit.Random && mode != SourceMode.IdsAndItems)
-            throw new CliUsageException($"--item-init needs --source ids+items (it sets item vectors), not {HistorySourceOptions.ModeName(mode)}.");
+        if (init != ItemVectorInit.Random && !HistorySourceOptions.ReadsItemTokens(mode))
+            throw new CliUsageException($"--item-init needs --source ids+items or items (it sets item vectors), not {HistorySourceOptions.ModeName(mode)}.");
         return init;
     }
 
     /// <summary><c>--dense-loss</c>, for <c>rec train</c> and <c>rec bench</c> with <c>--source ids+items</c>.</summary>
     internal static Option<double> DenseLossOption() => new("--dense-loss")
     {
-        Description = "With --source ids+items: train a dense item head beside the ID tokens (LIGER's hybrid) with this weight on its full-softmax loss over all items; the recommender then ranks the beam's items and the head's best items by both scores (default 0: no head).",
+        Description = "With --source ids+items or items: train a dense item head beside the ID tokens (LIGER's hybrid) with this weight on its full-softmax loss over all items; the recommender then ranks the beam's items and the head's best items by both scores (default 0: no head).",
     };
 
     /// <summary>A <c>--dense-loss</c> weight, refused when negative or without item vectors before any data is read.</summary>
@@ -122,16 +122,16 @@ public sealed class FineTuneCommandOptions
     {
         if (weight < 0 || !double.IsFinite(weight))
             throw new CliUsageException($"--dense-loss must be a number of at least 0, got {weight}.");
-        if (weight > 0 && mode != SourceMode.IdsAndItems)
-            throw new CliUsageException($"--dense-loss needs --source ids+items (the head scores item vectors), not {HistorySourceOptions.ModeName(mode)}.");
+        if (weight > 0 && !HistorySourceOptions.ReadsItemTokens(mode))
+            throw new CliUsageException($"--dense-loss needs --source ids+items or items (the head scores item vectors), not {HistorySourceOptions.ModeName(mode)}.");
         return options with { DenseLoss = weight };
     }
 
-    /// <summary>Refuses <c>--source ids+items</c> without <c>--fresh-model</c> before any data is read.</summary>
+    /// <summary>Refuses <c>--source ids+items</c> or <c>items</c> without <c>--fresh-model</c> before any data is read.</summary>
     internal static void CheckItemSource(SourceMode mode, bool freshModel)
     {
-        if (mode == SourceMode.IdsAndItems && !freshModel)
-            throw new CliUsageException("--source ids+items needs --fresh-model (the index bundle's network has no item vectors).");
+        if (HistorySourceOptions.ReadsItemTokens(mode) && !freshModel)
+            throw new CliUsageException($"--source {HistorySourceOptions.ModeName(mode)} needs --fresh-model (the index bundle's network has no item vectors).");
     }
 
     /// <summary><c>--decay</c>, shared with the benchmarks that fine-tune.</summary>

@@ -35,7 +35,7 @@ public static class RecCommands
         new("--data", "-d") { Description = "Catalog directory with items.jsonl and sequences.tsv.", Required = true };
 
     internal static Option<string> SourceOption() =>
-        new("--source") { Description = "What the model reads per history item: text (reference), titles, ids, ids+titles, ids+items (ID tokens then a learned vector per item; needs --fresh-model).", DefaultValueFactory = _ => "titles" };
+        new("--source") { Description = "What the model reads per history item: text (reference), titles, ids, ids+titles, ids+items (ID tokens then a learned vector per item; needs --fresh-model), items (the learned vector alone, no ID tokens: an ablation; needs --fresh-model).", DefaultValueFactory = _ => "titles" };
 
     internal static Option<int> ItemTokensOption() =>
         new("--max-item-tokens") { Description = "Text tokens kept per history item.", DefaultValueFactory = _ => 32 };

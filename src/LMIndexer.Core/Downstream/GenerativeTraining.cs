@@ -62,7 +62,7 @@ public sealed record GenerativePlan
     /// sources never sees text, and its untrained text rows would only cost time in the LM head
     /// (docs/decisions/006-ids-only-vocabulary.md).
     /// </summary>
-    public bool IdsOnlyVocabulary => FreshModel && HistorySourceOptions.ReadsIds(Source.Mode);
+    public bool IdsOnlyVocabulary => FreshModel && HistorySourceOptions.ReadsNoText(Source.Mode);
 
     /// <summary>The vocabulary as serving manifests record it; bundles from before it was recorded read as the default.</summary>
     public string VocabularyName => IdsOnlyVocabulary ? "ids" : DefaultVocabularyName;
@@ -78,6 +78,13 @@ public sealed record GenerativePlan
 
     public string Version { get; init; } = "v1";
 
+    /// <summary>
+    /// Recommendation under the served-model protocol: each user's validation target trains too and
+    /// no validation users are held out, so the network keeps its last weights after the steps chosen
+    /// on a plain run (<see cref="LeaveOneOut.Split"/>).
+    /// </summary>
+    public bool Refit { get; init; }
+
     /// <summary>Every invalid field and combination (camelCase paths, as in recipe files).</summary>
     public IEnumerable<OptionError> Errors()
     {
@@ -86,16 +93,17 @@ public sealed record GenerativePlan
         foreach (var error in FineTune.Errors())
             yield return error with { Field = "fineTune." + error.Field };
         var mode = HistorySourceOptions.ModeName(Source.Mode);
-        if (FineTune.HistoryDropout > 0 && !HistorySourceOptions.ReadsIds(Source.Mode))
-            yield return new("fineTune.historyDropout", $"History dropout needs ID sources (ids or ids+items), not {mode}");
+        if (FineTune.HistoryDropout > 0 && !HistorySourceOptions.ReadsNoText(Source.Mode))
+            yield return new("fineTune.historyDropout", $"History dropout needs ID or item sources (ids, ids+items or items), not {mode}");
+        // In items sources the item token is the whole item: dropping it is history dropout.
         if (FineTune.ItemDropout > 0 && Source.Mode != SourceMode.IdsAndItems)
-            yield return new("fineTune.itemDropout", $"Item-vector dropout needs item tokens (source ids+items), not {mode}");
-        if (ItemInit != ItemVectorInit.Random && Source.Mode != SourceMode.IdsAndItems)
-            yield return new("itemInit", $"Item-vector initialisation needs item tokens (source ids+items), not {mode}");
-        if (FineTune.DenseLoss > 0 && Source.Mode != SourceMode.IdsAndItems)
-            yield return new("fineTune.denseLoss", $"A dense item head scores item vectors (source ids+items), not {mode}");
-        if (Source.Mode == SourceMode.IdsAndItems && !FreshModel)
-            yield return new("freshModel", "Item tokens (source ids+items) need a fresh network: the index bundle's network has no item vectors");
+            yield return new("fineTune.itemDropout", $"Item-vector dropout needs item tokens (source ids+items) beside ID tokens, not {mode}");
+        if (ItemInit != ItemVectorInit.Random && !HistorySourceOptions.ReadsItemTokens(Source.Mode))
+            yield return new("itemInit", $"Item-vector initialisation needs item tokens (source ids+items or items), not {mode}");
+        if (FineTune.DenseLoss > 0 && !HistorySourceOptions.ReadsItemTokens(Source.Mode))
+            yield return new("fineTune.denseLoss", $"A dense item head scores item vectors (source ids+items or items), not {mode}");
+        if (HistorySourceOptions.ReadsItemTokens(Source.Mode) && !FreshModel)
+            yield return new("freshModel", $"Item tokens (source {mode}) need a fresh network: the index bundle's network has no item vectors");
         if (FreshModelSize is not null && !T5Config.PresetNames.Contains(FreshModelSize, StringComparer.Ordinal))
             yield return new("freshModelSize", $"unknown preset '{FreshModelSize}'; expected {T5Config.PresetNamesText}");
         if (Passes < 1)
@@ -157,7 +165,7 @@ public static class GenerativeTraining
                 {
                     VocabSize = tokenizer.VocabSize,
                     DropoutRate = plan.Dropout ?? bundle.Model.Config.DropoutRate,
-                    SourceItemCount = plan.Source.Mode == SourceMode.IdsAndItems ? table.Count : 0,
+                    SourceItemCount = HistorySourceOptions.ReadsItemTokens(plan.Source.Mode) ? table.Count : 0,
                     DenseItemHead = plan.FineTune.DenseLoss > 0,
                 });
                 bundle.Dispose();
@@ -201,6 +209,7 @@ public static class GenerativeTraining
                     // Where new catalog items get their IDs from (serving assigns them with the indexer).
                     ["indexer"] = plan.Ids == IdSource.Random ? "" : Path.GetFullPath(indexBundleDirectory),
                     ["freshModel"] = plan.FreshModel ? "true" : "false",
+                    ["refit"] = plan.Refit ? "true" : "false",
                     ["itemInit"] = ItemVectorInitializer.Name(plan.ItemInit),
                     ["modelSize"] = plan.FreshModelSize ?? "",
                     ["vocabulary"] = plan.VocabularyName,
@@ -259,11 +268,16 @@ public static class GenerativeTraining
 
     /// <summary>
     /// Where history items start in the plan's sources, for <see cref="FineTuneOptions.HistoryDropout"/>:
-    /// an ID source opens every item with a first-position ID token. Text sources have no such mark
-    /// (history dropout on them is refused at the start of <see cref="Run"/>).
+    /// an ID source opens every item with a first-position ID token, and an items source is one item
+    /// token (numbered above the vocabulary) per item. Text sources have no such mark (history
+    /// dropout on them is refused at the start of <see cref="Run"/>).
     /// </summary>
-    private static Func<int, bool>? SourceItemStart(GenerativePlan plan, CatalogTokenizer tokenizer) =>
-        HistorySourceOptions.ReadsIds(plan.Source.Mode) ? token => tokenizer.TryParseIdToken(token, out var position, out _) && position == 0 : null;
+    internal static Func<int, bool>? SourceItemStart(GenerativePlan plan, CatalogTokenizer tokenizer) => plan.Source.Mode switch
+    {
+        SourceMode.Items => token => token >= tokenizer.VocabSize,
+        _ when HistorySourceOptions.ReadsIds(plan.Source.Mode) => token => tokenizer.TryParseIdToken(token, out var position, out _) && position == 0,
+        _ => null,
+    };
 
     /// <summary>Uniform random learned codes of the same shape as <paramref name="table"/>, with fresh counters.</summary>
     public static SemanticIdTable RandomIds(SemanticIdTable table, IReadOnlyList<int> positionSizes, int seed)
@@ -315,7 +329,7 @@ public static class RecommenderTraining
         return GenerativeTraining.Run(indexBundleDirectory, plan, "recommendation", DataHash(catalog), (bundle, table) =>
         {
             var source = new HistorySource(bundle.Tokenizer, items, table, plan.Source with { ItemTokenCount = bundle.Model.Config.SourceItemCount });
-            return RecommendationTask.Build(catalog, table, source, plan.Windows, plan.Passes, plan.FineTune.Seed);
+            return RecommendationTask.Build(catalog, table, source, plan.Windows, plan.Passes, plan.FineTune.Seed, plan.Refit);
         }, progress, cancellationToken);
     }
 

@@ -26,6 +26,12 @@ public enum SourceMode
     /// <see cref="Model.T5Config.SourceItemCount"/>), per item: ID sources with SASRec's item-level memory.
     /// </summary>
     IdsAndItems,
+
+    /// <summary>
+    /// The item token alone, per item: no ID tokens and no text, as SASRec reads a history. The
+    /// ablation that shows what reading the semantic IDs adds (the decoder still writes IDs).
+    /// </summary>
+    Items,
 }
 
 /// <summary>Options of <see cref="HistorySource"/>.</summary>
@@ -49,6 +55,12 @@ public sealed record HistorySourceOptions
     /// <summary>Whether sources are built from ID tokens (so an item's start can be found in them).</summary>
     public static bool ReadsIds(SourceMode mode) => mode is SourceMode.Ids or SourceMode.IdsAndItems;
 
+    /// <summary>Whether sources hold item tokens, so the network needs a vector per catalog item.</summary>
+    public static bool ReadsItemTokens(SourceMode mode) => mode is SourceMode.IdsAndItems or SourceMode.Items;
+
+    /// <summary>Whether sources hold no text at all, so a fresh network needs only the ID tokens' vocabulary.</summary>
+    public static bool ReadsNoText(SourceMode mode) => ReadsIds(mode) || mode == SourceMode.Items;
+
     public static SourceMode ParseMode(string text) => text.ToLowerInvariant() switch
     {
         "text" => SourceMode.Text,
@@ -56,7 +68,8 @@ public sealed record HistorySourceOptions
         "ids" => SourceMode.Ids,
         "ids+titles" => SourceMode.IdsAndTitles,
         "ids+items" => SourceMode.IdsAndItems,
-        _ => throw new ArgumentException($"Unknown source '{text}'; expected text, titles, ids, ids+titles or ids+items."),
+        "items" => SourceMode.Items,
+        _ => throw new ArgumentException($"Unknown source '{text}'; expected text, titles, ids, ids+titles, ids+items or items."),
     };
 
     public static string ModeName(SourceMode mode) => mode switch
@@ -65,6 +78,7 @@ public sealed record HistorySourceOptions
         SourceMode.Titles => "titles",
         SourceMode.Ids => "ids",
         SourceMode.IdsAndItems => "ids+items",
+        SourceMode.Items => "items",
         _ => "ids+titles",
     };
 
@@ -119,15 +133,16 @@ public sealed class HistorySource
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        if (options.Mode is SourceMode.Ids or SourceMode.IdsAndTitles or SourceMode.IdsAndItems && table is null)
+        if (options.Mode is SourceMode.Ids or SourceMode.IdsAndTitles or SourceMode.IdsAndItems or SourceMode.Items && table is null)
             throw new ArgumentException($"Source mode {options.Mode} needs the ID table.");
         this.tokenizer = tokenizer;
         this.items = items;
         this.table = table;
         Options = options;
         // A vocabulary without text has no ". " to join with, and needs none: each item's ID starts
-        // with a first-position token, which marks the boundary by itself (as in TIGER's sources).
-        separator = tokenizer.TextTokenCount == 0 ? [] : tokenizer.Encode(". ");
+        // with a first-position token, which marks the boundary by itself (as in TIGER's sources);
+        // an items source is one token per item.
+        separator = tokenizer.TextTokenCount == 0 || options.Mode == SourceMode.Items ? [] : tokenizer.Encode(". ");
     }
 
     public HistorySourceOptions Options { get; }
@@ -193,6 +208,7 @@ public sealed class HistorySource
             // The item token follows the ID: an item still starts at its first-position ID token,
             // which is where history dropout looks for item boundaries.
             SourceMode.IdsAndItems => id is null ? [] : [.. IdTrie.IdTokens(id, tokenizer), .. ItemToken(itemId)],
+            SourceMode.Items => ItemToken(itemId),
             _ => id is null ? [] : [.. IdTrie.IdTokens(id, tokenizer), .. tokenizer.Encode(item.Title ?? "", Options.MaxItemTokens)],
         };
         return Remember(itemId, tokens);

@@ -31,7 +31,12 @@ public sealed record RecommendationSplit(
 /// </summary>
 public static class LeaveOneOut
 {
-    public static RecommendationSplit Split(IReadOnlyList<UserSequence> users, TrainingWindows windows = TrainingWindows.Reference, int passes = 5, int seed = 2023)
+    /// <param name="refit">
+    /// The served-model protocol: a model in service is trained on everything up to today, so the
+    /// validation target joins the training targets and no validation examples are returned (nothing
+    /// can be chosen on this split; the settings come from a run on the plain split). Test is unchanged.
+    /// </param>
+    public static RecommendationSplit Split(IReadOnlyList<UserSequence> users, TrainingWindows windows = TrainingWindows.Reference, int passes = 5, int seed = 2023, bool refit = false)
     {
         ArgumentNullException.ThrowIfNull(users);
         ArgumentOutOfRangeException.ThrowIfLessThan(passes, 1);
@@ -45,18 +50,19 @@ public static class LeaveOneOut
             var n = items.Count;
             if (n >= 2)
                 test.Add(new NextItemExample(user.UserId, [.. items.Take(n - 1)], items[n - 1]));
-            if (n >= 3)
+            if (n >= 3 && !refit)
                 validation.Add(new NextItemExample(user.UserId, [.. items.Take(n - 2)], items[n - 2]));
-            if (n < 4)
+            var heldOut = HeldOut(refit);
+            if (n < heldOut + 2)
                 continue;
-            var lastTarget = n - 3;   // 0-based: the third-from-last item
+            var lastTarget = n - 1 - heldOut;   // 0-based: the third-from-last item (refit: the second-from-last)
             if (windows == TrainingWindows.AllPrefixes)
             {
                 for (var j = 1; j <= lastTarget; j++)
                     train.Add(new NextItemExample(user.UserId, [.. items.Take(j)], items[j]));
                 continue;
             }
-            var firstTarget = Math.Max(1, n - 5);
+            var firstTarget = Math.Max(1, lastTarget - 2);
             for (var pass = 0; pass < passes; pass++)
             {
                 var j = random.Next(firstTarget, lastTarget + 1);
@@ -65,5 +71,15 @@ public static class LeaveOneOut
             }
         }
         return new RecommendationSplit(train, validation, test);
+    }
+
+    /// <summary>How many of each user's last items are not training items: test and validation, or test alone when refitting.</summary>
+    public static int HeldOut(bool refit) => refit ? 1 : 2;
+
+    /// <summary>A user's training items: all but the held-out last ones (<see cref="HeldOut"/>).</summary>
+    public static IEnumerable<string> TrainingItems(UserSequence user, bool refit = false)
+    {
+        ArgumentNullException.ThrowIfNull(user);
+        return user.ItemIds.Take(Math.Max(0, user.ItemIds.Count - HeldOut(refit)));
     }
 }

@@ -6,7 +6,9 @@ namespace LMIndexer.Core.Downstream;
 /// <summary>Builds the recommendation task: leave-one-out split → source tokens → target item indices.</summary>
 public static class RecommendationTask
 {
-    public static TaskData Build(Catalog catalog, SemanticIdTable table, HistorySource source, TrainingWindows windows = TrainingWindows.Reference, int passes = 5, int seed = 2023)
+    /// <param name="refit">The served-model protocol (<see cref="LeaveOneOut.Split"/>): validation targets train, no validation examples.</param>
+    public static TaskData Build(Catalog catalog, SemanticIdTable table, HistorySource source, TrainingWindows windows = TrainingWindows.Reference, int passes = 5, int seed = 2023,
+        bool refit = false)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(table);
@@ -14,10 +16,10 @@ public static class RecommendationTask
         var itemIndex = new Dictionary<string, int>(table.Count, StringComparer.Ordinal);
         for (var i = 0; i < table.Count; i++)
             itemIndex[table.ItemIds[i]] = i;
-        var split = LeaveOneOut.Split(catalog.Users, windows, passes, seed);
+        var split = LeaveOneOut.Split(catalog.Users, windows, passes, seed, refit);
         List<GenerativeExample> Examples(IReadOnlyList<NextItemExample> examples) =>
             [.. examples.Where(e => itemIndex.ContainsKey(e.Target)).Select(e => new GenerativeExample(source.Encode(e.History), [itemIndex[e.Target]]))];
-        return new TaskData(Examples(split.Train), Examples(split.Validation), Examples(split.Test), Popularity(catalog.Users, itemIndex));
+        return new TaskData(Examples(split.Train), Examples(split.Validation), Examples(split.Test), Popularity(catalog.Users, itemIndex, refit));
     }
 
     /// <summary>
@@ -31,14 +33,15 @@ public static class RecommendationTask
 
     /// <summary>
     /// Items by interaction count in the training part of every sequence (the last two items of a
-    /// user are validation and test targets and are not counted); ties by table order.
+    /// user are validation and test targets and are not counted; with <paramref name="refit"/> only
+    /// the test target is left out); ties by table order.
     /// </summary>
-    public static IReadOnlyList<int> Popularity(IReadOnlyList<UserSequence> users, IReadOnlyDictionary<string, int> itemIndex)
+    public static IReadOnlyList<int> Popularity(IReadOnlyList<UserSequence> users, IReadOnlyDictionary<string, int> itemIndex, bool refit = false)
     {
         var counts = new int[itemIndex.Count];
         foreach (var user in users)
         {
-            foreach (var item in user.ItemIds.Take(Math.Max(0, user.ItemIds.Count - 2)))
+            foreach (var item in LeaveOneOut.TrainingItems(user, refit))
             {
                 if (itemIndex.TryGetValue(item, out var i))
                     counts[i]++;

@@ -25,7 +25,10 @@ namespace LMIndexer.Bench.Commands;
 public static class RecBenchCommand
 {
     /// <summary>The systems that fine-tune the seq2seq network, each on its own IDs; the others are baselines.</summary>
-    private static readonly string[] Seq2SeqSystems = ["lmindexer", "rqvae", "random"];
+    private static readonly string[] Seq2SeqSystems = ["lmindexer", "rqvae", "random", NoIds];
+
+    /// <summary>The ablation that reads no ID tokens: the recipe's sources with each item's item token alone.</summary>
+    private const string NoIds = "no-ids";
 
     private static readonly string[] KnownSystems = ["popularity", "markov", .. Seq2SeqSystems, "sasrec"];
 
@@ -38,7 +41,7 @@ public static class RecBenchCommand
         var data = new Option<DirectoryInfo>("--data", "-d") { Description = "Catalog with items.jsonl and sequences.tsv.", DefaultValueFactory = _ => new DirectoryInfo("../shared/data/amazon-beauty") };
         var indexDir = new Option<DirectoryInfo>("--index-dir") { Description = "Directory holding the index bundles lmindexer/ and rqvae/ ('lmindexer-bench index bench').", DefaultValueFactory = _ => new DirectoryInfo("data/bench") };
         var outDir = new Option<DirectoryInfo>("--out-dir") { Description = "Where the serving bundles are written.", DefaultValueFactory = _ => new DirectoryInfo("data/bench/rec") };
-        var systems = new Option<string>("--systems") { Description = "Comma-separated: popularity, markov (item-to-item transitions), lmindexer, rqvae, random, sasrec.", DefaultValueFactory = _ => string.Join(',', KnownSystems) };
+        var systems = new Option<string>("--systems") { Description = "Comma-separated: popularity, markov (item-to-item transitions), lmindexer, rqvae, random, no-ids (item tokens only, no ID tokens in the source), sasrec.", DefaultValueFactory = _ => string.Join(',', KnownSystems) };
         var sasrecSteps = new Option<int>("--sasrec-steps") { Description = "SASRec training steps (batch 128).", DefaultValueFactory = _ => 4000 };
         var sasrecEvalEvery = new Option<int>("--sasrec-eval-every") { Description = "SASRec validation interval in steps; the best validated weights are kept.", DefaultValueFactory = _ => 500 };
         var sasrecMaxLength = new Option<int>("--sasrec-max-length") { Description = "Most recent items SASRec reads (Kang & McAuley use 50 on Amazon data).", DefaultValueFactory = _ => 50 };
@@ -53,6 +56,11 @@ public static class RecBenchCommand
             Description = "Further SASRec seeds, comma-separated: each trains the settings kept on validation again, and the members with the first "
                 + "(items ranked by their mean log-probability) are reported as sasrec-ensemble, the baseline for an ensemble of ours at the same compute.",
             DefaultValueFactory = _ => "",
+        };
+        var refit = new Option<bool>("--refit")
+        {
+            Description = "The served-model protocol: every system trains on training + validation targets with the settings of a plain run given on the command line "
+                + "(--steps and --sasrec-steps: the steps that run kept on validation), keeps its last weights, and decodes test once. Nothing is chosen in this run.",
         };
         var reuse = new Option<bool>("--reuse") { Description = "Evaluate serving bundles already in --out-dir (trained with the same steps, source, windows, dropout and regularisers) instead of retraining them." };
         var steps = new Option<int>("--steps") { Description = "Fine-tuning steps per seq2seq system.", DefaultValueFactory = _ => 3000 };
@@ -93,7 +101,7 @@ public static class RecBenchCommand
         };
         var command = new Command("bench", "Recommendation benchmark: LMIndexer IDs vs popularity, rq-VAE IDs and random IDs on one split, recorded in the bench results.")
         {
-            data, indexDir, outDir, systems, steps, batch, lr, warmup, dropout, evalEvery, validationLimit, windows, source, itemTokens, sourceTokens, testLimit, docs, name, sasrecSteps, sasrecEvalEvery, sasrecMaxLength, sasrecGrid, sasrecEnsembleSeeds, reuse,
+            data, indexDir, outDir, systems, steps, batch, lr, warmup, dropout, evalEvery, validationLimit, windows, source, itemTokens, sourceTokens, testLimit, docs, name, sasrecSteps, sasrecEvalEvery, sasrecMaxLength, sasrecGrid, sasrecEnsembleSeeds, reuse, refit,
             freshModel, modelSize, weightDecay, labelSmoothing, weightAverage, decay, historyDropout, itemDropout, itemInit, denseLoss, groupByLength, ensembleSeeds,
         };
         common.AddTo(command);
@@ -111,7 +119,11 @@ public static class RecBenchCommand
                 EvalEvery = result.GetValue(sasrecEvalEvery),
                 Seed = result.GetValue(common.Seed),
                 Model = new SasRecConfig { ItemCount = 1, MaxLength = result.GetValue(sasrecMaxLength) },   // sized to the ID table when it is read
+                Refit = result.GetValue(refit),
             }) : [];
+            var refitting = result.GetValue(refit);
+            if (refitting && sasrecCandidates.Count > 1)
+                throw new CliUsageException("--refit trains settings chosen before; a --sasrec-grid of several settings would be chosen on test. Give the kept settings alone.");
             var extraSeeds = CheckedEnsembleSeeds(result.GetValue(ensembleSeeds)!, result.GetValue(common.Seed), chosen);
             var sasrecSeeds = CheckedSeeds("--sasrec-ensemble-seeds", result.GetValue(sasrecEnsembleSeeds)!, result.GetValue(common.Seed));
             if (sasrecSeeds.Count > 0 && !chosen.Contains("sasrec"))
@@ -132,6 +144,8 @@ public static class RecBenchCommand
             fineTune = FineTuneCommandOptions.WithSourceDropout(fineTune, result.GetValue(historyDropout), result.GetValue(itemDropout), sourceOptions.Mode) with { GroupByLength = result.GetValue(groupByLength) };
             fineTune = FineTuneCommandOptions.WithDenseLoss(fineTune, result.GetValue(denseLoss), sourceOptions.Mode);
             FineTuneCommandOptions.CheckItemSource(sourceOptions.Mode, result.GetValue(freshModel));
+            if (chosen.Contains(NoIds) && sourceOptions.Mode != SourceMode.IdsAndItems)
+                throw new CliUsageException("The no-ids system reads the recipe's ids+items sources without their ID tokens; run it with --source ids+items.");
             var vectorInit = FineTuneCommandOptions.CheckedItemInit(result.GetValue(itemInit)!, sourceOptions.Mode);
             var catalog = RecCommands.LoadCatalog(result.GetValue(data)!);
             common.InitializeRuntime(result);
@@ -140,6 +154,7 @@ public static class RecBenchCommand
             {
                 Source = sourceOptions,
                 Windows = RecCommands.ParseWindows(result.GetValue(windows)!),
+                Refit = refitting,
                 Dropout = FineTuneCommandOptions.CheckedDropout(result.GetValue(dropout)),
                 FreshModel = result.GetValue(freshModel),
                 FreshModelSize = freshSize,
@@ -154,7 +169,7 @@ public static class RecBenchCommand
             var limit = result.GetValue(testLimit);
             // Every system's test list keeps catalog order; one that drops no leave-one-out test user
             // ranks the same users in the same order, so its per-user metrics pair with another's.
-            var looTest = new Lazy<IReadOnlyList<NextItemExample>>(() => LeaveOneOut.Split(catalog.Users).Test);
+            var looTest = new Lazy<IReadOnlyList<NextItemExample>>(() => LeaveOneOut.Split(catalog.Users, refit: refitting).Test);
             var complete = new HashSet<string>(StringComparer.Ordinal);
             void Covers(string system, int unlimitedExamples)
             {
@@ -168,7 +183,7 @@ public static class RecBenchCommand
             foreach (var system in chosen)
             {
                 cancellation.ThrowIfCancellationRequested();
-                var indexName = system == "random" ? "lmindexer" : system;
+                var indexName = system is "random" or NoIds ? "lmindexer" : system;
                 var indexPath = Path.Combine(result.GetValue(indexDir)!.FullName, indexName);
                 if (system is "popularity" or "markov")
                 {
@@ -179,15 +194,15 @@ public static class RecBenchCommand
                     Covers(system, test.Count);
                     if (system == "popularity")
                     {
-                        var popular = RecommendationTask.Popularity(catalog.Users, itemIndex);
-                        results[system] = new(GenerativeEvaluator.EvaluateRanking(Limit(test, limit), _ => popular, evaluation), 0, "training-split counts");
+                        var popular = RecommendationTask.Popularity(catalog.Users, itemIndex, refitting);
+                        results[system] = new(GenerativeEvaluator.EvaluateRanking(Limit(test, limit), _ => popular, evaluation), 0, refitting ? "training + validation counts" : "training-split counts");
                     }
                     else
                     {
-                        var transitions = ItemTransitionRanker.Fit(catalog.Users, itemIndex);
+                        var transitions = ItemTransitionRanker.Fit(catalog.Users, itemIndex, refitting);
                         var depth = evaluation.Cutoffs.Max();
                         results[system] = new(GenerativeEvaluator.EvaluateRanking(Limit(test, limit), e => transitions.Rank(e.Source, depth), evaluation), 0,
-                            "last item's training-split successors, then popularity");
+                            refitting ? "last item's training + validation successors, then popularity" : "last item's training-split successors, then popularity");
                     }
                     continue;
                 }
@@ -269,13 +284,15 @@ public static class RecBenchCommand
             var reported = chosen.SelectMany(s => s == "lmindexer" && extraSeeds.Count > 0 ? [s, .. extraSeeds.Select(SeedFolder), ensembleRow]
                 : s == "sasrec" && sasrecSeeds.Count > 0 ? [s, SasRecEnsemble]
                 : new[] { s }).ToArray();
-            var protocol = Protocol([result.GetValue(common.Seed), .. extraSeeds, .. sasrecSeeds.Where(s => !extraSeeds.Contains(s))], reported, results, bestSteps, gridChoice, sasrecChoice);
+            var protocol = Protocol([result.GetValue(common.Seed), .. extraSeeds, .. sasrecSeeds.Where(s => !extraSeeds.Contains(s))], reported, results, bestSteps, gridChoice, sasrecChoice, refitting);
             Report(result, catalog, reported, results, plan, clock.Elapsed.TotalSeconds, limit, protocol, complete);
             return Task.FromResult(0);
 
             // One seq2seq recommender on the system's IDs, trained into <out-dir>/<folder> or, with --reuse, evaluated from there.
             RankingBenchResult Seq2Seq(string system, string folder, GenerativePlan basePlan, string indexPath)
             {
+                if (system == NoIds)
+                    basePlan = WithoutIdTokens(basePlan, lmindexerTable.Value.Ids[0].Length);
                 var servingPath = Path.Combine(result.GetValue(outDir)!.FullName, folder);
                 if (result.GetValue(reuse) && Reusable(servingPath, indexPath, basePlan))
                 {
@@ -359,10 +376,10 @@ public static class RecBenchCommand
             // The seq2seq recipe is described only when a seq2seq system ran: a SASRec-only run trains none.
             var seq2seq = chosen.Any(Seq2SeqSystems.Contains);
             string Seq2SeqText() => string.Create(CultureInfo.InvariantCulture,
-                $" Every seq2seq system {NetworkText(plan, result.GetValue(indexDir)!.FullName)} for {plan.FineTune.Steps} steps × {plan.FineTune.BatchSize} (lr {plan.FineTune.Optimizer.LearningRate:G3}, {WarmupText(plan)}{plan.FineTune.Optimizer.Decay.ToString().ToLowerInvariant()} decay, dropout {(plan.Dropout is { } rate ? rate.ToString("G2", CultureInfo.InvariantCulture) : "as the bundle")}{RegularisersText(plan)}, best of validations on {plan.FineTune.ValidationLimit:N0} users every {plan.FineTune.EvalEvery} steps), {WindowsText(plan)}, source `{HistorySourceOptions.ModeName(plan.Source.Mode)}` ≤ {plan.Source.MaxSourceTokens} tokens; only the IDs differ (`random` = random codes of the LMIndexer table's shape).");
+                $" Every seq2seq system {NetworkText(plan, result.GetValue(indexDir)!.FullName)} for {plan.FineTune.Steps} steps × {plan.FineTune.BatchSize} (lr {plan.FineTune.Optimizer.LearningRate:G3}, {WarmupText(plan)}{plan.FineTune.Optimizer.Decay.ToString().ToLowerInvariant()} decay, dropout {(plan.Dropout is { } rate ? rate.ToString("G2", CultureInfo.InvariantCulture) : "as the bundle")}{RegularisersText(plan)}, {(plan.Refit ? "the last weights kept" : $"best of validations on {plan.FineTune.ValidationLimit:N0} users every {plan.FineTune.EvalEvery} steps")}), {WindowsText(plan)}, source `{HistorySourceOptions.ModeName(plan.Source.Mode)}` ≤ {plan.Source.MaxSourceTokens} tokens; only the IDs differ (`random` = random codes of the LMIndexer table's shape){(chosen.Contains(NoIds) ? "; `no-ids` reads each history item by its item token alone (as many items per source, no item-vector dropout) and writes the LMIndexer IDs" : "")}.");
             BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, wall, rows,
                 string.Create(CultureInfo.InvariantCulture,
-                    $"{(seq2seq ? "Generative sequential" : "Sequential")} recommendation on `{result.GetValue(data)!.Name}` ({catalog.Items.Count:N0} items, {catalog.Users.Count:N0} users), leave-one-out, {testUsers:N0} test users{(limit > 0 ? " (limited)" : "")}, full ranking{(seq2seq ? " with 20 trie-constrained beams" : "")}.{(seq2seq ? Seq2SeqText() : "")}"),
+                    $"{(seq2seq ? "Generative sequential" : "Sequential")} recommendation on `{result.GetValue(data)!.Name}` ({catalog.Items.Count:N0} items, {catalog.Users.Count:N0} users), leave-one-out{(plan.Refit ? ", every system refit on its users' training and validation targets with settings fixed before the run (the served-model protocol)" : "")}, {testUsers:N0} test users{(limit > 0 ? " (limited)" : "")}, full ranking{(seq2seq ? " with 20 trie-constrained beams" : "")}.{(seq2seq ? Seq2SeqText() : "")}"),
                 table,
                 ratios + "Paper (t5-base, 8 GPUs, 15k steps × 32): LMIndexer Recall@5 .0415 / NDCG@5 .0262; TIGER .0454 / .0321." + paired,
                 protocol);
@@ -379,7 +396,7 @@ public static class RecBenchCommand
     /// <param name="grid">SASRec's grid candidates with their best validation NDCG@10, when a grid ran.</param>
     /// <param name="sasrecChoice">The grid candidate kept and its step, when a grid ran.</param>
     public static ProtocolRecord Protocol(IReadOnlyList<int> seeds, IReadOnlyList<string> systems, IReadOnlyDictionary<string, RankingBenchResult> results,
-        IReadOnlyDictionary<string, int> bestSteps, IReadOnlyList<CandidateScore> grid, string? sasrecChoice)
+        IReadOnlyDictionary<string, int> bestSteps, IReadOnlyList<CandidateScore> grid, string? sasrecChoice, bool refit = false)
     {
         const string metric = "ndcg@10";
         var candidates = systems
@@ -389,7 +406,7 @@ public static class RecBenchCommand
             .ToList();
         var choices = systems.Where(bestSteps.ContainsKey)
             .Select(s => s == "sasrec" && sasrecChoice is not null ? sasrecChoice : string.Create(CultureInfo.InvariantCulture, $"{s}@{bestSteps[s]}")).ToList();
-        return new ProtocolRecord("validation", 1, seeds, metric, choices.Count == 0 ? null : string.Join(", ", choices), candidates);
+        return new ProtocolRecord(refit ? RefitSelection : "validation", 1, seeds, metric, choices.Count == 0 ? null : string.Join(", ", choices), candidates);
     }
 
     /// <summary>
@@ -424,6 +441,27 @@ public static class RecBenchCommand
 
     private static readonly string[] PairedMetrics = ["recall@10", "ndcg@10"];
 
+    /// <summary>The protocol's <c>selected_on</c> under <c>--refit</c>: nothing is chosen in the run itself.</summary>
+    public const string RefitSelection = "a plain run's validation, given on the command line (refit on training + validation)";
+
+    /// <summary>
+    /// The no-ids ablation of an <c>ids+items</c> recipe: each history item read by its item token
+    /// alone, as many items per source as the recipe reads, and no item-vector dropout (the item
+    /// token is the whole item there, so dropping it would be history dropout). The decoder still
+    /// writes the IDs, so only what the source holds differs. <paramref name="idLength"/>: tokens per ID.
+    /// </summary>
+    public static GenerativePlan WithoutIdTokens(GenerativePlan plan, int idLength)
+    {
+        if (plan.Source.Mode != SourceMode.IdsAndItems)
+            throw new CliUsageException("The no-ids system reads the recipe's ids+items sources without their ID tokens; run it with --source ids+items.");
+        var items = (plan.Source.MaxSourceTokens - 1) / (idLength + 1);
+        return plan with
+        {
+            Source = plan.Source with { Mode = SourceMode.Items, MaxSourceTokens = items + 1 },
+            FineTune = plan.FineTune with { ItemDropout = 0 },
+        };
+    }
+
     private static string NetworkText(GenerativePlan plan, string indexDirectory)
     {
         var manifest = Path.Combine(indexDirectory, "lmindexer");
@@ -436,7 +474,7 @@ public static class RecBenchCommand
         return shape is null
             ? "trains the same fresh network"
             : string.Create(CultureInfo.InvariantCulture,
-                $"trains the same fresh network ({plan.FreshModelSize ?? "the index bundle's shape"}: d_model {shape.DModel}, d_ff {shape.DFf}, {shape.NumLayers} + {shape.NumDecoderLayers} layers{(plan.IdsOnlyVocabulary ? ", a vocabulary of ID tokens only" : "")}{(plan.Source.Mode == SourceMode.IdsAndItems ? ", plus an encoder vector per catalog item" : "")})");
+                $"trains the same fresh network ({plan.FreshModelSize ?? "the index bundle's shape"}: d_model {shape.DModel}, d_ff {shape.DFf}, {shape.NumLayers} + {shape.NumDecoderLayers} layers{(plan.IdsOnlyVocabulary ? ", a vocabulary of ID tokens only" : "")}{(HistorySourceOptions.ReadsItemTokens(plan.Source.Mode) ? ", plus an encoder vector per catalog item" : "")})");
     }
 
     private static string WarmupText(GenerativePlan plan) =>
@@ -482,6 +520,8 @@ public static class RecBenchCommand
             && properties.GetValueOrDefault("validationLimit", BenchFineTuning.DefaultValidationLimit.ToString(CultureInfo.InvariantCulture))
                 == plan.FineTune.ValidationLimit.ToString(CultureInfo.InvariantCulture)
             && properties.GetValueOrDefault("freshModel", "false") == (plan.FreshModel ? "true" : "false")
+            // Bundles from before the protocol was recorded trained on the plain split.
+            && properties.GetValueOrDefault("refit", "false") == (plan.Refit ? "true" : "false")
             // Bundles from before the initialisation was recorded started from random item vectors.
             && properties.GetValueOrDefault("itemInit", ItemVectorInitializer.Name(ItemVectorInit.Random)) == ItemVectorInitializer.Name(plan.ItemInit)
             && properties.GetValueOrDefault("vocabulary", GenerativePlan.DefaultVocabularyName) == plan.VocabularyName

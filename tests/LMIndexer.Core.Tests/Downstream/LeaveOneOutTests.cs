@@ -45,6 +45,37 @@ public sealed class LeaveOneOutTests
     }
 
     [Fact]
+    public void A_refit_trains_on_the_validation_target_too_keeps_no_validation_and_the_same_test()
+    {
+        var plain = LeaveOneOut.Split([User], TrainingWindows.AllPrefixes);
+        var refit = LeaveOneOut.Split([User], TrainingWindows.AllPrefixes, refit: true);
+
+        Assert.Equal(["b", "c", "d", "e", "f", "g"], refit.Train.Select(e => e.Target));
+        Assert.Equal(User.ItemIds.Take(6), refit.Train[^1].History);
+        Assert.Empty(refit.Validation);
+        Assert.Equal(plain.Test.Select(e => (e.UserId, string.Join(' ', e.History), e.Target)), refit.Test.Select(e => (e.UserId, string.Join(' ', e.History), e.Target)));
+        // The reference's windows move up by one item too: the three items before the test target.
+        var windows = LeaveOneOut.Split([User], TrainingWindows.Reference, passes: 200, seed: 1, refit: true);
+        Assert.Equal(["e", "f", "g"], windows.Train.Select(e => e.Target).Distinct().Order());
+        // A user of three items has one training target when refitting and none otherwise.
+        var three = new UserSequence("three", ["x", "y", "z"]);
+        Assert.Empty(LeaveOneOut.Split([three], TrainingWindows.AllPrefixes).Train);
+        Assert.Equal("y", Assert.Single(LeaveOneOut.Split([three], TrainingWindows.AllPrefixes, refit: true).Train).Target);
+    }
+
+    [Fact]
+    public void Popularity_counts_the_training_items_and_a_refit_counts_the_validation_targets_too()
+    {
+        UserSequence[] users = [new("u1", ["a", "b", "c", "d"]), new("u2", ["b", "c", "c", "a"])];
+        var index = new Dictionary<string, int> { ["a"] = 0, ["b"] = 1, ["c"] = 2, ["d"] = 3 };
+
+        // Training items: a, b (u1) and b, c (u2); refit adds c (u1) and c (u2).
+        Assert.Equal([1, 0, 2, 3], RecommendationTask.Popularity(users, index));
+        Assert.Equal([2, 1, 0, 3], RecommendationTask.Popularity(users, index, refit: true));
+        Assert.Equal(["b", "c", "c"], LeaveOneOut.TrainingItems(users[1], refit: true));
+    }
+
+    [Fact]
     public void Short_users_contribute_only_what_they_can()
     {
         var split = LeaveOneOut.Split([new UserSequence("short", ["x", "y"]), new UserSequence("one", ["z"])]);
@@ -90,6 +121,15 @@ public sealed class LeaveOneOutTests
             .. idsOnly[(6 + 2 * separator.Length)..^1], tokenizer.VocabSize + 0, CatalogTokenizer.EosId];
         Assert.Equal(expected, withItems);
         Assert.Equal(SourceMode.IdsAndItems, HistorySourceOptions.ParseMode(HistorySourceOptions.ModeName(SourceMode.IdsAndItems)));
+
+        // An items source is the item tokens alone, newest first with no separator between them;
+        // an item without a vector (added after training) is left out, and the ID table is required.
+        var itemsOnly = new HistorySource(tokenizer, byId, table, new HistorySourceOptions { Mode = SourceMode.Items, ItemTokenCount = 2 });
+        Assert.Equal([tokenizer.VocabSize + 1, tokenizer.VocabSize + 0, CatalogTokenizer.EosId], itemsOnly.Encode(["a", "b", "c"]));
+        Assert.Throws<ArgumentException>(() => new HistorySource(tokenizer, byId, null, new HistorySourceOptions { Mode = SourceMode.Items }));
+        Assert.Equal(SourceMode.Items, HistorySourceOptions.ParseMode(HistorySourceOptions.ModeName(SourceMode.Items)));
+        Assert.True(HistorySourceOptions.ReadsItemTokens(SourceMode.Items) && HistorySourceOptions.ReadsNoText(SourceMode.Items));
+        Assert.False(HistorySourceOptions.ReadsIds(SourceMode.Items));
         Assert.True(HistorySourceOptions.ReadsIds(SourceMode.IdsAndItems));
         Assert.False(HistorySourceOptions.ReadsIds(SourceMode.IdsAndTitles));
         Assert.Throws<ArgumentException>(() => new HistorySourceOptions { ItemTokenCount = -1 }.Validate());

@@ -141,7 +141,7 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
                 Source = IdSource,
                 FineTune = Plan(60).FineTune with { EvalEvery = 0, ValidationLimit = 0, HistoryDropout = probability },
             },
-            "historyDropout", Plan(1).Source, "needs ID sources");
+            "historyDropout", Plan(1).Source, "needs ID or item sources");
 
     /// <summary>
     /// A source augmentation at p 0.5 trains the same seed to other weights, is recorded in the
@@ -313,6 +313,57 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
     }
 
     [Fact]
+    public void A_refit_trains_on_the_validation_targets_too_keeps_its_last_weights_and_says_so_in_its_bundle()
+    {
+        var plan = Plan(6) with { FineTune = Plan(6).FineTune with { EvalEvery = 3 }, Windows = TrainingWindows.AllPrefixes, Refit = true };
+        using var outcome = RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, plan);
+
+        Assert.Empty(outcome.Data.Validation);
+        var plain = LeaveOneOut.Split(fixture.Catalog.Users, plan.Windows, plan.Passes, plan.FineTune.Seed);
+        var refit = LeaveOneOut.Split(fixture.Catalog.Users, plan.Windows, plan.Passes, plan.FineTune.Seed, refit: true);
+        Assert.Equal(refit.Train.Count, outcome.Data.Train.Count);
+        Assert.Equal(plain.Train.Count + plain.Validation.Count, refit.Train.Count);   // every validation target trains
+        Assert.Equal(plain.Test.Count, outcome.Data.Test.Count);
+        Assert.Equal(6, outcome.Report.BestStep);
+        Assert.All(outcome.Report.Validations, v => Assert.Empty(v.Metrics));   // losses only: nothing was validated
+        Assert.Equal("true", outcome.Bundle.Manifest.Properties["refit"]);
+    }
+
+    [Fact]
+    public void A_fresh_model_reading_item_tokens_alone_trains_with_history_dropout_and_a_dense_head_and_serves_from_its_bundle()
+    {
+        var plan = Plan(300) with
+        {
+            FreshModel = true,
+            Dropout = 0,
+            Source = new HistorySourceOptions { Mode = SourceMode.Items, MaxSourceTokens = 6 },
+            FineTune = Plan(300).FineTune with { HistoryDropout = 0.2, DenseLoss = 1 },
+        };
+        using var outcome = RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, plan);
+        var tokenizer = outcome.Bundle.Tokenizer;
+        var config = outcome.Bundle.Model.Config;
+        Assert.Equal(0, tokenizer.TextTokenCount);   // the network never reads text
+        Assert.Equal(outcome.Table.Count, config.SourceItemCount);
+        Assert.Equal("items", outcome.Bundle.Manifest.Properties["source"]);
+        // Every source token but </s> is an item token: no ID token is read (the decoder still writes IDs).
+        Assert.All(outcome.Data.Test, example =>
+        {
+            Assert.InRange(example.Source.Length, 2, 6);
+            Assert.All(example.Source[..^1], t => Assert.InRange(t, tokenizer.VocabSize, tokenizer.VocabSize + config.SourceItemCount - 1));
+        });
+
+        var directory = System.IO.Path.Combine(fixture.Path, "serving-items-only");
+        outcome.Save(directory);
+        using var serving = ServingBundle.Load(directory);
+        Assert.Equal(SourceMode.Items, serving.Source.Mode);
+        Assert.Equal(config.SourceItemCount, serving.Source.ItemTokenCount);
+        AssertServedRecommenderBeatsPopularity(serving, outcome.Data);
+
+        var itemDropout = Assert.Throws<ArgumentException>(() => RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, plan with { FineTune = plan.FineTune with { ItemDropout = 0.2 } }));
+        Assert.Contains("Item-vector dropout needs item tokens (source ids+items) beside ID tokens, not items", itemDropout.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Item_vector_dropout_changes_what_an_item_source_trains_on_is_recorded_and_needs_item_tokens() =>
         AssertTrainingAugmentation(
             probability => Plan(60) with
@@ -342,7 +393,7 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
         Assert.True(DistanceFromIdMeans(fromIds) < 0.05f, $"{DistanceFromIdMeans(fromIds)}");
         Assert.True(DistanceFromIdMeans(drawn) > 0.5f, $"{DistanceFromIdMeans(drawn)}");
         var refused = Assert.Throws<ArgumentException>(() => RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, Items(ItemVectorInit.Zero) with { Source = IdSource }));
-        Assert.Contains("initialisation needs item tokens (source ids+items)", refused.Message, StringComparison.Ordinal);
+        Assert.Contains("initialisation needs item tokens (source ids+items or items)", refused.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -378,7 +429,7 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
         using var headless = new LMIndexer.Core.Model.T5Model(outcome.Bundle.Model.Config with { DenseItemHead = false });
         Assert.Throws<ArgumentException>(() => GenerativeFineTuner.Train(headless, [], [], [], tables, plan.FineTune));
         var ids = Assert.Throws<ArgumentException>(() => RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, plan with { Source = IdSource }));
-        Assert.Contains("dense item head scores item vectors (source ids+items)", ids.Message, StringComparison.Ordinal);
+        Assert.Contains("dense item head scores item vectors (source ids+items or items)", ids.Message, StringComparison.Ordinal);
     }
 
     /// <summary>The largest distance of an item vector from the mean of its learned ID-token vectors.</summary>

@@ -41,4 +41,17 @@ public sealed class ItemTransitionRankerTests
         Assert.Equal([0, 1], ranker.Rank([], 2));
         Assert.Equal(7, ranker.Rank([1], 100).Count);                   // every item once, no more
     }
+
+    [Fact]
+    public void A_refit_counts_the_transitions_into_the_validation_targets_too()
+    {
+        var plain = ItemTransitionRanker.Fit(Users, Index);
+        var refit = ItemTransitionRanker.Fit(Users, Index, refit: true);
+
+        Assert.Empty(plain.SuccessorsOf(3));
+        Assert.Equal([0, 6], refit.SuccessorsOf(3));       // d→a (u3) and d→z (u2), into their validation targets: a is the more popular
+        Assert.Equal([3, 4], refit.SuccessorsOf(2));       // c→d (u3) and c→x (u1) once each: d is the more popular
+        Assert.Empty(refit.SuccessorsOf(4));               // x→y and z→z lead into test targets, never counted
+        Assert.Empty(refit.SuccessorsOf(6));
+    }
 }

@@ -68,4 +68,19 @@ public sealed class SasRecTests
             $"SASRec recall@10 {sasrec.Metrics["recall@10"]:F4} should beat popularity {popularity.Metrics["recall@10"]:F4}");
         Assert.Equal(3, outcome.Validations.Count);
     }
+
+    [Fact]
+    public void A_refit_trains_on_the_validation_targets_validates_nothing_and_keeps_the_last_step()
+    {
+        // Three items per user: the plain split has no training sequence, a refit has each user's first two.
+        var catalog = SyntheticCatalogGenerator.Generate(new SyntheticCatalogOptions { Items = 20, Users = 30, Seed = 3, MinSequenceLength = 3, MaxSequenceLength = 3 });
+        var itemIds = catalog.Items.Select(i => i.ItemId).ToList();
+        var options = new SasRecOptions { Steps = 4, BatchSize = 8, EvalEvery = 2, Model = new SasRecConfig { ItemCount = itemIds.Count, Hidden = 16, MaxLength = 5 } };
+
+        var plain = Assert.Throws<ArgumentException>(() => SasRecTrainer.Train(catalog, itemIds, options));
+        Assert.Contains("4 interactions", plain.Message, StringComparison.Ordinal);
+        using var refit = SasRecTrainer.Train(catalog, itemIds, options with { Refit = true });
+        Assert.Empty(refit.Validations);
+        Assert.Equal(4, refit.BestStep);
+    }
 }

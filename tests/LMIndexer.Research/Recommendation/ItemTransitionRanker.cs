@@ -23,11 +23,12 @@ public sealed class ItemTransitionRanker
     }
 
     /// <param name="itemIndex">Item id → index (the ID table's order); items outside it are skipped.</param>
-    public static ItemTransitionRanker Fit(IReadOnlyList<UserSequence> users, IReadOnlyDictionary<string, int> itemIndex)
+    /// <param name="refit">Count the validation targets' transitions too (the served-model protocol, <see cref="LeaveOneOut.Split"/>).</param>
+    public static ItemTransitionRanker Fit(IReadOnlyList<UserSequence> users, IReadOnlyDictionary<string, int> itemIndex, bool refit = false)
     {
         ArgumentNullException.ThrowIfNull(users);
         ArgumentNullException.ThrowIfNull(itemIndex);
-        var popularity = RecommendationTask.Popularity(users, itemIndex);
+        var popularity = RecommendationTask.Popularity(users, itemIndex, refit);
         var popularityRank = new int[itemIndex.Count];
         for (var rank = 0; rank < popularity.Count; rank++)
             popularityRank[popularity[rank]] = rank;
@@ -35,7 +36,7 @@ public sealed class ItemTransitionRanker
         var counts = new Dictionary<int, Dictionary<int, int>>();
         foreach (var user in users)
         {
-            var training = user.ItemIds.Take(Math.Max(0, user.ItemIds.Count - 2)).ToList();
+            var training = LeaveOneOut.TrainingItems(user, refit).ToList();
             for (var i = 1; i < training.Count; i++)
             {
                 if (!itemIndex.TryGetValue(training[i - 1], out var from) || !itemIndex.TryGetValue(training[i], out var to))

@@ -20,6 +20,12 @@ public sealed record SasRecOptions
     public int Seed { get; init; } = 42;
     public SasRecConfig? Model { get; init; }
 
+    /// <summary>
+    /// The served-model protocol (<see cref="LeaveOneOut.Split"/>): each user's validation target
+    /// trains too, nothing is validated, and the weights after <see cref="Steps"/> are kept.
+    /// </summary>
+    public bool Refit { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> for settings that cannot train.</summary>
     public void Validate()
     {
@@ -51,10 +57,12 @@ public static class SasRecTrainer
         var index = itemIds.Select((id, i) => (id, i)).ToDictionary(p => p.id, p => p.i + 1, StringComparer.Ordinal);
         var config = options.Model ?? new SasRecConfig { ItemCount = itemIds.Count };
         var sequences = catalog.Users.Select(u => u.ItemIds.Where(index.ContainsKey).Select(id => index[id]).ToArray()).ToList();
-        var training = sequences.Where(s => s.Length >= 4).Select(s => s[..^2]).ToList();     // the last two are validation and test targets
+        // The last two are validation and test targets (refit: the test target alone).
+        var heldOut = LeaveOneOut.HeldOut(options.Refit);
+        var training = sequences.Where(s => s.Length >= heldOut + 2).Select(s => s[..^heldOut]).ToList();
         if (training.Count == 0)
-            throw new ArgumentException("No user has the four interactions a training sequence needs.");
-        var validation = sequences.Where(s => s.Length >= 3).Take(options.ValidationLimit).Select(s => (History: s[..^2], Target: s[^2])).ToList();
+            throw new ArgumentException($"No user has the {heldOut + 2} interactions a training sequence needs.");
+        var validation = options.Refit ? [] : sequences.Where(s => s.Length >= 3).Take(options.ValidationLimit).Select(s => (History: s[..^2], Target: s[^2])).ToList();
         torch.manual_seed(options.Seed);
         var model = new SasRecModel(config);
         var random = new Random(options.Seed);
@@ -88,7 +96,7 @@ public static class SasRecTrainer
                 windowCount++;
                 var done = step + 1;
                 progress?.Report(new TrainingProgress("sasrec", done, options.Steps, loss, options.LearningRate, done * options.BatchSize / clock.Elapsed.TotalSeconds));
-                if (done % options.EvalEvery != 0 && done != options.Steps)
+                if (options.Refit || (done % options.EvalEvery != 0 && done != options.Steps))
                     continue;
                 var metrics = Evaluate(model, validation, [5, 10]).Metrics;
                 validations.Add(new ValidationPoint(done, windowLoss / windowCount, metrics));
@@ -127,7 +135,7 @@ public static class SasRecTrainer
             }
         }
         model.eval();
-        return new SasRecOutcome(model, itemIds, validations, bestStep, clock.Elapsed.TotalSeconds);
+        return new SasRecOutcome(model, itemIds, validations, options.Refit ? options.Steps : bestStep, clock.Elapsed.TotalSeconds);
     }
 
     /// <summary>
