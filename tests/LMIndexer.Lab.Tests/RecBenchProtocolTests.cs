@@ -76,6 +76,16 @@ public sealed class RecBenchProtocolTests
     }
 
     [Fact]
+    public void Per_user_metrics_are_saved_for_the_systems_that_ranked_every_test_user()
+    {
+        var saved = RecBenchCommand.PerUser(["lmindexer", "markov", "sasrec"], Results, new HashSet<string> { "lmindexer", "markov" });
+
+        Assert.Equal(["lmindexer", "markov"], saved.Keys.Order());
+        Assert.Equal([1.0, 1, 0, 1], saved["lmindexer"]["recall@10"]);
+        Assert.Equal([0.5, 0, 0, 0], saved["markov"]["ndcg@10"]);
+    }
+
+    [Fact]
     public void The_no_ids_ablation_reads_as_many_items_by_their_item_tokens_alone_and_keeps_the_rest_of_the_recipe()
     {
         var recipe = new GenerativePlan

@@ -99,4 +99,56 @@ public sealed class SeedRunsTests
         Assert.Equal(2, missing.ExitCode);
         Assert.Contains("nope.json does not exist", missing.Error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Per_user_metrics_read_back_as_written_and_refuse_vectors_over_other_users()
+    {
+        using var temp = new TempDirectory();
+        var path = PerUserMetrics.PathFor(Path.Combine(temp.Path, "results", "rec-seed1.json"));
+        Assert.Equal(Path.Combine(temp.Path, "results", "rec-seed1.users.tsv.gz"), path);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var ndcg = new[] { 1.0, 0.0, 1 / Math.Log2(3), 0.3868528072345416 };
+
+        PerUserMetrics.Write(path, new Dictionary<string, IReadOnlyDictionary<string, double[]>>
+        {
+            ["lmindexer"] = new Dictionary<string, double[]> { ["recall@10"] = [1, 0, 1, 1], ["ndcg@10"] = ndcg },
+            ["sasrec"] = new Dictionary<string, double[]> { ["recall@10"] = [0, 0, 1, 0] },
+        });
+        var read = PerUserMetrics.Read(path);
+
+        Assert.Equal([1.0, 0, 1, 1], read["lmindexer"]["recall@10"]);
+        Assert.Equal([0.0, 0, 1, 0], read["sasrec"]["recall@10"]);
+        Assert.All(ndcg.Zip(read["lmindexer"]["ndcg@10"]), p => Assert.Equal(p.First, p.Second, 1e-8));
+        Assert.Throws<ArgumentException>(() => PerUserMetrics.Write(path, new Dictionary<string, IReadOnlyDictionary<string, double[]>>
+        {
+            ["a"] = new Dictionary<string, double[]> { ["recall@10"] = [1, 0] },
+            ["b"] = new Dictionary<string, double[]> { ["recall@10"] = [1, 0, 1] },
+        }));
+    }
+
+    [Fact]
+    public void Differences_pair_over_the_users_when_every_seed_saved_them_and_keep_only_seed_intervals_otherwise()
+    {
+        // Two seeds over the same 200 users: A beats B on every user at seed 1 and on half of them at seed 2.
+        Dictionary<string, Dictionary<string, double[]>> Users(Func<int, double> a, Func<int, double> b) => new()
+        {
+            ["lmindexer"] = new() { ["recall@10"] = [.. Enumerable.Range(0, 200).Select(a)] },
+            ["sasrec"] = new() { ["recall@10"] = [.. Enumerable.Range(0, 200).Select(b)] },
+        };
+        var seed1 = Users(_ => 1, _ => 0);
+        var seed2 = Users(u => u % 2, _ => 0);
+        var combined = new BenchmarkRow("lmindexer-minus-sasrec", "recall@10", 0.75) { Sd = 0.35, N = 2 };
+        var mean = new BenchmarkRow("lmindexer", "recall@10", 0.75) { Sd = 0.35, N = 2 };
+
+        var pooled = SeedRuns.PooledDifferences([combined, mean], [seed1, seed2]);
+
+        var difference = pooled[0];
+        Assert.Equal(0.75, difference.Value);
+        Assert.InRange(difference.CiLow!.Value, 0.70, 0.75);   // users' mean differences are .5 or 1, half each: sd of the mean .018
+        Assert.InRange(difference.CiHigh!.Value, 0.75, 0.80);
+        Assert.Same(mean, pooled[1]);
+        // A seed without the file, or over other users, leaves the row as it was.
+        Assert.Same(combined, SeedRuns.PooledDifferences([combined], [seed1, null])[0]);
+        Assert.Same(combined, SeedRuns.PooledDifferences([combined], [seed1, Users(_ => 1, _ => 0).ToDictionary(kv => kv.Key, kv => kv.Value.ToDictionary(m => m.Key, m => m.Value[..100]))])[0]);
+    }
 }

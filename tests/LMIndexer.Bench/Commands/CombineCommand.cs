@@ -27,7 +27,10 @@ public static class CombineCommand
             if (files.FirstOrDefault(f => !f.Exists) is { } missing)
                 throw new CliUsageException($"{missing.FullName} does not exist.");
             var recorded = files.Select(f => RecordedRun.Read(f.FullName)).ToList();
-            var (rows, skipped) = SeedRuns.Combine(recorded);
+            var (combined, skipped) = SeedRuns.Combine(recorded);
+            // Runs that saved their users' metrics pair their differences over the users as well.
+            var perUser = files.Select(f => PerUserMetrics.PathFor(f.FullName)).Select(p => File.Exists(p) ? PerUserMetrics.Read(p) : null).ToList();
+            var rows = SeedRuns.PooledDifferences(combined, perUser);
             var shown = result.GetValue(metrics)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var seeds = recorded.Select(r => r.Seed).ToList();
             var selectedOn = recorded.Select(r => r.SelectedOn).Distinct().Count() == 1 ? recorded[0].SelectedOn : "mixed";

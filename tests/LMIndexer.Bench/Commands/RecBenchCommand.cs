@@ -382,7 +382,7 @@ public static class RecBenchCommand
                     $"{(seq2seq ? "Generative sequential" : "Sequential")} recommendation on `{result.GetValue(data)!.Name}` ({catalog.Items.Count:N0} items, {catalog.Users.Count:N0} users), leave-one-out{(plan.Refit ? ", every system refit on its users' training and validation targets with settings fixed before the run (the served-model protocol)" : "")}, {testUsers:N0} test users{(limit > 0 ? " (limited)" : "")}, full ranking{(seq2seq ? " with 20 trie-constrained beams" : "")}.{(seq2seq ? Seq2SeqText() : "")}"),
                 table,
                 ratios + "Paper (t5-base, 8 GPUs, 15k steps × 32): LMIndexer Recall@5 .0415 / NDCG@5 .0262; TIGER .0454 / .0321." + paired,
-                protocol);
+                protocol, PerUser(chosen, results, complete));
             AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"benchmark written to {result.GetValue(docs)!.FullName} in {wall / 60:F1} min");
         }
 
@@ -440,6 +440,15 @@ public static class RecBenchCommand
     }
 
     private static readonly string[] PairedMetrics = ["recall@10", "ndcg@10"];
+
+    /// <summary>
+    /// The per-user metrics saved beside the result (<see cref="PerUserMetrics"/>): systems that ranked
+    /// every leave-one-out test user, in the split's order, so seeds recorded apart pair user by user.
+    /// </summary>
+    public static Dictionary<string, IReadOnlyDictionary<string, double[]>> PerUser(IReadOnlyList<string> systems, IReadOnlyDictionary<string, RankingBenchResult> results,
+        IReadOnlySet<string> complete) =>
+        systems.Where(s => complete.Contains(s) && results.ContainsKey(s) && results[s].Test.PerExample.Count > 0)
+            .ToDictionary(s => s, s => results[s].Test.PerExample, StringComparer.Ordinal);
 
     /// <summary>The protocol's <c>selected_on</c> under <c>--refit</c>: nothing is chosen in the run itself.</summary>
     public const string RefitSelection = "a plain run's validation, given on the command line (refit on training + validation)";

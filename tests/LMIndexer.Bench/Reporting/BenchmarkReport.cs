@@ -50,8 +50,9 @@ public static class BenchmarkReport
         DefaultValueFactory = _ => new DirectoryInfo("tests/LMIndexer.Bench"),
     };
 
+    /// <param name="perUser">Each test user's metrics per system (<see cref="PerUserMetrics"/>), saved beside the JSON when given.</param>
     public static void Write(string benchDirectory, string name, string command, double wallSeconds, IReadOnlyList<BenchmarkRow> rows, string description, string markdownTable, string interpretation,
-        Research.Protocol.ProtocolRecord? protocol = null)
+        Research.Protocol.ProtocolRecord? protocol = null, IReadOnlyDictionary<string, IReadOnlyDictionary<string, double[]>>? perUser = null)
     {
         var date = DateTimeOffset.UtcNow;
         var machine = Machine();
@@ -69,7 +70,10 @@ public static class BenchmarkReport
         if (protocol is not null)
             json["protocol"] = ProtocolJson(protocol);
         Directory.CreateDirectory(Path.Combine(benchDirectory, ResultsFolder));
-        File.WriteAllText(Path.Combine(benchDirectory, ResultsFolder, $"{name}.json"), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        var resultPath = Path.Combine(benchDirectory, ResultsFolder, $"{name}.json");
+        File.WriteAllText(resultPath, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        if (perUser is { Count: > 0 })
+            PerUserMetrics.Write(PerUserMetrics.PathFor(resultPath), perUser);
 
         var section = new StringBuilder();
         section.Append("## ").AppendLine(name).AppendLine();

@@ -89,6 +89,34 @@ public static class SeedRuns
         return (rows, skipped);
     }
 
+    /// <summary>
+    /// Each combined <c>A-minus-B</c> row with a 95 % paired bootstrap interval over the users, when
+    /// every run saved both systems' per-user metrics over the same users (the leave-one-out test
+    /// split does not depend on the seed): each user's A and B are averaged over the seeds first, so
+    /// the interval is that of the seeds' mean difference. Rows without them keep each seed's interval only.
+    /// </summary>
+    public static List<BenchmarkRow> PooledDifferences(IReadOnlyList<BenchmarkRow> rows, IReadOnlyList<IReadOnlyDictionary<string, Dictionary<string, double[]>>?> perUser)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(perUser);
+        const string minus = "-minus-";
+        return [.. rows.Select(row =>
+        {
+            var at = row.System.IndexOf(minus, StringComparison.Ordinal);
+            if (row.N is null || at < 0 || perUser.Count == 0)
+                return row;
+            var (a, b) = (row.System[..at], row.System[(at + minus.Length)..]);
+            var vectors = perUser.Select(users => users is not null && users.TryGetValue(a, out var ma) && ma.TryGetValue(row.Metric, out var va)
+                && users.TryGetValue(b, out var mb) && mb.TryGetValue(row.Metric, out var vb) && va.Length == vb.Length ? (A: va, B: vb) : default).ToList();
+            if (vectors.Any(v => v.A is null) || vectors.Select(v => v.A.Length).Distinct().Count() != 1)
+                return row;
+            double[] Mean(Func<(double[] A, double[] B), double[]> side) =>
+                [.. Enumerable.Range(0, vectors[0].A.Length).Select(u => vectors.Average(v => side(v)[u]))];
+            var interval = PairedBootstrap.Difference(Mean(v => v.A), Mean(v => v.B));
+            return row with { CiLow = interval.Low, CiHigh = interval.High };
+        })];
+    }
+
     /// <summary>Systems as rows, the asked metrics as "mean ± sd" columns; differences with each seed's interval.</summary>
     public static string Table(IReadOnlyList<BenchmarkRow> rows, IReadOnlyList<string> metrics, IReadOnlyList<RecordedRun> runs)
     {
@@ -108,7 +136,8 @@ public static class SeedRuns
             var perSeed = runs.Select(run => rows.FirstOrDefault(r => r.System == difference.System && r.Metric == $"{difference.Metric}_seed{run.Seed}") is { } seedRow
                 ? string.Create(CultureInfo.InvariantCulture, $"seed {run.Seed}: {seedRow.Value:+0.0000;-0.0000} ({seedRow.CiLow:+0.0000;-0.0000} … {seedRow.CiHigh:+0.0000;-0.0000})")
                 : null).OfType<string>();
-            text.AppendLine(CultureInfo.InvariantCulture, $"\n- {difference.System}, {difference.Metric}: {difference.Value:+0.0000;-0.0000} ± {difference.Sd:F4} over {difference.N} seeds; each seed's 95 % paired bootstrap: {string.Join("; ", perSeed)}.");
+            var pooled = difference.CiLow is null ? "" : string.Create(CultureInfo.InvariantCulture, $" (95 % paired bootstrap over the users, each user's metrics averaged over the seeds: {difference.CiLow:+0.0000;-0.0000} … {difference.CiHigh:+0.0000;-0.0000})");
+            text.AppendLine(CultureInfo.InvariantCulture, $"\n- {difference.System}, {difference.Metric}: {difference.Value:+0.0000;-0.0000} ± {difference.Sd:F4} over {difference.N} seeds{pooled}; each seed's 95 % paired bootstrap: {string.Join("; ", perSeed)}.");
         }
         return text.ToString();
     }
