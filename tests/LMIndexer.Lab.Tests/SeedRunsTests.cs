@@ -151,4 +151,36 @@ public sealed class SeedRunsTests
         Assert.Same(combined, SeedRuns.PooledDifferences([combined], [seed1, null])[0]);
         Assert.Same(combined, SeedRuns.PooledDifferences([combined], [seed1, Users(_ => 1, _ => 0).ToDictionary(kv => kv.Key, kv => kv.Value.ToDictionary(m => m.Key, m => m.Value[..100]))])[0]);
     }
+
+    [Fact]
+    public void Runs_of_one_seed_in_several_files_merge_and_pair_their_systems_over_the_users()
+    {
+        static RecordedRun Run(string name, int seed, params BenchmarkRow[] rows) => new(name, "lmindexer-bench rec bench", "abc1234", 10, seed, "validation", rows);
+        static Dictionary<string, Dictionary<string, double[]>> Users(string system, double[] recall) => new() { [system] = new() { ["recall@10"] = recall } };
+        double[] ours = [.. Enumerable.Range(0, 100).Select(u => u % 2 == 0 ? 1.0 : 0)];
+        double[] theirs = [.. Enumerable.Range(0, 100).Select(u => u % 4 == 0 ? 1.0 : 0)];
+        var markov = new BenchmarkRow("markov", "recall@10", 0.3);
+        RecordedRun[] runs =
+        [
+            Run("rec-seed1", 1, new BenchmarkRow("lmindexer", "recall@10", 0.5), markov),
+            Run("rec-sasrec-seed1", 1, new BenchmarkRow("sasrec", "recall@10", 0.25), markov),
+            Run("rec-seed2", 2, new BenchmarkRow("lmindexer", "recall@10", 0.5)),
+        ];
+
+        var (merged, users) = SeedRuns.MergeBySeed(runs, [Users("lmindexer", ours), Users("sasrec", theirs), null]);
+
+        Assert.Equal([1, 2], merged.Select(r => r.Seed));
+        Assert.Equal("rec-seed1 + rec-sasrec-seed1", merged[0].Benchmark);
+        Assert.Equal(20, merged[0].WallSeconds);
+        Assert.Single(merged[0].Rows, r => r.System == "markov");   // the same figure in both files is one row
+        var difference = Assert.Single(merged[0].Rows, r => r.System == "lmindexer-minus-sasrec");
+        Assert.Equal(0.25, difference.Value, 12);
+        Assert.True(difference.CiLow > 0.1 && difference.CiHigh < 0.4, $"{difference.CiLow} … {difference.CiHigh}");
+        Assert.Equal(["lmindexer", "sasrec"], users[0]!.Keys.Order());
+        Assert.Null(users[1]);
+        Assert.Same(runs[2], merged[1]);
+        // A system with other figures in two files of one seed is refused.
+        var conflict = Assert.Throws<ArgumentException>(() => SeedRuns.MergeBySeed([runs[0], Run("again", 1, new BenchmarkRow("markov", "recall@10", 0.31))], [null, null]));
+        Assert.Contains("Seed 1: markov recall@10", conflict.Message, StringComparison.Ordinal);
+    }
 }

@@ -272,7 +272,7 @@ public static class GenerativeTraining
     /// token (numbered above the vocabulary) per item. Text sources have no such mark (history
     /// dropout on them is refused at the start of <see cref="Run"/>).
     /// </summary>
-    internal static Func<int, bool>? SourceItemStart(GenerativePlan plan, CatalogTokenizer tokenizer) => plan.Source.Mode switch
+    private static Func<int, bool>? SourceItemStart(GenerativePlan plan, CatalogTokenizer tokenizer) => plan.Source.Mode switch
     {
         SourceMode.Items => token => token >= tokenizer.VocabSize,
         _ when HistorySourceOptions.ReadsIds(plan.Source.Mode) => token => tokenizer.TryParseIdToken(token, out var position, out _) && position == 0,

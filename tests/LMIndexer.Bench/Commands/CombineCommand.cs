@@ -16,7 +16,7 @@ public static class CombineCommand
 {
     public static Command Create()
     {
-        var runs = new Argument<FileInfo[]>("runs") { Description = "Result JSON files of one benchmark, one seed each.", Arity = ArgumentArity.OneOrMore };
+        var runs = new Argument<FileInfo[]>("runs") { Description = "Result JSON files of one benchmark, one seed each (or several files of one seed: their systems are merged and paired over the users when they saved them).", Arity = ArgumentArity.OneOrMore };
         var metrics = new Option<string>("--metrics") { Description = "Comma-separated metrics of the table (every shared row is in the JSON).", DefaultValueFactory = _ => "ndcg@10,recall@10" };
         var name = new Option<string>("--name") { Description = "Name of the combined result.", Required = true };
         var docs = BenchmarkReport.DirectoryOption();
@@ -26,11 +26,13 @@ public static class CombineCommand
             var files = result.GetValue(runs)!;
             if (files.FirstOrDefault(f => !f.Exists) is { } missing)
                 throw new CliUsageException($"{missing.FullName} does not exist.");
-            var recorded = files.Select(f => RecordedRun.Read(f.FullName)).ToList();
+            // Runs that saved their users' metrics pair their differences over the users as well,
+            // and runs of one seed in several files (a baseline recorded later) merge into one.
+            var perUser = files.Select(f => PerUserMetrics.PathFor(f.FullName))
+                .Select(p => File.Exists(p) ? PerUserMetrics.Read(p) : null).ToList<IReadOnlyDictionary<string, Dictionary<string, double[]>>?>();
+            var (recorded, mergedUsers) = SeedRuns.MergeBySeed([.. files.Select(f => RecordedRun.Read(f.FullName))], perUser);
             var (combined, skipped) = SeedRuns.Combine(recorded);
-            // Runs that saved their users' metrics pair their differences over the users as well.
-            var perUser = files.Select(f => PerUserMetrics.PathFor(f.FullName)).Select(p => File.Exists(p) ? PerUserMetrics.Read(p) : null).ToList();
-            var rows = SeedRuns.PooledDifferences(combined, perUser);
+            var rows = SeedRuns.PooledDifferences(combined, mergedUsers);
             var shown = result.GetValue(metrics)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var seeds = recorded.Select(r => r.Seed).ToList();
             var selectedOn = recorded.Select(r => r.SelectedOn).Distinct().Count() == 1 ? recorded[0].SelectedOn : "mixed";

@@ -144,8 +144,8 @@ public static class RecBenchCommand
             fineTune = FineTuneCommandOptions.WithSourceDropout(fineTune, result.GetValue(historyDropout), result.GetValue(itemDropout), sourceOptions.Mode) with { GroupByLength = result.GetValue(groupByLength) };
             fineTune = FineTuneCommandOptions.WithDenseLoss(fineTune, result.GetValue(denseLoss), sourceOptions.Mode);
             FineTuneCommandOptions.CheckItemSource(sourceOptions.Mode, result.GetValue(freshModel));
-            if (chosen.Contains(NoIds) && sourceOptions.Mode != SourceMode.IdsAndItems)
-                throw new CliUsageException("The no-ids system reads the recipe's ids+items sources without their ID tokens; run it with --source ids+items.");
+            if (chosen.Contains(NoIds))
+                RequireIdAndItemSources(sourceOptions.Mode);
             var vectorInit = FineTuneCommandOptions.CheckedItemInit(result.GetValue(itemInit)!, sourceOptions.Mode);
             var catalog = RecCommands.LoadCatalog(result.GetValue(data)!);
             common.InitializeRuntime(result);
@@ -453,6 +453,13 @@ public static class RecBenchCommand
     /// <summary>The protocol's <c>selected_on</c> under <c>--refit</c>: nothing is chosen in the run itself.</summary>
     public const string RefitSelection = "a plain run's validation, given on the command line (refit on training + validation)";
 
+    /// <summary>Refuses a no-ids ablation of a recipe that does not read <c>ids+items</c> sources (before any training).</summary>
+    private static void RequireIdAndItemSources(SourceMode mode)
+    {
+        if (mode != SourceMode.IdsAndItems)
+            throw new CliUsageException("The no-ids system reads the recipe's ids+items sources without their ID tokens; run it with --source ids+items.");
+    }
+
     /// <summary>
     /// The no-ids ablation of an <c>ids+items</c> recipe: each history item read by its item token
     /// alone, as many items per source as the recipe reads, and no item-vector dropout (the item
@@ -461,8 +468,7 @@ public static class RecBenchCommand
     /// </summary>
     public static GenerativePlan WithoutIdTokens(GenerativePlan plan, int idLength)
     {
-        if (plan.Source.Mode != SourceMode.IdsAndItems)
-            throw new CliUsageException("The no-ids system reads the recipe's ids+items sources without their ID tokens; run it with --source ids+items.");
+        RequireIdAndItemSources(plan.Source.Mode);
         var items = (plan.Source.MaxSourceTokens - 1) / (idLength + 1);
         return plan with
         {

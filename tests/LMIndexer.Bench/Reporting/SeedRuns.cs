@@ -90,6 +90,65 @@ public static class SeedRuns
     }
 
     /// <summary>
+    /// Runs of one seed recorded in several files (a network in one run, a baseline trained later in
+    /// another) merged into one run per seed, with their per-user metrics; then, for each seed whose
+    /// per-user metrics hold <paramref name="ours"/> and a system it has no difference row against,
+    /// that difference in <see cref="PairedMetrics"/> with its 95 % paired bootstrap over the users.
+    /// A system recorded in two files of one seed must have the same figures in both (a deterministic
+    /// baseline such as markov); anything else is refused.
+    /// </summary>
+    public static (List<RecordedRun> Runs, List<IReadOnlyDictionary<string, Dictionary<string, double[]>>?> PerUser) MergeBySeed(
+        IReadOnlyList<RecordedRun> runs, IReadOnlyList<IReadOnlyDictionary<string, Dictionary<string, double[]>>?> perUser, string ours = "lmindexer")
+    {
+        ArgumentNullException.ThrowIfNull(runs);
+        ArgumentNullException.ThrowIfNull(perUser);
+        if (runs.Count != perUser.Count)
+            throw new ArgumentException("One per-user entry (or null) is needed per run.", nameof(perUser));
+        var merged = new List<RecordedRun>();
+        var mergedUsers = new List<IReadOnlyDictionary<string, Dictionary<string, double[]>>?>();
+        foreach (var group in runs.Select((run, i) => (Run: run, Users: perUser[i])).GroupBy(r => r.Run.Seed))
+        {
+            var members = group.ToList();
+            var rows = new List<BenchmarkRow>();
+            foreach (var row in members.SelectMany(m => m.Run.Rows))
+            {
+                if (rows.FirstOrDefault(r => r.System == row.System && r.Metric == row.Metric) is not { } existing)
+                    rows.Add(row);
+                else if (existing.Value != row.Value)
+                    throw new ArgumentException($"Seed {group.Key}: {row.System} {row.Metric} is {existing.Value} in one run and {row.Value} in another; each system must be recorded once per seed.", nameof(runs));
+            }
+            Dictionary<string, Dictionary<string, double[]>>? users = members.All(m => m.Users is null) ? null : new(StringComparer.Ordinal);
+            foreach (var (system, metrics) in members.Where(m => m.Users is not null).SelectMany(m => m.Users!))
+                users!.TryAdd(system, metrics);
+            if (users is not null && users.TryGetValue(ours, out var ourUsers))
+            {
+                foreach (var (baseline, theirs) in users.Where(u => !u.Key.StartsWith(ours, StringComparison.Ordinal)))
+                {
+                    foreach (var metric in PairedMetrics.Where(m => ourUsers.ContainsKey(m) && theirs.ContainsKey(m) && ourUsers[m].Length == theirs[m].Length))
+                    {
+                        if (!rows.Any(r => r.System == $"{ours}-minus-{baseline}" && r.Metric == metric))
+                            rows.Add(BenchmarkRow.Difference(ours, baseline, metric, PairedBootstrap.Difference(ourUsers[metric], theirs[metric])));
+                    }
+                }
+            }
+            var first = members[0].Run;
+            merged.Add(members.Count == 1 ? first : first with
+            {
+                Benchmark = string.Join(" + ", members.Select(m => m.Run.Benchmark)),
+                Git = string.Join(" + ", members.Select(m => m.Run.Git).Distinct()),
+                WallSeconds = members.Sum(m => m.Run.WallSeconds),
+                SelectedOn = members.Select(m => m.Run.SelectedOn).Distinct().Count() == 1 ? first.SelectedOn : "mixed",
+                Rows = rows,
+            });
+            mergedUsers.Add(users);
+        }
+        return (merged, mergedUsers);
+    }
+
+    /// <summary>The metrics a difference is computed in when runs are merged (as the rec bench pairs them).</summary>
+    public static readonly string[] PairedMetrics = ["recall@10", "ndcg@10"];
+
+    /// <summary>
     /// Each combined <c>A-minus-B</c> row with a 95 % paired bootstrap interval over the users, when
     /// every run saved both systems' per-user metrics over the same users (the leave-one-out test
     /// split does not depend on the seed): each user's A and B are averaged over the seeds first, so
