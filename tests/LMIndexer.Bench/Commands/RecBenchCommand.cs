@@ -428,7 +428,7 @@ public static class RecBenchCommand
                 lines.AppendLine(CultureInfo.InvariantCulture, $"- {ours} − {baseline}: not paired (one of them ranked fewer users than the test split holds).");
                 continue;
             }
-            foreach (var metric in PairedMetrics)
+            foreach (var metric in SeedRuns.PairedMetrics)
             {
                 var interval = PairedBootstrap.Difference(lmindexer.Test.PerExample[metric], results[baseline].Test.PerExample[metric]);
                 rows.Add(BenchmarkRow.Difference(ours, baseline, metric, interval));
@@ -438,8 +438,6 @@ public static class RecBenchCommand
         }
         return lines.Length <= 2 ? "" : lines.ToString().TrimEnd();
     }
-
-    private static readonly string[] PairedMetrics = ["recall@10", "ndcg@10"];
 
     /// <summary>
     /// The per-user metrics saved beside the result (<see cref="PerUserMetrics"/>): systems that ranked

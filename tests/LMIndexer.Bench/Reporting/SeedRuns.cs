@@ -145,7 +145,7 @@ public static class SeedRuns
         return (merged, mergedUsers);
     }
 
-    /// <summary>The metrics a difference is computed in when runs are merged (as the rec bench pairs them).</summary>
+    /// <summary>The metrics differences are paired in, by the rec bench and when runs are merged.</summary>
     public static readonly string[] PairedMetrics = ["recall@10", "ndcg@10"];
 
     /// <summary>
