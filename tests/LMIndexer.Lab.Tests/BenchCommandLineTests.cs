@@ -20,6 +20,8 @@ public sealed class BenchCommandLineTests
     [InlineData("rec bench --data {tmp} --index-dir {tmp} --systems sasrec --sasrec-grid depth=3", "--sasrec-grid: Unknown SASRec grid setting 'depth=3'")]
     [InlineData("rec bench --data {tmp} --index-dir {tmp} --systems markov --sasrec-ensemble-seeds 3", "--sasrec-ensemble-seeds ensembles the sasrec system")]
     [InlineData("rec bench --data {tmp} --index-dir {tmp} --systems sasrec --sasrec-ensemble-seeds 42", "--sasrec-ensemble-seeds repeats seed 42")]
+    [InlineData("rec bench --data {tmp} --index-dir {tmp} --systems sasrec --validate-only --refit", "--validate-only and --refit exclude each other")]
+    [InlineData("rec bench --data {tmp} --index-dir {tmp} --systems sasrec --validate-only --sasrec-ensemble-seeds 3", "--validate-only trains the grid at --seed alone")]
     [InlineData("serve --rates 10,fast", "'fast' is not a rate")]
     [InlineData("serve --events -1", "--events must be 0 (every history) or more")]
     [InlineData("index train --items {tmp}/missing.jsonl --out {tmp}/x --method bogus", "Unknown --method 'bogus'")]
@@ -134,6 +136,31 @@ public sealed class BenchCommandLineTests
         // rec eval's baseline columns rank the same test users as the benchmark's rows.
         Assert.Equal(systems["markov"], report.GetProperty("markov").GetProperty("recall@10").GetDouble(), tolerance: 1e-4);
         Assert.Equal(systems["popularity"], report.GetProperty("popularity").GetProperty("recall@10").GetDouble(), tolerance: 1e-4);
+
+        // A grid split over processes: each trains its candidates without meeting test; the run with the
+        // whole grid loads every candidate, chooses on validation and decodes test once.
+        string[] SplitGrid(string grid) => ["rec", "bench", "--data", "cat", "--index-dir", "bench", "--out-dir", "split", "--systems", "sasrec", "--sasrec-steps", "40",
+            "--sasrec-eval-every", "20", "--sasrec-max-length", "5", "--sasrec-grid", grid, "--validation-limit", "100", "--threads", "2"];
+        foreach (var part in new[] { "dropout=0.2", "dropout=0.5" })
+        {
+            var validated = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(2), [.. SplitGrid(part), "--validate-only", "--results", "split-report", "--name", "never"]);
+            Assert.True(validated.ExitCode == 0, validated.Error);
+            Assert.Contains("no test decoded", validated.Output, StringComparison.Ordinal);
+            Assert.DoesNotContain("sasrec test", validated.Output, StringComparison.Ordinal);
+        }
+        Assert.False(Directory.Exists(Path.Combine(temp.Path, "split-report")));   // nothing recorded
+        Assert.Equal(2, Directory.GetDirectories(Path.Combine(temp.Path, "split", "sasrec")).Length);
+        var chosen = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(2), [.. SplitGrid("dropout=0.2,0.5"), "--sasrec-ensemble-seeds", "3", "--reuse", "--results", "report", "--name", "rec-split-grid"]);
+        Assert.True(chosen.ExitCode == 0, chosen.Error);
+        Assert.Equal(2, chosen.Output.Split("loaded from").Length - 1);   // the candidates; the ensemble member at seed 3 trains now
+        using var splitJson = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "report", "results", "rec-split-grid.json")));
+        var splitProtocol = splitJson.RootElement.GetProperty("protocol");
+        Assert.Equal(["sasrec[dropout=0.2]", "sasrec[dropout=0.5]"],
+            splitProtocol.GetProperty("validation").EnumerateObject().Select(p => p.Name).Where(n => n.StartsWith("sasrec[", StringComparison.Ordinal)));
+        Assert.Equal(["sasrec", "sasrec-ensemble"], splitJson.RootElement.GetProperty("rows").EnumerateArray()
+            .Where(r => r.GetProperty("metric").GetString() == "recall@10").Select(r => r.GetProperty("system").GetString()).Order());
+        var validateMarkov = BenchProcess.Run(temp.Path, Quick, "rec", "bench", "--data", "cat", "--index-dir", "bench", "--systems", "markov,sasrec", "--validate-only");
+        Assert.Equal((2, "lmindexer-bench: --validate-only trains SASRec alone; give --systems sasrec."), (validateMarkov.ExitCode, validateMarkov.Error.Trim()));
 
         // A second seed of the LMIndexer recommender, and the two as an ensemble, in one section.
         string[] EnsembleBench(string sectionName) => ["rec", "bench", "--data", "cat", "--index-dir", "bench", "--out-dir", "seeds", "--systems", "markov,lmindexer", "--steps", "10",

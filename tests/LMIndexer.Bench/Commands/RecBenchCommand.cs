@@ -62,7 +62,16 @@ public static class RecBenchCommand
             Description = "The served-model protocol: every system trains on training + validation targets with the settings of a plain run given on the command line "
                 + "(--steps and --sasrec-steps: the steps that run kept on validation), keeps its last weights, and decodes test once. Nothing is chosen in this run.",
         };
-        var reuse = new Option<bool>("--reuse") { Description = "Evaluate serving bundles already in --out-dir (trained with the same steps, source, windows, dropout and regularisers) instead of retraining them." };
+        var reuse = new Option<bool>("--reuse")
+        {
+            Description = "Evaluate serving bundles already in --out-dir (trained with the same steps, source, windows, dropout and regularisers) instead of retraining them, "
+                + "and load each SASRec (grid candidate or ensemble member) saved under <out-dir>/sasrec with the same settings and seed.",
+        };
+        var validateOnly = new Option<bool>("--validate-only")
+        {
+            Description = "SASRec alone: train (or, with --reuse, load) the grid's candidates at --seed, save them under <out-dir>/sasrec and print their validation figures; "
+                + "decode no test and record nothing. A later run with the whole grid and --reuse chooses among them and decodes test once.",
+        };
         var steps = new Option<int>("--steps") { Description = "Fine-tuning steps per seq2seq system.", DefaultValueFactory = _ => 3000 };
         var batch = new Option<int>("--batch-size") { Description = "Examples per step.", DefaultValueFactory = _ => 32 };
         var lr = new Option<double>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => 1e-3 };
@@ -101,7 +110,7 @@ public static class RecBenchCommand
         };
         var command = new Command("bench", "Recommendation benchmark: LMIndexer IDs vs popularity, rq-VAE IDs and random IDs on one split, recorded in the bench results.")
         {
-            data, indexDir, outDir, systems, steps, batch, lr, warmup, dropout, evalEvery, validationLimit, windows, source, itemTokens, sourceTokens, testLimit, docs, name, sasrecSteps, sasrecEvalEvery, sasrecMaxLength, sasrecGrid, sasrecEnsembleSeeds, reuse, refit,
+            data, indexDir, outDir, systems, steps, batch, lr, warmup, dropout, evalEvery, validationLimit, windows, source, itemTokens, sourceTokens, testLimit, docs, name, sasrecSteps, sasrecEvalEvery, sasrecMaxLength, sasrecGrid, sasrecEnsembleSeeds, reuse, validateOnly, refit,
             freshModel, modelSize, weightDecay, labelSmoothing, weightAverage, decay, historyDropout, itemDropout, itemInit, denseLoss, groupByLength, ensembleSeeds,
         };
         common.AddTo(command);
@@ -128,6 +137,13 @@ public static class RecBenchCommand
             var sasrecSeeds = CheckedSeeds("--sasrec-ensemble-seeds", result.GetValue(sasrecEnsembleSeeds)!, result.GetValue(common.Seed));
             if (sasrecSeeds.Count > 0 && !chosen.Contains("sasrec"))
                 throw new CliUsageException("--sasrec-ensemble-seeds ensembles the sasrec system; add it to --systems.");
+            var validatingOnly = result.GetValue(validateOnly);
+            if (validatingOnly && (chosen.Length != 1 || chosen[0] != "sasrec"))
+                throw new CliUsageException("--validate-only trains SASRec alone; give --systems sasrec.");
+            if (validatingOnly && refitting)
+                throw new CliUsageException("--validate-only and --refit exclude each other: a refit validates nothing.");
+            if (validatingOnly && sasrecSeeds.Count > 0)
+                throw new CliUsageException("--validate-only trains the grid at --seed alone; train an ensemble member as its own run (--seed N, the kept settings) before the run that ensembles it.");
             // Each further seed's bundle folder and row, and the row of the seeds decoded together.
             static string SeedFolder(int seed) => $"lmindexer-seed{seed}";
             var ensembleRow = $"lmindexer×{extraSeeds.Count + 1}";
@@ -210,16 +226,36 @@ public static class RecBenchCommand
                 {
                     var table = lmindexerTable.Value;
                     SasRecOptions Sized(SasRecOptions options, int seed) => options with { Seed = seed, Model = options.Model! with { ItemCount = table.ItemIds.Count } };
+                    var store = Path.Combine(result.GetValue(outDir)!.FullName, "sasrec");
+                    // Loaded from the store with --reuse when trained before with these settings; saved there when trained now.
+                    SasRecOutcome Trained(string label, SasRecOptions options)
+                    {
+                        var folder = SasRecStore.Folder(store, options, table.ItemIds);
+                        if (result.GetValue(reuse) && SasRecStore.TryLoad(folder, options, table.ItemIds) is { } saved)
+                        {
+                            AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"{label}: loaded from {folder} (best step {saved.BestStep})");
+                            return saved;
+                        }
+                        var trained = TrainingProgressView.Run(label, options.Steps, progress => SasRecTrainer.Train(catalog, table.ItemIds, options, progress, cancellation));
+                        SasRecStore.Save(folder, options, trained);
+                        return trained;
+                    }
                     // Each grid candidate trains in turn; only the best on validation is kept, and only it meets test.
                     SasRecOutcome? kept = null;
                     SasRecCandidate? keptCandidate = null;
                     var keptScore = double.NegativeInfinity;
+                    var validationTable = new Table().Title($"sasrec validation, seed {result.GetValue(common.Seed)}")
+                        .AddColumn("candidate").AddColumn(new TableColumn("best step").RightAligned()).AddColumn(new TableColumn("ndcg@10").RightAligned())
+                        .AddColumn(new TableColumn("recall@10").RightAligned()).AddColumn(new TableColumn("train s").RightAligned());
                     foreach (var candidate in sasrecCandidates)
                     {
                         var options = Sized(candidate.Options, candidate.Options.Seed);
                         var label = sasrecCandidates.Count == 1 ? "sasrec" : $"sasrec {candidate.Name}";
-                        var trained = TrainingProgressView.Run(label, options.Steps, progress => SasRecTrainer.Train(catalog, table.ItemIds, options, progress, cancellation));
-                        var score = trained.Validations.Single(v => v.Step == trained.BestStep).Metrics["ndcg@10"];
+                        var trained = Trained(label, options);
+                        var best = trained.Validations.Single(v => v.Step == trained.BestStep).Metrics;
+                        var score = best["ndcg@10"];
+                        validationTable.AddRow(Markup.Escape(candidate.Name), trained.BestStep.ToString(CultureInfo.InvariantCulture), score.ToString("F4", CultureInfo.InvariantCulture),
+                            best["recall@10"].ToString("F4", CultureInfo.InvariantCulture), trained.Seconds.ToString("F0", CultureInfo.InvariantCulture));
                         if (sasrecCandidates.Count > 1)
                             gridChoice.Add(new CandidateScore($"sasrec[{candidate.Name}]", score));
                         if (score > keptScore)
@@ -233,6 +269,12 @@ public static class RecBenchCommand
                         }
                     }
                     using var sasrec = kept!;
+                    AnsiConsole.Write(validationTable);
+                    if (validatingOnly)
+                    {
+                        AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"best on validation: {keptCandidate!.Name} (no test decoded)");
+                        continue;
+                    }
                     if (sasrecCandidates.Count > 1)
                         sasrecChoice = $"sasrec[{keptCandidate!.Name}]@{sasrec.BestStep}";
                     var sasrecTest = SasRecTrainer.TestExamples(catalog, table.ItemIds);
@@ -255,7 +297,7 @@ public static class RecBenchCommand
                             foreach (var seed in sasrecSeeds)
                             {
                                 var options = Sized(keptCandidate.Options, seed);
-                                members.Add(TrainingProgressView.Run($"sasrec seed {seed}", options.Steps, progress => SasRecTrainer.Train(catalog, table.ItemIds, options, progress, cancellation)));
+                                members.Add(Trained($"sasrec seed {seed}", options));
                             }
                             var ensembled = SasRecTrainer.Evaluate([sasrec.Model, .. members.Select(m => m.Model)], sasrecTest, evaluation.Cutoffs);
                             results[SasRecEnsemble] = new(ensembled, sasrec.Seconds + members.Sum(m => m.Seconds), string.Create(CultureInfo.InvariantCulture,
@@ -281,6 +323,8 @@ public static class RecBenchCommand
                     results[ensembleRow] = Ensemble(system, [system, .. extraSeeds.Select(SeedFolder)]);
                 }
             }
+            if (validatingOnly)
+                return Task.FromResult(0);
             var reported = chosen.SelectMany(s => s == "lmindexer" && extraSeeds.Count > 0 ? [s, .. extraSeeds.Select(SeedFolder), ensembleRow]
                 : s == "sasrec" && sasrecSeeds.Count > 0 ? [s, SasRecEnsemble]
                 : new[] { s }).ToArray();
