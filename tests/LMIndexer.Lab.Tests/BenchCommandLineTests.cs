@@ -185,6 +185,11 @@ public sealed class BenchCommandLineTests
         double Ensemble(System.Text.Json.JsonDocument doc) => doc.RootElement.GetProperty("rows").EnumerateArray()
             .Single(r => r.GetProperty("system").GetString() == "lmindexer×2" && r.GetProperty("metric").GetString() == "ndcg@10").GetProperty("value").GetDouble();
         Assert.Equal(Ensemble(seedsJson), Ensemble(reusedJson), tolerance: 1e-6);
+        // A reused bundle brings the validation curve its step was chosen on into the new record.
+        static IEnumerable<(string, double)> Curve(System.Text.Json.JsonDocument doc) => doc.RootElement.GetProperty("protocol").GetProperty("validation").EnumerateObject()
+            .Select(p => (p.Name, p.Value.GetDouble()));
+        Assert.NotEmpty(Curve(seedsJson));
+        Assert.Equal(Curve(seedsJson), Curve(reusedJson));
         foreach (var (value, systemsList, message) in new[] { ("42", "lmindexer", "repeats seed 42"), ("x", "lmindexer", "comma-separated integers, got 'x'"), ("7", "markov", "add it to --systems") })
         {
             var refused = BenchProcess.Run(temp.Path, Quick, "rec", "bench", "--data", "cat", "--index-dir", "bench", "--systems", systemsList, "--ensemble-seeds", value);

@@ -219,6 +219,7 @@ public static class GenerativeTraining
                     ["selectionMetric"] = plan.FineTune.SelectionMetric,
                     ["validationLimit"] = Invariant(plan.FineTune.ValidationLimit),
                     ["bestMetric"] = report.BestMetric.ToString("F5", CultureInfo.InvariantCulture),
+                    [ValidationCurve.Property] = ValidationCurve.Format(report.Validations, plan.FineTune.SelectionMetric),
                     ["beams"] = Invariant(plan.FineTune.Evaluation.Beams),
                     // Initial weights and batch order: what tells an ensemble's members apart.
                     ["seed"] = Invariant(plan.FineTune.Seed),

@@ -349,7 +349,8 @@ public static class RecBenchCommand
                         progress => GenerativeEvaluator.Evaluate(serving.Bundle.Model, reusedTest, serving.Tables, evaluation, progress, cancellation));
                     var properties = serving.Bundle.Manifest.Properties;
                     AnsiConsole.Write(RecCommands.MetricsTable($"{folder} test", reusedResult));
-                    return new(reusedResult, double.Parse(properties.GetValueOrDefault("trainSeconds", "0"), CultureInfo.InvariantCulture), $"best step {properties.GetValueOrDefault("bestStep", "?")} (bundle reused)");
+                    return new(reusedResult, double.Parse(properties.GetValueOrDefault("trainSeconds", "0"), CultureInfo.InvariantCulture), $"best step {properties.GetValueOrDefault("bestStep", "?")} (bundle reused)",
+                        ValidationCurve.Read(properties, plan.FineTune.SelectionMetric));
                 }
                 if (!Directory.Exists(indexPath))
                     throw new CliUsageException($"{indexPath} does not exist; build the index bundles with 'lmindexer-bench index bench' first.");

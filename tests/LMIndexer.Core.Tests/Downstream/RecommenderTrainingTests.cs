@@ -82,6 +82,9 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
             $"recommender recall@10 {model.Metrics["recall@10"]:F4} should beat popularity {popularity.Metrics["recall@10"]:F4}");
         Assert.True(outcome.Report.Validations.Count >= 4);
         Assert.InRange(outcome.Report.BestStep, 100, 400);
+        // The saved bundle keeps the curve its step was chosen on.
+        Assert.Equal(outcome.Report.Validations.Select(v => (v.Step, v.Metrics["ndcg@10"])),
+            ValidationCurve.Read(serving.Bundle.Manifest.Properties, "ndcg@10").Select(v => (v.Step, v.Metrics["ndcg@10"])));
     }
 
     // Each case switches on what a resume must restore besides the weights and the optimizer, which
@@ -327,6 +330,7 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
         Assert.Equal(6, outcome.Report.BestStep);
         Assert.All(outcome.Report.Validations, v => Assert.Empty(v.Metrics));   // losses only: nothing was validated
         Assert.Equal("true", outcome.Bundle.Manifest.Properties["refit"]);
+        Assert.Empty(ValidationCurve.Read(outcome.Bundle.Manifest.Properties, "ndcg@10"));
     }
 
     [Fact]
