@@ -160,7 +160,7 @@ public sealed class BenchCommandLineTests
         Assert.Equal(["sasrec", "sasrec-ensemble"], splitJson.RootElement.GetProperty("rows").EnumerateArray()
             .Where(r => r.GetProperty("metric").GetString() == "recall@10").Select(r => r.GetProperty("system").GetString()).Order());
         var validateMarkov = BenchProcess.Run(temp.Path, Quick, "rec", "bench", "--data", "cat", "--index-dir", "bench", "--systems", "markov,sasrec", "--validate-only");
-        Assert.Equal((2, "lmindexer-bench: --validate-only trains SASRec alone; give --systems sasrec."), (validateMarkov.ExitCode, validateMarkov.Error.Trim()));
+        Assert.Equal((2, "lmindexer-bench: --validate-only trains networks and markov has nothing to choose on validation; leave it out of --systems."), (validateMarkov.ExitCode, validateMarkov.Error.Trim()));
 
         // A second seed of the LMIndexer recommender, and the two as an ensemble, in one section.
         string[] EnsembleBench(string sectionName) => ["rec", "bench", "--data", "cat", "--index-dir", "bench", "--out-dir", "seeds", "--systems", "markov,lmindexer", "--steps", "10",
@@ -190,6 +190,19 @@ public sealed class BenchCommandLineTests
             .Select(p => (p.Name, p.Value.GetDouble()));
         Assert.NotEmpty(Curve(seedsJson));
         Assert.Equal(Curve(seedsJson), Curve(reusedJson));
+        // A recipe trained for a choice on validation decodes no test; the run that follows the choice decodes the saved bundle once.
+        string[] Candidate(string sectionName) => ["rec", "bench", "--data", "cat", "--index-dir", "bench", "--out-dir", "candidate", "--systems", "lmindexer", "--steps", "10",
+            "--eval-every", "5", "--validation-limit", "16", "--results", "report", "--name", sectionName, "--threads", "2"];
+        var candidate = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(3), [.. Candidate("never"), "--validate-only"]);
+        Assert.True(candidate.ExitCode == 0, candidate.Error);
+        Assert.Contains("no test decoded", candidate.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("lmindexer test", candidate.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("## never", File.ReadAllText(Path.Combine(temp.Path, "report", "experiments.md")), StringComparison.Ordinal);
+        var decoded = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(2), [.. Candidate("rec-candidate"), "--reuse"]);
+        Assert.True(decoded.ExitCode == 0, decoded.Error);
+        using var candidateJson = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "report", "results", "rec-candidate.json")));
+        Assert.Equal(["lmindexer@10", "lmindexer@5"], Curve(candidateJson).Select(p => p.Item1).Order());
+
         foreach (var (value, systemsList, message) in new[] { ("42", "lmindexer", "repeats seed 42"), ("x", "lmindexer", "comma-separated integers, got 'x'"), ("7", "markov", "add it to --systems") })
         {
             var refused = BenchProcess.Run(temp.Path, Quick, "rec", "bench", "--data", "cat", "--index-dir", "bench", "--systems", systemsList, "--ensemble-seeds", value);

@@ -69,8 +69,8 @@ public static class RecBenchCommand
         };
         var validateOnly = new Option<bool>("--validate-only")
         {
-            Description = "SASRec alone: train (or, with --reuse, load) the grid's candidates at --seed, save them under <out-dir>/sasrec and print their validation figures; "
-                + "decode no test and record nothing. A later run with the whole grid and --reuse chooses among them and decodes test once.",
+            Description = "Train (or, with --reuse, load) the networks, save them (seq2seq bundles in <out-dir>, SASRec's grid candidates at --seed under <out-dir>/sasrec) and print their validation figures; "
+                + "decode no test and record nothing. A later run with --reuse (and SASRec's whole grid) decodes test once for what validation chose.",
         };
         var steps = new Option<int>("--steps") { Description = "Fine-tuning steps per seq2seq system.", DefaultValueFactory = _ => 3000 };
         var batch = new Option<int>("--batch-size") { Description = "Examples per step.", DefaultValueFactory = _ => 32 };
@@ -138,8 +138,8 @@ public static class RecBenchCommand
             if (sasrecSeeds.Count > 0 && !chosen.Contains("sasrec"))
                 throw new CliUsageException("--sasrec-ensemble-seeds ensembles the sasrec system; add it to --systems.");
             var validatingOnly = result.GetValue(validateOnly);
-            if (validatingOnly && (chosen.Length != 1 || chosen[0] != "sasrec"))
-                throw new CliUsageException("--validate-only trains SASRec alone; give --systems sasrec.");
+            if (validatingOnly && chosen.FirstOrDefault(s => s is "popularity" or "markov") is { } counted)
+                throw new CliUsageException($"--validate-only trains networks and {counted} has nothing to choose on validation; leave it out of --systems.");
             if (validatingOnly && refitting)
                 throw new CliUsageException("--validate-only and --refit exclude each other: a refit validates nothing.");
             if (validatingOnly && sasrecSeeds.Count > 0)
@@ -315,12 +315,13 @@ public static class RecBenchCommand
                     continue;
                 }
                 Debug.Assert(Seq2SeqSystems.Contains(system), $"{system} is neither a baseline nor a seq2seq system");
-                results[system] = Seq2Seq(system, system, plan, indexPath);
+                Record(system, Seq2Seq(system, system, plan, indexPath));
                 if (system == "lmindexer" && extraSeeds.Count > 0)
                 {
                     foreach (var seed in extraSeeds)
-                        results[SeedFolder(seed)] = Seq2Seq(system, SeedFolder(seed), plan with { FineTune = plan.FineTune with { Seed = seed } }, indexPath);
-                    results[ensembleRow] = Ensemble(system, [system, .. extraSeeds.Select(SeedFolder)]);
+                        Record(SeedFolder(seed), Seq2Seq(system, SeedFolder(seed), plan with { FineTune = plan.FineTune with { Seed = seed } }, indexPath));
+                    if (!validatingOnly)
+                        results[ensembleRow] = Ensemble(system, [system, .. extraSeeds.Select(SeedFolder)]);
                 }
             }
             if (validatingOnly)
@@ -332,14 +333,27 @@ public static class RecBenchCommand
             Report(result, catalog, reported, results, plan, clock.Elapsed.TotalSeconds, limit, protocol, complete);
             return Task.FromResult(0);
 
-            // One seq2seq recommender on the system's IDs, trained into <out-dir>/<folder> or, with --reuse, evaluated from there.
-            RankingBenchResult Seq2Seq(string system, string folder, GenerativePlan basePlan, string indexPath)
+            void Record(string row, RankingBenchResult? outcome)
+            {
+                if (outcome is not null)
+                    results[row] = outcome;
+            }
+
+            // One seq2seq recommender on the system's IDs, trained into <out-dir>/<folder> or, with --reuse, evaluated from there;
+            // with --validate-only its validation curve is printed and nothing is decoded (null).
+            RankingBenchResult? Seq2Seq(string system, string folder, GenerativePlan basePlan, string indexPath)
             {
                 if (system == NoIds)
                     basePlan = WithoutIdTokens(basePlan, lmindexerTable.Value.Ids[0].Length);
                 var servingPath = Path.Combine(result.GetValue(outDir)!.FullName, folder);
                 if (result.GetValue(reuse) && Reusable(servingPath, indexPath, basePlan))
                 {
+                    if (validatingOnly)
+                    {
+                        var saved = Core.Checkpoints.ModelBundle.ReadManifest(servingPath).Properties;
+                        AnsiConsole.Write(ValidationTable($"{folder} (bundle reused)", ValidationCurve.Read(saved, plan.FineTune.SelectionMetric), plan.FineTune.SelectionMetric));
+                        return null;
+                    }
                     using var serving = ServingBundle.Load(servingPath, TorchRuntime.Device);
                     var reusedTest = TestSet(serving, out var reusedUsers);
                     Covers(folder, reusedUsers);
@@ -367,6 +381,12 @@ public static class RecBenchCommand
                 outcome.Bundle.Manifest.Properties["trainSeconds"] = trainSeconds.ToString("F0", CultureInfo.InvariantCulture);
                 outcome.Save(servingPath);
                 GenerativeFineTuner.DeleteCheckpoint(systemPlan.FineTune.CheckpointDirectory!);
+                if (validatingOnly)
+                {
+                    AnsiConsole.Write(ValidationTable(folder, outcome.Report.Validations, plan.FineTune.SelectionMetric));
+                    AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"{folder}: kept step {outcome.Report.BestStep} (no test decoded)");
+                    return null;
+                }
                 using var trie = new TrieTables(outcome.Trie, TorchRuntime.Device);
                 var testSet = Limit(outcome.Data.Test, limit);
                 Covers(folder, outcome.Data.Test.Count);
@@ -555,6 +575,15 @@ public static class RecBenchCommand
     private static string WindowsText(GenerativePlan plan) =>
         (plan.Windows == TrainingWindows.AllPrefixes ? "every prefix of every training sequence" : $"{plan.Passes} sampled windows per user")
         + (plan.FineTune.GroupByLength ? " in batches grouped by source length" : "");
+
+    /// <summary>A network's validation points of the selection metric, for runs that decode no test.</summary>
+    private static Table ValidationTable(string title, IReadOnlyList<ValidationPoint> validations, string metric)
+    {
+        var table = new Table().Title(Markup.Escape($"{title} validation")).AddColumn(new TableColumn("step").RightAligned()).AddColumn(new TableColumn(metric).RightAligned());
+        foreach (var point in validations.Where(v => v.Metrics.ContainsKey(metric)))
+            table.AddRow(point.Step.ToString(CultureInfo.InvariantCulture), point.Metrics[metric].ToString("F4", CultureInfo.InvariantCulture));
+        return table;
+    }
 
     private static bool Reusable(string servingPath, string indexPath, GenerativePlan plan)
     {
