@@ -40,7 +40,7 @@ public static class CombineCommand
             var commandLine = "lmindexer-bench " + string.Join(" ", result.Tokens.Select(t => t.Value));
             BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, recorded.Sum(r => r.WallSeconds), rows,
                 string.Create(CultureInfo.InvariantCulture,
-                    $"Mean ± sd over {recorded.Count} seeds ({string.Join(", ", seeds)}) of runs recorded one seed each: {sources}. Each run made its choices on its own validation queries and decoded test once; a seed draws the run's split and its fine-tuning."),
+                    $"Mean ± sd over {recorded.Count} seeds ({string.Join(", ", seeds)}) of runs recorded one seed each: {sources}. Each run made its choices on its own validation split and decoded test once; a seed draws the run's training (and, where the benchmark samples one, its split: the leave-one-out split of the rec bench is the same at every seed)."),
                 SeedRuns.Table(rows, shown, recorded),
                 skipped.Count == 0 ? "" : $"Rows not in every run, left out: {string.Join(", ", skipped)}.",
                 new ProtocolRecord(selectedOn, 1, seeds, shown.FirstOrDefault() ?? "ndcg@10", null, []));
