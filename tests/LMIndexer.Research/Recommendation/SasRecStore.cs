@@ -68,12 +68,7 @@ public static class SasRecStore
             var (tensors, _) = SafeTensors.Load(Path.Combine(folder, WeightsFile));
             try
             {
-                using var noGrad = torch.no_grad();
-                var state = model.state_dict();
-                if (state.Count != tensors.Count || state.Keys.Any(k => !tensors.ContainsKey(k)))
-                    throw new InvalidDataException($"{folder}: the saved weights do not match SASRec's parameters.");
-                foreach (var (name, tensor) in state)
-                    tensor.copy_(tensors[name]);
+                model.load_state_dict(tensors);   // strict: a missing or extra parameter throws
             }
             finally
             {
