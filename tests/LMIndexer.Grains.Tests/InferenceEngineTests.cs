@@ -135,6 +135,58 @@ public sealed class InferenceEngineTests
     }
 
     [Fact]
+    public void A_new_item_can_take_its_vector_from_the_map_trained_on_the_dense_heads_loss()
+    {
+        var serving = ServingBundle.Load(TestServingBundle.DenseDirectory);
+        var codes = UnusedId(serving.Table);
+        const string text = "Moonlit lavender body butter";
+        var projection = serving.Projection!;
+        Assert.NotNull(projection.Ranking);   // the test bundle's projection was fitted with its training examples
+        using var encoder = new OnnxSentenceEncoder(PretrainedEncoderPackage.Named(projection.Encoder), threads: 1);
+        var embedded = encoder.Embed([text])[0];
+        using var engine = new InferenceEngine(serving, new InferenceOptions { Workers = 1, NewItemVectorSource = NewItemVectorSource.Ranking }, NullLogger.Instance);
+
+        engine.AddItems([new PrefixEntry(codes, "ADDED-1")], [text]);
+
+        var vector = engine.VectorOf("ADDED-1");
+        Assert.Equal(ItemVector.Text, vector.Source);
+        Assert.Equal(projection.ProjectForRanking(embedded)!, vector.Values, (a, b) => Math.Abs(a - b) < 1e-5);
+        Assert.NotEqual(projection.Project(embedded), vector.Values, (a, b) => Math.Abs(a - b) < 1e-5);
+    }
+
+    [Fact]
+    public void A_bundle_without_a_ranking_map_gives_new_items_the_linear_projection_when_asked_for_it()
+    {
+        var legacy = Path.Combine(Path.GetTempPath(), "lmindexer-tests", $"legacy-ranking-{Guid.NewGuid():N}");
+        ServingBundle.CopyAsVersion(TestServingBundle.DenseDirectory, legacy, "legacy");
+        try
+        {
+            // Format 2 was format 3 without the trailing ranking flag, report and map.
+            var path = Path.Combine(legacy, ItemTextProjection.FileName);
+            var projection = ItemTextProjection.TryLoad(legacy)!;
+            var ranking = 1 + (2 * sizeof(int)) + (4 * sizeof(double)) + ((projection.TextDimension + 1) * projection.ItemDimension * sizeof(float));
+            var bytes = File.ReadAllBytes(path)[..^ranking];
+            BitConverter.GetBytes(2).CopyTo(bytes, 0);
+            File.WriteAllBytes(path, bytes);
+            var serving = ServingBundle.Load(legacy);
+            Assert.Null(serving.Projection!.Ranking);
+            Assert.NotNull(serving.Projection.Neighbours);
+            const string text = "Moonlit lavender body butter";
+            using var encoder = new OnnxSentenceEncoder(PretrainedEncoderPackage.Named(projection.Encoder), threads: 1);
+            var expected = projection.Project(encoder.Embed([text])[0]);
+            using var engine = new InferenceEngine(serving, new InferenceOptions { Workers = 1, NewItemVectorSource = NewItemVectorSource.Ranking }, NullLogger.Instance);
+
+            engine.AddItems([new PrefixEntry(UnusedId(serving.Table), "ADDED-1")], [text]);
+
+            Assert.Equal(expected, engine.VectorOf("ADDED-1").Values, (a, b) => Math.Abs(a - b) < 1e-4);
+        }
+        finally
+        {
+            Directory.Delete(legacy, recursive: true);
+        }
+    }
+
+    [Fact]
     public void A_bundle_written_before_the_neighbour_pool_existed_gives_new_items_the_linear_projection()
     {
         var legacy = Path.Combine(Path.GetTempPath(), "lmindexer-tests", $"legacy-projection-{Guid.NewGuid():N}");

@@ -1,6 +1,8 @@
 using LMIndexer.Bench.ColdStart;
 using LMIndexer.Core.Data;
+using LMIndexer.Core.Downstream;
 using LMIndexer.Core.Indexing;
+using LMIndexer.Grains.Inference;
 using LMIndexer.Testing;
 
 namespace LMIndexer.Lab.Tests;
@@ -37,8 +39,9 @@ public sealed class ColdStartBenchTests
             "indexer.codebookEpochs=1", "recommender.fineTune.steps=20", "recommender.fineTune.evalEvery=0", "recommender.fineTune.validationLimit=8",
         ];
         var run = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(8), [
-            // One boost (not the recorded grid) keeps the validation grid to eight candidates per seed.
-            "cold-start", "--data", TestServingBundle.CatalogDirectory, "--cold-share", "0.1", "--seeds", "1,2,3", "--overall-users", "40", "--boosts", "4", "--work", "work",
+            // One boost and two of the three vector sources (not the recorded grid) keep the validation grid to eight candidates per seed.
+            "cold-start", "--data", TestServingBundle.CatalogDirectory, "--cold-share", "0.1", "--seeds", "1,2,3", "--overall-users", "40", "--boosts", "4",
+            "--sources", "neighbours,ranking", "--work", "work",
             .. shrink.SelectMany(s => new[] { "--set", s }), "--results", "report", "--threads", "2"]);
 
         Assert.True(run.ExitCode == 0, run.Error + run.Output);
@@ -62,6 +65,9 @@ public sealed class ColdStartBenchTests
         Assert.True(double.IsFinite(rows[("lmindexer-minus-no-text-vectors", "recall@10")]));
         Assert.InRange(rows[("projection", "held-out-cosine")], -1, 1);
         Assert.InRange(rows[("neighbours", "held-out-cosine")], -1, 1);
+        Assert.InRange(rows[("ranking", "held-out-recall@10")], rows[("projection", "held-out-recall@10")] - 1e-9, 1);   // the ridge map is the ranking map's epoch 0
+        Assert.InRange(rows[("ranking", "held-out-mrr")], rows[("projection", "held-out-mrr")] - 1e-9, 1);
+        Assert.InRange(rows[("ranking", "epochs")], 0, RankingMapReport.MaxEpochs);
         Assert.InRange(rows[("lmindexer", "overall-cold-share@10")], 0, 1);
         Assert.True(rows[("cold", "validation-users")] > 0);
 
@@ -69,14 +75,17 @@ public sealed class ColdStartBenchTests
         var protocol = json.RootElement.GetProperty("protocol");
         Assert.Equal("validation", protocol.GetProperty("selected_on").GetString());
         Assert.Equal(1, protocol.GetProperty("test_decodes").GetInt32());
-        Assert.Equal(ColdStartCandidate.Grid([4]).Select(c => c.Name), protocol.GetProperty("validation").EnumerateObject().Select(c => c.Name));
-        Assert.Contains(protocol.GetProperty("choice").GetString(), ColdStartCandidate.Grid([4]).Select(c => c.Name));
-        foreach (var candidate in ColdStartCandidate.Grid([4]).Select(c => c.Name).Append("no-text-vectors"))
+        Assert.Equal(ColdStartCandidate.Grid([4], Sources).Select(c => c.Name), protocol.GetProperty("validation").EnumerateObject().Select(c => c.Name));
+        Assert.Contains(protocol.GetProperty("choice").GetString(), ColdStartCandidate.Grid([4], Sources).Select(c => c.Name));
+        foreach (var candidate in ColdStartCandidate.Grid([4], Sources).Select(c => c.Name).Append("no-text-vectors"))
             Assert.InRange(rows[($"validation:{candidate}", "ndcg@10")], 0, 1);
     }
 
+    private static readonly NewItemVectorSource[] Sources = [NewItemVectorSource.Neighbours, NewItemVectorSource.Ranking];
+
     [Theory]
     [InlineData("--seeds", "1,2", "at least 3 seeds")]
+    [InlineData("--sources", "neighbours,nearest", "--sources must be among projection, neighbours, ranking")]
     [InlineData("--boosts", "0,four", "--boosts must be finite numbers")]
     public void Bad_arguments_are_refused_before_anything_trains(string option, string value, string message)
     {

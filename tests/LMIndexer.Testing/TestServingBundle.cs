@@ -107,7 +107,7 @@ public static class TestServingBundle
             Version = "d1",
         });
         var serving = Path.Combine(Built.Value.Root, "serving-d1");
-        outcome.Save(serving, ColdStartProjection.Fit(outcome.Bundle, outcome.Table, Catalog.Items));
+        outcome.Save(serving, ColdStartProjection.Fit(outcome.Bundle, outcome.Table, Catalog.Items, training: outcome.Data.Train));
         return serving;
     }
 

@@ -136,7 +136,7 @@ public static class RecCommands
         plan = plan with { FineTune = plan.FineTune with { CheckpointDirectory = checkpoint } };
         using var outcome = TrainingProgressView.Run("rec", plan.FineTune.Steps,
             progress => RecommenderTraining.Run(catalog, indexDirectory, plan, progress, cancellation));
-        outcome.Save(output, ColdStartProjection.Fit(outcome.Bundle, outcome.Table, catalog.Items, cancellationToken: cancellation));
+        outcome.Save(output, ColdStartProjection.Fit(outcome.Bundle, outcome.Table, catalog.Items, cancellationToken: cancellation, training: outcome.Data.Train));
         GenerativeFineTuner.DeleteCheckpoint(checkpoint);
         AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
             $"{outcome.Data.Train.Count} training examples; best validation {plan.FineTune.SelectionMetric} {outcome.Report.BestMetric:F4} at step {outcome.Report.BestStep}; bundle: {output}");

@@ -9,7 +9,9 @@ namespace LMIndexer.Core.Downstream;
 /// fitted by ridge regression on the items the recommender was trained with: the dense vector an
 /// item added after training gets from its text until the next retraining. The ridge strength is
 /// the one with the least squared error on a held-out tenth of those items; the map is then
-/// refitted on all of them.
+/// refitted on all of them. Fitted with the recommender's training examples, it also holds a second
+/// map trained on the dense head's ranking loss (<see cref="ProjectForRanking"/>); serving picks one
+/// (<c>Inference:NewItemVectorSource</c>).
 /// </summary>
 public sealed class ItemTextProjection
 {
@@ -21,13 +23,17 @@ public sealed class ItemTextProjection
     /// <summary>Ridge strengths tried (per item, relative to the mean squared text value).</summary>
     public static readonly double[] RidgeGrid = [1e-4, 1e-3, 1e-2, 1e-1, 1, 10];
 
-    // 2 added the neighbour pool; files of version 1 still load, without one.
-    private const int FormatVersion = 2;
+    // 2 added the neighbour pool, 3 the ranking map; older files still load, without them.
+    private const int FormatVersion = 3;
     private readonly float[] weights;   // [(TextDimension + 1) × ItemDimension], row-major; the last row is the bias
+    private readonly float[]? rankingWeights;   // the same layout
 
-    private ItemTextProjection(string encoder, int textDimension, int itemDimension, float[] weights, double ridge, double heldOutCosine, TextNeighbourPool? neighbours)
+    private ItemTextProjection(string encoder, int textDimension, int itemDimension, float[] weights, double ridge, double heldOutCosine, TextNeighbourPool? neighbours,
+        (float[] Weights, RankingMapReport Report)? ranking = null)
     {
         Neighbours = neighbours;
+        rankingWeights = ranking?.Weights;
+        Ranking = ranking?.Report;
         Encoder = encoder;
         TextDimension = textDimension;
         ItemDimension = itemDimension;
@@ -55,8 +61,17 @@ public sealed class ItemTextProjection
     /// </summary>
     public TextNeighbourPool? Neighbours { get; }
 
-    /// <summary>Fits the map (and the neighbour pool) from <paramref name="texts"/> to <paramref name="items"/> (row i of each is one item).</summary>
-    public static ItemTextProjection Fit(string encoder, IReadOnlyList<float[]> texts, IReadOnlyList<float[]> items, int seed = 0)
+    /// <summary>
+    /// How the second map, trained on the recommender's dense-head loss (<see cref="ProjectForRanking"/>),
+    /// was chosen; null when it was fitted without the dense head's examples or written before it existed.
+    /// </summary>
+    public RankingMapReport? Ranking { get; }
+
+    /// <summary>
+    /// Fits the map (and the neighbour pool) from <paramref name="texts"/> to <paramref name="items"/> (row i of each is one item);
+    /// with <paramref name="denseHead"/>'s examples (their targets are rows of both) also the ranking map.
+    /// </summary>
+    public static ItemTextProjection Fit(string encoder, IReadOnlyList<float[]> texts, IReadOnlyList<float[]> items, int seed = 0, DenseHeadExamples? denseHead = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(encoder);
         ArgumentNullException.ThrowIfNull(texts);
@@ -81,8 +96,10 @@ public sealed class ItemTextProjection
                 Error: HeldOut(candidate, (p, t) => Math.Pow(TensorPrimitives.Distance(p, t), 2)),
                 Cosine: HeldOut(candidate, (p, t) => TensorPrimitives.CosineSimilarity(p, t)));
         }).MinBy(t => t.Error);
-        return new ItemTextProjection(encoder, textDimension, itemDimension, Solve(texts, items, order, best.Ridge), best.Ridge, best.Cosine,
-            TextNeighbourPool.Fit(texts, items, seed));
+        var all = Solve(texts, items, order, best.Ridge);
+        var ranking = denseHead is null ? ((float[], RankingMapReport)?)null
+            : RankingTextMap.Fit(texts, items, denseHead, heldOut, Solve(texts, items, fitted, best.Ridge), all, seed);
+        return new ItemTextProjection(encoder, textDimension, itemDimension, all, best.Ridge, best.Cosine, TextNeighbourPool.Fit(texts, items, seed), ranking);
 
         double HeldOut(float[] w, Func<float[], float[], double> measure) =>
             heldOut.Average(r => measure(Apply(w, textDimension, itemDimension, texts[r]), items[r]));
@@ -94,6 +111,14 @@ public sealed class ItemTextProjection
         if (text.Length != TextDimension)
             throw new ArgumentException($"The projection reads {TextDimension}-wide {Encoder} vectors, got {text.Length} values.", nameof(text));
         return Apply(weights, TextDimension, ItemDimension, text);
+    }
+
+    /// <summary>The item vector for a text vector through the ranking map; null when there is none. // [ItemDimension]</summary>
+    public float[]? ProjectForRanking(ReadOnlySpan<float> text)
+    {
+        if (text.Length != TextDimension)
+            throw new ArgumentException($"The projection reads {TextDimension}-wide {Encoder} vectors, got {text.Length} values.", nameof(text));
+        return rankingWeights is null ? null : Apply(rankingWeights, TextDimension, ItemDimension, text);
     }
 
     /// <summary>Saves as <see cref="FileName"/> in <paramref name="directory"/>.</summary>
@@ -112,6 +137,16 @@ public sealed class ItemTextProjection
             writer.Write(w);
         writer.Write(Neighbours is not null);
         Neighbours?.Write(writer);
+        writer.Write(Ranking is not null);
+        if (Ranking is { } report)
+        {
+            writer.Write(report.Epochs);
+            writer.Write(report.HeldOutExamples);
+            foreach (var figure in new[] { report.RidgeRecall, report.Recall, report.RidgeMrr, report.Mrr })
+                writer.Write(figure);
+            foreach (var w in rankingWeights!)
+                writer.Write(w);
+        }
     }
 
     /// <summary>The projection saved in <paramref name="directory"/>, or null if it has none.</summary>
@@ -129,13 +164,24 @@ public sealed class ItemTextProjection
         var itemDimension = reader.ReadInt32();
         var ridge = reader.ReadDouble();
         var cosine = reader.ReadDouble();
-        var weights = new float[(textDimension + 1) * itemDimension];
-        for (var i = 0; i < weights.Length; i++)
-            weights[i] = reader.ReadSingle();
+        float[] Map()
+        {
+            var values = new float[(textDimension + 1) * itemDimension];
+            for (var i = 0; i < values.Length; i++)
+                values[i] = reader.ReadSingle();
+            return values;
+        }
+        var weights = Map();
         var neighbours = version >= 2 && reader.ReadBoolean() ? TextNeighbourPool.Read(reader) : null;
         if (neighbours is not null && neighbours.TextDimension != textDimension)
             throw new InvalidDataException($"{path}: its neighbour pool holds {neighbours.TextDimension}-wide vectors, its map reads {textDimension}.");
-        return new ItemTextProjection(encoder, textDimension, itemDimension, weights, ridge, cosine, neighbours);
+        (float[], RankingMapReport)? ranking = null;
+        if (version >= 3 && reader.ReadBoolean())
+        {
+            var report = new RankingMapReport(reader.ReadInt32(), reader.ReadInt32(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble());
+            ranking = (Map(), report);
+        }
+        return new ItemTextProjection(encoder, textDimension, itemDimension, weights, ridge, cosine, neighbours, ranking);
     }
 
     // Ridge regression with a bias, solved in float64 from the normal equations: (XᵀX + λ·n·s·I) W = XᵀY,

@@ -19,7 +19,7 @@ internal abstract class DenseScores
     public abstract float[] LogProbs(IReadOnlyList<(int Request, int Item)> pairs);
 
     /// <summary>Each model's dense query vectors, scaled as <see cref="T5Model.DenseItemLogits"/> scales them. // [requests, d_model]</summary>
-    protected static Tensor ScaledQuery(T5Model model, Tensor firstStep) =>
+    internal static Tensor ScaledQuery(T5Model model, Tensor firstStep) =>
         model.DenseHead!.forward(firstStep).to(ScalarType.Float32).Times(Math.Pow(model.Config.DModel, -0.5));
 
     protected static RankedItem[] BestFirst(IEnumerable<RankedItem> items, int take) =>

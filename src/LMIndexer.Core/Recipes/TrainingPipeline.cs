@@ -132,7 +132,7 @@ public static class TrainingPipeline
             using var trained = runner.Run(RecommenderStage, fineTune.Steps, p => RecommenderTraining.Run(catalog, indexer, recommender, p, cancellationToken));
             trained.Bundle.Manifest.Properties[StageProperty] = fingerprints[2];
             trained.Bundle.Manifest.Properties["recipe"] = recipeJson;
-            trained.Save(serving, ColdStartProjection.Fit(trained.Bundle, trained.Table, catalog.Items, cancellationToken: cancellationToken));
+            trained.Save(serving, ColdStartProjection.Fit(trained.Bundle, trained.Table, catalog.Items, cancellationToken: cancellationToken, training: trained.Data.Train));
             DeleteCheckpoint(fineTune.CheckpointDirectory);
             ran.Add(RecommenderStage);
             var validationUsers = fineTune.ValidationLimit > 0 ? [.. trained.Data.Validation.Take(fineTune.ValidationLimit)] : trained.Data.Validation;

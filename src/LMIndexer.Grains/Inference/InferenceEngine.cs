@@ -80,6 +80,8 @@ public sealed class InferenceEngine : IDisposable
         approximate = UsesApproximateIndex(bundle, options) ? BuildApproximateIndex(bundle, options, logger) : null;
         if (NeedsItemTexts && options.NewItemVectorSource == NewItemVectorSource.Neighbours && bundle.Projection!.Neighbours is null)
             logger.LogWarning("Version {Version} has no neighbour pool (written before it existed): new items' vectors come from its linear projection", bundle.Version);
+        if (NeedsItemTexts && options.NewItemVectorSource == NewItemVectorSource.Ranking && bundle.Projection!.Ranking is null)
+            logger.LogWarning("Version {Version} has no ranking map (fitted without training examples or before it existed): new items' vectors come from its linear projection", bundle.Version);
         if (NeedsItemTexts)
             textEncoder = new(() => new Core.Encoders.OnnxSentenceEncoder(Core.Encoders.PretrainedEncoderPackage.Named(bundle.Projection!.Encoder), threads: 1));
         queue = new BlockingCollection<Request>(options.MaxQueueLength);
@@ -235,7 +237,9 @@ public sealed class InferenceEngine : IDisposable
         var embedded = textEncoder!.Value.Embed(texts);
         var scale = options.NewItemVectorScale == NewItemVectorScale.TrainedNorm ? MeanTrainedNorm() : 0;
         var neighbours = options.NewItemVectorSource == NewItemVectorSource.Neighbours ? projection.Neighbours : null;
-        var projected = embedded.SelectMany(e => Scaled(neighbours is null ? projection.Project(e) : Composed(neighbours, e), scale)).ToArray();
+        var ranking = options.NewItemVectorSource == NewItemVectorSource.Ranking;
+        var projected = embedded.SelectMany(e => Scaled(
+            neighbours is not null ? Composed(neighbours, e) : (ranking ? projection.ProjectForRanking(e) : null) ?? projection.Project(e), scale)).ToArray();
         var device = bundle.Bundle.Model.Shared.weight!.device;
         using var fresh = TorchSharp.torch.tensor(projected, [texts.Count, projection.ItemDimension], device: device);
         return addedVectors is null ? fresh.clone() : TorchSharp.torch.cat([addedVectors, fresh], 0);

@@ -71,7 +71,7 @@ public sealed class InferenceOptions
     /// </summary>
     public Core.Generation.NewItemSequence NewItemSequence { get; set; } = Core.Generation.NewItemSequence.Prefix;
 
-    /// <summary>Where those items' dense vectors come from: the linear projection of their text vectors or their text neighbours' learned vectors.</summary>
+    /// <summary>Where those items' dense vectors come from: the linear projection of their text vectors, their text neighbours' learned vectors, or the map trained on the dense head's loss.</summary>
     public NewItemVectorSource NewItemVectorSource { get; set; } = NewItemVectorSource.Neighbours;
 
     /// <summary>The length of those items' projected vectors.</summary>
@@ -112,7 +112,7 @@ public sealed class InferenceOptionsValidator : IValidateOptions<InferenceOption
         if (!Enum.IsDefined(options.NewItemSequence))
             errors.Add($"Inference:NewItemSequence must be FullId or Prefix (got {options.NewItemSequence}).");
         if (!Enum.IsDefined(options.NewItemVectorSource))
-            errors.Add($"Inference:NewItemVectorSource must be Projection or Neighbours (got {options.NewItemVectorSource}).");
+            errors.Add($"Inference:NewItemVectorSource must be Projection, Neighbours or Ranking (got {options.NewItemVectorSource}).");
         if (!Enum.IsDefined(options.NewItemVectorScale))
             errors.Add($"Inference:NewItemVectorScale must be Projected or TrainedNorm (got {options.NewItemVectorScale}).");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

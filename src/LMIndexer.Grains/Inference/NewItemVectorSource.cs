@@ -12,4 +12,12 @@ public enum NewItemVectorSource
     /// <see cref="Projection"/> with a warning.
     /// </summary>
     Neighbours,
+
+    /// <summary>
+    /// The bundle's second linear map, trained on the recommender's dense-head loss so that a new
+    /// item's vector ranks it for the users who would choose it; bundles without one (trained
+    /// before it existed, or by a path that had no training examples) fall back to
+    /// <see cref="Projection"/> with a warning.
+    /// </summary>
+    Ranking,
 }

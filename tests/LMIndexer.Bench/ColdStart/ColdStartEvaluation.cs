@@ -25,17 +25,17 @@ public sealed record ColdStartCandidate(NewItemSequence Sequence, NewItemVectorS
     /// <summary>The boosts (nats) the recorded run chooses between.</summary>
     public static readonly IReadOnlyList<double> DefaultBoosts = [0, 2, 3, 4, 6];
 
-    /// <summary>Every combination at these boosts, the product's plainest first, so that a tie keeps it.</summary>
-    public static IReadOnlyList<ColdStartCandidate> Grid(IReadOnlyList<double> boosts) =>
-        [.. from source in new[] { NewItemVectorSource.Projection, NewItemVectorSource.Neighbours }
+    /// <summary>Every combination at these boosts and vector sources (all three when none are given), the product's plainest first, so that a tie keeps it.</summary>
+    public static IReadOnlyList<ColdStartCandidate> Grid(IReadOnlyList<double> boosts, IReadOnlyList<NewItemVectorSource>? sources = null) =>
+        [.. from source in sources ?? Enum.GetValues<NewItemVectorSource>()
             from boost in boosts
             from scale in new[] { NewItemVectorScale.Projected, NewItemVectorScale.TrainedNorm }
             from sequence in new[] { NewItemSequence.FullId, NewItemSequence.Prefix }
             select new ColdStartCandidate(sequence, scale, boost, source)];
 
-    /// <summary>The sequence, the vector source (only when it is the neighbours, so that earlier runs' names still read the same), the scale and the boost.</summary>
+    /// <summary>The sequence, the vector source (unless it is the linear projection, so that earlier runs' names still read the same), the scale and the boost.</summary>
     public string Name => string.Create(System.Globalization.CultureInfo.InvariantCulture,
-        $"{OptionSpelling.Name(Sequence)}/{(Source == NewItemVectorSource.Neighbours ? "neighbours/" : "")}{OptionSpelling.Name(Scale)}/boost-{Boost:0.#}");
+        $"{OptionSpelling.Name(Sequence)}/{(Source == NewItemVectorSource.Projection ? "" : OptionSpelling.Name(Source) + "/")}{OptionSpelling.Name(Scale)}/boost-{Boost:0.#}");
 
     public InferenceOptions Options() => new() { NewItemSequence = Sequence, NewItemVectorScale = Scale, NewItemBoost = Boost, NewItemVectorSource = Source };
 }
@@ -55,12 +55,14 @@ public sealed class ColdStartSeed : IDisposable
     // held together ran a 23 GiB machine out of memory.
     private (ColdStartCandidate? Candidate, InferenceEngine Engine)? current;
 
-    internal ColdStartSeed(int seed, int coldItems, IReadOnlyList<PrefixEntry> entries, (double Projection, double Neighbours) cosine, Func<ColdStartCandidate?, InferenceEngine> engine, HashSet<string> cold)
+    internal ColdStartSeed(int seed, int coldItems, IReadOnlyList<PrefixEntry> entries, ItemTextProjection projection, Func<ColdStartCandidate?, InferenceEngine> engine, HashSet<string> cold)
     {
         Seed = seed;
         ColdItems = coldItems;
         Entries = entries;
-        (ProjectionCosine, NeighboursCosine) = cosine;
+        ProjectionCosine = projection.HeldOutCosine;
+        NeighboursCosine = projection.Neighbours!.HeldOutCosine;
+        Ranking = projection.Ranking!;
         engineFor = engine;
         this.cold = cold;
     }
@@ -70,6 +72,9 @@ public sealed class ColdStartSeed : IDisposable
     public IReadOnlyList<PrefixEntry> Entries { get; }
     public double ProjectionCosine { get; }
     public double NeighboursCosine { get; }
+
+    /// <summary>How the ranking map was chosen: held-out training items ranked through it and through the ridge map.</summary>
+    public RankingMapReport Ranking { get; }
 
     /// <summary>
     /// Ranks <paramref name="queries"/> with the candidate's engine (null: without text vectors).
@@ -175,10 +180,16 @@ public static class ColdStartEvaluation
         var coldItems = catalog.Items.Where(i => cold.Contains(i.ItemId)).ToList();
         var serving = ServingBundle.Load(run.ServingDirectory);
         var projection = serving.Projection ?? throw new InvalidOperationException($"{run.ServingDirectory} has no text projection: the recipe's recommender needs a dense item head.");
-        if (projection.Neighbours is null)
+        if (projection.Neighbours is null || projection.Ranking is null)
         {
-            // A run trained before the neighbour pool existed: fitted again as training would now (the linear map comes out the same).
-            projection = ColdStartProjection.Fit(serving.Bundle, serving.Table, catalog.Items)!;
+            // A run trained before the neighbour pool or the ranking map existed: fitted again from its
+            // training sequences (the linear map comes out the same; the ranking map's sample of
+            // examples may differ from the one training would draw, which counts every pass).
+            var items = catalog.Items.ToDictionary(i => i.ItemId, StringComparer.Ordinal);
+            var source = new HistorySource(serving.Bundle.Tokenizer, items, serving.Table, serving.Source);
+            var windows = Enum.Parse<TrainingWindows>(serving.Bundle.Manifest.Properties.GetValueOrDefault("windows", nameof(TrainingWindows.Reference)));
+            var examples = RecommendationTask.Build(WithoutCold(catalog, cold.ToHashSet(StringComparer.Ordinal)), serving.Table, source, windows, passes: 1, seed).Train;
+            projection = ColdStartProjection.Fit(serving.Bundle, serving.Table, catalog.Items, training: examples)!;
             projection.Save(run.ServingDirectory);
         }
         var entries = NewIds(run, serving.Table, coldItems);
@@ -203,7 +214,7 @@ public static class ColdStartEvaluation
                 engine.AddItems(entries, texts);
             return engine;
         }
-        return new ColdStartSeed(seed, coldItems.Count, entries, (projection.HeldOutCosine, projection.Neighbours!.HeldOutCosine), Engine, new HashSet<string>(cold, StringComparer.Ordinal));
+        return new ColdStartSeed(seed, coldItems.Count, entries, projection, Engine, new HashSet<string>(cold, StringComparer.Ordinal));
     }
 
     /// <summary>The most popular training items (the popularity baseline's answer for everyone).</summary>

@@ -6,6 +6,8 @@ using LMIndexer.Bench.Reporting;
 using LMIndexer.Cli.Commands;
 using LMIndexer.Cli.Console;
 using LMIndexer.Core.Recipes;
+using LMIndexer.Core.Runtime;
+using LMIndexer.Grains.Inference;
 using LMIndexer.Research.Protocol;
 using Spectre.Console;
 
@@ -28,6 +30,7 @@ public static class ColdStartBenchCommand
         var coldSeed = new Option<int>("--cold-seed") { Description = "Seed that picks the cold items (the same for every training seed).", DefaultValueFactory = _ => 1 };
         var seeds = new Option<string>("--seeds") { Description = "Training seeds, comma-separated (each trains every stage once; reused when done).", DefaultValueFactory = _ => "1,2,3" };
         var boosts = new Option<string>("--boosts") { Description = "Nats added to new items' dense logits, comma-separated: the boosts among the candidates chosen on validation.", DefaultValueFactory = _ => string.Join(',', ColdStartCandidate.DefaultBoosts.Select(b => b.ToString(CultureInfo.InvariantCulture))) };
+        var sources = new Option<string>("--sources") { Description = "Where new items' dense vectors come from, comma-separated: the vector sources among the candidates (" + OptionSpelling.NamesText<NewItemVectorSource>() + ").", DefaultValueFactory = _ => string.Join(',', Enum.GetValues<NewItemVectorSource>().Select(OptionSpelling.Name)) };
         var overall = new Option<int>("--overall-users") { Description = "Users drawn for the overall figure (all users' test items).", DefaultValueFactory = _ => 2000 };
         var work = new Option<DirectoryInfo>("--work") { Description = "Where each seed's training run is kept.", Required = true };
         var trainOnly = new Option<bool>("--train-only") { Description = "Train (or resume) every seed's run and stop before any test item is read." };
@@ -36,7 +39,7 @@ public static class ColdStartBenchCommand
         var docs = BenchmarkReport.DirectoryOption();
         var command = new Command("cold-start", "New items from their text alone: a share of the items left out of training, added through the new-item path, their users ranked against popularity, random cold items and the same system without text vectors.")
         {
-            data, recipe, set, share, coldSeed, seeds, boosts, overall, work, trainOnly, validationOnly, name, docs,
+            data, recipe, set, share, coldSeed, seeds, boosts, sources, overall, work, trainOnly, validationOnly, name, docs,
         };
         common.AddTo(command);
         command.SetAction((result, cancellation) => CliErrors.RunAsync(async () =>
@@ -44,7 +47,7 @@ public static class ColdStartBenchCommand
             if (result.GetValue(share) is <= 0 or >= 0.5)
                 throw new CliUsageException("--cold-share must be above 0 and below 0.5.");
             var seedList = ParseSeeds(result.GetValue(seeds)!);
-            var grid = ColdStartCandidate.Grid(ParseBoosts(result.GetValue(boosts)!));
+            var grid = ColdStartCandidate.Grid(ParseBoosts(result.GetValue(boosts)!), ParseSources(result.GetValue(sources)!));
             if (seedList.Length < 3 && !result.GetValue(trainOnly) && !result.GetValue(validationOnly))
                 throw new CliUsageException($"A recorded run needs at least 3 seeds (got {seedList.Length}); --validation-only ranks validation with fewer.");
             var baseRecipe = TrainCommand.ReadRecipe(result, recipe, set, common);
@@ -125,6 +128,15 @@ public static class ColdStartBenchCommand
                 AddPaired(measured, "lmindexer-minus-no-text-vectors", "overall-recall@10", runs, r => r.All);
                 AddMean(measured, "projection", "held-out-cosine", prepared.Select(s => s.ProjectionCosine), "text projection: cosine of projected and learned vectors on held-out training items");
                 AddMean(measured, "neighbours", "held-out-cosine", prepared.Select(s => s.NeighboursCosine), "text neighbours: cosine of composed and learned vectors on held-out training items");
+                // A catalog too small to hold out an item with examples has no held-out figures to report.
+                if (prepared.All(s => s.Ranking.HeldOutExamples > 0))
+                {
+                    AddMean(measured, "projection", "held-out-recall@10", prepared.Select(s => s.Ranking.RidgeRecall), "text projection: a held-out training item in the top 10, scored through the map among every other item's learned vector");
+                    AddMean(measured, "ranking", "held-out-recall@10", prepared.Select(s => s.Ranking.Recall), "ranking map: the same, through the map trained on the dense head's loss");
+                    AddMean(measured, "projection", "held-out-mrr", prepared.Select(s => s.Ranking.RidgeMrr), "text projection: mean reciprocal rank of the held-out items so scored");
+                    AddMean(measured, "ranking", "held-out-mrr", prepared.Select(s => s.Ranking.Mrr), "ranking map: the same");
+                    AddMean(measured, "ranking", "epochs", prepared.Select(s => (double)s.Ranking.Epochs), "ranking map: epochs the held-out items chose");
+                }
                 measured.Add("cold", "items", prepared[0].ColdItems, "cold: items left out of training", "F0");
                 measured.Add("cold", "items-with-ids", prepared.Average(s => s.Entries.Count), "cold: of them given an ID by the trained indexer (mean over seeds)", "F0");
                 measured.Add("cold", "users", test.Cold.Users.Count, "cold: users whose test item is cold", "F0");
@@ -133,7 +145,7 @@ public static class ColdStartBenchCommand
                 var commandLine = "lmindexer-bench " + string.Join(" ", result.Tokens.Select(t => t.Value));
                 BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, clock.Elapsed.TotalSeconds, measured.Rows,
                     string.Create(CultureInfo.InvariantCulture,
-                        $"{catalog.Items.Count:N0} items, {result.GetValue(share):P0} of them (cold seed {result.GetValue(coldSeed)}) left out of pretraining, semantic IDs and every training sequence; the recipe trained once per seed ({string.Join(", ", seedList)}); then the cold items join through the new-item path (IDs from the trained indexer with the first free collision counter; dense vectors from their text through the bundle's projection) and each user's last item is the test item, ranked by the inference engine (20 beams, top {ColdStartEvaluation.Cutoff} scored). How new items are scored ({string.Join(", ", grid.Select(c => c.Name))}) was chosen on the users whose validation item is cold: `{choice.Name}`. `{ColdStartEvaluation.NoTextVectors}` is the same bundle without its projection."),
+                        $"{catalog.Items.Count:N0} items, {result.GetValue(share):P0} of them (cold seed {result.GetValue(coldSeed)}) left out of pretraining, semantic IDs and every training sequence; the recipe trained once per seed ({string.Join(", ", seedList)}); then the cold items join through the new-item path (IDs from the trained indexer with the first free collision counter; dense vectors from their text through the bundle's projection, neighbour pool or ranking map) and each user's last item is the test item, ranked by the inference engine (20 beams, top {ColdStartEvaluation.Cutoff} scored). How new items are scored ({string.Join(", ", grid.Select(c => c.Name))}) was chosen on the users whose validation item is cold: `{choice.Name}`. `{ColdStartEvaluation.NoTextVectors}` is the same bundle without its projection."),
                     measured.Markdown,
                     "Issue 34's targets: Recall@10 on the cold-item users ≥ 5× popularity's, and overall Recall@10 not lower than without the cold path (paired interval includes or exceeds 0).",
                     protocol.Record());
@@ -187,6 +199,15 @@ public static class ColdStartBenchCommand
         return parts.Length == 0 || seeds.Any(s => s is null)
             ? throw new CliUsageException($"--seeds must be integers separated by commas, not '{text}'.")
             : [.. seeds.Select(s => s!.Value).Distinct()];
+    }
+
+    private static NewItemVectorSource[] ParseSources(string text)
+    {
+        var parts = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var parsed = parts.Select(OptionSpelling.Parse<NewItemVectorSource>).ToArray();
+        return parts.Length == 0 || parsed.Any(p => p is null)
+            ? throw new CliUsageException($"--sources must be among {OptionSpelling.NamesText<NewItemVectorSource>()}, separated by commas, not '{text}'.")
+            : [.. parsed.Select(p => p!.Value).Distinct()];
     }
 
     private static double[] ParseBoosts(string text)
