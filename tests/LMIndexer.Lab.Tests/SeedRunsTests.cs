@@ -101,6 +101,44 @@ public sealed class SeedRunsTests
     }
 
     [Fact]
+    public void Systems_are_renamed_in_their_rows_and_on_either_side_of_a_difference()
+    {
+        BenchmarkRow[] rows =
+        [
+            new("lmindexer", "recall@10", 0.07) { Sd = 0.001, N = 3 },
+            new("no-ids", "recall@10", 0.06) { Sd = 0.003, N = 3 },
+            new("lmindexer-minus-no-ids", "recall@10", 0.01) { Sd = 0.004, N = 3, CiLow = 0.008, CiHigh = 0.012 },
+        ];
+
+        var renamed = SeedRuns.Rename(rows, new Dictionary<string, string> { ["no-ids"] = "lmindexer-no-ids" });
+
+        Assert.Equal(["lmindexer", "lmindexer-no-ids", "lmindexer-minus-lmindexer-no-ids"], renamed.Select(r => r.System));
+        Assert.Equal(rows.Select(r => (r.Metric, r.Value, r.Sd, r.CiLow)), renamed.Select(r => (r.Metric, r.Value, r.Sd, r.CiLow)));
+        Assert.Contains("'no-id'", Assert.Throws<ArgumentException>(() => SeedRuns.Rename(rows, new Dictionary<string, string> { ["no-id"] = "x" })).Message, StringComparison.Ordinal);
+        Assert.Contains("two rows of lmindexer recall@10", Assert.Throws<ArgumentException>(() => SeedRuns.Rename(rows, new Dictionary<string, string> { ["no-ids"] = "lmindexer" })).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_command_renames_systems_and_refuses_a_name_no_run_holds()
+    {
+        using var temp = new TempDirectory();
+        var one = WriteRun(temp.Path, "s1", "lmindexer-bench rec bench --seed 1", null, ("no-ids", "ndcg@10", 0.6, null, null));
+        var two = WriteRun(temp.Path, "s2", "lmindexer-bench rec bench --seed 2", null, ("no-ids", "ndcg@10", 0.7, null, null));
+
+        var run = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(1), "results", "combine", one, two, "--name", "both", "--rename", "no-ids=lmindexer-no-ids", "--results", "out");
+
+        Assert.True(run.ExitCode == 0, run.Error);
+        var written = JsonNode.Parse(File.ReadAllText(Path.Combine(temp.Path, "out", "results", "both.json")))!;
+        Assert.Equal("lmindexer-no-ids", written["rows"]!.AsArray().Single()!["system"]!.GetValue<string>());
+
+        var unknown = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(1), "results", "combine", one, two, "--name", "x", "--rename", "sasrec=lmindexer-sasrec", "--results", "out");
+        Assert.Equal((2, "lmindexer-bench: --rename: No row is of system 'sasrec' (systems: no-ids)."), (unknown.ExitCode, unknown.Error.Trim()));
+        var malformed = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(1), "results", "combine", one, two, "--name", "x", "--rename", "no-ids", "--results", "out");
+        Assert.Equal(2, malformed.ExitCode);
+        Assert.Contains("--rename takes distinct OLD=NEW pairs", malformed.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Per_user_metrics_read_back_as_written_and_refuse_vectors_over_other_users()
     {
         using var temp = new TempDirectory();

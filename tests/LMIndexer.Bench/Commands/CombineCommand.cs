@@ -19,8 +19,9 @@ public static class CombineCommand
         var runs = new Argument<FileInfo[]>("runs") { Description = "Result JSON files of one benchmark, one seed each (or several files of one seed: their systems are merged and paired over the users when they saved them).", Arity = ArgumentArity.OneOrMore };
         var metrics = new Option<string>("--metrics") { Description = "Comma-separated metrics of the table (every shared row is in the JSON).", DefaultValueFactory = _ => "ndcg@10,recall@10" };
         var name = new Option<string>("--name") { Description = "Name of the combined result.", Required = true };
+        var rename = new Option<string>("--rename") { Description = "Systems renamed in the combined result, OLD=NEW pairs separated by commas (e.g. no-ids=lmindexer-no-ids), differences included.", DefaultValueFactory = _ => "" };
         var docs = BenchmarkReport.DirectoryOption();
-        var combine = new Command("combine", "Mean ± sd over seeds of runs recorded one seed each; each run's paired intervals kept beside.") { runs, metrics, name, docs };
+        var combine = new Command("combine", "Mean ± sd over seeds of runs recorded one seed each; each run's paired intervals kept beside.") { runs, metrics, name, rename, docs };
         combine.SetAction(result => CliErrors.Run(() =>
         {
             var files = result.GetValue(runs)!;
@@ -33,6 +34,14 @@ public static class CombineCommand
             var (recorded, mergedUsers) = SeedRuns.MergeBySeed([.. files.Select(f => RecordedRun.Read(f.FullName))], perUser);
             var (combined, skipped) = SeedRuns.Combine(recorded);
             var rows = SeedRuns.PooledDifferences(combined, mergedUsers);
+            try
+            {
+                rows = SeedRuns.Rename(rows, ParseRenames(result.GetValue(rename)!));
+            }
+            catch (ArgumentException e)
+            {
+                throw new CliUsageException("--rename: " + e.Message.Split(" (Parameter")[0]);
+            }
             var shown = result.GetValue(metrics)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var seeds = recorded.Select(r => r.Seed).ToList();
             var selectedOn = recorded.Select(r => r.SelectedOn).Distinct().Count() == 1 ? recorded[0].SelectedOn : "mixed";
@@ -49,5 +58,17 @@ public static class CombineCommand
         }));
         var results = new Command("results", "Recorded results: combine runs of several seeds.") { combine };
         return results;
+    }
+
+    private static Dictionary<string, string> ParseRenames(string text)
+    {
+        var names = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pair in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var parts = pair.Split('=', 2, StringSplitOptions.TrimEntries);
+            if (parts.Length != 2 || parts[0].Length == 0 || parts[1].Length == 0 || !names.TryAdd(parts[0], parts[1]))
+                throw new CliUsageException($"--rename takes distinct OLD=NEW pairs separated by commas, not '{pair}'.");
+        }
+        return names;
     }
 }

@@ -176,6 +176,31 @@ public static class SeedRuns
         })];
     }
 
+    /// <summary>
+    /// Rows with their systems renamed (<c>old=new</c> pairs), in differences on either side too: a
+    /// run recorded a system under the bench's name (<c>no-ids</c>) that a table spells otherwise
+    /// (<c>lmindexer-no-ids</c>). A name no row holds is refused, so a typo cannot pass unnoticed.
+    /// </summary>
+    public static List<BenchmarkRow> Rename(IReadOnlyList<BenchmarkRow> rows, IReadOnlyDictionary<string, string> names)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(names);
+        const string minus = "-minus-";
+        string Renamed(string system) => names.TryGetValue(system, out var renamed) ? renamed : system;
+        string RenamedRow(string system)
+        {
+            var at = system.IndexOf(minus, StringComparison.Ordinal);
+            return at < 0 ? Renamed(system) : Renamed(system[..at]) + minus + Renamed(system[(at + minus.Length)..]);
+        }
+        var held = rows.SelectMany(r => r.System.Split(minus)).ToHashSet(StringComparer.Ordinal);
+        if (names.Keys.FirstOrDefault(n => !held.Contains(n)) is { } unknown)
+            throw new ArgumentException($"No row is of system '{unknown}' (systems: {string.Join(", ", held.Order(StringComparer.Ordinal))}).", nameof(names));
+        var renamed = rows.Select(r => r with { System = RenamedRow(r.System) }).ToList();
+        if (renamed.GroupBy(r => (r.System, r.Metric)).FirstOrDefault(g => g.Count() > 1) is { } twice)
+            throw new ArgumentException($"Renaming gives two rows of {twice.Key.System} {twice.Key.Metric}.", nameof(names));
+        return renamed;
+    }
+
     /// <summary>Systems as rows, the asked metrics as "mean ± sd" columns; differences with each seed's interval.</summary>
     public static string Table(IReadOnlyList<BenchmarkRow> rows, IReadOnlyList<string> metrics, IReadOnlyList<RecordedRun> runs)
     {
