@@ -236,8 +236,11 @@ public static class RecBenchCommand
                             AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture, $"{label}: loaded from {folder} (best step {saved.BestStep})");
                             return saved;
                         }
-                        var trained = TrainingProgressView.Run(label, options.Steps, progress => SasRecTrainer.Train(catalog, table.ItemIds, options, progress, cancellation));
+                        // A run stopped part-way resumes from its last validation.
+                        var checkpoint = folder + ".checkpoint";
+                        var trained = TrainingProgressView.Run(label, options.Steps, progress => SasRecTrainer.Train(catalog, table.ItemIds, options, progress, checkpoint, cancellation));
                         SasRecStore.Save(folder, options, trained);
+                        SasRecTrainer.DeleteCheckpoint(checkpoint);
                         return trained;
                     }
                     // Each grid candidate trains in turn; only the best on validation is kept, and only it meets test.

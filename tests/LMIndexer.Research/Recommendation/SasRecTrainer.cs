@@ -45,11 +45,14 @@ public sealed record SasRecOutcome(SasRecModel Model, IReadOnlyList<string> Item
 /// <summary>
 /// Trains SASRec on the same leave-one-out split as the generative models: every position of each
 /// user's training prefix predicts the next item with full-softmax cross-entropy (Adam, constant
-/// learning rate); validation NDCG@10 every N steps keeps the best weights.
+/// learning rate); validation NDCG@10 every N steps keeps the best weights. With a checkpoint
+/// directory each validation saves the run's state there, and a run started again with the same
+/// directory resumes from it and ends as the uninterrupted run would.
 /// </summary>
 public static class SasRecTrainer
 {
-    public static SasRecOutcome Train(Catalog catalog, IReadOnlyList<string> itemIds, SasRecOptions options, IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    public static SasRecOutcome Train(Catalog catalog, IReadOnlyList<string> itemIds, SasRecOptions options, IProgress<TrainingProgress>? progress = null,
+        string? checkpointDirectory = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(options);
@@ -63,7 +66,7 @@ public static class SasRecTrainer
         if (training.Count == 0)
             throw new ArgumentException($"No user has the {heldOut + 2} interactions a training sequence needs.");
         var validation = options.Refit ? [] : sequences.Where(s => s.Length >= 3).Take(options.ValidationLimit).Select(s => (History: s[..^2], Target: s[^2])).ToList();
-        torch.manual_seed(options.Seed);
+        var generator = torch.manual_seed(options.Seed);   // the default generator: initial weights, then dropout
         var model = new SasRecModel(config);
         var random = new Random(options.Seed);
         var device = TorchRuntime.Device;
@@ -72,11 +75,39 @@ public static class SasRecTrainer
         var clock = Stopwatch.StartNew();
         var validations = new List<ValidationPoint>();
         Dictionary<string, Tensor>? best = null;
-        double bestMetric = double.NegativeInfinity, windowLoss = 0;
-        int bestStep = 0, windowCount = 0;
+        double bestMetric = double.NegativeInfinity, windowLoss = 0, secondsBefore = 0;
+        int bestStep = 0, windowCount = 0, start = 0;
+        var checkpoint = checkpointDirectory is null ? null : new SasRecCheckpoint(checkpointDirectory);
+        // Validation NDCG@10 at a step: the curve, and the best weights so far.
+        void Validate(int done)
+        {
+            var metrics = Evaluate(model, validation, [5, 10]).Metrics;
+            validations.Add(new ValidationPoint(done, windowLoss / windowCount, metrics));
+            windowLoss = 0;
+            windowCount = 0;
+            if (metrics["ndcg@10"] > bestMetric)
+            {
+                bestMetric = metrics["ndcg@10"];
+                bestStep = done;
+                if (best is not null)
+                {
+                    foreach (var t in best.Values)
+                        t.Dispose();
+                }
+                best = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().DetachFromDisposeScope());
+            }
+        }
         try
         {
-            for (var step = 0; step < options.Steps; step++)
+            if (checkpoint?.TryResume(model, optimizer, generator, out best) is { } resumed)
+            {
+                (start, bestStep, bestMetric, secondsBefore) = (resumed.Step, resumed.BestStep, resumed.BestMetric, resumed.Seconds);
+                validations.AddRange(resumed.Validations);
+                // The batches drawn before the save, drawn again so the next ones are those the uninterrupted run draws.
+                for (var draw = 0L; draw < (long)start * options.BatchSize; draw++)
+                    random.Next(training.Count);
+            }
+            for (var step = start; step < options.Steps; step++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 model.train();
@@ -95,24 +126,12 @@ public static class SasRecTrainer
                 windowLoss += loss;
                 windowCount++;
                 var done = step + 1;
-                progress?.Report(new TrainingProgress("sasrec", done, options.Steps, loss, options.LearningRate, done * options.BatchSize / clock.Elapsed.TotalSeconds));
-                if (options.Refit || (done % options.EvalEvery != 0 && done != options.Steps))
+                progress?.Report(new TrainingProgress("sasrec", done, options.Steps, loss, options.LearningRate, (done - start) * options.BatchSize / clock.Elapsed.TotalSeconds));
+                if (done % options.EvalEvery != 0 && done != options.Steps)
                     continue;
-                var metrics = Evaluate(model, validation, [5, 10]).Metrics;
-                validations.Add(new ValidationPoint(done, windowLoss / windowCount, metrics));
-                windowLoss = 0;
-                windowCount = 0;
-                if (metrics["ndcg@10"] > bestMetric)
-                {
-                    bestMetric = metrics["ndcg@10"];
-                    bestStep = done;
-                    if (best is not null)
-                    {
-                        foreach (var t in best.Values)
-                            t.Dispose();
-                    }
-                    best = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone().DetachFromDisposeScope());
-                }
+                if (!options.Refit)
+                    Validate(done);
+                checkpoint?.Save(model, best, optimizer, generator, new SasRecCheckpoint.Progress(done, [.. validations], bestStep, bestMetric, secondsBefore + clock.Elapsed.TotalSeconds));
             }
             if (best is not null)
             {
@@ -135,8 +154,11 @@ public static class SasRecTrainer
             }
         }
         model.eval();
-        return new SasRecOutcome(model, itemIds, validations, options.Refit ? options.Steps : bestStep, clock.Elapsed.TotalSeconds);
+        return new SasRecOutcome(model, itemIds, validations, options.Refit ? options.Steps : bestStep, secondsBefore + clock.Elapsed.TotalSeconds);
     }
+
+    /// <summary>Removes a run's checkpoint once its outcome is saved.</summary>
+    public static void DeleteCheckpoint(string directory) => new SasRecCheckpoint(directory).Delete();
 
     /// <summary>
     /// Mean full-softmax cross-entropy of the next item over the real (non-padding) target positions.
