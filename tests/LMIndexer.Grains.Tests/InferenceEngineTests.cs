@@ -154,61 +154,34 @@ public sealed class InferenceEngineTests
         Assert.NotEqual(projection.Project(embedded), vector.Values, (a, b) => Math.Abs(a - b) < 1e-5);
     }
 
-    [Fact]
-    public void A_bundle_without_a_ranking_map_gives_new_items_the_linear_projection_when_asked_for_it()
-    {
-        var legacy = Path.Combine(Path.GetTempPath(), "lmindexer-tests", $"legacy-ranking-{Guid.NewGuid():N}");
-        ServingBundle.CopyAsVersion(TestServingBundle.DenseDirectory, legacy, "legacy");
-        try
-        {
-            // Format 2 was format 3 without the trailing ranking flag, report and map.
-            var path = Path.Combine(legacy, ItemTextProjection.FileName);
-            var projection = ItemTextProjection.TryLoad(legacy)!;
-            var ranking = 1 + (2 * sizeof(int)) + (4 * sizeof(double)) + ((projection.TextDimension + 1) * projection.ItemDimension * sizeof(float));
-            var bytes = File.ReadAllBytes(path)[..^ranking];
-            BitConverter.GetBytes(2).CopyTo(bytes, 0);
-            File.WriteAllBytes(path, bytes);
-            var serving = ServingBundle.Load(legacy);
-            Assert.Null(serving.Projection!.Ranking);
-            Assert.NotNull(serving.Projection.Neighbours);
-            const string text = "Moonlit lavender body butter";
-            using var encoder = new OnnxSentenceEncoder(PretrainedEncoderPackage.Named(projection.Encoder), threads: 1);
-            var expected = projection.Project(encoder.Embed([text])[0]);
-            using var engine = new InferenceEngine(serving, new InferenceOptions { Workers = 1, NewItemVectorSource = NewItemVectorSource.Ranking }, NullLogger.Instance);
-
-            engine.AddItems([new PrefixEntry(UnusedId(serving.Table), "ADDED-1")], [text]);
-
-            Assert.Equal(expected, engine.VectorOf("ADDED-1").Values, (a, b) => Math.Abs(a - b) < 1e-4);
-        }
-        finally
-        {
-            Directory.Delete(legacy, recursive: true);
-        }
-    }
-
-    [Fact]
-    public void A_bundle_written_before_the_neighbour_pool_existed_gives_new_items_the_linear_projection()
+    [Theory]
+    [InlineData(NewItemVectorSource.Neighbours, 1)]
+    [InlineData(NewItemVectorSource.Ranking, 2)]
+    public void A_bundle_written_before_the_vector_source_existed_gives_new_items_the_linear_projection(NewItemVectorSource source, int format)
     {
         var legacy = Path.Combine(Path.GetTempPath(), "lmindexer-tests", $"legacy-projection-{Guid.NewGuid():N}");
         ServingBundle.CopyAsVersion(TestServingBundle.DenseDirectory, legacy, "legacy");
         try
         {
-            // Format 1 was format 2 without the trailing pool: the same header and map.
+            // Format 1 was format 2 without the trailing pool: the same header and map. Format 2 was
+            // format 3 without the trailing ranking flag, report and map.
             var path = Path.Combine(legacy, ItemTextProjection.FileName);
             var projection = ItemTextProjection.TryLoad(legacy)!;
-            var mapEnd = sizeof(int) + 1 + projection.Encoder.Length + (2 * sizeof(int)) + (2 * sizeof(double)) + ((projection.TextDimension + 1) * projection.ItemDimension * sizeof(float));
-            var bytes = File.ReadAllBytes(path)[..mapEnd];
-            BitConverter.GetBytes(1).CopyTo(bytes, 0);
+            var map = (projection.TextDimension + 1) * projection.ItemDimension * sizeof(float);
+            var bytes = File.ReadAllBytes(path);
+            bytes = format == 1
+                ? bytes[..(sizeof(int) + 1 + projection.Encoder.Length + (2 * sizeof(int)) + (2 * sizeof(double)) + map)]
+                : bytes[..^(1 + (2 * sizeof(int)) + (4 * sizeof(double)) + map)];
+            BitConverter.GetBytes(format).CopyTo(bytes, 0);
             File.WriteAllBytes(path, bytes);
             var serving = ServingBundle.Load(legacy);
-            Assert.Null(serving.Projection!.Neighbours);
-            var codes = UnusedId(serving.Table);
+            Assert.Null(source == NewItemVectorSource.Neighbours ? serving.Projection!.Neighbours : serving.Projection!.Ranking);
             const string text = "Moonlit lavender body butter";
             using var encoder = new OnnxSentenceEncoder(PretrainedEncoderPackage.Named(projection.Encoder), threads: 1);
             var expected = projection.Project(encoder.Embed([text])[0]);
-            using var engine = new InferenceEngine(serving, new InferenceOptions { Workers = 1, NewItemVectorSource = NewItemVectorSource.Neighbours }, NullLogger.Instance);
+            using var engine = new InferenceEngine(serving, new InferenceOptions { Workers = 1, NewItemVectorSource = source }, NullLogger.Instance);
 
-            engine.AddItems([new PrefixEntry(codes, "ADDED-1")], [text]);
+            engine.AddItems([new PrefixEntry(UnusedId(serving.Table), "ADDED-1")], [text]);
 
             Assert.Equal(expected, engine.VectorOf("ADDED-1").Values, (a, b) => Math.Abs(a - b) < 1e-4);
         }

@@ -54,16 +54,7 @@ internal sealed class SasRecCheckpoint(string directory)
         var saved = JsonSerializer.Deserialize<Saved>(File.ReadAllText(statePath), Json) ?? throw new InvalidDataException($"{statePath} is empty.");
         var folder = Path.Combine(directory, saved.Folder);
         var device = model.parameters().First().device;
-        var (weights, _) = SafeTensors.Load(Path.Combine(folder, WeightsFile));
-        try
-        {
-            model.load_state_dict(weights);   // strict: a checkpoint of another shape throws
-        }
-        finally
-        {
-            foreach (var tensor in weights.Values)
-                tensor.Dispose();
-        }
+        SasRecStore.LoadWeights(model, Path.Combine(folder, WeightsFile));
         optimizer.load_state_dict(Path.Combine(folder, OptimizerFile));
         var (state, _) = SafeTensors.Load(Path.Combine(folder, GeneratorFile));
         generator.set_state(state["state"]);

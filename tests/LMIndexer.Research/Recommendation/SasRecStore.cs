@@ -65,16 +65,7 @@ public static class SasRecStore
         var model = new SasRecModel(options.Model!);
         try
         {
-            var (tensors, _) = SafeTensors.Load(Path.Combine(folder, WeightsFile));
-            try
-            {
-                model.load_state_dict(tensors);   // strict: a missing or extra parameter throws
-            }
-            finally
-            {
-                foreach (var tensor in tensors.Values)
-                    tensor.Dispose();
-            }
+            LoadWeights(model, Path.Combine(folder, WeightsFile));
             model.to(TorchRuntime.Device);
             model.eval();
             return new SasRecOutcome(model, itemIds, record.Validations, record.BestStep, record.Seconds);
@@ -83,6 +74,21 @@ public static class SasRecStore
         {
             model.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>Loads a safetensors file into <paramref name="model"/>, strictly: a missing or extra parameter throws.</summary>
+    internal static void LoadWeights(torch.nn.Module model, string path)
+    {
+        var (tensors, _) = SafeTensors.Load(path);
+        try
+        {
+            model.load_state_dict(tensors);
+        }
+        finally
+        {
+            foreach (var tensor in tensors.Values)
+                tensor.Dispose();
         }
     }
 
