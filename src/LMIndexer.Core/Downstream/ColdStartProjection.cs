@@ -73,7 +73,7 @@ public static class ColdStartProjection
         }
         var width = model.Config.DModel;
         var queries = new float[picked.Length * width];
-        var training = model.training;
+        var wasTraining = model.training;
         model.eval();
         try
         {
@@ -91,7 +91,7 @@ public static class ColdStartProjection
         }
         finally
         {
-            if (training)
+            if (wasTraining)
                 model.train();
         }
         return new DenseHeadExamples(width, queries, [.. picked.Select(e => e.Targets[0])]);

@@ -1,4 +1,3 @@
-using LMIndexer.Core.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -102,7 +101,7 @@ internal static class RankingTextMap
         var random = new Random(seed);
         var shape = new long[] { x.shape[1], e.shape[1] };
         var w = new TorchSharp.Modules.Parameter(tensor(initial, shape));                         // [t + 1, d]
-        var optimizer = optim.Adam([w], lr: LearningRate);
+        using var optimizer = optim.Adam([w], lr: LearningRate);
         var order = (int[])rows.Clone();
         var candidates = Enumerable.Range(0, projectable.Length).Where(i => projectable[i]).ToArray();
         for (var epoch = 1; epoch <= epochs; epoch++)

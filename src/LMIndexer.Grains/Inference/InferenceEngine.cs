@@ -238,8 +238,9 @@ public sealed class InferenceEngine : IDisposable
         var scale = options.NewItemVectorScale == NewItemVectorScale.TrainedNorm ? MeanTrainedNorm() : 0;
         var neighbours = options.NewItemVectorSource == NewItemVectorSource.Neighbours ? projection.Neighbours : null;
         var ranking = options.NewItemVectorSource == NewItemVectorSource.Ranking;
-        var projected = embedded.SelectMany(e => Scaled(
-            neighbours is not null ? Composed(neighbours, e) : (ranking ? projection.ProjectForRanking(e) : null) ?? projection.Project(e), scale)).ToArray();
+        // A bundle without the asked-for pool or map gives the linear projection (the constructor warned).
+        float[] Vector(float[] text) => neighbours is not null ? Composed(neighbours, text) : (ranking ? projection.ProjectForRanking(text) : null) ?? projection.Project(text);
+        var projected = embedded.SelectMany(e => Scaled(Vector(e), scale)).ToArray();
         var device = bundle.Bundle.Model.Shared.weight!.device;
         using var fresh = TorchSharp.torch.tensor(projected, [texts.Count, projection.ItemDimension], device: device);
         return addedVectors is null ? fresh.clone() : TorchSharp.torch.cat([addedVectors, fresh], 0);

@@ -188,7 +188,7 @@ public static class ColdStartEvaluation
             var items = catalog.Items.ToDictionary(i => i.ItemId, StringComparer.Ordinal);
             var source = new HistorySource(serving.Bundle.Tokenizer, items, serving.Table, serving.Source);
             var windows = Enum.Parse<TrainingWindows>(serving.Bundle.Manifest.Properties.GetValueOrDefault("windows", nameof(TrainingWindows.Reference)));
-            var examples = RecommendationTask.Build(WithoutCold(catalog, cold.ToHashSet(StringComparer.Ordinal)), serving.Table, source, windows, passes: 1, seed).Train;
+            var examples = RecommendationTask.Build(WithoutCold(catalog, cold), serving.Table, source, windows, passes: 1, seed).Train;
             projection = ColdStartProjection.Fit(serving.Bundle, serving.Table, catalog.Items, training: examples)!;
             projection.Save(run.ServingDirectory);
         }

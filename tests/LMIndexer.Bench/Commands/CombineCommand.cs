@@ -40,7 +40,7 @@ public static class CombineCommand
             }
             catch (ArgumentException e)
             {
-                throw new CliUsageException("--rename: " + e.Message.Split(" (Parameter")[0]);
+                throw new CliUsageException("--rename: " + e.Message);
             }
             var shown = result.GetValue(metrics)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var seeds = recorded.Select(r => r.Seed).ToList();

@@ -194,10 +194,10 @@ public static class SeedRuns
         }
         var held = rows.SelectMany(r => r.System.Split(minus)).ToHashSet(StringComparer.Ordinal);
         if (names.Keys.FirstOrDefault(n => !held.Contains(n)) is { } unknown)
-            throw new ArgumentException($"No row is of system '{unknown}' (systems: {string.Join(", ", held.Order(StringComparer.Ordinal))}).", nameof(names));
+            throw new ArgumentException($"No row is of system '{unknown}' (systems: {string.Join(", ", held.Order(StringComparer.Ordinal))}).");
         var renamed = rows.Select(r => r with { System = RenamedRow(r.System) }).ToList();
         if (renamed.GroupBy(r => (r.System, r.Metric)).FirstOrDefault(g => g.Count() > 1) is { } twice)
-            throw new ArgumentException($"Renaming gives two rows of {twice.Key.System} {twice.Key.Metric}.", nameof(names));
+            throw new ArgumentException($"Renaming gives two rows of {twice.Key.System} {twice.Key.Metric}.");
         return renamed;
     }
 
