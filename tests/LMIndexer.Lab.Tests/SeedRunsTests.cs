@@ -98,6 +98,9 @@ public sealed class SeedRunsTests
         var missing = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(1), "results", "combine", one, "nope.json", "--name", "x", "--results", "out");
         Assert.Equal(2, missing.ExitCode);
         Assert.Contains("nope.json does not exist", missing.Error, StringComparison.Ordinal);
+        // A refusal from the library reads as one line, without .NET's parameter name.
+        var single = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(1), "results", "combine", one, "--name", "x", "--results", "out");
+        Assert.Equal((2, "lmindexer-bench: Combining needs runs of at least 2 seeds, got 1."), (single.ExitCode, single.Error.Trim()));
     }
 
     [Fact]

@@ -1,3 +1,5 @@
+using LMIndexer.Abstractions;
+
 namespace LMIndexer.Cli.Console;
 
 /// <summary>A user-facing failure: printed as one line, exit code 2.</summary>
@@ -27,7 +29,7 @@ public static class CliErrors
         }
         catch (Exception e) when (IsUserError(e))
         {
-            System.Console.Error.WriteLine($"{Tool}: {e.Message.Split('\n', 2)[0].Trim()}");
+            System.Console.Error.WriteLine($"{Tool}: {e.UserMessage().Split('\n', 2)[0].Trim()}");
             return UserError;
         }
     }

@@ -43,7 +43,7 @@ public sealed class ProblemMapping(IProblemDetailsService problems, ILogger<Prob
             StatusCodes.Status413PayloadTooLarge => "Content too large",
             _ => "Invalid request",
         }, bad.Message),
-        ArgumentException argument => (StatusCodes.Status400BadRequest, "Invalid request", argument.Message.Split(" (Parameter", 2)[0]),
+        ArgumentException argument => (StatusCodes.Status400BadRequest, "Invalid request", argument.UserMessage()),
         KeyNotFoundException missing => (StatusCodes.Status404NotFound, "Not found", missing.Message),
         DomainConflictException conflict => (StatusCodes.Status409Conflict, "Conflict", conflict.Message),
         CapacityExceededException busy => (StatusCodes.Status503ServiceUnavailable, "Service unavailable", busy.Message),
