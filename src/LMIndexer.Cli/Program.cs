@@ -1,5 +1,6 @@
 using System.CommandLine;
 using LMIndexer.Cli.Commands;
+using LMIndexer.Cli.Console;
 
 var root = new RootCommand("lmindexer — learn semantic item IDs from text (LMIndexer) and serve generative recommendations.");
 root.Subcommands.Add(TrainCommand.Create());
@@ -16,4 +17,4 @@ root.Subcommands.Add(DemoCommand.Create());
 // Ctrl+C and SIGTERM cancel the command; it has 10 s (docker stop's grace) to stop its host
 // cleanly before the process is ended, not System.CommandLine's default 2 s.
 var invocation = new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(10) };
-return await root.Parse(args).InvokeAsync(invocation).ConfigureAwait(false);
+return await CliErrors.InvokeAsync(root, args, invocation).ConfigureAwait(false);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using LMIndexer.Bench.Commands;
 using LMIndexer.Bench.Micro;
 using LMIndexer.Cli.Commands;
+using LMIndexer.Cli.Console;
 using LMIndexer.Research.Indexing;
 using LMIndexer.Research.Recommendation;
 
@@ -41,4 +42,4 @@ var micro = new Command("micro", "BenchmarkDotNet micro-benchmarks and probes: b
 micro.SetAction(result => MicroBenchmarks.Run(result.GetValue<string[]>("args") ?? []));
 root.Subcommands.Add(micro);
 
-return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+return await CliErrors.InvokeAsync(root, args).ConfigureAwait(false);

@@ -33,7 +33,28 @@ public sealed class CommandLineTests
     {
         using var temp = new TempDirectory();
         var result = CliProcess.Run(temp.Path, Quick, commandLine.Split(' '));
-        Assert.Equal(1, result.ExitCode);   // System.CommandLine's exit code for an unknown command or option
+        Assert.Equal(2, result.ExitCode);
+        var line = Assert.Single(result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("Unrecognized command or argument '", line, StringComparison.Ordinal);
+        Assert.Equal("", result.Output);   // one line, not the help page
+    }
+
+    [Theory]
+    [InlineData("train --catalog {tmp} --nope", "Unrecognized command or argument '--nope'. Option '--out' is required. (see 'lmindexer train --help')")]
+    [InlineData("serve --bundle {tmp} --port abc", "Cannot parse argument 'abc' for option '--port'")]
+    public void A_command_line_that_does_not_parse_is_one_line_and_exit_code_2(string commandLine, string expected) =>
+        AssertOneLineUsageError(CliProcess.Tool, commandLine, expected);
+
+    [Fact]
+    public void Help_still_prints_and_a_bare_tool_name_prints_it_as_a_usage_error()
+    {
+        using var temp = new TempDirectory();
+        var help = CliProcess.Run(temp.Path, Quick, "train", "--help");
+        Assert.Equal(0, help.ExitCode);
+        Assert.Contains("--catalog", help.Output, StringComparison.Ordinal);
+        var bare = CliProcess.Run(temp.Path, Quick);
+        Assert.Equal(2, bare.ExitCode);
+        Assert.Contains("serve", bare.Output, StringComparison.Ordinal);
     }
 
     [Theory]

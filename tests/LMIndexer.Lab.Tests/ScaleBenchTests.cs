@@ -55,9 +55,7 @@ public sealed class ScaleBenchTests
         var catalog = CatalogFiles.Load(Path.Combine(temp.Path, "work", "catalog"));
         Assert.Equal(3000, catalog.Items.Count);
         Assert.Equal(400, catalog.Users.Count);
-        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "report", "results", "scale.json")));
-        var rows = json.RootElement.GetProperty("rows").EnumerateArray()
-            .ToDictionary(r => (r.GetProperty("system").GetString(), r.GetProperty("metric").GetString()), r => r.GetProperty("value").GetDouble());
+        var rows = ReadRows(Path.Combine(temp.Path, "report", "results", "scale.json"));
         foreach (var stage in new[] { "synth", "assign-t5-scratch", "serving", "backfill", "events", "recommend-generative", "recommend-hybrid", "recommend-hybrid-approximate" })
             Assert.True(rows[(stage, "peak_mib")] > 10, $"{stage} reports the memory it peaked at");
         Assert.True(rows[("assign-t5-scratch", "items_per_second")] > 0);
@@ -97,6 +95,53 @@ public sealed class ScaleBenchTests
         Assert.True(rows[("events-sustained", "activations_max")] >= 400, "each of the 400 users in turn activates its grain");
         Assert.True(rows[("events-sustained", "rss_last_minute_mib")] > 10);
         Assert.True(double.IsFinite(rows[("events-sustained", "rss_slope_mib_per_minute")]));
+    }
+
+    [Fact]
+    public void Assigned_ids_take_the_place_of_uniform_codes_in_the_serving_prefix_grain_and_backfill_stages()
+    {
+        using var temp = new TempDirectory();
+        var indexer = ModelBundle.ReadManifest(TestServingBundle.IndexedDirectory).Properties["indexer"];
+
+        var run = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(6), "scale", "--items", "200", "--users", "50", "--work", "work",
+            "--indexer", indexer, "--assign-items", "200", "--ids", "assigned", "--backfill", "--backfill-rate", "5", "--backfill-batch", "100",
+            "--event-users", "0", "--recommend-rate", "0",
+            "--bundle", TestServingBundle.Directory, "--data", TestServingBundle.CatalogDirectory, "--results", "report", "--threads", "2");
+
+        Assert.True(run.ExitCode == 0, run.Error + run.Output);
+        var rows = ReadRows(Path.Combine(temp.Path, "report", "results", "scale.json"));
+        // The same assignment, made here through the indexer's own API: its first codes are the prefix grains.
+        using var trained = IndexerBundle.Load(indexer);
+        var (table, _) = trained.AssignItems(CatalogFiles.EnumerateItems(Path.Combine(temp.Path, "work", "catalog", CatalogFiles.ItemsFile)));
+        var firstCodes = table.Ids.GroupBy(id => id[0]).ToList();
+        Assert.Equal(firstCodes.Count, rows[("prefix-grains", "grains_per_version")]);
+        Assert.Equal(firstCodes.Max(g => g.Count()), rows[("prefix-grains", "largest_items")]);
+        Assert.Equal(table.Ids.Max(id => id[^1]) + 1, rows[("serving", "counter_width")]);
+        Assert.False(rows.ContainsKey(("serving", "table_seconds")), "no uniform table was drawn");
+        Assert.Equal((0.0, 0.0), (rows[("backfill", "failed_requests")], rows[("backfill", "wrong_version")]));
+        Assert.Equal(200, rows[("backfill", "items_per_second")] * rows[("backfill", "seconds")], 1.0);
+    }
+
+    [Theory]
+    [InlineData("--ids assigned --assign-items 100", "--ids assigned needs exactly one --indexer and --assign-items of at least --items.")]
+    [InlineData("--ids drawn", "Argument 'drawn' not recognized. Must be one of: 'uniform' 'assigned' (see 'lmindexer-bench scale --help')")]
+    public void Assigned_ids_need_one_indexer_that_assigns_the_whole_catalog(string arguments, string error)
+    {
+        using var temp = new TempDirectory();
+        var indexer = ModelBundle.ReadManifest(TestServingBundle.IndexedDirectory).Properties["indexer"];
+
+        var run = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(1), ["scale", "--items", "600", "--users", "50", "--work", "work", "--indexer", indexer, .. arguments.Split(' ')]);
+
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains(error, run.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(temp.Path, "work", "catalog")), "nothing written");
+    }
+
+    private static Dictionary<(string?, string?), double> ReadRows(string path)
+    {
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(path));
+        return json.RootElement.GetProperty("rows").EnumerateArray()
+            .ToDictionary(r => (r.GetProperty("system").GetString(), r.GetProperty("metric").GetString()), r => r.GetProperty("value").GetDouble());
     }
 
     [Fact]

@@ -35,6 +35,12 @@ public static class ScaleBenchCommand
         var work = new Option<DirectoryInfo>("--work") { Description = "Where the catalog is written (kept for later stages and runs).", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("data", "bench", "scale")) };
         var indexer = new Option<DirectoryInfo[]>("--indexer") { Description = "A trained indexer bundle (repeatable): times ID assignment of the first --assign-items items.", AllowMultipleArgumentsPerToken = false };
         var assignItems = new Option<int>("--assign-items") { Description = "Items the indexer assigns IDs to, as 'lmindexer index assign' does (items/s is extrapolated to the catalog when fewer).", DefaultValueFactory = _ => 10_000 };
+        var idSource = new Option<string>("--ids")
+        {
+            Description = "IDs of the serving, prefix-grain, backfill and recommendation stages: 'uniform' (codes drawn uniformly, a well-balanced table) or 'assigned' (the table the one --indexer assigned to the whole catalog; --assign-items must cover it).",
+            DefaultValueFactory = _ => "uniform",
+        };
+        idSource.AcceptOnlyFromAmong("uniform", "assigned");
         var codebook = new Option<int>("--codebook") { Description = "Codes per position of the serving ID table (two positions and the collision counter).", DefaultValueFactory = _ => 512 };
         var batch = new Option<int>("--backfill-batch") { Description = "Backfill batch size, for the prefix-grain write volume and the backfill run (Backfill:BatchSize).", DefaultValueFactory = _ => new LMIndexer.Grains.Backfill.BackfillOptions().BatchSize };
         var backfill = new Option<bool>("--backfill") { Description = "Also backfill the whole catalog's IDs into the embedded cluster (LiteDB) while it serves --backfill-rate recommendations/s (minutes per million items)." };
@@ -53,7 +59,7 @@ public static class ScaleBenchCommand
         var name = new Option<string>("--name") { Description = "Benchmark section name.", DefaultValueFactory = _ => "scale" };
         var command = new Command("scale", "What grows with items and users on one machine: catalog, ID assignment, serving structures, prefix grains, event ingestion (loopback only, bounded).")
         {
-            items, users, work, indexer, assignItems, codebook, batch, backfill, backfillParallelism, backfillRate, recommendRate, recommendSeconds, sustainMinutes, sustainWarmUp, sustainRate, collectionAge, eventUsers, bundle, data, docs, name,
+            items, users, work, indexer, assignItems, idSource, codebook, batch, backfill, backfillParallelism, backfillRate, recommendRate, recommendSeconds, sustainMinutes, sustainWarmUp, sustainRate, collectionAge, eventUsers, bundle, data, docs, name,
         };
         common.AddTo(command);
         command.SetAction((result, cancellation) => CliErrors.RunAsync(async () =>
@@ -65,6 +71,9 @@ public static class ScaleBenchCommand
                 throw new CliUsageException("--codebook must be between 2 and 65536.");
             if (result.GetValue(assignItems) < 1)
                 throw new CliUsageException("--assign-items must be at least 1.");
+            var useAssigned = result.GetValue(idSource) == "assigned";
+            if (useAssigned && ((result.GetValue(indexer)?.Length ?? 0) != 1 || result.GetValue(assignItems) < options.Items))
+                throw new CliUsageException("--ids assigned needs exactly one --indexer and --assign-items of at least --items.");
             var batchSize = result.GetValue(batch);
             if (batchSize < 1)
                 throw new CliUsageException("--backfill-batch must be at least 1.");
@@ -102,6 +111,8 @@ public static class ScaleBenchCommand
 
             // 2. ID assignment by a trained indexer: the `index assign` path (the file streamed in chunks,
             //    full IDs with their collision counters) over the first --assign-items items.
+            SemanticIdTable? assigned = null;
+            var assignedCodebook = 0;
             foreach (var indexerDir in result.GetValue(indexer) ?? [])
             {
                 using var trained = IndexerBundle.Load(indexerDir.FullName, TorchRuntime.Device);
@@ -121,6 +132,14 @@ public static class ScaleBenchCommand
                     Row(stage, "seconds", meter.Seconds, $"all {options.Items:N0} items, s", "F0");
                 Row(stage, "peak_mib", meter.PeakMiB, "peak resident memory, MiB", "F0");
                 Row(stage, "largest_counter", table.Ids.Max(id => id[^1]) + 1, $"most items sharing learned codes (of a counter range of {trained.Bundle.Tokenizer.IdPositionSizes[^1]:N0})", "F0");
+                if (useAssigned)
+                {
+                    var positions = trained.Bundle.Tokenizer.IdPositionSizes;
+                    // The serving stages lay IDs out as two learned codes and a counter, as the cluster's tables do.
+                    if (positions.Count != 3)
+                        throw new CliUsageException($"--ids assigned needs an indexer of two learned positions and a counter, got {positions.Count} positions.");
+                    (assigned, assignedCodebook) = (table, Math.Max(positions[0], positions[1]));
+                }
             }
 
             // 3. The serving structures of the whole catalog's ID table, and its prefix grains.
@@ -129,7 +148,9 @@ public static class ScaleBenchCommand
                 var itemIds = CatalogFiles.EnumerateItems(itemsPath).Select(i => i.ItemId).ToList();
                 var before = StageMeter.LiveManagedBytes();
                 using var meter = StageMeter.Start();
-                var ids = ServingStructures.UniformIds(itemIds, codes, result.GetValue(common.Seed));
+                var ids = assigned ?? ServingStructures.UniformIds(itemIds, codes, result.GetValue(common.Seed));
+                if (assigned is not null)
+                    codes = assignedCodebook;
                 var tableSeconds = meter.Seconds;
                 var afterTable = StageMeter.LiveManagedBytes();
                 var trieClock = Stopwatch.StartNew();
@@ -141,7 +162,8 @@ public static class ScaleBenchCommand
                 var afterTrie = StageMeter.LiveManagedBytes();
                 var native = ServingStructures.NextNodeTableBytes(trie);
                 var n = (double)itemIds.Count;
-                Row("serving", "table_seconds", tableSeconds, "ID table built (uniform codes + collision counter), s", "F1");
+                if (assigned is null)
+                    Row("serving", "table_seconds", tableSeconds, "ID table built (uniform codes + collision counter), s", "F1");
                 Row("serving", "trie_seconds", trieSeconds + tablesSeconds, "trie and its next-node tables built, s", "F1");
                 Row("serving", "table_bytes_per_item", (afterTable - before) / n, "ID table (item ids, IDs, index), bytes/item", "F0");
                 Row("serving", "trie_bytes_per_item", (afterTrie - afterTable + native) / n, "trie + next-node tables + item tokens, bytes/item", "F0");
@@ -260,7 +282,7 @@ public static class ScaleBenchCommand
             var commandLine = "lmindexer-bench " + string.Join(" ", result.Tokens.Select(t => t.Value));
             BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, clock.Elapsed.TotalSeconds, measured.Rows,
                 string.Create(CultureInfo.InvariantCulture,
-                    $"One machine, one process, stage after stage: a synthetic catalog of {options.Items:N0} items and {options.Users:N0} users streamed to disk; ID assignment by a trained indexer on a sample (extrapolated); the serving structures (ID table, trie, next-node tables) of a {options.Items:N0}-item ID table with uniform codes ({codes} per position, the shape a balanced learned table has) and the prefix grains a version of it needs, with the bytes a backfill writes into them (computed from the table, as `IdPrefixGrain` rewrites its whole state per batch), rows in ID order as the backfill job takes them and in table order as it took them before; recommendations at a fixed open-loop rate from the inference engine the inference grain wraps (default options, 20 beams) over a serving bundle whose trie holds the whole table, ranked by beam search alone and hybrid with a dense item head over every item (a tiny network of the default recipe's shape with drawn weights: the work per request does not depend on their values; histories of the catalog's users); one event from each of many distinct users into the embedded cluster on its LiteDB store; and, when asked, events at a fixed rate from the catalog's users in turn for minutes with idle grains collected, the process sampled every 10 s. Memory is the process's resident set sampled every 50 ms, and the managed heap after a full collection for the structures."),
+                    $"One machine, one process, stage after stage: a synthetic catalog of {options.Items:N0} items and {options.Users:N0} users streamed to disk; ID assignment by a trained indexer on a sample (extrapolated); the serving structures (ID table, trie, next-node tables) of a {options.Items:N0}-item ID table {(assigned is null ? $"with uniform codes ({codes} per position, the shape a balanced learned table has)" : $"of the IDs the indexer assigned ({codes} codes per learned position and the collision counter it needed)")} and the prefix grains a version of it needs, with the bytes a backfill writes into them (computed from the table, as `IdPrefixGrain` rewrites its whole state per batch), rows in ID order as the backfill job takes them and in table order as it took them before; recommendations at a fixed open-loop rate from the inference engine the inference grain wraps (default options, 20 beams) over a serving bundle whose trie holds the whole table, ranked by beam search alone and hybrid with a dense item head over every item (a tiny network of the default recipe's shape with drawn weights: the work per request does not depend on their values; histories of the catalog's users); one event from each of many distinct users into the embedded cluster on its LiteDB store; and, when asked, events at a fixed rate from the catalog's users in turn for minutes with idle grains collected, the process sampled every 10 s. Memory is the process's resident set sampled every 50 ms, and the managed heap after a full collection for the structures."),
                 measured.Markdown,
                 "Targets (issue 36): trie + ID table ≤ 200 bytes per item beside the vectors; recommendation p50 ≤ 50 ms at 25 requests/s with the whole catalog; memory bounded under events from many users.");
             return 0;
