@@ -13,16 +13,3 @@ internal static class CliProcess
 
     public static ToolProcess.Result Run(string tool, string workingDirectory, TimeSpan timeout, params string[] args) => ToolProcess.Run(tool, workingDirectory, timeout, args);
 }
-
-internal sealed class TempDirectory : IDisposable
-{
-    public TempDirectory() => Directory.CreateDirectory(Path);
-
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "lmindexer-cli-tests", Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        if (Directory.Exists(Path))
-            Directory.Delete(Path, recursive: true);
-    }
-}

@@ -1,3 +1,5 @@
+using LMIndexer.Testing;
+
 namespace LMIndexer.Cli.Tests;
 
 public sealed class CommandLineTests

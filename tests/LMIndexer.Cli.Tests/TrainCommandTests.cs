@@ -1,5 +1,6 @@
 using System.Text.Json;
 using LMIndexer.Core.Runtime;
+using LMIndexer.Testing;
 
 namespace LMIndexer.Cli.Tests;
 

@@ -1,3 +1,5 @@
+using LMIndexer.Testing;
+
 namespace LMIndexer.Lab.Tests;
 
 /// <summary><c>lmindexer-bench</c> as a researcher runs it: its flags, baselines, seeds and reports.</summary>

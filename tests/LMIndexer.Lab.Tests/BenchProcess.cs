@@ -22,17 +22,3 @@ internal static class BenchProcess
 
     public static Task<ToolProcess.Result> RunAsync(TimeSpan timeout, params string[] args) => Task.Run(() => Run(Path.GetTempPath(), timeout, args));
 }
-
-/// <summary>A temporary directory removed after the test.</summary>
-internal sealed class TempDirectory : IDisposable
-{
-    public TempDirectory() => Directory.CreateDirectory(Path);
-
-    public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "lmindexer-lab-tests", Guid.NewGuid().ToString("N"));
-
-    public void Dispose()
-    {
-        if (Directory.Exists(Path))
-            Directory.Delete(Path, recursive: true);
-    }
-}

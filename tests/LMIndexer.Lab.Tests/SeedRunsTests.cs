@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using LMIndexer.Bench.Reporting;
+using LMIndexer.Testing;
 
 namespace LMIndexer.Lab.Tests;
 

@@ -1,6 +1,7 @@
 using LMIndexer.Core.Data.Synthetic;
 using LMIndexer.Core.Training;
 using LMIndexer.Research.Recommendation;
+using LMIndexer.Testing;
 
 namespace LMIndexer.Lab.Tests.Research;
 

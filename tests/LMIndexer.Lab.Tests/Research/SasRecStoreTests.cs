@@ -1,5 +1,6 @@
 using LMIndexer.Core.Data.Synthetic;
 using LMIndexer.Research.Recommendation;
+using LMIndexer.Testing;
 
 namespace LMIndexer.Lab.Tests.Research;
 
