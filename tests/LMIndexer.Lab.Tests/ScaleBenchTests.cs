@@ -98,15 +98,14 @@ public sealed class ScaleBenchTests
     }
 
     [Fact]
-    public void Assigned_ids_take_the_place_of_uniform_codes_in_the_serving_prefix_grain_and_backfill_stages()
+    public void Assigned_ids_take_the_place_of_uniform_codes_in_the_serving_and_prefix_grain_stages()
     {
         using var temp = new TempDirectory();
         var indexer = ModelBundle.ReadManifest(TestServingBundle.IndexedDirectory).Properties["indexer"];
 
         var run = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(6), "scale", "--items", "200", "--users", "50", "--work", "work",
-            "--indexer", indexer, "--assign-items", "200", "--ids", "assigned", "--backfill", "--backfill-rate", "5", "--backfill-batch", "100",
-            "--event-users", "0", "--recommend-rate", "0",
-            "--bundle", TestServingBundle.Directory, "--data", TestServingBundle.CatalogDirectory, "--results", "report", "--threads", "2");
+            "--indexer", indexer, "--assign-items", "200", "--ids", "assigned",
+            "--event-users", "0", "--recommend-rate", "0", "--results", "report", "--threads", "2");
 
         Assert.True(run.ExitCode == 0, run.Error + run.Output);
         var rows = ReadRows(Path.Combine(temp.Path, "report", "results", "scale.json"));
@@ -118,8 +117,6 @@ public sealed class ScaleBenchTests
         Assert.Equal(firstCodes.Max(g => g.Count()), rows[("prefix-grains", "largest_items")]);
         Assert.Equal(table.Ids.Max(id => id[^1]) + 1, rows[("serving", "counter_width")]);
         Assert.False(rows.ContainsKey(("serving", "table_seconds")), "no uniform table was drawn");
-        Assert.Equal((0.0, 0.0), (rows[("backfill", "failed_requests")], rows[("backfill", "wrong_version")]));
-        Assert.Equal(200, rows[("backfill", "items_per_second")] * rows[("backfill", "seconds")], 1.0);
     }
 
     [Theory]

@@ -12,7 +12,7 @@ namespace LMIndexer.Testing;
 /// A small serving bundle trained once per test process: synthetic catalog → tiny-budget LMIndexer IDs on a
 /// tiny pretrained model → a few fine-tuning steps. Quality does not matter to the tests that use
 /// it; that every part of the bundle is real does. Written under the temp directory with the
-/// catalog files beside it (<see cref="CatalogDirectory"/>).
+/// catalog files beside it (<see cref="CatalogDirectory"/>), and removed when the process exits.
 /// </summary>
 public static class TestServingBundle
 {
@@ -64,6 +64,18 @@ public static class TestServingBundle
 
     public static IReadOnlyList<ItemRecord> Records => [.. Catalog.Items.Select(i => i.ToRecord())];
 
+    private static void DeleteQuietly(string root)
+    {
+        try
+        {
+            System.IO.Directory.Delete(root, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A child process still holding a file: the folder stays, as it did before.
+        }
+    }
+
     private static string BuildIndexed()
     {
         var root = Built.Value.Root;
@@ -114,6 +126,8 @@ public static class TestServingBundle
     private static (Catalog, string) Build()
     {
         var root = Path.Combine(Path.GetTempPath(), "lmindexer-tests", "serving-" + Guid.NewGuid().ToString("N"));
+        // Each test process trains its own (about 10 MB); left behind, they filled developers' temp folders.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => DeleteQuietly(root);
         var catalog = SyntheticCatalogGenerator.Generate(new SyntheticCatalogOptions { Items = 120, Users = 200, Seed = 9, MinSequenceLength = 5, MaxSequenceLength = 9 });
         CatalogFiles.Save(Path.Combine(root, "catalog"), catalog);
         var indexing = SemanticIndexing.Run(catalog, new IndexingPlan
