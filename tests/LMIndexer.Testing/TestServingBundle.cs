@@ -9,16 +9,20 @@ using LMIndexer.Grains.Items;
 namespace LMIndexer.Testing;
 
 /// <summary>
-/// A small serving bundle trained once per test process: synthetic catalog → tiny-budget LMIndexer IDs on a
-/// tiny pretrained model → a few fine-tuning steps. Quality does not matter to the tests that use
-/// it; that every part of the bundle is real does. Written under the temp directory with the
-/// catalog files beside it (<see cref="CatalogDirectory"/>), and removed when the process exits.
+/// A small serving bundle: synthetic catalog → tiny-budget LMIndexer IDs on a tiny pretrained model →
+/// a few fine-tuning steps. Quality does not matter to the tests that use it; that every part of the
+/// bundle is real does. Built once per build of the code and shared by every test process (each
+/// test assembly is one) under the temp directory, with the catalog files beside it
+/// (<see cref="CatalogDirectory"/>): training it in each process cost CI minutes.
 /// </summary>
 public static class TestServingBundle
 {
-    private static readonly Lazy<(Catalog Catalog, string Root)> Built = new(Build);
-    private static readonly Lazy<string> IndexedBuilt = new(BuildIndexed);
-    private static readonly Lazy<string> DenseBuilt = new(BuildDense);
+    private static readonly SyntheticCatalogOptions CatalogOptions = new() { Items = 120, Users = 200, Seed = 9, MinSequenceLength = 5, MaxSequenceLength = 9 };
+    private static readonly Lazy<Catalog> CatalogBuilt = new(() => SyntheticCatalogGenerator.Generate(CatalogOptions));
+    private static readonly Lazy<string> Built = new(() => SharedBundles.Build("base", BuildBase));
+    private static readonly Lazy<string> IndexedBuilt = new(() => Path.Combine(SharedBundles.Build("indexed", BuildIndexed), "serving-a1"));
+    private static readonly Lazy<string> DenseBuilt = new(() => Path.Combine(SharedBundles.Build("dense", BuildDense), "serving-d1"));
+    private static readonly Lazy<string> ProcessRoot = new(SharedBundles.ProcessFolder);
 
     /// <summary>
     /// A serving bundle (version <c>a1</c>) fine-tuned from a real LMIndexer index of the same
@@ -26,10 +30,10 @@ public static class TestServingBundle
     /// </summary>
     public static string IndexedDirectory => IndexedBuilt.Value;
 
-    public static Catalog Catalog => Built.Value.Catalog;
+    public static Catalog Catalog => CatalogBuilt.Value;
 
     /// <summary>The serving bundle directory (version <c>v1</c>).</summary>
-    public static string Directory => Path.Combine(Built.Value.Root, "serving");
+    public static string Directory => Path.Combine(Built.Value, "serving");
 
     /// <summary>
     /// A "retrained" version <c>v2</c>: the same model and trie, the IDs handed to other items
@@ -37,24 +41,24 @@ public static class TestServingBundle
     /// </summary>
     public static string Version2Directory => MovedVersion("v2", 1);
 
-    /// <summary>Another "retrained" version: item i gets the ID of item i + <paramref name="shift"/>. Written once per name.</summary>
+    /// <summary>Another "retrained" version: item i gets the ID of item i + <paramref name="shift"/>. Written once per name and process.</summary>
     public static string MovedVersion(string version, int shift)
     {
-        var directory = Path.Combine(Built.Value.Root, "serving-" + version);
-        lock (Built)
+        var directory = Path.Combine(ProcessRoot.Value, "serving-" + version);
+        lock (ProcessRoot)
         {
             if (!System.IO.Directory.Exists(directory))
-                ServingBundle.CopyAsVersion(Path.Combine(Built.Value.Root, "serving"), directory, version,
+                ServingBundle.CopyAsVersion(Directory, directory, version,
                     table => new SemanticIdTable([.. table.ItemIds.Skip(shift).Concat(table.ItemIds.Take(shift))], table.Ids));
         }
         return directory;
     }
 
     /// <summary>A search serving bundle over the same IDs (version <c>s1</c>).</summary>
-    public static string SearchDirectory => Path.Combine(Built.Value.Root, "search");
+    public static string SearchDirectory => Path.Combine(Built.Value, "search");
 
     /// <summary>items.jsonl and sequences.tsv of the catalog.</summary>
-    public static string CatalogDirectory => Path.Combine(Built.Value.Root, "catalog");
+    public static string CatalogDirectory => Path.Combine(Built.Value, "catalog");
 
     /// <summary>
     /// A serving bundle (version <c>d1</c>) of a fresh network reading item tokens, with a dense item
@@ -64,21 +68,8 @@ public static class TestServingBundle
 
     public static IReadOnlyList<ItemRecord> Records => [.. Catalog.Items.Select(i => i.ToRecord())];
 
-    private static void DeleteQuietly(string root)
+    private static void BuildIndexed(string root)
     {
-        try
-        {
-            System.IO.Directory.Delete(root, recursive: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // A child process still holding a file: the folder stays, as it did before.
-        }
-    }
-
-    private static string BuildIndexed()
-    {
-        var root = Built.Value.Root;
         var indexing = SemanticIndexing.Run(Catalog, new IndexingPlan
         {
             ModelSize = "tiny",
@@ -104,31 +95,24 @@ public static class TestServingBundle
             FineTune = new FineTuneOptions { Steps = 10, EvalEvery = 0, ValidationLimit = 8, Evaluation = new EvaluationOptions { Beams = 5 } },
             Version = "a1",
         });
-        var serving = Path.Combine(root, "serving-a1");
-        outcome.Save(serving);
-        return serving;
+        outcome.Save(Path.Combine(root, "serving-a1"));
     }
 
-    private static string BuildDense()
+    private static void BuildDense(string root)
     {
-        using var outcome = RecommenderTraining.Run(Catalog, Path.Combine(Built.Value.Root, "index"), new GenerativePlan
+        using var outcome = RecommenderTraining.Run(Catalog, Path.Combine(Built.Value, "index"), new GenerativePlan
         {
             FreshModel = true,
             Source = new HistorySourceOptions { Mode = SourceMode.IdsAndItems, MaxSourceTokens = 21 },
             FineTune = new FineTuneOptions { Steps = 20, EvalEvery = 0, ValidationLimit = 8, DenseLoss = 1, Evaluation = new EvaluationOptions { Beams = 5 }, Optimizer = new OptimizerOptions { LearningRate = 3e-3 } },
             Version = "d1",
         });
-        var serving = Path.Combine(Built.Value.Root, "serving-d1");
-        outcome.Save(serving, ColdStartProjection.Fit(outcome.Bundle, outcome.Table, Catalog.Items, training: outcome.Data.Train));
-        return serving;
+        outcome.Save(Path.Combine(root, "serving-d1"), ColdStartProjection.Fit(outcome.Bundle, outcome.Table, Catalog.Items, training: outcome.Data.Train));
     }
 
-    private static (Catalog, string) Build()
+    private static void BuildBase(string root)
     {
-        var root = Path.Combine(Path.GetTempPath(), "lmindexer-tests", "serving-" + Guid.NewGuid().ToString("N"));
-        // Each test process trains its own (about 10 MB); left behind, they filled developers' temp folders.
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => DeleteQuietly(root);
-        var catalog = SyntheticCatalogGenerator.Generate(new SyntheticCatalogOptions { Items = 120, Users = 200, Seed = 9, MinSequenceLength = 5, MaxSequenceLength = 9 });
+        var catalog = Catalog;
         CatalogFiles.Save(Path.Combine(root, "catalog"), catalog);
         var indexing = SemanticIndexing.Run(catalog, new IndexingPlan
         {
@@ -158,7 +142,6 @@ public static class TestServingBundle
             Version = "s1",
         }, itemTextQueries: true);
         search.Save(Path.Combine(root, "search"));
-        return (catalog, root);
     }
 
 }

@@ -68,7 +68,7 @@ public static class AnnBenchCommand
             measured.Add("approximate", "ms_per_query", approximateMs, "approximate top 100, one query at a time, ms", "F3");
             measured.Add("approximate", "build_seconds", buildSeconds, $"index built ({ids.Count:N0} vectors, one thread), s", "F1");
             measured.Add("exact", "ms_per_query", exactMs, "exact top 100 (one matrix product with every item vector), ms", "F3");
-            var commandLine = "lmindexer-bench " + string.Join(" ", result.Tokens.Select(t => t.Value));
+            var commandLine = RecordedCommand.Of(result);
             BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, clock.Elapsed.TotalSeconds, measured.Rows,
                 string.Create(CultureInfo.InvariantCulture,
                     $"{corpus.Dataset}: {ids.Count:N0} item texts embedded by {package.Name} ({vectors[0].Length} dimensions, unit length) and {queries.Count:N0} distinct validation proxy queries (the test queries are not read). Exact: `ExactVectorIndex`. Approximate: `ApproximateVectorIndex` (USearch HNSW, inner product, connectivity {settings.Connectivity}, expansion {settings.ExpansionAdd} on insertion and {settings.ExpansionSearch} on search, the product's defaults)."),

@@ -121,7 +121,7 @@ public static class BackfillBenchCommand
                     Row("load", "wrong-version", strays + oldAfterSwitch, "answers naming another version, or the old one after the switch (goal 0)", "F0");
                     Row("load", "p50-ms", RecommendationLoad.Percentile(during, 0.5), "p50 latency during the backfill, ms", "F1");
                     Row("load", "p99-ms", RecommendationLoad.Percentile(during, 0.99), "p99 latency during the backfill, ms", "F1");
-                    var commandLine = "lmindexer-bench " + string.Join(" ", result.Tokens.Select(t => t.Value));
+                    var commandLine = RecordedCommand.Of(result);
                     BenchmarkReport.Write(result.GetValue(docs)!.FullName, "backfill", commandLine, clock.Elapsed.TotalSeconds, measured.Rows,
                         string.Create(CultureInfo.InvariantCulture,
                             $"The embedded cluster ({store} grain storage) serving `{oldVersion}` ({catalog.Items.Count:N0} items) backfills `{newVersion}`{(rekeyed ? " (the same model with every item's ID handed to the next item: a retrained index's worth of moved IDs)" : "")} with the default job settings while {requestRate} recommendation requests/s arrive over loopback HTTP for {loadUsers.Count:N0} replayed users, then activates it and keeps serving for 3 s."),

@@ -142,7 +142,7 @@ public static class ColdStartBenchCommand
                 measured.Add("cold", "users", test.Cold.Users.Count, "cold: users whose test item is cold", "F0");
                 measured.Add("cold", "validation-users", validation.Cold.Users.Count, "cold: users whose validation item is cold", "F0");
 
-                var commandLine = "lmindexer-bench " + string.Join(" ", result.Tokens.Select(t => t.Value));
+                var commandLine = RecordedCommand.Of(result);
                 BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, clock.Elapsed.TotalSeconds, measured.Rows,
                     string.Create(CultureInfo.InvariantCulture,
                         $"{catalog.Items.Count:N0} items, {result.GetValue(share):P0} of them (cold seed {result.GetValue(coldSeed)}) left out of pretraining, semantic IDs and every training sequence; the recipe trained once per seed ({string.Join(", ", seedList)}); then the cold items join through the new-item path (IDs from the trained indexer with the first free collision counter; dense vectors from their text through the bundle's projection, neighbour pool or ranking map) and each user's last item is the test item, ranked by the inference engine (20 beams, top {ColdStartEvaluation.Cutoff} scored). How new items are scored ({string.Join(", ", grid.Select(c => c.Name))}) was chosen on the users whose validation item is cold: `{choice.Name}`. `{ColdStartEvaluation.NoTextVectors}` is the same bundle without its projection."),

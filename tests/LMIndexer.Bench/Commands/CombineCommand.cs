@@ -46,7 +46,7 @@ public static class CombineCommand
             var seeds = recorded.Select(r => r.Seed).ToList();
             var selectedOn = recorded.Select(r => r.SelectedOn).Distinct().Count() == 1 ? recorded[0].SelectedOn : "mixed";
             var sources = string.Join("; ", recorded.Select(r => string.Create(CultureInfo.InvariantCulture, $"`{r.Benchmark}` (seed {r.Seed}, git {r.Git})")));
-            var commandLine = "lmindexer-bench " + string.Join(" ", result.Tokens.Select(t => t.Value));
+            var commandLine = RecordedCommand.Of(result);
             BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, recorded.Sum(r => r.WallSeconds), rows,
                 string.Create(CultureInfo.InvariantCulture,
                     $"Mean ± sd over {recorded.Count} seeds ({string.Join(", ", seeds)}) of runs recorded one seed each: {sources}. Each run made its choices on its own validation split and decoded test once; a seed draws the run's training (and, where the benchmark samples one, its split: the leave-one-out split of the rec bench is the same at every seed)."),

@@ -85,7 +85,7 @@ public static class EncoderBenchCommand
             }
             rows.Add(new("fp32-matmul", "gflops", peak));
             AnsiConsole.Write(new Markup(Markup.Escape(table.ToString())));
-            var commandLine = "lmindexer-bench " + string.Join(" ", result.Tokens.Select(t => t.Value));
+            var commandLine = RecordedCommand.Of(result);
             BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, clock.Elapsed.TotalSeconds, rows,
                 string.Create(CultureInfo.InvariantCulture,
                     $"Sentence embeddings of {titles.Count:N0} titles of `{directory.Name}` ({tokens:N0} WordPiece tokens with [CLS]/[SEP], {(double)tokens / titles.Count:F1} per title) by {package.Name}, batches of {result.GetValue(batchSize)} sorted by length, {threads} thread(s); fp32 matmul peak of this run: {peak:F1} GFLOP/s (2048², best of 5)."),

@@ -67,7 +67,7 @@ public static class EncoderMemoryBenchCommand
             rows.Add(new(system, "peak-mib-added", added));
             table.AppendLine(string.Create(CultureInfo.InvariantCulture, $"| {batchTokens:N0} | {texts.Count / seconds:F1} | {added:F0} |"));
             AnsiConsole.Write(new Markup(Markup.Escape(table.ToString())));
-            var commandLine = "lmindexer-bench " + string.Join(" ", result.Tokens.Select(t => t.Value));
+            var commandLine = RecordedCommand.Of(result);
             BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, clock.Elapsed.TotalSeconds, rows,
                 string.Create(CultureInfo.InvariantCulture,
                     $"The {texts.Count:N0} longest item texts of `{directory.Name}` (title, description, brand, price, category: what search shards embed; {(double)tokens / texts.Count:F0} WordPiece tokens each on average, at most {package.MaxTokens}) embedded by {package.Name} through ONNX Runtime, sorted by length, at most 64 per batch and at most {batchTokens:N0} tokens in rows × longest row. Memory: the process's peak resident set while the session embedded, above its level before the session was made."),

@@ -134,7 +134,7 @@ public static class IndexBenchCommand
                     ? $"| {system} | {Cell("ami", "F4")} | {Cell("ami-level-2", "F4")} | {Cell("ami-level-1", "F4")} | {Cell("ami-c1c2", "F4")} | {perplexity} | {collision} | {Cell("largest-group", "F0")} | {Cell("seconds", "F0")} |"
                     : $"| {system} | {perplexity} | {collision} | {Cell("largest-group", "F0")} | {Cell("seconds", "F0")} |");
             }
-            var commandLine = "lmindexer-bench " + string.Join(" ", result.Tokens.Select(t => t.Value));
+            var commandLine = RecordedCommand.Of(result);
             var pretrainTime = result.GetValue(baseBundle) is null
                 ? string.Create(CultureInfo.InvariantCulture, $", trained in this run in {pretrainSeconds:F0} s")
                 : "";

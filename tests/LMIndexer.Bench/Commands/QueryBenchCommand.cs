@@ -179,7 +179,7 @@ public static class QueryBenchCommand
             var (rows, table, ratios) = RankingBenchReport.Build(chosen, results, "queries", ["recall@10", "ndcg@10"]);
             rows.AddRange(validationRows);
             ratios += PairedAgainstBm25(results, rows);
-            var commandLine = "lmindexer-bench " + string.Join(" ", result.Tokens.Select(t => t.Value));
+            var commandLine = RecordedCommand.Of(result);
             var testQueries = results.Values.First().Test.Examples;
             BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, wall, rows,
                 string.Create(CultureInfo.InvariantCulture,

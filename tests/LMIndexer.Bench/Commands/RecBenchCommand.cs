@@ -440,7 +440,7 @@ public static class RecBenchCommand
             var (rows, table, ratios) = RankingBenchReport.Build(chosen, results, "users", ["recall@5", "ndcg@5"]);
             var paired = PairedAgainstBaselines(chosen, results, complete, rows);
             var testUsers = results.Values.First().Test.Examples;
-            var commandLine = "lmindexer-bench " + string.Join(" ", result.Tokens.Select(t => t.Value));
+            var commandLine = RecordedCommand.Of(result);
             // The seq2seq recipe is described only when a seq2seq system ran: a SASRec-only run trains none.
             var seq2seq = chosen.Any(Seq2SeqSystems.Contains);
             string Seq2SeqText() => string.Create(CultureInfo.InvariantCulture,

@@ -191,7 +191,7 @@ public static class ServeBenchCommand
                 await app.StopAsync(CancellationToken.None);
             }
 
-            var commandLine = "lmindexer-bench " + string.Join(" ", result.Tokens.Select(t => t.Value));
+            var commandLine = RecordedCommand.Of(result);
             BenchmarkReport.Write(result.GetValue(docs)!.FullName, result.GetValue(name)!, commandLine, clock.Elapsed.TotalSeconds, measured.Rows,
                 string.Create(CultureInfo.InvariantCulture,
                     $"The embedded cluster (one silo, in-memory grain state) serving `{Path.GetFileName(bundleDir.TrimEnd('/'))}` ({modelName}, {catalog.Items.Count:N0} items) on loopback: recommendations over HTTP at fixed open-loop rates for {duration} s each, then saturated; the bare batched ranking of the same model in the same run (beam search, or hybrid ranking for a bundle with a dense item head, as the silo ranks it; one batch at a time, every core an intra-op thread) is the baseline; the cluster decodes with the default inference workers ({WorkerNote()}). Users' histories are replayed first, so every request runs the model. Search requests (`/api/search`, three title words of a catalog item) run at the same rates with the silo's default search settings; the query embedding alone is their same-run baseline."),

@@ -83,7 +83,7 @@ public static class StorageBenchCommand
                 if (result.GetValue(work) is null)
                     Directory.Delete(scratch, recursive: true);
             }
-            var commandLine = "lmindexer-bench " + string.Join(" ", result.Tokens.Select(t => t.Value));
+            var commandLine = RecordedCommand.Of(result);
             BenchmarkReport.Write(result.GetValue(docs)!.FullName, "storage", commandLine, clock.Elapsed.TotalSeconds, rows,
                 string.Create(CultureInfo.InvariantCulture,
                     $"One embedded silo per provider, in the same run: {count:N0} item grains each write their state once (`PUT`-style upsert, {inFlight} calls in flight), then all activations are collected and every item is read back (activation = one state read). Latency is per grain call, so it includes Orleans' own work; memory is the baseline."),
