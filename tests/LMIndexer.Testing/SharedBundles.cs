@@ -13,10 +13,11 @@ internal static class SharedBundles
     private static readonly string Tests = Path.Combine(Path.GetTempPath(), "lmindexer-tests");
     private static readonly TimeSpan LongestWait = TimeSpan.FromMinutes(15);
 
-    // Keyed by the assemblies that train and describe the bundles: a rebuilt Core or Testing gets new ones.
+    // Keyed by the assemblies that train and describe the bundles (deterministic builds give the same
+    // code the same module ids): changed Core, Testing or TorchSharp code gets new bundles.
     private static readonly Lazy<string> Root = new(() =>
     {
-        var versions = string.Join(',', typeof(Core.Indexing.SemanticIndexing).Assembly.ManifestModule.ModuleVersionId, typeof(SharedBundles).Assembly.ManifestModule.ModuleVersionId);
+        var versions = string.Join(',', new[] { typeof(Core.Indexing.SemanticIndexing), typeof(SharedBundles), typeof(TorchSharp.torch) }.Select(t => t.Assembly.ManifestModule.ModuleVersionId));
         var root = Path.Combine(Tests, "shared-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(versions)))[..16]);
         if (!Directory.Exists(root))
             RemoveStale(root);
