@@ -112,6 +112,42 @@ public sealed class InferenceEngineTests
         Assert.Equal((ItemVector.None, 0), (unknown.Source, unknown.Values.Length));
     }
 
+    [Theory]
+    [InlineData("dense", 1.0)]
+    [InlineData("hybrid", 0.25)]
+    public async Task A_bundle_serves_the_ranking_its_training_chose_on_validation(string mode, double weight)
+    {
+        // The dense test bundle with a choice written into its manifest, as a validating run writes it.
+        var directory = Path.Combine(Path.GetTempPath(), "lmindexer-tests", $"ranking-{mode}-{Guid.NewGuid():N}");
+        ServingBundle.CopyAsVersion(TestServingBundle.DenseDirectory, directory, "d1-" + mode);
+        try
+        {
+            var manifestFile = Path.Combine(directory, "manifest.json");
+            var manifest = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifestFile))!;
+            manifest["properties"]![RankingChoice.ModeProperty] = mode;
+            manifest["properties"]![RankingChoice.DenseWeightProperty] = weight.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            File.WriteAllText(manifestFile, manifest.ToJsonString());
+            using var serving = ServingBundle.Load(directory);
+            var choice = new RankingChoice(mode == "dense" ? RankingMode.Dense : RankingMode.Hybrid, weight);
+            Assert.Equal(choice, serving.Ranking);
+            var history = (IReadOnlyList<ItemRecord>)[.. TestServingBundle.Records.Take(3)];
+            var source = new HistorySource(serving.Bundle.Tokenizer, new Dictionary<string, CatalogItem>(), serving.Table, serving.Source).Encode([.. history.Select(h => h.ToCatalogItem())]);
+            var expected = ItemRanker.Rank([serving.Bundle.Model], [source], serving.Tables, 10, choice.Mode, choice.DenseWeight)[0];
+            var unweighted = ItemRanker.Rank([serving.Bundle.Model], [source], serving.Tables, 10, RankingMode.Hybrid)[0];
+            Assert.NotEqual(unweighted.Select(r => r.Score), expected.Select(r => r.Score));   // the choice changes the answer
+            using var engine = new InferenceEngine(serving, new InferenceOptions { Workers = 1 }, NullLogger.Instance);
+
+            var served = await engine.GenerateAsync(history, 10);
+
+            Assert.Equal(expected.Select(r => serving.Table.ItemIds[r.Item]), served.Ids.Select(g => g.ItemId));
+            Assert.All(expected.Zip(served.Ids), pair => Assert.Equal(pair.First.Score, pair.Second.Score, tolerance: 1e-4));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     [Fact]
     public void A_new_item_can_take_its_text_neighbours_trained_vectors_instead_of_the_linear_projection()
     {

@@ -1,6 +1,7 @@
 using LMIndexer.Bench.Commands;
 using LMIndexer.Bench.Reporting;
 using LMIndexer.Core.Downstream;
+using LMIndexer.Core.Generation;
 using LMIndexer.Research.Protocol;
 
 namespace LMIndexer.Lab.Tests;
@@ -60,6 +61,21 @@ public sealed class RecBenchProtocolTests
         Assert.Equal("lmindexer@10, lmindexer-seed7@5, sasrec[dropout=0.2]@20", protocol.Choice);
         Assert.Equal(["lmindexer@5", "lmindexer@10", "lmindexer-seed7@5", "sasrec@20", "sasrec[dropout=0.2]", "sasrec[dropout=0.5]"], protocol.Candidates.Select(c => c.Candidate));
         Assert.Equal(0.3, protocol.Candidates[1].Validation);
+    }
+
+    [Fact]
+    public void The_ranking_each_network_chose_on_validation_is_in_its_choice_with_every_candidate_scored()
+    {
+        var selection = new RankingSelectionResult(new RankingChoice(RankingMode.Dense),
+            [(new RankingChoice(RankingMode.Hybrid, 1), 0.21), (new RankingChoice(RankingMode.Dense), 0.25), (new RankingChoice(RankingMode.Generative), 0.2)]);
+
+        var protocol = RecBenchCommand.Protocol([42, 7], ["lmindexer", "lmindexer-seed7", "markov"], Results,
+            new Dictionary<string, int> { ["lmindexer"] = 10, ["lmindexer-seed7"] = 5 }, [], null, rankings: new Dictionary<string, RankingSelectionResult> { ["lmindexer"] = selection });
+
+        Assert.Equal("lmindexer@10 ranked dense, lmindexer-seed7@5", protocol.Choice);
+        Assert.Equal(["lmindexer@5", "lmindexer@10", "lmindexer ranked hybrid@1", "lmindexer ranked dense", "lmindexer ranked generative", "lmindexer-seed7@5"],
+            protocol.Candidates.Select(c => c.Candidate));
+        Assert.Equal(0.25, protocol.Candidates[3].Validation);
     }
 
     [Fact]

@@ -141,7 +141,7 @@ public static class RecCommands
         AnsiConsole.MarkupLineInterpolated(CultureInfo.InvariantCulture,
             $"{outcome.Data.Train.Count} training examples; best validation {plan.FineTune.SelectionMetric} {outcome.Report.BestMetric:F4} at step {outcome.Report.BestStep}; bundle: {output}");
         using var trie = new Core.Generation.TrieTables(outcome.Trie, TorchRuntime.Device);
-        var testOptions = plan.FineTune.Evaluation with { Beams = 20, BatchSize = 64 };
+        var testOptions = outcome.Ranking.Apply(plan.FineTune.Evaluation with { Beams = 20, BatchSize = 64 });
         var test = ProgressBar.Run("rec test", outcome.Data.Test.Count,
             progress => GenerativeEvaluator.Evaluate(outcome.Bundle.Model, outcome.Data.Test, trie, testOptions, progress, cancellation));
         AnsiConsole.Write(MetricsTable("test", test,
@@ -166,9 +166,9 @@ public static class RecCommands
         };
         var ranking = new Option<string?>("--ranking")
         {
-            Description = $"How items are ranked: {RankingModes.NamesText} (dense and hybrid need bundles trained with --dense-loss; default: hybrid for those, generative otherwise).",
+            Description = $"How items are ranked: {RankingModes.NamesText} (dense and hybrid need bundles trained with --dense-loss; default: what the bundle's training chose on validation, or hybrid for those and generative otherwise).",
         };
-        var denseWeight = new Option<double>("--dense-weight") { Description = "--ranking hybrid: the weight of the dense log-probability beside the ID's sequence log-probability.", DefaultValueFactory = _ => 1 };
+        var denseWeight = new Option<double?>("--dense-weight") { Description = "--ranking hybrid: the weight of the dense log-probability beside the ID's sequence log-probability (default: the bundle's, or 1)." };
         var command = new Command("eval", "Full-ranking Recall/NDCG/MAP/MRR @5 and @10 of a serving bundle on the leave-one-out split.") { data, bundle, split, beams, batch, limit, report, ensemble, ranking, denseWeight };
         common.AddTo(command);
         command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
@@ -180,7 +180,7 @@ public static class RecCommands
             var rankingMode = result.GetValue(ranking) is { } rankingName
                 ? RankingModes.Parse(rankingName.ToLowerInvariant()) ?? throw new CliUsageException($"Unknown --ranking '{rankingName}'; expected {RankingModes.NamesText}.")
                 : (RankingMode?)null;
-            if (result.GetValue(denseWeight) is var weight && (weight < 0 || !double.IsFinite(weight)))
+            if (result.GetValue(denseWeight) is { } weight && (weight < 0 || !double.IsFinite(weight)))
                 throw new CliUsageException($"--dense-weight must be a number of at least 0, got {weight}.");
             common.InitializeRuntime(result);
             using var serving = ServingBundle.Load(result.GetValue(bundle)!.FullName, TorchRuntime.Device);
@@ -201,8 +201,9 @@ public static class RecCommands
                 {
                     Beams = result.GetValue(beams),
                     BatchSize = result.GetValue(batch),
-                    Ranking = rankingMode ?? RankingModes.DefaultFor(models),
-                    DenseWeight = result.GetValue(denseWeight),
+                    // One bundle ranks as its training chose; an ensemble by the default for its heads.
+                    Ranking = rankingMode ?? (members.Count == 0 ? serving.Ranking.Mode : RankingModes.DefaultFor(models)),
+                    DenseWeight = result.GetValue(denseWeight) ?? (rankingMode is null && members.Count == 0 ? serving.Ranking.DenseWeight : 1),
                 };
                 var evaluation = ProgressBar.Run($"rec eval ({which}, {RankingModes.Name(options.Ranking!.Value)}{(members.Count > 0 ? $", {models.Count} models" : "")})", examples.Count,
                     progress => GenerativeEvaluator.Evaluate(models, examples, serving.Tables, options, progress, cancellation));

@@ -125,6 +125,9 @@ public sealed record GenerativeOutcome(ModelBundle Bundle, SemanticIdTable Table
 {
     public void Save(string directory, ItemTextProjection? projection = null) => ServingBundle.Save(directory, Bundle, Table, Trie, projection);
 
+    /// <summary>How the trained network ranks (<see cref="RankingChoice.Of"/>).</summary>
+    public RankingChoice Ranking => RankingChoice.Of(Bundle);
+
     public void Dispose() => Bundle.Dispose();
 }
 
@@ -233,6 +236,15 @@ public static class GenerativeTraining
             {
                 manifest.Properties[PretrainedSourceEncoder.EncoderProperty] = sourceEncoder.Package.Name;
                 manifest.Properties[PretrainedSourceEncoder.TrainableLayersProperty] = Invariant(sourceEncoder.TrainableLayers);
+            }
+            // A run that kept its step on validation also chooses there how the kept network ranks
+            // (a refit validates nothing: it serves the default, or what its plain run chose).
+            if (model.Config.DenseItemHead && plan.FineTune.EvalEvery > 0 && plan.FineTune.ValidationLimit > 0 && !plan.Refit && data.Validation.Count > 0)
+            {
+                var selection = RankingSelection.Choose(model, [.. data.Validation.Take(plan.FineTune.ValidationLimit)], tables, plan.FineTune.Evaluation,
+                    plan.FineTune.SelectionMetric, cancellationToken: cancellationToken);
+                selection.Choice.WriteTo(manifest.Properties);
+                manifest.Properties[RankingChoice.ValidationProperty] = selection.Format();
             }
             return new GenerativeOutcome(new ModelBundle(model, bundle.Tokenizer, manifest), table, trie, data, report);
         }

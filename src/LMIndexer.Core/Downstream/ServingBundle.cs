@@ -33,6 +33,7 @@ public sealed class ServingBundle : IDisposable
             MaxItemTokens = int.Parse(properties.GetValueOrDefault("maxItemTokens", "32"), CultureInfo.InvariantCulture),
             ItemTokenCount = bundle.Model.Config.SourceItemCount,
         };
+        Ranking = RankingChoice.Of(bundle);
     }
 
     /// <summary>What a serving bundle's model reads of a history; bundles from before the property read titles.</summary>
@@ -52,6 +53,9 @@ public sealed class ServingBundle : IDisposable
     public string Task { get; }
     public HistorySourceOptions Source { get; }
     public string Version => Bundle.Manifest.Version;
+
+    /// <summary>How the model ranks: the choice its training made on validation, or the default for its heads (hybrid with a dense item head, weight 1).</summary>
+    public RankingChoice Ranking { get; }
 
     /// <summary>How an item added after training gets a dense vector from its text; null for bundles without a dense item head (or trained before it existed).</summary>
     public ItemTextProjection? Projection { get; }

@@ -360,9 +360,9 @@ public sealed class InferenceEngine : IDisposable
             swap.EnterReadLock();
             try
             {
-                // A network with a dense item head ranks as it was validated: hybrid (ItemRanker).
+                // The network ranks as its training chose on validation (hybrid, dense or beams alone).
                 var model = bundle.Bundle.Model;
-                var ranked = ItemRanker.Rank([model], [.. batch.Select(r => r.Source)], tables, beams, RankingModes.DefaultFor([model]), approximate: approximate, addedVectors: addedVectors,
+                var ranked = ItemRanker.Rank([model], [.. batch.Select(r => r.Source)], tables, beams, bundle.Ranking.Mode, bundle.Ranking.DenseWeight, approximate: approximate, addedVectors: addedVectors,
                     addedSequence: options.NewItemSequence, addedBoost: options.NewItemBoost);
                 for (var i = 0; i < batch.Count; i++)
                 {

@@ -194,6 +194,8 @@ public static class RecBenchCommand
             }
             // The step each trained system kept, chosen on validation before its one test decode.
             var bestSteps = new Dictionary<string, int>(StringComparer.Ordinal);
+            // How each trained network ranks its test users, chosen on its validation users.
+            var rankings = new Dictionary<string, RankingSelectionResult>(StringComparer.Ordinal);
             var gridChoice = new List<CandidateScore>();
             string? sasrecChoice = null;
             foreach (var system in chosen)
@@ -332,7 +334,7 @@ public static class RecBenchCommand
             var reported = chosen.SelectMany(s => s == "lmindexer" && extraSeeds.Count > 0 ? [s, .. extraSeeds.Select(SeedFolder), ensembleRow]
                 : s == "sasrec" && sasrecSeeds.Count > 0 ? [s, SasRecEnsemble]
                 : new[] { s }).ToArray();
-            var protocol = Protocol([result.GetValue(common.Seed), .. extraSeeds, .. sasrecSeeds.Where(s => !extraSeeds.Contains(s))], reported, results, bestSteps, gridChoice, sasrecChoice, refitting);
+            var protocol = Protocol([result.GetValue(common.Seed), .. extraSeeds, .. sasrecSeeds.Where(s => !extraSeeds.Contains(s))], reported, results, bestSteps, gridChoice, sasrecChoice, refitting, rankings);
             Report(result, catalog, reported, results, plan, clock.Elapsed.TotalSeconds, limit, protocol, complete);
             return Task.FromResult(0);
 
@@ -362,12 +364,13 @@ public static class RecBenchCommand
                     Covers(folder, reusedUsers);
                     if (int.TryParse(serving.Bundle.Manifest.Properties.GetValueOrDefault("bestStep"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var reusedStep))
                         bestSteps[folder] = reusedStep;
-                    var reusedResult = ProgressBar.Run($"rec {folder} test", reusedTest.Count,
-                        progress => GenerativeEvaluator.Evaluate(serving.Bundle.Model, reusedTest, serving.Tables, evaluation, progress, cancellation));
                     var properties = serving.Bundle.Manifest.Properties;
+                    var reusedRanking = ReusedRanking(serving, folder, properties);
+                    var reusedResult = ProgressBar.Run($"rec {folder} test", reusedTest.Count,
+                        progress => GenerativeEvaluator.Evaluate(serving.Bundle.Model, reusedTest, serving.Tables, reusedRanking.Apply(evaluation), progress, cancellation));
                     AnsiConsole.Write(RecCommands.MetricsTable($"{folder} test", reusedResult));
-                    return new(reusedResult, double.Parse(properties.GetValueOrDefault("trainSeconds", "0"), CultureInfo.InvariantCulture), $"best step {properties.GetValueOrDefault("bestStep", "?")} (bundle reused)",
-                        ValidationCurve.Read(properties, plan.FineTune.SelectionMetric));
+                    return new(reusedResult, double.Parse(properties.GetValueOrDefault("trainSeconds", "0"), CultureInfo.InvariantCulture),
+                        $"best step {properties.GetValueOrDefault("bestStep", "?")}, ranked {reusedRanking.Name} (bundle reused)", ValidationCurve.Read(properties, plan.FineTune.SelectionMetric));
                 }
                 if (!Directory.Exists(indexPath))
                     throw new CliUsageException($"{indexPath} does not exist; build the index bundles with 'lmindexer-bench index bench' first.");
@@ -394,10 +397,32 @@ public static class RecBenchCommand
                 var testSet = Limit(outcome.Data.Test, limit);
                 Covers(folder, outcome.Data.Test.Count);
                 bestSteps[folder] = outcome.Report.BestStep;
+                if (RankingSelectionResult.ReadFrom(outcome.Bundle.Manifest.Properties) is { } trainedRanking)
+                    rankings[folder] = trainedRanking;
                 var testResult = ProgressBar.Run($"rec {folder} test", testSet.Count,
-                    progress => GenerativeEvaluator.Evaluate(outcome.Bundle.Model, testSet, trie, evaluation, progress, cancellation));
+                    progress => GenerativeEvaluator.Evaluate(outcome.Bundle.Model, testSet, trie, outcome.Ranking.Apply(evaluation), progress, cancellation));
                 AnsiConsole.Write(RecCommands.MetricsTable($"{folder} test", testResult));
-                return new(testResult, trainSeconds, $"best step {outcome.Report.BestStep}", outcome.Report.Validations);
+                return new(testResult, trainSeconds, $"best step {outcome.Report.BestStep}, ranked {outcome.Ranking.Name}", outcome.Report.Validations);
+            }
+
+            // A reused network ranks as its training chose; one trained before that choice existed
+            // (or by an older tool) chooses now, on the same validation users its step was kept on.
+            RankingChoice ReusedRanking(ServingBundle serving, string folder, IReadOnlyDictionary<string, string> properties)
+            {
+                if (RankingSelectionResult.ReadFrom(properties) is { } recorded)
+                {
+                    rankings[folder] = recorded;
+                    return recorded.Choice;
+                }
+                if (!serving.Bundle.Model.Config.DenseItemHead || refitting || plan.FineTune.ValidationLimit <= 0)
+                    return serving.Ranking;
+                var source = new HistorySource(serving.Bundle.Tokenizer, catalog.Items.ToDictionary(i => i.ItemId, StringComparer.Ordinal), serving.Table, serving.Source);
+                var validation = RecommendationTask.Build(catalog, serving.Table, source).Validation.Take(plan.FineTune.ValidationLimit).ToList();
+                var candidates = RankingSelection.Candidates(serving.Bundle.Model).Count;
+                var chosen = ProgressBar.Run($"rec {folder} ranking (validation)", validation.Count * candidates,
+                    progress => RankingSelection.Choose(serving.Bundle.Model, validation, serving.Tables, plan.FineTune.Evaluation, plan.FineTune.SelectionMetric, progress, cancellation));
+                rankings[folder] = chosen;
+                return chosen.Choice;
             }
 
             // The test users as a saved bundle's IDs and history source encode them.
@@ -464,16 +489,20 @@ public static class RecBenchCommand
     /// <param name="grid">SASRec's grid candidates with their best validation NDCG@10, when a grid ran.</param>
     /// <param name="sasrecChoice">The grid candidate kept and its step, when a grid ran.</param>
     public static ProtocolRecord Protocol(IReadOnlyList<int> seeds, IReadOnlyList<string> systems, IReadOnlyDictionary<string, RankingBenchResult> results,
-        IReadOnlyDictionary<string, int> bestSteps, IReadOnlyList<CandidateScore> grid, string? sasrecChoice, bool refit = false)
+        IReadOnlyDictionary<string, int> bestSteps, IReadOnlyList<CandidateScore> grid, string? sasrecChoice, bool refit = false,
+        IReadOnlyDictionary<string, RankingSelectionResult>? rankings = null)
     {
         const string metric = "ndcg@10";
+        rankings ??= new Dictionary<string, RankingSelectionResult>();
         var candidates = systems
             .SelectMany(system => (results[system].Validations ?? []).Where(v => v.Metrics.ContainsKey(metric))
-                .Select(v => new CandidateScore(string.Create(CultureInfo.InvariantCulture, $"{system}@{v.Step}"), v.Metrics[metric])))
+                .Select(v => new CandidateScore(string.Create(CultureInfo.InvariantCulture, $"{system}@{v.Step}"), v.Metrics[metric]))
+                .Concat(rankings.TryGetValue(system, out var ranking) ? ranking.Scores.Select(r => new CandidateScore($"{system} ranked {r.Candidate.Name}", r.Score)) : []))
             .Concat(grid)
             .ToList();
         var choices = systems.Where(bestSteps.ContainsKey)
-            .Select(s => s == "sasrec" && sasrecChoice is not null ? sasrecChoice : string.Create(CultureInfo.InvariantCulture, $"{s}@{bestSteps[s]}")).ToList();
+            .Select(s => s == "sasrec" && sasrecChoice is not null ? sasrecChoice
+                : string.Create(CultureInfo.InvariantCulture, $"{s}@{bestSteps[s]}{(rankings.TryGetValue(s, out var ranking) ? $" ranked {ranking.Choice.Name}" : "")}")).ToList();
         return new ProtocolRecord(refit ? RefitSelection : "validation", 1, seeds, metric, choices.Count == 0 ? null : string.Join(", ", choices), candidates);
     }
 

@@ -421,6 +421,15 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
         using var serving = ServingBundle.Load(directory);
         Assert.True(serving.Bundle.Model.Config.DenseItemHead);
         Assert.Equal(0f, (serving.Bundle.Model.DenseHead!.weight - outcome.Bundle.Model.DenseHead!.weight).abs().max().item<float>());
+        // Validation chose how it ranks, among every mode and hybrid weight, and serving reads that choice.
+        var selection = RankingSelectionResult.ReadFrom(outcome.Bundle.Manifest.Properties)!;
+        Assert.Equal(RankingSelection.Candidates(outcome.Bundle.Model), selection.Scores.Select(s => s.Candidate));
+        Assert.Equal(selection.Scores.Max(s => s.Score), selection.Scores.First(s => s.Candidate == selection.Choice).Score);
+        Assert.Equal(selection.Choice, serving.Ranking);
+        // Each score is the candidate's figure on the validation users the step was kept on.
+        var validation = outcome.Data.Validation.Take(plan.FineTune.ValidationLimit).ToList();
+        foreach (var (candidate, score) in selection.Scores.Where(s => s.Candidate.Mode != RankingMode.Hybrid || s.Candidate.DenseWeight == 2))
+            Assert.Equal(score, GenerativeEvaluator.Evaluate(serving.Bundle.Model, validation, serving.Tables, candidate.Apply(plan.FineTune.Evaluation)).Metrics["ndcg@10"], 4);
         // The default ranking of a network with a head is hybrid; the head alone has learned to rank too.
         AssertServedRecommenderBeatsPopularity(serving, outcome.Data);
         var options = new EvaluationOptions { Beams = 20, Ranking = RankingMode.Dense };
