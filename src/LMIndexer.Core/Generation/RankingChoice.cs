@@ -51,8 +51,10 @@ public sealed record RankingChoice(RankingMode Mode, double DenseWeight = 1)
         ArgumentNullException.ThrowIfNull(properties);
         if (!properties.TryGetValue(ModeProperty, out var name) || OptionSpelling.Parse<RankingMode>(name) is not { } mode)
             return null;
-        var weight = double.Parse(properties.GetValueOrDefault(DenseWeightProperty, "1"), CultureInfo.InvariantCulture);
-        return new RankingChoice(mode, weight);
+        var text = properties.GetValueOrDefault(DenseWeightProperty, "1");
+        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var weight) && double.IsFinite(weight) && weight >= 0
+            ? new RankingChoice(mode, weight)
+            : throw new InvalidDataException($"The manifest's {DenseWeightProperty} '{text}' is not a weight of at least 0.");
     }
 
     public void WriteTo(IDictionary<string, string> properties)

@@ -602,7 +602,7 @@ public static class RecBenchCommand
             ItemVectorInit.Zero => ", item vectors initialised at zero",
             _ => "",
         }
-        + (plan.FineTune.DenseLoss > 0 ? string.Create(CultureInfo.InvariantCulture, $", a dense item head trained beside the IDs (loss weight {plan.FineTune.DenseLoss:G3}) and items ranked by both (hybrid)") : "");
+        + (plan.FineTune.DenseLoss > 0 ? string.Create(CultureInfo.InvariantCulture, $", a dense item head trained beside the IDs (loss weight {plan.FineTune.DenseLoss:G3}) and items ranked as the validation users choose (the ID beams, the head, or both with the head weighted 0.25 to 4)") : "");
 
     private static string WindowsText(GenerativePlan plan) =>
         (plan.Windows == TrainingWindows.AllPrefixes ? "every prefix of every training sequence" : $"{plan.Passes} sampled windows per user")

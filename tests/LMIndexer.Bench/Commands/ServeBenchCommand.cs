@@ -66,21 +66,21 @@ public static class ServeBenchCommand
             // 1. Bare batched beam search of the same model, same batch size as the cluster's batcher.
             double bare;
             string modelName;
-            RankingMode rankingMode;
+            RankingChoice ranking;
             using (var serving = ServingBundle.Load(bundleDir, TorchRuntime.Device))
             {
                 modelName = $"d_model {serving.Bundle.Model.Config.DModel}, {serving.Bundle.Model.Config.NumLayers}+{serving.Bundle.Model.Config.NumDecoderLayers} layers{(serving.Bundle.Model.Config.DenseItemHead ? ", dense item head" : "")}";
                 var source = new HistorySource(serving.Bundle.Tokenizer, byId, serving.Table, serving.Source);
                 var sources = users.Take(512).Select(u => source.Encode(u.ItemIds.Take(u.ItemIds.Count - 1).ToList())).ToList();
-                // Ranked as the inference silo ranks this bundle: hybrid with a dense item head, else beam search.
-                rankingMode = RankingModes.DefaultFor([serving.Bundle.Model]);
-                ItemRanker.Rank([serving.Bundle.Model], sources.Take(8).ToList(), serving.Tables, 20, rankingMode);   // warm-up
+                // Ranked as the inference silo ranks this bundle: as its training chose on validation.
+                ranking = serving.Ranking;
+                ItemRanker.Rank([serving.Bundle.Model], sources.Take(8).ToList(), serving.Tables, 20, ranking.Mode, ranking.DenseWeight);   // warm-up
                 var bareClock = Stopwatch.StartNew();
                 foreach (var batch in sources.Chunk(64))
-                    ItemRanker.Rank([serving.Bundle.Model], batch, serving.Tables, result.GetValue(beams), rankingMode);
+                    ItemRanker.Rank([serving.Bundle.Model], batch, serving.Tables, result.GetValue(beams), ranking.Mode, ranking.DenseWeight);
                 bare = sources.Count / bareClock.Elapsed.TotalSeconds;
             }
-            Row("model", "requests_per_second", bare, $"bare batched {RankingModes.Name(rankingMode)} ranking (batch 64, {result.GetValue(beams)} beams), requests/s", "F1");
+            Row("model", "requests_per_second", bare, $"bare batched {ranking.Name} ranking (batch 64, {result.GetValue(beams)} beams), requests/s", "F1");
 
             var beamCount = result.GetValue(beams);
             if (beamCount is < 10 or > 100)

@@ -94,7 +94,7 @@ public static class ScaleRecommendation
         var bundle = ServingBundle.Load(bundleDir, TorchRuntime.Device);
         var loadSeconds = loading.Elapsed.TotalSeconds;
         var weightsMiB = new FileInfo(Path.Combine(bundleDir, ModelBundle.WeightsFile)).Length / (1024.0 * 1024);
-        var mode = RankingModes.DefaultFor([bundle.Bundle.Model]);
+        var mode = bundle.Ranking.Mode;   // as the engine ranks it
         var starting = Stopwatch.StartNew();
         var options = new InferenceOptions
         {

@@ -47,5 +47,7 @@ public sealed class RankingChoiceTests
         Assert.Equal(properties[RankingChoice.ValidationProperty], read.Format());
         properties[RankingChoice.ValidationProperty] = "beams=0.1";
         Assert.Throws<InvalidDataException>(() => RankingSelectionResult.ReadFrom(properties));
+        properties[RankingChoice.DenseWeightProperty] = "-2";
+        Assert.Throws<InvalidDataException>(() => RankingChoice.ReadFrom(properties));
     }
 }
