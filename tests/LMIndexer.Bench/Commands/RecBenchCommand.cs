@@ -360,12 +360,13 @@ public static class RecBenchCommand
                         return null;
                     }
                     using var serving = ServingBundle.Load(servingPath, TorchRuntime.Device);
-                    var reusedTest = TestSet(serving, out var reusedUsers);
-                    Covers(folder, reusedUsers);
+                    var reusedTask = TaskOf(serving);
+                    var reusedTest = Limit(reusedTask.Test, limit);
+                    Covers(folder, reusedTask.Test.Count);
                     if (int.TryParse(serving.Bundle.Manifest.Properties.GetValueOrDefault("bestStep"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var reusedStep))
                         bestSteps[folder] = reusedStep;
                     var properties = serving.Bundle.Manifest.Properties;
-                    var reusedRanking = ReusedRanking(serving, folder, properties);
+                    var reusedRanking = ReusedRanking(serving, folder, properties, reusedTask.Validation);
                     var reusedResult = ProgressBar.Run($"rec {folder} test", reusedTest.Count,
                         progress => GenerativeEvaluator.Evaluate(serving.Bundle.Model, reusedTest, serving.Tables, reusedRanking.Apply(evaluation), progress, cancellation));
                     AnsiConsole.Write(RecCommands.MetricsTable($"{folder} test", reusedResult));
@@ -407,7 +408,7 @@ public static class RecBenchCommand
 
             // A reused network ranks as its training chose; one trained before that choice existed
             // (or by an older tool) chooses now, on the same validation users its step was kept on.
-            RankingChoice ReusedRanking(ServingBundle serving, string folder, IReadOnlyDictionary<string, string> properties)
+            RankingChoice ReusedRanking(ServingBundle serving, string folder, IReadOnlyDictionary<string, string> properties, IReadOnlyList<GenerativeExample> validationUsers)
             {
                 if (RankingSelectionResult.ReadFrom(properties) is { } recorded)
                 {
@@ -416,8 +417,7 @@ public static class RecBenchCommand
                 }
                 if (!serving.Bundle.Model.Config.DenseItemHead || refitting || plan.FineTune.ValidationLimit <= 0)
                     return serving.Ranking;
-                var source = new HistorySource(serving.Bundle.Tokenizer, catalog.Items.ToDictionary(i => i.ItemId, StringComparer.Ordinal), serving.Table, serving.Source);
-                var validation = RecommendationTask.Build(catalog, serving.Table, source).Validation.Take(plan.FineTune.ValidationLimit).ToList();
+                var validation = validationUsers.Take(plan.FineTune.ValidationLimit).ToList();
                 var candidates = RankingSelection.Candidates(serving.Bundle.Model).Count;
                 var chosen = ProgressBar.Run($"rec {folder} ranking (validation)", validation.Count * candidates,
                     progress => RankingSelection.Choose(serving.Bundle.Model, validation, serving.Tables, plan.FineTune.Evaluation, plan.FineTune.SelectionMetric, progress, cancellation));
@@ -428,10 +428,16 @@ public static class RecBenchCommand
             // The test users as a saved bundle's IDs and history source encode them.
             List<GenerativeExample> TestSet(ServingBundle serving, out int unlimited)
             {
-                var source = new HistorySource(serving.Bundle.Tokenizer, catalog.Items.ToDictionary(i => i.ItemId, StringComparer.Ordinal), serving.Table, serving.Source);
-                var test = RecommendationTask.Build(catalog, serving.Table, source).Test;
+                var test = TaskOf(serving).Test;
                 unlimited = test.Count;
                 return Limit(test, limit);
+            }
+
+            // The leave-one-out examples as a saved bundle's IDs and history source encode them.
+            TaskData TaskOf(ServingBundle serving)
+            {
+                var source = new HistorySource(serving.Bundle.Tokenizer, catalog.Items.ToDictionary(i => i.ItemId, StringComparer.Ordinal), serving.Table, serving.Source);
+                return RecommendationTask.Build(catalog, serving.Table, source);
             }
 
             // The saved recommenders of <out-dir>/<folders> decoded together; their training time adds up.
