@@ -13,12 +13,6 @@ internal static class TestRuntime
     internal static void Initialize() => TorchRuntime.Initialize(new TorchRuntimeOptions { Threads = 2 });
 }
 
-/// <summary>Reports on the caller's thread as it happens (<see cref="Progress{T}"/> posts to the thread pool, too late for an assertion).</summary>
-internal sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
-{
-    public void Report(T value) => report(value);
-}
-
 /// <summary>A temporary directory removed after the test.</summary>
 internal sealed class TempDirectory : IDisposable
 {

@@ -6,6 +6,7 @@ using LMIndexer.Core.Downstream;
 using LMIndexer.Core.Encoders;
 using LMIndexer.Core.Runtime;
 using LMIndexer.Core.Text;
+using LMIndexer.Core.Training;
 using Spectre.Console;
 
 namespace LMIndexer.Cli.Commands;

@@ -1,3 +1,4 @@
+using LMIndexer.Core.Training;
 using Spectre.Console;
 
 namespace LMIndexer.Cli.Console;
@@ -16,7 +17,7 @@ public static class ProgressBar
             .Start(context =>
             {
                 var task = context.AddTask(Markup.Escape(title), maxValue: Math.Max(1, total));
-                result = work(new InlineCount(done => task.Value = done));
+                result = work(new InlineProgress<int>(done => task.Value = done));
             });
         return result;
     }
@@ -35,23 +36,17 @@ public static class ProgressBar
             .StartAsync(async context =>
             {
                 var task = context.AddTask(Markup.Escape(title), maxValue: Math.Max(1, total));
-                await work(new InlineCount(done => task.Value = done));
+                await work(new InlineProgress<int>(done => task.Value = done));
             });
     }
 
     /// <summary>Without a terminal (logs, CI): a line per tenth of the way and at least one a minute.</summary>
-    private static InlineCount Deciles(string title, int total)
+    private static InlineProgress<int> Deciles(string title, int total)
     {
         var cadence = PlainProgressCadence.ForConsole();
-        return new InlineCount(done =>
+        return new InlineProgress<int>(done =>
         {
             if (cadence.ShouldPrint(title, done, total, out var remaining))
                 System.Console.WriteLine($"{title} {done}/{total}{PlainProgressCadence.EtaSuffix(remaining)}");
         });
-    }
-
-    private sealed class InlineCount(Action<int> report) : IProgress<int>
-    {
-        public void Report(int value) => report(value);
-    }
-}
+    }}

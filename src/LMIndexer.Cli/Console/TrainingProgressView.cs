@@ -19,9 +19,16 @@ public static class TrainingProgressView
             {
                 var task = context.AddTask(Markup.Escape(title), maxValue: totalSteps);
                 var stages = new StageOffsets();
-                result = train(new InlineProgress(p =>
+                result = train(new InlineProgress<TrainingProgress>(p =>
                 {
-                    task.Value = Math.Min(totalSteps, stages.Cumulative(p));
+                    if (double.IsNaN(p.Loss))
+                    {
+                        // An evaluation after training has its own count: the bar starts again for it.
+                        task.MaxValue = Math.Max(1, p.TotalSteps);
+                        task.Value = p.Step;
+                    }
+                    else
+                        task.Value = Math.Min(totalSteps, stages.Cumulative(p));
                     task.Description = Markup.Escape($"{title} {Describe(p)}");
                 }));
             });
@@ -32,15 +39,20 @@ public static class TrainingProgressView
     private static T RunPlain<T>(string title, Func<IProgress<TrainingProgress>, T> train)
     {
         var cadence = PlainProgressCadence.ForConsole();
-        return train(new InlineProgress(p =>
+        return train(new InlineProgress<TrainingProgress>(p =>
         {
             if (cadence.ShouldPrint(p.Stage, p.Step, p.TotalSteps, out var remaining))
-                System.Console.WriteLine($"{title} step {p.Step}/{p.TotalSteps} {Describe(p)}{PlainProgressCadence.EtaSuffix(remaining)}");
+                System.Console.WriteLine(double.IsNaN(p.Loss)
+                    ? $"{title} {Describe(p)}{PlainProgressCadence.EtaSuffix(remaining)}"
+                    : $"{title} step {p.Step}/{p.TotalSteps} {Describe(p)}{PlainProgressCadence.EtaSuffix(remaining)}");
         }));
     }
 
     private static string Describe(TrainingProgress p)
     {
+        // An evaluation stage (the ranking choice) has no loss: it counts examples scored.
+        if (double.IsNaN(p.Loss))
+            return string.Create(CultureInfo.InvariantCulture, $"[{p.Stage}] {p.Step:N0}/{p.TotalSteps:N0} scored, {p.SequencesPerSecond:F0} users/s");
         var parts = p.LossParts is { Count: > 0 }
             ? " (" + string.Join(", ", p.LossParts.Select(kv => $"{kv.Key} {kv.Value.ToString("F3", CultureInfo.InvariantCulture)}")) + ")"
             : string.Empty;
@@ -65,10 +77,5 @@ public static class TrainingProgressView
             lastTotal = p.TotalSteps;
             return offset + p.Step;
         }
-    }
-
-    private sealed class InlineProgress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
     }
 }

@@ -134,6 +134,9 @@ public sealed record GenerativeOutcome(ModelBundle Bundle, SemanticIdTable Table
 /// <summary>Index bundle + task examples → fine-tuned generative model (a serving bundle).</summary>
 public static class GenerativeTraining
 {
+    /// <summary>The progress stage of the ranking choice after training.</summary>
+    public const string RankingStage = "ranking";
+
     /// <summary>
     /// Loads the index bundle, swaps in random IDs or a fresh network for ablations, builds the
     /// task's examples with <paramref name="buildData"/> (tokenizer, ID table), fine-tunes and
@@ -241,8 +244,9 @@ public static class GenerativeTraining
             // (a refit validates nothing: it serves the default, or what its plain run chose).
             if (model.Config.DenseItemHead && plan.FineTune.EvalEvery > 0 && plan.FineTune.ValidationLimit > 0 && !plan.Refit && data.Validation.Count > 0)
             {
-                var selection = RankingSelection.Choose(model, [.. data.Validation.Take(plan.FineTune.ValidationLimit)], tables, plan.FineTune.Evaluation,
-                    plan.FineTune.SelectionMetric, cancellationToken: cancellationToken);
+                var choosingOn = data.Validation.Take(plan.FineTune.ValidationLimit).ToList();
+                var choosing = RankingProgress(progress, RankingSelection.Candidates(model).Count * choosingOn.Count);
+                var selection = RankingSelection.Choose(model, choosingOn, tables, plan.FineTune.Evaluation, plan.FineTune.SelectionMetric, choosing, cancellationToken);
                 selection.Choice.WriteTo(manifest.Properties);
                 manifest.Properties[RankingChoice.ValidationProperty] = selection.Format();
             }
@@ -328,6 +332,19 @@ public static class GenerativeTraining
         "groupByLength" => "false",
         _ => null,
     };
+
+    /// <summary>
+    /// The ranking choice as training progress (stage <see cref="RankingStage"/>, users scored so far
+    /// over every candidate, no loss), so that a progress view does not go silent for the minute it takes.
+    /// </summary>
+    private static IProgress<int>? RankingProgress(IProgress<TrainingProgress>? progress, int total)
+    {
+        if (progress is null)
+            return null;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        return new InlineProgress<int>(done => progress.Report(new TrainingProgress(RankingStage, done, total, double.NaN, 0,
+            done / Math.Max(clock.Elapsed.TotalSeconds, 1e-9))));
+    }
 
     private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using LMIndexer.Core.Generation;
 using LMIndexer.Core.Model;
+using LMIndexer.Core.Training;
 
 namespace LMIndexer.Core.Downstream;
 
@@ -58,17 +59,11 @@ public static class RankingSelection
         {
             var before = done;
             var result = GenerativeEvaluator.Evaluate(model, validation, trie, candidate.Apply(options),
-                progress is null ? null : new SynchronousProgress(n => progress.Report(before + n)), cancellationToken);
+                progress is null ? null : new InlineProgress<int>(n => progress.Report(before + n)), cancellationToken);
             scores.Add((candidate, result.Metrics[metric]));
             done += validation.Count;
         }
         var best = scores.Aggregate((a, b) => b.Item2 > a.Item2 ? b : a);
         return new RankingSelectionResult(best.Item1, scores);
-    }
-
-    // Reports on the caller's thread: Progress<T> would post to a context and arrive late or out of order.
-    private sealed class SynchronousProgress(Action<int> report) : IProgress<int>
-    {
-        public void Report(int value) => report(value);
     }
 }

@@ -115,7 +115,7 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
         if (historyDropout > 0)
             plan = plan with { Source = IdSource };
         using var cancel = new CancellationTokenSource();
-        var progress = new SynchronousProgress<TrainingProgress>(p =>
+        var progress = new InlineProgress<TrainingProgress>(p =>
         {
             if (p.Step == steps * 5 / 8)   // between the second and third checkpoints
                 cancel.Cancel();
@@ -412,7 +412,9 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
             Source = new HistorySourceOptions { Mode = SourceMode.IdsAndItems, MaxSourceTokens = 21 },
             FineTune = Plan(300).FineTune with { DenseLoss = 1 },
         };
-        using var outcome = RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, plan);
+        var ranking = new List<TrainingProgress>();
+        using var outcome = RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, plan,
+            new InlineProgress<TrainingProgress>(p => { if (p.Stage == GenerativeTraining.RankingStage) ranking.Add(p); }));
         Assert.True(outcome.Bundle.Model.Config.DenseItemHead);
         Assert.Equal("1", outcome.Bundle.Manifest.Properties["denseLoss"]);
 
@@ -428,6 +430,13 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
         Assert.Equal(selection.Choice, serving.Ranking);
         // Each score is the candidate's figure on the validation users the step was kept on.
         var validation = outcome.Data.Validation.Take(plan.FineTune.ValidationLimit).ToList();
+        // The choice reports its progress: users scored, rising to every candidate's pass over them, with no loss.
+        var total = RankingSelection.Candidates(outcome.Bundle.Model).Count * validation.Count;
+        Assert.NotEmpty(ranking);
+        Assert.All(ranking, p => Assert.Equal(total, p.TotalSteps));
+        Assert.All(ranking, p => Assert.True(double.IsNaN(p.Loss)));
+        Assert.Equal(total, ranking[^1].Step);
+        Assert.Equal(ranking.Select(p => p.Step).Order(), ranking.Select(p => p.Step));
         foreach (var (candidate, score) in selection.Scores.Where(s => s.Candidate.Mode != RankingMode.Hybrid || s.Candidate.DenseWeight == 2))
             Assert.Equal(score, GenerativeEvaluator.Evaluate(serving.Bundle.Model, validation, serving.Tables, candidate.Apply(plan.FineTune.Evaluation)).Metrics["ndcg@10"], 4);
         // The default ranking of a network with a head is hybrid; the head alone has learned to rank too.

@@ -44,7 +44,7 @@ public sealed class IndexerCheckpointTests
         // Stop inside a stage of position 2, then resume from the checkpoint.
         var checkpoint = new IndexerCheckpoint(Path.Combine(temp.Path, "ckpt"));
         using var cancellation = new CancellationTokenSource();
-        var stopper = new SynchronousProgress<TrainingProgress>(p =>
+        var stopper = new InlineProgress<TrainingProgress>(p =>
         {
             if (p.Stage == stopInStage)
                 cancellation.Cancel();

@@ -6,6 +6,7 @@ using LMIndexer.Core.Model;
 using LMIndexer.Core.Text;
 using TorchSharp;
 using static TorchSharp.torch;
+using LMIndexer.Core.Training;
 
 namespace LMIndexer.Core.Tests.Indexing;
 
@@ -67,7 +68,7 @@ public sealed class SemanticIndexingPipelineTests
         // Read in chunks (as `index assign` streams a file), the same items get the same IDs; an item
         // seen again in a later chunk is judged against the ID an earlier chunk gave it.
         var reported = new List<int>();
-        var (chunked, chunkedReport) = loaded.AssignItems([.. catalog.Items, catalog.Items[3]], new SynchronousProgress<int>(reported.Add), chunkSize: 10);
+        var (chunked, chunkedReport) = loaded.AssignItems([.. catalog.Items, catalog.Items[3]], new InlineProgress<int>(reported.Add), chunkSize: 10);
         Assert.Equal(new AssignmentReport(97, 0, 0), chunkedReport);
         Assert.Equal(same.Ids.Select(id => string.Join(',', id)), chunked.Ids.Select(id => string.Join(',', id)));
         Assert.Equal([10, 20, 30, 40, 50, 60, 70, 80, 90, 97], reported);

@@ -7,12 +7,6 @@ namespace LMIndexer.Lab.Tests.Research;
 
 public sealed class SasRecCheckpointTests
 {
-    /// <summary>Reports as the trainer calls it, on its own thread (Progress&lt;T&gt; would post them later).</summary>
-    private sealed class OnStep(Action<TrainingProgress> action) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => action(value);
-    }
-
     [Fact]
     public void A_run_stopped_between_validations_resumes_from_the_last_and_ends_as_the_uninterrupted_run()
     {
@@ -25,11 +19,11 @@ public sealed class SasRecCheckpointTests
 
         var checkpoint = Path.Combine(temp.Path, "checkpoint");
         using var stop = new CancellationTokenSource();
-        var stopped = new OnStep(p => { if (p.Step == 30) stop.Cancel(); });
+        var stopped = new InlineProgress<TrainingProgress>(p => { if (p.Step == 30) stop.Cancel(); });
         Assert.ThrowsAny<OperationCanceledException>(() => SasRecTrainer.Train(catalog, itemIds, options, stopped, checkpoint, stop.Token));
         Assert.True(File.Exists(Path.Combine(checkpoint, "state.json")), "the validation at step 20 saved the run");
         var firstStep = 0;
-        using var resumed = SasRecTrainer.Train(catalog, itemIds, options, new OnStep(p => firstStep = firstStep == 0 ? p.Step : firstStep), checkpoint);
+        using var resumed = SasRecTrainer.Train(catalog, itemIds, options, new InlineProgress<TrainingProgress>(p => firstStep = firstStep == 0 ? p.Step : firstStep), checkpoint);
 
         Assert.Equal(21, firstStep);   // it went on from step 20, not from the start
         Assert.Equal(straight.Validations.Select(v => (v.Step, v.TrainLoss, v.Metrics["ndcg@10"])), resumed.Validations.Select(v => (v.Step, v.TrainLoss, v.Metrics["ndcg@10"])));
