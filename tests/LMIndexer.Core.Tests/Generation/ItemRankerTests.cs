@@ -319,9 +319,8 @@ public sealed class ItemRankerTests
         {
             var dense = DenseLogProbs(model, sources[r], added);
             Assert.Equal(Ids.Count, dense.Length);
-            var expected = mode == RankingMode.Dense
-                ? Enumerable.Range(0, Ids.Count).ToDictionary(i => i, i => (double)dense[i])
-                : Enumerable.Range(0, Ids.Count).ToDictionary(i => i, i => SequenceLogProbs(model, sources[r])[i] + (double)dense[i]);
+            var sequence = mode == RankingMode.Dense ? null : SequenceLogProbs(model, sources[r]);
+            var expected = Enumerable.Range(0, Ids.Count).ToDictionary(i => i, i => (sequence?[i] ?? 0) + (double)dense[i]);
             Assert.Equal(expected.OrderByDescending(p => p.Value).ThenBy(p => p.Key).Select(p => p.Key), ranked[r].Select(x => x.Item));
             Assert.All(ranked[r], x => AssertClose(expected[x.Item], x.Score));
         }
@@ -347,8 +346,8 @@ public sealed class ItemRankerTests
         for (var r = 0; r < sources.Count; r++)
         {
             var dense = DenseLogProbs(model, sources[r], added, boost);
-            var expected = Enumerable.Range(0, Ids.Count).ToDictionary(i => i,
-                i => (mode == RankingMode.Hybrid ? SequenceLogProbs(model, sources[r])[i] : 0) + (double)dense[i]);
+            var sequence = mode == RankingMode.Hybrid ? SequenceLogProbs(model, sources[r]) : null;
+            var expected = Enumerable.Range(0, Ids.Count).ToDictionary(i => i, i => (sequence?[i] ?? 0) + (double)dense[i]);
             Assert.All(boosted[r], x => AssertClose(expected[x.Item], x.Score));
             // Added items move up against the trained ones.
             static double MeanRank(RankedItem[] ranked) => ranked.Select((x, rank) => (x, rank)).Where(p => p.x.Item >= vectors).Average(p => p.rank);
