@@ -215,11 +215,18 @@ public sealed class InferenceEngineTests
             const string text = "Moonlit lavender body butter";
             using var encoder = new OnnxSentenceEncoder(PretrainedEncoderPackage.Named(projection.Encoder), threads: 1);
             var expected = projection.Project(encoder.Embed([text])[0]);
-            using var engine = new InferenceEngine(serving, new InferenceOptions { Workers = 1, NewItemVectorSource = source }, NullLogger.Instance);
+            var lines = new LoggedLines<InferenceEngine>();
+            using var engine = new InferenceEngine(serving, new InferenceOptions { Workers = 1, NewItemVectorSource = source }, lines);
 
             engine.AddItems([new PrefixEntry(UnusedId(serving.Table), "ADDED-1")], [text]);
 
             Assert.Equal(expected, engine.VectorOf("ADDED-1").Values, (a, b) => Math.Abs(a - b) < 1e-4);
+            // The operator is told once, at load, which source the version lacks; a current bundle has both and says nothing.
+            var warning = Assert.Single(lines.Logged, l => l.Level == Microsoft.Extensions.Logging.LogLevel.Warning);
+            Assert.Contains(source == NewItemVectorSource.Neighbours ? "has no neighbour pool" : "has no ranking map", warning.Text, StringComparison.Ordinal);
+            var quiet = new LoggedLines<InferenceEngine>();
+            using (new InferenceEngine(ServingBundle.Load(TestServingBundle.DenseDirectory), new InferenceOptions { Workers = 1, NewItemVectorSource = source }, quiet))
+                Assert.DoesNotContain(quiet.Logged, l => l.Level == Microsoft.Extensions.Logging.LogLevel.Warning);
         }
         finally
         {

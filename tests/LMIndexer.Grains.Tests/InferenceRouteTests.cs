@@ -48,20 +48,6 @@ public sealed class InferenceRouteTests
 
     private static readonly GenerationResult Answered = new("v1", [new GeneratedId([1, 2], -0.5, "item-a")]);
 
-    /// <summary>Collects the route's log lines.</summary>
-    private sealed class Lines : ILogger<InferenceRoute>
-    {
-        public List<(LogLevel Level, string Text)> Logged { get; } = [];
-
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-        public bool IsEnabled(LogLevel logLevel) => true;
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            lock (Logged)
-                Logged.Add((logLevel, formatter(state, exception)));
-        }
-    }
-
     private static (InferenceRoute Route, List<string> Asked) Route(int replicas, Func<string, Task<GenerationResult>> answer) =>
         Route(replicas, answer, [], NullLogger<InferenceRoute>.Instance);
 
@@ -136,7 +122,7 @@ public sealed class InferenceRouteTests
     [Fact]
     public async Task A_retry_is_logged_as_a_warning_naming_both_replicas()
     {
-        var lines = new Lines();
+        var lines = new LoggedLines<InferenceRoute>();
         var first = InferenceRoute.Replica("lipstick", 2);
         var (route, _) = Route(2, key => key == $"v1/{first}" ? Task.FromException<GenerationResult>(new SiloUnavailableException("gone")) : Task.FromResult(Answered), [], lines);
 

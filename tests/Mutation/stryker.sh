@@ -63,6 +63,6 @@ case "$target" in
     # The inference engine (batching, items added while serving, their text vectors, the stats) and the route to it (replica, deadline, one retry), with their tests; the engine's load real bundles (about an hour here).
     cd tests/LMIndexer.Grains.Tests
     dotnet stryker --project LMIndexer.Grains.csproj --mutate "**/Inference/InferenceEngine.cs" --mutate "**/Inference/InferenceRoute.cs" \
-      --test-case-filter "FullyQualifiedName~InferenceEngineTests|FullyQualifiedName~InferenceRouteTests" "${common[@]}" "$@" ;;
+      --test-case-filter "FullyQualifiedName~InferenceEngineTests|FullyQualifiedName~InferenceEngineReportingTests|FullyQualifiedName~InferenceRouteTests" "${common[@]}" "$@" ;;
   *) echo "stryker.sh: unknown target '$target'" >&2; exit 2 ;;
 esac

@@ -29,7 +29,7 @@ public sealed class InferenceEngine : IDisposable
         () => Live.Keys.Select(e => new Measurement<int>(e.QueueLength, new KeyValuePair<string, object?>("version", e.Version))),
         description: "Generation requests waiting for a batch, per served version.");
     private static readonly Counter<long> RequestCounter = Meter.CreateCounter<long>("lmindexer.inference.requests",
-        description: "Generation requests taken by the inference engine.");
+        description: "Generation requests taken by the inference engine, per served version.");
     private static readonly Histogram<int> BatchSizes = Meter.CreateHistogram<int>("lmindexer.inference.batch_size", unit: null,
         description: "Requests decoded together in one beam search.",
         tags: null, advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256] });
@@ -305,7 +305,7 @@ public sealed class InferenceEngine : IDisposable
         if (!queue.TryAdd(request))
             throw new CapacityExceededException($"The inference queue of version {Version} is full ({options.MaxQueueLength} requests); retry later.");
         Interlocked.Increment(ref requests);
-        RequestCounter.Add(1);
+        RequestCounter.Add(1, new KeyValuePair<string, object?>("version", Version));
         return request.Completion.Task;
     }
 
@@ -323,9 +323,11 @@ public sealed class InferenceEngine : IDisposable
                 batch.Clear();
                 batch.Add(first);
                 // Share a backlog with the other idle workers instead of taking all of it: with one
-                // thread each, two half batches decode in about half the time of one whole batch.
+                // thread each, two half batches decode in about half the time of one whole batch. A
+                // worker told to wait for company (MaxWaitMilliseconds) fills up to a whole batch in
+                // that time instead: the share of an empty queue is one, which would never wait.
                 var share = (int)Math.Ceiling((queue.Count + 1.0) / Math.Max(1, Volatile.Read(ref idleWorkers)));
-                var limit = Math.Min(options.MaxBatchSize, share);
+                var limit = maxWait > TimeSpan.Zero ? options.MaxBatchSize : Math.Min(options.MaxBatchSize, share);
                 Interlocked.Decrement(ref idleWorkers);
                 var clock = Stopwatch.StartNew();
                 while (batch.Count < limit)
@@ -386,9 +388,12 @@ public sealed class InferenceEngine : IDisposable
         for (var seen = maxBatch; batch.Count > seen && Interlocked.CompareExchange(ref maxBatch, batch.Count, seen) != seen; seen = maxBatch)
         {
         }
-        BatchSizes.Record(batch.Count);
-        Interlocked.Add(ref decodeTicks, clock.ElapsedTicks);
-        BatchSeconds.Record(clock.Elapsed.TotalSeconds);
+        var version = new KeyValuePair<string, object?>("version", Version);
+        BatchSizes.Record(batch.Count, version);
+        // One reading for both: the stats' mean and the histogram describe the same batches.
+        var ticks = clock.ElapsedTicks;
+        Interlocked.Add(ref decodeTicks, ticks);
+        BatchSeconds.Record((double)ticks / Stopwatch.Frequency, version);
     }
 
     public void Dispose()
