@@ -49,4 +49,5 @@ public static class ProgressBar
             if (cadence.ShouldPrint(title, done, total, out var remaining))
                 System.Console.WriteLine($"{title} {done}/{total}{PlainProgressCadence.EtaSuffix(remaining)}");
         });
-    }}
+    }
+}
