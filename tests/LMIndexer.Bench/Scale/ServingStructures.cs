@@ -24,6 +24,13 @@ public static class ServingStructures
     }
 
     /// <summary>
+    /// <paramref name="table"/>'s IDs for <paramref name="itemIds"/> (every one in it), in that order, in
+    /// arrays and an index of their own: the layout <see cref="UniformIds"/> builds, for measuring.
+    /// </summary>
+    public static SemanticIdTable CopyInOrder(SemanticIdTable table, IReadOnlyList<string> itemIds) =>
+        new(itemIds, [.. itemIds.Select(id => table.IndexOf(id) is var row and >= 0 ? table.Ids[row].ToArray() : throw new ArgumentException($"Item '{id}' has no ID in the table."))]);
+
+    /// <summary>
     /// The trie of the table's IDs. Its token lists are built and dropped in here, so a caller
     /// measuring the heap afterwards sees the trie alone (a debug build keeps a caller's temporaries
     /// alive to the end of its method).
