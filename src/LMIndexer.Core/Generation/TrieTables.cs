@@ -60,6 +60,9 @@ public sealed class TrieTables : IDisposable
     public Tensor NextNodes(int depth, Tensor nodes) =>
         children[depth].index_select(0, nodes.Minus(Trie.DepthStart[depth])).to(ScalarType.Int64);
 
+    /// <summary>Bytes the next-node tables take in native memory (outside the managed heap).</summary>
+    public long NativeBytes => children.Sum(t => t.NumberOfElements * t.ElementSize);
+
     public void Dispose()
     {
         foreach (var t in children)

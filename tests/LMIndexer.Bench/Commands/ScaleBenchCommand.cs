@@ -164,7 +164,7 @@ public static class ScaleBenchCommand
                 using var tables = new TrieTables(trie);
                 var tablesSeconds = tablesClock.Elapsed.TotalSeconds;
                 var afterTrie = StageMeter.LiveManagedBytes();
-                var native = ServingStructures.NextNodeTableBytes(trie);
+                var native = tables.NativeBytes;
                 var n = (double)itemIds.Count;
                 Row("serving", "table_seconds", tableSeconds, assigned is null ? "ID table built (uniform codes + collision counter), s" : "ID table copied from the assigned one, s", "F1");
                 Row("serving", "trie_seconds", trieSeconds + tablesSeconds, "trie and its next-node tables built, s", "F1");

@@ -45,18 +45,6 @@ public static class ServingStructures
         return [.. table.Ids.Select(id => new[] { offsets[0] + (int)id[0], offsets[1] + (int)id[1], offsets[2] + (int)id[2] })];
     }
 
-    /// <summary>Bytes of <see cref="TrieTables"/>' dense next-node tables (native tensors, 8 bytes a cell), from their shapes.</summary>
-    public static long NextNodeTableBytes(IdTrie trie)
-    {
-        long bytes = 0;
-        for (var depth = 0; depth < trie.Length; depth++)
-        {
-            var (_, width) = trie.TokenRange(depth);
-            bytes += (long)(trie.DepthStart[depth + 1] - trie.DepthStart[depth]) * width * sizeof(long);
-        }
-        return bytes;
-    }
-
     /// <summary>
     /// The version's prefix grains (one per first code, each holding every ID below it) and the
     /// bytes a backfill writes into them: every batch rewrites the whole state of each prefix grain

@@ -89,5 +89,8 @@ public sealed class IdTrieTests
                 Assert.Equal(trie.Child((int)nodes[i], token), (int)next[i, w].item<long>());
             }
         }
+        // One 4-byte cell per node and token of its depth's span: what a silo holds per version.
+        var cells = Enumerable.Range(0, trie.Length).Sum(d => (long)(trie.DepthStart[d + 1] - trie.DepthStart[d]) * tables.Width[d]);
+        Assert.Equal(cells * sizeof(int), tables.NativeBytes);
     }
 }
