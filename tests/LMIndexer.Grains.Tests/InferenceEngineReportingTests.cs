@@ -76,8 +76,9 @@ public sealed class InferenceEngineReportingTests
         Assert.Equal(stats.Batches, Of("lmindexer.inference.batch_seconds").Count);
         Assert.Equal(10, Of("lmindexer.inference.queue_wait_seconds").Count);
         // The stats' means (milliseconds) describe the same batches and waits as the histograms (seconds).
-        Assert.Equal(stats.MeanBatchMilliseconds, Of("lmindexer.inference.batch_seconds").Average() * 1000, 6);
-        Assert.Equal(stats.MeanQueueWaitMilliseconds, Of("lmindexer.inference.queue_wait_seconds").Average() * 1000, 6);
+        // (A tolerance, not decimal places: rounding a value that lies on a half-way point differs in the last bit.)
+        Assert.Equal(stats.MeanBatchMilliseconds, Of("lmindexer.inference.batch_seconds").Average() * 1000, tolerance: 1e-6);
+        Assert.Equal(stats.MeanQueueWaitMilliseconds, Of("lmindexer.inference.queue_wait_seconds").Average() * 1000, tolerance: 1e-6);
         Assert.All(Of("lmindexer.inference.batch_seconds"), seconds => Assert.InRange(seconds, 1e-6, 60));
         Assert.Equal([0.0], Of("lmindexer.inference.queue_length"));   // this engine's queue, drained
 

@@ -349,11 +349,12 @@ public sealed class InferenceEngine : IDisposable
 
     private void Decode(List<Request> batch)
     {
+        var version = new KeyValuePair<string, object?>("version", Version);
         foreach (var request in batch)
         {
             var waited = Stopwatch.GetTimestamp() - request.Arrived;
             Interlocked.Add(ref queueWaitTicks, waited);
-            QueueWaitSeconds.Record((double)waited / Stopwatch.Frequency, new KeyValuePair<string, object?>("version", Version));
+            QueueWaitSeconds.Record((double)waited / Stopwatch.Frequency, version);
         }
         var clock = Stopwatch.StartNew();
         try
@@ -388,7 +389,6 @@ public sealed class InferenceEngine : IDisposable
         for (var seen = maxBatch; batch.Count > seen && Interlocked.CompareExchange(ref maxBatch, batch.Count, seen) != seen; seen = maxBatch)
         {
         }
-        var version = new KeyValuePair<string, object?>("version", Version);
         BatchSizes.Record(batch.Count, version);
         // One reading for both: the stats' mean and the histogram describe the same batches.
         var ticks = clock.ElapsedTicks;
