@@ -12,6 +12,8 @@ var root = new RootCommand("lmindexer-bench — baselines, ablations and benchma
 
 var index = IndexCommands.Create(new IndexingMethods(BaselineIndexers.Names, BaselineIndexers.Parse));
 index.Subcommands.Add(IndexBenchCommand.Create());
+foreach (var command in RecordedIdsCommands.Create())
+    index.Subcommands.Add(command);
 root.Subcommands.Add(index);
 
 var rec = RecCommands.Create(researchOptions: true, new RankingBaseline("markov", MarkovBaseline.Evaluate));

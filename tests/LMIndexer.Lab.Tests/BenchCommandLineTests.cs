@@ -35,6 +35,10 @@ public sealed class BenchCommandLineTests
     [InlineData("scale --items 5 --work {tmp}", "At least 10 items are needed")]
     [InlineData("scale --assign-items 0 --work {tmp}", "--assign-items must be at least 1")]
     [InlineData("results combine {tmp}/missing.json --name x", "missing.json does not exist")]
+    [InlineData("index restore-ids --name nothing --index-dir {tmp}/x --results {tmp}", "No IDs were kept for 'nothing'")]
+    [InlineData("index keep-ids --index-dir {tmp} --methods a/b --name x --results {tmp}", "--methods: 'a/b' is not NAME=FOLDER or FOLDER")]
+    [InlineData("index keep-ids --index-dir {tmp} --methods lmindexer=a,lmindexer=b --name x --results {tmp}", "--methods keeps two bundles as 'lmindexer'")]
+    [InlineData("index keep-ids --index-dir {tmp} --methods lmindexer --name x --results {tmp}", "is not an index bundle: manifest.json is missing")]
     public void Bad_input_to_the_bench_tool_gives_one_line_and_exit_code_2(string commandLine, string expected) =>
         AssertOneLineUsageError(commandLine, expected);
 

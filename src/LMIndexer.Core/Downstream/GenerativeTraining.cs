@@ -151,32 +151,17 @@ public static class GenerativeTraining
         var tablePath = Path.Combine(indexBundleDirectory, SemanticIdTable.FileName);
         if (!File.Exists(tablePath))
             throw new FileNotFoundException($"{indexBundleDirectory} has no {SemanticIdTable.FileName}; pass an index bundle ('lmindexer index train').", tablePath);
-        // Text sources are read the way the indexer read the items, through its pretrained encoder
-        // when it had one; ID tokens only the T5 encoder can read, and a fresh network has none.
-        var bundle = ModelBundle.Load(indexBundleDirectory, withSourceEncoder: plan.IndexerEncoder && !plan.FreshModel && plan.Source.Mode is SourceMode.Text or SourceMode.Titles);
+        var table = SemanticIdTable.Load(tablePath);
+        // A fresh network takes the index bundle's vocabulary and shape, not its weights: IDs kept
+        // without the network (manifest, tokenizer and table of a recorded run) train one too.
+        var bundle = plan.FreshModel ? FreshBundle(indexBundleDirectory, plan, table) : IndexerBundle(indexBundleDirectory, plan);
         try
         {
-            var table = SemanticIdTable.Load(tablePath);
             if (plan.Ids == IdSource.Random)
                 table = RandomIds(table, bundle.Tokenizer.IdPositionSizes, plan.FineTune.Seed);
             if (table.RequiredCounterSize > bundle.Tokenizer.IdPositionSizes[^1] || table.Ids[0].Length > bundle.Tokenizer.IdPositionSizes.Count)
                 throw new InvalidDataException($"The IDs need {table.Ids[0].Length} positions and a counter range of {table.RequiredCounterSize}; the bundle's tokenizer has [{string.Join(", ", bundle.Tokenizer.IdPositionSizes)}].");
             var model = bundle.Model;
-            if (plan.FreshModel)
-            {
-                torch.manual_seed(plan.FineTune.Seed);
-                var tokenizer = plan.IdsOnlyVocabulary ? bundle.Tokenizer.WithoutText() : bundle.Tokenizer;
-                var shape = plan.FreshModelSize is null ? bundle.Model.Config : T5Config.Preset(plan.FreshModelSize, tokenizer.VocabSize);
-                model = new T5Model(shape with
-                {
-                    VocabSize = tokenizer.VocabSize,
-                    DropoutRate = plan.Dropout ?? bundle.Model.Config.DropoutRate,
-                    SourceItemCount = HistorySourceOptions.ReadsItemTokens(plan.Source.Mode) ? table.Count : 0,
-                    DenseItemHead = plan.FineTune.DenseLoss > 0,
-                });
-                bundle.Dispose();
-                bundle = new ModelBundle(model, tokenizer, bundle.Manifest);
-            }
             if (plan.Dropout is { } rate && rate != model.Config.DropoutRate)
             {
                 // Every module reads its rate from the immutable config: same weights, new config.
@@ -257,6 +242,40 @@ public static class GenerativeTraining
             bundle.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// The indexer's own network to fine-tune. Text sources are read the way the indexer read the
+    /// items, through its pretrained encoder when it had one.
+    /// </summary>
+    private static ModelBundle IndexerBundle(string directory, GenerativePlan plan)
+    {
+        if (!File.Exists(Path.Combine(directory, ModelBundle.WeightsFile)))
+            throw new FileNotFoundException($"{directory} holds semantic IDs without the indexer's network ({ModelBundle.WeightsFile} is missing): only a fresh network can be trained on them.",
+                Path.Combine(directory, ModelBundle.WeightsFile));
+        return ModelBundle.Load(directory, withSourceEncoder: plan.IndexerEncoder && plan.Source.Mode is SourceMode.Text or SourceMode.Titles);
+    }
+
+    /// <summary>
+    /// A new network of the index bundle's shape (or the plan's preset), with the bundle's
+    /// vocabulary (ID tokens alone when the sources read no text); ID tokens only the T5 encoder
+    /// can read, so it has no pretrained source encoder.
+    /// </summary>
+    private static ModelBundle FreshBundle(string directory, GenerativePlan plan, SemanticIdTable table)
+    {
+        var manifest = ModelBundle.ReadManifest(directory);
+        var indexTokenizer = CatalogTokenizer.Load(Path.Combine(directory, ModelBundle.TokenizerFile));
+        var tokenizer = plan.IdsOnlyVocabulary ? indexTokenizer.WithoutText() : indexTokenizer;
+        var shape = plan.FreshModelSize is null ? manifest.Config : T5Config.Preset(plan.FreshModelSize, tokenizer.VocabSize);
+        torch.manual_seed(plan.FineTune.Seed);
+        var model = new T5Model(shape with
+        {
+            VocabSize = tokenizer.VocabSize,
+            DropoutRate = plan.Dropout ?? manifest.Config.DropoutRate,
+            SourceItemCount = HistorySourceOptions.ReadsItemTokens(plan.Source.Mode) ? table.Count : 0,
+            DenseItemHead = plan.FineTune.DenseLoss > 0,
+        });
+        return new ModelBundle(model, tokenizer, manifest);
     }
 
     /// <summary>

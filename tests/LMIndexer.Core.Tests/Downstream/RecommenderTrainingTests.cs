@@ -226,6 +226,38 @@ public sealed class RecommenderTrainingTests(RecommenderFixture fixture) : IClas
     }
 
     [Fact]
+    public void A_fresh_model_trains_on_ids_kept_without_the_indexers_network_exactly_as_on_the_whole_bundle()
+    {
+        // What a recorded index run keeps of a bundle: its manifest, vocabulary and ID table.
+        var idsOnly = System.IO.Path.Combine(fixture.Path, "ids-only");
+        Directory.CreateDirectory(idsOnly);
+        foreach (var file in new[] { LMIndexer.Core.Checkpoints.ModelBundle.ManifestFile, LMIndexer.Core.Checkpoints.ModelBundle.TokenizerFile, SemanticIdTable.FileName })
+            File.Copy(System.IO.Path.Combine(fixture.IndexDirectory, file), System.IO.Path.Combine(idsOnly, file), overwrite: true);
+        var plan = Plan(20) with
+        {
+            FreshModel = true,
+            Dropout = 0.1,
+            Source = new HistorySourceOptions { Mode = SourceMode.IdsAndItems, MaxSourceTokens = 21 },
+            FineTune = Plan(20).FineTune with { EvalEvery = 0, ValidationLimit = 0, HistoryDropout = 0.2 },
+        };
+
+        using var fromBundle = RecommenderTraining.Run(fixture.Catalog, fixture.IndexDirectory, plan);
+        using var fromIds = RecommenderTraining.Run(fixture.Catalog, idsOnly, plan);
+
+        var expected = fromBundle.Bundle.Model.state_dict();
+        var actual = fromIds.Bundle.Model.state_dict();
+        Assert.Equal(expected.Keys.Order(), actual.Keys.Order());
+        foreach (var (name, tensor) in expected)
+            Assert.True((tensor - actual[name]).abs().max().item<float>() == 0f, $"{name} differs");
+        Assert.Equal(fromBundle.Bundle.Tokenizer.VocabSize, fromIds.Bundle.Tokenizer.VocabSize);
+        Assert.Equal(fromBundle.Bundle.Manifest.Properties["indexVersion"], fromIds.Bundle.Manifest.Properties["indexVersion"]);
+
+        // Fine-tuning the indexer's own network needs that network.
+        var error = Assert.Throws<FileNotFoundException>(() => RecommenderTraining.Run(fixture.Catalog, idsOnly, Plan(1)));
+        Assert.Contains("without the indexer's network", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_fresh_model_of_a_named_size_replaces_the_bundle_network_and_is_recorded_with_its_regularisers_for_reuse()
     {
         var plan = Plan(1) with
