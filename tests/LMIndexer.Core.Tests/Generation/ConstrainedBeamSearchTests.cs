@@ -106,6 +106,24 @@ public sealed class ConstrainedBeamSearchTests
     }
 
     [Fact]
+    public void Sparse_counter_rows_find_the_same_items_with_the_same_scores_as_dense_ones()
+    {
+        var ids = IdTrieTests.CrowdedIds();
+        using var model = RandomModel(21, config => config with { VocabSize = 340 });
+        var trie = IdTrie.Build(ids);
+        using var dense = new TrieTables(trie, null, long.MaxValue);
+        using var sparse = new TrieTables(trie, null, 0);
+        Assert.True(sparse.IsSparse(2));
+        var sources = RandomSources(6, new Random(21));
+
+        var expected = ConstrainedBeamSearch.Search(model, sources, dense, beams: 20);
+        var actual = ConstrainedBeamSearch.Search(model, sources, sparse, beams: 20);
+
+        Assert.Equal(expected.Select(r => r.Select(x => (x.Item, x.Score))), actual.Select(r => r.Select(x => (x.Item, x.Score))));
+        Assert.Contains(expected.SelectMany(r => r), x => ids[x.Item][0] == 12 && ids[x.Item][1] == 23);   // the crowded prefix is searched
+    }
+
+    [Fact]
     public void Fewer_items_than_beams_returns_every_item_once()
     {
         var random = new Random(5);

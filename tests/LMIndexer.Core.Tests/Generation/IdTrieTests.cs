@@ -93,4 +93,53 @@ public sealed class IdTrieTests
         var cells = Enumerable.Range(0, trie.Length).Sum(d => (long)(trie.DepthStart[d + 1] - trie.DepthStart[d]) * tables.Width[d]);
         Assert.Equal(cells * sizeof(int), tables.NativeBytes);
     }
+
+    /// <summary>A learned table's shape: 36 two-code prefixes, one crowded (300 items numbered by the counter), the rest with two items.</summary>
+    internal static List<int[]> CrowdedIds()
+    {
+        var ids = new List<int[]>();
+        for (var a = 0; a < 6; a++)
+        {
+            for (var b = 0; b < 6; b++)
+            {
+                var group = a == 2 && b == 3 ? 300 : 2;
+                for (var counter = 0; counter < group; counter++)
+                    ids.Add([10 + a, 20 + b, 30 + counter]);
+            }
+        }
+        return ids;
+    }
+
+    [Fact]
+    public void A_crowded_counter_depth_is_kept_sparse_and_gives_the_dense_tables_next_nodes()
+    {
+        var trie = IdTrie.Build(CrowdedIds());
+        using var dense = new TrieTables(trie, null, long.MaxValue);
+        using var sparse = new TrieTables(trie, null, 0);
+        using var defaults = new TrieTables(trie);
+        using var scope = NewDisposeScope();
+
+        Assert.Equal([false, false, true], Enumerable.Range(0, trie.Length).Select(sparse.IsSparse));
+        Assert.All(Enumerable.Range(0, trie.Length), d => Assert.False(dense.IsSparse(d) || defaults.IsSparse(d)));   // small tables stay dense by default
+        var random = new Random(5);
+        for (var depth = 0; depth < trie.Length; depth++)
+        {
+            var all = Enumerable.Range(trie.DepthStart[depth], trie.DepthStart[depth + 1] - trie.DepthStart[depth]).Select(n => (long)n).ToList();
+            // Every node of the depth, then beams as a search has them: shuffled, several on one node.
+            foreach (var batch in new[] { all, [.. all.OrderBy(_ => random.Next()).Concat(all.Take(3)).Concat(all.Take(1))] })
+            {
+                var nodes = torch.tensor(batch.ToArray());
+                var expected = dense.NextNodes(depth, nodes);
+                var actual = sparse.NextNodes(depth, nodes);
+                Assert.Equal(expected.shape, actual.shape);
+                Assert.Equal(expected.data<long>().ToArray(), actual.data<long>().ToArray());
+            }
+        }
+        // The counter depth keeps its edges alone: a start per node and a token and child per item.
+        var counterNodes = trie.DepthStart[3] - trie.DepthStart[2];
+        var denseCounter = (long)counterNodes * dense.Width[2] * sizeof(int);
+        var sparseCounter = (counterNodes + 1L) * sizeof(long) + 2L * trie.LeafItem.Count(i => i >= 0) * sizeof(int);
+        Assert.Equal(dense.NativeBytes - denseCounter + sparseCounter, sparse.NativeBytes);
+        Assert.True(sparse.NativeBytes < dense.NativeBytes / 3);
+    }
 }
