@@ -37,7 +37,7 @@ root.Subcommands.Add(StorageBenchCommand.Create());
 root.Subcommands.Add(LoadCommand.Create());
 root.Subcommands.Add(CombineCommand.Create());
 
-var micro = new Command("micro", "BenchmarkDotNet micro-benchmarks and probes: beam, popularity, training, dropout, latency BUNDLE DATA, indexer-breakdown BUNDLE [fp32|bf16], indexer-probe BUNDLE DATA, breakdown.")
+var micro = new Command("micro", "BenchmarkDotNet micro-benchmarks and probes: beam, crowded-trie, popularity, training, dropout, latency BUNDLE DATA, indexer-breakdown BUNDLE [fp32|bf16], indexer-probe BUNDLE DATA, breakdown.")
 {
     new Argument<string[]>("args") { Arity = ArgumentArity.ZeroOrMore },
 };

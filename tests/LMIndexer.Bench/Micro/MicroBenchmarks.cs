@@ -5,7 +5,7 @@ using BenchmarkDotNet.Toolchains.InProcess.Emit;
 
 namespace LMIndexer.Bench.Micro;
 
-/// <summary><c>lmindexer-bench micro [beam|popularity|training|dropout|latency|indexer-breakdown|breakdown] …</c>: BenchmarkDotNet and probes.</summary>
+/// <summary><c>lmindexer-bench micro [beam|crowded-trie|popularity|training|dropout|latency|indexer-breakdown|breakdown] …</c>: BenchmarkDotNet and probes.</summary>
 public static class MicroBenchmarks
 {
     public static void Run(string[] args)
@@ -45,6 +45,11 @@ public static class MicroBenchmarks
         {
             var summary = BenchmarkRunner.Run<BeamSearchBenchmarks>(config);
             BeamSearchReport.Write(summary);
+        }
+        if (filter is "all" or "crowded-trie")
+        {
+            var summary = BenchmarkRunner.Run<CrowdedTrieBenchmarks>(config);
+            CrowdedTrieBenchmarks.Write(summary);
         }
         if (filter is "all" or "popularity")
         {
