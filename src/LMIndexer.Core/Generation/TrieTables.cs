@@ -17,7 +17,8 @@ public sealed class TrieTables : IDisposable
 {
     /// <summary>
     /// Dense cells (4 bytes each) above which a depth is kept sparse when at most one cell in
-    /// <see cref="SparseFill"/> holds an edge: below it a gather is cheaper than spreading rows.
+    /// <see cref="SparseFill"/> holds an edge: smaller tables stay dense, one gather per step,
+    /// as their memory does not matter.
     /// </summary>
     public const long DefaultSparseAboveCells = 1L << 22;
 
@@ -57,7 +58,7 @@ public sealed class TrieTables : IDisposable
                 continue;
             }
             // Node numbers fit 32 bits; half the bytes of int64 cells at a million items.
-            var table = new int[(long)count * width];
+            var table = new int[cells];
             Array.Fill(table, -1);
             for (var node = start; node < start + count; node++)
             {
