@@ -4,9 +4,9 @@ namespace LMIndexer.Core.Downstream;
 /// Length-grouped batching, as Hugging Face's <c>group_by_length</c>: a shuffled epoch is cut into
 /// groups of <see cref="BatchesPerGroup"/> batches and each group is sorted longest source first, so
 /// consecutive batches hold sources of similar length. A batch is padded to its longest source, and
-/// with long histories almost every random batch of 64 holds one (on Beauty 11 % of the training
-/// prefixes have more than twenty items), so a random batch pays the longest source's encoder cost
-/// for every row. Which examples meet in a group stays random from epoch to epoch.
+/// with long histories almost every random batch of 64 holds one, so a random batch pays the longest
+/// source's encoder cost for every row. Which examples meet in a group stays random from epoch to
+/// epoch.
 /// </summary>
 public static class LengthGroupedOrder
 {

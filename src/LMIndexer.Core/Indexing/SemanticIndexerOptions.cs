@@ -40,8 +40,8 @@ public sealed record SemanticIndexerOptions
     /// <summary>
     /// Scale logits by d_model^-0.5 in the reconstructor head and the contrastive scores. The reference
     /// uses raw dot products, which suit t5-base's pretrained embedding scale; with our from-scratch
-    /// N(0, 1) tied embeddings raw logits start with std √d and both losses blow up (measured: 24
-    /// nats reconstruction against 6.6 for chance). <c>false</c> restores the reference's raw scores.
+    /// N(0, 1) tied embeddings raw logits start with std √d and both losses blow up (docs/method.md,
+    /// "Logit scale"). <c>false</c> restores the reference's raw scores.
     /// </summary>
     public bool ScaleLogits { get; init; } = true;
 

@@ -6,7 +6,7 @@ namespace LMIndexer.Core.Training;
 
 /// <summary>
 /// bf16 training with fp32 master weights. The model computes in bf16, which roughly doubles the
-/// matmul throughput of a CPU with AVX-512 BF16 (measured 2.2× for an indexer step at d_model 256);
+/// matmul throughput of a CPU with AVX-512 BF16 (the experiment log's `training-step`);
 /// AdamW updates fp32 copies of the trainable weights and every step writes them back rounded
 /// (<see cref="ModelOptimizer"/>). Pure bf16 weights would silently drop any update below 2^-8 of
 /// the weight, which is most of AdamW's steps late in a schedule. Disposing puts the model back to
