@@ -92,6 +92,28 @@ public sealed class RecBenchProtocolTests
     }
 
     [Fact]
+    public void A_refit_names_the_ranking_its_plain_run_chose_for_each_network_and_for_no_baseline()
+    {
+        var refit = new Dictionary<string, RankingBenchResult> { ["lmindexer"] = Result([1, 0], [1, 0]), ["markov"] = Result([0, 1], [0, 1]), ["sasrec"] = Result([0, 1], [0, 1]) };
+
+        var protocol = RecBenchCommand.Protocol([2], ["lmindexer", "markov", "sasrec"], refit, new Dictionary<string, int> { ["lmindexer"] = 50000, ["sasrec"] = 4500 }, [], null,
+            refit: true, fixedRanking: new RankingChoice(RankingMode.Hybrid, 2));
+
+        Assert.Equal("lmindexer@50000 ranked hybrid@2, sasrec@4500", protocol.Choice);
+    }
+
+    [Fact]
+    public void A_fixed_ranking_is_taken_only_for_a_refit_and_only_what_the_network_can_rank()
+    {
+        Assert.Null(RecBenchCommand.CheckedRanking(null, refitting: false, denseLoss: 0));
+        Assert.Equal(new RankingChoice(RankingMode.Hybrid, 0.5), RecBenchCommand.CheckedRanking("hybrid@0.5", refitting: true, denseLoss: 0.3));
+        Assert.Equal(new RankingChoice(RankingMode.Generative), RecBenchCommand.CheckedRanking("generative", refitting: true, denseLoss: 0));
+        Assert.Contains("Give it with --refit", Assert.Throws<LMIndexer.Cli.Console.CliUsageException>(() => RecBenchCommand.CheckedRanking("generative", refitting: false, denseLoss: 0.3)).Message, StringComparison.Ordinal);
+        Assert.Contains("--ranking hybrid@1 reads the dense item head", Assert.Throws<LMIndexer.Cli.Console.CliUsageException>(() => RecBenchCommand.CheckedRanking("hybrid@1", refitting: true, denseLoss: 0)).Message, StringComparison.Ordinal);
+        Assert.Contains("is not generative, dense or hybrid@W", Assert.Throws<LMIndexer.Cli.Console.CliUsageException>(() => RecBenchCommand.CheckedRanking("hybrid@x", refitting: true, denseLoss: 0.3)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Per_user_metrics_are_saved_for_the_systems_that_ranked_every_test_user()
     {
         var saved = RecBenchCommand.PerUser(["lmindexer", "markov", "sasrec"], Results, new HashSet<string> { "lmindexer", "markov" });

@@ -62,6 +62,11 @@ public static class RecBenchCommand
             Description = "The served-model protocol: every system trains on training + validation targets with the settings of a plain run given on the command line "
                 + "(--steps and --sasrec-steps: the steps that run kept on validation), keeps its last weights, and decodes test once. Nothing is chosen in this run.",
         };
+        var ranking = new Option<string>("--ranking")
+        {
+            Description = "With --refit: how the trained networks rank (generative, dense or hybrid@W), as the plain run of the same settings chose on validation "
+                + "(its result's 'ranked …'); the refit bundle serves it too. Without it a refit ranks by the default for its heads (hybrid@1 with a dense item head).",
+        };
         var reuse = new Option<bool>("--reuse")
         {
             Description = "Evaluate serving bundles already in --out-dir (trained with the same steps, source, windows, dropout and regularisers) instead of retraining them, "
@@ -110,7 +115,7 @@ public static class RecBenchCommand
         };
         var command = new Command("bench", "Recommendation benchmark: LMIndexer IDs vs popularity, rq-VAE IDs and random IDs on one split, recorded in the bench results.")
         {
-            data, indexDir, outDir, systems, steps, batch, lr, warmup, dropout, evalEvery, validationLimit, windows, source, itemTokens, sourceTokens, testLimit, docs, name, sasrecSteps, sasrecEvalEvery, sasrecMaxLength, sasrecGrid, sasrecEnsembleSeeds, reuse, validateOnly, refit,
+            data, indexDir, outDir, systems, steps, batch, lr, warmup, dropout, evalEvery, validationLimit, windows, source, itemTokens, sourceTokens, testLimit, docs, name, sasrecSteps, sasrecEvalEvery, sasrecMaxLength, sasrecGrid, sasrecEnsembleSeeds, reuse, validateOnly, refit, ranking,
             freshModel, modelSize, weightDecay, labelSmoothing, weightAverage, decay, historyDropout, itemDropout, itemInit, denseLoss, groupByLength, ensembleSeeds,
         };
         common.AddTo(command);
@@ -142,6 +147,7 @@ public static class RecBenchCommand
                 throw new CliUsageException($"--validate-only trains networks and {counted} has nothing to choose on validation; leave it out of --systems.");
             if (validatingOnly && refitting)
                 throw new CliUsageException("--validate-only and --refit exclude each other: a refit validates nothing.");
+            var fixedRanking = CheckedRanking(result.GetValue(ranking), refitting, result.GetValue(denseLoss));
             if (validatingOnly && sasrecSeeds.Count > 0)
                 throw new CliUsageException("--validate-only trains the grid at --seed alone; train an ensemble member as its own run (--seed N, the kept settings) before the run that ensembles it.");
             // Each further seed's bundle folder and row, and the row of the seeds decoded together.
@@ -334,7 +340,7 @@ public static class RecBenchCommand
             var reported = chosen.SelectMany(s => s == "lmindexer" && extraSeeds.Count > 0 ? [s, .. extraSeeds.Select(SeedFolder), ensembleRow]
                 : s == "sasrec" && sasrecSeeds.Count > 0 ? [s, SasRecEnsemble]
                 : new[] { s }).ToArray();
-            var protocol = Protocol([result.GetValue(common.Seed), .. extraSeeds, .. sasrecSeeds.Where(s => !extraSeeds.Contains(s))], reported, results, bestSteps, gridChoice, sasrecChoice, refitting, rankings);
+            var protocol = Protocol([result.GetValue(common.Seed), .. extraSeeds, .. sasrecSeeds.Where(s => !extraSeeds.Contains(s))], reported, results, bestSteps, gridChoice, sasrecChoice, refitting, rankings, fixedRanking);
             Report(result, catalog, reported, results, plan, clock.Elapsed.TotalSeconds, limit, protocol, complete);
             return Task.FromResult(0);
 
@@ -386,6 +392,7 @@ public static class RecBenchCommand
                     progress => RecommenderTraining.Run(catalog, indexPath, systemPlan, progress, cancellation));
                 var trainSeconds = trainClock.Elapsed.TotalSeconds;
                 outcome.Bundle.Manifest.Properties["trainSeconds"] = trainSeconds.ToString("F0", CultureInfo.InvariantCulture);
+                fixedRanking?.WriteTo(outcome.Bundle.Manifest.Properties);
                 outcome.Save(servingPath);
                 GenerativeFineTuner.DeleteCheckpoint(systemPlan.FineTune.CheckpointDirectory!);
                 if (validatingOnly)
@@ -410,6 +417,8 @@ public static class RecBenchCommand
             // (or by an older tool) chooses now, on the same validation users its step was kept on.
             RankingChoice ReusedRanking(ServingBundle serving, string folder, IReadOnlyDictionary<string, string> properties, IReadOnlyList<GenerativeExample> validationUsers)
             {
+                if (fixedRanking is not null)
+                    return fixedRanking;
                 if (RankingSelectionResult.ReadFrom(properties) is { } recorded)
                 {
                     rankings[folder] = recorded;
@@ -496,7 +505,7 @@ public static class RecBenchCommand
     /// <param name="sasrecChoice">The grid candidate kept and its step, when a grid ran.</param>
     public static ProtocolRecord Protocol(IReadOnlyList<int> seeds, IReadOnlyList<string> systems, IReadOnlyDictionary<string, RankingBenchResult> results,
         IReadOnlyDictionary<string, int> bestSteps, IReadOnlyList<CandidateScore> grid, string? sasrecChoice, bool refit = false,
-        IReadOnlyDictionary<string, RankingSelectionResult>? rankings = null)
+        IReadOnlyDictionary<string, RankingSelectionResult>? rankings = null, RankingChoice? fixedRanking = null)
     {
         const string metric = "ndcg@10";
         rankings ??= new Dictionary<string, RankingSelectionResult>();
@@ -508,8 +517,12 @@ public static class RecBenchCommand
             .ToList();
         var choices = systems.Where(bestSteps.ContainsKey)
             .Select(s => s == "sasrec" && sasrecChoice is not null ? sasrecChoice
-                : string.Create(CultureInfo.InvariantCulture, $"{s}@{bestSteps[s]}{(rankings.TryGetValue(s, out var ranking) ? $" ranked {ranking.Choice.Name}" : "")}")).ToList();
+                : string.Create(CultureInfo.InvariantCulture, $"{s}@{bestSteps[s]}{Ranked(s)}")).ToList();
         return new ProtocolRecord(refit ? RefitSelection : "validation", 1, seeds, metric, choices.Count == 0 ? null : string.Join(", ", choices), candidates);
+
+        // How a network ranked test: chosen on its validation users, or fixed on the command line (a refit).
+        string Ranked(string system) => rankings.TryGetValue(system, out var ranking) ? $" ranked {ranking.Choice.Name}"
+            : fixedRanking is not null && system != "sasrec" ? $" ranked {fixedRanking.Name}" : "";
     }
 
     /// <summary>
@@ -621,6 +634,23 @@ public static class RecBenchCommand
         foreach (var point in validations.Where(v => v.Metrics.ContainsKey(metric)))
             table.AddRow(point.Step.ToString(CultureInfo.InvariantCulture), point.Metrics[metric].ToString("F4", CultureInfo.InvariantCulture));
         return table;
+    }
+
+    /// <summary>
+    /// <c>--ranking</c>: a refit fixes the ranking its plain run chose on validation, since it has no
+    /// validation users to choose on; a plain run chooses itself, so giving one there is refused.
+    /// </summary>
+    public static RankingChoice? CheckedRanking(string? name, bool refitting, double denseLoss)
+    {
+        if (name is null)
+            return null;
+        if (!refitting)
+            throw new CliUsageException("--ranking fixes for a refit what its plain run chose on validation; a plain run chooses on validation itself. Give it with --refit.");
+        var choice = RankingChoice.Parse(name)
+            ?? throw new CliUsageException($"--ranking '{name}' is not generative, dense or hybrid@W with a weight W of at least 0.");
+        if (choice.Mode != RankingMode.Generative && denseLoss <= 0)
+            throw new CliUsageException($"--ranking {choice.Name} reads the dense item head, which only --dense-loss above 0 trains.");
+        return choice;
     }
 
     private static bool Reusable(string servingPath, string indexPath, GenerativePlan plan)
