@@ -5,7 +5,7 @@ using BenchmarkDotNet.Toolchains.InProcess.Emit;
 
 namespace LMIndexer.Bench.Micro;
 
-/// <summary><c>lmindexer-bench micro [beam|crowded-trie|popularity|training|dropout|latency|indexer-breakdown|breakdown] …</c>: BenchmarkDotNet and probes.</summary>
+/// <summary><c>lmindexer-bench micro [beam|crowded-trie|popularity|training|dropout|latency|indexer-breakdown|breakdown|sasrec-breakdown] …</c>: BenchmarkDotNet and probes.</summary>
 public static class MicroBenchmarks
 {
     public static void Run(string[] args)
@@ -34,6 +34,12 @@ public static class MicroBenchmarks
         if (filter == "indexer-probe")
         {
             IndexerRepresentationProbe.Run(args[1], args[2]);
+            return;
+        }
+        if (filter == "sasrec-breakdown")
+        {
+            SasRecStepBreakdown.Run(args[1], int.Parse(args.ElementAtOrDefault(2) ?? "128", System.Globalization.CultureInfo.InvariantCulture),
+                int.Parse(args.ElementAtOrDefault(3) ?? "1", System.Globalization.CultureInfo.InvariantCulture));
             return;
         }
         if (filter == "breakdown")

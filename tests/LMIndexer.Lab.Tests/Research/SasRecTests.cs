@@ -1,5 +1,6 @@
 using LMIndexer.Core.Data.Synthetic;
 using LMIndexer.Core.Downstream;
+using LMIndexer.Core.Runtime;
 using LMIndexer.Research.Recommendation;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -22,6 +23,32 @@ public sealed class SasRecTests
         Assert.True((a[.., 4..] - laterChanged[.., 4..]).abs().max().item<float>() > 1e-4f);
         var shorter = model.Encode(torch.tensor(new long[] { 0, 0, 0, 4, 5, 6 }).unsqueeze(0));
         Assert.False(float.IsNaN(shorter.sum().item<float>()));
+    }
+
+    [Fact]
+    public void Dropout_draws_fresh_masks_in_training_at_its_rate_and_leaves_evaluation_untouched()
+    {
+        torch.manual_seed(1);
+        using var model = new SasRecModel(new SasRecConfig { ItemCount = 20, MaxLength = 6, Dropout = 0.5 });
+        using var scope = NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var input = torch.tensor(new long[] { 0, 3, 4, 5, 6, 7 }).unsqueeze(0);
+
+        model.train();
+        var first = model.Encode(input);
+        var second = model.Encode(input);
+        model.eval();
+        var evaluated = model.Encode(input);
+
+        Assert.False(first.allclose(second), "each training pass draws its own masks");
+        Assert.True(evaluated.allclose(model.Encode(input)), "evaluation applies no dropout");
+        Assert.False(first.allclose(evaluated));
+        // Half of a large input is dropped and the rest scaled by 2, so the mean is kept.
+        var ones = torch.ones(200_000);
+        var dropped = SasRecModel.Dropout(ones, 0.5, training: true);
+        Assert.InRange(dropped.EqualTo(0).to(ScalarType.Float32).mean().item<float>(), 0.49f, 0.51f);
+        Assert.InRange(dropped.mean().item<float>(), 0.98f, 1.02f);
+        Assert.Same(ones, SasRecModel.Dropout(ones, 0.5, training: false));
     }
 
     [Fact]

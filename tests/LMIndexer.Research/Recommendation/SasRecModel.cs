@@ -27,7 +27,6 @@ public sealed class SasRecModel : NamedModule
     private readonly Embedding positions;
     private readonly ModuleList<SasRecBlock> blocks = new();
     private readonly LayerNorm finalNorm;
-    private readonly Dropout dropout;
 
     public SasRecModel(SasRecConfig config) : base(nameof(SasRecModel))
     {
@@ -37,12 +36,10 @@ public sealed class SasRecModel : NamedModule
         for (var i = 0; i < config.Layers; i++)
             blocks.Add(new SasRecBlock(config));
         finalNorm = nn.LayerNorm(config.Hidden, eps: 1e-8);
-        dropout = nn.Dropout(config.Dropout);
         register_module("items", items);
         register_module("positions", positions);
         register_module("blocks", blocks);
         register_module("final_norm", finalNorm);
-        register_module("dropout", dropout);
         using (torch.no_grad())
         {
             nn.init.normal_(items.weight!, 0, 0.02);
@@ -60,7 +57,7 @@ public sealed class SasRecModel : NamedModule
         var keep = sequence.OtherThan(0).unsqueeze(-1).to(ScalarType.Float32);                      // [batch, len, 1]
         var x = items.forward(sequence).Times(Math.Sqrt(Config.Hidden));                        // [batch, len, hidden]
         x = x.Plus(positions.forward(TensorArithmetic.Range(length, sequence.device)).unsqueeze(0));
-        x = dropout.forward(x) * keep;
+        x = Dropout(x, Config.Dropout, training) * keep;
         var causal = torch.ones(length, length, dtype: ScalarType.Bool, device: sequence.device).tril();  // [len, len]
         var visible = causal.unsqueeze(0) & sequence.OtherThan(0).unsqueeze(1);                  // [batch, len, len]
         foreach (var block in blocks)
@@ -70,6 +67,13 @@ public sealed class SasRecModel : NamedModule
 
     /// <summary>Scores of every item for hidden states. // [..., items + 1]</summary>
     public Tensor Scores(Tensor hidden) => hidden.matmul(items.weight!.t());
+
+    /// <summary>
+    /// Inverted dropout with the masks the generative models draw (<see cref="TrainOnlyDropout"/>):
+    /// libtorch's own CPU dropout draws one number per element on one thread, which was most of a
+    /// SASRec encoder pass.
+    /// </summary>
+    public static Tensor Dropout(Tensor input, double rate, bool training) => TrainOnlyDropout.Apply(input, rate, training);
 }
 
 /// <summary>One SASRec block: pre-norm causal self-attention and a point-wise feed-forward, both residual.</summary>
@@ -82,7 +86,6 @@ public sealed class SasRecBlock : NamedModule
     private readonly LayerNorm feedForwardNorm;
     private readonly Linear feedForwardIn;
     private readonly Linear feedForwardOut;
-    private readonly Dropout dropout;
 
     public SasRecBlock(SasRecConfig config) : base(nameof(SasRecBlock))
     {
@@ -93,14 +96,12 @@ public sealed class SasRecBlock : NamedModule
         feedForwardNorm = nn.LayerNorm(config.Hidden, eps: 1e-8);
         feedForwardIn = nn.Linear(config.Hidden, config.Hidden);
         feedForwardOut = nn.Linear(config.Hidden, config.Hidden);
-        dropout = nn.Dropout(config.Dropout);
         register_module("attention_norm", attentionNorm);
         register_module("qkv", qkv);
         register_module("output", output);
         register_module("ff_norm", feedForwardNorm);
         register_module("ff_in", feedForwardIn);
         register_module("ff_out", feedForwardOut);
-        register_module("dropout", dropout);
     }
 
     /// <summary><paramref name="visible"/> is [batch, len, len] (query, key). // [batch, len, hidden]</summary>
@@ -114,10 +115,12 @@ public sealed class SasRecBlock : NamedModule
         var scores = parts[0].matmul(parts[1].transpose(-1, -2)).Over(Math.Sqrt(headDim));                   // [batch, heads, len, len]
         // Fully padded query rows see nothing; keep them finite (their output is masked anyway).
         var mask = visible.unsqueeze(1) | torch.eye(length, dtype: ScalarType.Bool, device: x.device);
-        var weights = dropout.forward(scores.masked_fill(mask.logical_not(), TensorArithmetic.NegativeInfinity).softmax(-1));
+        var weights = Dropout(scores.masked_fill(mask.logical_not(), TensorArithmetic.NegativeInfinity).softmax(-1));
         var context = weights.matmul(parts[2]).transpose(1, 2).reshape(batch, length, config.Hidden);       // [batch, len, hidden]
-        x = x.Plus(dropout.forward(output.forward(context)));
-        var hidden = feedForwardOut.forward(dropout.forward(nn.functional.relu(feedForwardIn.forward(feedForwardNorm.forward(x)))));
-        return x.Plus(dropout.forward(hidden));
+        x = x.Plus(Dropout(output.forward(context)));
+        var hidden = feedForwardOut.forward(Dropout(nn.functional.relu(feedForwardIn.forward(feedForwardNorm.forward(x)))));
+        return x.Plus(Dropout(hidden));
     }
+
+    private Tensor Dropout(Tensor input) => SasRecModel.Dropout(input, config.Dropout, training);
 }

@@ -228,7 +228,7 @@ public static class SasRecTrainer
     }
 
     /// <summary>The last <paramref name="length"/> items of each sequence, left-padded with 0. // [batch, length]</summary>
-    private static Tensor LeftPad(IReadOnlyList<int[]> sequences, int length, Device device)
+    public static Tensor LeftPad(IReadOnlyList<int[]> sequences, int length, Device device)
     {
         var data = new long[sequences.Count * length];
         for (var b = 0; b < sequences.Count; b++)
