@@ -50,10 +50,7 @@ public sealed class BenchCommandLineTests
     public void Bench_rec_commands_take_the_labs_flags_baselines_and_seeds()
     {
         using var temp = new TempDirectory();
-        Assert.Equal(0, BenchProcess.RunProduct(temp.Path, Quick, "data", "synth", "--out", "cat", "--items", "80", "--users", "120").ExitCode);
-        var index = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "index", "train", "--items", "cat/items.jsonl", "--out", "bench/lmindexer", "--method", "kmeans-tree",
-            "--size", "tiny", "--pretrain-steps", "5", "--codebook-size", "8", "--threads", "2");
-        Assert.True(index.ExitCode == 0, index.Error);
+        BenchProcess.SynthesizeAndIndex(temp.Path, "bench/lmindexer");
         var bad = BenchProcess.Run(temp.Path, Quick, "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec", "--source", "pictures");
         Assert.Equal(2, bad.ExitCode);
         Assert.Contains("Unknown source 'pictures'", bad.Error, StringComparison.Ordinal);

@@ -21,4 +21,17 @@ internal static class BenchProcess
     public static ToolProcess.Result RunProduct(string workingDirectory, TimeSpan timeout, params string[] args) => ToolProcess.Run("lmindexer", workingDirectory, timeout, args);
 
     public static Task<ToolProcess.Result> RunAsync(TimeSpan timeout, params string[] args) => Task.Run(() => Run(Path.GetTempPath(), timeout, args));
+
+    /// <summary>
+    /// The rec bench's smallest real inputs in <paramref name="workingDirectory"/>: an 80-item, 120-user
+    /// synthetic catalog in <c>cat/</c> and k-means-tree IDs on the scratch T5 (5 pretraining steps, K = 8)
+    /// in <paramref name="indexOut"/>.
+    /// </summary>
+    public static void SynthesizeAndIndex(string workingDirectory, string indexOut)
+    {
+        Assert.Equal(0, RunProduct(workingDirectory, TimeSpan.FromMinutes(1), "data", "synth", "--out", "cat", "--items", "80", "--users", "120").ExitCode);
+        var index = Run(workingDirectory, TimeSpan.FromMinutes(3), "index", "train", "--items", "cat/items.jsonl", "--out", indexOut, "--method", "kmeans-tree",
+            "--size", "tiny", "--pretrain-steps", "5", "--codebook-size", "8", "--threads", "1");
+        Assert.True(index.ExitCode == 0, index.Error);
+    }
 }

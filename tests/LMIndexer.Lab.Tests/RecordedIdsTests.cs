@@ -51,10 +51,7 @@ public sealed class RecordedIdsTests
     {
         using var temp = new TempDirectory();
         var quick = TimeSpan.FromMinutes(1);
-        Assert.Equal(0, BenchProcess.RunProduct(temp.Path, quick, "data", "synth", "--out", "cat", "--items", "80", "--users", "120").ExitCode);
-        var index = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "index", "train", "--items", "cat/items.jsonl", "--out", "work/kmeans-seed1", "--method", "kmeans-tree",
-            "--size", "tiny", "--pretrain-steps", "5", "--codebook-size", "8", "--threads", "1");
-        Assert.True(index.ExitCode == 0, index.Error);
+        BenchProcess.SynthesizeAndIndex(temp.Path, "work/kmeans-seed1");
         var keep = BenchProcess.Run(temp.Path, quick, "index", "keep-ids", "--index-dir", "work", "--methods", "lmindexer=kmeans-seed1", "--name", "index-run", "--results", "report");
         Assert.True(keep.ExitCode == 0, keep.Error);
         var restore = BenchProcess.Run(temp.Path, quick, "index", "restore-ids", "--name", "index-run", "--index-dir", "restored", "--results", "report");

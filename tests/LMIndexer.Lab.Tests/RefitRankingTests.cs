@@ -12,11 +12,7 @@ public sealed class RefitRankingTests
     public void A_refit_bundle_ranks_test_and_serves_with_the_ranking_given_for_it()
     {
         using var temp = new TempDirectory();
-        var quick = TimeSpan.FromMinutes(1);
-        Assert.Equal(0, BenchProcess.RunProduct(temp.Path, quick, "data", "synth", "--out", "cat", "--items", "80", "--users", "120").ExitCode);
-        var index = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "index", "train", "--items", "cat/items.jsonl", "--out", "bench/lmindexer", "--method", "kmeans-tree",
-            "--size", "tiny", "--pretrain-steps", "5", "--codebook-size", "8", "--threads", "1");
-        Assert.True(index.ExitCode == 0, index.Error);
+        BenchProcess.SynthesizeAndIndex(temp.Path, "bench/lmindexer");
 
         string[] Refit(string ranking, string name, params string[] more) => ["rec", "bench", "--data", "cat", "--index-dir", "bench", "--out-dir", "rec", "--systems", "lmindexer,markov",
             "--fresh-model", "--source", "ids+items", "--dense-loss", "0.3", "--steps", "6", "--refit", "--ranking", ranking, "--results", "report", "--name", name, "--threads", "1", .. more];
