@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Mutation testing with Stryker.NET, on demand (not in CI: a run takes from minutes to hours).
-# Usage: bash tests/Mutation/stryker.sh evaluation|litedb|mongodb|grains|grains-data|grains-state-writer|grains-search-index|grains-id-prefix|grains-rules|grains-popularity|grains-inference [extra stryker flags]
+# Usage: bash tests/Mutation/stryker.sh evaluation|litedb|mongodb|grains|grains-data|grains-state-writer|grains-search-index|grains-id-prefix|grains-rules|grains-popularity|grains-inference|grains-shells [extra stryker flags]
 # Reports go to artifacts/mutation/<target>/reports (HTML and JSON); docs/quality.md summarises them.
 # Build nothing that depends on the mutated project while a run lasts: test outputs link to the
 # project's own bin/ (Directory.Build.props), so such a build overwrites the mutated assembly and
@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 dotnet tool restore >/dev/null
-target="${1:?evaluation, litedb, mongodb, grains, grains-data, grains-state-writer, grains-search-index, grains-id-prefix, grains-rules, grains-popularity or grains-inference}"
+target="${1:?evaluation, litedb, mongodb, grains, grains-data, grains-state-writer, grains-search-index, grains-id-prefix, grains-rules, grains-popularity, grains-inference or grains-shells}"
 shift
 out="$PWD/artifacts/mutation/$target"
 common=(--reporter json --reporter html --reporter cleartext --concurrency 1 --output "$out")
@@ -64,5 +64,11 @@ case "$target" in
     cd tests/LMIndexer.Grains.Tests
     dotnet stryker --project LMIndexer.Grains.csproj --mutate "**/Inference/InferenceEngine.cs" --mutate "**/Inference/InferenceRoute.cs" \
       --test-case-filter "FullyQualifiedName~InferenceEngineTests|FullyQualifiedName~InferenceEngineReportingTests|FullyQualifiedName~InferenceRouteTests" "${common[@]}" "$@" ;;
+  grains-shells)
+    # The grain classes around the rules above: user, item, prefix, version registry and each silo's view of it, the inference grain, popularity, a search shard; every Grains test that covers them (hours: most start a cluster).
+    cd tests/LMIndexer.Grains.Tests
+    dotnet stryker --project LMIndexer.Grains.csproj --mutate "**/Users/UserGrain.cs" --mutate "**/Users/UserRequests.cs" --mutate "**/Items/ItemGrain.cs" --mutate "**/Items/IdPrefixGrain.cs" \
+      --mutate "**/Versions/IndexVersionGrain.cs" --mutate "**/Versions/ServedVersions.cs" --mutate "**/Inference/IndexerInferenceGrain.cs" \
+      --mutate "**/Popularity/PopularityGrain.cs" --mutate "**/Popularity/PopularityCounterGrain.cs" --mutate "**/Search/CatalogSearchGrain.cs" "${common[@]}" "$@" ;;
   *) echo "stryker.sh: unknown target '$target'" >&2; exit 2 ;;
 esac
