@@ -163,7 +163,7 @@ public sealed class CommandLineTests
     public void Miniature_demo_trains_serves_and_reuses_its_artefacts()
     {
         using var temp = new TempDirectory();
-        string[] args = ["demo", "--work", "demo", "--items", "120", "--users", "60", "--steps", "20", "--rec-steps", "20", "--threads", "2", "--port", "0", "--exit-after-start"];
+        string[] args = ["demo", "--work", "demo", "--items", "120", "--users", "60", "--steps", "20", "--rec-steps", "20", "--threads", "1", "--port", "0", "--exit-after-start"];
         var first = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(5), args);
         Assert.True(first.ExitCode == 0, $"demo failed ({first.ExitCode}): {first.Error}");
         Assert.Contains("Learn semantic IDs", first.Output, StringComparison.Ordinal);
@@ -199,7 +199,7 @@ public sealed class CommandLineTests
         // The product's rec train reads the recipe's recommender settings.
         var train = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "rec", "train", "--data", "cat", "--index", "index", "--out", "rec", "--recipe", "demo",
             "--set", "recommender.fineTune.steps=30", "--set", "recommender.fineTune.evalEvery=15", "--set", "recommender.fineTune.validationLimit=16",
-            "--set", "recommender.fineTune.evaluation.beams=5", "--set", "recommender.source.maxSourceTokens=128", "--set", "recommender.source.maxItemTokens=32", "--threads", "2");
+            "--set", "recommender.fineTune.evaluation.beams=5", "--set", "recommender.source.maxSourceTokens=128", "--set", "recommender.source.maxItemTokens=32", "--threads", "1");
         Assert.True(train.ExitCode == 0, train.Error);
         Assert.Contains("recall@10", train.Output, StringComparison.Ordinal);
         Assert.Contains("popularity", train.Output, StringComparison.Ordinal);
@@ -207,7 +207,7 @@ public sealed class CommandLineTests
         Assert.True(File.Exists(Path.Combine(temp.Path, "rec", "trie.bin")));
         Assert.False(Directory.Exists(Path.Combine(temp.Path, "rec.checkpoint")), "the checkpoint is removed after success");
 
-        var eval = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(2), "rec", "eval", "--data", "cat", "--bundle", "rec", "--beams", "10", "--report", "report.json", "--threads", "2");
+        var eval = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(2), "rec", "eval", "--data", "cat", "--bundle", "rec", "--beams", "10", "--report", "report.json", "--threads", "1");
         Assert.True(eval.ExitCode == 0, eval.Error);
         var report = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "report.json"))).RootElement;
         Assert.Equal("recommendation", report.GetProperty("task").GetString());
@@ -217,7 +217,7 @@ public sealed class CommandLineTests
         Assert.False(report.TryGetProperty("markov", out _));   // the lab's baseline column
 
         // An ensemble of a model with itself averages identical log-probabilities: the same ranking.
-        var twice = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(2), "rec", "eval", "--data", "cat", "--bundle", "rec", "--ensemble", "rec", "--beams", "10", "--report", "twice.json", "--threads", "2");
+        var twice = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(2), "rec", "eval", "--data", "cat", "--bundle", "rec", "--ensemble", "rec", "--beams", "10", "--report", "twice.json", "--threads", "1");
         Assert.True(twice.ExitCode == 0, twice.Error);
         var twiceReport = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "twice.json"))).RootElement;
         Assert.Equal(report.GetProperty("metrics").GetProperty("ndcg@10").GetDouble(), twiceReport.GetProperty("metrics").GetProperty("ndcg@10").GetDouble(), tolerance: 1e-6);
@@ -228,7 +228,7 @@ public sealed class CommandLineTests
             File.Copy(file, Path.Combine(other, Path.GetFileName(file)));
         var manifest = Path.Combine(other, "manifest.json");
         File.WriteAllText(manifest, System.Text.RegularExpressions.Regex.Replace(File.ReadAllText(manifest), "\"maxSourceTokens\": \"\\d+\"", "\"maxSourceTokens\": \"7\""));
-        var mismatched = CliProcess.Run(temp.Path, Quick, "rec", "eval", "--data", "cat", "--bundle", "rec", "--ensemble", "rec-other", "--threads", "2");
+        var mismatched = CliProcess.Run(temp.Path, Quick, "rec", "eval", "--data", "cat", "--bundle", "rec", "--ensemble", "rec-other", "--threads", "1");
         Assert.Equal(2, mismatched.ExitCode);
         Assert.Contains("another history source", mismatched.Error, StringComparison.Ordinal);
 
@@ -237,7 +237,7 @@ public sealed class CommandLineTests
         Assert.Equal((2, "lmindexer: Unknown --ranking 'sparse'; expected generative, dense, hybrid."), (badRanking.ExitCode, badRanking.Error.Trim()));
         var badDenseWeight = CliProcess.Run(temp.Path, Quick, "rec", "eval", "--data", "cat", "--bundle", "rec", "--dense-weight", "-1");
         Assert.Equal((2, "lmindexer: --dense-weight must be a number of at least 0, got -1."), (badDenseWeight.ExitCode, badDenseWeight.Error.Trim()));
-        var headless = CliProcess.Run(temp.Path, Quick, "rec", "eval", "--data", "cat", "--bundle", "rec", "--ranking", "dense", "--threads", "2");
+        var headless = CliProcess.Run(temp.Path, Quick, "rec", "eval", "--data", "cat", "--bundle", "rec", "--ranking", "dense", "--threads", "1");
         Assert.Equal((2, "lmindexer: --ranking dense needs bundles with a dense item head (trained with --dense-loss)."), (headless.ExitCode, headless.Error.Trim()));
 
         var wrongKind = CliProcess.Run(temp.Path, Quick, "rec", "eval", "--data", "cat", "--bundle", "index");
@@ -247,11 +247,11 @@ public sealed class CommandLineTests
         // A dense item head (the default recipe has one): its bundle ranks hybrid by default, and dense or generative when asked.
         var dense = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "rec", "train", "--data", "cat", "--index", "index", "--out", "rec-dense", "--recipe", "default",
             "--set", "recommender.fineTune.steps=30", "--set", "recommender.fineTune.evalEvery=15", "--set", "recommender.fineTune.validationLimit=16",
-            "--set", "recommender.fineTune.batchSize=32", "--set", "recommender.fineTune.evaluation.beams=5", "--threads", "2");
+            "--set", "recommender.fineTune.batchSize=32", "--set", "recommender.fineTune.evaluation.beams=5", "--threads", "1");
         Assert.True(dense.ExitCode == 0, dense.Error);
         foreach (var (ranking, expected) in new[] { (null, "hybrid"), ("dense", "dense"), ("generative", "generative") })
         {
-            string[] args = ["rec", "eval", "--data", "cat", "--bundle", "rec-dense", "--beams", "10", "--report", $"dense-{expected}.json", "--threads", "2", "--limit", "40"];
+            string[] args = ["rec", "eval", "--data", "cat", "--bundle", "rec-dense", "--beams", "10", "--report", $"dense-{expected}.json", "--threads", "1", "--limit", "40"];
             var ranked = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(2), ranking is null ? args : [.. args, "--ranking", ranking]);
             Assert.True(ranked.ExitCode == 0, ranked.Error);
             Assert.Contains($"rec eval (test, {expected})", ranked.Output, StringComparison.Ordinal);
@@ -268,10 +268,10 @@ public sealed class CommandLineTests
         Assert.Equal(0, CliProcess.Run(temp.Path, Quick, "data", "synth", "--out", "cat", "--items", "60", "--users", "20").ExitCode);
         Assert.Equal(0, CliProcess.Run(temp.Path, TimeSpan.FromMinutes(3), TinyIndexTrain("--items", "cat/items.jsonl", "index", codebookSize: 8)).ExitCode);
         var search = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "search", "train", "--items", "cat/items.jsonl", "--index", "index", "--out", "search",
-            "--steps", "20", "--eval-every", "10", "--beams", "5", "--item-text-queries", "--threads", "2");
+            "--steps", "20", "--eval-every", "10", "--beams", "5", "--item-text-queries", "--threads", "1");
         Assert.True(search.ExitCode == 0, search.Error);
         Assert.Contains("recall@10", search.Output, StringComparison.Ordinal);
-        var searchEval = CliProcess.Run(temp.Path, Quick, "search", "eval", "--items", "cat/items.jsonl", "--bundle", "search", "--beams", "5", "--threads", "2");
+        var searchEval = CliProcess.Run(temp.Path, Quick, "search", "eval", "--items", "cat/items.jsonl", "--bundle", "search", "--beams", "5", "--threads", "1");
         Assert.True(searchEval.ExitCode == 0, searchEval.Error);
         var mismatch = CliProcess.Run(temp.Path, Quick, "retrieval", "eval", "--corpus", "corpus", "--bundle", "search");
         Assert.Equal(2, mismatch.ExitCode);
@@ -283,15 +283,15 @@ public sealed class CommandLineTests
         File.WriteAllLines(Path.Combine(corpus, "qrels.tsv"), Enumerable.Range(1, 20).Select(i => $"{i}\t{i}\t1"));
         Assert.Equal(0, CliProcess.Run(temp.Path, TimeSpan.FromMinutes(3), TinyIndexTrain("--corpus", "corpus", "docs-index", codebookSize: 4)).ExitCode);
         var retrieval = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "retrieval", "train", "--corpus", "corpus", "--index", "docs-index", "--out", "retrieval",
-            "--steps", "20", "--eval-every", "10", "--beams", "5", "--threads", "2");
+            "--steps", "20", "--eval-every", "10", "--beams", "5", "--threads", "1");
         Assert.True(retrieval.ExitCode == 0, retrieval.Error);
-        var retrievalEval = CliProcess.Run(temp.Path, Quick, "retrieval", "eval", "--corpus", "corpus", "--bundle", "retrieval", "--report", "r.json", "--threads", "2");
+        var retrievalEval = CliProcess.Run(temp.Path, Quick, "retrieval", "eval", "--corpus", "corpus", "--bundle", "retrieval", "--report", "r.json", "--threads", "1");
         Assert.True(retrievalEval.ExitCode == 0, retrievalEval.Error);
         Assert.Contains("\"task\": \"retrieval\"", File.ReadAllText(Path.Combine(temp.Path, "r.json")), StringComparison.Ordinal);
 
         // The dense encoder fine-tuned on the same training queries, its step chosen on validation, written for Search:EncoderModel.
         var tuned = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "retrieval", "tune-encoder", "--corpus", "corpus", "--encoder", "minilm", "--out", "tuned/minilm.onnx",
-            "--steps", "4", "--eval-every", "2", "--batch-size", "8", "--max-tokens", "32", "--threads", "2");
+            "--steps", "4", "--eval-every", "2", "--batch-size", "8", "--max-tokens", "32", "--threads", "1");
         Assert.True(tuned.ExitCode == 0, tuned.Error);
         Assert.Equal(3, tuned.Output.Split('\n').Count(line => line.StartsWith("validation ndcg@10", StringComparison.Ordinal)));   // steps 0, 2 and 4
         Assert.Matches(@"kept step [024] \(validation ndcg@10 [01]\.\d{4}", tuned.Output);
@@ -311,5 +311,5 @@ public sealed class CommandLineTests
     /// <summary>LMIndexer at the smallest budgets: IDs good enough to train and serve on, in seconds.</summary>
     private static string[] TinyIndexTrain(string sourceOption, string source, string output, int codebookSize) =>
         ["index", "train", sourceOption, source, "--out", output, "--size", "tiny", "--pretrain-steps", "5", "--codebook-size", codebookSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
-         "--epochs", "1", "--threads", "2"];
+         "--epochs", "1", "--threads", "1"];
 }

@@ -42,7 +42,7 @@ public sealed class ServeShutdownTests
     {
         using var temp = new TempDirectory();
         using var demo = ToolProcess.Start(CliProcess.Tool, temp.Path, new Dictionary<string, string>(),
-            "demo", "--work", "demo", "--items", "120", "--users", "60", "--steps", "20", "--rec-steps", "20", "--threads", "2", "--port", "0");
+            "demo", "--work", "demo", "--items", "120", "--users", "60", "--steps", "20", "--rec-steps", "20", "--threads", "1", "--port", "0");
         var deadline = DateTime.UtcNow.AddMinutes(5);
         while (!demo.Output.Contains("Serving. Press", StringComparison.Ordinal))
         {

@@ -16,7 +16,7 @@ public sealed class TrainCommandTests
         "--recipe", "demo", "--set", "indexer.encoder=minilm", "--set", "pretrain.denoising.steps=4", "--set", "indexer.codebookSize=8", "--set", "indexer.counterSize=32",
         "--set", "indexer.maxTokens=16", "--set", "indexer.warmupEpochs=1", "--set", "indexer.continuousEpochs=1", "--set", "indexer.codebookEpochs=1",
         "--set", "recommender.fineTune.steps=8", "--set", "recommender.fineTune.evalEvery=4", "--set", "recommender.fineTune.validationLimit=16",
-        "--threads", "2",
+        "--threads", "1",
     ];
 
     [Fact]

@@ -10,7 +10,7 @@ internal static class TestRuntime
 {
     // Every test process prepares libtorch the way the CLI and silo do, before any tensor exists.
     [ModuleInitializer]
-    internal static void Initialize() => TorchRuntime.Initialize(new TorchRuntimeOptions { Threads = 2 });
+    internal static void Initialize() => TorchRuntime.Initialize(new TorchRuntimeOptions { Threads = 1 });
 }
 
 /// <summary>A temporary directory removed after the test.</summary>

@@ -47,7 +47,7 @@ public class HostFixture : IAsyncLifetime
             ["Urls"] = "http://127.0.0.1:0",
             ["Cluster:SiloPort"] = TestEnvironment.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Cluster:GatewayPort"] = GatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Torch:Threads"] = "2",
+            ["Torch:Threads"] = "1",
             // The default store, in a fresh file per run.
             ["Storage:Provider"] = "LiteDb",
             ["Storage:LiteDb:ConnectionString"] = $"Filename={storeFile}",

@@ -8,5 +8,5 @@ namespace LMIndexer.Grains.Tests;
 internal static class TestRuntime
 {
     [ModuleInitializer]
-    internal static void Initialize() => TorchRuntime.Initialize(new TorchRuntimeOptions { Threads = 2 });
+    internal static void Initialize() => TorchRuntime.Initialize(new TorchRuntimeOptions { Threads = 1 });
 }

@@ -98,12 +98,12 @@ public sealed class BenchCommandLineTests
 
         // The lab's rec train takes each fine-tuning setting as a flag; its rec eval adds the markov column beside popularity.
         var train = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "rec", "train", "--data", "cat", "--index", "bench/lmindexer", "--out", "rec",
-            "--source", "titles", "--steps", "30", "--eval-every", "15", "--validation-limit", "16", "--beams", "5", "--threads", "2");
+            "--source", "titles", "--steps", "30", "--eval-every", "15", "--validation-limit", "16", "--beams", "5", "--threads", "1");
         Assert.True(train.ExitCode == 0, train.Error);
         Assert.Contains("markov", train.Output, StringComparison.Ordinal);
         Assert.True(File.Exists(Path.Combine(temp.Path, "rec", "trie.bin")));
 
-        var eval = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(2), "rec", "eval", "--data", "cat", "--bundle", "rec", "--beams", "10", "--report", "report.json", "--threads", "2");
+        var eval = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(2), "rec", "eval", "--data", "cat", "--bundle", "rec", "--beams", "10", "--report", "report.json", "--threads", "1");
         Assert.True(eval.ExitCode == 0, eval.Error);
         var report = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "report.json"))).RootElement;
         Assert.Equal("recommendation", report.GetProperty("task").GetString());
@@ -114,7 +114,7 @@ public sealed class BenchCommandLineTests
         // The count baselines and SASRec need only the ID table's item set.
         var bench = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(2), "rec", "bench", "--data", "cat", "--index-dir", "bench", "--systems", "popularity,markov,sasrec",
             "--sasrec-steps", "40", "--sasrec-eval-every", "20", "--sasrec-max-length", "5", "--sasrec-grid", "dropout=0.2,0.5", "--sasrec-ensemble-seeds", "3", "--validation-limit", "100",
-            "--results", "report", "--name", "rec-docs", "--threads", "2");
+            "--results", "report", "--name", "rec-docs", "--threads", "1");
         Assert.True(bench.ExitCode == 0, bench.Error);
         var benchMarkdown = File.ReadAllText(Path.Combine(temp.Path, "report", "experiments.md"));
         Assert.DoesNotContain("Every seq2seq system", benchMarkdown, StringComparison.Ordinal);   // no seq2seq system ran
@@ -147,7 +147,7 @@ public sealed class BenchCommandLineTests
         // A grid split over processes: each trains its candidates without meeting test; the run with the
         // whole grid loads every candidate, chooses on validation and decodes test once.
         string[] SplitGrid(string grid) => ["rec", "bench", "--data", "cat", "--index-dir", "bench", "--out-dir", "split", "--systems", "sasrec", "--sasrec-steps", "40",
-            "--sasrec-eval-every", "20", "--sasrec-max-length", "5", "--sasrec-grid", grid, "--validation-limit", "100", "--threads", "2"];
+            "--sasrec-eval-every", "20", "--sasrec-max-length", "5", "--sasrec-grid", grid, "--validation-limit", "100", "--threads", "1"];
         foreach (var part in new[] { "dropout=0.2", "dropout=0.5" })
         {
             var validated = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(2), [.. SplitGrid(part), "--validate-only", "--results", "split-report", "--name", "never"]);
@@ -171,7 +171,7 @@ public sealed class BenchCommandLineTests
 
         // A second seed of the LMIndexer recommender, and the two as an ensemble, in one section.
         string[] EnsembleBench(string sectionName) => ["rec", "bench", "--data", "cat", "--index-dir", "bench", "--out-dir", "seeds", "--systems", "markov,lmindexer", "--steps", "10",
-            "--eval-every", "5", "--validation-limit", "16", "--results", "report", "--name", sectionName, "--ensemble-seeds", "7", "--threads", "2"];
+            "--eval-every", "5", "--validation-limit", "16", "--results", "report", "--name", sectionName, "--ensemble-seeds", "7", "--threads", "1"];
         var seeds = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(3), EnsembleBench("rec-seeds"));
         Assert.True(seeds.ExitCode == 0, seeds.Error);
         Assert.Equal("7", System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "seeds", "lmindexer-seed7", "manifest.json")))
@@ -199,7 +199,7 @@ public sealed class BenchCommandLineTests
         Assert.Equal(Curve(seedsJson), Curve(reusedJson));
         // A recipe trained for a choice on validation decodes no test; the run that follows the choice decodes the saved bundle once.
         string[] Candidate(string sectionName) => ["rec", "bench", "--data", "cat", "--index-dir", "bench", "--out-dir", "candidate", "--systems", "lmindexer", "--steps", "10",
-            "--eval-every", "5", "--validation-limit", "16", "--results", "report", "--name", sectionName, "--threads", "2"];
+            "--eval-every", "5", "--validation-limit", "16", "--results", "report", "--name", sectionName, "--threads", "1"];
         var candidate = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(3), [.. Candidate("never"), "--validate-only"]);
         Assert.True(candidate.ExitCode == 0, candidate.Error);
         Assert.Contains("no test decoded", candidate.Output, StringComparison.Ordinal);
@@ -230,12 +230,12 @@ public sealed class BenchCommandLineTests
 
         // The benchmark pair: IDs for the corpus from one shared pretrained model, then every system on one query split.
         var indexBench = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "index", "bench", "--corpus", "corpus", "--methods", "kmeans-tree,rqvae", "--size", "tiny",
-            "--pretrain-steps", "5", "--codebook-size", "4", "--work", "bench", "--results", "report", "--name", "index-docs", "--threads", "2");
+            "--pretrain-steps", "5", "--codebook-size", "4", "--work", "bench", "--results", "report", "--name", "index-docs", "--threads", "1");
         Assert.True(indexBench.ExitCode == 0, indexBench.Error);
         Assert.Contains("no AMI", File.ReadAllText(Path.Combine(temp.Path, "report", "experiments.md")), StringComparison.Ordinal);
         var retrievalBench = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "retrieval", "bench", "--corpus", "corpus", "--index-dir", "bench", "--systems", "bm25,rqvae,dense-minilm,dense-ft-minilm,hybrid",
             "--steps", "10", "--eval-every", "10", "--dense-steps", "4", "--dense-eval-every", "2", "--dense-batch-size", "8",
-            "--results", "report", "--name", "retrieval-docs", "--threads", "2");
+            "--results", "report", "--name", "retrieval-docs", "--threads", "1");
         Assert.True(retrievalBench.ExitCode == 0, retrievalBench.Error);
         using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "report", "results", "retrieval-docs.json")));
         var rows = json.RootElement.GetProperty("rows").EnumerateArray()
@@ -268,7 +268,7 @@ public sealed class BenchCommandLineTests
         // hybrid runs after the model even when named first.
         CopyDirectory(Path.Combine(temp.Path, "bench", "rqvae"), Path.Combine(temp.Path, "generative", "lmindexer"));
         var withGenerative = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "retrieval", "bench", "--corpus", "corpus", "--index-dir", "generative", "--systems", "hybrid,bm25,lmindexer",
-            "--steps", "10", "--eval-every", "10", "--results", "report", "--name", "retrieval-generative", "--threads", "2");
+            "--steps", "10", "--eval-every", "10", "--results", "report", "--name", "retrieval-generative", "--threads", "1");
         Assert.True(withGenerative.ExitCode == 0, withGenerative.Error);
         using var generativeJson = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "report", "results", "retrieval-generative.json")));
         var grid = generativeJson.RootElement.GetProperty("protocol").GetProperty("validation").EnumerateObject().Select(p => p.Name).ToList();
@@ -290,7 +290,7 @@ public sealed class BenchCommandLineTests
         using var temp = new TempDirectory();
         Assert.Equal(0, BenchProcess.RunProduct(temp.Path, Quick, "data", "synth", "--out", "cat", "--items", "120", "--users", "20").ExitCode);
         var bench = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "index", "bench", "--data", "cat", "--encoder", "minilm", "--methods", "kmeans-tree,rqvae",
-            "--seeds", "1,2", "--size", "tiny", "--pretrain-steps", "5", "--codebook-size", "4", "--work", "bench", "--results", "report", "--name", "index-minilm", "--threads", "2");
+            "--seeds", "1,2", "--size", "tiny", "--pretrain-steps", "5", "--codebook-size", "4", "--work", "bench", "--results", "report", "--name", "index-minilm", "--threads", "1");
         Assert.True(bench.ExitCode == 0, bench.Error);
         using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "report", "results", "index-minilm.json")));
         var ami = json.RootElement.GetProperty("rows").EnumerateArray()

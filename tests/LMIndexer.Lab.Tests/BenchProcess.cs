@@ -8,7 +8,7 @@ internal static class LabTestRuntime
 {
     // Every test process prepares libtorch the way the tools do, before any tensor exists.
     [ModuleInitializer]
-    internal static void Initialize() => TorchRuntime.Initialize(new TorchRuntimeOptions { Threads = 2 });
+    internal static void Initialize() => TorchRuntime.Initialize(new TorchRuntimeOptions { Threads = 1 });
 }
 
 /// <summary>The lab's tool (and the product's, for catalogs) as a researcher runs them.</summary>

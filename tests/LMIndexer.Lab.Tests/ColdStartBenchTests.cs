@@ -42,7 +42,7 @@ public sealed class ColdStartBenchTests
             // One boost and two of the three vector sources (not the recorded grid) keep the validation grid to eight candidates per seed.
             "cold-start", "--data", TestServingBundle.CatalogDirectory, "--cold-share", "0.1", "--seeds", "1,2,3", "--overall-users", "40", "--boosts", "4",
             "--sources", "neighbours,ranking", "--work", "work",
-            .. shrink.SelectMany(s => new[] { "--set", s }), "--results", "report", "--threads", "2"]);
+            .. shrink.SelectMany(s => new[] { "--set", s }), "--results", "report", "--threads", "1"]);
 
         Assert.True(run.ExitCode == 0, run.Error + run.Output);
         // The indexer never saw a cold item.

@@ -49,7 +49,7 @@ public sealed class ScaleBenchTests
             "--indexer", indexer, "--assign-items", "100", "--codebook", "16", "--event-users", "1500", "--backfill", "--backfill-rate", "5", "--backfill-batch", "500",
             "--recommend-rate", "10", "--recommend-seconds", "2",
             "--sustain-minutes", "0.25", "--sustain-warmup", "0.1", "--sustain-rate", "400", "--collection-age", "10",
-            "--bundle", TestServingBundle.Directory, "--data", TestServingBundle.CatalogDirectory, "--results", "report", "--threads", "2");
+            "--bundle", TestServingBundle.Directory, "--data", TestServingBundle.CatalogDirectory, "--results", "report", "--threads", "1");
 
         Assert.True(run.ExitCode == 0, run.Error + run.Output);
         var catalog = CatalogFiles.Load(Path.Combine(temp.Path, "work", "catalog"));
@@ -105,7 +105,7 @@ public sealed class ScaleBenchTests
 
         var run = BenchProcess.Run(temp.Path, TimeSpan.FromMinutes(6), "scale", "--items", "200", "--users", "50", "--work", "work",
             "--indexer", indexer, "--assign-items", "200", "--ids", "assigned",
-            "--event-users", "0", "--recommend-rate", "0", "--results", "report", "--threads", "2");
+            "--event-users", "0", "--recommend-rate", "0", "--results", "report", "--threads", "1");
 
         Assert.True(run.ExitCode == 0, run.Error + run.Output);
         var rows = ReadRows(Path.Combine(temp.Path, "report", "results", "scale.json"));

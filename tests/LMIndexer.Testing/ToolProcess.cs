@@ -10,7 +10,7 @@ public static class ToolProcess
     /// <exception cref="TimeoutException">The tool ran past <paramref name="timeout"/>; it is killed.</exception>
     public static Result Run(string tool, string workingDirectory, TimeSpan timeout, params string[] args) =>
         RunExecutable("dotnet", workingDirectory, timeout,
-            new Dictionary<string, string> { ["OMP_NUM_THREADS"] = "2", ["COLUMNS"] = "200" },   // COLUMNS: tables on one line each
+            new Dictionary<string, string> { ["OMP_NUM_THREADS"] = "1", ["COLUMNS"] = "200" },   // COLUMNS: tables on one line each
             [Path.Combine(AppContext.BaseDirectory, tool + ".dll"), .. args]);
 
     /// <summary>Any executable (a test tool from npm, node), run to its end with its output.</summary>
@@ -40,7 +40,7 @@ public static class ToolProcess
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, tool + ".dll"));
         foreach (var arg in args)
             info.ArgumentList.Add(arg);
-        info.Environment["OMP_NUM_THREADS"] = "2";
+        info.Environment["OMP_NUM_THREADS"] = "1";
         foreach (var (key, value) in environment)
             info.Environment[key] = value;
         return new Running(Process.Start(info)!);

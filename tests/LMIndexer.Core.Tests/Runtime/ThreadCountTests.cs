@@ -10,11 +10,11 @@ public sealed class ThreadCountTests
     public void A_thread_count_chosen_on_one_thread_stays_there()
     {
         var processThreads = TorchRuntime.IntraOpThreads;
-        Assert.True(processThreads >= 2, "the test process runs libtorch on at least 2 threads");
+        var workerThreads = processThreads == 1 ? 2 : 1;
 
         var worker = OnNewThread(() =>
         {
-            TorchRuntime.UseThreadsOnThisThread(1);
+            TorchRuntime.UseThreadsOnThisThread(workerThreads);
             using var work = torch.ones(1 << 20);
             _ = work.sum().item<float>();
             return torch.get_num_threads();
@@ -26,7 +26,7 @@ public sealed class ThreadCountTests
             return torch.get_num_threads();
         });
 
-        Assert.Equal(1, worker);
+        Assert.Equal(workerThreads, worker);
         Assert.Equal(processThreads, later);
     }
 
