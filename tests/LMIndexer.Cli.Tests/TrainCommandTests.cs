@@ -30,6 +30,8 @@ public sealed class TrainCommandTests
             ("indexer.codebookSize=1", "lmindexer: indexer.codebookSize: codebook size must be at least 2, got 1"),
             ("recommender.fineTune.steps=many", "lmindexer: recommender.fineTune.steps: not a valid value for this field"),
             ("pretrain.modelSize=huge", "lmindexer: pretrain.modelSize: unknown preset 'huge'"),
+            ("indexer.method=pq", "lmindexer: indexer.method: unknown ID method 'pq'; expected lmindexer or rqvae"),
+            ("indexer.rqVae.epochs=0", "lmindexer: indexer.rqVae.epochs: at least one epoch is needed, got 0"),
         })
         {
             var result = CliProcess.Run(temp.Path, Quick, "train", "--catalog", "cat", "--out", "out", "--set", set);
@@ -111,6 +113,22 @@ public sealed class TrainCommandTests
         var noBundle = CliProcess.Run(temp.Path, Quick, "serve", "--bundle", "cat");
         Assert.Equal(2, noBundle.ExitCode);
         Assert.Contains("holds no serving bundle", noBundle.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_default_recipe_codes_items_with_rq_vae_on_minilm_and_index_assign_codes_them_again()
+    {
+        using var temp = new TempDirectory();
+        Assert.Equal(0, CliProcess.Run(temp.Path, Quick, "data", "synth", "--out", "cat", "--items", "40", "--users", "80").ExitCode);
+        var index = CliProcess.Run(temp.Path, TimeSpan.FromMinutes(3), "train", "--catalog", "cat", "--out", "run", "--stop-after", "index", "--threads", "1",
+            "--set", "pretrain.denoising.steps=4", "--set", "indexer.codebookSize=8", "--set", "indexer.counterSize=32", "--set", "indexer.rqVae.epochs=5");
+        Assert.True(index.ExitCode == 0, index.Error);
+        using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(temp.Path, "run", "indexer", "manifest.json")));
+        var properties = manifest.RootElement.GetProperty("properties");
+        Assert.Equal(("rqvae", "minilm"), (properties.GetProperty("method").GetString(), properties.GetProperty("encoder").GetString()));
+        Assert.True(File.Exists(Path.Combine(temp.Path, "run", "indexer", "rqvae.safetensors")));
+        Assert.False(File.Exists(Path.Combine(temp.Path, "run", "indexer", "source-encoder.safetensors")));
+        AssignStreamsAndWritesNothingOnABadLine(temp.Path, Path.Combine("run", "indexer"));
     }
 
     /// <summary><c>index assign</c> on the catalog it was trained on keeps every ID; a bad line fails with its number and writes no table.</summary>

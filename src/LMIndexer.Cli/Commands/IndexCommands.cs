@@ -3,6 +3,7 @@ using System.Globalization;
 using LMIndexer.Cli.Console;
 using LMIndexer.Core.Data;
 using LMIndexer.Core.Indexing;
+using LMIndexer.Core.Indexing.ResidualQuantization;
 using LMIndexer.Core.Model;
 using LMIndexer.Core.Training;
 using Spectre.Console;
@@ -10,8 +11,8 @@ using Spectre.Console;
 namespace LMIndexer.Cli.Commands;
 
 /// <summary>
-/// ID-learning methods beyond LMIndexer that <c>index train --method</c> offers: the research tool
-/// passes its baselines; the product has none.
+/// ID-learning methods beyond the product's (<see cref="IdMethods"/>) that <c>index train --method</c>
+/// offers: the research tool passes its baselines.
 /// </summary>
 public sealed record IndexingMethods(string Names, Func<string, IEmbeddingCodeAssigner?> Parse);
 
@@ -34,7 +35,7 @@ public static class IndexCommands
         var items = new Option<FileInfo?>("--items") { Description = "items.jsonl of the catalog to index." };
         var corpus = new Option<DirectoryInfo?>("--corpus") { Description = "Or a Cranfield-style corpus directory (docs.jsonl …): index its documents for retrieval." };
         var output = new Option<DirectoryInfo>("--out", "-o") { Description = "Bundle directory to write (model, codebooks, ids.tsv, stats.json).", Required = true };
-        var method = new Option<string>("--method") { Description = $"{methods?.Names}: LMIndexer or a baseline on the same text encoder.", DefaultValueFactory = _ => SemanticIndexing.LMIndexerMethod };
+        var method = new Option<string>("--method") { Description = $"{methods?.Names ?? ProductMethods}: how the codes are learned on the text encoder.", DefaultValueFactory = _ => IdMethods.LMIndexer };
         var size = new Option<string>("--size") { Description = $"Model size when starting from scratch: {T5Config.PresetNamesText}.", DefaultValueFactory = _ => T5Config.DefaultSizeName };
         var baseBundle = new Option<DirectoryInfo?>("--base") { Description = "Start from this pretrained bundle instead of pretraining here." };
         var pretrainSteps = new Option<int>("--pretrain-steps") { Description = "Denoising pretraining steps when starting from scratch (0 skips).", DefaultValueFactory = _ => 200 };
@@ -55,16 +56,17 @@ public static class IndexCommands
             items, corpus, output, size, baseBundle, pretrainSteps, positions, lr, warmupLr,
             noWarmup, noContrastive, noCommitment, reconLayers, maskRatio, leak, version, checkpointDir,
         };
-        if (methods is not null)
-            command.Options.Add(method);
+        command.Options.Add(method);
         core.AddTo(command);
         common.AddTo(command);
         command.SetAction((result, cancellation) => CliErrors.RunAsync(() =>
         {
-            var baseline = methods is null ? null : ParseMethod(methods, result.GetValue(method)!);
+            var methodName = result.GetValue(method)!;
+            var baseline = IdMethods.IsKnown(methodName) ? null : ParseMethod(methods, methodName);
             var ratio = result.GetValue(maskRatio);
             var options = core.Build(result, result.GetValue(common.Seed)) with
             {
+                Method = baseline is null ? methodName : IdMethods.LMIndexer,
                 Positions = result.GetValue(positions),
                 Warmup = !result.GetValue(noWarmup),
                 Contrastive = !result.GetValue(noContrastive),
@@ -101,15 +103,17 @@ public static class IndexCommands
         return command;
     }
 
-    private static IEmbeddingCodeAssigner? ParseMethod(IndexingMethods methods, string name)
+    private static readonly string ProductMethods = string.Join(" or ", IdMethods.Names);
+
+    private static IEmbeddingCodeAssigner? ParseMethod(IndexingMethods? methods, string name)
     {
         try
         {
-            return methods.Parse(name);
+            return methods?.Parse(name) ?? throw new ArgumentException(name);
         }
         catch (ArgumentException)
         {
-            throw new CliUsageException($"Unknown --method '{name}'; expected {methods.Names}.");
+            throw new CliUsageException($"Unknown --method '{name}'; expected {methods?.Names ?? ProductMethods}.");
         }
     }
 
@@ -228,9 +232,12 @@ public static class IndexCommands
     {
         var o = plan.Indexer;
         var pretrain = plan.BaseBundle is null ? plan.PretrainSteps : 0;
-        if (plan.Baseline is not null)
-            return Math.Max(1, pretrain);
-        return pretrain + ProgressiveIndexerTrainer.PlannedSteps(o, items);
+        return plan.Assigner switch
+        {
+            null => pretrain + ProgressiveIndexerTrainer.PlannedSteps(o, items),
+            RqVaeCodeAssigner rqvae => pretrain + RqVaeTraining.PlannedSteps(rqvae.Options, items),
+            _ => Math.Max(1, pretrain),
+        };
     }
 
     public static Table StatsTable(IndexStats stats)

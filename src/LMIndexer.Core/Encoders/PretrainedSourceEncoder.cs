@@ -125,13 +125,14 @@ public sealed class PretrainedSourceEncoder : NamedModule
 
     /// <summary>
     /// The pretrained encoder a bundle reads, with its trained weights from <see cref="FileName"/>;
-    /// null for bundles on the T5 encoder (t5-scratch, and every bundle from before the property).
+    /// null for bundles on the T5 encoder (t5-scratch, every bundle from before the property, and codes from sentence vectors).
     /// </summary>
     public static PretrainedSourceEncoder? ForBundle(string directory, BundleManifest manifest, CatalogTokenizer tokenizer)
     {
         ArgumentNullException.ThrowIfNull(manifest);
         var name = manifest.Properties.GetValueOrDefault(EncoderProperty, TextEncoders.T5Scratch);
-        if (name == TextEncoders.T5Scratch)
+        // Codes quantised from sentence vectors (rq-VAE, the baselines) leave the backbone reading its own tokens.
+        if (name == TextEncoders.T5Scratch || manifest.Properties.GetValueOrDefault("method", Indexing.IdMethods.LMIndexer) != Indexing.IdMethods.LMIndexer)
             return null;
         if (TextEncoders.Package(name) is not { } package)
             throw new InvalidDataException($"{directory}: the bundle reads an unknown encoder '{name}'.");

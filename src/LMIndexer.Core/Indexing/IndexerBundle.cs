@@ -11,15 +11,25 @@ public sealed record AssignmentReport(int Unchanged, int Changed, int Added);
 /// <summary>An indexer bundle loaded for assigning IDs to new or changed items.</summary>
 public sealed class IndexerBundle : IDisposable
 {
-    private IndexerBundle(ModelBundle bundle, SemanticIndexerModel indexer, SemanticIdTable table)
+    private readonly SemanticIndexerModel? indexer;
+    private readonly ResidualQuantization.RqVaeItemCoder? rqVae;
+
+    private IndexerBundle(ModelBundle bundle, SemanticIndexerModel? indexer, ResidualQuantization.RqVaeItemCoder? rqVae, SemanticIdTable table)
     {
         Bundle = bundle;
-        Indexer = indexer;
+        this.indexer = indexer;
+        this.rqVae = rqVae;
         Table = table;
     }
 
     public ModelBundle Bundle { get; }
-    public SemanticIndexerModel Indexer { get; }
+
+    /// <summary>The LMIndexer network that codes items (not in an rq-VAE bundle).</summary>
+    public SemanticIndexerModel Indexer => indexer ?? throw new InvalidOperationException($"This bundle's IDs come from {Method}, which has no LMIndexer network.");
+
+    /// <summary>How the bundle's codes were learned (<see cref="IdMethods"/>).</summary>
+    public string Method => Bundle.Manifest.Properties.GetValueOrDefault("method", IdMethods.LMIndexer);
+
     public SemanticIdTable Table { get; }
 
     public static IndexerBundle Load(string directory, Device? device = null)
@@ -33,6 +43,19 @@ public sealed class IndexerBundle : IDisposable
         }
         var positions = int.Parse(positionsText, CultureInfo.InvariantCulture);
         var codebookSize = int.Parse(sizeText, CultureInfo.InvariantCulture);
+        var table = SemanticIdTable.Load(Path.Combine(directory, SemanticIdTable.FileName));
+        if (properties.GetValueOrDefault("method") == IdMethods.RqVae)
+        {
+            try
+            {
+                return new IndexerBundle(bundle, null, new ResidualQuantization.RqVaeItemCoder(directory, bundle, positions, codebookSize), table);
+            }
+            catch
+            {
+                bundle.Dispose();
+                throw;
+            }
+        }
         var layers = int.Parse(properties.GetValueOrDefault("reconstructorLayers", "1"), CultureInfo.InvariantCulture);
         // The pretrained encoder the IDs were learned on (with its trained layers) came with the network.
         var indexer = new SemanticIndexerModel(bundle.Model, bundle.Tokenizer, positions, codebookSize, layers, bundle.Model.SourceEncoder);
@@ -54,12 +77,14 @@ public sealed class IndexerBundle : IDisposable
         if (device is not null)
             indexer.to(device);
         indexer.eval();
-        return new IndexerBundle(bundle, indexer, SemanticIdTable.Load(Path.Combine(directory, SemanticIdTable.FileName)));
+        return new IndexerBundle(bundle, indexer, null, table);
     }
 
     /// <summary>Learned codes for item texts, exactly as training assigned them to its items.</summary>
     public long[][] AssignCodes(IReadOnlyList<string> itemTexts, int maxTokens)
     {
+        if (rqVae is not null)
+            return rqVae.Codes(itemTexts, maxTokens);
         var tokens = itemTexts.Select(t => Bundle.Tokenizer.EncodeWithEos(t, maxTokens)).ToList();
         return SemanticIdAssigner.Assign(Indexer, tokens);
     }
@@ -129,5 +154,12 @@ public sealed class IndexerBundle : IDisposable
         return set;
     }
 
-    public void Dispose() => Indexer.Dispose();
+    public void Dispose()
+    {
+        if (indexer is not null)
+            indexer.Dispose();
+        else
+            Bundle.Dispose();
+        rqVae?.Dispose();
+    }
 }

@@ -96,6 +96,15 @@ public sealed record SemanticIndexerOptions
     /// <summary>Top layers of a pretrained encoder that fine-tune; 0 keeps it frozen (its states are then computed once per item).</summary>
     public int EncoderTrainableLayers { get; init; }
 
+    /// <summary>
+    /// How the codes are learned: <c>lmindexer</c> (the decoder and reconstructor above, on
+    /// <see cref="Encoder"/>'s states) or <c>rqvae</c> (TIGER's rq-VAE on its sentence vectors, sized by
+    /// <see cref="RqVae"/>). Either way the codes get the same collision counter and bundle.
+    /// </summary>
+    public string Method { get; init; } = IdMethods.LMIndexer;
+
+    public ResidualQuantization.RqVaeOptions RqVae { get; init; } = new();
+
     /// <summary>Every invalid field (camelCase names, as in recipe files).</summary>
     public IEnumerable<OptionError> Errors()
     {
@@ -123,6 +132,10 @@ public sealed record SemanticIndexerOptions
             yield return new("encoderTrainableLayers", $"{Encoder} has {package.Config.NumHiddenLayers} layers, got {EncoderTrainableLayers} to train");
         if (EncoderTrainableLayers < 0)
             yield return new("encoderTrainableLayers", $"trainable encoder layers cannot be negative, got {EncoderTrainableLayers}");
+        if (!IdMethods.IsKnown(Method))
+            yield return new("method", $"unknown ID method '{Method}'; expected {string.Join(" or ", IdMethods.Names)}");
+        foreach (var error in RqVae.Errors())
+            yield return error with { Field = $"rqVae.{error.Field}" };
         foreach (var (name, epochs) in new[] { ("warmupEpochs", WarmupEpochs), ("continuousEpochs", ContinuousEpochs), ("codebookEpochs", CodebookEpochs), ("laterContinuousEpochs", LaterContinuousEpochs) })
         {
             if (epochs < 0)

@@ -13,8 +13,14 @@ namespace LMIndexer.Core.Indexing;
 /// <summary>Where the indexer's backbone comes from and how it is prepared.</summary>
 public sealed record IndexingPlan
 {
-    /// <summary>Null trains LMIndexer; otherwise a baseline assigns the codes from the backbone's pooled embeddings.</summary>
+    /// <summary>
+    /// Assigns the codes from sentence vectors instead of <see cref="SemanticIndexerOptions.Method"/>'s
+    /// choice (the research project's baselines); null follows the method.
+    /// </summary>
     public IEmbeddingCodeAssigner? Baseline { get; init; }
+
+    /// <summary>The assigner of the codes: <see cref="Baseline"/>, else the method's (null trains LMIndexer).</summary>
+    public IEmbeddingCodeAssigner? Assigner => Baseline ?? IdMethods.AssignerFor(Indexer);
 
     public SemanticIndexerOptions Indexer { get; init; } = new();
 
@@ -34,9 +40,10 @@ public sealed record IndexingPlan
 }
 
 /// <summary>The artefacts of an indexing run.</summary>
-/// <param name="SourceEncoderWeights">The trained part of a pretrained source encoder (empty for t5-scratch and the baselines).</param>
+/// <param name="SourceEncoderWeights">The trained part of a pretrained source encoder (empty for t5-scratch and the embedding assigners).</param>
+/// <param name="Assigned">An embedding assigner's codes and saved state; null when LMIndexer learned the codes.</param>
 public sealed record IndexingOutcome(ModelBundle Bundle, SemanticIdTable Table, IndexStats Stats, IndexerTrainingResult Training, Tensor[] Codebooks,
-    IReadOnlyDictionary<string, Tensor> SourceEncoderWeights);
+    IReadOnlyDictionary<string, Tensor> SourceEncoderWeights, EmbeddingCodes? Assigned = null);
 
 /// <summary>
 /// Catalog → (pretrained) T5 → progressive LMIndexer training → collision counters → a bundle whose
@@ -60,7 +67,9 @@ public static class SemanticIndexing
         IndexerTrainingResult training;
         Tensor[] codebooks;
         var sourceEncoderWeights = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        if (plan.Baseline is null)
+        var assigner = plan.Assigner;
+        EmbeddingCodes? assigned = null;
+        if (assigner is null)
         {
             torch.manual_seed(options.Seed);
             var sourceEncoder = package is null ? null
@@ -80,10 +89,10 @@ public static class SemanticIndexing
         }
         else
         {
-            // The baselines cluster sentence vectors: the pretrained encoder's (TIGER's recipe) or the backbone's pooled states.
+            // The embedding methods quantise sentence vectors: the pretrained encoder's (TIGER's recipe) or the backbone's pooled states.
             using var embeddings = package is null ? ItemEmbeddings.Encode(t5, itemTokens) : SentenceEmbeddings(package, texts, cancellationToken);
-            var codes = plan.Baseline.Assign(embeddings, options, cancellationToken);
-            training = new IndexerTrainingResult(codes, codes, [], []);
+            assigned = assigner.Assign(embeddings, options, progress, cancellationToken);
+            training = new IndexerTrainingResult(assigned.Codes, assigned.Codes, [], []);
             codebooks = [];
         }
         var table = SemanticIdTable.WithCounters([.. catalog.Items.Select(i => i.ItemId)], training.Codes);
@@ -104,12 +113,13 @@ public static class SemanticIndexing
         var manifest = new BundleManifest
         {
             Version = plan.Version,
-            Kind = plan.Baseline is null ? "indexer" : "indexer-baseline",
+            // A method that kept no state cannot code new items: its bundle is for benchmarks only.
+            Kind = assigner is null || assigned!.State.Count > 0 ? "indexer" : "indexer-baseline",
             Config = finalModel.Config,
             TrainingDataHash = textsHash,
             Properties = new Dictionary<string, string>
             {
-                ["method"] = plan.Baseline?.Method ?? LMIndexerMethod,
+                ["method"] = assigner?.Method ?? IdMethods.LMIndexer,
                 ["positions"] = options.Positions.ToString(CultureInfo.InvariantCulture),
                 ["codebookSize"] = options.CodebookSize.ToString(CultureInfo.InvariantCulture),
                 ["counterSize"] = counterSize.ToString(CultureInfo.InvariantCulture),
@@ -121,8 +131,10 @@ public static class SemanticIndexing
                 [Encoders.PretrainedSourceEncoder.TrainableLayersProperty] = options.EncoderTrainableLayers.ToString(CultureInfo.InvariantCulture),
             },
         };
+        foreach (var (key, value) in assigned?.Properties ?? new Dictionary<string, string>())
+            manifest.Properties[key] = value;
         finalModel.eval();
-        return new IndexingOutcome(new ModelBundle(finalModel, finalTokenizer, manifest), table, stats, training, codebooks, sourceEncoderWeights);
+        return new IndexingOutcome(new ModelBundle(finalModel, finalTokenizer, manifest), table, stats, training, codebooks, sourceEncoderWeights, assigned);
     }
 
     /// <summary>Writes the bundle with its codebooks, ID table and stats.</summary>
@@ -136,6 +148,8 @@ public static class SemanticIndexing
         };
         if (outcome.SourceEncoderWeights.Count > 0)
             files[Encoders.PretrainedSourceEncoder.FileName] = path => SafeTensors.Save(path, outcome.SourceEncoderWeights);
+        if (outcome.Assigned is { StateFile: { } stateFile, State.Count: > 0 } assigned)
+            files[stateFile] = path => SafeTensors.Save(path, assigned.State);
         outcome.Bundle.Save(directory, files);
     }
 
@@ -143,12 +157,15 @@ public static class SemanticIndexing
     public static Tensor SentenceEmbeddings(Encoders.PretrainedEncoderPackage package, IReadOnlyList<string> texts, CancellationToken cancellationToken)
     {
         using var encoder = new Encoders.OnnxSentenceEncoder(package, threads: torch.get_num_threads());
+        return SentenceEmbeddings(encoder, texts, cancellationToken);
+    }
+
+    /// <summary>Unit sentence vectors of the texts from an open encoder. // [texts, hidden]</summary>
+    public static Tensor SentenceEmbeddings(Encoders.OnnxSentenceEncoder encoder, IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
+    {
         var vectors = encoder.Embed(texts, cancellationToken: cancellationToken);
         return torch.tensor(vectors.SelectMany(v => v).ToArray(), [vectors.Length, encoder.Dimension]);
     }
-
-    /// <summary>The manifest's <c>method</c> for IDs this product trains.</summary>
-    public const string LMIndexerMethod = "lmindexer";
 
     /// <summary>Reads a <c>stats.json</c> written by <see cref="Save"/>.</summary>
     public static IndexStats ReadStats(string path) =>

@@ -208,6 +208,6 @@ public static class IndexBenchCommand
         }
 
         private static string SettingsOf(IndexingPlan plan) =>
-            System.Text.Json.JsonSerializer.Serialize(plan.Indexer, Core.Recipes.RecipeFile.Options) + "|" + (plan.Baseline?.Method ?? SemanticIndexing.LMIndexerMethod) + "|" + plan.BaseBundle;
+            System.Text.Json.JsonSerializer.Serialize(plan.Indexer, Core.Recipes.RecipeFile.Options) + "|" + (plan.Baseline?.Method ?? IdMethods.LMIndexer) + "|" + plan.BaseBundle;
     }
 }

@@ -89,6 +89,47 @@ public sealed class SemanticIndexingPipelineTests
         Assert.Contains("full", stats.AmiFirstCode.Keys);
     }
 
+    [Theory]
+    [InlineData("minilm")]       // the default recipe's: the packaged encoder's sentence vectors
+    [InlineData("t5-scratch")]   // the backbone's pooled states
+    public void Rq_vae_bundle_codes_new_items_as_it_coded_the_catalog(string encoder)
+    {
+        using var temp = new TempDirectory();
+        var catalog = SyntheticCatalogGenerator.Generate(new SyntheticCatalogOptions { Items = 96, Users = 5, Seed = 4 });
+        var options = FastOptions with
+        {
+            Encoder = encoder,
+            Method = IdMethods.RqVae,
+            RqVae = new LMIndexer.Core.Indexing.ResidualQuantization.RqVaeOptions { Epochs = 10, HiddenDims = [32], LatentDim = 8, BatchSize = 32 },
+        };
+        var steps = new List<TrainingProgress>();
+        var outcome = SemanticIndexing.Run(catalog, new IndexingPlan { Indexer = options, ModelSize = "tiny", PretrainSteps = 0 }, new InlineProgress<TrainingProgress>(steps.Add));
+        Assert.Equal(IdMethods.PlannedSteps(options, 96), steps.Count(s => s.Stage == "rqvae"));
+        Assert.Equal(("indexer", "rqvae"), (outcome.Bundle.Manifest.Kind, outcome.Bundle.Manifest.Properties["method"]));
+        var directory = Path.Combine(temp.Path, "indexer");
+        SemanticIndexing.Save(outcome, directory);
+        outcome.Bundle.Dispose();
+        var table = outcome.Table;
+        Assert.Equal(table.Count, table.Ids.Select(id => string.Join(',', id)).Distinct().Count());
+        Assert.All(table.Ids, id => Assert.InRange(id[0], 0, 3));
+
+        using var loaded = IndexerBundle.Load(directory);
+        Assert.Equal("rqvae", loaded.Method);
+        Assert.Throws<InvalidOperationException>(() => loaded.Indexer);
+        var reassigned = loaded.AssignCodes([.. catalog.Items.Select(ItemTextBuilder.Build)], FastOptions.MaxTokens);
+        Assert.Equal(table.Ids.Select(id => string.Join(',', id.Take(2))), reassigned.Select(c => string.Join(',', c)));
+        var (same, report) = loaded.AssignItems(catalog.Items, chunkSize: 10);
+        Assert.Equal(new AssignmentReport(96, 0, 0), report);
+        Assert.Equal(table.Ids.Select(id => string.Join(',', id)), same.Ids.Select(id => string.Join(',', id)));
+
+        var twin = catalog.Items[7] with { ItemId = "NEW-1" };
+        var (grown, grownReport) = loaded.AssignItems([twin]);
+        Assert.Equal(new AssignmentReport(0, 0, 1), grownReport);
+        var original = table.Find(catalog.Items[7].ItemId)!;
+        Assert.Equal(original.Take(2), grown.Find("NEW-1")!.Take(2));
+        Assert.Equal(table.Ids.Count(id => id[0] == original[0] && id[1] == original[1]), grown.Find("NEW-1")![2]);   // the next free counter
+    }
+
     [Fact]
     public void Learned_first_codes_track_categories_far_better_than_random_codes()
     {

@@ -1,34 +1,25 @@
-using LMIndexer.Core.Runtime;
 using LMIndexer.Core.Model;
+using LMIndexer.Core.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
-using LMIndexer.Core.Indexing;
 using static TorchSharp.torch;
 
-namespace LMIndexer.Research.Indexing;
-
-/// <summary>Sizes of the RQ-VAE (TIGER: 3 levels of 256 codes, 32-dim latent, MLP 512-256-128).</summary>
-public sealed record RqVaeOptions
-{
-    public int LatentDim { get; init; } = 32;
-    public int[] HiddenDims { get; init; } = [512, 256, 128];
-    public double Beta { get; init; } = 0.25;
-    public int Epochs { get; init; } = 200;
-    public int BatchSize { get; init; } = 256;
-    public double LearningRate { get; init; } = 1e-3;
-    public int Seed { get; init; } = 42;
-}
+namespace LMIndexer.Core.Indexing.ResidualQuantization;
 
 /// <summary>
 /// Residual-quantisation VAE over item embeddings (Lee et al. 2022, as TIGER uses it): an MLP
 /// encoder to a latent, L residual codebooks each quantising what the previous left over, an MLP
 /// decoder back to the embedding; loss = reconstruction MSE + Σ_l ‖sg(r_l) − e_l‖² + β‖r_l − sg(e_l)‖².
+/// The input is standardised by the training set's per-dimension mean and sd, kept as buffers so a
+/// saved model codes new items exactly as it coded the training items.
 /// </summary>
 public sealed class ResidualQuantizerVae : NamedModule
 {
     private readonly Sequential encoder;
     private readonly Sequential decoder;
     private readonly ModuleList<CodebookQuantizer> codebooks;
+    private readonly Tensor mean;
+    private readonly Tensor std;
     private readonly double beta;
 
     public ResidualQuantizerVae(int inputDim, int levels, int codebookSize, RqVaeOptions options) : base(nameof(ResidualQuantizerVae))
@@ -39,14 +30,30 @@ public sealed class ResidualQuantizerVae : NamedModule
         codebooks = new ModuleList<CodebookQuantizer>();
         for (var l = 0; l < levels; l++)
             codebooks.Add(new CodebookQuantizer(codebookSize, options.LatentDim));
+        mean = torch.zeros(1, inputDim);
+        std = torch.ones(1, inputDim);
         register_module("encoder", encoder);
         register_module("decoder", decoder);
         register_module("codebooks", codebooks);
+        register_buffer("mean", mean);
+        register_buffer("std", std);
     }
 
     public int Levels => codebooks.Count;
 
-    /// <summary>Loss and codes for a batch. // x: [batch, input]; codes: [batch, levels]</summary>
+    /// <summary>Fixes the standardisation to the training embeddings' statistics. // embeddings: [items, input]</summary>
+    public void FitStandardization(Tensor embeddings)
+    {
+        using var noGrad = torch.no_grad();
+        using var scope = NewDisposeScope();
+        mean.copy_(embeddings.mean([0], keepdim: true));
+        std.copy_(embeddings.std(0, keepdim: true).AtLeast(1e-6));
+    }
+
+    /// <summary>Embeddings in the standardised space the model reads. // [batch, input]</summary>
+    public Tensor Standardize(Tensor embeddings) => (embeddings - mean) / std;
+
+    /// <summary>Loss and codes for a batch of standardised inputs. // x: [batch, input]; codes: [batch, levels]</summary>
     public (Tensor Loss, Tensor Codes) Forward(Tensor x)
     {
         var latent = encoder.forward(x);                                       // [batch, latent]
@@ -56,7 +63,7 @@ public sealed class ResidualQuantizerVae : NamedModule
         var codes = new List<Tensor>();
         foreach (var codebook in codebooks)
         {
-            var code = KMeans.Nearest(residual, codebook.Embed);                      // [batch]
+            var code = KMeans.Nearest(residual, codebook.Embed);               // [batch]
             var vector = codebook.Embed.index_select(0, code);                 // [batch, latent]
             quantizationLoss = quantizationLoss
                 .Plus((residual.detach() - vector).pow(TensorArithmetic.Two).sum(-1).mean())
@@ -65,12 +72,30 @@ public sealed class ResidualQuantizerVae : NamedModule
             residual = residual - vector.detach();
             codes.Add(code);
         }
-        var straightThrough = latent.Plus((quantized - latent).detach());        // decoder gradient reaches the encoder
+        var straightThrough = latent.Plus((quantized - latent).detach());      // decoder gradient reaches the encoder
         var reconstruction = (decoder.forward(straightThrough) - x).pow(TensorArithmetic.Two).sum(-1).mean();
         return (reconstruction.Plus(quantizationLoss), torch.stack(codes, 1));
     }
 
-    /// <summary>Initialises each level's codebook by k-means on that level's residuals (as TIGER does).</summary>
+    /// <summary>Eval-mode codes of raw (unstandardised) embeddings. // embeddings: [batch, input] → [batch, levels]</summary>
+    public long[][] Codes(Tensor embeddings)
+    {
+        using var noGrad = torch.no_grad();
+        using var scope = NewDisposeScope();
+        var residual = encoder.forward(Standardize(embeddings));
+        var codes = new List<Tensor>();
+        foreach (var codebook in codebooks)
+        {
+            var code = KMeans.Nearest(residual, codebook.Embed);
+            residual = residual - codebook.Embed.index_select(0, code);
+            codes.Add(code);
+        }
+        var flat = torch.stack(codes, 1).data<long>().ToArray();
+        var rows = (int)embeddings.shape[0];
+        return [.. Enumerable.Range(0, rows).Select(i => flat.AsSpan(i * Levels, Levels).ToArray())];
+    }
+
+    /// <summary>Initialises each level's codebook by k-means on that level's residuals (as TIGER does). // x: standardised</summary>
     public void InitializeCodebooks(Tensor x, KMeansOptions options)
     {
         using var noGrad = torch.no_grad();
@@ -94,45 +119,5 @@ public sealed class ResidualQuantizerVae : NamedModule
                 layers.Add(($"relu{i}", nn.ReLU()));
         }
         return nn.Sequential(layers);
-    }
-}
-
-/// <summary>Trains an RQ-VAE on item embeddings and returns its codes.</summary>
-public static class RqVaeIndexer
-{
-    public static long[][] Assign(Tensor embeddings, int levels, int codebookSize, RqVaeOptions options, KMeansOptions kmeans, CancellationToken cancellationToken = default)
-    {
-        torch.manual_seed(options.Seed);
-        using var model = new ResidualQuantizerVae((int)embeddings.shape[1], levels, codebookSize, options);
-        // Standardise the embeddings so the MSE is comparable across encoders.
-        using var mean = embeddings.mean([0], keepdim: true);
-        using var std = embeddings.std(0, keepdim: true).AtLeast(1e-6);
-        using var x = (embeddings - mean) / std;
-        model.InitializeCodebooks(x, kmeans);
-        using var optimizer = torch.optim.Adam(model.parameters(), options.LearningRate);
-        var n = x.shape[0];
-        var random = new Random(options.Seed);
-        var order = Enumerable.Range(0, (int)n).ToArray();
-        model.train();
-        for (var epoch = 0; epoch < options.Epochs; epoch++)
-        {
-            random.Shuffle(order);
-            for (var start = 0; start < order.Length; start += options.BatchSize)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                using var scope = NewDisposeScope();
-                var index = tensor(order.Skip(start).Take(options.BatchSize).Select(i => (long)i).ToArray());
-                var (loss, _) = model.Forward(x.index_select(0, index));
-                optimizer.zero_grad();
-                loss.backward();
-                optimizer.step();
-            }
-        }
-        model.eval();
-        using var noGrad = torch.no_grad();
-        using var finalScope = NewDisposeScope();
-        var (_, codes) = model.Forward(x);
-        var flat = codes.data<long>().ToArray();
-        return [.. Enumerable.Range(0, (int)n).Select(i => flat.AsSpan(i * levels, levels).ToArray())];
     }
 }
