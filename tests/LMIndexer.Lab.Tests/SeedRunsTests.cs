@@ -221,6 +221,10 @@ public sealed class SeedRunsTests
         Assert.Equal(["lmindexer", "sasrec"], users[0]!.Keys.Order());
         Assert.Null(users[1]);
         Assert.Same(runs[2], merged[1]);
+        // Differences can be taken from another system: the product's default since its IDs are rq-VAE's.
+        var (fromSasrec, _) = SeedRuns.MergeBySeed(runs, [Users("lmindexer", ours), Users("sasrec", theirs), null], ours: "sasrec");
+        Assert.Equal(-0.25, Assert.Single(fromSasrec[0].Rows, r => r.System == "sasrec-minus-lmindexer").Value, 12);
+        Assert.DoesNotContain(fromSasrec[0].Rows, r => r.System == "lmindexer-minus-sasrec");
         // A system with other figures in two files of one seed is refused.
         var conflict = Assert.Throws<ArgumentException>(() => SeedRuns.MergeBySeed([runs[0], Run("again", 1, new BenchmarkRow("markov", "recall@10", 0.31))], [null, null]));
         Assert.Contains("Seed 1: markov recall@10", conflict.Message, StringComparison.Ordinal);

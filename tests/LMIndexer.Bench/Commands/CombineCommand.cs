@@ -20,8 +20,9 @@ public static class CombineCommand
         var metrics = new Option<string>("--metrics") { Description = "Comma-separated metrics of the table (every shared row is in the JSON).", DefaultValueFactory = _ => "ndcg@10,recall@10" };
         var name = new Option<string>("--name") { Description = "Name of the combined result.", Required = true };
         var rename = new Option<string>("--rename") { Description = "Systems renamed in the combined result, OLD=NEW pairs separated by commas (e.g. no-ids=lmindexer-no-ids), differences included.", DefaultValueFactory = _ => "" };
+        var ours = new Option<string>("--ours") { Description = "The system the paired differences are taken from (it minus each other system whose users' metrics were saved).", DefaultValueFactory = _ => "lmindexer" };
         var docs = BenchmarkReport.DirectoryOption();
-        var combine = new Command("combine", "Mean ± sd over seeds of runs recorded one seed each; each run's paired intervals kept beside.") { runs, metrics, name, rename, docs };
+        var combine = new Command("combine", "Mean ± sd over seeds of runs recorded one seed each; each run's paired intervals kept beside.") { runs, metrics, name, rename, ours, docs };
         combine.SetAction(result => CliErrors.Run(() =>
         {
             var files = result.GetValue(runs)!;
@@ -31,7 +32,7 @@ public static class CombineCommand
             // and runs of one seed in several files (a baseline recorded later) merge into one.
             var perUser = files.Select(f => PerUserMetrics.PathFor(f.FullName))
                 .Select(p => File.Exists(p) ? PerUserMetrics.Read(p) : null).ToList<IReadOnlyDictionary<string, Dictionary<string, double[]>>?>();
-            var (recorded, mergedUsers) = SeedRuns.MergeBySeed([.. files.Select(f => RecordedRun.Read(f.FullName))], perUser);
+            var (recorded, mergedUsers) = SeedRuns.MergeBySeed([.. files.Select(f => RecordedRun.Read(f.FullName))], perUser, result.GetValue(ours)!);
             var (combined, skipped) = SeedRuns.Combine(recorded);
             var rows = SeedRuns.PooledDifferences(combined, mergedUsers);
             try
