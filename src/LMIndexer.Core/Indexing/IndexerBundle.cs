@@ -39,7 +39,9 @@ public sealed class IndexerBundle : IDisposable
         if (bundle.Manifest.Kind != "indexer" || !properties.TryGetValue("positions", out var positionsText) || !properties.TryGetValue("codebookSize", out var sizeText))
         {
             bundle.Dispose();
-            throw new InvalidDataException($"{directory} is a '{bundle.Manifest.Kind}' bundle, not an indexer bundle.");
+            throw new InvalidDataException(bundle.Manifest.Kind == "indexer-baseline"
+                ? $"{directory} holds {properties.GetValueOrDefault("method", "baseline")} IDs, which keep no model to code new items; index with {string.Join(" or ", IdMethods.Names)}."
+                : $"{directory} is a '{bundle.Manifest.Kind}' bundle, not an indexer bundle.");
         }
         var positions = int.Parse(positionsText, CultureInfo.InvariantCulture);
         var codebookSize = int.Parse(sizeText, CultureInfo.InvariantCulture);

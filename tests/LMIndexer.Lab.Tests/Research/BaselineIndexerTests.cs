@@ -32,4 +32,25 @@ public sealed class BaselineIndexerTests
         var ami = ClusteringMetrics.AdjustedMutualInformation(pairs, codes.Select(c => c[0] * 10 + c[1]).ToList());
         Assert.True(ami > 0.8, $"AMI of (c1, c2) against planted sub-groups: {ami:F3}");
     }
+
+    [Fact]
+    public void A_kmeans_tree_bundle_refuses_to_code_new_items_by_name()
+    {
+        using var temp = new LMIndexer.Testing.TempDirectory();
+        var catalog = LMIndexer.Core.Data.Synthetic.SyntheticCatalogGenerator.Generate(new LMIndexer.Core.Data.Synthetic.SyntheticCatalogOptions { Items = 40, Users = 5, Seed = 2 });
+        var plan = new IndexingPlan
+        {
+            Indexer = new SemanticIndexerOptions { CodebookSize = 4, CounterSize = 16, MaxTokens = 16, KMeans = new KMeansOptions { Restarts = 1 } },
+            Baseline = new KMeansTreeCodeAssigner(),
+            ModelSize = "tiny",
+            PretrainSteps = 0,
+        };
+        var outcome = SemanticIndexing.Run(catalog, plan);
+        Assert.Equal("indexer-baseline", outcome.Bundle.Manifest.Kind);
+        var directory = Path.Combine(temp.Path, "tree");
+        SemanticIndexing.Save(outcome, directory);
+        outcome.Bundle.Dispose();
+        var refused = Assert.Throws<InvalidDataException>(() => IndexerBundle.Load(directory));
+        Assert.EndsWith("holds kmeans-tree IDs, which keep no model to code new items; index with lmindexer or rqvae.", refused.Message, StringComparison.Ordinal);
+    }
 }
