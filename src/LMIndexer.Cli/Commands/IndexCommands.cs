@@ -3,7 +3,6 @@ using System.Globalization;
 using LMIndexer.Cli.Console;
 using LMIndexer.Core.Data;
 using LMIndexer.Core.Indexing;
-using LMIndexer.Core.Indexing.ResidualQuantization;
 using LMIndexer.Core.Model;
 using LMIndexer.Core.Training;
 using Spectre.Console;
@@ -230,14 +229,9 @@ public static class IndexCommands
 
     internal static int EstimateSteps(int items, IndexingPlan plan)
     {
-        var o = plan.Indexer;
         var pretrain = plan.BaseBundle is null ? plan.PretrainSteps : 0;
-        return plan.Assigner switch
-        {
-            null => pretrain + ProgressiveIndexerTrainer.PlannedSteps(o, items),
-            RqVaeCodeAssigner rqvae => pretrain + RqVaeTraining.PlannedSteps(rqvae.Options, items),
-            _ => Math.Max(1, pretrain),
-        };
+        var total = pretrain + IdMethods.PlannedSteps(plan, items);
+        return plan.Assigner is null ? total : Math.Max(1, total);
     }
 
     public static Table StatsTable(IndexStats stats)

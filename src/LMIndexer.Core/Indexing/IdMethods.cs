@@ -19,7 +19,11 @@ public static class IdMethods
     public static IEmbeddingCodeAssigner? AssignerFor(SemanticIndexerOptions options) =>
         options.Method == RqVae ? new RqVaeCodeAssigner(options.RqVae) : null;
 
-    /// <summary>Progress steps of the ID stage for <paramref name="items"/> items.</summary>
-    public static int PlannedSteps(SemanticIndexerOptions options, int items) =>
-        options.Method == RqVae ? RqVaeTraining.PlannedSteps(options.RqVae, items) : ProgressiveIndexerTrainer.PlannedSteps(options, items);
+    /// <summary>Progress steps of the plan's ID stage for <paramref name="items"/> items (0 for an assigner that reports none).</summary>
+    public static int PlannedSteps(IndexingPlan plan, int items) => plan.Assigner switch
+    {
+        null => ProgressiveIndexerTrainer.PlannedSteps(plan.Indexer, items),
+        RqVaeCodeAssigner rqVae => RqVaeTraining.PlannedSteps(rqVae.Options, items),
+        _ => 0,
+    };
 }

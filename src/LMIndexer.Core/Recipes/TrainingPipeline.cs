@@ -110,7 +110,7 @@ public static class TrainingPipeline
         {
             var checkpoint = CheckpointFor(root, IndexStage, fingerprints[1]);
             var plan = new IndexingPlan { Indexer = recipe.Indexer, BaseBundle = pretrained, Version = recipe.Recommender.Version, CheckpointDirectory = checkpoint };
-            var outcome = runner.Run(IndexStage, IdMethods.PlannedSteps(recipe.Indexer, catalog.Items.Count), p => SemanticIndexing.Run(catalog, plan, p, cancellationToken));
+            var outcome = runner.Run(IndexStage, IdMethods.PlannedSteps(plan, catalog.Items.Count), p => SemanticIndexing.Run(catalog, plan, p, cancellationToken));
             outcome.Bundle.Manifest.Properties[StageProperty] = fingerprints[1];
             SemanticIndexing.Save(outcome, indexer);
             outcome.Bundle.Dispose();

@@ -103,8 +103,9 @@ public sealed class SemanticIndexingPipelineTests
             RqVae = new LMIndexer.Core.Indexing.ResidualQuantization.RqVaeOptions { Epochs = 10, HiddenDims = [32], LatentDim = 8, BatchSize = 32 },
         };
         var steps = new List<TrainingProgress>();
-        var outcome = SemanticIndexing.Run(catalog, new IndexingPlan { Indexer = options, ModelSize = "tiny", PretrainSteps = 0 }, new InlineProgress<TrainingProgress>(steps.Add));
-        Assert.Equal(IdMethods.PlannedSteps(options, 96), steps.Count(s => s.Stage == "rqvae"));
+        var plan = new IndexingPlan { Indexer = options, ModelSize = "tiny", PretrainSteps = 0 };
+        var outcome = SemanticIndexing.Run(catalog, plan, new InlineProgress<TrainingProgress>(steps.Add));
+        Assert.Equal(IdMethods.PlannedSteps(plan, 96), steps.Count(s => s.Stage == "rqvae"));
         Assert.Equal(("indexer", "rqvae"), (outcome.Bundle.Manifest.Kind, outcome.Bundle.Manifest.Properties["method"]));
         var directory = Path.Combine(temp.Path, "indexer");
         SemanticIndexing.Save(outcome, directory);
